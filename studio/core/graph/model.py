@@ -1,0 +1,272 @@
+"""The model graph: nodes (Keras layers with their config), edges between ports, and events.
+
+A node's ``params`` are exactly the Keras layer's config keys (without ``name``, which lives on the
+node so it can map back from the built Keras model). View state (positions) never lives here.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from studio.core.events import Signal
+
+
+class GraphError(ValueError):
+    """An edit that would make the graph invalid in a way the model refuses (cycle, bad port)."""
+
+
+def new_id() -> str:
+    """A stable, unique node id that survives saving and loading."""
+    return uuid.uuid4().hex[:12]
+
+
+@dataclass
+class Node:
+    id: str
+    type: str
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "type": self.type, "name": self.name, "params": copy.deepcopy(self.params)}
+
+
+@dataclass(frozen=True)
+class Edge:
+    """Data flows from ``src``'s output into input ``port`` of ``dst``."""
+
+    src: str
+    dst: str
+    port: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"src": self.src, "dst": self.dst, "port": self.port}
+
+
+@dataclass(frozen=True)
+class GraphEvent:
+    """What changed: ``kind`` is one of node_added, node_removed, edge_added, edge_removed,
+    param_changed, renamed, reset; ``node``/``edge``/``key`` say where."""
+
+    kind: str
+    node: str | None = None
+    edge: Edge | None = None
+    key: str | None = None
+
+
+class Graph:
+    """A directed acyclic graph of layer nodes. Every mutation emits ``events``."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, Node] = {}
+        self.edges: list[Edge] = []
+        self.events = Signal()
+
+    # -- queries -------------------------------------------------------------------------
+    def node(self, node_id: str) -> Node:
+        try:
+            return self.nodes[node_id]
+        except KeyError:
+            raise GraphError(f"No node with id {node_id!r}") from None
+
+    def by_name(self, name: str) -> Node:
+        for node in self.nodes.values():
+            if node.name == name:
+                return node
+        raise GraphError(f"No node named {name!r}")
+
+    def in_edges(self, node_id: str) -> list[Edge]:
+        return sorted((e for e in self.edges if e.dst == node_id), key=lambda e: e.port)
+
+    def out_edges(self, node_id: str) -> list[Edge]:
+        return [e for e in self.edges if e.src == node_id]
+
+    def inputs(self, node_id: str) -> list[str]:
+        """Ids of the nodes feeding ``node_id``, ordered by port."""
+        return [e.src for e in self.in_edges(node_id)]
+
+    def successors(self, node_id: str) -> list[str]:
+        return [e.dst for e in self.out_edges(node_id)]
+
+    def input_nodes(self) -> list[str]:
+        return [n.id for n in self.nodes.values() if n.type == "Input"]
+
+    def output_nodes(self) -> list[str]:
+        """Model outputs: nodes that feed nothing (an isolated Input is not an output)."""
+        sources = {e.src for e in self.edges}
+        return [n.id for n in self.nodes.values() if n.id not in sources and n.type != "Input"]
+
+    def reaches(self, start: str, goal: str) -> bool:
+        """True if a path leads from ``start`` to ``goal``."""
+        stack, seen = [start], set()
+        while stack:
+            current = stack.pop()
+            if current == goal:
+                return True
+            if current not in seen:
+                seen.add(current)
+                stack.extend(self.successors(current))
+        return False
+
+    def topological_order(self) -> list[str]:
+        """Node ids so every node comes after its inputs; raises GraphError on a cycle."""
+        indegree = {node_id: 0 for node_id in self.nodes}
+        for edge in self.edges:
+            indegree[edge.dst] += 1
+        ready = [node_id for node_id, deg in indegree.items() if deg == 0]
+        order: list[str] = []
+        while ready:
+            current = ready.pop(0)
+            order.append(current)
+            for nxt in self.successors(current):
+                indegree[nxt] -= 1
+                if indegree[nxt] == 0:
+                    ready.append(nxt)
+        if len(order) != len(self.nodes):
+            stuck = [self.nodes[i].name for i in self.nodes if i not in order]
+            raise GraphError(f"The graph has a cycle through: {', '.join(stuck)}")
+        return order
+
+    def unique_name(self, base: str) -> str:
+        """A layer name not used yet in this graph, e.g. ``conv2d_3``."""
+        taken = {n.name for n in self.nodes.values()}
+        if base not in taken:
+            return base
+        index = 1
+        while f"{base}_{index}" in taken:
+            index += 1
+        return f"{base}_{index}"
+
+    # -- edits ---------------------------------------------------------------------------
+    def add_node(
+        self,
+        type: str,
+        params: dict[str, Any] | None = None,
+        name: str | None = None,
+        node_id: str | None = None,
+    ) -> Node:
+        """Add a node of catalog ``type``; missing params take the catalog defaults."""
+        from studio.core.graph.catalog import default_params, snake_name
+
+        merged = default_params(type)
+        merged.update(copy.deepcopy(params or {}))
+        node = Node(
+            id=node_id or new_id(),
+            type=type,
+            name=self.unique_name(name or snake_name(type)),
+            params=merged,
+        )
+        if node.id in self.nodes:
+            raise GraphError(f"Node id {node.id!r} already exists")
+        self.nodes[node.id] = node
+        self.events.emit(GraphEvent("node_added", node=node.id))
+        return node
+
+    def remove_node(self, node_id: str) -> None:
+        self.node(node_id)
+        for edge in [e for e in self.edges if node_id in (e.src, e.dst)]:
+            self.disconnect(edge)
+        del self.nodes[node_id]
+        self.events.emit(GraphEvent("node_removed", node=node_id))
+
+    def check_connect(self, src: str, dst: str, port: int | None = None) -> str | None:
+        """Why ``src -> dst`` cannot be connected, or None if it can."""
+        from studio.core.graph.catalog import get_spec
+
+        if src not in self.nodes or dst not in self.nodes:
+            return "Both ends of a connection must be nodes of this graph."
+        if src == dst:
+            return "A layer cannot feed itself."
+        spec = get_spec(self.nodes[dst].type)
+        if spec.max_inputs == 0:
+            return f"{self.nodes[dst].name} is an Input: nothing can feed it."
+        if any(e.src == src and e.dst == dst for e in self.edges):
+            return f"{self.nodes[src].name} already feeds {self.nodes[dst].name}."
+        taken = {e.port for e in self.in_edges(dst)}
+        if port is not None and port in taken:
+            return f"Input {port} of {self.nodes[dst].name} is already connected."
+        if spec.max_inputs is not None and len(taken) >= spec.max_inputs:
+            return f"{self.nodes[dst].name} ({spec.type}) takes at most {spec.max_inputs} input(s)."
+        if self.reaches(dst, src):
+            return f"Connecting {self.nodes[src].name} to {self.nodes[dst].name} would create a cycle."
+        return None
+
+    def connect(self, src: str, dst: str, port: int | None = None) -> Edge:
+        """Connect ``src`` into ``dst`` (next free port unless given); refuses cycles."""
+        reason = self.check_connect(src, dst, port)
+        if reason:
+            raise GraphError(reason)
+        if port is None:
+            taken = {e.port for e in self.in_edges(dst)}
+            port = next(i for i in range(len(taken) + 1) if i not in taken)
+        edge = Edge(src, dst, port)
+        self.edges.append(edge)
+        self.events.emit(GraphEvent("edge_added", edge=edge))
+        return edge
+
+    def disconnect(self, edge: Edge) -> None:
+        self.edges.remove(edge)
+        self.events.emit(GraphEvent("edge_removed", edge=edge))
+
+    def set_param(self, node_id: str, key: str, value: Any) -> None:
+        self.node(node_id).params[key] = copy.deepcopy(value)
+        self.events.emit(GraphEvent("param_changed", node=node_id, key=key))
+
+    def rename(self, node_id: str, name: str) -> None:
+        name = name.strip()
+        if not name or any(n.name == name for n in self.nodes.values() if n.id != node_id):
+            raise GraphError(f"Layer name {name!r} is empty or already used")
+        self.node(node_id).name = name
+        self.events.emit(GraphEvent("renamed", node=node_id))
+
+    def replace_with(self, other: Graph) -> None:
+        """Take ``other``'s nodes and edges (one ``reset`` event)."""
+        self.nodes = {k: copy.deepcopy(v) for k, v in other.nodes.items()}
+        self.edges = list(other.edges)
+        self.events.emit(GraphEvent("reset"))
+
+    # -- (de)serialization ---------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "nodes": [n.to_dict() for n in self.nodes.values()],
+            "edges": [e.to_dict() for e in self.edges],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Graph:
+        """Rebuild a graph; raises GraphError naming the bad entry for malformed data."""
+        graph = cls()
+        if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
+            raise GraphError("graph: expected an object with a 'nodes' list")
+        for index, raw in enumerate(data["nodes"]):
+            try:
+                node = Node(id=str(raw["id"]), type=str(raw["type"]), name=str(raw["name"]),
+                            params=dict(raw.get("params", {})))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise GraphError(f"graph.nodes[{index}]: missing or malformed field {exc}") from None
+            if node.id in graph.nodes:
+                raise GraphError(f"graph.nodes[{index}]: duplicate id {node.id!r}")
+            graph.nodes[node.id] = node
+        for index, raw in enumerate(data.get("edges", [])):
+            try:
+                edge = Edge(str(raw["src"]), str(raw["dst"]), int(raw.get("port", 0)))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise GraphError(f"graph.edges[{index}]: missing or malformed field {exc}") from None
+            if edge.src not in graph.nodes or edge.dst not in graph.nodes:
+                raise GraphError(f"graph.edges[{index}]: refers to a node that does not exist")
+            graph.edges.append(edge)
+        return graph
+
+    def copy(self) -> Graph:
+        return Graph.from_dict(self.to_dict())
+
+    def subgraph(self, node_ids: Iterable[str]) -> Graph:
+        """A copy holding only ``node_ids`` and the edges between them."""
+        keep = set(node_ids)
+        data = self.to_dict()
+        data["nodes"] = [n for n in data["nodes"] if n["id"] in keep]
+        data["edges"] = [e for e in data["edges"] if e["src"] in keep and e["dst"] in keep]
+        return Graph.from_dict(data)
