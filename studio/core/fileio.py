@@ -52,3 +52,14 @@ def atomic_replace_with(path: str | os.PathLike, write) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def append_text(path: str | os.PathLike, text: str) -> None:
+    """Append UTF-8 ``text`` to a log file (created if missing) and flush it to the OS at once.
+
+    For append-only logs such as ``events.jsonl``: a crash can at worst cut the last line, which
+    readers skip; rewriting the whole file atomically for every line would be far too slow.
+    """
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(text)
+
