@@ -41,10 +41,11 @@ def atomic_replace_with(path: str | os.PathLike, write) -> None:
     """Call ``write(tmp_path)`` to produce a file, then move it over ``path`` atomically.
 
     For writers that insist on a file name (``model.save``, ``Image.save``). The temp name keeps
-    the target's suffix, because Keras and Pillow pick the format from it.
+    the target's suffixes, because Keras and Pillow pick the format from it.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    # The whole compound suffix: Keras wants weights files to end in ".weights.h5".
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix="".join(path.suffixes), dir=path.parent)
     os.close(fd)
     try:
         write(tmp)
