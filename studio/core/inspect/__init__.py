@@ -1,0 +1,40 @@
+"""Look inside models: activations, filters, Grad-CAM/saliency, predictions and evaluation.
+
+Functions take a built ``keras.Model`` (layer names = graph node names) and numpy inputs; compiled
+probe functions are cached per model and are safe to call from a worker thread.
+"""
+
+from studio.core.inspect.activations import ActivationProbe, activations, channel_stats, model_outputs, probe_for
+from studio.core.inspect.errors import InspectError
+from studio.core.inspect.filters import conv_kernel, filter_images
+from studio.core.inspect.histograms import gradient_norms, layer_gradients, layer_histograms
+from studio.core.inspect.images import load_image
+from studio.core.inspect.layers import find_layer, spatial_layers
+from studio.core.inspect.metrics import (
+    BinaryCurves,
+    ClassificationReport,
+    RegressionReport,
+    class_probabilities,
+    evaluate_model,
+    evaluate_predictions,
+)
+from studio.core.inspect.predict import Prediction, predict
+from studio.core.inspect.runs import RunContents, load_run_dataset, load_run_model, open_run, run_model_path
+from studio.core.inspect.saliency import (
+    SaliencyMaps,
+    SaliencyResult,
+    default_cam_layer,
+    grad_cam,
+    gradient_saliency,
+    saliency_for,
+)
+
+__all__ = [
+    "ActivationProbe", "BinaryCurves", "ClassificationReport", "InspectError", "Prediction",
+    "RegressionReport", "RunContents", "SaliencyMaps", "SaliencyResult", "activations",
+    "channel_stats", "class_probabilities", "conv_kernel", "default_cam_layer", "evaluate_model",
+    "evaluate_predictions", "filter_images", "find_layer", "grad_cam", "gradient_norms",
+    "gradient_saliency", "layer_gradients", "layer_histograms", "load_image", "load_run_dataset",
+    "load_run_model", "model_outputs", "open_run", "predict", "probe_for", "run_model_path",
+    "saliency_for", "spatial_layers",
+]

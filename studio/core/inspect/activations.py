@@ -1,0 +1,96 @@
+"""Layer activations ("feature maps") with one cached, compiled probe model per layer."""
+
+from __future__ import annotations
+
+import threading
+import weakref
+
+import numpy as np
+
+from studio.core.inspect.layers import as_batch, find_layer, input_signature, layer_output
+
+
+class ActivationProbe:
+    """Reads the output of any layer of ``model`` for given inputs.
+
+    Each layer's probe ``keras.Model(model.inputs, layer.output)`` is built once and compiled with
+    ``tf.function``; it shares the model's variables, so it always sees the current weights.
+    Safe to call from a worker thread.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self._probes: dict[str | None, object] = {}
+        self._lock = threading.Lock()
+
+    def _probe(self, layer_name: str | None):
+        """The compiled probe of ``layer_name``; None probes the model's own output."""
+        with self._lock:
+            probe = self._probes.get(layer_name)
+            if probe is None:
+                import keras
+                import tensorflow as tf
+
+                if layer_name is None:
+                    sub_model = self.model
+                else:
+                    output = layer_output(find_layer(self.model, layer_name))
+                    sub_model = keras.Model(self.model.inputs[0], output)
+                probe = tf.function(
+                    lambda x: sub_model(x, training=False),
+                    input_signature=input_signature(self.model),
+                )
+                self._probes[layer_name] = probe
+            return probe
+
+    def activations(self, x, layer_name: str) -> np.ndarray:
+        """Output of ``layer_name`` for a sample or batch ``x``; always batched (first axis)."""
+        probe = self._probe(layer_name)
+        return np.asarray(probe(as_batch(self.model, x)))
+
+    def outputs(self, x, batch_size: int = 256) -> np.ndarray:
+        """The model's outputs for ``x`` (sample or batch), computed ``batch_size`` rows at a time."""
+        probe = self._probe(None)
+        x = as_batch(self.model, x)
+        parts = [np.asarray(probe(x[start : start + batch_size])) for start in range(0, len(x), batch_size)]
+        return np.concatenate(parts) if parts else np.zeros((0, *self.model.outputs[0].shape[1:]), "float32")
+
+
+_PROBES: "weakref.WeakKeyDictionary[object, ActivationProbe]" = weakref.WeakKeyDictionary()
+_PROBES_LOCK = threading.Lock()
+
+
+def probe_for(model) -> ActivationProbe:
+    """The shared ActivationProbe of ``model`` (created on first use, dropped with the model)."""
+    with _PROBES_LOCK:
+        probe = _PROBES.get(model)
+        if probe is None:
+            probe = _PROBES[model] = ActivationProbe(model)
+        return probe
+
+
+def activations(model, x, layer_name: str) -> np.ndarray:
+    """Output of ``layer_name`` for ``x`` using the model's cached probe; always batched."""
+    return probe_for(model).activations(x, layer_name)
+
+
+def model_outputs(model, x, batch_size: int = 256) -> np.ndarray:
+    """The model's outputs for ``x`` in batches, through the cached compiled call."""
+    return probe_for(model).outputs(x, batch_size)
+
+
+def channel_stats(activation: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-channel statistics of one sample's activation (channels on the last axis).
+
+    Returns arrays of length C for ``mean``, ``std``, ``min``, ``max`` and ``zero_fraction``
+    (the share of exactly-zero values: a channel near 1.0 is "dead" after a ReLU).
+    """
+    values = np.asarray(activation, dtype="float64")
+    values = values.reshape(-1, values.shape[-1]) if values.ndim > 1 else values[None]
+    return {
+        "mean": values.mean(axis=0),
+        "std": values.std(axis=0),
+        "min": values.min(axis=0),
+        "max": values.max(axis=0),
+        "zero_fraction": (values == 0).mean(axis=0),
+    }
