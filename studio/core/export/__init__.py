@@ -1,0 +1,1 @@
+"""Export a trained model in several formats, each verified after writing."""
