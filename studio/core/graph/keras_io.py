@@ -44,6 +44,11 @@ def make_layer(type: str, name: str, params: dict[str, Any]):
     for key in ("padding", "cropping"):
         if isinstance(config.get(key), list):
             config[key] = tuple(tuple(v) if isinstance(v, list) else v for v in config[key])
+    if type == "Bidirectional":
+        inner = dict(config["layer"])
+        inner.setdefault("module", "keras.layers")
+        inner["config"] = {"name": f"{name}_rnn", **inner.get("config", {})}
+        config["layer"] = inner
     return cls.from_config({**config, "name": name})
 
 

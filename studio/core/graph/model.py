@@ -185,13 +185,13 @@ class Graph:
             return f"{self.nodes[dst].name} is an Input: nothing can feed it."
         if any(e.src == src and e.dst == dst for e in self.edges):
             return f"{self.nodes[src].name} already feeds {self.nodes[dst].name}."
+        if self.reaches(dst, src):
+            return f"Connecting {self.nodes[src].name} to {self.nodes[dst].name} would create a cycle."
         taken = {e.port for e in self.in_edges(dst)}
         if port is not None and port in taken:
             return f"Input {port} of {self.nodes[dst].name} is already connected."
         if spec.max_inputs is not None and len(taken) >= spec.max_inputs:
             return f"{self.nodes[dst].name} ({spec.type}) takes at most {spec.max_inputs} input(s)."
-        if self.reaches(dst, src):
-            return f"Connecting {self.nodes[src].name} to {self.nodes[dst].name} would create a cycle."
         return None
 
     def connect(self, src: str, dst: str, port: int | None = None) -> Edge:

@@ -1,0 +1,61 @@
+"""Model templates: graph JSON files in ``models/`` with their documented metadata."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from studio.core.graph.model import Graph, GraphError
+from studio.resources import models_dir
+
+
+class TemplateError(ValueError):
+    pass
+
+
+@dataclass
+class Template:
+    name: str
+    title: str
+    description: str
+    reference: str
+    task: str
+    input_shape: list
+    num_classes: int | None
+    expected_params: int
+    graph: Graph
+    generative: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_META_KEYS = ("name", "title", "description", "reference", "task", "input_shape", "num_classes",
+              "expected_params", "generative")
+
+
+def list_templates() -> list[dict[str, Any]]:
+    """Metadata (everything but the graph) of every template, sorted by name."""
+    result = []
+    for path in sorted(models_dir().glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        result.append({k: data.get(k) for k in _META_KEYS})
+    return result
+
+
+def template_names() -> list[str]:
+    return [path.stem for path in sorted(models_dir().glob("*.json"))]
+
+
+def load_template(name: str) -> Template:
+    """Load template ``name`` (file stem in ``models/``) with a fresh copy of its graph."""
+    path = models_dir() / f"{name}.json"
+    if not path.exists():
+        raise TemplateError(f"No template named {name!r}; available: {', '.join(template_names())}")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        graph = Graph.from_dict(data["graph"])
+    except (KeyError, GraphError) as exc:
+        raise TemplateError(f"Template {name!r} is damaged: {exc}") from None
+    meta = {k: data.get(k) for k in _META_KEYS}
+    extra = {k: v for k, v in data.items() if k not in _META_KEYS and k != "graph"}
+    return Template(graph=graph, extra=extra, **meta)

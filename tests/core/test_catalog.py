@@ -1,0 +1,109 @@
+"""Every catalog entry against Keras itself: defaults, output shapes and parameter counts."""
+
+import pytest
+
+from studio.core.graph.catalog import CATALOG, CATEGORIES, by_category, default_params
+from studio.core.graph.shapes import layer_info
+
+# (type, params override, input shapes): one representative use of every catalog type.
+CASES = [
+    ("Dense", {"units": 7}, [(5,)]),
+    ("Dense", {"units": 3, "use_bias": False}, [(4, 6)]),
+    ("Embedding", {"input_dim": 50, "output_dim": 4}, [(9,)]),
+    ("Conv1D", {"filters": 6, "kernel_size": [3], "strides": [2]}, [(20, 4)]),
+    ("Conv1D", {"filters": 8, "groups": 2, "padding": "same"}, [(16, 4)]),
+    ("Conv2D", {"filters": 5, "strides": [2, 2], "padding": "same"}, [(9, 9, 3)]),
+    ("Conv2D", {"filters": 6, "groups": 3, "dilation_rate": [2, 2]}, [(12, 12, 6)]),
+    ("Conv2DTranspose", {"filters": 4, "strides": [2, 2], "padding": "same"}, [(7, 7, 8)]),
+    ("Conv2DTranspose", {"filters": 4, "kernel_size": [4, 4], "strides": [2, 2]}, [(7, 7, 8)]),
+    ("Conv2DTranspose", {"filters": 2, "strides": [2, 2], "output_padding": [1, 1]}, [(5, 5, 3)]),
+    ("DepthwiseConv2D", {"depth_multiplier": 2}, [(10, 10, 3)]),
+    ("SeparableConv2D", {"filters": 7, "padding": "same"}, [(10, 10, 3)]),
+    ("MaxPooling1D", {}, [(11, 3)]),
+    ("MaxPooling2D", {"pool_size": [3, 3], "strides": [2, 2], "padding": "same"}, [(9, 9, 2)]),
+    ("AveragePooling1D", {"pool_size": [3]}, [(12, 2)]),
+    ("AveragePooling2D", {}, [(9, 9, 2)]),
+    ("GlobalAveragePooling1D", {}, [(7, 3)]),
+    ("GlobalAveragePooling2D", {"keepdims": True}, [(5, 5, 3)]),
+    ("GlobalMaxPooling1D", {}, [(7, 3)]),
+    ("GlobalMaxPooling2D", {}, [(5, 5, 3)]),
+    ("UpSampling2D", {"size": [2, 3]}, [(4, 5, 2)]),
+    ("ZeroPadding2D", {"padding": [[1, 2], [3, 4]]}, [(4, 5, 2)]),
+    ("Cropping2D", {"cropping": [[1, 0], [2, 1]]}, [(6, 6, 2)]),
+    ("Flatten", {}, [(3, 4, 2)]),
+    ("Reshape", {"target_shape": [-1, 4]}, [(2, 6, 2)]),
+    ("Rescaling", {}, [(4, 4, 1)]),
+    ("Normalization", {}, [(6,)]),
+    ("Dropout", {}, [(6,)]),
+    ("SpatialDropout2D", {}, [(4, 4, 3)]),
+    ("GaussianNoise", {}, [(6,)]),
+    ("BatchNormalization", {}, [(4, 4, 3)]),
+    ("BatchNormalization", {"center": False}, [(6,)]),
+    ("LayerNormalization", {}, [(5, 6)]),
+    ("Activation", {"activation": "gelu"}, [(6,)]),
+    ("ReLU", {"max_value": 6.0}, [(6,)]),
+    ("LeakyReLU", {}, [(6,)]),
+    ("ELU", {}, [(6,)]),
+    ("PReLU", {}, [(4, 4, 3)]),
+    ("PReLU", {"shared_axes": [1, 2]}, [(4, 4, 3)]),
+    ("Softmax", {}, [(6,)]),
+    ("Add", {}, [(4, 3), (4, 3)]),
+    ("Subtract", {}, [(4, 3), (4, 3)]),
+    ("Multiply", {}, [(4, 4, 3), (1, 1, 3)]),
+    ("Average", {}, [(5,), (5,), (5,)]),
+    ("Maximum", {}, [(5,), (5,)]),
+    ("Concatenate", {}, [(4, 4, 3), (4, 4, 5)]),
+    ("Concatenate", {"axis": 1}, [(2, 3), (4, 3)]),
+    ("SimpleRNN", {"units": 5}, [(7, 3)]),
+    ("LSTM", {"units": 5, "return_sequences": True}, [(7, 3)]),
+    ("GRU", {"units": 5}, [(7, 3)]),
+    ("GRU", {"units": 5, "reset_after": False}, [(7, 3)]),
+    ("Bidirectional", {"layer": {"class_name": "LSTM", "config": {"units": 4, "return_sequences": True}}}, [(6, 3)]),
+    ("Bidirectional", {"layer": {"class_name": "GRU", "config": {"units": 4}}, "merge_mode": "sum"}, [(6, 3)]),
+    ("MultiHeadAttention", {"num_heads": 2, "key_dim": 3}, [(5, 8), (6, 8)]),
+    ("MultiHeadAttention", {"num_heads": 2, "key_dim": 3, "value_dim": 4}, [(5, 8), (6, 7), (6, 9)]),
+    ("Attention", {}, [(5, 8), (6, 8)]),
+    ("Sampling", {}, [(4,), (4,)]),
+]
+
+
+def test_every_catalog_type_is_exercised_and_categorised():
+    assert {case[0] for case in CASES} | {"Input"} == set(CATALOG)
+    assert all(spec.category in CATEGORIES for spec in CATALOG.values())
+    assert sum(len(v) for v in by_category().values()) == len(CATALOG)
+    assert all(spec.help and all(p.help for p in spec.params) for spec in CATALOG.values())
+
+
+@pytest.mark.parametrize("type, override, shapes", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_inferred_shape_and_params_match_keras(type, override, shapes):
+    import keras
+    import numpy as np
+
+    from studio.core.graph.keras_io import make_layer
+
+    params = {**default_params(type), **override}
+    out, weights, trainable, _ = layer_info(type, params, shapes)
+    layer = make_layer(type, "probe", params)
+    inputs = [keras.Input(shape=s) for s in shapes]
+    if type == "Embedding":
+        inputs = [keras.Input(shape=shapes[0], dtype="int32")]
+    if type == "MultiHeadAttention":
+        result = layer(*inputs)
+    elif type in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Concatenate", "Attention", "Sampling"):
+        result = layer(inputs)
+    else:
+        result = layer(inputs[0])
+    assert tuple(result.shape[1:]) == out
+    assert layer.count_params() == weights
+    assert int(sum(np.prod(w.shape) for w in layer.trainable_weights)) == trainable
+
+
+@pytest.mark.parametrize("type", sorted(set(CATALOG) - {"Input", "Sampling", "Bidirectional"}))
+def test_catalog_defaults_are_valid_keras_config(type):
+    import keras
+
+    spec = CATALOG[type]
+    reference = getattr(keras.layers, spec.keras_class).from_config(
+        {**default_params(type), "name": "probe"}).get_config()
+    for param in spec.params:
+        assert param.name in reference, f"{type}.{param.name} is not a Keras config key"

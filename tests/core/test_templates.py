@@ -1,0 +1,49 @@
+"""Templates: documented parameter counts equal our inference and Keras itself."""
+
+import pytest
+
+from studio.core.graph.infer import analyze
+from studio.core.graph.keras_io import to_keras
+from studio.core.graph.templates import TemplateError, list_templates, load_template
+
+DOCUMENTED = {"vgg16": 138_357_544, "resnet50": 25_636_712, "mobilenet": 4_253_864,
+              "alexnet": 62_378_344, "lenet5": 61_706, "mlp_xor": 17}
+REQUIRED = {"mlp_xor", "lenet5", "alexnet", "vgg16", "resnet18", "resnet50", "inception", "mobilenet",
+            "small_cnn_28", "small_cnn_32"}
+
+
+def test_required_templates_exist_with_metadata():
+    metas = {m["name"]: m for m in list_templates()}
+    assert REQUIRED <= set(metas)
+    for meta in metas.values():
+        assert meta["title"] and meta["description"] and meta["reference"] and meta["input_shape"]
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED))
+def test_expected_params_match_inference(name):
+    template = load_template(name)
+    analysis = analyze(template.graph)
+    assert analysis.ok, analysis.problems
+    assert analysis.total_params == template.expected_params
+    if name in DOCUMENTED:
+        assert template.expected_params == DOCUMENTED[name]
+
+
+@pytest.mark.parametrize("name", ["vgg16", "resnet50", "resnet18", "inception", "alexnet", "small_cnn_32"])
+def test_keras_agrees_with_the_expected_count(name):
+    template = load_template(name)
+    assert to_keras(template.graph).count_params() == template.expected_params
+
+
+def test_resnet50_matches_keras_applications_layer_for_layer():
+    import keras
+
+    ours = to_keras(load_template("resnet50").graph)
+    theirs = keras.applications.ResNet50(weights=None)
+    assert [type(l).__name__ for l in ours.layers] == [type(l).__name__ for l in theirs.layers]
+    assert [l.count_params() for l in ours.layers] == [l.count_params() for l in theirs.layers]
+
+
+def test_unknown_template_lists_the_available_ones():
+    with pytest.raises(TemplateError, match="small_cnn_28"):
+        load_template("nope")

@@ -1,0 +1,280 @@
+"""Regenerate the template graphs in ``models/`` (run: ``python tools/build_templates.py``).
+
+Templates are data; this script is how that data was written, kept so it can be reviewed and
+re-run. Parameter counts are computed by the studio's own inference and stored in each file;
+tests check them against Keras.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from studio.core.fileio import atomic_write_json  # noqa: E402
+from studio.core.graph.infer import analyze  # noqa: E402
+from studio.core.graph.model import Graph  # noqa: E402
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+
+
+class Builder:
+    """Tiny helper to write graphs as code: ``x = b.add("Conv2D", x, filters=32)``."""
+
+    def __init__(self) -> None:
+        self.graph = Graph()
+
+    def add(self, type: str, *inputs: str, name: str | None = None, **params) -> str:
+        node = self.graph.add_node(type, params, name=name)
+        for source in inputs:
+            self.graph.connect(source, node.id)
+        return node.id
+
+
+def mlp_xor() -> Graph:
+    b = Builder()
+    x = b.add("Input", shape=[2])
+    x = b.add("Dense", x, units=4, activation="tanh", name="hidden")
+    b.add("Dense", x, units=1, activation="sigmoid", name="output")
+    return b.graph
+
+
+def small_cnn(size: int, channels: int) -> Graph:
+    b = Builder()
+    x = b.add("Input", shape=[size, size, channels])
+    x = b.add("Conv2D", x, filters=32, kernel_size=[3, 3], activation="relu", name="conv1")
+    x = b.add("MaxPooling2D", x, name="pool1")
+    x = b.add("Conv2D", x, filters=64, kernel_size=[3, 3], activation="relu", name="conv2")
+    x = b.add("MaxPooling2D", x, name="pool2")
+    x = b.add("Flatten", x)
+    x = b.add("Dropout", x, rate=0.5)
+    b.add("Dense", x, units=10, activation="softmax", name="predictions")
+    return b.graph
+
+
+def lenet5() -> Graph:
+    b = Builder()
+    x = b.add("Input", shape=[32, 32, 1])
+    x = b.add("Conv2D", x, filters=6, kernel_size=[5, 5], activation="tanh", name="c1")
+    x = b.add("AveragePooling2D", x, name="s2")
+    x = b.add("Conv2D", x, filters=16, kernel_size=[5, 5], activation="tanh", name="c3")
+    x = b.add("AveragePooling2D", x, name="s4")
+    x = b.add("Flatten", x)
+    x = b.add("Dense", x, units=120, activation="tanh", name="c5")
+    x = b.add("Dense", x, units=84, activation="tanh", name="f6")
+    b.add("Dense", x, units=10, activation="softmax", name="output")
+    return b.graph
+
+
+def alexnet() -> Graph:
+    b = Builder()
+    x = b.add("Input", shape=[227, 227, 3])
+    x = b.add("Conv2D", x, filters=96, kernel_size=[11, 11], strides=[4, 4], activation="relu", name="conv1")
+    x = b.add("MaxPooling2D", x, pool_size=[3, 3], strides=[2, 2], name="pool1")
+    x = b.add("Conv2D", x, filters=256, kernel_size=[5, 5], padding="same", activation="relu", name="conv2")
+    x = b.add("MaxPooling2D", x, pool_size=[3, 3], strides=[2, 2], name="pool2")
+    for i, filters in enumerate((384, 384, 256), start=3):
+        x = b.add("Conv2D", x, filters=filters, kernel_size=[3, 3], padding="same", activation="relu", name=f"conv{i}")
+    x = b.add("MaxPooling2D", x, pool_size=[3, 3], strides=[2, 2], name="pool5")
+    x = b.add("Flatten", x)
+    for i in (6, 7):
+        x = b.add("Dense", x, units=4096, activation="relu", name=f"fc{i}")
+        x = b.add("Dropout", x, rate=0.5, name=f"drop{i}")
+    b.add("Dense", x, units=1000, activation="softmax", name="predictions")
+    return b.graph
+
+
+def vgg16() -> Graph:
+    b = Builder()
+    x = b.add("Input", shape=[224, 224, 3])
+    for block, (filters, convs) in enumerate(((64, 2), (128, 2), (256, 3), (512, 3), (512, 3)), start=1):
+        for i in range(1, convs + 1):
+            x = b.add("Conv2D", x, filters=filters, kernel_size=[3, 3], padding="same", activation="relu",
+                      name=f"block{block}_conv{i}")
+        x = b.add("MaxPooling2D", x, name=f"block{block}_pool")
+    x = b.add("Flatten", x)
+    x = b.add("Dense", x, units=4096, activation="relu", name="fc1")
+    x = b.add("Dense", x, units=4096, activation="relu", name="fc2")
+    b.add("Dense", x, units=1000, activation="softmax", name="predictions")
+    return b.graph
+
+
+def _bn(b: Builder, x: str, name: str) -> str:
+    return b.add("BatchNormalization", x, epsilon=1.001e-5, name=name)
+
+
+def resnet18() -> Graph:
+    """CIFAR-style ResNet-18: 3x3 stem, four stages of two basic blocks."""
+    b = Builder()
+    x = b.add("Input", shape=[32, 32, 3])
+    x = b.add("Conv2D", x, filters=64, kernel_size=[3, 3], padding="same", use_bias=False, name="stem_conv")
+    x = b.add("Activation", _bn(b, x, "stem_bn"), activation="relu", name="stem_relu")
+    for stage, filters in enumerate((64, 128, 256, 512), start=1):
+        for block in (1, 2):
+            stride = 2 if stage > 1 and block == 1 else 1
+            prefix = f"stage{stage}_block{block}"
+            shortcut = x
+            if stride != 1:
+                shortcut = b.add("Conv2D", x, filters=filters, kernel_size=[1, 1], strides=[stride, stride],
+                                 use_bias=False, name=f"{prefix}_shortcut_conv")
+                shortcut = _bn(b, shortcut, f"{prefix}_shortcut_bn")
+            y = b.add("Conv2D", x, filters=filters, kernel_size=[3, 3], strides=[stride, stride], padding="same",
+                      use_bias=False, name=f"{prefix}_conv1")
+            y = b.add("Activation", _bn(b, y, f"{prefix}_bn1"), activation="relu", name=f"{prefix}_relu1")
+            y = b.add("Conv2D", y, filters=filters, kernel_size=[3, 3], padding="same", use_bias=False,
+                      name=f"{prefix}_conv2")
+            y = _bn(b, y, f"{prefix}_bn2")
+            x = b.add("Add", shortcut, y, name=f"{prefix}_add")
+            x = b.add("Activation", x, activation="relu", name=f"{prefix}_out")
+    x = b.add("GlobalAveragePooling2D", x, name="avg_pool")
+    b.add("Dense", x, units=10, activation="softmax", name="predictions")
+    return b.graph
+
+
+def resnet50() -> Graph:
+    """ResNet-50 with bottleneck blocks, laid out as keras.applications.ResNet50."""
+    b = Builder()
+    x = b.add("Input", shape=[224, 224, 3], name="input_layer")
+    x = b.add("ZeroPadding2D", x, padding=[[3, 3], [3, 3]], name="conv1_pad")
+    x = b.add("Conv2D", x, filters=64, kernel_size=[7, 7], strides=[2, 2], name="conv1_conv")
+    x = b.add("Activation", _bn(b, x, "conv1_bn"), activation="relu", name="conv1_relu")
+    x = b.add("ZeroPadding2D", x, padding=[[1, 1], [1, 1]], name="pool1_pad")
+    x = b.add("MaxPooling2D", x, pool_size=[3, 3], strides=[2, 2], name="pool1_pool")
+    for stage, (filters, blocks, stride) in enumerate(((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)), start=2):
+        for block in range(1, blocks + 1):
+            prefix = f"conv{stage}_block{block}"
+            s = stride if block == 1 else 1
+            if block == 1:
+                shortcut = b.add("Conv2D", x, filters=4 * filters, kernel_size=[1, 1], strides=[s, s], name=f"{prefix}_0_conv")
+                shortcut = _bn(b, shortcut, f"{prefix}_0_bn")
+            else:
+                shortcut = x
+            y = b.add("Conv2D", x, filters=filters, kernel_size=[1, 1], strides=[s, s], name=f"{prefix}_1_conv")
+            y = b.add("Activation", _bn(b, y, f"{prefix}_1_bn"), activation="relu", name=f"{prefix}_1_relu")
+            y = b.add("Conv2D", y, filters=filters, kernel_size=[3, 3], padding="same", name=f"{prefix}_2_conv")
+            y = b.add("Activation", _bn(b, y, f"{prefix}_2_bn"), activation="relu", name=f"{prefix}_2_relu")
+            y = b.add("Conv2D", y, filters=4 * filters, kernel_size=[1, 1], name=f"{prefix}_3_conv")
+            y = _bn(b, y, f"{prefix}_3_bn")
+            x = b.add("Add", shortcut, y, name=f"{prefix}_add")
+            x = b.add("Activation", x, activation="relu", name=f"{prefix}_out")
+    x = b.add("GlobalAveragePooling2D", x, name="avg_pool")
+    b.add("Dense", x, units=1000, activation="softmax", name="predictions")
+    return b.graph
+
+
+def inception() -> Graph:
+    """GoogLeNet (Inception v1) without the auxiliary classifiers."""
+    b = Builder()
+
+    def conv(x, filters, size, name, strides=1):
+        return b.add("Conv2D", x, filters=filters, kernel_size=[size, size], strides=[strides, strides],
+                     padding="same", activation="relu", name=name)
+
+    def module(x, name, c1, c3r, c3, c5r, c5, pool):
+        branch1 = conv(x, c1, 1, f"{name}_1x1")
+        branch2 = conv(conv(x, c3r, 1, f"{name}_3x3_reduce"), c3, 3, f"{name}_3x3")
+        branch3 = conv(conv(x, c5r, 1, f"{name}_5x5_reduce"), c5, 5, f"{name}_5x5")
+        branch4 = b.add("MaxPooling2D", x, pool_size=[3, 3], strides=[1, 1], padding="same", name=f"{name}_pool")
+        branch4 = conv(branch4, pool, 1, f"{name}_pool_proj")
+        return b.add("Concatenate", branch1, branch2, branch3, branch4, name=f"{name}_concat")
+
+    def pool(x, name):
+        return b.add("MaxPooling2D", x, pool_size=[3, 3], strides=[2, 2], padding="same", name=name)
+
+    x = b.add("Input", shape=[224, 224, 3])
+    x = pool(conv(x, 64, 7, "conv1_7x7", strides=2), "pool1")
+    x = conv(x, 64, 1, "conv2_3x3_reduce")
+    x = pool(conv(x, 192, 3, "conv2_3x3"), "pool2")
+    x = module(x, "inception_3a", 64, 96, 128, 16, 32, 32)
+    x = module(x, "inception_3b", 128, 128, 192, 32, 96, 64)
+    x = pool(x, "pool3")
+    for name, cfg in (("4a", (192, 96, 208, 16, 48, 64)), ("4b", (160, 112, 224, 24, 64, 64)),
+                      ("4c", (128, 128, 256, 24, 64, 64)), ("4d", (112, 144, 288, 32, 64, 64)),
+                      ("4e", (256, 160, 320, 32, 128, 128))):
+        x = module(x, f"inception_{name}", *cfg)
+    x = pool(x, "pool4")
+    x = module(x, "inception_5a", 256, 160, 320, 32, 128, 128)
+    x = module(x, "inception_5b", 384, 192, 384, 48, 128, 128)
+    x = b.add("GlobalAveragePooling2D", x, name="avg_pool")
+    x = b.add("Dropout", x, rate=0.4)
+    b.add("Dense", x, units=1000, activation="softmax", name="predictions")
+    return b.graph
+
+
+def mobilenet() -> Graph:
+    """MobileNet v1 (width 1.0), laid out as keras.applications.MobileNet."""
+    b = Builder()
+    x = b.add("Input", shape=[224, 224, 3], name="input_layer")
+    x = b.add("Conv2D", x, filters=32, kernel_size=[3, 3], strides=[2, 2], padding="same", use_bias=False, name="conv1")
+    x = b.add("ReLU", _bn(b, x, "conv1_bn"), max_value=6.0, name="conv1_relu")
+    blocks = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + [(1024, 2), (1024, 1)]
+    for i, (filters, stride) in enumerate(blocks, start=1):
+        if stride != 1:
+            x = b.add("ZeroPadding2D", x, padding=[[0, 1], [0, 1]], name=f"conv_pad_{i}")
+        x = b.add("DepthwiseConv2D", x, kernel_size=[3, 3], strides=[stride, stride],
+                  padding="same" if stride == 1 else "valid", use_bias=False, name=f"conv_dw_{i}")
+        x = b.add("ReLU", b.add("BatchNormalization", x, name=f"conv_dw_{i}_bn"), max_value=6.0, name=f"conv_dw_{i}_relu")
+        x = b.add("Conv2D", x, filters=filters, kernel_size=[1, 1], padding="same", use_bias=False, name=f"conv_pw_{i}")
+        x = b.add("ReLU", b.add("BatchNormalization", x, name=f"conv_pw_{i}_bn"), max_value=6.0, name=f"conv_pw_{i}_relu")
+    x = b.add("GlobalAveragePooling2D", x, keepdims=True, name="global_average_pooling2d")
+    x = b.add("Dropout", x, rate=0.001, name="dropout")
+    x = b.add("Conv2D", x, filters=1000, kernel_size=[1, 1], padding="same", name="conv_preds")
+    x = b.add("Reshape", x, target_shape=[1000], name="reshape_2")
+    b.add("Activation", x, activation="softmax", name="predictions")
+    return b.graph
+
+
+TEMPLATES = {
+    "mlp_xor": (mlp_xor, "MLP for XOR", "The smallest network that needs a hidden layer: XOR cannot be "
+                "separated by one straight line, two tanh units bend the space so it can.",
+                "Rumelhart, Hinton & Williams (1986), Learning representations by back-propagating errors",
+                "binary", 2),
+    "small_cnn_28": (lambda: small_cnn(28, 1), "Small CNN 28x28", "Two convolution + pooling stages and a "
+                     "softmax classifier: trains in seconds on digits or MNIST-sized images.",
+                     "Keras example 'Simple MNIST convnet'", "classification", 10),
+    "small_cnn_32": (lambda: small_cnn(32, 3), "Small CNN 32x32 RGB", "The small CNN for 32x32 colour "
+                     "images such as CIFAR-10 or the built-in shapes.",
+                     "Keras example 'Simple MNIST convnet', adapted to RGB", "classification", 10),
+    "lenet5": (lenet5, "LeNet-5", "The 1998 digit reader: convolutions with tanh, average pooling "
+               "(subsampling) and fully connected layers.",
+               "LeCun et al. (1998), Gradient-based learning applied to document recognition",
+               "classification", 10),
+    "alexnet": (alexnet, "AlexNet", "Large kernels, ReLU and dropout: the 2012 ImageNet winner that "
+                "started the deep-learning wave (single-stream version).",
+                "Krizhevsky, Sutskever & Hinton (2012), ImageNet classification with deep CNNs",
+                "classification", 1000),
+    "vgg16": (vgg16, "VGG-16", "Depth from uniform 3x3 convolutions stacked in five blocks; simple "
+              "and very large (138M parameters).",
+              "Simonyan & Zisserman (2014), Very deep convolutional networks", "classification", 1000),
+    "resnet18": (resnet18, "ResNet-18 (32x32)", "Residual basic blocks: each block learns a correction "
+                 "added to its input, so gradients flow through very deep nets. CIFAR-sized stem.",
+                 "He et al. (2015), Deep residual learning for image recognition", "classification", 10),
+    "resnet50": (resnet50, "ResNet-50", "Bottleneck residual blocks (1x1 reduce, 3x3, 1x1 expand), as "
+                 "in keras.applications.ResNet50.",
+                 "He et al. (2015), Deep residual learning for image recognition", "classification", 1000),
+    "inception": (inception, "Inception (GoogLeNet)", "Inception modules look at 1x1, 3x3 and 5x5 "
+                  "windows in parallel and concatenate them; 1x1 convolutions keep it cheap.",
+                  "Szegedy et al. (2014), Going deeper with convolutions", "classification", 1000),
+    "mobilenet": (mobilenet, "MobileNet", "Depthwise-separable convolutions: nearly the accuracy of a "
+                  "full CNN at a fraction of the computation, built for phones.",
+                  "Howard et al. (2017), MobileNets", "classification", 1000),
+}
+
+
+def main() -> None:
+    for name, (build, title, description, reference, task, classes) in TEMPLATES.items():
+        graph = build()
+        analysis = analyze(graph)
+        assert analysis.ok, (name, analysis.problems)
+        shape = graph.nodes[graph.input_nodes()[0]].params["shape"]
+        atomic_write_json(MODELS / f"{name}.json", {
+            "name": name, "title": title, "description": description, "reference": reference,
+            "task": task, "input_shape": shape, "num_classes": classes,
+            "expected_params": analysis.total_params, "graph": graph.to_dict(),
+        })
+        print(f"{name:14s} {analysis.total_params:>12,d} params  {len(graph.nodes):4d} layers")
+
+
+if __name__ == "__main__":
+    main()
