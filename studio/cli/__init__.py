@@ -12,6 +12,7 @@ import importlib
 import sys
 
 COMMAND_MODULES = [
+    "studio.cli.inspect_cmds",
     "studio.cli.graph_cmds",
 ]
 

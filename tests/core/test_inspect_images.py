@@ -33,7 +33,7 @@ def test_rgb_image_is_resized_and_converted_to_grey(tmp_path):
 def test_grey_bytes_become_rgb_and_none_keeps_range(tmp_path):
     buffer = io.BytesIO()
     Image.new("L", (8, 8), 100).save(buffer, format="JPEG")
-    sample = load_image(buffer.getvalue(), (16, 12, 3), normalize="none")
+    sample = load_image(buffer.getvalue(), (16, 12, 3), normalization={"mode": "none"})
     assert sample.shape == (16, 12, 3)
     assert abs(sample.mean() - 100) < 2 and np.allclose(sample[..., 0], sample[..., 2])
 
@@ -57,7 +57,16 @@ def test_non_images_and_non_image_models_are_explained(tmp_path):
     with pytest.raises(InspectError, match=r"model input \(10,\) is not an image"):
         load_image(image, (10,))
     with pytest.raises(InspectError, match="unknown normalization"):
-        load_image(image, (4, 4, 3), normalize="standard")
+        load_image(image, (4, 4, 3), normalization={"mode": "whiten"})
+    with pytest.raises(InspectError, match="standardized over 2 channels"):
+        load_image(image, (4, 4, 3), normalization={"mode": "standardize", "mean": [0, 0], "std": [1, 1]})
+
+
+def test_standardize_follows_the_dataset_record(tmp_path):
+    path = write_image(tmp_path / "c.png", "RGB", (3, 3), (51, 102, 255))
+    record = {"mode": "standardize", "divide": 255.0, "mean": [0.1, 0.2, 0.5], "std": [0.1, 0.2, 0.25]}
+    sample = load_image(path, (3, 3, 3), normalization=record)
+    np.testing.assert_allclose(sample[1, 1], [1.0, 1.0, 2.0], rtol=1e-5)
 
 
 def test_feature_map_grid_tiles_every_channel():

@@ -12,16 +12,39 @@ from studio.core.inspect.errors import InspectError
 _MODES = {1: "L", 3: "RGB", 4: "RGBA"}
 
 
-def load_image(source: str | os.PathLike | bytes, input_shape, normalize: str = "scale") -> np.ndarray:
+def normalize_pixels(pixels: np.ndarray, normalization: dict | None = None) -> np.ndarray:
+    """Apply a dataset's image ``normalization`` record (``Dataset.normalization``) to 0..255 pixels.
+
+    None means the default "scale" (divide by 255). "standardize" divides by 255, then subtracts
+    the per-channel mean and divides by the std; "none" keeps 0..255.
+    """
+    normalization = normalization or {"mode": "scale", "divide": 255.0}
+    mode = normalization.get("mode")
+    if mode == "none":
+        return pixels
+    if mode not in ("scale", "standardize"):
+        raise InspectError(f"unknown normalization {mode!r}; expected scale, standardize or none")
+    values = pixels / np.float32(normalization.get("divide", 255.0))
+    if mode == "standardize":
+        mean = np.asarray(normalization["mean"], dtype="float32")
+        std = np.asarray(normalization["std"], dtype="float32")
+        if mean.size not in (1, values.shape[-1]):
+            raise InspectError(f"the dataset was standardized over {mean.size} channels, the image has {values.shape[-1]}")
+        values = (values - mean) / std
+    return values.astype("float32")
+
+
+def load_image(source: str | os.PathLike | bytes, input_shape, normalization: dict | None = None) -> np.ndarray:
     """Read an image and convert it to one float32 sample of ``input_shape``.
 
-    The image is converted to the model's channel count (grey, RGB or RGBA) and resized to its
-    height and width (a None dimension keeps the image's own size).
+    The image is converted to the model's channel count (grey, RGB or RGBA), resized to its
+    height and width (a None dimension keeps the image's own size) and normalized like the
+    training data.
 
     Args:
         source: a file path or the file's bytes.
         input_shape: the model input without batch axis: (H, W), (H, W, C) with C in 1, 3, 4.
-        normalize: "scale" maps pixels to [0, 1]; "none" keeps 0..255.
+        normalization: the dataset's ``normalization`` record; None scales pixels to [0, 1].
     """
     from PIL import Image, ImageOps
 
@@ -29,8 +52,6 @@ def load_image(source: str | os.PathLike | bytes, input_shape, normalize: str = 
     channels = shape[2] if len(shape) == 3 else 1
     if len(shape) not in (2, 3) or channels not in _MODES:
         raise InspectError(f"the model input {shape} is not an image (expected height, width, 1/3/4 channels)")
-    if normalize not in ("scale", "none"):
-        raise InspectError(f"unknown normalization {normalize!r}; use 'scale' or 'none'")
     name = "the dropped data" if isinstance(source, bytes) else os.fspath(source)
     try:
         with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
@@ -43,7 +64,5 @@ def load_image(source: str | os.PathLike | bytes, input_shape, normalize: str = 
     width = shape[1] or image.width
     if image.size != (width, height):
         image = image.resize((width, height), Image.Resampling.BILINEAR)
-    pixels = np.asarray(image, dtype="float32").reshape(height, width, channels)
-    if len(shape) == 2:
-        pixels = pixels[..., 0]
-    return pixels / 255.0 if normalize == "scale" else pixels
+    pixels = normalize_pixels(np.asarray(image, dtype="float32").reshape(height, width, channels), normalization)
+    return pixels[..., 0] if len(shape) == 2 else pixels
