@@ -14,6 +14,7 @@ import sys
 COMMAND_MODULES = [
     "studio.cli.inspect_cmds",
     "studio.cli.graph_cmds",
+    "studio.cli.data_cmds",
 ]
 
 

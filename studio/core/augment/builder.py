@@ -1,0 +1,162 @@
+"""Turn augmentation step specs into Keras preprocessing layers applied with explicit seeds.
+
+Every batch gets its own seed pair (derived from the run seed, the epoch and the batch index) and
+each step draws from it statelessly, so the same (seed, epoch, batch) always yields the same
+augmented batch - in tf.data during training and in the preview alike.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from studio.core.augment.catalog import AUGMENTATIONS, AugmentationError, validate_steps
+
+# Offsets that keep the random streams of different steps and of successive draws apart.
+_STEP_STRIDE = 1_000_003
+_DRAW_STRIDE = 7_919
+_EPOCH_STRIDE = 1 << 24
+
+
+def default_augmentation() -> list[dict]:
+    """A mild chain that suits most image sets, digits included (no flips)."""
+    return [
+        {"type": "rotation", "factor": 0.03, "fill_mode": "constant"},
+        {"type": "zoom", "factor": 0.1, "fill_mode": "constant"},
+        {"type": "translation", "factor": 0.1, "fill_mode": "constant"},
+    ]
+
+
+class Augmenter:
+    """An ordered chain of steps; ``apply`` augments one batch given its seed pair."""
+
+    def __init__(self, steps: list[dict], seed: int, value_range: tuple[float, float]):
+        self.steps = validate_steps(steps)
+        self.seed = int(seed)
+        self.value_range = (float(value_range[0]), float(value_range[1]))
+        self._layers = [_make_layer(step, self.value_range) for step in self.steps]
+
+    @property
+    def mixes_labels(self) -> bool:
+        return any(AUGMENTATIONS[s["type"]].mixes_labels for s in self.steps)
+
+    def check_input(self, input_shape: tuple, task: str) -> None:
+        """Raise ``AugmentationError`` when a step cannot work on this data."""
+        is_image = len(input_shape) == 3
+        for step in self.steps:
+            spec = AUGMENTATIONS[step["type"]]
+            if spec.images_only and not is_image:
+                raise AugmentationError(
+                    f"{spec.title} needs images (height, width, channels) but the data has shape "
+                    f"{tuple(input_shape)}; remove the step or use an image dataset"
+                )
+            if spec.mixes_labels and task == "regression":
+                raise AugmentationError(f"{spec.title} blends class labels: it needs a classification task")
+
+    def apply(self, images, labels, epoch, batch_index):
+        """Augment batch ``batch_index`` of ``epoch`` (ints or int64 tensors). ``labels`` must be
+        soft (float) when a step mixes labels."""
+        import tensorflow as tf
+
+        batch_seed = tf.stack([
+            tf.constant(self.seed, tf.int64),
+            tf.cast(epoch, tf.int64) * _EPOCH_STRIDE + tf.cast(batch_index, tf.int64),
+        ])
+        for index, (step, layer) in enumerate(zip(self.steps, self._layers)):
+            seed = _batch_seed_class()(batch_seed, index)
+            if step["type"] == "gaussian_noise":
+                images = _add_noise(images, step["stddev"] * (self.value_range[1] - self.value_range[0]), seed)
+                continue
+            if step["type"] == "random_crop":
+                images = _pad_and_crop(images, step["padding"], self.value_range[0], seed)
+                continue
+            transform = layer.get_random_transformation(images, training=True, seed=seed)
+            images = layer.transform_images(images, transform, training=True)
+            if AUGMENTATIONS[step["type"]].mixes_labels:
+                labels = layer.transform_labels(labels, transform, training=True)
+        return images, labels
+
+
+def build_augmenter(steps: list[dict], seed: int = 0, value_range: tuple[float, float] = (0.0, 1.0)) -> Augmenter:
+    """Build the Keras layers for ``steps``; ``value_range`` is the range of the (normalized)
+    pixel values, used by brightness, contrast, erasing and noise."""
+    return Augmenter(steps, seed, value_range)
+
+
+@functools.cache
+def _batch_seed_class():
+    import keras
+
+    class BatchSeed(keras.random.SeedGenerator):
+        """Stateless seed source: hands out distinct seeds derived from one batch seed.
+
+        Keras layers draw their random numbers from a SeedGenerator; replacing its variable state
+        with a per-batch tensor keeps tf.data deterministic and free of shared mutable state.
+        """
+
+        def __init__(self, batch_seed, step_index):  # no super().__init__: no state variable
+            self._base = batch_seed
+            self._step = step_index
+            self._draws = 0
+
+        def next(self, ordered=True):
+            import tensorflow as tf
+
+            self._draws += 1
+            offset = tf.constant([self._step * _STEP_STRIDE + self._draws * _DRAW_STRIDE, 0], tf.int64)
+            return self._base + offset
+
+    return BatchSeed
+
+
+def _add_noise(images, stddev, seed):
+    import keras
+
+    return images + keras.random.normal(keras.ops.shape(images), stddev=stddev, seed=seed, dtype=images.dtype)
+
+
+def _pad_and_crop(images, padding, fill, seed):
+    """Pad, then cut a window of the original size at a random offset per image.
+
+    Written with gathers because keras.layers.RandomCrop uses one offset for the whole batch.
+    """
+    import keras
+    import tensorflow as tf
+
+    height, width = tf.shape(images)[1], tf.shape(images)[2]
+    batch = tf.shape(images)[0]
+    padded = tf.pad(images, [[0, 0], [padding, padding], [padding, padding], [0, 0]], constant_values=fill)
+    offsets = keras.random.randint((batch, 2), 0, 2 * padding + 1, seed=seed)
+    rows = offsets[:, :1] + tf.range(height)[None, :]
+    cols = offsets[:, 1:] + tf.range(width)[None, :]
+    cropped = tf.gather(padded, rows, axis=1, batch_dims=1)
+    return tf.gather(cropped, cols, axis=2, batch_dims=1)
+
+
+def _make_layer(step: dict, value_range: tuple[float, float]):
+    import keras
+
+    kind = step["type"]
+    if kind == "flip":
+        return keras.layers.RandomFlip(step["mode"])
+    if kind in ("rotation", "zoom", "translation"):
+        fill = {"fill_mode": step["fill_mode"], "fill_value": value_range[0]}
+        if kind == "rotation":
+            return keras.layers.RandomRotation(step["factor"], **fill)
+        if kind == "zoom":
+            return keras.layers.RandomZoom(step["factor"], **fill)
+        return keras.layers.RandomTranslation(step["factor"], step["factor"], **fill)
+    if kind == "contrast":
+        return keras.layers.RandomContrast(step["factor"], value_range=value_range)
+    if kind == "brightness":
+        return keras.layers.RandomBrightness(step["factor"], value_range=value_range)
+    if kind == "random_erasing":
+        return keras.layers.RandomErasing(
+            factor=step["probability"], scale=(0.02, step["max_area"]), value_range=value_range
+        )
+    if kind == "mixup":
+        return keras.layers.MixUp(alpha=step["alpha"])
+    if kind == "cutmix":
+        return keras.layers.CutMix(factor=step["factor"])
+    if kind in ("gaussian_noise", "random_crop"):
+        return None  # written directly with seeded tensor ops in Augmenter.apply
+    raise AugmentationError(f"no layer for augmentation {kind!r}")

@@ -1,0 +1,148 @@
+"""Built-in sources that work offline on a fresh install: digits, procedural shapes, 2-D toy sets."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from studio.core.data.dataset import DataError
+from studio.core.data.raw import RawData, option, task_for_classes
+
+SHAPES = ("circle", "square", "triangle", "cross", "ring")
+TOY_SETS = ("xor", "moons", "circles", "spirals", "blobs")
+
+
+def load_digits(spec: dict) -> RawData:
+    """scikit-learn's 8x8 handwritten digits (1797 images, bundled), optionally upscaled."""
+    from sklearn.datasets import load_digits as sklearn_digits
+
+    size = option(spec, "image_size", 28, int, 8, 64)
+    bunch = sklearn_digits()
+    images = bunch.images.astype(np.float32) * np.float32(255 / 16)
+    if size != 8:
+        images = resize_gray(images, size)
+    return RawData(
+        x=images[..., None],
+        y=bunch.target.astype(np.int32),
+        task="classification",
+        class_names=[str(d) for d in range(10)],
+    )
+
+
+def resize_gray(images: np.ndarray, size: int) -> np.ndarray:
+    """Bilinear resize of (N, H, W) float images to (N, size, size)."""
+    from PIL import Image
+
+    out = np.empty((len(images), size, size), np.float32)
+    for i, image in enumerate(images):
+        out[i] = np.asarray(Image.fromarray(image, mode="F").resize((size, size), Image.BILINEAR))
+    return out
+
+
+def load_shapes(spec: dict) -> RawData:
+    """Procedurally drawn shapes at random positions, sizes and angles; deterministic by seed."""
+    classes = option(spec, "classes", ["circle", "square", "triangle", "cross"], list)
+    unknown = [c for c in classes if c not in SHAPES]
+    if unknown or len(set(classes)) != len(classes):
+        raise DataError(f"shapes: classes must be distinct names among {', '.join(SHAPES)}, got {classes}")
+    task = task_for_classes(classes)
+    count = option(spec, "count", 100, int, 1, 100_000)
+    size = option(spec, "image_size", 28, int, 8, 256)
+    noise = option(spec, "noise", 0.05, float, 0.0, 1.0)
+    colour = option(spec, "colour", False, bool)
+    rng = np.random.default_rng(option(spec, "seed", 0, int))
+    images, labels = [], []
+    for label, shape in enumerate(classes):
+        masks = _draw(shape, count, size, rng)
+        images.append(_paint(masks, colour, rng))
+        labels.append(np.full(count, label, np.int32))
+    x = np.concatenate(images)
+    if noise:
+        x = np.clip(x + rng.normal(0.0, noise * 255, x.shape).astype(np.float32), 0, 255)
+    return RawData(x=x, y=np.concatenate(labels), task=task, class_names=list(classes))
+
+
+def _draw(shape: str, count: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Boolean masks (count, size, size) of ``shape`` with random centre, radius and angle."""
+    centre = rng.uniform(0.35, 0.65, (count, 2, 1, 1)) * size
+    radius = rng.uniform(0.18, 0.3, (count, 1, 1)) * size
+    angle = rng.uniform(0, 2 * np.pi, (count, 1, 1))
+    grid = np.arange(size) + 0.5
+    dy, dx = grid[None, :, None] - centre[:, 0], grid[None, None, :] - centre[:, 1]
+    u = dx * np.cos(angle) + dy * np.sin(angle)
+    v = -dx * np.sin(angle) + dy * np.cos(angle)
+    if shape == "circle":
+        return u**2 + v**2 <= radius**2
+    if shape == "ring":
+        return (u**2 + v**2 <= radius**2) & (u**2 + v**2 >= (0.6 * radius) ** 2)
+    if shape == "square":
+        return np.maximum(abs(u), abs(v)) <= 0.8 * radius
+    if shape == "cross":
+        arm = 0.28 * radius
+        return (abs(u) <= arm) & (abs(v) <= radius) | (abs(v) <= arm) & (abs(u) <= radius)
+    # triangle: inside three half-planes whose normals are 120 degrees apart
+    inside = np.ones(u.shape, bool)
+    for k in range(3):
+        theta = k * 2 * np.pi / 3
+        inside &= u * np.cos(theta) + v * np.sin(theta) <= radius / 2
+    return inside
+
+
+def _paint(masks: np.ndarray, colour: bool, rng: np.random.Generator) -> np.ndarray:
+    """Float 0..255 NHWC images: bright shapes on a dark background (random hues if ``colour``)."""
+    count = len(masks)
+    if not colour:
+        return np.where(masks, np.float32(255), np.float32(0))[..., None].astype(np.float32)
+    fore = rng.uniform(120, 255, (count, 1, 1, 3)).astype(np.float32)
+    back = rng.uniform(0, 80, (count, 1, 1, 3)).astype(np.float32)
+    return np.where(masks[..., None], fore, back).astype(np.float32)
+
+
+def load_toy(spec: dict) -> RawData:
+    """2-D point sets for first MLP lessons: xor, moons, circles, spirals, blobs."""
+    name = option(spec, "name", "moons", str)
+    if name not in TOY_SETS:
+        raise DataError(f"toy: name must be one of {', '.join(TOY_SETS)}, got {name!r}")
+    samples = option(spec, "samples", 400, int, 8, 1_000_000)
+    noise = option(spec, "noise", 0.1, float, 0.0, 5.0)
+    seed = option(spec, "seed", 0, int)
+    rng = np.random.default_rng(seed)
+    if name == "xor":
+        x = rng.uniform(-1, 1, (samples, 2))
+        y = (x[:, 0] * x[:, 1] < 0).astype(np.int32)
+        x = x + rng.normal(0, noise, x.shape)
+        names = ["same sign", "opposite signs"]
+    elif name == "moons":
+        from sklearn.datasets import make_moons
+
+        x, y = make_moons(samples, noise=noise, random_state=seed)
+        names = ["upper moon", "lower moon"]
+    elif name == "circles":
+        from sklearn.datasets import make_circles
+
+        x, y = make_circles(samples, noise=noise, factor=0.5, random_state=seed)
+        names = ["outer", "inner"]
+    elif name == "spirals":
+        arms = option(spec, "classes", 2, int, 2, 10)
+        x, y = _spirals(samples, arms, noise, rng)
+        names = [f"arm {k}" for k in range(arms)]
+    else:
+        from sklearn.datasets import make_blobs
+
+        blobs = option(spec, "classes", 3, int, 2, 20)
+        x, y = make_blobs(samples, centers=blobs, cluster_std=1.0 + noise, random_state=seed)
+        names = [f"blob {k}" for k in range(blobs)]
+    return RawData(
+        x=x.astype(np.float32),
+        y=y.astype(np.int32),
+        task=task_for_classes(names),
+        class_names=names,
+        feature_names=["x1", "x2"],
+    )
+
+
+def _spirals(samples: int, arms: int, noise: float, rng: np.random.Generator):
+    y = np.arange(samples) % arms
+    t = rng.uniform(0.05, 1.0, samples)
+    angle = 2 * np.pi * y / arms + 3 * np.pi * t
+    x = np.stack([t * np.cos(angle), t * np.sin(angle)], axis=1)
+    return x + rng.normal(0, noise * 0.1, x.shape), y

@@ -1,0 +1,92 @@
+"""``load_dataset(spec)``: source -> optional subsample -> stratified split -> normalization."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from studio.core.data.builtin import load_digits, load_shapes, load_toy
+from studio.core.data.dataset import SPLITS, Dataset, DataError
+from studio.core.data.folder import load_folder
+from studio.core.data.keras_cache import load_keras
+from studio.core.data.raw import option
+from studio.core.data.splits import NORMALIZE_MODES, check_ratios, normalize, split_indices, subsample
+from studio.core.data.tabular import load_csv, load_npz
+
+SOURCES = {
+    "digits": load_digits,
+    "shapes": load_shapes,
+    "toy": load_toy,
+    "keras": load_keras,
+    "folder": load_folder,
+    "csv": load_csv,
+    "npz": load_npz,
+}
+DEFAULT_SPLIT = {"train": 0.7, "val": 0.15, "test": 0.15}
+
+
+def default_dataset_spec() -> dict[str, Any]:
+    """The default project's data: the built-in digits upscaled to 28x28x1, 10 classes."""
+    return {"source": "digits", "image_size": 28, "split": dict(DEFAULT_SPLIT), "seed": 0, "normalize": "scale"}
+
+
+def load_dataset(spec: dict[str, Any]) -> Dataset:
+    """Load, split (stratified for classes) and normalize the data a project's ``dataset`` describes.
+
+    Common options: ``split`` ratios, ``seed`` (split and generator seed), ``normalize`` (scale |
+    standardize | none; default scale for images, standardize for tables) and ``max_samples``
+    (keep a stratified subset). Raises ``DataError`` for any bad input.
+    """
+    if not isinstance(spec, dict) or "source" not in spec:
+        raise DataError('a dataset spec is a dict with a "source" key, e.g. {"source": "digits"}')
+    loader = SOURCES.get(spec["source"])
+    if loader is None:
+        raise DataError(f"unknown dataset source {spec['source']!r}; use one of {', '.join(SOURCES)}")
+    ratios = check_ratios(spec.get("split", DEFAULT_SPLIT))
+    seed = option(spec, "seed", 0, int)
+    raw = loader(spec)
+    mode = option(spec, "normalize", "scale" if raw.is_image else "standardize", str)
+    if mode not in NORMALIZE_MODES:
+        raise DataError(f"normalize must be one of {', '.join(NORMALIZE_MODES)}, got {mode!r}")
+    classes = raw.class_names if raw.task != "regression" else None
+    x, y, report = raw.x, raw.y, list(raw.report)
+    limit = spec.get("max_samples")
+    if limit is not None:
+        limit = option(spec, "max_samples", None, int, 10)
+        keep = subsample(y, limit, seed, classes is not None)
+        if len(keep) < len(y):
+            report.append(f"kept {len(keep)} of {len(y)} samples (max_samples)")
+        x, y = x[keep], y[keep]
+
+    if raw.test is None:
+        indices = split_indices(y, ratios, seed, classes)
+        parts = {name: x[indices[name]] for name in SPLITS}
+        labels = {name: y[indices[name]] for name in SPLITS}
+    else:  # keep the official test set; split the rest into train and val
+        pool = ratios["train"] + ratios["val"]
+        indices = split_indices(y, {"train": ratios["train"] / pool, "val": ratios["val"] / pool, "test": 0.0}, seed, classes)
+        x_test, y_test = raw.test
+        if limit is not None:
+            keep = subsample(y_test, max(10, round(limit * ratios["test"] / pool)), seed, True)
+            x_test, y_test = x_test[keep], y_test[keep]
+        parts = {"train": x[indices["train"]], "val": x[indices["val"]], "test": x_test}
+        labels = {"train": y[indices["train"]], "val": y[indices["val"]], "test": y_test}
+
+    feature_names = raw.feature_names
+    if raw.encode is not None:
+        parts, normalization, value_range, notes, feature_names = raw.encode(parts, mode)
+        report.extend(notes)
+    else:
+        parts, normalization, value_range = normalize(parts, mode, raw.is_image)
+    return Dataset(
+        spec=copy.deepcopy(spec),
+        x_train=parts["train"], y_train=labels["train"],
+        x_val=parts["val"], y_val=labels["val"],
+        x_test=parts["test"], y_test=labels["test"],
+        task=raw.task,
+        class_names=list(raw.class_names),
+        value_range=value_range,
+        normalization=normalization,
+        report=report,
+        feature_names=list(feature_names),
+    )

@@ -1,0 +1,258 @@
+"""CSV tables (target column, one-hot categories, imputed gaps) and NPZ arrays (``x``, ``y``)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from studio.core.data.dataset import DataError
+from studio.core.data.raw import RawData, encode_labels, existing_path, option, task_for_classes
+
+MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-"}
+MAX_CLASSES_AUTO = 20  # an integer target with more distinct values is treated as regression
+MAX_CATEGORIES = 50
+TASK_CHOICES = ("auto", "classification", "regression")
+
+
+def _task_option(spec: dict) -> str:
+    task = option(spec, "task", "auto", str)
+    if task not in TASK_CHOICES:
+        raise DataError(f"task must be one of {', '.join(TASK_CHOICES)}, got {task!r}")
+    return task
+
+
+def _targets(values: np.ndarray, numeric: bool, task: str, where: str):
+    """``(y, task, class_names)`` from target values (strings or numbers)."""
+    if task == "regression" or task == "auto" and numeric and not _few_integers(values):
+        if not numeric:
+            raise DataError(f"{where} has text values, so it cannot be a regression target; use task classification")
+        return values.astype(np.float32), "regression", []
+    y, names = encode_labels(values)
+    return y, task_for_classes(names), names
+
+
+def _few_integers(values: np.ndarray) -> bool:
+    floats = values.astype(np.float64)
+    return bool(np.all(floats == np.round(floats))) and len(np.unique(floats)) <= MAX_CLASSES_AUTO
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def load_csv(spec: dict) -> RawData:
+    """Read a CSV with a header row; ``target`` names the label column (default: the last)."""
+    path = existing_path(spec)
+    task = _task_option(spec)
+    header, rows, report = _read_rows(path)
+    target = option(spec, "target", header[-1], str)
+    if target not in header:
+        raise DataError(f"{path.name}: no column {target!r}; columns are {', '.join(header)}")
+    table = np.array(rows, dtype=object)
+    column = header.index(target)
+    target_values = np.array([str(v).strip() for v in table[:, column]], dtype=object)
+    present = np.array([v.lower() not in MISSING for v in target_values])
+    if not present.all():
+        report.append(f"dropped {int((~present).sum())} row(s) with no value in target column {target!r}")
+    table, target_values = table[present], target_values[present]
+    if not len(table):
+        raise DataError(f"{path.name}: target column {target!r} has no values")
+    numeric_target = _all_numeric(target_values)
+    values = target_values.astype(np.float64) if numeric_target else target_values.astype(str)
+    y, task, class_names = _targets(values, numeric_target, task, f"{path.name}: column {target!r}")
+    features = [name for name in header if name != target]
+    if not features:
+        raise DataError(f"{path.name}: only the target column {target!r}; add feature columns")
+    x = np.delete(table, column, axis=1)
+    encoder = _CsvEncoder(path.name, features, x)
+    report.extend(encoder.notes)
+    return RawData(x=x, y=y, task=task, class_names=class_names, report=report, encode=encoder)
+
+
+def _read_rows(path: Path):
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path.name} is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV") from exc
+    except OSError as exc:
+        raise DataError(f"cannot read {path} ({exc.strerror})") from exc
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) < 2:
+        raise DataError(f"{path.name} needs a header row and at least one data row")
+    try:
+        dialect = csv.Sniffer().sniff(lines[0], delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(lines, dialect)
+    header = [name.strip() for name in next(reader)]
+    if len(set(header)) != len(header) or "" in header:
+        raise DataError(f"{path.name}: header row has empty or repeated column names: {header}")
+    rows, report = [], []
+    for line_number, row in enumerate(reader, start=2):
+        if len(row) != len(header):
+            report.append(f"skipped line {line_number}: {len(row)} fields, the header has {len(header)}")
+            continue
+        rows.append(row)
+    if not rows:
+        raise DataError(f"{path.name}: no row has as many fields as the header ({len(header)})")
+    return header, rows, report
+
+
+def _is_missing(value) -> bool:
+    return str(value).strip().lower() in MISSING
+
+
+def _all_numeric(values) -> bool:
+    try:
+        for value in values:
+            float(value)
+    except ValueError:
+        return False
+    return True
+
+
+class _CsvEncoder:
+    """Decides each feature column's kind on all rows; fits fills, categories and scaling on the
+    training rows only, then encodes every split."""
+
+    def __init__(self, file_name: str, names: list[str], table: np.ndarray):
+        self.columns, self.notes = [], []
+        for index, name in enumerate(names):
+            present = [str(v).strip() for v in table[:, index] if not _is_missing(v)]
+            if not present:
+                self.notes.append(f"dropped column {name!r}: no values")
+            elif _all_numeric(present):
+                self.columns.append((index, name, "numeric"))
+            elif len(set(present)) > max(MAX_CATEGORIES, len(table) // 2):
+                self.notes.append(f"dropped column {name!r}: {len(set(present))} distinct texts look like an id, not a category")
+            else:
+                self.columns.append((index, name, "category"))
+        if not self.columns:
+            raise DataError(f"{file_name}: no usable feature column")
+
+    def __call__(self, parts: dict[str, np.ndarray], mode: str):
+        blocks = {name: [] for name in parts}
+        feature_names, report, stats = [], [], {}
+        for index, name, kind in self.columns:
+            raw = {split: part[:, index] for split, part in parts.items()}
+            if kind == "numeric":
+                encoded, info, note = _encode_numeric(name, raw, mode)
+                feature_names.append(name)
+            else:
+                encoded, info, note = _encode_category(name, raw)
+                feature_names.extend(f"{name}={c}" for c in info["categories"])
+            stats[name] = info
+            if note:
+                report.append(note)
+            for split, block in encoded.items():
+                blocks[split].append(block)
+        x = {split: np.concatenate(b, axis=1).astype(np.float32) for split, b in blocks.items()}
+        train = x["train"]
+        value_range = (float(train.min()), float(train.max())) if train.size else (0.0, 1.0)
+        normalization = {"mode": mode, "columns": stats}
+        return x, normalization, value_range, report, feature_names
+
+
+def _encode_numeric(name, raw, mode):
+    values = {s: np.array([np.nan if _is_missing(v) else float(v) for v in col]) for s, col in raw.items()}
+    missing = sum(int(np.isnan(v).sum()) for v in values.values())
+    train = values["train"][~np.isnan(values["train"])]
+    fill = float(train.mean()) if len(train) else 0.0
+    values = {s: np.where(np.isnan(v), fill, v) for s, v in values.items()}
+    info = {"kind": "numeric", "fill": fill}
+    if mode == "standardize":
+        mean, std = float(values["train"].mean()), float(values["train"].std()) or 1.0
+        values = {s: (v - mean) / std for s, v in values.items()}
+        info.update(mean=mean, std=std)
+    elif mode == "scale":
+        low, high = float(values["train"].min()), float(values["train"].max())
+        values = {s: (v - low) / ((high - low) or 1.0) for s, v in values.items()}
+        info.update(min=low, max=high)
+    note = f"column {name!r}: {missing} missing value(s) filled with the training mean {fill:.4g}" if missing else None
+    return {s: v[:, None] for s, v in values.items()}, info, note
+
+
+def _encode_category(name, raw):
+    values = {s: np.array(["(missing)" if _is_missing(v) else str(v).strip() for v in col]) for s, col in raw.items()}
+    categories = sorted(set(values["train"]))
+    encoded = {s: (v[:, None] == np.array(categories)[None, :]).astype(np.float32) for s, v in values.items()}
+    notes = []
+    missing = sum(int((v == "(missing)").sum()) for v in values.values())
+    if missing:
+        notes.append(f"{missing} missing value(s) kept as category '(missing)'")
+    unseen = sum(int((~np.isin(v, categories)).sum()) for s, v in values.items() if s != "train")
+    if unseen:
+        notes.append(f"{unseen} value(s) in val/test not seen in training encoded as all zeros")
+    note = f"column {name!r} one-hot encoded ({len(categories)} categories)" + (": " + "; ".join(notes) if notes else "")
+    return encoded, {"kind": "category", "categories": categories}, note
+
+
+# ---------------------------------------------------------------- NPZ
+
+
+def load_npz(spec: dict) -> RawData:
+    """Arrays ``x`` (N, features) or images (N, H, W[, C]) and labels ``y`` from a ``.npz`` file."""
+    path = existing_path(spec)
+    x_key, y_key = option(spec, "x_key", "x", str), option(spec, "y_key", "y", str)
+    task = _task_option(spec)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            missing = [k for k in (x_key, y_key) if k not in data.files]
+            if missing:
+                raise DataError(
+                    f"{path.name} has no array {' or '.join(map(repr, missing))}; it holds "
+                    f"{', '.join(data.files) or 'nothing'} (set x_key / y_key)"
+                )
+            x, y = data[x_key], data[y_key]
+            names = [str(n) for n in data["class_names"]] if "class_names" in data.files else None
+    except DataError:
+        raise
+    except ValueError as exc:
+        raise DataError(f"{path.name}: arrays must be plain numbers, not Python objects ({exc})") from exc
+    except (OSError, EOFError) as exc:
+        raise DataError(f"{path.name} is not a readable .npz file ({exc})") from exc
+    report = []
+    if len(x) != len(y):
+        raise DataError(f"{path.name}: {x_key} has {len(x)} samples but {y_key} has {len(y)}; they must match")
+    if not len(x):
+        raise DataError(f"{path.name}: {x_key} is empty")
+    if not np.issubdtype(x.dtype, np.number) or not np.issubdtype(y.dtype, np.number):
+        raise DataError(f"{path.name}: {x_key} and {y_key} must be numeric arrays")
+    x = _npz_inputs(x, path.name, x_key, report)
+    if y.ndim == 2 and y.shape[1] > 1:
+        y = y.argmax(axis=1)
+        report.append(f"{y_key} looked one-hot: converted to class indices")
+    y = y.reshape(len(y), -1)[:, 0] if y.ndim > 1 else y
+    if not np.all(np.isfinite(y)):
+        raise DataError(f"{path.name}: {y_key} contains NaN or infinite values")
+    y, task, class_names = _targets(y, True, task, f"{path.name}: {y_key}")
+    if names is not None and task != "regression":
+        if len(names) != len(class_names):
+            raise DataError(f"{path.name}: class_names has {len(names)} names but {y_key} has {len(class_names)} classes")
+        class_names = names
+    return RawData(x=x, y=y, task=task, class_names=class_names, report=report)
+
+
+def _npz_inputs(x: np.ndarray, file_name: str, key: str, report: list[str]) -> np.ndarray:
+    x = x.astype(np.float32)
+    if not np.all(np.isfinite(x)):
+        raise DataError(f"{file_name}: {key} contains NaN or infinite values")
+    if x.ndim == 1:
+        return x[:, None]
+    if x.ndim == 2:
+        return x
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4:
+        raise DataError(f"{file_name}: {key} has shape {x.shape}; use (N, features), (N, H, W) or (N, H, W, C)")
+    if x.shape[3] not in (1, 3):
+        hint = " (it looks channels-first: transpose to (N, H, W, C))" if x.shape[1] in (1, 3) else ""
+        raise DataError(f"{file_name}: images need 1 or 3 channels last, got shape {x.shape}{hint}")
+    low, high = float(x.min()), float(x.max())
+    if low < 0 or high > 255:
+        raise DataError(f"{file_name}: image values must be within 0..1 or 0..255, found {low:.3g}..{high:.3g}")
+    if high <= 1.0:
+        report.append(f"{key} values are within 0..1: treated as pixel fractions")
+        x = x * np.float32(255)
+    return x
