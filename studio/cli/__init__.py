@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "studio.cli.inspect_cmds",
     "studio.cli.graph_cmds",
     "studio.cli.data_cmds",
+    "studio.cli.train_cmds",
 ]
 
 

@@ -1,0 +1,198 @@
+"""``studio train``: train a project or a template headless, with a progress bar and ETA on stderr.
+
+Ctrl-C asks for a graceful stop (the batch finishes, a checkpoint is saved); a second Ctrl-C
+kills the training process (the run can still be resumed with ``--resume``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from studio.cli import CliError
+
+BUILTIN_SOURCES = ("digits", "shapes", "toy", "keras")
+BAR_WIDTH = 24
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "train", help="train a project or template in a separate process",
+        description="Train a project file (.dlstudio) or a template (see `studio templates`) on its "
+        "dataset. The run folder records events, checkpoints and the final model.")
+    parser.add_argument("source", nargs="?", help="project file or template name (optional with --resume)")
+    parser.add_argument("--data", metavar="SOURCE",
+                        help="dataset: digits, shapes, toy, keras:NAME, a folder of class folders, a .csv or .npz")
+    parser.add_argument("--epochs", type=int, metavar="N", help="number of epochs")
+    parser.add_argument("--batch-size", type=int, metavar="N", help="samples per step")
+    parser.add_argument("--run-dir", metavar="DIR", help="run folder to create (default: runs/<time>-<name>)")
+    parser.add_argument("--resume", metavar="RUN", help="continue a stopped, killed or crashed run folder")
+    parser.add_argument("--devices", metavar="WHERE",
+                        help="auto, cpu, gpu, all (every GPU), N (first N GPUs) or cpu:N")
+    parser.set_defaults(func=_train)
+
+
+def dataset_spec(source: str) -> dict:
+    """A project ``dataset`` dict from a ``--data`` argument."""
+    name, _, option = source.partition(":")
+    if name in BUILTIN_SOURCES:
+        if name == "keras":
+            if not option:
+                raise CliError("--data keras needs a dataset name, e.g. keras:mnist")
+            return {"source": "keras", "name": option}
+        return {"source": name}
+    path = Path(source)
+    if path.is_dir():
+        return {"source": "folder", "path": str(path)}
+    if path.suffix.lower() in (".csv", ".npz") and path.exists():
+        return {"source": path.suffix.lower()[1:], "path": str(path)}
+    raise CliError(f"--data {source}: not a built-in dataset ({', '.join(BUILTIN_SOURCES)}), "
+                   "a folder, or an existing .csv/.npz file")
+
+
+def load_source(source: str):
+    """``(project, default runs root)`` for a project file or a template name."""
+    from studio.core.graph.templates import TemplateError, load_template, template_names
+    from studio.core.project import ProjectError, default_project, load_project
+
+    path = Path(source)
+    try:
+        if path.exists():
+            return load_project(path), path.resolve().parent / "runs"
+        if source in template_names():
+            template = load_template(source)
+            project = default_project()
+            project.name, project.graph = template.name, template.graph
+            project.view = {"template": template.name}
+            return project, Path("runs")
+    except (ProjectError, TemplateError) as exc:
+        raise CliError(str(exc)) from None
+    raise CliError(f"{source}: no such project file or template (see `studio templates`)")
+
+
+def _overrides(args) -> dict:
+    changes = {}
+    for key in ("epochs", "batch_size", "devices"):
+        if getattr(args, key) is not None:
+            changes[key] = getattr(args, key)
+    return changes
+
+
+def _make_runner(args):
+    from studio.core.training import Runner, new_run_dir, read_run
+
+    if args.resume:
+        if args.source or args.data:
+            raise CliError("--resume continues a run with its own project and data: drop PROJECT and --data")
+        run_dir = Path(args.resume)
+        project = None
+        changes = _overrides(args)
+        if changes:
+            from studio.core.project import load_project
+
+            project = load_project(run_dir / "project.dlstudio")
+            project.training = {**read_run(run_dir).get("config", {}), **changes}
+        return Runner(project, run_dir, resume=True)
+    if not args.source:
+        raise CliError("give a project file or a template name (or --resume RUN)")
+    project, runs_root = load_source(args.source)
+    if args.data:
+        project.dataset = dataset_spec(args.data)
+    project.training = {**project.training, **_overrides(args)}
+    run_dir = Path(args.run_dir) if args.run_dir else new_run_dir(runs_root, project.name)
+    return Runner(project, run_dir)
+
+
+def _train(args) -> int:
+    from studio.core.training import TrainingError
+
+    runner = _make_runner(args)
+    try:
+        runner.start()
+    except TrainingError as exc:
+        raise CliError(str(exc)) from None
+    for line in (runner.plan.adaptations if runner.plan else []):
+        print(f"adapted: {line}", file=sys.stderr)
+    print(f"run folder: {runner.run_dir}", file=sys.stderr)
+    progress = Progress(sys.stderr)
+    status = "crashed"
+    while not runner.finished:
+        try:
+            for event in runner.poll(timeout=0.2):
+                progress.show(event)
+                if event["type"] == "end":
+                    status = event["status"]
+        except KeyboardInterrupt:
+            if runner.alive and not progress.stopping:
+                progress.stopping = True
+                print("\nstopping after this batch (Ctrl-C again to kill)...", file=sys.stderr)
+                runner.stop()
+            else:
+                runner.kill()
+    progress.finish()
+    print(f"{status}: {runner.run_dir}", file=sys.stderr)
+    return 0 if status in ("completed", "stopped") else 1
+
+
+def format_duration(seconds: float) -> str:
+    seconds = int(max(0, seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
+
+
+def format_logs(logs: dict) -> str:
+    return "  ".join(f"{key} {value:.4g}" for key, value in logs.items() if isinstance(value, (int, float)))
+
+
+class Progress:
+    """Renders events: a redrawn bar with ETA on a terminal, one line per epoch otherwise."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.epochs = 0
+        self.stopping = False
+        self._bar_shown = False
+
+    def _line(self, text: str) -> None:
+        if self._bar_shown:
+            self.stream.write("\r\033[K")
+            self._bar_shown = False
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def show(self, event: dict) -> None:
+        kind = event["type"]
+        if kind == "start":
+            self.epochs = event.get("epochs", 0)
+            device = event.get("device", {})
+            where = ", ".join(gpu["name"] for gpu in device.get("gpus", [])) or "CPU"
+            self._line(f"training on {where} ({event.get('compile_mode')} mode), {self.epochs} epochs of "
+                       f"{event.get('steps_per_epoch')} steps" + (" (resumed)" if event.get("resumed") else ""))
+            for note in event.get("notes", []):
+                self._line(f"note: {note}")
+        elif kind == "batch" and self.tty:
+            done = event["step"] / max(1, event["steps"])
+            filled = int(BAR_WIDTH * done)
+            bar = "#" * filled + "." * (BAR_WIDTH - filled)
+            loss = event["logs"].get("loss")
+            self.stream.write(
+                f"\r\033[Kepoch {event['epoch']}/{self.epochs} [{bar}] {event['step']}/{event['steps']}"
+                + (f"  loss {loss:.4g}" if loss is not None else "")
+                + f"  {event['samples_per_s']:.0f} samples/s  ETA {format_duration(event['eta_s'])}")
+            self.stream.flush()
+            self._bar_shown = True
+        elif kind == "epoch":
+            self._line(f"epoch {event['epoch']}/{self.epochs}  {format_logs(event['logs'])}  "
+                       f"({event['duration_s']:.1f}s)")
+        elif kind in ("pause", "resume"):
+            self._line(f"{kind}d at epoch {event['epoch']}, step {event['step']}")
+        elif kind == "stop":
+            self._line(f"stopped ({event['reason'].replace('_', ' ')}) at epoch {event['epoch']}")
+        elif kind == "error":
+            self._line(f"error ({event['kind']}): {event['message']}")
+
+    def finish(self) -> None:
+        if self._bar_shown:
+            self.stream.write("\n")
+            self.stream.flush()

@@ -1,0 +1,125 @@
+"""Fit a graph to a dataset before training: check it, and adapt Input shape and output units.
+
+Adapting is done only where the meaning is clear (same input rank; a Dense layer producing the
+output); anything else is refused with a message naming the node. Pure Python (no Keras).
+"""
+
+from __future__ import annotations
+
+from studio.core.graph.infer import analyze
+from studio.core.graph.model import Graph
+from studio.core.training.errors import TrainingError
+
+# Layers that keep the last axis of their input: the output layer may sit before them.
+_PASS_THROUGH = {"Activation", "Softmax", "Dropout", "GaussianNoise", "GaussianDropout",
+                 "AlphaDropout", "ActivityRegularization", "Identity", "ReLU", "LeakyReLU", "ELU",
+                 "PReLU"}
+
+
+def check_graph(graph: Graph) -> None:
+    """Raise TrainingError listing the graph's errors (each names its node)."""
+    analysis = analyze(graph)
+    if not analysis.ok:
+        shown = "; ".join(problem.message for problem in analysis.problems[:5])
+        more = len(analysis.problems) - 5
+        raise TrainingError(
+            f"the model has errors: {shown}{f' (and {more} more)' if more > 0 else ''}; fix them before training"
+        )
+
+
+def output_activation(graph: Graph) -> str:
+    """The activation producing the model output (``linear`` when the output is raw logits)."""
+    node = graph.nodes[graph.output_nodes()[0]]
+    while True:
+        if node.type == "Softmax":
+            return "softmax"
+        if node.type in ("Activation", "Dense") or "activation" in node.params:
+            return node.params.get("activation") or "linear"
+        inputs = graph.inputs(node.id)
+        if node.type not in _PASS_THROUGH or not inputs:
+            return "linear"
+        node = graph.nodes[inputs[0]]
+
+
+def _output_dense(graph: Graph):
+    """The Dense node whose units set the output size, or None when there is none."""
+    node = graph.nodes[graph.output_nodes()[0]]
+    while node.type in _PASS_THROUGH and graph.inputs(node.id):
+        node = graph.nodes[graph.inputs(node.id)[0]]
+    return node if node.type == "Dense" else None
+
+
+def needed_outputs(task: str, num_classes: int | None, target_size: int, current: int) -> int:
+    """How many output units the task needs (binary accepts 1 sigmoid or 2 softmax units)."""
+    if task == "classification":
+        return int(num_classes)
+    if task == "binary":
+        return current if current in (1, 2) else 1
+    return target_size
+
+
+def adapt_graph(graph: Graph, task: str, input_shape, num_classes: int | None,
+                target_size: int = 1) -> tuple[Graph, list[str]]:
+    """A copy of ``graph`` fitted to the dataset, and the list of changes made (human readable).
+
+    Raises TrainingError when the graph has errors or cannot be fitted.
+    """
+    check_graph(graph)
+    graph = graph.copy()
+    changes: list[str] = []
+    inputs, outputs = graph.input_nodes(), graph.output_nodes()
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise TrainingError(
+            f"the model has {len(inputs)} inputs and {len(outputs)} outputs; training on a dataset "
+            "needs exactly one of each"
+        )
+    input_node = graph.nodes[inputs[0]]
+    have, want = tuple(input_node.params.get("shape") or ()), tuple(input_shape)
+    if have != want:
+        if len(have) != len(want):
+            raise TrainingError(
+                f"input {input_node.name!r} expects shape {have} but the dataset gives {want}: "
+                "pick a model made for this kind of data"
+            )
+        graph.set_param(input_node.id, "shape", list(want))
+        changes.append(f"input {input_node.name!r}: shape {have} -> {want}")
+
+    analysis = analyze(graph)
+    if not analysis.ok:
+        raise TrainingError(
+            f"the model does not accept inputs of shape {want}: {analysis.problems[0].message}"
+        )
+    output_id = outputs[0]
+    shape = analysis.nodes[output_id].output_shape or ()
+    current = shape[-1] if shape else None
+    need = needed_outputs(task, num_classes, target_size, current)
+    what = {"classification": f"{num_classes} classes", "binary": "a binary target"}.get(
+        task, f"{target_size} target value(s)")
+    if len(shape) != 1 or current != need:
+        dense = _output_dense(graph)
+        if dense is None or len(shape) != 1:
+            raise TrainingError(
+                f"output {graph.nodes[output_id].name!r} gives shape {shape} but the dataset has "
+                f"{what}: end the model with a Dense layer of {need} units"
+            )
+        graph.set_param(dense.id, "units", need)
+        changes.append(f"output {dense.name!r}: units {current} -> {need} ({what})")
+    activation = output_activation(graph)
+    dense = _output_dense(graph)
+    if task == "regression" and activation in ("softmax", "sigmoid") and dense is not None:
+        if graph.nodes[output_id].type in ("Softmax", "Activation"):
+            raise TrainingError(
+                f"output {graph.nodes[output_id].name!r} applies {activation}, which does not fit a "
+                "regression target: remove it"
+            )
+        graph.set_param(dense.id, "activation", "linear")
+        changes.append(f"output {dense.name!r}: activation {activation} -> linear (regression)")
+    elif task == "binary" and need == 1 and activation == "softmax" and dense is not None:
+        if graph.nodes[output_id].type in ("Softmax", "Activation"):
+            raise TrainingError(
+                f"output {graph.nodes[output_id].name!r} applies softmax to one unit: use sigmoid"
+            )
+        graph.set_param(dense.id, "activation", "sigmoid")
+        changes.append(f"output {dense.name!r}: activation softmax -> sigmoid (binary)")
+    check_graph(graph)
+    return graph, changes

@@ -1,0 +1,195 @@
+"""The model-building step of a run: project + dataset -> compiled Keras model and tf.data inputs.
+
+This is the one step a generative module replaces: ``builder_for(project)`` returns
+``build_supervised`` for ordinary models, and ``studio.core.generative.training.build`` for
+projects with a ``generative`` section. A builder has the signature
+``build(project, config, dataset, setup, start_epoch) -> Built`` and runs inside the distribution strategy's
+scope; the engine does everything else (events, checkpoints, resume, failures).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from studio.core.training.adapt import output_activation
+from studio.core.training.config import TrainingConfig
+from studio.core.training.errors import TrainingError
+
+GENERATIVE_BUILDER = "studio.core.generative.training"
+
+_CROSS_ENTROPIES = ("sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy")
+
+
+@dataclass
+class Built:
+    """What a builder hands the engine.
+
+    ``loss_fn(y_true, y_pred)`` and ``probe`` (a tf.data of ``(x, y)`` batches) let the engine
+    compute per-layer gradient norms; leave them None when that does not apply (custom steps).
+    ``callbacks`` are extra Keras callbacks (e.g. reduce-on-plateau).
+    """
+
+    model: Any
+    train: Any
+    val: Any | None
+    steps_per_epoch: int
+    loss_fn: Any | None = None
+    probe: Any | None = None
+    callbacks: list[Any] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def builder_for(project) -> Callable[..., Built]:
+    """The build function for ``project`` (the generative module's for generative projects)."""
+    if not getattr(project, "generative", None):
+        return build_supervised
+    try:
+        return importlib.import_module(GENERATIVE_BUILDER).build
+    except (ImportError, AttributeError) as exc:
+        raise TrainingError(f"generative training is not available in this install ({exc})") from None
+
+
+def loss_name(config: TrainingConfig, task: str, out_units: int, soft_labels: bool) -> str:
+    """The loss to use: the configured one, or the task's natural one for ``auto``.
+
+    Raises TrainingError when an explicit loss cannot work with the task or labels.
+    """
+    name = config.loss
+    if name == "auto":
+        if task == "regression":
+            return "mse"
+        if task == "binary" and out_units == 1:
+            return "binary_crossentropy"
+        return "categorical_crossentropy" if soft_labels else "sparse_categorical_crossentropy"
+    if task == "regression" and name in _CROSS_ENTROPIES:
+        raise TrainingError(f"loss {name} needs class labels but the dataset is a regression: use mse, mae or huber")
+    if soft_labels and name == "sparse_categorical_crossentropy":
+        raise TrainingError("mixup/cutmix make soft labels: use categorical_crossentropy (or auto)")
+    if name == "binary_crossentropy" and task == "classification":
+        raise TrainingError("binary_crossentropy fits two classes only: use auto or a categorical loss")
+    return name
+
+
+def make_loss(name: str, from_logits: bool):
+    """The Keras loss object for ``name``."""
+    import keras
+
+    if name in _CROSS_ENTROPIES:
+        cls = {"sparse_categorical_crossentropy": keras.losses.SparseCategoricalCrossentropy,
+               "categorical_crossentropy": keras.losses.CategoricalCrossentropy,
+               "binary_crossentropy": keras.losses.BinaryCrossentropy}[name]
+        return cls(from_logits=from_logits)
+    return {"mse": keras.losses.MeanSquaredError, "mae": keras.losses.MeanAbsoluteError,
+            "huber": keras.losses.Huber}[name]()
+
+
+def make_metrics(config: TrainingConfig, task: str, loss: str, num_classes: int,
+                 from_logits: bool) -> tuple[list[Any], list[str]]:
+    """Keras metrics for the configured names, and notes for those skipped as unfit for the task."""
+    import keras
+
+    from studio.core.training.metrics import one_hot_metric
+
+    metrics, notes = [], []
+    sparse = loss == "sparse_categorical_crossentropy"
+    threshold = 0.0 if from_logits else 0.5
+    for name in config.metrics or (["mae"] if task == "regression" else ["accuracy"]):
+        made = None
+        if task == "regression":
+            made = {"mae": "mae", "mse": "mse"}.get(name)
+        elif loss == "binary_crossentropy":
+            made = {
+                "accuracy": lambda: keras.metrics.BinaryAccuracy(name="accuracy", threshold=threshold),
+                "precision": lambda: keras.metrics.Precision(name="precision", thresholds=threshold),
+                "recall": lambda: keras.metrics.Recall(name="recall", thresholds=threshold),
+                "auc": lambda: keras.metrics.AUC(name="auc", from_logits=from_logits),
+            }.get(name, lambda: None)()
+        elif name == "accuracy":
+            made = "accuracy"
+        elif name == "top_k" and config.top_k < num_classes:
+            cls = keras.metrics.SparseTopKCategoricalAccuracy if sparse else keras.metrics.TopKCategoricalAccuracy
+            made = cls(k=config.top_k, name=f"top_{config.top_k}")
+        elif name in ("precision", "recall", "auc"):
+            made = one_hot_metric(name, num_classes, sparse, from_logits)
+        if made is None:
+            notes.append(f"metric {name} does not fit a {task} task with {loss}: skipped")
+        else:
+            metrics.append(made)
+    return metrics, notes
+
+
+def make_learning_rate(config: TrainingConfig, steps_per_epoch: int):
+    """A float or a Keras LearningRateSchedule for the configured schedule (per-step)."""
+    import keras
+
+    schedules = keras.optimizers.schedules
+    rate, kind = config.learning_rate, config.schedule
+    floor = config.min_learning_rate / rate if rate else 0.0
+    total = max(1, config.epochs * steps_per_epoch)
+    if kind in ("step", "exponential"):
+        return schedules.ExponentialDecay(rate, decay_steps=config.decay_epochs * steps_per_epoch,
+                                          decay_rate=config.decay_rate, staircase=kind == "step")
+    if kind == "cosine":
+        return schedules.CosineDecay(rate, decay_steps=total, alpha=floor)
+    if kind == "warmup":
+        warmup = min(config.warmup_epochs * steps_per_epoch, total - 1)
+        return schedules.CosineDecay(0.0, decay_steps=max(1, total - warmup), alpha=floor,
+                                     warmup_target=rate, warmup_steps=warmup)
+    return rate
+
+
+def make_optimizer(config: TrainingConfig, steps_per_epoch: int):
+    """The configured Keras optimizer with its schedule, clipping and weight decay."""
+    import keras
+
+    common = {"learning_rate": make_learning_rate(config, steps_per_epoch),
+              "clipnorm": config.clipnorm, "weight_decay": config.weight_decay or None}
+    opt = keras.optimizers
+    return {
+        "sgd": lambda: opt.SGD(**common),
+        "momentum": lambda: opt.SGD(momentum=config.momentum, **common),
+        "nesterov": lambda: opt.SGD(momentum=config.momentum, nesterov=True, **common),
+        "rmsprop": lambda: opt.RMSprop(**common),
+        "adagrad": lambda: opt.Adagrad(**common),
+        "adam": lambda: opt.Adam(**common),
+        "adamw": lambda: opt.AdamW(**{**common, "weight_decay": config.weight_decay}),
+    }[config.optimizer]()
+
+
+def build_supervised(project, config: TrainingConfig, dataset, setup, start_epoch: int = 0) -> Built:
+    """Compile the project's graph for its dataset and make the train/val pipelines.
+
+    The training stream is endless and starts at ``start_epoch`` so a resumed run sees the same
+    shuffles and augmentations it would have seen without the interruption.
+    """
+    import keras
+
+    from studio.core.data import make_pipeline, needs_soft_labels, steps_per_epoch
+    from studio.core.graph.keras_io import to_keras
+
+    model = to_keras(project.graph)
+    out_units = int(model.outputs[0].shape[-1])
+    soft = needs_soft_labels(project.augmentation)
+    name = loss_name(config, dataset.task, out_units, soft)
+    from_logits = name in _CROSS_ENTROPIES and output_activation(project.graph) == "linear"
+    loss = make_loss(name, from_logits)
+    metrics, notes = make_metrics(config, dataset.task, name, dataset.num_classes, from_logits)
+    steps = steps_per_epoch(dataset, "train", config.batch_size)
+    model.compile(optimizer=make_optimizer(config, steps), loss=loss, metrics=metrics,
+                  jit_compile=setup.jit_compile)
+    train = make_pipeline(dataset, "train", config.batch_size, config.seed, project.augmentation,
+                          epoch=start_epoch, shuffle=True, epochs=None)
+    # Gradient norms read their own stream so training batches are never consumed twice.
+    probe = make_pipeline(dataset, "train", config.batch_size, config.seed + 1, project.augmentation,
+                          shuffle=True, epochs=None)
+    val = None
+    if len(dataset.x_val):
+        val = make_pipeline(dataset, "val", config.batch_size, config.seed, project.augmentation)
+    callbacks = []
+    if config.schedule == "reduce_on_plateau":
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(
+            monitor="val_loss" if val is not None else "loss", factor=config.decay_rate,
+            patience=config.plateau_patience, min_lr=config.min_learning_rate))
+    return Built(model, train, val, steps, loss_fn=loss, probe=probe, callbacks=callbacks, notes=notes)

@@ -1,0 +1,138 @@
+"""The training process: reads a prepared run folder, trains, and reports through events.jsonl.
+
+``child_main`` is the entry point of the spawned process; ``train_run`` does the work and can
+also be called in-process (benchmarks). Every failure ends as an ``error`` event plus status
+``failed`` in run.json, never as an exception reaching the caller.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sys
+import time
+import traceback
+
+from studio.core import fileio
+from studio.core.training.errors import TrainingError, describe_failure
+from studio.core.training.runs import BACKUP_METADATA, RunFolder, read_events
+
+
+def child_main(run_dir: str, resume: bool) -> None:
+    """Entry point of the training process: quiet TensorFlow, log to log.txt, train, exit."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    folder = RunFolder(run_dir)
+    # TensorFlow and Keras write straight to the process's stdout/stderr: send both to log.txt.
+    log = os.open(folder.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    sys.exit(0 if train_run(folder, resume) in ("completed", "stopped") else 1)
+
+
+def _safe(action, *args, **kwargs) -> None:
+    """Run a bookkeeping write that may itself fail (disk full) without hiding the first error."""
+    try:
+        action(*args, **kwargs)
+    except OSError:
+        traceback.print_exc()
+
+
+def train_run(folder: RunFolder, resume: bool = False) -> str:
+    """Train the run in ``folder``; return its final status (completed, stopped or failed)."""
+    info = folder.info()
+    batch_size = info.get("config", {}).get("batch_size", 32)
+    try:
+        folder.update_info(status="running", pid=os.getpid(), started=time.time())
+        status = _train(folder, resume)
+    except BaseException as exc:  # the run must always end with a status and a message
+        kind, message = describe_failure(exc, batch_size)
+        traceback.print_exc()
+        _safe(folder.emit, "error", kind=kind, message=message)
+        _safe(folder.update_info, status="failed", ended=time.time(),
+              error={"kind": kind, "message": message})
+        _safe(folder.emit, "end", status="failed")
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return "failed"
+    return status
+
+
+def backup_epoch(folder: RunFolder) -> int:
+    """Epochs completed according to the resume backup (0 when there is none)."""
+    try:
+        return int(json.loads((folder.backup_dir / BACKUP_METADATA).read_text())["epoch"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
+def _train(folder: RunFolder, resume: bool) -> str:
+    import keras
+    import tensorflow as tf
+
+    from studio.core.project import load_project
+    from studio.core.training.build import builder_for
+    from studio.core.training.callbacks import Backup, Checkpoints, GradientProbe, Monitor, RunState
+    from studio.core.training.config import TrainingConfig
+    from studio.core.training.devices import parse_devices, setup_devices
+    from studio.core.training.plan import load_checked_dataset
+
+    info = folder.info()
+    config = TrainingConfig.from_dict(info["config"])
+    project = load_project(folder.project_file)
+    setup = setup_devices(parse_devices(config.devices), config.mixed_precision)
+    keras.utils.set_random_seed(config.seed)
+    if setup.info["kind"] == "cpu":
+        tf.config.experimental.enable_op_determinism()
+    folder.update_info(device=setup.info, compile_mode=setup.compile_mode)
+
+    dataset = load_checked_dataset(project.dataset)
+    expected = info.get("dataset", {}).get("fingerprint")
+    if expected and dataset.fingerprint() != expected:
+        raise TrainingError("the dataset changed since this run started (fingerprint differs): "
+                            "start a new run instead of resuming")
+    start_epoch = backup_epoch(folder) if resume else 0
+    scope = setup.strategy.scope() if setup.strategy is not None else contextlib.nullcontext()
+    with scope:
+        built = builder_for(project)(project, config, dataset, setup, start_epoch)
+    notes = setup.notes + built.notes
+    folder.update_info(notes=notes)
+
+    state = RunState()
+    history = {event["epoch"]: event["logs"] for event in read_events(folder.path)
+               if event["type"] == "epoch" and event["epoch"] <= start_epoch}
+    monitor = Monitor(folder, state, config.batch_size, config.epochs, built.steps_per_epoch, history)
+    callbacks = [monitor, Checkpoints(folder, state, config.early_stopping_monitor), Backup(folder, state)]
+    if built.loss_fn is not None and built.probe is not None:
+        callbacks.append(GradientProbe(folder, state, built.loss_fn, built.probe, config.grad_norm_every))
+    early = None
+    if config.early_stopping:
+        early = keras.callbacks.EarlyStopping(
+            monitor=config.early_stopping_monitor, patience=config.early_stopping_patience,
+            restore_best_weights=config.restore_best)
+        callbacks.append(early)
+    callbacks.extend(built.callbacks)
+
+    folder.emit("start", resumed=resume, device=setup.info, compile_mode=setup.compile_mode,
+                epochs=config.epochs, steps_per_epoch=built.steps_per_epoch,
+                batch_size=config.batch_size, notes=notes,
+                adaptations=info.get("adaptations", []))
+    built.model.fit(built.train, validation_data=built.val, epochs=config.epochs,
+                    steps_per_epoch=built.steps_per_epoch, callbacks=callbacks, verbose=0)
+
+    if state.failed:
+        kind, message = state.failure
+        folder.update_info(status="failed", ended=time.time(), error={"kind": kind, "message": message})
+        folder.emit("end", status="failed")
+        return "failed"
+    if early is not None and early.stopped_epoch > 0:
+        state.stop_reason = "early_stopping"
+        folder.emit("stop", reason="early_stopping", epoch=early.stopped_epoch + 1)
+    fileio.atomic_replace_with(folder.model_file, built.model.save)
+    status = "stopped" if state.stop_reason == "user" else "completed"
+    if status == "completed":
+        shutil.rmtree(folder.backup_dir, ignore_errors=True)
+    folder.update_info(status=status, ended=time.time(), stop_reason=state.stop_reason)
+    folder.emit("end", status=status)
+    return status

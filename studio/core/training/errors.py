@@ -1,0 +1,35 @@
+"""The training engine's user-facing error and the mapping of failures to clear messages."""
+
+from __future__ import annotations
+
+import errno
+
+
+class TrainingError(Exception):
+    """A problem the user can fix (settings, graph, data, folder); the message says how."""
+
+
+def describe_failure(exc: BaseException, batch_size: int) -> tuple[str, str]:
+    """Map an exception raised while training to ``(kind, one-line message)``.
+
+    Kinds: oom, disk_full, unwritable, data, config, internal.
+    """
+    name = type(exc).__name__
+    if name == "ResourceExhaustedError" or "out of memory" in str(exc).lower():
+        smaller = max(1, batch_size // 2)
+        return "oom", (
+            f"the device ran out of memory at batch size {batch_size}: "
+            f"try batch size {smaller} (or a smaller model)"
+        )
+    oserror = exc if isinstance(exc, OSError) else exc.__cause__
+    if isinstance(oserror, OSError):
+        where = f" ({oserror.filename})" if getattr(oserror, "filename", None) else ""
+        if oserror.errno in (errno.ENOSPC, errno.EDQUOT):
+            return "disk_full", f"the disk is full{where}: free some space; earlier checkpoints are intact"
+        if oserror.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return "unwritable", f"cannot write the run folder{where}: choose a writable folder"
+    if isinstance(exc, TrainingError):
+        return "config", str(exc)
+    if name == "DataError":
+        return "data", str(exc)
+    return "internal", f"{name}: {exc}".strip()

@@ -1,0 +1,151 @@
+"""Everything checked before a training process starts, and the run folder it starts from.
+
+``plan_run`` refuses bad settings, graphs with errors and graph/dataset mismatches with one clear
+message, and adapts a template to the dataset where that is well defined. ``prepare_run_folder``
+writes run.json and the frozen project snapshot (or re-opens a run for ``--resume``).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from studio.core.training.adapt import adapt_graph
+from studio.core.training.config import TrainingConfig
+from studio.core.training.errors import TrainingError
+from studio.core.training.runs import FINAL_STATUSES, RunFolder, pid_alive, send_control
+
+
+@dataclass
+class RunPlan:
+    """A checked project ready to train: the adapted project, its config and what was changed."""
+
+    project: Any
+    config: TrainingConfig
+    adaptations: list[str] = field(default_factory=list)
+    dataset: dict[str, Any] = field(default_factory=dict)
+
+
+def check_config(training: dict[str, Any]) -> TrainingConfig:
+    """The project's training settings as a config; TrainingError listing every bad value."""
+    config = TrainingConfig.from_dict(training)
+    problems = config.validate()
+    if problems:
+        raise TrainingError("invalid training settings: " + "; ".join(problems))
+    return config
+
+
+def dataset_summary(dataset) -> dict[str, Any]:
+    """What run.json records about the dataset."""
+    return {
+        "source": dataset.spec.get("source"),
+        "fingerprint": dataset.fingerprint(),
+        "task": dataset.task,
+        "input_shape": list(dataset.input_shape),
+        "num_classes": dataset.num_classes,
+        "samples": {"train": len(dataset.x_train), "val": len(dataset.x_val), "test": len(dataset.x_test)},
+    }
+
+
+def load_checked_dataset(spec: dict[str, Any]):
+    """``load_dataset(spec)`` with its DataError turned into a TrainingError."""
+    from studio.core.data import DataError, load_dataset
+
+    try:
+        dataset = load_dataset(spec)
+    except DataError as exc:
+        raise TrainingError(f"dataset: {exc}") from None
+    if not len(dataset.x_train):
+        raise TrainingError("dataset: the training split is empty; give it a larger share")
+    return dataset
+
+
+def plan_run(project) -> RunPlan:
+    """Check ``project`` and fit its graph to its dataset; raise TrainingError when it cannot train."""
+    config = check_config(project.training)
+    dataset = load_checked_dataset(project.dataset)
+    planned = project.copy()
+    planned.training = config.to_dict()
+    changes: list[str] = []
+    if not planned.generative:
+        target = dataset.y_train.shape[1] if dataset.y_train.ndim > 1 else 1
+        planned.graph, changes = adapt_graph(planned.graph, dataset.task, dataset.input_shape,
+                                             dataset.num_classes, target)
+    return RunPlan(planned, config, changes, dataset_summary(dataset))
+
+
+def _check_writable(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise TrainingError(f"cannot write the run folder {path}: {exc.strerror or exc}; "
+                            "choose a writable folder") from None
+
+
+def versions() -> dict[str, str]:
+    """Versions of the pieces that decide a run's numbers (read without importing TensorFlow)."""
+    import platform
+    from importlib import metadata
+
+    found = {"python": platform.python_version()}
+    for package in ("keras", "tensorflow", "numpy"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "missing"
+    return found
+
+
+def prepare_run_folder(plan: RunPlan, run_dir: str | os.PathLike) -> RunFolder:
+    """Create a new run folder with run.json (status ``starting``) and the project snapshot."""
+    from studio.core.project import save_project
+
+    folder = RunFolder(run_dir)
+    if folder.path.exists() and any(folder.path.iterdir()):
+        raise TrainingError(f"{folder.path} already holds files: pick a new run folder, or --resume it")
+    _check_writable(folder.path)
+    try:
+        save_project(plan.project, folder.project_file)
+        folder.update_info(
+            name=plan.project.name, status="starting", created=time.time(), config=plan.config.to_dict(),
+            dataset=plan.dataset, adaptations=plan.adaptations, versions=versions(),
+            host=socket.gethostname(), error=None, resumes=0,
+        )
+    except OSError as exc:
+        raise TrainingError(f"cannot write the run folder {folder.path}: {exc.strerror or exc}") from None
+    return folder
+
+
+def reopen_run_folder(run_dir: str | os.PathLike, training: dict[str, Any] | None = None) -> RunFolder:
+    """Prepare a stopped, killed or crashed run for ``--resume`` (optionally with new settings).
+
+    ``training`` replaces the snapshot's training settings (e.g. more epochs); the graph and the
+    dataset stay those of the snapshot.
+    """
+    from studio.core.project import ProjectError, load_project, save_project
+
+    folder = RunFolder(run_dir)
+    info = folder.info()
+    if not info:
+        raise TrainingError(f"{folder.path} is not a run folder (no run.json): nothing to resume")
+    if info.get("status") not in FINAL_STATUSES and pid_alive(info.get("pid")):
+        raise TrainingError(f"run {folder.path.name} is still training")
+    try:
+        project = load_project(folder.project_file)
+    except ProjectError as exc:
+        raise TrainingError(f"cannot resume: {exc}") from None
+    config = check_config({**info.get("config", {}), **(training or {})})
+    project.training = config.to_dict()
+    _check_writable(folder.path)
+    save_project(project, folder.project_file)
+    send_control(folder.path, "run")
+    folder.update_info(status="starting", config=config.to_dict(), error=None,
+                       resumes=info.get("resumes", 0) + 1)
+    return folder

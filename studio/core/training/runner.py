@@ -1,0 +1,137 @@
+"""``Runner``: starts a training process (spawn, never fork) and relays its events to the caller.
+
+The child writes events.jsonl; the runner tails it, so any other process (the GUI following a
+CLI run) can follow the same run with ``EventTail`` and control it with ``send_control``.
+Nothing the child does can raise in the caller: a crash shows up as an ``end`` event.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+from studio.core.training.plan import plan_run, prepare_run_folder, reopen_run_folder
+from studio.core.training.runs import EventTail, RunFolder, read_run, send_control
+
+POLL_INTERVAL_S = 0.02
+
+
+class Runner:
+    """One training run in a child process.
+
+    ``Runner(project, run_dir).start()`` checks the project (raising TrainingError before any
+    process starts), writes the run folder and starts training. With ``resume=True``, ``run_dir``
+    is an existing run; ``project`` may be None (use the snapshot) or a project whose training
+    settings (e.g. more epochs) replace the snapshot's.
+    """
+
+    def __init__(self, project, run_dir: str | os.PathLike, resume: bool = False) -> None:
+        self.project = project
+        self.folder = RunFolder(run_dir)
+        self.resuming = resume
+        self.plan = None
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._tail = EventTail(self.folder.path)
+        self._ended = False
+        self._killed = False
+
+    @property
+    def run_dir(self) -> Path:
+        return self.folder.path
+
+    def start(self) -> None:
+        """Check, prepare the folder and spawn the training process."""
+        if self.resuming:
+            training = self.project.training if self.project is not None else None
+            reopen_run_folder(self.folder.path, training)
+            self._tail = EventTail(self.folder.path)
+            self._tail.read()  # the caller gets only this session's events
+        else:
+            self.plan = plan_run(self.project)
+            prepare_run_folder(self.plan, self.folder.path)
+        from studio.core.training.engine import child_main
+
+        context = multiprocessing.get_context("spawn")
+        self._process = context.Process(target=child_main, args=(str(self.folder.path), self.resuming),
+                                        name=f"studio-train-{self.folder.path.name}", daemon=True)
+        self._process.start()
+
+    @property
+    def alive(self) -> bool:
+        return self._process is not None and self._process.is_alive()
+
+    @property
+    def exitcode(self) -> int | None:
+        return self._process.exitcode if self._process is not None else None
+
+    @property
+    def finished(self) -> bool:
+        """True once the ``end`` event has been delivered by ``poll``."""
+        return self._ended
+
+    def poll(self, timeout: float = 0.0) -> list[dict[str, Any]]:
+        """New events since the last call; waits up to ``timeout`` seconds for at least one.
+
+        When the process is gone without an ``end`` event (killed, crashed), an ``end`` event
+        with status ``killed`` or ``crashed`` is added and recorded in run.json.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            events = self._tail.read()
+            if not events and self._process is not None and not self._ended and not self.alive:
+                events = self._tail.read()
+                if not events:
+                    self._record_death()
+                    events = self._tail.read() or [{"type": "end", "time": time.time(), "status": "crashed"}]
+            if any(event["type"] == "end" for event in events):
+                self._ended = True
+            if events or time.monotonic() >= deadline:
+                return events
+            time.sleep(POLL_INTERVAL_S)
+
+    def _record_death(self) -> None:
+        """Write what the dead child could not: its final status and an end event."""
+        # SIGKILL from us, the user or the system's out-of-memory killer: resumable, not a bug.
+        status = "killed" if self._killed or self.exitcode == -signal.SIGKILL else "crashed"
+        message = f"the training process ended unexpectedly (exit code {self.exitcode}); see log.txt"
+        try:
+            if status == "crashed":
+                self.folder.emit("error", kind="crash", message=message)
+            self.folder.update_info(status=status, ended=time.time(),
+                                    error=None if status == "killed" else {"kind": "crash", "message": message})
+            self.folder.emit("end", status=status)
+        except OSError:
+            pass  # the folder itself is gone or full; poll still hands the caller an end event
+
+    def follow(self, interval: float = 0.1) -> Iterator[dict[str, Any]]:
+        """Yield events as they come until the run ends."""
+        while not self._ended:
+            yield from self.poll(timeout=interval)
+
+    def wait(self, timeout: float | None = None) -> dict[str, Any]:
+        """Block until the process ends (or ``timeout``); return ``read_run`` of the folder."""
+        if self._process is not None:
+            self._process.join(timeout)
+        return read_run(self.folder.path)
+
+    def stop(self) -> None:
+        """Graceful stop: the current batch finishes, a checkpoint is saved, status ``stopped``."""
+        send_control(self.folder.path, "stop")
+
+    def pause(self) -> None:
+        send_control(self.folder.path, "pause")
+
+    def resume(self) -> None:
+        send_control(self.folder.path, "run")
+
+    def kill(self) -> None:
+        """End the process at once (SIGKILL); the run can later be resumed from its backup."""
+        if self.alive:
+            self._killed = True
+            self._process.kill()
+            self._process.join(5)
+            self._record_death()
