@@ -220,3 +220,37 @@ def test_histograms_leave_out_non_finite_values():
     layer.set_weights([np.array([[np.nan, 1], [2, 3]], "float32"), np.zeros(2, "float32")])
     counts, _ = layer_histograms(model, bins=4)["d"]["weights"]
     assert sum(counts) == 5
+
+
+def test_live_probe_snapshot_round_trip(tmp_path):
+    from studio.core.inspect.live import load_probe_snapshot, probe_snapshot, save_probe_snapshot
+
+    model = patch_model()
+    rng = np.random.default_rng(8)
+    samples = np.stack([patch_image(rng, 1, 1), rng.uniform(0, 0.3, (SIZE, SIZE, 1))])
+    snapshot = probe_snapshot(model, samples, "detect")
+    np.testing.assert_allclose(snapshot["activations"], activations(model, samples, "detect"))
+    np.testing.assert_allclose(snapshot["heatmaps"], grad_cam(model, samples, "pool").heatmaps)
+    assert snapshot["classes"].tolist() == [1, 0]
+    path = tmp_path / "probes.npz"
+    save_probe_snapshot(path, snapshot)
+    loaded = load_probe_snapshot(path)
+    assert sorted(loaded) == sorted(snapshot)
+    np.testing.assert_array_equal(loaded["heatmaps"], snapshot["heatmaps"])
+    with pytest.raises(InspectError, match="between 1 and 8"):
+        probe_snapshot(model, np.zeros((9, SIZE, SIZE, 1)), "detect")
+    (tmp_path / "bad.npz").write_text("nope")
+    with pytest.raises(InspectError, match="not a readable probe snapshot"):
+        load_probe_snapshot(tmp_path / "bad.npz")
+
+
+def test_worker_threads_share_the_caches_safely():
+    from concurrent.futures import ThreadPoolExecutor
+
+    model = patch_model()
+    images = np.stack([patch_image(np.random.default_rng(seed), seed, seed) for seed in range(4)])
+    with ThreadPoolExecutor(4) as pool:
+        maps = list(pool.map(lambda i: activations(model, images[i], "detect")[0], range(4)))
+        cams = list(pool.map(lambda i: grad_cam(model, images[i], "detect").heatmaps[0], range(4)))
+    np.testing.assert_allclose(np.stack(maps), activations(model, images, "detect"), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.stack(cams), grad_cam(model, images, "detect").heatmaps, rtol=1e-5, atol=1e-6)

@@ -8,8 +8,9 @@ from studio.core.inspect.activations import ActivationProbe, activations, channe
 from studio.core.inspect.errors import InspectError
 from studio.core.inspect.filters import conv_kernel, filter_images
 from studio.core.inspect.histograms import gradient_norms, layer_gradients, layer_histograms
-from studio.core.inspect.images import load_image
+from studio.core.inspect.images import load_image, normalize_pixels
 from studio.core.inspect.layers import find_layer, spatial_layers
+from studio.core.inspect.live import MAX_PINNED, load_probe_snapshot, probe_snapshot, save_probe_snapshot
 from studio.core.inspect.metrics import (
     BinaryCurves,
     ClassificationReport,
@@ -30,6 +31,7 @@ from studio.core.inspect.saliency import (
 )
 
 __all__ = [
+    "MAX_PINNED", "load_probe_snapshot", "normalize_pixels", "probe_snapshot", "save_probe_snapshot",
     "ActivationProbe", "BinaryCurves", "ClassificationReport", "InspectError", "Prediction",
     "RegressionReport", "RunContents", "SaliencyMaps", "SaliencyResult", "activations",
     "channel_stats", "class_probabilities", "conv_kernel", "default_cam_layer", "evaluate_model",
