@@ -65,7 +65,8 @@ def _class_scores(logits):
 
 
 def _num_classes(model) -> int:
-    units = int(np.prod(model.outputs[0].shape[1:]))
+    shape = tuple(model.outputs[0].shape[1:])
+    units = shape[-1] if None in shape else int(np.prod(shape))
     return 2 if units == 1 else units
 
 
