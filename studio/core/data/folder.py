@@ -112,7 +112,9 @@ def _read_header(path: Path, max_pixels: int):
             image.verify()
     except UnidentifiedImageError:
         return None, "not a readable image (unknown or corrupt content)"
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError:
+        return None, f"too large (over Pillow's safety limit, limit {max_pixels} pixels); shrink it"
+    except (OSError, SyntaxError, ValueError) as exc:
         return None, f"corrupt ({exc})"
     note = None
     expected = _FORMAT_SUFFIXES.get(fmt, {"." + fmt.lower()})

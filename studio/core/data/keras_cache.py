@@ -12,6 +12,7 @@ import io
 import os
 import pickle
 import tarfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,7 @@ _PICKLE_ALLOWED = {
     ("numpy", "dtype"),
     ("numpy.core.multiarray", "_reconstruct"),
     ("numpy._core.multiarray", "_reconstruct"),
+    ("_codecs", "encode"),  # bytes in protocol-2 pickles written by Python 3
 }
 
 
@@ -93,7 +95,7 @@ def _mnist(path: Path):
     try:
         with np.load(path, allow_pickle=False) as data:
             return (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise DataError(f"{path} is not a valid mnist.npz ({exc}); delete it and download it again") from exc
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,8 @@ def _targets(values: np.ndarray, numeric: bool, task: str, where: str):
         if not numeric:
             raise DataError(f"{where} has text values, so it cannot be a regression target; use task classification")
         return values.astype(np.float32), "regression", []
+    if numeric and np.all(values == np.round(values)):
+        values = values.astype(np.int64)  # class "3", not "3.0"
     y, names = encode_labels(values)
     return y, task_for_classes(names), names
 
@@ -112,6 +115,11 @@ def _all_numeric(values) -> bool:
     return True
 
 
+def _looks_like_id(values: list[str]) -> bool:
+    distinct = len(set(values))
+    return distinct > MAX_CATEGORIES or distinct == len(values) > 10
+
+
 class _CsvEncoder:
     """Decides each feature column's kind on all rows; fits fills, categories and scaling on the
     training rows only, then encodes every split."""
@@ -124,7 +132,7 @@ class _CsvEncoder:
                 self.notes.append(f"dropped column {name!r}: no values")
             elif _all_numeric(present):
                 self.columns.append((index, name, "numeric"))
-            elif len(set(present)) > max(MAX_CATEGORIES, len(table) // 2):
+            elif _looks_like_id(present):
                 self.notes.append(f"dropped column {name!r}: {len(set(present))} distinct texts look like an id, not a category")
             else:
                 self.columns.append((index, name, "category"))
@@ -196,6 +204,8 @@ def load_npz(spec: dict) -> RawData:
     path = existing_path(spec)
     x_key, y_key = option(spec, "x_key", "x", str), option(spec, "y_key", "y", str)
     task = _task_option(spec)
+    if not zipfile.is_zipfile(path):
+        raise DataError(f"{path.name} is not a readable .npz file (not a zip archive); save it with numpy.savez")
     try:
         with np.load(path, allow_pickle=False) as data:
             missing = [k for k in (x_key, y_key) if k not in data.files]
