@@ -14,10 +14,7 @@ from studio.core.inspect import (  # noqa: E402
     default_cam_layer,
     filter_images,
     grad_cam,
-    gradient_norms,
     gradient_saliency,
-    layer_gradients,
-    layer_histograms,
     predict,
     probe_for,
     spatial_layers,
@@ -195,31 +192,6 @@ def test_filter_images_rgb_first_layer_and_per_input_channel(small_cnn):
         filter_images(small_cnn, "conv1", input_channel=3)
     with pytest.raises(InspectError, match="no 2-D convolution kernel"):
         filter_images(small_cnn, "head")
-
-
-def test_histograms_and_gradient_norms(small_cnn):
-    x = np.random.default_rng(1).normal(size=(6, 12, 12, 3)).astype("float32")
-    y = np.array([0, 1, 2, 0, 1, 2])
-    grads = layer_gradients(small_cnn, x, y, "sparse_categorical_crossentropy")
-    assert set(grads) == {"conv1", "bn", "head"}
-    histograms = layer_histograms(small_cnn, grads, bins=8)
-    assert set(histograms) == {"conv1", "bn", "head"}
-    conv = histograms["conv1"]
-    counts, edges = conv["weights"]
-    assert sum(counts) == 3 * 3 * 3 * 4 + 4 and len(edges) == 9
-    assert sum(conv["grads"][0]) == sum(counts)
-    flat = np.concatenate([g.ravel() for g in grads["head"]])
-    assert gradient_norms(grads)["head"] == pytest.approx(np.linalg.norm(flat), rel=1e-5)
-    assert "grads" not in layer_histograms(small_cnn)["conv1"]
-
-
-def test_histograms_leave_out_non_finite_values():
-    inputs = keras.Input((2,))
-    layer = keras.layers.Dense(2, name="d")
-    model = keras.Model(inputs, layer(inputs))
-    layer.set_weights([np.array([[np.nan, 1], [2, 3]], "float32"), np.zeros(2, "float32")])
-    counts, _ = layer_histograms(model, bins=4)["d"]["weights"]
-    assert sum(counts) == 5
 
 
 def test_live_probe_snapshot_round_trip(tmp_path):
