@@ -46,6 +46,8 @@ def messy_folder(tmp_path):
     (root / "dogs" / "notes.txt").write_text("not an image")
     (root / "loose.png").write_bytes(b"")
     (root / ".DS_Store").write_bytes(b"\0")
+    (root / "cats" / ".ipynb_checkpoints").mkdir()
+    (root / "cats" / ".ipynb_checkpoints" / "gray0.png").write_bytes(b"")
     return root
 
 
@@ -68,7 +70,7 @@ def test_messy_folder_loads_good_files_and_reports_the_rest(messy_folder):
         "converted to RGB: 4 L, 1 P, 1 RGBA",
     ]:
         assert expected in report
-    assert ".DS_Store" not in report
+    assert ".DS_Store" not in report and ".ipynb_checkpoints" not in report
 
 
 def test_transparent_pixels_become_white_and_gray_repeats_over_channels(tmp_path):

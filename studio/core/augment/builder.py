@@ -27,17 +27,13 @@ def default_augmentation() -> list[dict]:
 
 
 class Augmenter:
-    """An ordered chain of steps; ``apply`` augments one batch given its seed pair."""
+    """An ordered chain of steps; ``apply`` augments one batch given its epoch and batch index."""
 
     def __init__(self, steps: list[dict], seed: int, value_range: tuple[float, float]):
         self.steps = validate_steps(steps)
         self.seed = int(seed)
         self.value_range = (float(value_range[0]), float(value_range[1]))
         self._layers = [_make_layer(step, self.value_range) for step in self.steps]
-
-    @property
-    def mixes_labels(self) -> bool:
-        return any(AUGMENTATIONS[s["type"]].mixes_labels for s in self.steps)
 
     def check_input(self, input_shape: tuple, task: str) -> None:
         """Raise ``AugmentationError`` when a step cannot work on this data."""

@@ -36,7 +36,7 @@ def load_folder(spec: dict) -> RawData:
     files, labels, headers = [], [], []
     for label, folder in enumerate(class_dirs):
         found = 0
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and not _hidden(p.relative_to(folder))):
             where = path.relative_to(root).as_posix()
             header, reason = _read_header(path, max_pixels)
             if reason:
@@ -76,6 +76,10 @@ def load_folder(spec: dict) -> RawData:
     if empty:
         raise DataError(f"class folder {empty[0]!r} has no decodable image; see the skipped files")
     return RawData(x=x[keep], y=y, task=task, class_names=class_names, report=report)
+
+
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)
 
 
 def _class_dirs(root: Path, report: list[str]) -> list[Path]:
