@@ -29,7 +29,9 @@ def normalize_pixels(pixels: np.ndarray, normalization: dict | None = None) -> n
         mean = np.asarray(normalization["mean"], dtype="float32")
         std = np.asarray(normalization["std"], dtype="float32")
         if mean.size not in (1, values.shape[-1]):
-            raise InspectError(f"the dataset was standardized over {mean.size} channels, the image has {values.shape[-1]}")
+            raise InspectError(
+                f"the dataset was standardized over {mean.size} channels, the image has {values.shape[-1]}"
+            )
         values = (values - mean) / std
     return values.astype("float32")
 

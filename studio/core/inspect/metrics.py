@@ -220,7 +220,9 @@ def evaluate_predictions(y_true, outputs, task: str, class_names=None):
         y_true = np.asarray(y_true, dtype="float64").reshape(len(outputs), -1)
         y_pred = outputs.astype("float64").reshape(len(outputs), -1)
         if y_true.shape != y_pred.shape:
-            raise InspectError(f"targets have {y_true.shape[1]} values per sample but the model outputs {y_pred.shape[1]}")
+            raise InspectError(
+                f"targets have {y_true.shape[1]} values per sample but the model outputs {y_pred.shape[1]}"
+            )
         return RegressionReport(y_true, y_pred)
     if task not in CLASSIFICATION_TASKS:
         raise InspectError(f"unknown task {task!r}; expected classification, binary or regression")
