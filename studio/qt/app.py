@@ -1,0 +1,35 @@
+"""Start the desktop app: the window shows at once; TensorFlow loads behind it."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from studio.qt import settings
+from studio.qt.main_window import MainWindow
+
+
+def create_app(argv: list[str] | None = None) -> tuple[QApplication, MainWindow]:
+    """The QApplication and a shown MainWindow (a project path in ``argv[1]`` is opened)."""
+    argv = list(sys.argv if argv is None else argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    app = QApplication.instance() or QApplication(argv)
+    app.setOrganizationName(settings.ORGANIZATION)
+    app.setApplicationName(settings.APPLICATION)
+    app.setStyle("Fusion")
+    window = MainWindow()
+    window.show()
+    if len(argv) > 1:
+        window.open_project(argv[1])
+    return app, window
+
+
+def run_app(argv: list[str] | None = None) -> int:
+    """Run the app until its window closes; returns the exit code."""
+    app, window = create_app(argv)
+    window.start_backend_loading()
+    QTimer.singleShot(0, window.offer_recovery)
+    return app.exec()

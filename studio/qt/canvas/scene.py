@@ -1,0 +1,237 @@
+"""The scene mirrors the document's graph through its signals; user gestures become undo commands."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QPen
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
+
+from studio.core.graph.model import Edge, GraphEvent
+from studio.qt.canvas.items import EdgeItem, NodeItem, PortItem, port_count, wire_path
+from studio.qt.commands import Connect, MoveNodes, RemoveItems
+from studio.qt.document import Document
+from studio.qt.theme import canvas_colors
+
+_PICK = 10.0  # how close (scene units) a wire end must land to a port
+
+
+class GraphScene(QGraphicsScene):
+    """Node and edge items for every node and edge of ``doc.graph``, kept in step with its events."""
+
+    def __init__(self, doc: Document, parent=None) -> None:
+        super().__init__(parent)
+        self.doc = doc
+        self.colors = canvas_colors()
+        self.node_items: dict[str, NodeItem] = {}
+        self.edge_items: dict[Edge, EdgeItem] = {}
+        self._wire: QGraphicsPathItem | None = None
+        self._wire_anchor: PortItem | None = None
+        self._rerouted: Edge | None = None
+        self._press_positions: dict[str, tuple[float, float]] = {}
+        self._syncing_selection = False
+        self.setBackgroundBrush(self.colors.background)
+        doc.project_replaced.connect(self.rebuild)
+        doc.graph_changed.connect(self._on_graph_event)
+        doc.analysis_changed.connect(self._on_analysis)
+        doc.positions_changed.connect(self._on_positions)
+        doc.selection_changed.connect(self._on_doc_selection)
+        self.selectionChanged.connect(self._on_scene_selection)
+        self.rebuild()
+
+    # -- mirroring the model -------------------------------------------------------------
+    def rebuild(self) -> None:
+        """Recreate every item (a new project, or a graph reset)."""
+        self._syncing_selection = True
+        self.clear()
+        self.node_items.clear()
+        self.edge_items.clear()
+        self._wire = None
+        self._syncing_selection = False
+        for node_id in self.doc.graph.nodes:
+            self._add_node(node_id)
+        for edge in self.doc.graph.edges:
+            self._add_edge(edge)
+        self._on_analysis(self.doc.analysis)
+        self._on_doc_selection(self.doc.selection)
+
+    def _add_node(self, node_id: str) -> None:
+        graph = self.doc.graph
+        item = NodeItem(graph.nodes[node_id], self.colors)
+        if node_id not in self.doc.positions:
+            self.doc.positions[node_id] = list(self.doc.free_spot_below(graph.inputs(node_id)))
+        item.setPos(*self.doc.positions[node_id])
+        self.addItem(item)
+        self.node_items[node_id] = item
+
+    def _add_edge(self, edge: Edge) -> None:
+        dst = self.node_items[edge.dst]
+        dst.set_port_count(_needed_ports(self, edge.dst))
+        item = EdgeItem(edge, self.node_items[edge.src], dst, self.colors)
+        self.addItem(item)
+        self.edge_items[edge] = item
+
+    def _on_graph_event(self, event: GraphEvent) -> None:
+        kind = event.kind
+        if kind == "reset":
+            self.rebuild()
+        elif kind == "node_added":
+            self._add_node(event.node)
+        elif kind == "node_removed":
+            item = self.node_items.pop(event.node)
+            self.removeItem(item)
+        elif kind == "edge_added":
+            self._add_edge(event.edge)
+        elif kind == "edge_removed":
+            item = self.edge_items.pop(event.edge)
+            item.detach()
+            self.removeItem(item)
+            if event.edge.dst in self.node_items:
+                self.node_items[event.edge.dst].set_port_count(_needed_ports(self, event.edge.dst))
+        elif kind in ("param_changed", "renamed"):
+            node = self.doc.graph.nodes[event.node]
+            self.node_items[event.node].set_node(node, len(self.doc.graph.in_edges(event.node)))
+
+    def _on_analysis(self, analysis) -> None:
+        """Repaint only the nodes whose shape, params or errors changed."""
+        for node_id, info in analysis.nodes.items():
+            item = self.node_items.get(node_id)
+            if item is not None and item.info is not info and item.info != info:
+                item.set_info(info)
+
+    def _on_positions(self, node_ids: list) -> None:
+        for node_id in node_ids:
+            item = self.node_items.get(node_id)
+            if item is not None and node_id in self.doc.positions:
+                x, y = self.doc.positions[node_id]
+                if (item.x(), item.y()) != (x, y):
+                    item.setPos(x, y)
+
+    # -- selection -----------------------------------------------------------------------
+    def _on_scene_selection(self) -> None:
+        if not self._syncing_selection:
+            self.doc.select([i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)])
+
+    def _on_doc_selection(self, node_ids: list) -> None:
+        wanted = set(node_ids)
+        current = {i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)}
+        if wanted == current:
+            return
+        self._syncing_selection = True
+        try:
+            for item in self.selectedItems():
+                item.setSelected(False)
+            for node_id in node_ids:
+                if node_id in self.node_items:
+                    self.node_items[node_id].setSelected(True)
+        finally:
+            self._syncing_selection = False
+
+    def selected_edges(self) -> list[Edge]:
+        return [i.edge for i in self.selectedItems() if isinstance(i, EdgeItem)]
+
+    def items_bounds(self) -> QRectF:
+        return self.itemsBoundingRect()
+
+    # -- theme ---------------------------------------------------------------------------
+    def apply_colors(self, colors) -> None:
+        self.colors = colors
+        self.setBackgroundBrush(colors.background)
+        for item in self.node_items.values():
+            item.apply_colors(colors)
+        for edge in self.edge_items.values():
+            edge.colors = colors
+            edge.update()
+
+    # -- moving nodes (one undo step per drag) ---------------------------------------------
+    def mousePressEvent(self, event) -> None:
+        super().mousePressEvent(event)
+        self._press_positions = {i.node_id: (i.x(), i.y()) for i in self.selectedItems() if isinstance(i, NodeItem)}
+
+    def mouseReleaseEvent(self, event) -> None:
+        super().mouseReleaseEvent(event)
+        moved_from, moved_to = {}, {}
+        for node_id, old in self._press_positions.items():
+            item = self.node_items.get(node_id)
+            if item is not None and (item.x(), item.y()) != old:
+                moved_from[node_id], moved_to[node_id] = old, (item.x(), item.y())
+        self._press_positions = {}
+        if moved_to:
+            self.doc.push(MoveNodes(self.doc, moved_from, moved_to))
+
+    # -- wiring ----------------------------------------------------------------------------
+    def start_wire(self, port: PortItem, pos: QPointF) -> None:
+        """Begin dragging a wire from ``port``; an already wired input port picks its wire up (reroute)."""
+        self._rerouted = None
+        if port.is_input:
+            edge = next((e for e in self.doc.graph.in_edges(port.node.node_id) if e.port == port.index), None)
+            if edge is not None:
+                self._rerouted = edge
+                self.edge_items[edge].hide()
+                port = self.node_items[edge.src].output
+        self._wire_anchor = port
+        self._wire = QGraphicsPathItem()
+        self._wire.setPen(QPen(self.colors.selected, 2, Qt.PenStyle.DashLine))
+        self._wire.setZValue(2)
+        self.addItem(self._wire)
+        self.drag_wire(pos)
+
+    def drag_wire(self, pos: QPointF) -> None:
+        if self._wire is None:
+            return
+        anchor = self._wire_anchor.scenePos()
+        self._wire.setPath(wire_path(anchor, pos) if not self._wire_anchor.is_input else wire_path(pos, anchor))
+
+    def finish_wire(self, pos: QPointF) -> None:
+        """Drop the wire: connect (through the model's check), reroute, or disconnect a picked-up wire."""
+        if self._wire is None:
+            return
+        self.removeItem(self._wire)
+        self._wire = None
+        anchor, rerouted = self._wire_anchor, self._rerouted
+        if rerouted is not None and rerouted in self.edge_items:
+            self.edge_items[rerouted].show()
+        target = self._target_at(pos, anchor)
+        if target is None:
+            if rerouted is not None:
+                self.doc.push(RemoveItems(self.doc, [], [rerouted], "Disconnect"))
+            return
+        if anchor.is_input:
+            src, dst, port = target.node.node_id, anchor.node.node_id, anchor.index
+        else:
+            src = anchor.node.node_id
+            dst = target.node.node_id if isinstance(target, PortItem) else target.node_id
+            port = target.index if isinstance(target, PortItem) else None
+        if rerouted is not None and (src, dst, port) == (rerouted.src, rerouted.dst, rerouted.port):
+            return
+        graph = self.doc.graph
+        if rerouted is not None:
+            graph = graph.copy()
+            graph.edges.remove(rerouted)
+        reason = graph.check_connect(src, dst, port)
+        if reason:
+            self.doc.message.emit(f"Not connected: {reason}")
+            return
+        if rerouted is None:
+            self.doc.push(Connect(self.doc, src, dst, port))
+            return
+        self.doc.undo_stack.beginMacro("Reroute connection")
+        self.doc.push(RemoveItems(self.doc, [], [rerouted], "Disconnect"))
+        self.doc.push(Connect(self.doc, src, dst, port))
+        self.doc.undo_stack.endMacro()
+
+    def _target_at(self, pos: QPointF, anchor: PortItem):
+        """The port of the opposite kind (or, from an output, the node) under ``pos``."""
+        area = QRectF(pos.x() - _PICK, pos.y() - _PICK, 2 * _PICK, 2 * _PICK)
+        node_hit = None
+        for item in self.items(area):
+            if isinstance(item, PortItem) and item.is_input != anchor.is_input and item.node is not anchor.node:
+                return item
+            if isinstance(item, NodeItem) and node_hit is None and item is not anchor.node:
+                node_hit = item
+        if node_hit is None:
+            return None
+        return node_hit if not anchor.is_input else node_hit.output
+
+
+def _needed_ports(scene: GraphScene, node_id: str) -> int:
+    return port_count(scene.doc.graph.nodes[node_id].type, len(scene.doc.graph.in_edges(node_id)))

@@ -1,0 +1,166 @@
+"""Undo commands: each one edits the *graph* (and the view positions); the canvas redraws from the
+graph's events, never from the command (the orange-canvas-core pattern)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from PySide6.QtGui import QUndoCommand
+
+from studio.core.graph.model import Edge, Graph, GraphEvent
+from studio.qt.document import Document
+
+
+def _add_nodes(doc: Document, nodes: list[dict], edges: list[Edge], positions: dict, order: list[str] | None = None) -> None:
+    """Put ``nodes`` (Node.to_dict() form) back with their ids, names and edges."""
+    doc.set_positions({n["id"]: positions[n["id"]] for n in nodes if n["id"] in positions})
+    for node in nodes:
+        doc.graph.add_node(node["type"], node["params"], name=node["name"], node_id=node["id"])
+    if order:  # restore insertion order: it decides the order of model inputs and outputs
+        graph = doc.graph
+        graph.nodes = {i: graph.nodes[i] for i in order if i in graph.nodes} | graph.nodes
+    for edge in edges:
+        doc.graph.connect(edge.src, edge.dst, edge.port)
+
+
+class AddNodes(QUndoCommand):
+    """Add nodes with their edges (new layer, paste, duplicate, template block, append)."""
+
+    def __init__(self, doc: Document, nodes: list[dict], edges: list[Edge], positions: dict, text: str) -> None:
+        super().__init__(text)
+        self.doc, self.nodes, self.edges = doc, copy.deepcopy(nodes), list(edges)
+        self.positions = {k: tuple(v) for k, v in positions.items()}
+
+    @classmethod
+    def from_graph(cls, doc: Document, graph: Graph, positions: dict, text: str, edges: list[Edge] = ()) -> "AddNodes":
+        return cls(doc, graph.to_dict()["nodes"], list(graph.edges) + list(edges), positions, text)
+
+    def redo(self) -> None:
+        _add_nodes(self.doc, self.nodes, self.edges, self.positions)
+        self.doc.select([n["id"] for n in self.nodes])
+
+    def undo(self) -> None:
+        for node in reversed(self.nodes):
+            self.doc.graph.remove_node(node["id"])
+            self.doc.positions.pop(node["id"], None)
+
+
+class RemoveItems(QUndoCommand):
+    """Delete nodes (with every edge touching them) and single edges."""
+
+    def __init__(self, doc: Document, node_ids: list[str], edges: list[Edge] = (), text: str = "Delete") -> None:
+        super().__init__(text)
+        self.doc = doc
+        graph = doc.graph
+        self.node_ids = [i for i in graph.nodes if i in set(node_ids)]
+        self.order = list(graph.nodes)
+        self.nodes = [graph.nodes[i].to_dict() for i in self.node_ids]
+        touching = [e for e in graph.edges if e.src in self.node_ids or e.dst in self.node_ids]
+        self.edges = touching + [e for e in edges if e not in touching]
+        self.loose_edges = [e for e in edges if e not in touching]
+        self.positions = {i: tuple(doc.positions[i]) for i in self.node_ids if i in doc.positions}
+
+    def redo(self) -> None:
+        for edge in self.loose_edges:
+            self.doc.graph.disconnect(edge)
+        for node_id in self.node_ids:
+            self.doc.graph.remove_node(node_id)
+            self.doc.positions.pop(node_id, None)
+
+    def undo(self) -> None:
+        _add_nodes(self.doc, self.nodes, self.edges, self.positions, self.order)
+
+
+class Connect(QUndoCommand):
+    def __init__(self, doc: Document, src: str, dst: str, port: int | None = None) -> None:
+        super().__init__("Connect")
+        self.doc, self.src, self.dst, self.port = doc, src, dst, port
+        self.edge: Edge | None = None
+
+    def redo(self) -> None:
+        self.edge = self.doc.graph.connect(self.src, self.dst, self.port)
+
+    def undo(self) -> None:
+        self.doc.graph.disconnect(self.edge)
+
+
+class SetParam(QUndoCommand):
+    """Change one param; consecutive changes of the same param merge into one undo step."""
+
+    ID = 1
+
+    def __init__(self, doc: Document, node_id: str, key: str, value: Any) -> None:
+        node = doc.graph.node(node_id)
+        super().__init__(f"Set {node.name}.{key}")
+        self.doc, self.node_id, self.key = doc, node_id, key
+        self.had_key = key in node.params
+        self.old, self.new = copy.deepcopy(node.params.get(key)), copy.deepcopy(value)
+
+    def id(self) -> int:
+        return self.ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, SetParam) or (other.node_id, other.key) != (self.node_id, self.key):
+            return False
+        self.new = other.new
+        return True
+
+    def redo(self) -> None:
+        self.doc.graph.set_param(self.node_id, self.key, self.new)
+
+    def undo(self) -> None:
+        if self.had_key:
+            self.doc.graph.set_param(self.node_id, self.key, self.old)
+        else:  # the graph has no "unset"; drop the key and announce it like set_param does
+            del self.doc.graph.node(self.node_id).params[self.key]
+            self.doc.graph.events.emit(GraphEvent("param_changed", node=self.node_id, key=self.key))
+
+
+class Rename(QUndoCommand):
+    def __init__(self, doc: Document, node_id: str, name: str) -> None:
+        super().__init__(f"Rename to {name}")
+        self.doc, self.node_id = doc, node_id
+        self.old, self.new = doc.graph.node(node_id).name, name
+
+    def redo(self) -> None:
+        self.doc.graph.rename(self.node_id, self.new)
+
+    def undo(self) -> None:
+        self.doc.graph.rename(self.node_id, self.old)
+
+
+class MoveNodes(QUndoCommand):
+    def __init__(self, doc: Document, old: dict, new: dict, text: str = "Move") -> None:
+        super().__init__(text)
+        self.doc, self.old, self.new = doc, dict(old), dict(new)
+
+    def redo(self) -> None:
+        self.doc.set_positions(self.new)
+
+    def undo(self) -> None:
+        self.doc.set_positions(self.old)
+
+
+class ReplaceGraph(QUndoCommand):
+    """Swap the whole graph (open a template, import a .keras file), positions included."""
+
+    def __init__(self, doc: Document, graph: Graph, positions: dict, text: str) -> None:
+        super().__init__(text)
+        self.doc = doc
+        self.old_graph, self.new_graph = doc.graph.copy(), graph.copy()
+        self.old_positions = copy.deepcopy(doc.positions)
+        self.new_positions = {k: list(v) for k, v in positions.items()}
+
+    def _apply(self, graph: Graph, positions: dict) -> None:
+        self.doc.positions.clear()
+        self.doc.positions.update(copy.deepcopy(positions))
+        self.doc.graph.replace_with(graph)
+        self.doc.ensure_positions()
+        self.doc.positions_changed.emit(list(self.doc.positions))
+
+    def redo(self) -> None:
+        self._apply(self.new_graph, self.new_positions)
+
+    def undo(self) -> None:
+        self._apply(self.old_graph, self.old_positions)

@@ -1,0 +1,112 @@
+"""Dialogs of the Model area: the templates gallery and "View as code"."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel, QListWidget,
+                               QListWidgetItem, QMessageBox, QPlainTextEdit, QPushButton, QVBoxLayout)
+
+from studio.core.fileio import atomic_write_text
+from studio.core.graph.templates import list_templates
+
+
+class TemplatesDialog(QDialog):
+    """Pick a template; ``mode`` is then "open" (replace the graph) or "insert" (add as a block)."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Model templates")
+        self.resize(720, 440)
+        self.mode: str | None = None
+        self.templates = list_templates()
+        self.list = QListWidget()
+        for meta in self.templates:
+            item = QListWidgetItem(meta.get("title") or meta["name"])
+            item.setData(Qt.ItemDataRole.UserRole, meta["name"])
+            self.list.addItem(item)
+        self.details = QLabel()
+        self.details.setWordWrap(True)
+        self.details.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.details.setOpenExternalLinks(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.open_button = QPushButton("Open as the model")
+        self.insert_button = QPushButton("Insert as a block")
+        buttons.addButton(self.open_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(self.insert_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.open_button.clicked.connect(lambda: self._finish("open"))
+        self.insert_button.clicked.connect(lambda: self._finish("insert"))
+        buttons.rejected.connect(self.reject)
+        top = QHBoxLayout()
+        top.addWidget(self.list, 1)
+        top.addWidget(self.details, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(buttons)
+        self.list.currentRowChanged.connect(self._show)
+        self.list.itemDoubleClicked.connect(lambda _item: self._finish("open"))
+        if self.templates:
+            self.list.setCurrentRow(0)
+
+    @property
+    def selected_name(self) -> str | None:
+        item = self.list.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+    def select(self, name: str) -> None:
+        for row in range(self.list.count()):
+            if self.list.item(row).data(Qt.ItemDataRole.UserRole) == name:
+                self.list.setCurrentRow(row)
+
+    def _show(self, row: int) -> None:
+        if row < 0:
+            return
+        meta = self.templates[row]
+        params = meta.get("expected_params")
+        lines = [f"<h3>{meta.get('title') or meta['name']}</h3>", f"<p>{meta.get('description') or ''}</p>"]
+        if meta.get("input_shape"):
+            lines.append(f"<p>Input: {tuple(meta['input_shape'])}" +
+                         (f" · classes: {meta['num_classes']}" if meta.get("num_classes") else "") + "</p>")
+        if params:
+            lines.append(f"<p>Parameters: {params:,}</p>")
+        if meta.get("reference"):
+            lines.append(f"<p><i>{meta['reference']}</i></p>")
+        self.details.setText("".join(lines))
+
+    def _finish(self, mode: str) -> None:
+        if self.selected_name:
+            self.mode = mode
+            self.accept()
+
+
+class CodeDialog(QDialog):
+    """Read-only Keras Python for the current graph, with Copy and Save buttons."""
+
+    def __init__(self, source: str, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Model as Keras code")
+        self.resize(760, 600)
+        self.source = source
+        self.text = QPlainTextEdit(source)
+        self.text.setReadOnly(True)
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        copy = buttons.addButton("Copy", QDialogButtonBox.ButtonRole.ActionRole)
+        save = buttons.addButton("Save as .py…", QDialogButtonBox.ButtonRole.ActionRole)
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.source))
+        save.clicked.connect(self._save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        layout.addWidget(buttons)
+
+    def _save(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save model code", "model.py", "Python (*.py)")
+        if not path:
+            return
+        try:
+            atomic_write_text(path, self.source)
+        except OSError as exc:
+            QMessageBox.warning(self, "Cannot save", f"{path}: {exc.strerror or exc}")

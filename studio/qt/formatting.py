@@ -1,0 +1,51 @@
+"""Short human-readable texts for numbers, shapes and params shown on the canvas and in panels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from studio.core.graph.catalog import CATALOG
+
+
+def count(value: int | float) -> str:
+    """``1234567`` -> ``1.23 M``; small numbers stay exact."""
+    value = float(value)
+    for factor, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= factor:
+            return f"{value / factor:.3g} {suffix}"
+    return f"{value:.0f}"
+
+
+def size_bytes(value: int) -> str:
+    value = float(value)
+    for factor, suffix in ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
+        if value >= factor:
+            return f"{value / factor:.3g} {suffix}"
+    return f"{value:.0f} B"
+
+
+def shape(value: tuple | list | None) -> str:
+    if value is None:
+        return "?"
+    return "(" + ", ".join("?" if d is None else str(d) for d in value) + ")"
+
+
+def param_value(value: Any) -> str:
+    """Compact form of a param for a one-line summary: [3, 3] -> 3×3."""
+    if isinstance(value, (list, tuple)):
+        if value and all(isinstance(v, (list, tuple)) for v in value):
+            return ",".join(param_value(v) for v in value)
+        return "×".join(param_value(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, dict):
+        return str(value.get("class_name", "…"))
+    return str(value)
+
+
+def key_params(type: str, params: dict) -> str:
+    """The node's most telling params, e.g. ``32 · 3×3 · 1×1`` for a Conv2D."""
+    spec = CATALOG.get(type)
+    if spec is None:
+        return ""
+    return " · ".join(param_value(params[k]) for k in spec.key_params if k in params and params[k] is not None)

@@ -1,0 +1,355 @@
+"""The main window: work-area tabs, menus, status bar, project files, autosave and recovery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget,
+                               QTabWidget, QWidget)
+
+from studio.core.graph.keras_io import KerasImportError, load_keras_file
+from studio.core.project import Project, ProjectError, default_project, load_project, save_project
+from studio.qt import panels, settings
+from studio.qt.backend import BackendLoader
+from studio.qt.dialogs import CodeDialog, TemplatesDialog
+from studio.qt.document import Document
+from studio.qt.model_area import ModelArea
+from studio.qt.theme import canvas_colors, dark_palette, is_dark
+
+AREAS = ("Data", "Augment", "Model", "Train", "Inspect", "Generate", "Export")
+PROJECT_FILTER = "DL Studio projects (*.dlstudio);;All files (*)"
+AUTOSAVE_MS = 30_000
+
+
+class MainWindow(QMainWindow):
+    """The studio window. Panels reach the project through ``window.document`` (a Document).
+
+    Signals:
+        backend_ready(dict): TensorFlow/Keras finished loading (versions and device); see ``backend``.
+    """
+
+    backend_ready = Signal(dict)
+
+    def __init__(self, project: Project | None = None, path: str | Path | None = None) -> None:
+        super().__init__()
+        self.document = Document(project or default_project(), path, self)
+        self.backend: dict | None = None
+        self._shown_once = False
+        self._loader: BackendLoader | None = None
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self._hosts: dict[str, QStackedWidget] = {}
+        self.model_area = ModelArea(self.document)
+        for area in AREAS:
+            host = QStackedWidget()
+            self._hosts[area] = host
+            self.tabs.addTab(host, area)
+        self.set_area_widget("Model", self.model_area)
+        self.setCentralWidget(self.tabs)
+        self.tabs.currentChanged.connect(self._ensure_panel)
+
+        self.backend_label = QLabel("Loading TensorFlow and Keras…")
+        self.statusBar().addPermanentWidget(self.backend_label)
+        self.document.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.document.modified_changed.connect(self.setWindowModified)
+        self.document.path_changed.connect(lambda _path: self._update_title())
+        self.document.project_replaced.connect(self._update_title)
+
+        self._build_menus()
+        self._autosave = QTimer(self, interval=AUTOSAVE_MS)
+        self._autosave.timeout.connect(self.autosave)
+        self._autosave.start()
+        self.resize(1400, 860)
+        self._restore_window_state()
+        self.tabs.setCurrentIndex(AREAS.index("Model"))
+        QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _scheme: self.apply_theme())
+        self.apply_theme()
+        self._update_title()
+
+    # -- work areas ----------------------------------------------------------------------
+    def set_area_widget(self, name: str, widget: QWidget) -> None:
+        """Put ``widget`` in work area ``name`` (one of AREAS), replacing its placeholder."""
+        host = self._hosts[name]
+        while host.count():
+            old = host.widget(0)
+            host.removeWidget(old)
+            old.deleteLater()
+        host.addWidget(widget)
+
+    def area_widget(self, name: str) -> QWidget | None:
+        """The widget shown in area ``name`` (created on demand)."""
+        self._ensure_panel(AREAS.index(name))
+        return self._hosts[name].widget(0)
+
+    def show_area(self, name: str) -> None:
+        self.tabs.setCurrentIndex(AREAS.index(name))
+
+    @property
+    def current_area(self) -> str:
+        return AREAS[self.tabs.currentIndex()]
+
+    def _ensure_panel(self, index: int) -> None:
+        area = AREAS[index]
+        if self._hosts[area].count() == 0:
+            self.set_area_widget(area, panels.create_panel(area, self))
+
+    # -- menus ---------------------------------------------------------------------------
+    def _action(self, menu, text: str, slot, shortcut=None, model_only: bool = False) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if model_only:
+            action.triggered.connect(lambda: self.current_area == "Model" and slot())
+        else:
+            action.triggered.connect(lambda: slot())
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        key = QKeySequence.StandardKey
+        area = self.model_area
+        file = bar.addMenu("&File")
+        self._action(file, "&New Project", self.new_project, key.New)
+        self._action(file, "&Open…", self.open_dialog, key.Open)
+        self.recent_menu = file.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self._action(file, "&Save", self.save, key.Save)
+        self._action(file, "Save &As…", self.save_as, key.SaveAs)
+        file.addSeparator()
+        self._action(file, "&Import Keras Model (.keras)…", self.import_keras_dialog, "Ctrl+I")
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, key.Quit)
+
+        edit = bar.addMenu("&Edit")
+        undo = self.document.undo_stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence(key.Undo))
+        redo = self.document.undo_stack.createRedoAction(self, "&Redo")
+        redo.setShortcut(QKeySequence(key.Redo))
+        edit.addActions([undo, redo])
+        edit.addSeparator()
+        self._action(edit, "Cu&t", area.cut_selected, key.Cut, model_only=True)
+        self._action(edit, "&Copy", area.copy_selected, key.Copy, model_only=True)
+        self._action(edit, "&Paste", area.paste, key.Paste, model_only=True)
+        self._action(edit, "D&uplicate", area.duplicate_selected, "Ctrl+D", model_only=True)
+        self._action(edit, "&Delete", area.delete_selected, key.Delete, model_only=True)
+        self._action(edit, "Select &All", area.select_all, key.SelectAll, model_only=True)
+
+        view = bar.addMenu("&View")
+        for text, slot, shortcut in (("Zoom &In", area.view.zoom_in, key.ZoomIn),
+                                     ("Zoom &Out", area.view.zoom_out, key.ZoomOut),
+                                     ("&Fit to View", area.view.fit, "Ctrl+0")):
+            action = self._action(view, text, slot, shortcut, model_only=True)
+            area.toolbar.addAction(action)
+        layout = self._action(view, "Automatic &Layout", area.auto_layout, "Ctrl+L", model_only=True)
+        area.toolbar.addAction(layout)
+        view.addSeparator()
+        for index, name in enumerate(AREAS, start=1):
+            self._action(view, f"{name} Area", lambda name=name: self.show_area(name), f"Ctrl+{index}")
+
+        model = bar.addMenu("&Model")
+        templates = self._action(model, "&Templates…", self.templates_dialog, "Ctrl+T")
+        code = self._action(model, "View as &Code…", self.show_code, "Ctrl+Shift+K")
+        area.toolbar.addSeparator()
+        area.toolbar.addActions([templates, code])
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&About DL Studio", self._about)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in settings.recent_projects():
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _checked=False, path=path: self.maybe_save() and self.open_project(path))
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    # -- project files -------------------------------------------------------------------
+    def maybe_save(self) -> bool:
+        """Ask about unsaved changes; False means the user cancelled."""
+        if not self.document.modified:
+            return True
+        answer = QMessageBox.question(
+            self, "Unsaved changes", f"Save the changes to {self._display_name()}?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new_project(self) -> None:
+        if self.maybe_save():
+            self.document.set_project(default_project())
+
+    def open_dialog(self) -> None:
+        if not self.maybe_save():
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", self._folder(), PROJECT_FILTER)
+        if path:
+            self.open_project(path)
+
+    def open_project(self, path: str | Path) -> bool:
+        """Open ``path``; a corrupt or newer file shows a message and leaves the open work as it was."""
+        try:
+            project = load_project(path)
+        except ProjectError as exc:
+            QMessageBox.warning(self, "Cannot open project", str(exc))
+            return False
+        self.document.set_project(project, path)
+        settings.remember_project(str(Path(path).resolve()))
+        return True
+
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as()
+        return self.save_project(self.document.path)
+
+    def save_as(self) -> bool:
+        suggestion = str(self.document.path or Path(self._folder()) / f"{self.document.project.name}.dlstudio")
+        path, _ = QFileDialog.getSaveFileName(self, "Save project", suggestion, PROJECT_FILTER)
+        if not path:
+            return False
+        if not path.endswith(".dlstudio"):
+            path += ".dlstudio"
+        return self.save_project(path)
+
+    def save_project(self, path: str | Path) -> bool:
+        try:
+            save_project(self.document.project, path)
+        except OSError as exc:
+            QMessageBox.warning(self, "Cannot save project", f"{path}: {exc.strerror or exc}")
+            return False
+        self.document.mark_saved(path)
+        settings.remember_project(str(Path(path).resolve()))
+        settings.recovery_path().unlink(missing_ok=True)
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    def import_keras_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import Keras model", self._folder(), "Keras models (*.keras)")
+        if path:
+            self.import_keras(path)
+
+    def import_keras(self, path: str | Path) -> bool:
+        """Load a .keras file's architecture onto the canvas (undoable); refused files show why."""
+        try:
+            graph = load_keras_file(path)
+        except KerasImportError as exc:
+            QMessageBox.warning(self, "Cannot import model", str(exc))
+            return False
+        self.model_area.replace_graph(graph, f"Import {Path(path).name}")
+        self.show_area("Model")
+        return True
+
+    def templates_dialog(self) -> None:
+        dialog = TemplatesDialog(self)
+        if dialog.exec() and dialog.selected_name:
+            if dialog.mode == "insert":
+                self.model_area.insert_template(dialog.selected_name)
+            else:
+                self.model_area.open_template(dialog.selected_name)
+            self.show_area("Model")
+
+    def show_code(self) -> None:
+        try:
+            source = self.model_area.python_code()
+        except Exception as exc:  # e.g. a cycle: say why instead of failing silently
+            QMessageBox.warning(self, "Cannot show code", f"{type(exc).__name__}: {exc}")
+            return
+        CodeDialog(source, self).exec()
+
+    # -- autosave and recovery -----------------------------------------------------------
+    def autosave(self) -> None:
+        """Write unsaved work to the recovery file (offered back after a crash)."""
+        if not self.document.modified:
+            return
+        try:
+            save_project(self.document.project, settings.recovery_path())
+        except OSError as exc:
+            self.statusBar().showMessage(f"Autosave failed: {exc.strerror or exc}", 8000)
+            return
+        settings.app_settings().setValue("recovery_source", str(self.document.path or ""))
+
+    def offer_recovery(self) -> bool:
+        """If the last session left unsaved work behind, offer to restore it; True if restored."""
+        path = settings.recovery_path()
+        if not path.exists():
+            return False
+        answer = QMessageBox.question(self, "Recover unsaved work",
+                                      "DL Studio was closed without saving. Restore the unsaved work?")
+        if answer != QMessageBox.StandardButton.Yes:
+            path.unlink(missing_ok=True)
+            return False
+        try:
+            project = load_project(path)
+        except ProjectError as exc:
+            QMessageBox.warning(self, "Cannot recover", str(exc))
+            return False
+        source = settings.app_settings().value("recovery_source", "") or None
+        self.document.set_project(project, source, modified=True)
+        return True
+
+    # -- window lifecycle ----------------------------------------------------------------
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._shown_once:  # the view has its real size only now
+            self._shown_once = True
+            QTimer.singleShot(0, self.model_area.view.fit)
+
+    def closeEvent(self, event) -> None:
+        if not self.maybe_save():
+            event.ignore()
+            return
+        store = settings.app_settings()
+        store.setValue("window/geometry", self.saveGeometry())
+        store.setValue("window/state", self.saveState())
+        store.setValue("window/model_splitter", self.model_area.splitter.saveState())
+        settings.recovery_path().unlink(missing_ok=True)
+        event.accept()
+
+    def _restore_window_state(self) -> None:
+        store = settings.app_settings()
+        geometry, state = store.value("window/geometry"), store.value("window/state")
+        splitter = store.value("window/model_splitter")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+        if splitter is not None:
+            self.model_area.splitter.restoreState(splitter)
+
+    def apply_theme(self) -> None:
+        """Follow the system's light/dark scheme (a dark palette where the platform gives none)."""
+        app = QApplication.instance()
+        dark = is_dark()
+        if app is not None and dark and app.palette().window().color().lightness() > 128:
+            app.setPalette(dark_palette())
+        self.model_area.scene.apply_colors(canvas_colors(dark))
+
+    def start_backend_loading(self) -> None:
+        """Import TensorFlow/Keras in the background; the status bar says so, then shows the result."""
+        self._loader = BackendLoader(self)
+        self._loader.loaded.connect(self._on_backend)
+        self._loader.failed.connect(lambda reason: self.backend_label.setText(f"TensorFlow unavailable: {reason}"))
+        self._loader.start()
+
+    def _on_backend(self, info: dict) -> None:
+        self.backend = info
+        self.backend_label.setText(f"{info['device']} · TensorFlow {info['tensorflow']} · Keras {info['keras']}")
+        self.backend_ready.emit(info)
+
+    def _display_name(self) -> str:
+        return self.document.path.name if self.document.path else self.document.project.name
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self._display_name()}[*] — DL Studio")
+        self.setWindowModified(self.document.modified)
+
+    def _folder(self) -> str:
+        return str(self.document.path.parent) if self.document.path else str(Path.home())
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About DL Studio", "DL Studio: build, train, inspect and export Keras models "
+                          "visually.\n" + (self.backend_label.text()))

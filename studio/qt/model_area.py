@@ -1,0 +1,252 @@
+"""The Model work area: palette | canvas (toolbar, summary bar) | properties and problems."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QMimeData, QPointF, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QSplitter, QToolBar, QVBoxLayout,
+                               QWidget)
+
+from studio.core.export.codegen import graph_to_python
+from studio.core.graph.catalog import CATALOG, snake_name
+from studio.core.graph.layout import layered_layout
+from studio.core.graph.model import Edge, Graph, GraphError, new_id
+from studio.core.graph.templates import load_template
+from studio.qt import formatting
+from studio.qt.canvas.items import NodeItem
+from studio.qt.canvas.scene import GraphScene
+from studio.qt.canvas.view import GraphView
+from studio.qt.commands import AddNodes, Connect, MoveNodes, RemoveItems, ReplaceGraph
+from studio.qt.document import X_SPACING, Y_SPACING, Document
+from studio.qt.palette import Palette
+from studio.qt.properties import PropertiesPanel
+
+NODES_MIME = "application/x-dlstudio-nodes"
+PASTE_OFFSET = 40.0
+
+
+class ProblemsList(QListWidget):
+    """Every problem of the analysis; clicking one selects its node and brings it into view."""
+
+    def __init__(self, doc: Document, parent=None) -> None:
+        super().__init__(parent)
+        self.doc = doc
+        self._shown: list | None = None
+        self.setWordWrap(True)
+        doc.analysis_changed.connect(self.show_problems)
+        self.itemClicked.connect(self._on_click)
+        self.show_problems(doc.analysis)
+
+    def show_problems(self, analysis) -> None:
+        if analysis.problems == self._shown:
+            return
+        self._shown = list(analysis.problems)
+        self.clear()
+        for problem in analysis.problems:
+            item = QListWidgetItem(f"⚠ {problem.message}")
+            item.setData(Qt.ItemDataRole.UserRole, problem.node_id)
+            item.setToolTip(problem.message)
+            self.addItem(item)
+        if not analysis.problems:
+            self.addItem(QListWidgetItem("✓ No problems: the model can be built."))
+
+    def _on_click(self, item: QListWidgetItem) -> None:
+        node_id = item.data(Qt.ItemDataRole.UserRole)
+        if node_id and node_id in self.doc.graph.nodes:
+            self.doc.focus(node_id)
+
+
+def fresh_copy(graph: Graph, taken_names: set[str]) -> tuple[Graph, dict[str, str]]:
+    """``graph`` with new node ids and names not in ``taken_names``; returns it and old->new ids."""
+    copy = Graph()
+    id_map: dict[str, str] = {}
+    taken = set(taken_names)
+    for node in graph.nodes.values():
+        name, index = node.name, 1
+        while name in taken:
+            name, index = f"{node.name}_{index}", index + 1
+        taken.add(name)
+        id_map[node.id] = copy.add_node(node.type, node.params, name=name, node_id=new_id()).id
+    for edge in graph.edges:
+        copy.connect(id_map[edge.src], id_map[edge.dst], edge.port)
+    return copy, id_map
+
+
+class ModelArea(QWidget):
+    """Builds models by hand. Editing actions here are what the Edit and View menus trigger."""
+
+    def __init__(self, doc: Document, parent=None) -> None:
+        super().__init__(parent)
+        self.doc = doc
+        self.palette = Palette()
+        self.scene = GraphScene(doc, self)
+        self.view = GraphView(self.scene)
+        self.properties = PropertiesPanel(doc)
+        self.problems = ProblemsList(doc)
+        self.summary = QLabel()
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.toolbar = QToolBar()
+
+        canvas = QWidget()
+        canvas_layout = QVBoxLayout(canvas)
+        canvas_layout.setContentsMargins(0, 0, 0, 0)
+        canvas_layout.setSpacing(2)
+        canvas_layout.addWidget(self.toolbar)
+        canvas_layout.addWidget(self.view, 1)
+        canvas_layout.addWidget(self.summary)
+
+        side = QSplitter(Qt.Orientation.Vertical)
+        for title, widget in (("Properties", self.properties), ("Problems", self.problems)):
+            box = QWidget()
+            box_layout = QVBoxLayout(box)
+            box_layout.setContentsMargins(4, 4, 4, 4)
+            heading = QLabel(f"<b>{title}</b>")
+            box_layout.addWidget(heading)
+            box_layout.addWidget(widget, 1)
+            side.addWidget(box)
+        side.setSizes([520, 200])
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.palette)
+        self.splitter.addWidget(canvas)
+        self.splitter.addWidget(side)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([210, 800, 300])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
+
+        self.palette.layer_activated.connect(self.append_layer)
+        self.view.layer_dropped.connect(self.add_layer)
+        doc.analysis_changed.connect(self._show_summary)
+        doc.project_replaced.connect(self.view.fit)
+        self._show_summary(doc.analysis)
+
+    # -- summary -------------------------------------------------------------------------
+    def _show_summary(self, analysis) -> None:
+        problems = len(analysis.problems)
+        status = "<span style='color:#1e8e3e'>✓ ready to build</span>" if not problems else \
+            f"<span style='color:#d93025'>⚠ {problems} problem{'s' * (problems != 1)}</span>"
+        self.summary.setText(
+            f"{len(self.doc.graph.nodes)} layers · <b>{analysis.total_params:,}</b> params "
+            f"({analysis.trainable_params:,} trainable) · {formatting.count(analysis.flops)} FLOPs/sample · "
+            f"activations {formatting.size_bytes(analysis.activation_bytes)}/sample · "
+            f"weights {formatting.size_bytes(analysis.total_params * 4)} · {status}")
+
+    # -- adding layers -------------------------------------------------------------------
+    def add_layer(self, layer_type: str, pos: QPointF | None = None) -> str | None:
+        """Add a ``layer_type`` node at scene ``pos`` (or below the selection); returns its id."""
+        if layer_type not in CATALOG:
+            self.doc.message.emit(f"Unknown layer type {layer_type!r}")
+            return None
+        node = Graph().add_node(layer_type, name=self.doc.graph.unique_name(snake_name(layer_type)))
+        where = (pos.x(), pos.y()) if pos is not None else self.doc.free_spot_below(self.doc.selection)
+        self.doc.push(AddNodes(self.doc, [node.to_dict()], [], {node.id: where}, f"Add {layer_type}"))
+        return node.id
+
+    def append_layer(self, layer_type: str) -> str | None:
+        """Add a layer below the selected one and wire it (or just add it if that is not allowed)."""
+        if layer_type not in CATALOG:
+            return None
+        anchor = self.doc.selection[-1] if self.doc.selection else None
+        node = Graph().add_node(layer_type, name=self.doc.graph.unique_name(snake_name(layer_type)))
+        where = self.doc.free_spot_below([anchor] if anchor else [])
+        edges = []
+        if anchor is not None and CATALOG[layer_type].max_inputs != 0:
+            edges = [Edge(anchor, node.id, 0)]
+        self.doc.push(AddNodes(self.doc, [node.to_dict()], edges, {node.id: where}, f"Append {layer_type}"))
+        return node.id
+
+    # -- selection-based edits -----------------------------------------------------------
+    def delete_selected(self) -> None:
+        nodes, edges = self.doc.selection, self.scene.selected_edges()
+        if not nodes and not edges:
+            return
+        inputs = self.doc.graph.input_nodes()
+        self.doc.push(RemoveItems(self.doc, nodes, edges, "Delete"))
+        if inputs and not self.doc.graph.input_nodes():
+            self.doc.message.emit("The model has no Input layer now: add one, or undo (Ctrl+Z).")
+
+    def copy_selected(self) -> None:
+        if not self.doc.selection:
+            return
+        mime = QMimeData()
+        mime.setData(NODES_MIME, json.dumps(self._selection_payload()).encode())
+        QGuiApplication.clipboard().setMimeData(mime)
+
+    def cut_selected(self) -> None:
+        self.copy_selected()
+        self.delete_selected()
+
+    def paste(self) -> None:
+        mime = QGuiApplication.clipboard().mimeData()
+        if mime is None or not mime.hasFormat(NODES_MIME):
+            return
+        try:
+            payload = json.loads(bytes(mime.data(NODES_MIME)).decode())
+            graph = Graph.from_dict(payload["graph"])
+        except (ValueError, KeyError, GraphError):
+            self.doc.message.emit("The clipboard does not hold DL Studio layers.")
+            return
+        self._insert_block(graph, payload.get("positions", {}), PASTE_OFFSET, "Paste")
+
+    def duplicate_selected(self) -> None:
+        if self.doc.selection:
+            payload = self._selection_payload()
+            self._insert_block(Graph.from_dict(payload["graph"]), payload["positions"], PASTE_OFFSET, "Duplicate")
+
+    def select_all(self) -> None:
+        self.doc.select(list(self.doc.graph.nodes))
+
+    def _selection_payload(self) -> dict:
+        graph = self.doc.graph.subgraph(self.doc.selection)
+        return {"graph": graph.to_dict(), "positions": {i: self.doc.positions.get(i, [0, 0]) for i in graph.nodes}}
+
+    def _insert_block(self, graph: Graph, positions: dict, offset: float | None, text: str) -> None:
+        """Add a copy of ``graph`` (new ids and names); ``offset`` None places it right of the model."""
+        block, id_map = fresh_copy(graph, {n.name for n in self.doc.graph.nodes.values()})
+        if offset is None or any(i not in positions for i in graph.nodes):
+            laid = layered_layout(graph, X_SPACING, Y_SPACING)
+            right = max((p[0] for p in self.doc.positions.values()), default=-X_SPACING)
+            left = min((x for x, _ in laid.values()), default=0.0)
+            placed = {id_map[i]: (x - left + right + 2 * X_SPACING, y) for i, (x, y) in laid.items()}
+        else:
+            placed = {id_map[i]: (x + offset, y + offset) for i, (x, y) in positions.items() if i in id_map}
+        self.doc.push(AddNodes.from_graph(self.doc, block, placed, text))
+
+    # -- whole-graph actions -------------------------------------------------------------
+    def auto_layout(self) -> None:
+        new = layered_layout(self.doc.graph, X_SPACING, Y_SPACING)
+        old = {i: tuple(self.doc.positions[i]) for i in new if i in self.doc.positions}
+        self.doc.push(MoveNodes(self.doc, old, new, "Automatic layout"))
+        self.view.fit()
+
+    def open_template(self, name: str) -> None:
+        template = load_template(name)
+        self.doc.push(ReplaceGraph(self.doc, template.graph, {}, f"Open template {template.title}"))
+        self.view.fit()
+
+    def insert_template(self, name: str) -> None:
+        template = load_template(name)
+        self._insert_block(template.graph, {}, None, f"Insert template {template.title}")
+
+    def replace_graph(self, graph: Graph, text: str) -> None:
+        self.doc.push(ReplaceGraph(self.doc, graph, {}, text))
+        self.view.fit()
+
+    def python_code(self) -> str:
+        return graph_to_python(self.doc.graph)
+
+    def connect_nodes(self, src: str, dst: str, port: int | None = None) -> bool:
+        """Wire ``src`` into ``dst`` through the model's check; a refusal goes to the status bar."""
+        reason = self.doc.graph.check_connect(src, dst, port)
+        if reason:
+            self.doc.message.emit(f"Not connected: {reason}")
+            return False
+        self.doc.push(Connect(self.doc, src, dst, port))
+        return True
+
+    def node_item(self, node_id: str) -> NodeItem:
+        return self.scene.node_items[node_id]

@@ -1,0 +1,48 @@
+"""Work-area panels. Each area other than Model is a module here, ``studio/qt/panels/<area>.py``
+(``data``, ``augment``, ``train``, ``inspect``, ``generate``, ``export``) exposing
+``create_panel(window: MainWindow) -> QWidget``. The main window creates a panel the first time its
+tab is shown (keeping start-up fast) and shows a placeholder while the module does not exist yet.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+
+PLACEHOLDERS = {
+    "Data": "Choose and preview the dataset here.",
+    "Augment": "Add data augmentation steps and preview them here.",
+    "Train": "Configure training, start it and watch the curves here.",
+    "Inspect": "Look inside the trained model (activations, filters, saliency) here.",
+    "Generate": "Sample from generative models (GAN, VAE) here.",
+    "Export": "Export the model (.keras, SavedModel, TFLite, ONNX, Python) here.",
+}
+
+
+def module_name(area: str) -> str:
+    return f"studio.qt.panels.{area.lower()}"
+
+
+def has_panel(area: str) -> bool:
+    return importlib.util.find_spec(module_name(area)) is not None
+
+
+def create_panel(area: str, window):
+    """The area's panel, or a placeholder label when its module is missing (or fails to load)."""
+    if has_panel(area):
+        try:
+            return importlib.import_module(module_name(area)).create_panel(window)
+        except Exception as exc:  # a broken panel must not take the whole window down
+            return placeholder(f"The {area} panel could not be loaded:\n{type(exc).__name__}: {exc}")
+    return placeholder(PLACEHOLDERS.get(area, "") + "\n(This area is not built yet.)")
+
+
+def placeholder(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setWordWrap(True)
+    label.setObjectName("placeholder")
+    return label

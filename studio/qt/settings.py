@@ -1,0 +1,32 @@
+"""Where the app keeps its preferences (QSettings) and its crash-recovery file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QStandardPaths
+
+ORGANIZATION = "DL Studio"
+APPLICATION = "DL Studio"
+MAX_RECENT = 8
+
+
+def app_settings() -> QSettings:
+    return QSettings(ORGANIZATION, APPLICATION)
+
+
+def recovery_path() -> Path:
+    """The autosave file offered back after a crash (in the per-user app data folder)."""
+    folder = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / "recovery.dlstudio"
+
+
+def recent_projects() -> list[str]:
+    value = app_settings().value("recent_projects", [])
+    return [str(v) for v in (value if isinstance(value, list) else [value] if value else [])]
+
+
+def remember_project(path: str) -> None:
+    recent = [path] + [p for p in recent_projects() if p != path]
+    app_settings().setValue("recent_projects", recent[:MAX_RECENT])

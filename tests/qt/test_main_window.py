@@ -1,0 +1,167 @@
+"""The main window: project files, recovery, templates, import, code view, panels, screenshot."""
+
+import json
+import zipfile
+
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
+
+from studio.core.project import load_project
+from studio.qt import settings
+from studio.qt.dialogs import CodeDialog, TemplatesDialog
+from studio.qt.main_window import AREAS, MainWindow
+
+
+def test_save_then_reopen_gives_the_identical_graph(window, qtbot, tmp_path):
+    doc = window.document
+    window.model_area.append_layer("Dense")  # an edit, so there is something unsaved
+    assert doc.modified and window.isWindowModified()
+    path = tmp_path / "mine.dlstudio"
+    assert window.save_project(path)
+    assert not doc.modified and str(path.resolve()) in settings.recent_projects()
+
+    other = MainWindow()
+    qtbot.addWidget(other)
+    assert other.open_project(path)
+    assert other.document.graph.to_dict() == doc.graph.to_dict()
+    assert other.document.positions == doc.positions
+    assert set(other.model_area.scene.node_items) == set(doc.graph.nodes)
+    assert not other.document.modified and "mine.dlstudio" in other.windowTitle()
+
+
+def test_corrupt_or_newer_project_leaves_open_work_untouched(window, dialogs, tmp_path):
+    window.model_area.append_layer("Dense")
+    before = window.document.graph.to_dict()
+    corrupt = tmp_path / "corrupt.dlstudio"
+    corrupt.write_text('{"schema_version": 2, "graph": {"nodes": [')
+    newer = tmp_path / "newer.dlstudio"
+    newer.write_text(json.dumps({"schema_version": 99, "graph": {"nodes": []}}))
+    for path in (corrupt, newer):
+        assert not window.open_project(path)
+    assert "not valid JSON" in dialogs.warnings[0] and "newer" in dialogs.warnings[1]
+    assert window.document.graph.to_dict() == before and window.document.modified
+
+
+def test_unsaved_changes_prompt_can_cancel(window, dialogs):
+    window.model_area.append_layer("Dense")
+    count = len(window.document.graph.nodes)
+    dialogs.answer = QMessageBox.StandardButton.Cancel
+    window.new_project()
+    assert dialogs.questions and len(window.document.graph.nodes) == count
+    dialogs.answer = QMessageBox.StandardButton.Discard
+    window.new_project()
+    assert len(window.document.graph.nodes) == count - 1 and not window.document.modified
+
+
+def test_autosave_is_offered_back_after_a_crash(window, qtbot, dialogs):
+    window.model_area.append_layer("Dropout")
+    window.autosave()
+    recovery = settings.recovery_path()
+    assert recovery.exists()
+    expected = load_project(recovery).graph.to_dict()
+
+    restarted = MainWindow()  # as if the first window had crashed
+    qtbot.addWidget(restarted)
+    dialogs.answer = QMessageBox.StandardButton.Yes
+    assert restarted.offer_recovery()
+    assert restarted.document.graph.to_dict() == expected and restarted.document.modified
+
+
+def test_templates_open_and_insert_with_undo(window, qtbot):
+    dialog = TemplatesDialog(window)
+    qtbot.addWidget(dialog)
+    names = [dialog.list.item(i).data(0x0100) for i in range(dialog.list.count())]
+    assert {"resnet50", "lenet5", "small_cnn_28"} <= set(names)
+    dialog.select("lenet5")
+    assert "LeNet" in dialog.details.text()
+
+    area, doc = window.model_area, window.document
+    area.open_template("resnet50")
+    assert len(doc.graph.nodes) == 177 and len(area.scene.node_items) == 177
+    assert doc.analysis.total_params == 25636712
+    doc.undo_stack.undo()
+    assert len(doc.graph.nodes) == 8 and len(area.scene.node_items) == 8
+    area.insert_template("lenet5")
+    lenet = len(load_lenet().nodes)
+    assert len(doc.graph.nodes) == 8 + lenet and len(doc.selection) == lenet
+    assert len({n.name for n in doc.graph.nodes.values()}) == len(doc.graph.nodes)
+
+
+def load_lenet():
+    from studio.core.graph.templates import load_template
+
+    return load_template("lenet5").graph
+
+
+def test_import_keras_refuses_lambda_with_the_reason(window, dialogs, tmp_path):
+    config = {"class_name": "Functional", "config": {"name": "m", "layers": [
+        {"class_name": "InputLayer", "name": "x", "config": {"name": "x", "batch_shape": [None, 4]}, "inbound_nodes": []},
+        {"class_name": "Lambda", "name": "evil", "config": {"name": "evil"}, "inbound_nodes": []}]}}
+    path = tmp_path / "evil.keras"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", json.dumps(config))
+    before = window.document.graph.to_dict()
+    assert not window.import_keras(path)
+    assert "Lambda" in dialogs.warnings[-1] and window.document.graph.to_dict() == before
+    assert not window.import_keras(tmp_path / "missing.keras")
+    assert "not found" in dialogs.warnings[-1]
+
+
+def test_import_keras_sequential_file(window, tmp_path):
+    config = {"class_name": "Sequential", "config": {"name": "seq", "layers": [
+        {"class_name": "InputLayer", "config": {"name": "inp", "batch_shape": [None, 8]}},
+        {"class_name": "Dense", "module": "keras.layers", "config": {"name": "hidden", "units": 5}},
+        {"class_name": "Dense", "module": "keras.layers", "config": {"name": "out", "units": 2}}]}}
+    path = tmp_path / "seq.keras"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", json.dumps(config))
+    assert window.import_keras(path)
+    doc = window.document
+    assert [n.name for n in doc.graph.nodes.values()] == ["inp", "hidden", "out"]
+    assert doc.analysis.total_params == 8 * 5 + 5 + 5 * 2 + 2
+    doc.undo_stack.undo()
+    assert len(doc.graph.nodes) == 8
+
+
+def test_view_as_code_shows_the_keras_script(window, qtbot):
+    source = window.model_area.python_code()
+    dialog = CodeDialog(source, window)
+    qtbot.addWidget(dialog)
+    text = dialog.text.toPlainText()
+    assert "keras.Input(shape=(28, 28, 1)" in text and "layers.Conv2D(" in text and "model = keras.Model(" in text
+    compile(text, "<view-as-code>", "exec")
+
+
+def test_work_areas_have_placeholders_and_a_way_in(window):
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == list(AREAS)
+    assert window.current_area == "Model"
+    window.show_area("Export")
+    shown = window.area_widget("Export")
+    assert isinstance(shown, QWidget) and shown.isVisible()
+    if isinstance(shown, QLabel):
+        assert "Export" in shown.text()
+    panel = QLabel("my panel")
+    window.set_area_widget("Export", panel)
+    assert window.area_widget("Export") is panel
+
+
+def test_backend_status_and_theme(window):
+    assert "Loading" in window.backend_label.text()
+    window._on_backend({"tensorflow": "2.x", "keras": "3.x", "device": "CPU", "gpus": []})
+    assert window.backend_label.text() == "CPU · TensorFlow 2.x · Keras 3.x"
+    window.apply_theme()  # follows the style hints; must not fail in either scheme
+
+
+def test_screenshot_is_not_blank(window, tmp_path):
+    window.resize(1280, 800)
+    window.model_area.view.fit()
+    path = tmp_path / "window.png"
+    assert window.grab().save(str(path))
+    image = QImage(str(path))
+    assert image.width() == 1280 and image.height() == 800
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)}
+    assert len(colours) > 20  # text, node headers, wires: far more than a blank window's few colours
+    canvas = window.model_area.view
+    corner = canvas.mapTo(window, canvas.rect().center())
+    region = image.copy(corner.x() - 100, corner.y() - 100, 200, 200)
+    assert len({region.pixel(x, y) for x in range(0, 200, 3) for y in range(0, 200, 3)}) > 3

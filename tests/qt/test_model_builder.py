@@ -1,0 +1,260 @@
+"""The Model area with real mouse events: palette drops, wiring, editing, errors, undo/redo."""
+
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
+from PySide6.QtGui import QDrag, QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from conftest import chain_project, view_point
+from studio.qt.canvas.items import NODE_HEIGHT, NODE_WIDTH
+from studio.qt.canvas.view import LAYER_MIME
+from studio.qt.param_editors import IntEditor, TextEditor
+
+LEFT = Qt.MouseButton.LeftButton
+
+
+def _drag(qtbot, widget, start: QPoint, end: QPoint, steps: int = 5) -> None:
+    qtbot.mousePress(widget, LEFT, pos=start)
+    for i in range(1, steps + 1):
+        qtbot.mouseMove(widget, start + (end - start) * (i / steps))
+    qtbot.mouseRelease(widget, LEFT, pos=end)
+
+
+def _node(window, name):
+    return window.document.graph.by_name(name)
+
+
+def _output_port(area, node_id) -> QPoint:
+    return view_point(area.view, area.node_item(node_id).output.scenePos())
+
+
+def _input_port(area, node_id, index=0) -> QPoint:
+    return view_point(area.view, area.node_item(node_id).inputs[index].scenePos())
+
+
+def test_drag_layer_from_palette_drops_it_on_the_canvas(window, qtbot, monkeypatch):
+    area = window.model_area
+    tree = area.palette.tree
+    item = tree.item_for("Dense")
+    tree.scrollToItem(item)
+    dragged: list[QMimeData] = []
+
+    def fake_exec(drag, *args):  # the platform drag loop cannot run offscreen; keep what it carried
+        dragged.append(drag.mimeData())
+        return Qt.DropAction.CopyAction
+
+    monkeypatch.setattr(QDrag, "exec", fake_exec)
+    start = tree.visualItemRect(item).center()
+    _drag(qtbot, tree.viewport(), start, start + QPoint(60, 5))
+    assert dragged and bytes(dragged[0].data(LAYER_MIME)).decode() == "Dense"
+
+    before = len(window.document.graph.nodes)
+    target = QPoint(area.view.viewport().width() - 120, 60)
+    none = Qt.KeyboardModifier.NoModifier
+    for event in (QDragEnterEvent(QPointF(target), Qt.DropAction.CopyAction, dragged[0], LEFT, none),
+                  QDragMoveEvent(QPointF(target), Qt.DropAction.CopyAction, dragged[0], LEFT, none),
+                  QDropEvent(QPointF(target), Qt.DropAction.CopyAction, dragged[0], LEFT, none)):
+        QApplication.sendEvent(area.view.viewport(), event)
+        assert event.isAccepted()
+    assert len(window.document.graph.nodes) == before + 1
+    new_id = window.document.selection[0]
+    assert window.document.graph.nodes[new_id].type == "Dense"
+    scene_point = area.view.mapToScene(target)
+    assert window.document.positions[new_id] == [scene_point.x(), scene_point.y()]
+    assert area.node_item(new_id).pos() == scene_point
+
+    window.document.undo_stack.undo()
+    assert len(window.document.graph.nodes) == before and new_id not in area.scene.node_items
+
+
+def test_double_click_appends_after_the_selected_layer(window, qtbot):
+    area, doc = window.model_area, window.document
+    last = _node(window, "predictions").id
+    doc.select([last])
+    item = area.palette.tree.item_for("Dropout")
+    area.palette.tree.scrollToItem(item)
+    where = area.palette.tree.visualItemRect(item).center()
+    qtbot.mouseClick(area.palette.tree.viewport(), LEFT, pos=where)  # a double click follows a click
+    qtbot.mouseDClick(area.palette.tree.viewport(), LEFT, pos=where)
+    new_id = doc.selection[0]
+    assert doc.graph.nodes[new_id].type == "Dropout" and doc.graph.inputs(new_id) == [last]
+    assert doc.analysis.nodes[new_id].output_shape == (10,)
+
+
+def test_palette_search_filters_layers(window):
+    palette = window.model_area.palette
+    palette.search.setText("recurrent")
+    visible = [i.text(0) for i in palette.tree.layer_items() if not i.isHidden()]
+    assert "LSTM" in visible and "Conv2D" not in visible
+    assert "teach" not in palette.tree.item_for("LSTM").toolTip(0)  # tooltips are the catalog help
+    assert "gates" in palette.tree.item_for("LSTM").toolTip(0)
+
+
+def test_wire_ports_with_the_mouse_then_undo_redo(window, qtbot):
+    doc, area = window.document, window.model_area
+    project = chain_project("Flatten")
+    dense = project.graph.add_node("Dense", {"units": 7})
+    doc.set_project(project)
+    flatten = _node(window, "flatten").id
+    _drag(qtbot, area.view.viewport(), _output_port(area, flatten), _input_port(area, dense.id))
+    assert doc.graph.inputs(dense.id) == [flatten]
+    assert doc.analysis.nodes[dense.id].output_shape == (7,)
+    assert area.scene.edge_items  # the wire is drawn from the graph event
+    doc.undo_stack.undo()
+    assert doc.graph.inputs(dense.id) == [] and len(area.scene.edge_items) == 1
+    doc.undo_stack.redo()
+    assert doc.graph.inputs(dense.id) == [flatten] and len(area.scene.edge_items) == 2
+
+
+def test_refused_connection_shows_the_models_reason(window, qtbot):
+    doc, area = window.document, window.model_area
+    doc.set_project(chain_project("Flatten", "Dense"))
+    first, last = _node(window, "flatten").id, _node(window, "dense").id
+    edges = list(doc.graph.edges)
+    _drag(qtbot, area.view.viewport(), _output_port(area, last), _input_port(area, first))
+    assert doc.graph.edges == edges
+    assert "cycle" in window.statusBar().currentMessage()
+
+
+def test_reroute_and_disconnect_by_dragging_a_wire_end(window, qtbot):
+    doc, area = window.document, window.model_area
+    project = chain_project("Flatten", "Dense")
+    other = project.graph.add_node("Dense", {"units": 3})
+    doc.set_project(project)
+    flatten, dense = _node(window, "flatten").id, _node(window, "dense").id
+    _drag(qtbot, area.view.viewport(), _input_port(area, dense), _input_port(area, other.id))
+    assert doc.graph.inputs(other.id) == [flatten] and doc.graph.inputs(dense) == []
+    doc.undo_stack.undo()  # one step for the whole reroute
+    assert doc.graph.inputs(dense) == [flatten] and doc.graph.inputs(other.id) == []
+    empty = _input_port(area, dense) + QPoint(0, -40)
+    empty.setX(5)
+    _drag(qtbot, area.view.viewport(), _input_port(area, dense), empty)
+    assert doc.graph.inputs(dense) == []
+
+
+def test_select_an_edge_by_clicking_and_delete_it(window, qtbot):
+    doc, area = window.document, window.model_area
+    doc.set_project(chain_project("Flatten"))
+    edge = doc.graph.edges[0]
+    path = area.scene.edge_items[edge].path()
+    qtbot.mouseClick(area.view.viewport(), LEFT, pos=view_point(area.view, path.pointAtPercent(0.5)))
+    assert area.scene.selected_edges() == [edge]
+    area.delete_selected()
+    assert doc.graph.edges == []
+    doc.undo_stack.undo()
+    assert doc.graph.edges == [edge]
+
+
+def test_move_and_rubber_band_select_with_the_mouse(window, qtbot):
+    doc, area = window.document, window.model_area
+    doc.set_project(chain_project("Flatten", "Dense"))
+    area.view.resetTransform()
+    dense = _node(window, "dense").id
+    before = list(doc.positions[dense])
+    body = view_point(area.view, area.node_item(dense).pos() + QPointF(NODE_WIDTH / 4, NODE_HEIGHT / 2))
+    _drag(qtbot, area.view.viewport(), body, body + QPoint(80, 30))
+    assert doc.positions[dense] == [before[0] + 80, before[1] + 30]
+    doc.undo_stack.undo()
+    assert doc.positions[dense] == before and area.node_item(dense).pos() == QPointF(*before)
+
+    bounds = area.scene.itemsBoundingRect()
+    corner = view_point(area.view, bounds.topLeft() - QPointF(30, 30))
+    _drag(qtbot, area.view.viewport(), corner, view_point(area.view, bounds.bottomRight() + QPointF(30, 30)))
+    assert set(doc.selection) == set(doc.graph.nodes)
+
+
+def test_edit_a_property_and_see_shapes_change_downstream(window, qtbot):
+    doc, area = window.document, window.model_area
+    conv1 = _node(window, "conv1").id
+    flatten = _node(window, "flatten").id
+    assert doc.analysis.nodes[flatten].output_shape == (1600,)
+    doc.select([conv1])
+    strides = area.properties.editors["strides"]
+    assert isinstance(strides, TextEditor)
+    strides.line.selectAll()
+    qtbot.keyClicks(strides.line, "2, 2")
+    assert doc.graph.nodes[conv1].params["strides"] == [2, 2]
+    assert area.node_item(conv1).info.output_shape == (13, 13, 32)
+    assert area.node_item(flatten).info.output_shape == (256,)  # 13 -> 6 -> 4 -> 2: 2 * 2 * 64
+    filters = area.properties.editors["filters"]
+    assert isinstance(filters, IntEditor)
+    filters.box.selectAll()
+    qtbot.keyClicks(filters.box, "8")
+    assert doc.graph.nodes[conv1].params["filters"] == 8
+    doc.undo_stack.undo()
+    assert doc.graph.nodes[conv1].params["filters"] == 32 and filters.box.value() == 32
+    doc.undo_stack.undo()
+    assert doc.graph.nodes[conv1].params["strides"] == [1, 1]
+    assert area.node_item(flatten).info.output_shape == (1600,)
+
+
+def test_invalid_text_is_red_and_not_applied(window, qtbot):
+    doc, area = window.document, window.model_area
+    conv1 = _node(window, "conv1").id
+    doc.select([conv1])
+    kernel = area.properties.editors["kernel_size"]
+    kernel.line.selectAll()
+    qtbot.keyClicks(kernel.line, "3, x")
+    assert doc.graph.nodes[conv1].params["kernel_size"] == [3, 3]
+    assert "d93025" in kernel.line.styleSheet()
+    assert "kernel_size" in area.properties.errors["kernel_size"].text()
+    area.properties.name_edit.selectAll()
+    qtbot.keyClicks(area.properties.name_edit, "conv2")
+    assert "already named" in area.properties.name_error.text()
+    area.properties.name_edit.setText("stem")
+    area.properties.name_edit.editingFinished.emit()
+    assert doc.graph.nodes[conv1].name == "stem" and area.node_item(conv1)._title == "stem"
+
+
+def test_an_error_turns_the_node_red_and_is_listed(window, qtbot):
+    doc, area = window.document, window.model_area
+    conv2 = _node(window, "conv2").id
+    doc.select([conv2])
+    kernel = area.properties.editors["kernel_size"]
+    kernel.line.selectAll()
+    qtbot.keyClicks(kernel.line, "20, 20")
+    item = area.node_item(conv2)
+    assert item.has_errors and item.toolTip()
+    red = item.colors.error
+    image = area.view.viewport().grab().toImage()
+    header = view_point(area.view, item.pos() + QPointF(-NODE_WIDTH / 2 + 30, 8))
+    assert image.pixelColor(header) == red
+    problems = area.problems
+    messages = [problems.item(i).text() for i in range(problems.count())]
+    assert any("conv2" in m for m in messages)
+    doc.select([])
+    row = next(i for i, m in enumerate(messages) if "conv2" in m)
+    qtbot.mouseClick(problems.viewport(), LEFT, pos=problems.visualItemRect(problems.item(row)).center())
+    assert doc.selection == [conv2]
+    assert "problem" in area.summary.text()
+
+
+def test_delete_copy_paste_duplicate_with_undo(window, qtbot):
+    doc, area = window.document, window.model_area
+    names = {n.name for n in doc.graph.nodes.values()}
+    conv1, pool1 = _node(window, "conv1").id, _node(window, "pool1").id
+    doc.select([conv1, pool1])
+    area.copy_selected()
+    area.paste()
+    pasted = doc.selection
+    assert len(pasted) == 2 and len(doc.graph.nodes) == 10
+    assert {doc.graph.nodes[i].name for i in pasted}.isdisjoint(names)
+    assert len(doc.graph.edges) == 7 + 1  # the edge between the two copies came along
+    area.duplicate_selected()
+    assert len(doc.graph.nodes) == 12
+    doc.select([conv1])
+    area.delete_selected()
+    assert conv1 not in doc.graph.nodes and conv1 not in area.scene.node_items
+    for _ in range(3):
+        doc.undo_stack.undo()
+    assert len(doc.graph.nodes) == 8 and doc.graph.inputs(pool1) == [conv1]
+
+
+def test_deleting_the_only_input_is_allowed_but_reported(window):
+    doc, area = window.document, window.model_area
+    doc.select(doc.graph.input_nodes())
+    area.delete_selected()
+    assert not doc.graph.input_nodes()
+    assert "no Input" in window.statusBar().currentMessage()
+    assert any("no Input" in p.message for p in doc.analysis.problems)
+    doc.undo_stack.undo()
+    assert doc.graph.input_nodes() and doc.analysis.ok
