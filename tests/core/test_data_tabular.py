@@ -41,6 +41,7 @@ def test_csv_classification_with_one_hot_and_imputation(flowers_csv):
     assert "column 'length': 2 missing value(s) filled with the training mean" in report
     assert "'(missing)'" in report
     assert data.class_counts("train") == {"daisy": 6, "rose": 6, "tulip": 6}
+    assert "features (5): length, width, colour=(missing), colour=red, colour=yellow" in data.summary()
 
 
 def test_csv_default_target_is_last_column_and_numeric_targets(tmp_path):

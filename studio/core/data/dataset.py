@@ -88,6 +88,9 @@ class Dataset:
             f"normalization: {self.normalization['mode']} (value range {self.value_range[0]:.3g} .. "
             f"{self.value_range[1]:.3g})",
         ]
+        if self.feature_names:
+            shown = ", ".join(self.feature_names[:12]) + (", ..." if len(self.feature_names) > 12 else "")
+            lines.append(f"features ({len(self.feature_names)}): {shown}")
         if self.task == "regression":
             lines.append("target: numeric (regression)")
         else:
