@@ -1,5 +1,6 @@
-"""Undo commands: each one edits the *graph* (and the view positions); the canvas redraws from the
-graph's events, never from the command (the orange-canvas-core pattern)."""
+"""Undo commands: each one edits the *graph* (and the view positions), or replaces one non-graph
+section of the project (``SetSection``); views redraw from the graph's events and the document's
+signals, never from the command (the orange-canvas-core pattern)."""
 
 from __future__ import annotations
 
@@ -164,3 +165,33 @@ class ReplaceGraph(QUndoCommand):
 
     def undo(self) -> None:
         self._apply(self.old_graph, self.old_positions)
+
+
+class SetSection(QUndoCommand):
+    """Replace a non-graph section of the project (``dataset``, ``augmentation``, ``training``...).
+
+    Consecutive commands with the same non-empty ``merge_key`` (e.g. one slider drag) merge into
+    one undo step.
+    """
+
+    ID = 2
+
+    def __init__(self, doc: Document, section: str, value: Any, text: str, merge_key: str = "") -> None:
+        super().__init__(text)
+        self.doc, self.section, self.merge_key = doc, section, merge_key
+        self.old, self.new = copy.deepcopy(getattr(doc.project, section)), copy.deepcopy(value)
+
+    def id(self) -> int:
+        return self.ID if self.merge_key else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, SetSection) or (other.section, other.merge_key) != (self.section, self.merge_key):
+            return False
+        self.new = other.new
+        return True
+
+    def redo(self) -> None:
+        self.doc.set_section(self.section, self.new)
+
+    def undo(self) -> None:
+        self.doc.set_section(self.section, self.old)

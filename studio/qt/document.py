@@ -6,7 +6,9 @@ subscribes to the Qt signals below instead of keeping its own copy of the state.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
@@ -33,6 +35,8 @@ class Document(QObject):
         path_changed(str): the project's file changed (empty: not saved yet).
         focus_requested(str): a node should be shown (e.g. clicked in the Problems list).
         message(str): a short notice for the status bar (refused connection, ...).
+        section_changed(str): a non-graph part of the project was replaced ("dataset",
+            "augmentation", "training", ...); see ``set_section``.
     """
 
     project_replaced = Signal()
@@ -44,6 +48,7 @@ class Document(QObject):
     path_changed = Signal(str)
     focus_requested = Signal(str)
     message = Signal(str)
+    section_changed = Signal(str)
 
     def __init__(self, project: Project, path: str | Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -121,6 +126,14 @@ class Document(QObject):
         self.modified_changed.emit(True)
 
     # -- edits ---------------------------------------------------------------------------
+    def set_section(self, name: str, value: Any) -> None:
+        """Replace ``project.<name>`` (dataset, augmentation, training, ...) and announce it.
+
+        Undoable edits go through ``commands.SetSection``, which calls this.
+        """
+        setattr(self.project, name, copy.deepcopy(value))
+        self.section_changed.emit(name)
+
     def push(self, command: QUndoCommand) -> None:
         """Run an edit through the undo stack (commands in ``studio.qt.commands``)."""
         self.undo_stack.push(command)
