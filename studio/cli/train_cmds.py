@@ -11,7 +11,6 @@ from pathlib import Path
 
 from studio.cli import CliError
 
-BUILTIN_SOURCES = ("digits", "shapes", "toy", "keras")
 BAR_WIDTH = 24
 
 
@@ -22,7 +21,8 @@ def register(subparsers) -> None:
         "dataset. The run folder records events, checkpoints and the final model.")
     parser.add_argument("source", nargs="?", help="project file or template name (optional with --resume)")
     parser.add_argument("--data", metavar="SOURCE",
-                        help="dataset: digits, shapes, toy, keras:NAME, a folder of class folders, a .csv or .npz")
+                        help="dataset: a source name (digits, shapes, toy, ...), a dataset spec (JSON "
+                        "file or inline), a folder of class folders, a .csv or .npz file")
     parser.add_argument("--epochs", type=int, metavar="N", help="number of epochs")
     parser.add_argument("--batch-size", type=int, metavar="N", help="samples per step")
     parser.add_argument("--run-dir", metavar="DIR", help="run folder to create (default: runs/<time>-<name>)")
@@ -33,21 +33,16 @@ def register(subparsers) -> None:
 
 
 def dataset_spec(source: str) -> dict:
-    """A project ``dataset`` dict from a ``--data`` argument."""
-    name, _, option = source.partition(":")
-    if name in BUILTIN_SOURCES:
-        if name == "keras":
-            if not option:
-                raise CliError("--data keras needs a dataset name, e.g. keras:mnist")
-            return {"source": "keras", "name": option}
-        return {"source": name}
+    """A project ``dataset`` dict from ``--data``: a folder, a .csv/.npz file, or what
+    ``studio data info`` accepts (source name, dataset spec JSON, project file)."""
+    from studio.cli.data_cmds import resolve
+
     path = Path(source)
     if path.is_dir():
         return {"source": "folder", "path": str(path)}
-    if path.suffix.lower() in (".csv", ".npz") and path.exists():
+    if path.suffix.lower() in (".csv", ".npz") and path.is_file():
         return {"source": path.suffix.lower()[1:], "path": str(path)}
-    raise CliError(f"--data {source}: not a built-in dataset ({', '.join(BUILTIN_SOURCES)}), "
-                   "a folder, or an existing .csv/.npz file")
+    return resolve(source)[0]
 
 
 def load_source(source: str):

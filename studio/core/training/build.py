@@ -28,7 +28,10 @@ class Built:
 
     ``loss_fn(y_true, y_pred)`` and ``probe`` (a tf.data of ``(x, y)`` batches) let the engine
     compute per-layer gradient norms; leave them None when that does not apply (custom steps).
-    ``callbacks`` are extra Keras callbacks (e.g. reduce-on-plateau).
+    ``callbacks`` are extra Keras callbacks (e.g. reduce-on-plateau). ``folder_callbacks`` are
+    factories ``make(run_folder) -> callback`` for callbacks that write into the run folder; they
+    run before the engine's own, so values they add to an epoch's logs (e.g. a generative quality
+    score) reach the epoch event, history.json, checkpoints and early stopping.
     """
 
     model: Any
@@ -38,6 +41,7 @@ class Built:
     loss_fn: Any | None = None
     probe: Any | None = None
     callbacks: list[Any] = field(default_factory=list)
+    folder_callbacks: list[Callable[[Any], Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 

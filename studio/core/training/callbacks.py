@@ -73,7 +73,8 @@ class Monitor(Hooks):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch, self.step = epoch + 1, 0
-        self._epoch_start = self._last_emit = time.perf_counter()
+        self._epoch_start = time.perf_counter()
+        self._last_emit = -math.inf  # the first batch of an epoch is always reported
         self._paused = 0.0
 
     def on_train_batch_end(self, batch, logs=None):

@@ -77,6 +77,7 @@ def _train(folder: RunFolder, resume: bool) -> str:
     from studio.core.training.config import TrainingConfig
     from studio.core.training.devices import parse_devices, setup_devices
     from studio.core.training.plan import load_checked_dataset
+    from studio.core.training.probes import LiveProbes
 
     info = folder.info()
     config = TrainingConfig.from_dict(info["config"])
@@ -103,9 +104,11 @@ def _train(folder: RunFolder, resume: bool) -> str:
     history = {event["epoch"]: event["logs"] for event in read_events(folder.path)
                if event["type"] == "epoch" and event["epoch"] <= start_epoch}
     monitor = Monitor(folder, state, config.batch_size, config.epochs, built.steps_per_epoch, history)
-    callbacks = [monitor, Checkpoints(folder, state, config.early_stopping_monitor), Backup(folder, state)]
+    callbacks = [make(folder) for make in built.folder_callbacks]
+    callbacks += [monitor, Checkpoints(folder, state, config.early_stopping_monitor), Backup(folder, state)]
     if built.loss_fn is not None and built.probe is not None:
         callbacks.append(GradientProbe(folder, state, built.loss_fn, built.probe, config.grad_norm_every))
+    callbacks.append(LiveProbes(folder, state, dataset.x_test))
     early = None
     if config.early_stopping:
         early = keras.callbacks.EarlyStopping(
@@ -119,7 +122,7 @@ def _train(folder: RunFolder, resume: bool) -> str:
                 batch_size=config.batch_size, notes=notes,
                 adaptations=info.get("adaptations", []))
     built.model.fit(built.train, validation_data=built.val, epochs=config.epochs,
-                    steps_per_epoch=built.steps_per_epoch, callbacks=callbacks, verbose=0)
+                    steps_per_epoch=built.steps_per_epoch, callbacks=callbacks, shuffle=False, verbose=0)
 
     if state.failed:
         kind, message = state.failure

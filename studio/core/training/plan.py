@@ -137,6 +137,8 @@ def reopen_run_folder(run_dir: str | os.PathLike, training: dict[str, Any] | Non
         raise TrainingError(f"{folder.path} is not a run folder (no run.json): nothing to resume")
     if info.get("status") not in FINAL_STATUSES and pid_alive(info.get("pid")):
         raise TrainingError(f"run {folder.path.name} is still training")
+    if info.get("status") == "completed":
+        raise TrainingError(f"run {folder.path.name} already completed: start a new run to train more")
     try:
         project = load_project(folder.project_file)
     except ProjectError as exc:

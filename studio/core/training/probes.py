@@ -1,0 +1,86 @@
+"""Live probes: each epoch, feature maps and Grad-CAM of pinned test samples, for watching a run.
+
+The optional probes config is a small file in the run folder, so the app can pin samples before
+or while a run trains::
+
+    RUN/probes.json           {"samples": [test-split indices, at most 8], "layer": "conv2d"}
+    RUN/probes/epoch_NNN.npz  the epoch's snapshot (studio.core.inspect.live) plus "samples"
+
+At each epoch end the engine reads the config; when there is one it writes the snapshot and emits
+``probes {epoch, path (relative to the run), layer, samples}``, or ``probes {epoch, error}`` once
+per config it cannot serve (unknown layer, index out of range...).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from studio.core import fileio
+from studio.core.training.callbacks import Hooks, RunState
+from studio.core.training.runs import RunFolder
+
+PROBES_CONFIG = "probes.json"
+PROBES_DIR = "probes"
+
+
+def write_probes_config(run_dir: str | os.PathLike, samples, layer: str) -> None:
+    """Ask the run's engine for live probes of ``samples`` (test indices) at ``layer``."""
+    config = {"samples": [int(index) for index in samples], "layer": str(layer)}
+    fileio.atomic_write_json(RunFolder(run_dir).path / PROBES_CONFIG, config)
+
+
+def read_probes_config(run_dir: str | os.PathLike) -> dict | None:
+    """The run's probes config, or None when there is none (or it cannot be read)."""
+    try:
+        config = json.loads((RunFolder(run_dir).path / PROBES_CONFIG).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return config if isinstance(config, dict) else None
+
+
+def probe_indices(config: dict, available: int) -> list[int]:
+    """The config's sample indices, checked against a test split of ``available`` samples."""
+    samples = config.get("samples")
+    if not isinstance(samples, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in samples):
+        raise ValueError("probes.json: samples must be a list of test-sample indices")
+    bad = [index for index in samples if not 0 <= index < available]
+    if bad:
+        raise ValueError(f"probes.json: sample {bad[0]} is outside the test split (0..{available - 1})")
+    if not isinstance(config.get("layer"), str):
+        raise ValueError("probes.json: layer must be a layer name")
+    return samples
+
+
+class LiveProbes(Hooks):
+    """Writes a probe snapshot of the pinned test samples at each epoch end (when configured)."""
+
+    def __init__(self, folder: RunFolder, state: RunState, x_test) -> None:
+        self.folder, self.state, self.x_test = folder, state, x_test
+        self._reported: str | None = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.state.failed:
+            return
+        config = read_probes_config(self.folder.path)
+        if config is None:
+            return
+        from studio.core.inspect.live import probe_snapshot, save_probe_snapshot
+
+        try:
+            indices = probe_indices(config, len(self.x_test))
+            snapshot = probe_snapshot(self.model, self.x_test[indices], config["layer"])
+        except (ValueError, TypeError, AttributeError) as exc:  # a bad request must not stop training
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if message != self._reported:
+                self._reported = message
+                self.folder.emit("probes", epoch=epoch + 1, error=message)
+            return
+        self._reported = None
+        snapshot["samples"] = np.asarray(indices, dtype="int64")
+        relative = f"{PROBES_DIR}/epoch_{epoch + 1:03d}.npz"
+        (self.folder.path / PROBES_DIR).mkdir(exist_ok=True)
+        save_probe_snapshot(self.folder.path / relative, snapshot)
+        self.folder.emit("probes", epoch=epoch + 1, path=relative, layer=config["layer"], samples=indices)

@@ -1,0 +1,97 @@
+"""The engine's callbacks in-process on a tiny model: NaN keeps the last good checkpoint, a full
+disk leaves the previous checkpoint intact, gradient norms do not touch the model's state."""
+
+import errno
+import json
+
+import numpy as np
+import pytest
+
+from studio.core.training.callbacks import Backup, Checkpoints, GradientProbe, Monitor, RunState
+from studio.core.training.errors import describe_failure
+from studio.core.training.runs import RunFolder, read_events
+
+
+def _model():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((4,))
+    hidden = keras.layers.BatchNormalization(name="norm")(keras.layers.Dense(8, name="hidden")(inputs))
+    outputs = keras.layers.Dense(3, activation="softmax", name="out")(hidden)
+    model = keras.Model(inputs, outputs)
+    loss = keras.losses.SparseCategoricalCrossentropy()
+    model.compile("sgd", loss, jit_compile=False)
+    return model, loss
+
+
+def _batches(x, y, batch=4):
+    import tensorflow as tf
+
+    return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch)
+
+
+def test_nan_in_epoch_two_keeps_epoch_one_checkpoints(tmp_path):
+    model, _ = _model()
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 4)).astype("float32")
+    y = rng.integers(0, 3, 32)
+    x[20] = np.nan  # step 2 of epoch 2 (16 samples per epoch, batches of 4)
+    folder = RunFolder(tmp_path)
+    state, history = RunState(), {}
+    callbacks = [Monitor(folder, state, 4, 2, 4, history), Checkpoints(folder, state, "loss"),
+                 Backup(folder, state)]
+    model.fit(_batches(x, y), epochs=2, steps_per_epoch=4, callbacks=callbacks, shuffle=False, verbose=0)
+
+    assert state.failure[0] == "nan" and "epoch 2, step 2" in state.failure[1]
+    assert [event["epoch"] for event in read_events(tmp_path) if event["type"] == "epoch"] == [1]
+    assert sorted(history) == [1]
+    import keras
+
+    last = keras.models.load_model(folder.last_checkpoint, safe_mode=True, compile=False)
+    assert all(np.isfinite(w).all() for w in last.get_weights())
+    assert folder.best_checkpoint.is_file() and folder.info()["best"]["epoch"] == 1
+    assert json.loads((folder.backup_dir / "training_metadata.json").read_text())["epoch"] == 1
+
+
+def test_full_disk_leaves_the_previous_checkpoint_intact(tmp_path, monkeypatch):
+    import keras
+
+    model, _ = _model()
+    folder = RunFolder(tmp_path)
+    checkpoints = Checkpoints(folder, RunState(), "loss")
+    checkpoints.set_model(model)
+    checkpoints.on_epoch_end(0, {"loss": 1.0})
+    saved = folder.last_checkpoint.read_bytes()
+
+    def full_disk(self, path, *args, **kwargs):
+        with open(path, "wb") as handle:
+            handle.write(b"half a zip")
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(keras.Model, "save", full_disk)
+    with pytest.raises(OSError) as info:
+        checkpoints.on_epoch_end(1, {"loss": 0.5})
+    assert folder.last_checkpoint.read_bytes() == saved
+    assert sorted(p.name for p in folder.checkpoints.iterdir()) == ["best.keras", "last.keras"]
+    kind, message = describe_failure(info.value, 32)
+    assert kind == "disk_full" and "earlier checkpoints are intact" in message
+
+
+def test_gradient_norms_leave_weights_and_statistics_alone(tmp_path):
+    model, loss = _model()
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(8, 4)).astype("float32"), rng.integers(0, 3, 8)
+    folder, state = RunFolder(tmp_path), RunState(global_step=3)
+    probe = GradientProbe(folder, state, loss, _batches(x, y).repeat(), every=3)
+    probe.set_model(model)
+    probe.on_train_begin()
+    probe.on_epoch_begin(0)
+    before = [np.array(w) for w in model.get_weights()]
+    probe.on_train_batch_end(2)
+    probe.on_epoch_end(0)
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    norms = next(e for e in read_events(tmp_path) if e["type"] == "grad_norms")["norms"]
+    assert set(norms) == {"hidden", "norm", "out"} and norms["out"] > 0
+    hist = next(e for e in read_events(tmp_path) if e["type"] == "weights_hist")["layers"]
+    assert sum(hist["hidden"]["weights"][0]) == 4 * 8 + 8
