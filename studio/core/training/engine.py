@@ -78,7 +78,6 @@ def _train(folder: RunFolder, resume: bool) -> str:
     from studio.core.training.devices import parse_devices, setup_devices
     from studio.core.training.plan import load_checked_dataset
     from studio.core.training.probes import LiveProbes
-    from studio.core.training.probes import LiveProbes
 
     info = folder.info()
     config = TrainingConfig.from_dict(info["config"])
@@ -109,7 +108,6 @@ def _train(folder: RunFolder, resume: bool) -> str:
     callbacks += [monitor, Checkpoints(folder, state, config.early_stopping_monitor), Backup(folder, state)]
     if built.loss_fn is not None and built.probe is not None:
         callbacks.append(GradientProbe(folder, state, built.loss_fn, built.probe, config.grad_norm_every))
-    callbacks.append(LiveProbes(folder, state, dataset.x_test))
     callbacks.append(LiveProbes(folder, state, dataset.x_test))
     early = None
     if config.early_stopping:
