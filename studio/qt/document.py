@@ -53,8 +53,8 @@ class Document(QObject):
     def __init__(self, project: Project, path: str | Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(lambda clean: self.modified_changed.emit(self.modified))
-        self.undo_stack.indexChanged.connect(lambda _index: self.refresh_analysis())
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
+        self.undo_stack.indexChanged.connect(self.refresh_analysis)
         self._analyzer = Analyzer()
         self._analysis: Analysis | None = None
         self._analysis_dirty = True
@@ -181,7 +181,10 @@ class Document(QObject):
             x += X_SPACING
         return x, y
 
-    def refresh_analysis(self) -> None:
+    def _on_clean_changed(self, _clean: bool) -> None:
+        self.modified_changed.emit(self.modified)
+
+    def refresh_analysis(self, *_args) -> None:
         """Recompute the analysis if the graph changed since the last one, and announce it."""
         if self._analysis_dirty:
             self.analysis_changed.emit(self.analysis)
