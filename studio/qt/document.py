@@ -18,8 +18,8 @@ from studio.core.graph.layout import layered_layout
 from studio.core.graph.model import Graph, GraphEvent
 from studio.core.project import Project
 
-X_SPACING = 240.0  # layout grid: a node is 200 wide and about 80 tall
-Y_SPACING = 100.0
+X_SPACING = 240.0  # layout grid: a node is 200 x 76
+Y_SPACING = 110.0
 
 
 class Document(QObject):
@@ -57,6 +57,7 @@ class Document(QObject):
         self.undo_stack.indexChanged.connect(self.refresh_analysis)
         self._analyzer = Analyzer()
         self._analysis: Analysis | None = None
+        self._announced: Analysis | None = None
         self._analysis_dirty = True
         self._extra_changes = False
         self._selection: list[str] = []
@@ -185,9 +186,11 @@ class Document(QObject):
         self.modified_changed.emit(self.modified)
 
     def refresh_analysis(self, *_args) -> None:
-        """Recompute the analysis if the graph changed since the last one, and announce it."""
-        if self._analysis_dirty:
-            self.analysis_changed.emit(self.analysis)
+        """Announce the analysis of the current graph if it was not announced yet."""
+        analysis = self.analysis
+        if analysis is not self._announced:
+            self._announced = analysis
+            self.analysis_changed.emit(analysis)
 
     # -- internals -----------------------------------------------------------------------
     def _attach(self, graph: Graph) -> None:

@@ -296,7 +296,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._shown_once:  # the view has its real size only now
             self._shown_once = True
-            QTimer.singleShot(0, self.model_area.view.fit)
+            QTimer.singleShot(0, self.model_area.show_graph)
 
     def closeEvent(self, event) -> None:
         if not self.maybe_save():

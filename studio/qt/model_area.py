@@ -113,6 +113,9 @@ class ModelArea(QWidget):
         self.splitter.addWidget(canvas)
         self.splitter.addWidget(side)
         self.splitter.setStretchFactor(1, 1)
+        self.splitter.setCollapsible(1, False)
+        self.palette.setMinimumWidth(170)
+        side.setMinimumWidth(280)
         self.splitter.setSizes([210, 800, 300])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -121,7 +124,7 @@ class ModelArea(QWidget):
         self.palette.layer_activated.connect(self.append_layer)
         self.view.layer_dropped.connect(self.add_layer)
         doc.analysis_changed.connect(self._show_summary)
-        doc.project_replaced.connect(self.view.fit)
+        doc.project_replaced.connect(self.show_graph)
         self._show_summary(doc.analysis)
 
     # -- summary -------------------------------------------------------------------------
@@ -226,7 +229,7 @@ class ModelArea(QWidget):
     def open_template(self, name: str) -> None:
         template = load_template(name)
         self.doc.push(ReplaceGraph(self.doc, template.graph, {}, f"Open template {template.title}"))
-        self.view.fit()
+        self.show_graph()
 
     def insert_template(self, name: str) -> None:
         template = load_template(name)
@@ -234,7 +237,11 @@ class ModelArea(QWidget):
 
     def replace_graph(self, graph: Graph, text: str) -> None:
         self.doc.push(ReplaceGraph(self.doc, graph, {}, text))
-        self.view.fit()
+        self.show_graph()
+
+    def show_graph(self) -> None:
+        """Frame a newly opened graph: all of it if it is small, else its inputs, legibly."""
+        self.view.fit(readable=True)
 
     def python_code(self) -> str:
         return graph_to_python(self.doc.graph)

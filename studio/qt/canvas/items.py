@@ -13,7 +13,7 @@ from studio.qt import formatting
 from studio.qt.theme import CanvasColors
 
 NODE_WIDTH = 200.0
-NODE_HEIGHT = 62.0
+NODE_HEIGHT = 76.0
 HEADER = 22.0
 PORT_RADIUS = 6.0
 _DETAIL_LOD = 0.4  # below this zoom, nodes draw as plain boxes (fast with 700+ nodes)
@@ -151,9 +151,10 @@ class NodeItem(QGraphicsItem):
         painter.drawText(body, Qt.AlignmentFlag.AlignLeft,
                          metrics.elidedText(self._detail, Qt.TextElideMode.ElideRight, int(body.width())))
         painter.setPen(c.muted_text)
-        body.translate(0, line + 2)
-        painter.drawText(body, Qt.AlignmentFlag.AlignLeft, self._shape_text)
-        painter.drawText(body, Qt.AlignmentFlag.AlignRight, self._params_text)
+        for text in (self._shape_text, self._params_text):
+            body.translate(0, line + 1)
+            painter.drawText(body, Qt.AlignmentFlag.AlignLeft,
+                             metrics.elidedText(text, Qt.TextElideMode.ElideRight, int(body.width())))
 
     def itemChange(self, change, value):
         if change == QGraphicsItem.GraphicsItemChange.ItemScenePositionHasChanged:
@@ -211,9 +212,19 @@ class EdgeItem(QGraphicsPathItem):
 
 
 def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
-    """A smooth vertical S-curve between two port positions."""
+    """A smooth vertical S-curve between two port positions.
+
+    A long wire between nodes of one column (a residual skip) bows out to the side so it does not
+    run behind the nodes it skips.
+    """
     path = QPainterPath(start)
-    bend = max(40.0, abs(end.y() - start.y()) / 2)
+    dy = end.y() - start.y()
+    if dy > 2 * NODE_HEIGHT and abs(end.x() - start.x()) < NODE_WIDTH:
+        side = NODE_WIDTH * 1.1
+        path.cubicTo(QPointF(start.x() + side, start.y() + NODE_HEIGHT / 2),
+                     QPointF(end.x() + side, end.y() - NODE_HEIGHT / 2), end)
+        return path
+    bend = max(40.0, abs(dy) / 2)
     path.cubicTo(QPointF(start.x(), start.y() + bend), QPointF(end.x(), end.y() - bend), end)
     return path
 

@@ -10,6 +10,7 @@ from studio.qt.canvas.scene import GraphScene
 
 LAYER_MIME = "application/x-dlstudio-layer"
 _MIN_ZOOM, _MAX_ZOOM = 0.05, 4.0
+_READABLE_ZOOM = 0.6
 
 
 class GraphView(QGraphicsView):
@@ -42,14 +43,23 @@ class GraphView(QGraphicsView):
     def zoom_out(self) -> None:
         self.zoom_by(0.8)
 
-    def fit(self) -> None:
-        """Show the whole graph (never magnified beyond 100 %)."""
+    def fit(self, readable: bool = False) -> None:
+        """Show the whole graph (never magnified beyond 100 %).
+
+        With ``readable``, a graph too big to read when shown whole (a deep ResNet) is shown from
+        its inputs at a zoom where the text stays legible instead.
+        """
         bounds = self.scene().itemsBoundingRect().adjusted(-40, -40, 40, 40)
         if bounds.isEmpty():
             return
         self.fitInView(bounds, Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom > 1.0:
             self.zoom_by(1.0 / self.zoom)
+        if readable and self.zoom < _READABLE_ZOOM:
+            self.zoom_by(_READABLE_ZOOM / self.zoom)
+            top = self.mapToScene(self.viewport().rect()).boundingRect()
+            self.centerOn(bounds.center().x(), bounds.top() + top.height() / 2)
+            return
         self.centerOn(bounds.center())
 
     def show_node(self, node_id: str) -> None:

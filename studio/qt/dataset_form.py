@@ -1,0 +1,459 @@
+"""The Data panel's form: a source with its options, split ratios, seed and normalization.
+
+``DatasetForm.spec()`` is the project's ``dataset`` dict (see ARCHITECTURE.md, "Dataset spec");
+``set_spec`` shows one. Keys the form does not edit (e.g. a folder's ``image_size`` written by the
+CLI) are kept while the source stays the same.
+"""
+
+from __future__ import annotations
+
+import csv
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider, QSpinBox, QStackedWidget,
+                               QVBoxLayout, QWidget)
+
+from studio.core.data.builtin import SHAPES, TOY_SETS
+from studio.core.data.keras_cache import KERAS_DATASETS, keras_datasets_dir
+from studio.core.data.loader import DEFAULT_SPLIT
+from studio.core.data.splits import NORMALIZE_MODES
+from studio.core.data.tabular import TASK_CHOICES
+
+SOURCE_TITLES = {
+    "digits": "Digits (built-in)",
+    "shapes": "Shapes (built-in)",
+    "toy": "2-D points (built-in)",
+    "keras": "Keras dataset (MNIST, CIFAR…)",
+    "folder": "Image folder",
+    "csv": "CSV table",
+    "npz": "NumPy arrays (.npz)",
+}
+SOURCE_HELP = {
+    "digits": "1,797 scanned handwritten digits (0-9), 8x8 pixels, upscaled to the chosen size.",
+    "shapes": "Circles, squares, triangles... drawn at random places, sizes and angles.",
+    "toy": "Points in a plane with two or more classes: the quickest way to watch a small MLP learn.",
+    "keras": "Read from Keras's download cache only; a missing file is named with where to get it.",
+    "folder": "A folder with one sub-folder per class, each holding that class's images.",
+    "csv": "A table with a header row; pick the column to predict. Text columns are one-hot encoded.",
+    "npz": "A numpy.savez file with inputs (N, features) or images (N, H, W[, C]) and labels.",
+}
+AUTO = "auto"
+
+
+def csv_columns(path: str) -> list[str]:
+    """The header row of a CSV file (empty when it cannot be read; loading then says why)."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            first = handle.readline()
+    except (OSError, UnicodeDecodeError):
+        return []
+    try:
+        dialect = csv.Sniffer().sniff(first, delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    return [name.strip() for name in next(csv.reader([first], dialect), [])]
+
+
+def npz_arrays(path: str) -> list[str]:
+    """Names of the arrays in a ``.npz`` file (empty when it cannot be read)."""
+    if not zipfile.is_zipfile(path):
+        return []
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return list(data.files)
+    except (OSError, ValueError):
+        return []
+
+
+class Option(QWidget):
+    """One editable source option; ``value()`` None means "leave the key out" (core default)."""
+
+    changed = Signal()
+
+    def __init__(self, key: str, label: str, help: str) -> None:
+        super().__init__()
+        self.key, self.label = key, label
+        self.setToolTip(help)
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+
+    def value(self) -> Any:
+        raise NotImplementedError
+
+    def set_value(self, value: Any) -> None:
+        raise NotImplementedError
+
+
+class IntOption(Option):
+    def __init__(self, key, label, default, low, high, help="", step=1) -> None:
+        super().__init__(key, label, help)
+        self.default = default
+        self.box = QSpinBox(minimum=low, maximum=high, singleStep=step)
+        self.box.setValue(default)
+        self._layout.addWidget(self.box)
+        self.box.valueChanged.connect(self.changed)
+
+    def value(self):
+        return self.box.value() if self.isEnabled() else None
+
+    def set_value(self, value) -> None:
+        self.box.setValue(int(self.default if value is None else value))
+
+
+class FloatOption(Option):
+    def __init__(self, key, label, default, low, high, help="", step=0.05) -> None:
+        super().__init__(key, label, help)
+        self.default = default
+        self.box = QDoubleSpinBox(minimum=low, maximum=high, singleStep=step, decimals=2)
+        self.box.setValue(default)
+        self._layout.addWidget(self.box)
+        self.box.valueChanged.connect(self.changed)
+
+    def value(self):
+        return round(self.box.value(), 4)
+
+    def set_value(self, value) -> None:
+        self.box.setValue(float(self.default if value is None else value))
+
+
+class ChoiceOption(Option):
+    """A combo box; ``choices`` may also come from a file (``refill``), e.g. CSV columns."""
+
+    def __init__(self, key, label, choices, default=None, help="", omit_default=False) -> None:
+        super().__init__(key, label, help)
+        self.default, self.omit_default = default, omit_default
+        self.box = QComboBox()
+        self.box.addItems(list(choices))
+        self._layout.addWidget(self.box)
+        self.set_value(default)
+        self.box.currentTextChanged.connect(lambda _text: self.changed.emit())
+
+    def value(self):
+        text = self.box.currentText()
+        return None if not text or (self.omit_default and text == self.default) else text
+
+    def set_value(self, value) -> None:
+        value = self.default if value is None else value
+        if value is not None and self.box.findText(str(value)) < 0:
+            self.box.addItem(str(value))
+        self.box.setCurrentText("" if value is None else str(value))
+
+    def refill(self, choices: list[str], pick: str | None) -> None:
+        """Offer ``choices`` (keeping the current pick when it is among them, else ``pick``)."""
+        current = self.box.currentText()
+        self.box.blockSignals(True)
+        self.box.clear()
+        self.box.addItems(choices)
+        self.box.setCurrentText(current if current in choices else (pick or ""))
+        self.box.blockSignals(False)
+
+
+class BoolOption(Option):
+    def __init__(self, key, label, default=False, help="") -> None:
+        super().__init__(key, label, help)
+        self.default = default
+        self.box = QCheckBox()
+        self.box.setChecked(default)
+        self._layout.addWidget(self.box)
+        self.box.toggled.connect(lambda _on: self.changed.emit())
+
+    def value(self):
+        return self.box.isChecked()
+
+    def set_value(self, value) -> None:
+        self.box.setChecked(bool(self.default if value is None else value))
+
+
+class ShapeClassesOption(Option):
+    """Which shapes (classes) to draw: a check box per shape."""
+
+    def __init__(self) -> None:
+        super().__init__("classes", "Classes", "The shapes to draw; each one is a class.")
+        self.boxes = {}
+        for name in SHAPES:
+            box = QCheckBox(name)
+            box.toggled.connect(lambda _on: self.changed.emit())
+            self._layout.addWidget(box)
+            self.boxes[name] = box
+        self._layout.addStretch(1)
+        self.set_value(None)
+
+    def value(self):
+        return [name for name, box in self.boxes.items() if box.isChecked()]
+
+    def set_value(self, value) -> None:
+        chosen = set(value if value is not None else SHAPES[:4])
+        for name, box in self.boxes.items():
+            box.setChecked(name in chosen)
+
+
+class PathOption(Option):
+    """A file or folder path: typed, chosen with Browse…, or set by a drop on the panel."""
+
+    def __init__(self, key, label, folder: bool, file_filter: str = "", help="") -> None:
+        super().__init__(key, label, help)
+        self.folder, self.file_filter = folder, file_filter
+        self.edit = QLineEdit(placeholderText="Choose a folder…" if folder else "Choose a file…")
+        self.edit.setClearButtonEnabled(True)
+        browse = QPushButton("Browse…")
+        self._layout.addWidget(self.edit, 1)
+        self._layout.addWidget(browse)
+        self.edit.editingFinished.connect(self._on_edited)
+        browse.clicked.connect(self.browse)
+        self._last = ""
+
+    def value(self):
+        return self.edit.text().strip() or None
+
+    def set_value(self, value) -> None:
+        text = str(value or "")
+        if text != self.edit.text():
+            self.edit.setText(text)
+        self._last = text
+
+    def browse(self) -> None:
+        start = self.edit.text() or str(Path.home())
+        if self.folder:
+            path = QFileDialog.getExistingDirectory(self, self.label, start)
+        else:
+            path, _ = QFileDialog.getOpenFileName(self, self.label, start, self.file_filter)
+        if path:
+            self.edit.setText(path)
+            self._on_edited()
+
+    def _on_edited(self) -> None:
+        if self.edit.text() != self._last:
+            self._last = self.edit.text()
+            self.changed.emit()
+
+
+def _source_options() -> dict[str, list[Option]]:
+    size = "Images are resized to this many pixels per side."
+    task = "auto: text or few whole-number labels are classes, other numbers are a regression target."
+    return {
+        "digits": [IntOption("image_size", "Image size", 28, 8, 64, size)],
+        "shapes": [
+            ShapeClassesOption(),
+            IntOption("count", "Images per class", 100, 1, 100_000, "How many images of each shape.", 50),
+            IntOption("image_size", "Image size", 28, 8, 256, size),
+            FloatOption("noise", "Noise", 0.05, 0.0, 1.0, "Random grain added to every pixel."),
+            BoolOption("colour", "Colour", False, "Random colours instead of white on black."),
+        ],
+        "toy": [
+            ChoiceOption("name", "Set", TOY_SETS, "moons", "Which point pattern to generate."),
+            IntOption("samples", "Points", 400, 8, 1_000_000, "How many points in total.", 100),
+            FloatOption("noise", "Noise", 0.1, 0.0, 5.0, "How far points scatter from the clean pattern."),
+            IntOption("classes", "Classes", 3, 2, 10, "Number of spiral arms or blobs."),
+        ],
+        "keras": [ChoiceOption("name", "Dataset", KERAS_DATASETS, "mnist", "Which keras.datasets set.")],
+        "folder": [
+            PathOption("path", "Folder", True, help="A folder with one sub-folder of images per class."),
+            ChoiceOption("color", "Colour", ("auto", "grayscale", "rgb"), "auto",
+                         "auto: RGB when any image has colour, else grayscale.", omit_default=True),
+        ],
+        "csv": [
+            PathOption("path", "File", False, "CSV files (*.csv *.tsv *.txt);;All files (*)"),
+            ChoiceOption("target", "Target column", (), None, "The column the model learns to predict."),
+            ChoiceOption("task", "Task", TASK_CHOICES, AUTO, task, omit_default=True),
+        ],
+        "npz": [
+            PathOption("path", "File", False, "NumPy archives (*.npz);;All files (*)"),
+            ChoiceOption("x_key", "Inputs array", (), "x", "The array holding the inputs.", omit_default=True),
+            ChoiceOption("y_key", "Labels array", (), "y", "The array holding the labels.", omit_default=True),
+            ChoiceOption("task", "Task", TASK_CHOICES, AUTO, task, omit_default=True),
+        ],
+    }
+
+
+class DatasetForm(QWidget):
+    """Source, its options, split, seed and normalization. ``edited`` fires on every user change."""
+
+    edited = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._base: dict[str, Any] = {}
+        self._updating = False
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+
+        source_group = QGroupBox("Source")
+        source_layout = QVBoxLayout(source_group)
+        self.source_box = QComboBox()
+        for source, title in SOURCE_TITLES.items():
+            self.source_box.addItem(title, source)
+            self.source_box.setItemData(self.source_box.count() - 1, SOURCE_HELP[source], Qt.ItemDataRole.ToolTipRole)
+        self.source_help = QLabel(wordWrap=True)
+        self.source_help.setObjectName("hint")
+        self.pages = QStackedWidget()
+        self.options = _source_options()
+        for source, options in self.options.items():
+            page = QWidget()
+            form = QFormLayout(page)
+            form.setContentsMargins(0, 0, 0, 0)
+            for option in options:
+                form.addRow(option.label, option)
+                option.changed.connect(lambda source=source, option=option: self._on_option(source, option))
+            if source == "keras":
+                where = QLabel(f"Cache folder: {keras_datasets_dir()}", wordWrap=True)
+                where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+                where.setObjectName("hint")
+                form.addRow(where)
+            self.pages.addWidget(page)
+        source_layout.addWidget(self.source_box)
+        source_layout.addWidget(self.source_help)
+        source_layout.addWidget(self.pages)
+        layout.addWidget(source_group)
+
+        split_group = QGroupBox("Split and preparation")
+        split_form = QFormLayout(split_group)
+        self.train_slider = self._slider(5, 100)
+        self.val_slider = self._slider(0, 95)
+        self.split_label = QLabel()
+        split_form.addRow("Train", self.train_slider)
+        split_form.addRow("Validation", self.val_slider)
+        split_form.addRow("", self.split_label)
+        self.seed_box = QSpinBox(minimum=0, maximum=2**31 - 1)
+        self.seed_box.setToolTip("Decides the split (and the drawing of generated sets): same seed, same data.")
+        self.normalize_box = QComboBox()
+        self.normalize_box.addItems([AUTO, *NORMALIZE_MODES])
+        self.normalize_box.setToolTip("auto: images scaled to 0..1, tables standardized (mean 0, std 1) on "
+                                      "the training split.")
+        self.max_samples_box = QSpinBox(minimum=0, maximum=10_000_000, singleStep=100, specialValueText="all")
+        self.max_samples_box.setToolTip("Keep a class-balanced subset of this many samples (quick experiments).")
+        split_form.addRow("Seed", self.seed_box)
+        split_form.addRow("Normalize", self.normalize_box)
+        split_form.addRow("Samples", self.max_samples_box)
+        layout.addWidget(split_group)
+
+        self.source_box.currentIndexChanged.connect(self._on_source)
+        for box in (self.seed_box, self.max_samples_box):
+            box.valueChanged.connect(self._changed)
+        self.normalize_box.currentTextChanged.connect(self._changed)
+        self.train_slider.valueChanged.connect(self._on_split)
+        self.val_slider.valueChanged.connect(self._on_split)
+        self.set_spec({"source": "digits"})
+
+    # -- public --------------------------------------------------------------------------
+    @property
+    def source(self) -> str:
+        return self.source_box.currentData()
+
+    def option(self, source: str, key: str) -> Option:
+        return next(o for o in self.options[source] if o.key == key)
+
+    def spec(self) -> dict[str, Any]:
+        """The dataset spec the form shows."""
+        source = self.source
+        spec: dict[str, Any] = {"source": source}
+        if self._base.get("source") == source:
+            edited = {o.key for o in self.options[source]} | {"split", "seed", "normalize", "max_samples"}
+            spec.update({k: v for k, v in self._base.items() if k not in edited})
+        for option in self.options[source]:
+            value = option.value()
+            if value is not None:
+                spec[option.key] = value
+        train, val = self.train_slider.value(), self.val_slider.value()
+        spec["split"] = {"train": train / 100, "val": val / 100, "test": round(1 - train / 100 - val / 100, 2)}
+        spec["seed"] = self.seed_box.value()
+        if self.normalize_box.currentText() != AUTO:
+            spec["normalize"] = self.normalize_box.currentText()
+        if self.max_samples_box.value():
+            spec["max_samples"] = self.max_samples_box.value()
+        return spec
+
+    def set_spec(self, spec: dict[str, Any]) -> None:
+        """Show ``spec`` without emitting ``edited``."""
+        self._updating = True
+        try:
+            self._base = dict(spec)
+            source = spec.get("source", "digits")
+            index = self.source_box.findData(source)
+            self.source_box.setCurrentIndex(max(index, 0))
+            self._show_page(source)
+            for option in self.options.get(source, []):
+                option.set_value(spec.get(option.key))
+            self._refresh_file_choices(source)
+            split = spec.get("split") or DEFAULT_SPLIT
+            if isinstance(split, dict):
+                self.train_slider.setValue(round(100 * float(split.get("train", 0.7))))
+                self.val_slider.setValue(round(100 * float(split.get("val", 0.15))))
+            self._update_split_label()
+            self.seed_box.setValue(int(spec.get("seed", 0)))
+            self.normalize_box.setCurrentText(str(spec.get("normalize", AUTO)))
+            self.max_samples_box.setValue(int(spec.get("max_samples") or 0))
+        finally:
+            self._updating = False
+
+    def set_path(self, source: str, path: str) -> None:
+        """Switch to a file/folder ``source`` with ``path`` (a drop or a file dialog), as one edit."""
+        self._updating = True
+        try:
+            self.source_box.setCurrentIndex(self.source_box.findData(source))
+            self._show_page(source)
+            self.option(source, "path").set_value(path)
+            self._refresh_file_choices(source)
+        finally:
+            self._updating = False
+        self._changed()
+
+    # -- internals -----------------------------------------------------------------------
+    def _slider(self, low: int, high: int) -> QSlider:
+        slider = QSlider(Qt.Orientation.Horizontal, minimum=low, maximum=high)
+        slider.setToolTip("Share of the samples in this split, in percent; the test split gets the rest.")
+        return slider
+
+    def _show_page(self, source: str) -> None:
+        index = list(self.options).index(source) if source in self.options else 0
+        self.pages.setCurrentIndex(index)
+        self.source_help.setText(SOURCE_HELP.get(source, ""))
+        self._enable_toy_classes()
+
+    def _enable_toy_classes(self) -> None:
+        self.option("toy", "classes").setEnabled(self.option("toy", "name").value() in ("spirals", "blobs"))
+
+    def _refresh_file_choices(self, source: str) -> None:
+        """Fill the column/array pickers from the chosen file."""
+        if source not in ("csv", "npz"):
+            return
+        path = self.option(source, "path").value() or ""
+        if source == "csv":
+            columns = csv_columns(path) if path else []
+            self.option("csv", "target").refill(columns, columns[-1] if columns else None)
+        else:
+            arrays = npz_arrays(path) if path else []
+            self.option("npz", "x_key").refill(arrays or ["x"], "x")
+            self.option("npz", "y_key").refill(arrays or ["y"], "y")
+
+    def _on_source(self) -> None:
+        if not self._updating:
+            self._show_page(self.source)
+            self._changed()
+
+    def _on_option(self, source: str, option: Option) -> None:
+        if source == "toy" and option.key == "name":
+            self._enable_toy_classes()
+        if option.key == "path":
+            self._refresh_file_choices(source)
+        self._changed()
+
+    def _on_split(self) -> None:
+        self.val_slider.blockSignals(True)
+        self.val_slider.setMaximum(100 - self.train_slider.value())
+        self.val_slider.blockSignals(False)
+        self._update_split_label()
+        self._changed()
+
+    def _update_split_label(self) -> None:
+        train, val = self.train_slider.value(), self.val_slider.value()
+        self.split_label.setText(f"train {train}% · validation {val}% · test {100 - train - val}%")
+
+    def _changed(self, *_args: Any) -> None:
+        if not self._updating:
+            self.edited.emit()
+

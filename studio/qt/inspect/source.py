@@ -1,0 +1,94 @@
+"""What the Inspect panel looks at: a run's model or the graph's current weights, with its dataset.
+
+The loaders run on the worker thread (they import TensorFlow and build models); the resulting
+``InspectSource`` carries the layer lists the GUI needs, so the GUI never touches the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from studio.core.inspect import default_cam_layer, open_run, spatial_layers
+from studio.core.inspect.layers import input_shape
+
+
+def runs_root(document) -> Path:
+    """Where a project's runs live: ``runs/`` next to the project file (or the working folder)."""
+    return (document.path.parent if document.path else Path.cwd()) / "runs"
+
+
+@dataclass
+class InspectSource:
+    """A model to inspect plus the dataset it was made for."""
+
+    label: str
+    model: object  # keras.Model, used on the worker thread only
+    dataset: object  # studio.core.data.Dataset
+    run_dir: Path | None = None
+    notes: list[str] = field(default_factory=list)
+    layers: list[str] = field(init=False)  # every layer but the inputs, in model order
+    spatial: list[str] = field(init=False)  # layers Grad-CAM can use
+    conv_layers: dict[str, int] = field(init=False)  # layers with a 2-D kernel -> input channels
+    cam_layer: str | None = field(init=False)
+    input_shape: tuple = field(init=False)
+
+    def __post_init__(self) -> None:
+        model = self.model
+        self.layers = [layer.name for layer in model.layers if type(layer).__name__ != "InputLayer"]
+        self.spatial = spatial_layers(model)
+        self.conv_layers = {}
+        for layer in model.layers:
+            kernel = getattr(layer, "depthwise_kernel", None)
+            if kernel is None:
+                kernel = getattr(layer, "kernel", None)
+            if kernel is not None and len(kernel.shape) == 4:
+                transposed = type(layer).__name__ == "Conv2DTranspose"
+                self.conv_layers[layer.name] = int(kernel.shape[3 if transposed else 2])
+        self.cam_layer = default_cam_layer(model)
+        self.input_shape = input_shape(model)
+
+    @property
+    def task(self) -> str:
+        return self.dataset.task
+
+    @property
+    def class_names(self) -> list[str]:
+        return [str(name) for name in self.dataset.class_names]
+
+    @property
+    def x_test(self) -> np.ndarray:
+        return self.dataset.x_test
+
+    @property
+    def y_test(self) -> np.ndarray:
+        return self.dataset.y_test
+
+    def label_text(self, index: int) -> str:
+        """The true label of test sample ``index`` as text (class name or target values)."""
+        value = self.y_test[index]
+        if self.task == "regression":
+            return ", ".join(f"{v:.3g}" for v in np.ravel(value))
+        names = self.class_names
+        label = int(np.ravel(value)[0]) if np.size(value) == 1 else int(np.argmax(value))
+        return names[label] if label < len(names) else str(label)
+
+
+def load_run_source(run_dir: str | Path) -> InspectSource:
+    """A run's model (final, else best, else last checkpoint) and its dataset."""
+    contents = open_run(run_dir)
+    return InspectSource(f"run {contents.run_dir.name}", contents.model, contents.dataset, contents.run_dir)
+
+
+def load_graph_source(project) -> InspectSource:
+    """The project's graph built with fresh (untrained) weights, fitted to its dataset as training would."""
+    from studio.core.data import load_dataset
+    from studio.core.graph.keras_io import to_keras
+    from studio.core.training.adapt import adapt_graph
+
+    dataset = load_dataset(project.dataset)
+    target = dataset.y_train.shape[1] if dataset.y_train.ndim > 1 else 1
+    graph, changes = adapt_graph(project.graph, dataset.task, dataset.input_shape, dataset.num_classes, target)
+    return InspectSource("current weights", to_keras(graph), dataset, None, changes)

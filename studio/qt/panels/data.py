@@ -1,0 +1,403 @@
+"""The Data area: choose a dataset, see samples, class balance and loading notes, fit the model to it.
+
+Loading runs on a worker thread (``BackgroundTask``); a dataset becomes the project's (one undoable
+``SetSection``) only once it loaded, so a bad source leaves the previous dataset in place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton,
+                               QScrollArea, QSplitter, QStackedWidget, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
+
+from studio.core.data import Dataset, DataError, default_dataset_spec
+from studio.core.data.folder import IMAGE_SUFFIXES
+from studio.core.training.adapt import adapt_graph
+from studio.core.training.errors import TrainingError
+from studio.qt import formatting
+from studio.qt.background import BackgroundTask
+from studio.qt.commands import SetParam, SetSection
+from studio.qt.dataset_cache import cached_dataset, load_cached, spec_key
+from studio.qt.dataset_form import DatasetForm
+from studio.qt.image_grid import ImageGrid
+from studio.qt.plot_theme import series_color, style_plot
+
+SAMPLES_SHOWN = 32
+TABLE_ROWS = 50
+EDIT_DELAY_MS = 350  # spin boxes and sliders settle before a reload starts
+SPLIT_TITLES = {"train": "train", "val": "validation", "test": "test"}
+ERROR_STYLE = "background: rgba(217, 48, 37, 40); border: 1px solid #d93025; border-radius: 4px; padding: 6px;"
+
+
+def create_panel(window) -> QWidget:
+    return DataPanel(window)
+
+
+def describe(spec: dict[str, Any]) -> str:
+    """A short name for a dataset spec: ``digits``, ``keras mnist``, ``folder pets``..."""
+    source = spec.get("source", "?")
+    if spec.get("path"):
+        return f"{source} {Path(str(spec['path'])).name}"
+    if source in ("keras", "toy"):
+        return f"{source} {spec.get('name', '')}".strip()
+    return str(source)
+
+
+def source_for_path(path: str | Path) -> tuple[str, str]:
+    """The source and path a dropped file or folder stands for; raises DataError otherwise."""
+    path = Path(path)
+    if path.is_dir():
+        return "folder", str(path)
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv", ".txt"):
+        return "csv", str(path)
+    if suffix == ".npz":
+        return "npz", str(path)
+    if suffix in IMAGE_SUFFIXES and path.parent.parent != path.parent:  # an image inside a class folder
+        return "folder", str(path.parent.parent)
+    raise DataError(f"{path.name}: drop a folder with one sub-folder per class, a .csv or a .npz file")
+
+
+def sample_indices(y: np.ndarray, num_classes: int, count: int) -> np.ndarray:
+    """Up to ``count`` training indices taking each class in turn, so every class shows up."""
+    if not num_classes:
+        return np.arange(min(count, len(y)))
+    members = [np.flatnonzero(y == c) for c in range(num_classes)]
+    picked: list[int] = []
+    for rank in range(max((len(m) for m in members), default=0)):
+        for group in members:
+            if rank < len(group):
+                picked.append(int(group[rank]))
+                if len(picked) == count:
+                    return np.asarray(picked)
+    return np.asarray(picked, dtype=int)
+
+
+def model_changes(graph, dataset: Dataset) -> list[tuple[str, str, Any]]:
+    """``(node_id, key, value)`` edits that fit the graph's Input and output layer to ``dataset``.
+
+    Raises TrainingError when the model cannot be fitted (wrong input rank, no Dense output...).
+    """
+    adapted, _notes = adapt_graph(graph, dataset.task, dataset.input_shape, dataset.num_classes)
+    edits = []
+    for node_id, node in adapted.nodes.items():
+        old = graph.nodes[node_id].params
+        edits += [(node_id, key, value) for key, value in node.params.items() if old.get(key) != value]
+    return edits
+
+
+class DataPanel(QWidget):
+    """Dataset form (left) | samples, class chart and loading report (right)."""
+
+    def __init__(self, window) -> None:
+        super().__init__()
+        self.window = window
+        self.doc = window.document
+        self.dataset: Dataset | None = None
+        self._shown_key: str | None = None
+        self._requested: tuple[dict, bool] | None = None
+        self.setAcceptDrops(True)
+
+        self.form = DatasetForm()
+        self.loader = BackgroundTask(self)
+        self._edit_timer = QTimer(self, singleShot=True, interval=EDIT_DELAY_MS)
+        self._edit_timer.timeout.connect(self.load_form)
+        self.form.edited.connect(self._edit_timer.start)
+        self.loader.done.connect(self._on_loaded)
+        self.loader.failed.connect(self._on_failed)
+        self.loader.busy_changed.connect(self._on_busy)
+
+        self.busy = QProgressBar(minimum=0, maximum=0, textVisible=False, maximumHeight=6)
+        self.busy_label = QLabel(wordWrap=True)
+        self.error_label = QLabel(wordWrap=True, textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label.setStyleSheet(ERROR_STYLE)
+        self.fit_label = QLabel(wordWrap=True)
+        self.apply_button = QPushButton("Apply to model")
+        self.apply_button.setToolTip("Set the model's Input shape and its output layer (units, activation) to "
+                                     "this dataset, as one step you can undo.")
+        self.apply_button.clicked.connect(self.apply_to_model)
+
+        model_group = QGroupBox("Model")
+        model_layout = QVBoxLayout(model_group)
+        model_layout.addWidget(self.fit_label)
+        model_layout.addWidget(self.apply_button, 0, Qt.AlignmentFlag.AlignLeft)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(self.form)
+        left_layout.addWidget(self.busy)
+        left_layout.addWidget(self.busy_label)
+        left_layout.addWidget(self.error_label)
+        left_layout.addWidget(model_group)
+        left_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(left)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(360)
+        scroll.setMaximumWidth(460)
+
+        self.summary_label = QLabel()
+        self.summary_label.setObjectName("summary")
+        self.grid = ImageGrid()
+        self.scatter = pg.PlotWidget()
+        self.table = QTableWidget()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.samples = QStackedWidget()
+        for view in (self.grid, self.scatter, self.table):
+            self.samples.addWidget(view)
+        samples_group = self._group("Samples", self.summary_label, self.samples)
+
+        self.chart = pg.PlotWidget()
+        self.chart.setMouseEnabled(x=False, y=False)
+        self.chart.hideButtons()
+        self.chart.setMenuEnabled(False)
+        self.chart_legend = QLabel()
+        self.chart_group = self._group("Class distribution", self.chart_legend, self.chart)
+        self.report = QPlainTextEdit(readOnly=True)
+        self.report.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        report_group = self._group("Details and loading notes", self.report)
+
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(self.chart_group)
+        bottom.addWidget(report_group)
+        bottom.setSizes([600, 400])
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(samples_group)
+        right.addWidget(bottom)
+        right.setSizes([520, 300])
+        layout = QHBoxLayout(self)
+        layout.addWidget(scroll)
+        layout.addWidget(right, 1)
+
+        self.doc.project_replaced.connect(self.sync_from_project)
+        self.doc.section_changed.connect(lambda name: name == "dataset" and self.sync_from_project())
+        self.doc.analysis_changed.connect(lambda _analysis: self._update_fit())
+        self._style_plots()
+        self._show_error("")
+        self._on_busy(False)
+        self.sync_from_project()
+
+    # -- loading -------------------------------------------------------------------------
+    def sync_from_project(self) -> None:
+        """Show the project's dataset (after New/Open, undo/redo or another panel's change)."""
+        spec = self.doc.project.dataset or default_dataset_spec()
+        self.form.set_spec(spec)
+        if spec_key(spec) != self._shown_key:
+            self.request(spec, commit=False)
+
+    def load_form(self) -> None:
+        """Load what the form shows; it becomes the project's dataset once it loaded."""
+        self.request(self.form.spec(), commit=True)
+
+    def open_path(self, path: str | Path) -> None:
+        """Use a dropped (or otherwise given) folder or file as the data source."""
+        try:
+            source, where = source_for_path(path)
+        except DataError as exc:
+            self._show_error(str(exc))
+            return
+        self.form.set_path(source, where)
+        self.load_form()
+
+    def request(self, spec: dict[str, Any], commit: bool) -> None:
+        self._edit_timer.stop()
+        self._requested = (spec, commit)
+        dataset = cached_dataset(spec)
+        if dataset is not None:
+            self.loader.cancel()
+            self._on_loaded(dataset)
+            return
+        self.busy_label.setText(f"Loading {describe(spec)}…")
+        self.loader.submit(load_cached, spec)
+
+    def _on_loaded(self, dataset: Dataset) -> None:
+        spec, commit = self._requested
+        self._show_error("")
+        self.show_dataset(dataset, spec)
+        if commit and spec_key(spec) != spec_key(self.doc.project.dataset):
+            self.doc.push(SetSection(self.doc, "dataset", spec, f"Use dataset {describe(spec)}"))
+
+    def _on_failed(self, exc: Exception) -> None:
+        spec, commit = self._requested
+        reason = str(exc) if isinstance(exc, DataError) else f"{type(exc).__name__}: {exc}"
+        if commit:
+            kept = describe(self.doc.project.dataset) if self.doc.project.dataset else "none"
+            self._show_error(f"Cannot load {describe(spec)}: {reason}.\nThe project keeps its dataset ({kept}); "
+                             "fix the source above and it loads again.")
+        else:
+            self._show_error(f"The project's dataset ({describe(spec)}) cannot be loaded: {reason}.\n"
+                             "Choose another source or fix the file or folder.")
+
+    def _on_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+        self.busy_label.setVisible(busy)
+
+    def _show_error(self, text: str) -> None:
+        self.error_label.setText(text)
+        self.error_label.setVisible(bool(text))
+
+    # -- showing -------------------------------------------------------------------------
+    def show_dataset(self, dataset: Dataset, spec: dict[str, Any]) -> None:
+        self.dataset = dataset
+        self._shown_key = spec_key(spec)
+        sizes = " / ".join(f"{len(dataset.split(name)[0])}" for name in SPLIT_TITLES)
+        what = f"{dataset.num_classes} classes" if dataset.task != "regression" else "numeric target"
+        self.summary_label.setText(f"<b>{describe(spec)}</b> · {dataset.task} · input "
+                                   f"{formatting.shape(dataset.input_shape)} · {what} · "
+                                   f"train / validation / test: {sizes}")
+        self._show_samples(dataset)
+        self._show_chart(dataset)
+        lines = dataset.summary()
+        notes = dataset.report
+        lines += ["", f"Loading notes ({len(notes)}):" if notes else "Loading notes: no file skipped, no value missing."]
+        lines += [f"  • {note}" for note in notes]
+        self.report.setPlainText("\n".join(lines))
+        self._update_fit()
+
+    def _show_samples(self, dataset: Dataset) -> None:
+        x, y = dataset.split("train")
+        names = dataset.class_names
+        if dataset.is_image:
+            picked = sample_indices(y, dataset.num_classes, SAMPLES_SHOWN)
+            captions = [names[int(y[i])] if names else f"{float(y[i]):.3g}" for i in picked]
+            self.grid.set_images(x[picked], captions, dataset.value_range)
+            self.samples.setCurrentWidget(self.grid)
+        elif dataset.input_shape == (2,) and dataset.task != "regression":
+            self._show_points(x, y, names)
+        else:
+            self._show_table(dataset, x, y)
+
+    def _show_points(self, x: np.ndarray, y: np.ndarray, names: list[str]) -> None:
+        self.scatter.clear()
+        legend = self.scatter.getPlotItem().legend or self.scatter.addLegend(offset=(10, 10))
+        legend.clear()
+        for label, name in enumerate(names):
+            points = x[y == label]
+            colour = series_color(label)
+            self.scatter.plot(points[:, 0], points[:, 1], pen=None, symbol="o", symbolSize=6,
+                              symbolBrush=colour, symbolPen=None, name=name)
+        style_plot(self.scatter)
+        self.samples.setCurrentWidget(self.scatter)
+
+    def _show_table(self, dataset: Dataset, x: np.ndarray, y: np.ndarray) -> None:
+        rows = min(TABLE_ROWS, len(x))
+        flat = x[:rows].reshape(rows, -1)
+        headers = (dataset.feature_names or [f"x{i}" for i in range(flat.shape[1])])[:flat.shape[1]]
+        self.table.clear()
+        self.table.setRowCount(rows)
+        self.table.setColumnCount(len(headers) + 1)
+        self.table.setHorizontalHeaderLabels(["target", *headers])
+        for row in range(rows):
+            target = dataset.class_names[int(y[row])] if dataset.task != "regression" else f"{float(y[row]):.4g}"
+            self.table.setItem(row, 0, QTableWidgetItem(target))
+            for col, value in enumerate(flat[row][:len(headers)], start=1):
+                self.table.setItem(row, col, QTableWidgetItem(f"{value:.3g}"))
+        self.samples.setCurrentWidget(self.table)
+
+    def _show_chart(self, dataset: Dataset) -> None:
+        """Stacked bars of samples per class and split (a histogram of the target for regression)."""
+        self.chart.clear()
+        axis = self.chart.getAxis("bottom")
+        if dataset.task == "regression":
+            self.chart_group.setTitle("Target distribution (training split)")
+            counts, edges = np.histogram(dataset.y_train, bins=30)
+            self.chart.addItem(pg.BarGraphItem(x=(edges[:-1] + edges[1:]) / 2, height=counts,
+                                               width=np.diff(edges), brush=series_color(0)))
+            axis.setTicks(None)
+            self.chart_legend.setText("")
+            self.chart.autoRange()
+            return
+        self.chart_group.setTitle("Class distribution")
+        positions = np.arange(dataset.num_classes)
+        bottom = np.zeros(dataset.num_classes)
+        legend = []
+        for index, name in enumerate(SPLIT_TITLES):
+            counts = np.array(list(dataset.class_counts(name).values()), float)
+            colour = series_color(index)
+            self.chart.addItem(pg.BarGraphItem(x=positions, height=counts, y0=bottom, width=0.75,
+                                               brush=colour, pen=pg.mkPen(colour.darker(130))))
+            bottom += counts
+            legend.append(f"<span style='color:{colour.name()}'>■</span> {SPLIT_TITLES[name]}")
+        step = max(1, int(np.ceil(dataset.num_classes / 20)))
+        axis.setTicks([[(int(i), dataset.class_names[i][:12]) for i in positions[::step]]])
+        self.chart_legend.setText("   ".join(legend))
+        self.chart.setXRange(-0.6, dataset.num_classes - 0.4, padding=0)
+        self.chart.setYRange(0, max(float(bottom.max()), 1.0) * 1.05, padding=0)
+
+    def _style_plots(self) -> None:
+        for plot in (self.chart, self.scatter):
+            style_plot(plot)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._style_plots()
+            if self.dataset is not None:
+                self._show_chart(self.dataset)
+
+    @staticmethod
+    def _group(title: str, *widgets: QWidget) -> QGroupBox:
+        group = QGroupBox(title)
+        layout = QVBoxLayout(group)
+        for widget in widgets:
+            layout.addWidget(widget, 1 if widget is widgets[-1] else 0)
+        return group
+
+    # -- fitting the model ---------------------------------------------------------------
+    def _update_fit(self) -> None:
+        """Say whether the model's Input and output match the dataset, and what Apply would change."""
+        dataset = self.dataset
+        if dataset is None:
+            self.fit_label.setText("Load a dataset to compare it with the model.")
+            self.apply_button.setEnabled(False)
+            return
+        need = f"This data needs input {formatting.shape(dataset.input_shape)}"
+        need += f" and {dataset.num_classes} outputs." if dataset.task == "classification" else f" ({dataset.task})."
+        try:
+            edits = model_changes(self.doc.graph, dataset)
+        except TrainingError as exc:
+            self.fit_label.setText(f"{need}\n✗ Cannot fit the model automatically: {exc}.")
+            self.apply_button.setEnabled(False)
+            return
+        if not edits:
+            self.fit_label.setText(f"{need}\n✓ The model fits this data.")
+        else:
+            changes = ", ".join(f"{self.doc.graph.nodes[n].name}.{k} → {formatting.param_value(v)}" for n, k, v in edits)
+            self.fit_label.setText(f"{need}\nApply to model will set {changes}.")
+        self.apply_button.setEnabled(bool(edits))
+
+    def apply_to_model(self) -> bool:
+        """Fit the Input shape and output layer to the dataset as one undo step; False if impossible."""
+        if self.dataset is None:
+            return False
+        try:
+            edits = model_changes(self.doc.graph, self.dataset)
+        except TrainingError as exc:
+            self._show_error(f"Cannot apply the dataset to the model: {exc}.")
+            return False
+        if not edits:
+            return True
+        stack = self.doc.undo_stack
+        stack.beginMacro(f"Apply dataset {describe(self.dataset.spec)} to model")
+        for node_id, key, value in edits:
+            self.doc.push(SetParam(self.doc, node_id, key, value))
+        stack.endMacro()
+        self.doc.message.emit(f"Model fitted to the data: input {formatting.shape(self.dataset.input_shape)}.")
+        return True
+
+    # -- drops ---------------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_path(paths[0])
