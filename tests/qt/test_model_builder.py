@@ -216,7 +216,7 @@ def test_an_error_turns_the_node_red_and_is_listed(window, qtbot):
     assert item.has_errors and item.toolTip()
     red = item.colors.error
     image = area.view.viewport().grab().toImage()
-    header = view_point(area.view, item.pos() + QPointF(-NODE_WIDTH / 2 + 30, 8))
+    header = view_point(area.view, item.pos() + QPointF(NODE_WIDTH / 2 - 12, 6))  # right of the title
     assert image.pixelColor(header) == red
     problems = area.problems
     messages = [problems.item(i).text() for i in range(problems.count())]
