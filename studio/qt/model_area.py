@@ -6,8 +6,8 @@ import json
 
 from PySide6.QtCore import QMimeData, QPointF, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QSplitter, QToolBar, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QMenu, QSplitter, QToolBar,
+                               QVBoxLayout, QWidget)
 
 from studio.core.export.codegen import graph_to_python
 from studio.core.graph.catalog import CATALOG, snake_name
@@ -121,11 +121,31 @@ class ModelArea(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
 
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
         self.palette.layer_activated.connect(self.append_layer)
         self.view.layer_dropped.connect(self.add_layer)
         doc.analysis_changed.connect(self._show_summary)
         doc.project_replaced.connect(self.show_graph)
         self._show_summary(doc.analysis)
+
+    def _context_menu(self, pos) -> None:
+        """Right-click: actions on the node under the mouse (selected first), or on the canvas."""
+        item = self.view.itemAt(pos)
+        node = item if isinstance(item, NodeItem) else item.parentItem() if item is not None else None
+        if isinstance(node, NodeItem) and node.node_id not in self.doc.selection:
+            self.doc.select([node.node_id])
+        menu = QMenu(self)
+        if self.doc.selection or self.scene.selected_edges():
+            menu.addAction("Delete", self.delete_selected)
+        if self.doc.selection:
+            menu.addAction("Duplicate", self.duplicate_selected)
+            menu.addAction("Copy", self.copy_selected)
+        menu.addAction("Paste", self.paste)
+        menu.addSeparator()
+        menu.addAction("Automatic layout", self.auto_layout)
+        menu.addAction("Fit to view", self.view.fit)
+        menu.exec(self.view.viewport().mapToGlobal(pos))
 
     # -- summary -------------------------------------------------------------------------
     def _show_summary(self, analysis) -> None:

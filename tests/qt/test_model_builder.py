@@ -258,3 +258,18 @@ def test_deleting_the_only_input_is_allowed_but_reported(window):
     assert any("no Input" in p.message for p in doc.analysis.problems)
     doc.undo_stack.undo()
     assert doc.graph.input_nodes() and doc.analysis.ok
+
+
+def test_keyboard_shortcuts_delete_undo_and_duplicate(window, qtbot):
+    doc, area = window.document, window.model_area
+    window.activateWindow()
+    area.view.setFocus()
+    dropout = _node(window, "dropout").id
+    doc.select([dropout])
+    qtbot.keyClick(area.view, Qt.Key.Key_Delete)
+    assert dropout not in doc.graph.nodes
+    qtbot.keyClick(area.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert dropout in doc.graph.nodes
+    doc.select([dropout])
+    qtbot.keyClick(area.view, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    assert len(doc.graph.nodes) == 9 and doc.selection != [dropout]

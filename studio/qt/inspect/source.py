@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.core.inspect import default_cam_layer, open_run, spatial_layers
+from studio.core.inspect import InspectError, default_cam_layer, open_run, run_model_path, spatial_layers
 from studio.core.inspect.layers import input_shape
 
 
@@ -29,6 +29,7 @@ class InspectSource:
     dataset: object  # studio.core.data.Dataset
     run_dir: Path | None = None
     notes: list[str] = field(default_factory=list)
+    trained: bool = True  # False: a run without a saved model yet, shown with fresh weights
     layers: list[str] = field(init=False)  # every layer but the inputs, in model order
     spatial: list[str] = field(init=False)  # layers Grad-CAM can use
     conv_layers: dict[str, int] = field(init=False)  # layers with a 2-D kernel -> input channels
@@ -77,9 +78,27 @@ class InspectSource:
 
 
 def load_run_source(run_dir: str | Path) -> InspectSource:
-    """A run's model (final, else best, else last checkpoint) and its dataset."""
+    """A run's model (final, else best, else last checkpoint) and its dataset.
+
+    A run that has saved no model yet (its first epoch is still running) gives its snapshot's
+    graph with fresh weights, so its layers and samples can already be chosen.
+    """
+    from studio.core.project import load_project
+    from studio.core.training import RunFolder
+
+    run_dir = Path(run_dir)
+    try:
+        run_model_path(run_dir)
+    except InspectError as exc:
+        snapshot = RunFolder(run_dir).project_file
+        if not snapshot.is_file():
+            raise
+        source = load_graph_source(load_project(snapshot))
+        source.label, source.run_dir, source.trained = f"run {run_dir.name}", run_dir, False
+        source.notes = [str(exc)]
+        return source
     contents = open_run(run_dir)
-    return InspectSource(f"run {contents.run_dir.name}", contents.model, contents.dataset, contents.run_dir)
+    return InspectSource(f"run {run_dir.name}", contents.model, contents.dataset, run_dir)
 
 
 def load_graph_source(project) -> InspectSource:

@@ -1,6 +1,6 @@
 """The Data area: choose a dataset, see samples, class balance and loading notes, fit the model to it.
 
-Loading runs on a worker thread (``BackgroundTask``); a dataset becomes the project's (one undoable
+Loading runs on a worker thread (``TaskRunner``, newest request wins); a dataset becomes the project's (one undoable
 ``SetSection``) only once it loaded, so a bad source leaves the previous dataset in place.
 """
 
@@ -21,11 +21,11 @@ from studio.core.data.folder import IMAGE_SUFFIXES
 from studio.core.training.adapt import adapt_graph
 from studio.core.training.errors import TrainingError
 from studio.qt import formatting
-from studio.qt.background import BackgroundTask
 from studio.qt.commands import SetParam, SetSection
 from studio.qt.dataset_cache import cached_dataset, load_cached, spec_key
 from studio.qt.dataset_form import DatasetForm
 from studio.qt.image_grid import ImageGrid
+from studio.qt.inspect.worker import TaskRunner
 from studio.qt.plot_theme import series_color, style_plot
 
 SAMPLES_SHOWN = 32
@@ -105,12 +105,10 @@ class DataPanel(QWidget):
         self.setAcceptDrops(True)
 
         self.form = DatasetForm()
-        self.loader = BackgroundTask(self)
+        self.loader = TaskRunner(self)
         self._edit_timer = QTimer(self, singleShot=True, interval=EDIT_DELAY_MS)
         self._edit_timer.timeout.connect(self.load_form)
         self.form.edited.connect(self._edit_timer.start)
-        self.loader.done.connect(self._on_loaded)
-        self.loader.failed.connect(self._on_failed)
         self.loader.busy_changed.connect(self._on_busy)
 
         self.busy = QProgressBar(minimum=0, maximum=0, textVisible=False, maximumHeight=6)
@@ -210,11 +208,11 @@ class DataPanel(QWidget):
         self._requested = (spec, commit)
         dataset = cached_dataset(spec)
         if dataset is not None:
-            self.loader.cancel()
+            self.loader.cancel("load")
             self._on_loaded(dataset)
             return
         self.busy_label.setText(f"Loading {describe(spec)}…")
-        self.loader.submit(load_cached, spec)
+        self.loader.submit("load", lambda: load_cached(spec), self._on_loaded, self._on_failed)
 
     def _on_loaded(self, dataset: Dataset) -> None:
         spec, commit = self._requested
@@ -223,9 +221,8 @@ class DataPanel(QWidget):
         if commit and spec_key(spec) != spec_key(self.doc.project.dataset):
             self.doc.push(SetSection(self.doc, "dataset", spec, f"Use dataset {describe(spec)}"))
 
-    def _on_failed(self, exc: Exception) -> None:
+    def _on_failed(self, reason: str) -> None:
         spec, commit = self._requested
-        reason = str(exc) if isinstance(exc, DataError) else f"{type(exc).__name__}: {exc}"
         if commit:
             kept = describe(self.doc.project.dataset) if self.doc.project.dataset else "none"
             self._show_error(f"Cannot load {describe(spec)}: {reason}.\nThe project keeps its dataset ({kept}); "

@@ -24,7 +24,7 @@ from studio.core.training.runs import FINAL_STATUSES, pid_alive
 from studio.qt.plots import TRAIN, VAL, CurvePlot
 from studio.qt.run_curves import RunCurves
 from studio.qt.runs_table import RunsView
-from studio.qt.tasks import run_in_background
+from studio.qt.worker_thread import run_in_background
 from studio.qt.training_form import TrainingForm
 
 POLL_MS = 100
