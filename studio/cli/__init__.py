@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "studio.cli.graph_cmds",
     "studio.cli.data_cmds",
     "studio.cli.train_cmds",
+    "studio.cli.export_cmds",
 ]
 
 

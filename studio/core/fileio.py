@@ -73,3 +73,25 @@ def append_text(path: str | os.PathLike, text: str) -> None:
     with open(path, "a", encoding="utf-8") as handle:
         handle.write(text)
 
+
+
+def atomic_replace_dir(path: str | os.PathLike, write) -> None:
+    """Call ``write(tmp_path)`` to create a folder, then move it to ``path`` (replacing any old one).
+
+    For writers that produce a folder (a TensorFlow SavedModel). ``tmp_path`` does not exist yet
+    and sits next to ``path``; if ``write`` raises, it is removed and ``path`` is left untouched.
+    """
+    import shutil
+
+    path = Path(path)
+    holder = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    tmp = holder / path.name
+    try:
+        write(str(tmp))
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+        os.replace(tmp, path)
+    finally:
+        shutil.rmtree(holder, ignore_errors=True)
