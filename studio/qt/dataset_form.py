@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider, QSpinBox, QStackedWidget,
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider, QSpinBox,
                                QVBoxLayout, QWidget)
 
 from studio.core.data.builtin import SHAPES, TOY_SETS
@@ -290,7 +290,7 @@ class DatasetForm(QWidget):
             self.source_box.setItemData(self.source_box.count() - 1, SOURCE_HELP[source], Qt.ItemDataRole.ToolTipRole)
         self.source_help = QLabel(wordWrap=True)
         self.source_help.setObjectName("hint")
-        self.pages = QStackedWidget()
+        self.pages: dict[str, QWidget] = {}  # only the current source's page is visible
         self.options = _source_options()
         for source, options in self.options.items():
             page = QWidget()
@@ -304,10 +304,11 @@ class DatasetForm(QWidget):
                 where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
                 where.setObjectName("hint")
                 form.addRow(where)
-            self.pages.addWidget(page)
+            self.pages[source] = page
         source_layout.addWidget(self.source_box)
         source_layout.addWidget(self.source_help)
-        source_layout.addWidget(self.pages)
+        for page in self.pages.values():
+            source_layout.addWidget(page)
         layout.addWidget(source_group)
 
         split_group = QGroupBox("Split and preparation")
@@ -409,8 +410,8 @@ class DatasetForm(QWidget):
         return slider
 
     def _show_page(self, source: str) -> None:
-        index = list(self.options).index(source) if source in self.options else 0
-        self.pages.setCurrentIndex(index)
+        for name, page in self.pages.items():
+            page.setVisible(name == source)
         self.source_help.setText(SOURCE_HELP.get(source, ""))
         self._enable_toy_classes()
 

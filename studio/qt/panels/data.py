@@ -137,8 +137,7 @@ class DataPanel(QWidget):
         scroll.setWidget(left)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(360)
-        scroll.setMaximumWidth(460)
+        scroll.setFixedWidth(420)
 
         self.summary_label = QLabel()
         self.summary_label.setObjectName("summary")
