@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "studio.cli.data_cmds",
     "studio.cli.train_cmds",
     "studio.cli.export_cmds",
+    "studio.cli.generative_cmds",
 ]
 
 

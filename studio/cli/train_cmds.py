@@ -47,6 +47,7 @@ def dataset_spec(source: str) -> dict:
 
 def load_source(source: str):
     """``(project, default runs root)`` for a project file or a template name."""
+    from studio.core.generative.templates import apply_template
     from studio.core.graph.templates import TemplateError, load_template, template_names
     from studio.core.project import ProjectError, default_project, load_project
 
@@ -55,10 +56,8 @@ def load_source(source: str):
         if path.exists():
             return load_project(path), path.resolve().parent / "runs"
         if source in template_names():
-            template = load_template(source)
-            project = default_project()
-            project.name, project.graph = template.name, template.graph
-            project.view = {"template": template.name}
+            project = apply_template(default_project(), load_template(source))
+            project.name = source
             return project, Path("runs")
     except (ProjectError, TemplateError) as exc:
         raise CliError(str(exc)) from None

@@ -71,7 +71,11 @@ def plan_run(project) -> RunPlan:
     planned = project.copy()
     planned.training = config.to_dict()
     changes: list[str] = []
-    if not planned.generative:
+    if planned.generative:
+        from studio.core.generative.training import check
+
+        check(planned, dataset)
+    else:
         target = dataset.y_train.shape[1] if dataset.y_train.ndim > 1 else 1
         planned.graph, changes = adapt_graph(planned.graph, dataset.task, dataset.input_shape,
                                              dataset.num_classes, target)
