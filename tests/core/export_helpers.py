@@ -39,7 +39,7 @@ def skip_model() -> Graph:
 
 
 def make_run(run_dir: Path, graph: Graph, epochs: int = 3, name: str = "tiny", dataset: dict | None = None) -> Path:
-    """A completed run folder holding a model trained for a few epochs on 8x8 digits."""
+    """A completed run folder holding a model trained for a few epochs (0: untrained) on 8x8 digits."""
     import keras
 
     from studio.core.data import load_dataset
@@ -54,7 +54,8 @@ def make_run(run_dir: Path, graph: Graph, epochs: int = 3, name: str = "tiny", d
     keras.utils.set_random_seed(0)
     model = to_keras(graph, name=name)
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
-    model.fit(data.x_train, data.y_train, batch_size=32, epochs=epochs, verbose=0)
+    if epochs:
+        model.fit(data.x_train, data.y_train, batch_size=32, epochs=epochs, verbose=0)
     folder = RunFolder(run_dir)
     folder.path.mkdir(parents=True)
     save_project(project, folder.project_file)
