@@ -1,0 +1,153 @@
+"""Data panel: built-in sources, class chart, apply to model with undo, bad sources, drops."""
+
+import pyqtgraph as pg
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from studio.core.graph.model import Graph
+from studio.core.project import Project
+
+DIGITS = {"source": "digits", "image_size": 8, "split": {"train": 0.7, "val": 0.15, "test": 0.15}, "seed": 0}
+
+
+def small_project() -> Project:
+    """8x8 digits and an ``Input(28, 28, 1) -> Flatten -> Dense(10, softmax)`` model."""
+    graph = Graph()
+    node = graph.add_node("Input", {"shape": [28, 28, 1]}, name="input")
+    flat = graph.add_node("Flatten")
+    graph.connect(node.id, flat.id)
+    dense = graph.add_node("Dense", {"units": 10, "activation": "softmax"}, name="out")
+    graph.connect(flat.id, dense.id)
+    return Project(name="small", dataset=dict(DIGITS), graph=graph)
+
+
+@pytest.fixture
+def panel(window, qtbot):
+    window.document.set_project(small_project())
+    window.show_area("Data")
+    panel = window.area_widget("Data")
+    qtbot.waitUntil(lambda: panel.dataset is not None and panel.dataset.spec["source"] == "digits", timeout=20_000)
+    return panel
+
+
+def choose_source(panel, source: str) -> None:
+    panel.form.source_box.setCurrentIndex(panel.form.source_box.findData(source))
+
+
+def loaded(panel, source: str):
+    return lambda: panel.dataset is not None and panel.dataset.spec["source"] == source and not panel.loader.busy
+
+
+def bar_heights(panel) -> list[list[float]]:
+    bars = [item for item in panel.chart.getPlotItem().items if isinstance(item, pg.BarGraphItem)]
+    return [list(bar.opts["height"]) for bar in bars]
+
+
+def choose_shapes(panel, qtbot) -> None:
+    """Pick the built-in shapes, 16x16 pixels, 20 per class, without the cross (real clicks)."""
+    choose_source(panel, "shapes")
+    panel.form.option("shapes", "image_size").box.setValue(16)
+    panel.form.option("shapes", "count").box.setValue(20)
+    cross = panel.form.option("shapes", "classes").boxes["cross"]
+    qtbot.mouseClick(cross, Qt.MouseButton.LeftButton, pos=QPoint(8, cross.height() // 2))
+    qtbot.waitUntil(loaded(panel, "shapes"), timeout=10_000)
+
+
+def test_builtin_dataset_fills_samples_and_chart_and_undo_restores(panel, window, qtbot):
+    doc = window.document
+    assert panel.grid.count == 32  # 8x8 digits, every class several times
+    choose_shapes(panel, qtbot)
+    dataset = panel.dataset
+    assert dataset.input_shape == (16, 16, 1) and dataset.class_names == ["circle", "square", "triangle"]
+    assert panel.grid.count == 32 and set(panel.grid.captions) == {"circle", "square", "triangle"}
+    assert panel.grid.pixels.shape == (32, 16, 16, 1) and panel.grid.pixels.max() == 255
+    heights = bar_heights(panel)  # one stacked bar series per split
+    assert heights == [list(map(float, dataset.class_counts(s).values())) for s in ("train", "val", "test")]
+    assert doc.project.dataset["source"] == "shapes" and doc.project.dataset["classes"] == ["circle", "square", "triangle"]
+    assert doc.modified
+
+    doc.undo_stack.undo()
+    assert doc.project.dataset == DIGITS
+    qtbot.waitUntil(loaded(panel, "digits"), timeout=10_000)
+    assert panel.form.source == "digits" and panel.dataset.input_shape == (8, 8, 1)
+
+
+def test_split_slider_and_project_replaced(panel, window, qtbot):
+    panel.form.train_slider.setValue(80)
+    panel.form.val_slider.setValue(10)
+    qtbot.waitUntil(lambda: window.document.project.dataset["split"] == {"train": 0.8, "val": 0.1, "test": 0.1},
+                    timeout=10_000)
+    assert "test 10%" in panel.form.split_label.text()
+    other = small_project()
+    other.dataset = {"source": "toy", "name": "xor", "samples": 60}
+    window.document.set_project(other)
+    qtbot.waitUntil(loaded(panel, "toy"), timeout=10_000)
+    assert panel.samples.currentWidget() is panel.scatter and panel.form.source == "toy"
+    assert "Cannot fit the model" in panel.fit_label.text() and not panel.apply_button.isEnabled()
+
+
+def test_apply_to_model_is_one_undoable_step(panel, window, qtbot):
+    doc = window.document
+    choose_shapes(panel, qtbot)
+    assert panel.apply_button.isEnabled() and "input.shape" in panel.fit_label.text()
+    before = doc.undo_stack.count()
+    qtbot.mouseClick(panel.apply_button, Qt.MouseButton.LeftButton)
+    graph = doc.graph
+    assert graph.by_name("input").params["shape"] == [16, 16, 1]
+    assert graph.by_name("out").params["units"] == 3
+    assert doc.undo_stack.count() == before + 1
+    assert "fits" in panel.fit_label.text() and not panel.apply_button.isEnabled()
+    doc.undo_stack.undo()
+    assert graph.by_name("input").params["shape"] == [28, 28, 1]
+    assert graph.by_name("out").params["units"] == 10
+    assert doc.project.dataset["source"] == "shapes"
+
+
+def test_empty_folder_shows_message_and_keeps_dataset(panel, window, qtbot, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    before = dict(window.document.project.dataset)
+    panel.open_path(empty)
+    qtbot.waitUntil(lambda: panel.error_label.isVisible(), timeout=10_000)
+    text = panel.error_label.text()
+    assert "empty" in text and "sub-folder" in text and "keeps its dataset (digits)" in text
+    assert window.document.project.dataset == before
+    assert panel.dataset.spec["source"] == "digits" and panel.grid.count == 32
+
+
+def test_keras_dataset_missing_from_cache_names_the_file(panel, window, qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    choose_source(panel, "keras")
+    qtbot.waitUntil(lambda: panel.error_label.isVisible(), timeout=10_000)
+    assert "mnist.npz" in panel.error_label.text() and str(tmp_path / "keras") in panel.error_label.text()
+    assert window.document.project.dataset["source"] == "digits"
+
+
+def drop(widget, path) -> None:
+    """Send a real drag-enter and drop of a local file onto ``widget``."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    point = QPointF(widget.width() / 2, widget.height() / 2)
+    enter = QDragEnterEvent(point, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, enter)
+    assert enter.isAccepted()
+    event = QDropEvent(point, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, event)
+
+
+def test_dropped_csv_loads_with_target_column_picker(panel, window, qtbot, tmp_path):
+    table = tmp_path / "plants.csv"
+    rows = ["height,colour,kind"] + [f"{i % 7 + 1},{'red' if i % 2 else 'blue'},{'a' if i % 3 else 'b'}" for i in range(40)]
+    table.write_text("\n".join(rows) + "\n")
+    drop(panel, table)
+    qtbot.waitUntil(loaded(panel, "csv"), timeout=10_000)
+    target = panel.form.option("csv", "target").box
+    assert [target.itemText(i) for i in range(target.count())] == ["height", "colour", "kind"]
+    assert target.currentText() == "kind" and panel.dataset.class_names == ["a", "b"]
+    assert panel.samples.currentWidget() is panel.table and panel.table.rowCount() > 0
+    target.setCurrentText("colour")
+    qtbot.waitUntil(lambda: panel.dataset.class_names == ["blue", "red"], timeout=10_000)
+    assert window.document.project.dataset["target"] == "colour"
