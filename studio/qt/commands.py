@@ -156,9 +156,8 @@ class ReplaceGraph(QUndoCommand):
     def _apply(self, graph: Graph, positions: dict) -> None:
         self.doc.positions.clear()
         self.doc.positions.update(copy.deepcopy(positions))
+        self.doc.ensure_positions(graph)  # before the reset event, so the canvas draws the layout
         self.doc.graph.replace_with(graph)
-        self.doc.ensure_positions()
-        self.doc.positions_changed.emit(list(self.doc.positions))
 
     def redo(self) -> None:
         self._apply(self.new_graph, self.new_positions)

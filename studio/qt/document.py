@@ -155,20 +155,22 @@ class Document(QObject):
             self.positions[node_id] = [float(x), float(y)]
         self.positions_changed.emit(list(positions))
 
-    def ensure_positions(self) -> None:
-        """Give every node a position: a full layout if most are missing, else a spot below its input."""
+    def ensure_positions(self, graph: Graph | None = None) -> None:
+        """Give every node of ``graph`` (default: the document's) a position: a full layered layout if
+        most are missing, else a free spot below each one's inputs."""
+        graph = graph or self.graph
         positions = self.positions
-        for stale in [i for i in positions if i not in self.graph.nodes]:
+        for stale in [i for i in positions if i not in graph.nodes]:
             del positions[stale]
-        missing = [i for i in self.graph.nodes if i not in positions]
+        missing = [i for i in graph.nodes if i not in positions]
         if not missing:
             return
-        if len(missing) * 2 > len(self.graph.nodes):
-            for node_id, (x, y) in layered_layout(self.graph, X_SPACING, Y_SPACING).items():
+        if len(missing) * 2 > len(graph.nodes):
+            for node_id, (x, y) in layered_layout(graph, X_SPACING, Y_SPACING).items():
                 positions[node_id] = [x, y]
             return
         for node_id in missing:
-            positions[node_id] = list(self.free_spot_below(self.graph.inputs(node_id)))
+            positions[node_id] = list(self.free_spot_below(graph.inputs(node_id)))
 
     def free_spot_below(self, node_ids: list[str]) -> tuple[float, float]:
         """A position one row below the given nodes (or below everything) that no node occupies."""

@@ -114,7 +114,7 @@ class ModelArea(QWidget):
         self.splitter.addWidget(side)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setCollapsible(1, False)
-        self.palette.setMinimumWidth(170)
+        self.palette.setMinimumWidth(200)
         side.setMinimumWidth(280)
         self.splitter.setSizes([210, 800, 300])
         layout = QVBoxLayout(self)

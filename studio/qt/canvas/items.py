@@ -83,7 +83,9 @@ class NodeItem(QGraphicsItem):
                 port.setParentItem(None)
                 if port.scene():
                     port.scene().removeItem(port)
-            self.inputs = self.inputs[:count] + [PortItem(self, True, i) for i in range(len(self.inputs), count)]
+            added = [PortItem(self, True, i) for i in range(len(self.inputs), count)]
+            self.inputs = self.inputs[:count] + added
+            self._style_ports(added)
             names = self._port_names
             for i, port in enumerate(self.inputs):
                 port.setPos(_port_x(i, count), 0.0)
@@ -94,7 +96,7 @@ class NodeItem(QGraphicsItem):
             self.output = PortItem(self, False)
             self.output.setPos(0.0, NODE_HEIGHT)
             self.output.setToolTip("output: drag onto another layer's input")
-        self.apply_colors(self.colors)
+            self._style_ports([self.output])
 
     def set_info(self, info: NodeInfo) -> None:
         self.info = info
@@ -164,10 +166,13 @@ class NodeItem(QGraphicsItem):
 
     def apply_colors(self, colors: CanvasColors) -> None:
         self.colors = colors
-        for port in self.ports():
-            port.setBrush(colors.port)
-            port.setPen(QPen(colors.node, 1.5))
+        self._style_ports(self.ports())
         self.update()
+
+    def _style_ports(self, ports: list[PortItem]) -> None:
+        for port in ports:
+            port.setBrush(self.colors.port)
+            port.setPen(QPen(self.colors.node, 1.5))
 
     def ports(self) -> list[PortItem]:
         return self.inputs + ([self.output] if self.output else [])
