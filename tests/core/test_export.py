@@ -184,7 +184,7 @@ def test_generative_part_goes_through_the_hook(runs, tmp_path, monkeypatch):
     decoder = keras.Model(latent, keras.layers.Dense(6, activation="sigmoid", name="pixels")(latent), name="decoder")
     asked = []
     monkeypatch.setattr(source_module, "_generative_hook",
-                        lambda: lambda run_dir, part: asked.append(part) or decoder)
+                        lambda: lambda run_dir, part, which: asked.append(part) or decoder)
     result = export_model(runs["cnn"], "onnx", tmp_path / "decoder.onnx", part="decoder", latency_repeats=1)
     assert asked == ["decoder"] and result.ok and result.argmax_agreement is None
     meta = json.loads(meta_path(tmp_path / "decoder.onnx").read_text())

@@ -3,7 +3,8 @@
 A run folder gives everything (the model is loaded safely, the dataset from the snapshot). A live
 Keras model or a Graph can be exported too; a Graph is built with fresh weights, which the result
 warns about. Generative runs export one part (generator, decoder, ...) resolved through
-``studio.core.generative.exportable_model(run_dir, part)`` when that hook exists.
+``studio.core.generative.exportable_model(run_dir, part, which)`` when that hook exists (part
+"auto": the part that makes images).
 """
 
 from __future__ import annotations
@@ -155,7 +156,7 @@ def _run_model(run_dir: Path, part: str | None, which: str, generative: bool):
             from studio.core.training import TrainingError
 
             try:
-                return hook(run_dir, part)
+                return hook(run_dir, part or "auto", which)
             except (TrainingError, ValueError) as exc:
                 raise ExportError(f"run {run_dir.name}: {exc}") from None
         if part is not None:
