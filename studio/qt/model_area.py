@@ -87,6 +87,7 @@ class ModelArea(QWidget):
         self.problems = ProblemsList(doc)
         self.summary = QLabel()
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary.setWordWrap(True)  # a narrow window wraps the figures instead of growing
         self.toolbar = QToolBar()
 
         canvas = QWidget()
@@ -114,8 +115,8 @@ class ModelArea(QWidget):
         self.splitter.addWidget(side)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setCollapsible(1, False)
-        self.palette.setMinimumWidth(200)
-        side.setMinimumWidth(280)
+        self.palette.setMinimumWidth(180)
+        side.setMinimumWidth(260)
         self.splitter.setSizes([210, 800, 300])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
