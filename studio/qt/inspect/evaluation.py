@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QLabel, QListView, QListWidget,
                                QListWidgetItem, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
@@ -78,7 +78,8 @@ class ConfusionMatrixView(QWidget):
         painter.setPen(text_colour)
         painter.drawText(QRect(first.left(), 0, first.width() * k, metrics.height() + 2),
                          Qt.AlignmentFlag.AlignCenter, "predicted →")
-        painter.drawText(QRect(0, 0, first.left(), first.top()), Qt.AlignmentFlag.AlignBottom, "true ↓")
+        painter.drawText(QRect(0, 0, first.left() - 4, metrics.height() + 2),
+                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "true ↓")
         for index, name in enumerate(self.names):
             column_rect = self.cell_rect(0, index)
             painter.drawText(QRect(column_rect.left(), metrics.height() + 4, column_rect.width(), metrics.height()),

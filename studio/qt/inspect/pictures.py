@@ -73,8 +73,6 @@ class PictureView(QWidget):
             return QRect()
         area = self.rect().adjusted(4, 4, -4, -4)
         scale = min(area.width() / self.image.width(), area.height() / self.image.height())
-        if scale >= 1:
-            scale = math.floor(scale)  # whole-pixel zoom keeps small maps crisp
         width, height = max(1, int(self.image.width() * scale)), max(1, int(self.image.height() * scale))
         return QRect(area.x() + (area.width() - width) // 2, area.y() + (area.height() - height) // 2, width, height)
 

@@ -26,6 +26,7 @@ class Plot(pg.PlotWidget):
             axis = item.getAxis(name)
             axis.setPen(pg.mkPen(text))
             axis.setTextPen(pg.mkPen(text))
+            axis.enableAutoSIPrefix(False)  # probabilities read 0.2, not "200 (x0.001)"
             if label:
                 item.setLabel(name, label, color=text.name())
         self.set_title(title)

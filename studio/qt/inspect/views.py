@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QSpinBox, QSplitter,
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QSpinBox, QSplitter,
                                QStackedWidget, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from studio.core.inspect import activations, channel_stats, filter_images, gradient_saliency, grad_cam, predict
@@ -71,11 +71,12 @@ class FeatureMapsTab(InspectTab):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.bars = BarPlot("", "unit", "activation")
         maps = QSplitter()
         maps.addWidget(self.grid)
         maps.addWidget(self.table)
-        maps.setSizes([600, 320])
+        maps.setSizes([700, 300])
         self.pages = QStackedWidget()
         self.pages.addWidget(maps)
         self.pages.addWidget(self.bars)
@@ -261,7 +262,10 @@ class SaliencyTab(InspectTab):
         class_index = self.target.currentIndex() - 1 if self.target.currentIndex() > 0 else None
 
         def compute():
-            result = grad_cam(model, sample, layer, class_index) if cam else gradient_saliency(model, sample, class_index)
+            if cam:
+                result = grad_cam(model, sample, layer, class_index)
+            else:
+                result = gradient_saliency(model, sample, class_index)
             heatmap = result.heatmaps[0]
             if heatmap.ndim == 2 and sample_picture(sample) is not None:
                 return result, heatmap_overlay(sample, heatmap), colormap(heatmap)
@@ -285,7 +289,11 @@ class SaliencyTab(InspectTab):
         index = int(saliency.class_indices[0])
         name = names[index] if index < len(names) else str(index)
         how = f"Grad-CAM of {saliency.layer}" if saliency.layer else "input-gradient saliency"
-        self.say(f"{how} for class {name!r}: bright = where the evidence for it lies")
+        if not saliency.heatmaps[0].any():
+            self.say(f"{how} for class {name!r} is zero everywhere: nothing in this layer raises the class "
+                     "score (common before the model has learned much); try another layer or class")
+        else:
+            self.say(f"{how} for class {name!r}: bright = where the evidence for it lies")
 
 
 class PredictTab(InspectTab):
@@ -341,3 +349,5 @@ class PredictTab(InspectTab):
             self.overlay.show_message("No Grad-CAM: the model has no layer with spatial output.")
         else:
             self.overlay.set_picture(overlay)
+            if not prediction.heatmap.any():
+                self.say(self.message.text() + f"; its Grad-CAM ({prediction.layer}) is zero everywhere")
