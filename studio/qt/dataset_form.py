@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox,
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider, QSpinBox,
                                QVBoxLayout, QWidget)
 
@@ -175,11 +175,13 @@ class ShapeClassesOption(Option):
     def __init__(self) -> None:
         super().__init__("classes", "Classes", "The shapes to draw; each one is a class.")
         self.boxes = {}
-        for name in SHAPES:
+        grid = QGridLayout()
+        for index, name in enumerate(SHAPES):
             box = QCheckBox(name)
             box.toggled.connect(lambda _on: self.changed.emit())
-            self._layout.addWidget(box)
+            grid.addWidget(box, *divmod(index, 3))
             self.boxes[name] = box
+        self._layout.addLayout(grid)
         self._layout.addStretch(1)
         self.set_value(None)
 
@@ -323,8 +325,6 @@ class DatasetForm(QWidget):
         self.seed_box.setToolTip("Decides the split (and the drawing of generated sets): same seed, same data.")
         self.normalize_box = QComboBox()
         self.normalize_box.addItems([AUTO, *NORMALIZE_MODES])
-        self.normalize_box.setToolTip("auto: images scaled to 0..1, tables standardized (mean 0, std 1) on "
-                                      "the training split.")
         self.max_samples_box = QSpinBox(minimum=0, maximum=10_000_000, singleStep=100, specialValueText="all")
         self.max_samples_box.setToolTip("Keep a class-balanced subset of this many samples (quick experiments).")
         split_form.addRow("Seed", self.seed_box)
@@ -336,6 +336,8 @@ class DatasetForm(QWidget):
         for box in (self.seed_box, self.max_samples_box):
             box.valueChanged.connect(self._changed)
         self.normalize_box.currentTextChanged.connect(self._changed)
+        self.normalize_box.setToolTip("auto: images scaled to 0..1, tables standardized (mean 0, std 1) on "
+                                      "the training split.")
         self.train_slider.valueChanged.connect(self._on_split)
         self.val_slider.valueChanged.connect(self._on_split)
         self.set_spec({"source": "digits"})
@@ -434,6 +436,7 @@ class DatasetForm(QWidget):
     def _on_source(self) -> None:
         if not self._updating:
             self._show_page(self.source)
+            self.normalize_box.setCurrentText(AUTO)  # the suitable scaling depends on the kind of data
             self._changed()
 
     def _on_option(self, source: str, option: Option) -> None:

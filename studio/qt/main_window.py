@@ -49,6 +49,7 @@ class MainWindow(QMainWindow):
         self.set_area_widget("Model", self.model_area)
         self.setCentralWidget(self.tabs)
         self.tabs.currentChanged.connect(self._ensure_panel)
+        self.setAcceptDrops(True)  # dropped files and folders go to the Data area
 
         self.backend_label = QLabel("Loading TensorFlow and Keras…")
         self.statusBar().addPermanentWidget(self.backend_label)
@@ -94,6 +95,20 @@ class MainWindow(QMainWindow):
         area = AREAS[index]
         if self._hosts[area].count() == 0:
             self.set_area_widget(area, panels.create_panel(area, self))
+
+    # -- drops ---------------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        """A file or folder dropped anywhere becomes a dataset source in the Data area."""
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        panel = self.area_widget("Data")
+        if paths and hasattr(panel, "open_path"):
+            event.acceptProposedAction()
+            self.show_area("Data")
+            panel.open_path(paths[0])
 
     # -- menus ---------------------------------------------------------------------------
     def _action(self, menu, text: str, slot, shortcut=None, model_only: bool = False) -> QAction:

@@ -151,3 +151,20 @@ def test_dropped_csv_loads_with_target_column_picker(panel, window, qtbot, tmp_p
     target.setCurrentText("colour")
     qtbot.waitUntil(lambda: panel.dataset.class_names == ["blue", "red"], timeout=10_000)
     assert window.document.project.dataset["target"] == "colour"
+
+
+def test_folder_dropped_on_the_window_opens_in_the_data_area(panel, window, qtbot, tmp_path):
+    from PIL import Image
+
+    for kind, value in (("dark", 30), ("light", 220)):
+        (tmp_path / "pics" / kind).mkdir(parents=True)
+        for i in range(4):
+            Image.new("L", (10, 10), value + i).save(tmp_path / "pics" / kind / f"{i}.png")
+    (tmp_path / "pics" / "light" / "notes.png").write_text("not an image")
+    window.show_area("Model")
+    drop(window, tmp_path / "pics")
+    assert window.current_area == "Data"
+    qtbot.waitUntil(loaded(panel, "folder"), timeout=10_000)
+    assert panel.dataset.class_names == ["dark", "light"] and panel.dataset.input_shape == (10, 10, 1)
+    assert "skipped light/notes.png" in panel.report.toPlainText()
+    assert window.document.project.dataset["path"] == str(tmp_path / "pics")

@@ -30,6 +30,7 @@ from studio.qt.plot_theme import series_color, style_plot
 
 SAMPLES_SHOWN = 32
 TABLE_ROWS = 50
+PATH_SOURCES = ("folder", "csv", "npz")
 EDIT_DELAY_MS = 350  # spin boxes and sliders settle before a reload starts
 SPLIT_TITLES = {"train": "train", "val": "validation", "test": "test"}
 ERROR_STYLE = "background: rgba(217, 48, 37, 40); border: 1px solid #d93025; border-radius: 4px; padding: 6px;"
@@ -113,6 +114,7 @@ class DataPanel(QWidget):
 
         self.busy = QProgressBar(minimum=0, maximum=0, textVisible=False, maximumHeight=6)
         self.busy_label = QLabel(wordWrap=True)
+        self.hint_label = QLabel(wordWrap=True)
         self.error_label = QLabel(wordWrap=True, textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.setStyleSheet(ERROR_STYLE)
         self.fit_label = QLabel(wordWrap=True)
@@ -130,6 +132,7 @@ class DataPanel(QWidget):
         left_layout.addWidget(self.form)
         left_layout.addWidget(self.busy)
         left_layout.addWidget(self.busy_label)
+        left_layout.addWidget(self.hint_label)
         left_layout.addWidget(self.error_label)
         left_layout.addWidget(model_group)
         left_layout.addStretch(1)
@@ -157,7 +160,6 @@ class DataPanel(QWidget):
         self.chart_legend = QLabel()
         self.chart_group = self._group("Class distribution", self.chart_legend, self.chart)
         self.report = QPlainTextEdit(readOnly=True)
-        self.report.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         report_group = self._group("Details and loading notes", self.report)
 
         bottom = QSplitter(Qt.Orientation.Horizontal)
@@ -177,6 +179,7 @@ class DataPanel(QWidget):
         self.doc.analysis_changed.connect(lambda _analysis: self._update_fit())
         self._style_plots()
         self._show_error("")
+        self._show_hint("")
         self._on_busy(False)
         self.sync_from_project()
 
@@ -190,7 +193,13 @@ class DataPanel(QWidget):
 
     def load_form(self) -> None:
         """Load what the form shows; it becomes the project's dataset once it loaded."""
-        self.request(self.form.spec(), commit=True)
+        spec = self.form.spec()
+        if spec["source"] in PATH_SOURCES and not spec.get("path"):
+            self._edit_timer.stop()
+            self._show_error("")
+            self._show_hint("Choose a file or folder with Browse…, or drop it on the window.")
+            return
+        self.request(spec, commit=True)
 
     def open_path(self, path: str | Path) -> None:
         """Use a dropped (or otherwise given) folder or file as the data source."""
@@ -204,6 +213,7 @@ class DataPanel(QWidget):
 
     def request(self, spec: dict[str, Any], commit: bool) -> None:
         self._edit_timer.stop()
+        self._show_hint("")
         self._requested = (spec, commit)
         dataset = cached_dataset(spec)
         if dataset is not None:
@@ -222,6 +232,7 @@ class DataPanel(QWidget):
 
     def _on_failed(self, reason: str) -> None:
         spec, commit = self._requested
+        reason = reason.rstrip(".")
         if commit:
             kept = describe(self.doc.project.dataset) if self.doc.project.dataset else "none"
             self._show_error(f"Cannot load {describe(spec)}: {reason}.\nThe project keeps its dataset ({kept}); "
@@ -233,6 +244,10 @@ class DataPanel(QWidget):
     def _on_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
         self.busy_label.setVisible(busy)
+
+    def _show_hint(self, text: str) -> None:
+        self.hint_label.setText(text)
+        self.hint_label.setVisible(bool(text))
 
     def _show_error(self, text: str) -> None:
         self.error_label.setText(text)
