@@ -91,3 +91,15 @@ def test_steps_on_a_table_explain_why_there_is_no_preview(panel, window, qtbot):
     qtbot.waitUntil(lambda: panel.status.isVisible(), timeout=20_000)
     assert "shape (2)" in panel.status.text() and panel.augmented_grid.count == 0
     assert panel.steps_list.count() == 1 and "Gaussian noise" in panel.steps_list.item(0).text()
+
+
+def test_dragging_a_step_reorders_the_project_steps(panel, window, qtbot):
+    from PySide6.QtCore import QModelIndex
+
+    model = panel.steps_list.model()
+    panel.steps_list.setCurrentRow(1)
+    assert model.moveRow(QModelIndex(), 1, QModelIndex(), 0)  # what an internal drag-and-drop move does
+    qtbot.waitUntil(lambda: window.document.project.augmentation[0]["type"] == "rotation", timeout=2_000)
+    assert panel.steps_list.item(0).text().startswith("1.  Rotation")
+    window.document.undo_stack.undo()
+    assert window.document.project.augmentation == STEPS
