@@ -9,7 +9,6 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QMenu, QSplitter, QToolBar,
                                QVBoxLayout, QWidget)
 
-from studio.core.export.codegen import graph_to_python
 from studio.core.graph.catalog import CATALOG, snake_name
 from studio.core.graph.layout import layered_layout
 from studio.core.graph.model import Edge, Graph, GraphError, new_id
@@ -265,6 +264,9 @@ class ModelArea(QWidget):
         self.view.fit(readable=True)
 
     def python_code(self) -> str:
+        """The Keras script of the current graph (imported here: the export package loads numpy)."""
+        from studio.core.export.codegen import graph_to_python
+
         return graph_to_python(self.doc.graph)
 
     def connect_nodes(self, src: str, dst: str, port: int | None = None) -> bool:
