@@ -85,10 +85,11 @@ def test_regularizer_and_recurrent_layer_editors(qtbot):
     assert changed[-1] == {"class_name": "GRU", "config": {"units": 16, "return_sequences": True}}
 
 
-def test_opening_the_window_does_not_import_tensorflow():
+def test_opening_the_window_does_not_import_heavy_libraries():
+    """Launch must stay fast: TensorFlow loads behind the window, numpy only when a panel needs it."""
     code = ("import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]);"
             "from studio.qt.main_window import MainWindow; w = MainWindow(); w.show(); app.processEvents();"
-            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
+            "print(sorted(m for m in ('tensorflow', 'keras', 'numpy') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                             env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert result.returncode == 0, result.stderr
