@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, Q
                                QTabWidget, QWidget)
 
 from studio.core.graph.keras_io import KerasImportError, load_keras_file
+from studio.core.graph.model import GraphError
 from studio.core.project import Project, ProjectError, default_project, load_project, save_project
 from studio.qt import panels, settings
 from studio.qt.backend import BackendLoader
@@ -37,6 +38,7 @@ class MainWindow(QMainWindow):
         self.document = Document(project or default_project(), path, self)
         self.backend: dict | None = None
         self._shown_once = False
+        self._forced_dark = False
         self._loader: BackendLoader | None = None
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -115,12 +117,14 @@ class MainWindow(QMainWindow):
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
-        if model_only:
-            action.triggered.connect(lambda: self.current_area == "Model" and slot())
-        else:
-            action.triggered.connect(lambda: slot())
+        action.triggered.connect(lambda: self._run_action(slot, model_only))
         menu.addAction(action)
         return action
+
+    def _run_action(self, slot, model_only: bool) -> None:
+        """Canvas edits (Delete, Paste...) act only while the Model area is shown."""
+        if not model_only or self.current_area == "Model":
+            slot()
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -270,8 +274,8 @@ class MainWindow(QMainWindow):
     def show_code(self) -> None:
         try:
             source = self.model_area.python_code()
-        except Exception as exc:  # e.g. a cycle: say why instead of failing silently
-            QMessageBox.warning(self, "Cannot show code", f"{type(exc).__name__}: {exc}")
+        except (GraphError, KeyError) as exc:  # a cycle, or a layer type missing from the catalog
+            QMessageBox.warning(self, "Cannot show code", str(exc))
             return
         CodeDialog(source, self).exec()
 
@@ -341,6 +345,10 @@ class MainWindow(QMainWindow):
         dark = is_dark()
         if app is not None and dark and app.palette().window().color().lightness() > 128:
             app.setPalette(dark_palette())
+            self._forced_dark = True
+        elif app is not None and not dark and self._forced_dark:
+            app.setPalette(app.style().standardPalette())
+            self._forced_dark = False
         self.model_area.scene.apply_colors(canvas_colors(dark))
 
     def start_backend_loading(self) -> None:

@@ -59,6 +59,7 @@ class NodeItem(QGraphicsItem):
         self._category = ""
         self._shape_text = self._params_text = ""
         self._port_names: tuple[str, ...] = ()
+        self._help = ""
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
                       | QGraphicsItem.GraphicsItemFlag.ItemSendsScenePositionChanges)
         self.setAcceptHoverEvents(True)
@@ -73,6 +74,9 @@ class NodeItem(QGraphicsItem):
         detail = formatting.key_params(node.type, node.params)
         self._detail = f"{node.type}  {detail}" if detail else node.type
         self._port_names = spec.port_names if spec else ()
+        self._help = spec.help if spec else ""
+        if not self.has_errors:
+            self.setToolTip(self._help)
         self.set_port_count(port_count(node.type, connected_inputs))
         self.update()
 
@@ -102,7 +106,7 @@ class NodeItem(QGraphicsItem):
         self.info = info
         self._shape_text = "→ " + formatting.shape(info.output_shape) if info.output_shape is not None else "→ ?"
         self._params_text = f"{formatting.count(info.params)} params" if info.params else "no weights"
-        self.setToolTip("\n".join(info.errors))
+        self.setToolTip("\n".join(info.errors) if info.errors else self._help)
         self.update()
 
     @property
