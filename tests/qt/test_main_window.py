@@ -145,11 +145,26 @@ def test_work_areas_have_placeholders_and_a_way_in(window):
     assert window.area_widget("Export") is panel
 
 
-def test_backend_status_and_theme(window):
+def test_backend_status(window, qtbot):
     assert "Loading" in window.backend_label.text()
-    window._on_backend({"tensorflow": "2.x", "keras": "3.x", "device": "CPU", "gpus": []})
-    assert window.backend_label.text() == "CPU · TensorFlow 2.x · Keras 3.x"
-    window.apply_theme()  # follows the style hints; must not fail in either scheme
+    with qtbot.waitSignal(window.backend_ready):
+        window._on_backend({"tensorflow": "2.x", "keras": "3.x", "device": "NVIDIA H100", "gpus": []})
+    assert window.backend_label.text() == "NVIDIA H100 · TensorFlow 2.x · Keras 3.x"
+    assert window.backend["device"] == "NVIDIA H100"
+
+
+def test_dark_scheme_follows_the_system(window, monkeypatch, qapp):
+    import studio.qt.main_window as main_window
+
+    light_background = window.model_area.scene.backgroundBrush().color().lightness()
+    monkeypatch.setattr(main_window, "is_dark", lambda: True)
+    window.apply_theme()
+    assert qapp.palette().window().color().lightness() < 100
+    assert window.model_area.scene.backgroundBrush().color().lightness() < light_background
+    monkeypatch.setattr(main_window, "is_dark", lambda: False)
+    window.apply_theme()
+    assert qapp.palette().window().color().lightness() > 128
+    assert window.model_area.scene.backgroundBrush().color().lightness() == light_background
 
 
 def test_screenshot_is_not_blank(window, tmp_path):
