@@ -38,6 +38,7 @@ def load_cached(spec: dict[str, Any]) -> Dataset:
     if dataset is not None:
         return dataset
     dataset = load_dataset(spec)
+    dataset.fingerprint()  # hashes every array (slow for big sets): done here, off the GUI thread
     with _lock:
         _cache[spec_key(spec)] = dataset
         while len(_cache) > 1 and sum(_nbytes(d) for d in _cache.values()) > MAX_BYTES:

@@ -70,6 +70,15 @@ def npz_arrays(path: str) -> list[str]:
         return []
 
 
+def _show(setter, value: Any, default: Any) -> None:
+    """Show a spec value; one the widget cannot hold (a hand-edited file) shows the default
+    instead, and loading the spec reports what is wrong with it."""
+    try:
+        setter(default if value is None else value)
+    except (TypeError, ValueError):
+        setter(default)
+
+
 class Option(QWidget):
     """One editable source option; ``value()`` None means "leave the key out" (core default)."""
 
@@ -380,16 +389,15 @@ class DatasetForm(QWidget):
             self.source_box.setCurrentIndex(max(index, 0))
             self._show_page(source)
             for option in self.options.get(source, []):
-                option.set_value(spec.get(option.key))
+                _show(option.set_value, spec.get(option.key), None)
             self._refresh_file_choices(source)
-            split = spec.get("split") or DEFAULT_SPLIT
-            if isinstance(split, dict):
-                self.train_slider.setValue(round(100 * float(split.get("train", 0.7))))
-                self.val_slider.setValue(round(100 * float(split.get("val", 0.15))))
+            split = spec.get("split") if isinstance(spec.get("split"), dict) else DEFAULT_SPLIT
+            _show(lambda v: self.train_slider.setValue(round(100 * float(v))), split.get("train"), 0.7)
+            _show(lambda v: self.val_slider.setValue(round(100 * float(v))), split.get("val"), 0.15)
             self._update_split_label()
-            self.seed_box.setValue(int(spec.get("seed", 0)))
+            _show(lambda v: self.seed_box.setValue(int(v)), spec.get("seed"), 0)
             self.normalize_box.setCurrentText(str(spec.get("normalize", AUTO)))
-            self.max_samples_box.setValue(int(spec.get("max_samples") or 0))
+            _show(lambda v: self.max_samples_box.setValue(int(v or 0)), spec.get("max_samples"), 0)
         finally:
             self._updating = False
 
