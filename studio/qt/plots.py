@@ -15,7 +15,7 @@ from studio.qt.plot_theme import series_color, style_plot
 from studio.qt.theme import is_dark
 
 TRAIN, VAL = 0, 1  # series colour indexes
-ROLES = ("batch", "smoothed", "epoch", "val", "line", "dashed")
+ROLES = ("batch", "smoothed", "epoch", "val", "line", "dashed", "points")
 
 
 def _style(role: str, base: QColor) -> dict:
@@ -32,6 +32,9 @@ def _style(role: str, base: QColor) -> dict:
                 "symbolBrush": base, "symbolPen": None}
     if role == "dashed":
         return {"pen": pg.mkPen(base, width=2, style=Qt.PenStyle.DashLine)}
+    if role == "points":  # sparse samples: each one visible even before a line joins them
+        return {"pen": pg.mkPen(base, width=1.5), "symbol": "o", "symbolSize": 5,
+                "symbolBrush": base, "symbolPen": None}
     return {"pen": pg.mkPen(base, width=2)}
 
 
@@ -39,7 +42,8 @@ class CurvePlot(pg.PlotWidget):
     """A titled plot of named curves, each under a key of the caller's choosing."""
 
     def __init__(self, title: str, y_label: str, x_label: str = "epoch", log_y: bool = False,
-                 legend_columns: int = 1, parent=None) -> None:
+                 legend_columns: int = 1, legend_at_bottom: bool = False, parent=None) -> None:
+        """``legend_at_bottom``: put the legend in the lower right corner (curves that rise)."""
         super().__init__(parent)
         self.setMinimumSize(220, 160)
         self.plot_title, self.y_label, self.x_label = title, y_label, x_label
@@ -49,7 +53,11 @@ class CurvePlot(pg.PlotWidget):
         item.setMenuEnabled(False)
         item.showGrid(x=True, y=True, alpha=0.25)
         item.setLogMode(y=log_y)
-        item.addLegend(offset=(-8, 8), colCount=legend_columns, labelTextSize="8pt")
+        item.setClipToView(True)
+        item.setDownsampling(auto=True, mode="peak")
+        for axis in ("left", "bottom"):  # "accuracy (x0.001)" reads worse than plain numbers
+            item.getAxis(axis).enableAutoSIPrefix(False)
+        item.addLegend(offset=(-8, -8 if legend_at_bottom else 8), colCount=legend_columns, labelTextSize="8pt")
         self.apply_theme()
 
     def curve(self, key: str, name: str | None, colour_index: int, role: str = "line") -> pg.PlotDataItem:
@@ -57,13 +65,16 @@ class CurvePlot(pg.PlotWidget):
         item = self.curves.get(key)
         if item is None:
             item = pg.PlotDataItem(name=name, **_style(role, series_color(colour_index)))
-            item.setClipToView(True)
-            item.setDownsampling(auto=True, method="peak")
             item.setSkipFiniteCheck(True)  # the series hold finite values only
-            self.addItem(item)
+            self.addItem(item)  # takes the plot's clip-to-view and downsampling settings
             self.curves[key] = item
             self._looks[key] = (role, colour_index)
         return item
+
+    def set_labels(self, title: str, y_label: str) -> None:
+        if (title, y_label) != (self.plot_title, self.y_label):
+            self.plot_title, self.y_label = title, y_label
+            self._draw_labels()
 
     def set_data(self, key: str, x: np.ndarray, y: np.ndarray) -> None:
         self.curves[key].setData(x, y)
@@ -78,16 +89,24 @@ class CurvePlot(pg.PlotWidget):
     def apply_theme(self) -> None:
         """Background, axes, text and curve colours for the current light or dark scheme."""
         style_plot(self)
-        text = self.palette().color(QPalette.ColorRole.Text).name()
+        self._draw_labels()
         item = self.getPlotItem()
-        item.setTitle(self.plot_title, color=text, size="10pt")
-        item.setLabel("left", self.y_label, color=text)
-        item.setLabel("bottom", self.x_label, color=text)
+        see_through = self.palette().color(QPalette.ColorRole.Base)
+        see_through.setAlpha(110)  # curves behind the legend stay visible
+        item.legend.setBrush(pg.mkBrush(see_through))
         dark = is_dark()
         for key, (role, index) in self._looks.items():
             style = _style(role, series_color(index, dark))
             self.curves[key].setPen(style["pen"])
             if "symbolBrush" in style:
                 self.curves[key].setSymbolBrush(style["symbolBrush"])
+        text = self.palette().color(QPalette.ColorRole.Text).name()
         for _sample, label in item.legend.items:
             label.setText(label.text, color=text)
+
+    def _draw_labels(self) -> None:
+        text = self.palette().color(QPalette.ColorRole.Text).name()
+        item = self.getPlotItem()
+        item.setTitle(self.plot_title, color=text, size="10pt")
+        item.setLabel("left", self.y_label, color=text)
+        item.setLabel("bottom", self.x_label, color=text)

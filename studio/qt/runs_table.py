@@ -92,7 +92,7 @@ class RunsView(QWidget):
         buttons.addStretch(1)
 
         self.loss_plot = CurvePlot("Loss of the selected runs (solid: train, dashed: validation)", "loss")
-        self.metric_plot = CurvePlot("Metric of the selected runs", "metric")
+        self.metric_plot = CurvePlot("Metric of the selected runs", "metric", legend_at_bottom=True)
         plots = QWidget()
         plots_layout = QHBoxLayout(plots)
         plots_layout.setContentsMargins(0, 0, 0, 0)
@@ -185,10 +185,10 @@ class RunsView(QWidget):
         for plot in (self.loss_plot, self.metric_plot):
             plot.clear_curves()
         metrics = {curves.metric for _name, curves in loaded if curves.metric}
-        self.metric_plot.getPlotItem().setLabel("left", ", ".join(sorted(metrics)) or "metric")
+        self.metric_plot.set_labels(self.metric_plot.plot_title, ", ".join(sorted(metrics)) or "metric")
         for index, (name, curves) in enumerate(loaded):
             for plot, prefix in ((self.loss_plot, "loss"), (self.metric_plot, "metric")):
-                for kind, role, label in (("epoch", "line", name), ("val", "dashed", None)):
+                for kind, role, label in (("epoch", "points", name), ("val", "val", None)):
                     series = curves.get(f"{prefix}/{kind}")
                     if series is not None and len(series):
                         plot.curve(f"{name}/{kind}", label, index, role)

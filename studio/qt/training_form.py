@@ -214,6 +214,7 @@ class TrainingForm(QWidget):
         self.problems.setWordWrap(True)
         self.problems.setStyleSheet("color: #d93025;")
         layout.addWidget(self.problems)
+        layout.addStretch(1)
         doc.project_replaced.connect(self.refresh)
         self.refresh()
 

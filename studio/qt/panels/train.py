@@ -181,8 +181,8 @@ class TrainPanel(QWidget):
 
         self.plots = {
             "loss": CurvePlot("Loss", "loss"),
-            "metric": CurvePlot("Accuracy", "accuracy"),
-            "lr": CurvePlot("Learning rate", "learning rate"),
+            "metric": CurvePlot("Accuracy", "accuracy", legend_at_bottom=True),
+            "lr": CurvePlot("Learning rate (log scale)", "learning rate", log_y=True),
             "grad": CurvePlot("Gradient norm per layer (log scale)", "‖gradient‖", log_y=True, legend_columns=2),
         }
         live = QWidget()
@@ -414,10 +414,8 @@ class TrainPanel(QWidget):
             plot.curve(key, name, colour_index, role)
             plot.set_data(key, series.x, series.y)
         if self.curves.metric:
-            metric = self.plots["metric"]
-            metric.plot_title = metric.y_label = self.curves.metric.replace("_", " ").capitalize()
-            metric.getPlotItem().setTitle(metric.plot_title)
-            metric.getPlotItem().setLabel("left", metric.y_label)
+            name = self.curves.metric.replace("_", " ").capitalize()
+            self.plots["metric"].set_labels(name, name.lower())
 
     def _look(self, key: str) -> tuple[CurvePlot, str | None, int, str]:
         prefix, _, rest = key.partition("/")
@@ -427,7 +425,7 @@ class TrainPanel(QWidget):
         if prefix == "lr":
             return self.plots["lr"], None, 2, "line"
         layers = [k for k in self.curves.series if k.startswith("grad/")]
-        return self.plots["grad"], rest, layers.index(key), "line"
+        return self.plots["grad"], rest, layers.index(key), "points"
 
     def apply_theme(self) -> None:
         for plot in list(self.plots.values()) + [self.runs_view.loss_plot, self.runs_view.metric_plot]:

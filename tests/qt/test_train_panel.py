@@ -1,0 +1,155 @@
+"""Train panel: settings form with undo, refusals, a real run from Start to Stop, a dying process,
+and long curves that stay cheap to draw."""
+
+import os
+import signal
+
+from PySide6.QtCore import Qt
+
+from studio.core.training import RunFolder, read_run
+from studio.qt.plots import CurvePlot
+from studio.qt.run_curves import RunCurves, Series
+
+from conftest import chain_project
+
+TINY_DIGITS = {"source": "digits", "image_size": 28, "max_samples": 300, "seed": 0,
+               "split": {"train": 0.7, "val": 0.15, "test": 0.15}, "normalize": "scale"}
+
+
+def train_panel(window, tmp_path, **training):
+    """The Train panel of a saved, tiny digits project (runs go to ``tmp_path/runs``)."""
+    window.document.project.dataset = dict(TINY_DIGITS)
+    window.document.project.training.update(training)
+    assert window.save_project(tmp_path / "tiny.dlstudio")
+    window.show_area("Train")
+    return window.area_widget("Train")
+
+
+def test_settings_form_edits_are_undoable_and_hide_what_does_not_apply(window, tmp_path):
+    panel = train_panel(window, tmp_path)
+    doc, form = window.document, panel.form
+    form.editors["batch_size"].widget.setValue(64)
+    assert doc.project.training["batch_size"] == 64
+    form.editors["optimizer"].widget.setCurrentText("momentum")
+    assert doc.project.training["optimizer"] == "momentum"
+    momentum_row = form.rows["momentum"]
+    assert momentum_row[0].isRowVisible(momentum_row[1])
+    rate = form.editors["learning_rate"].widget
+    rate.setText("-1")
+    rate.textEdited.emit("-1")  # an invalid value turns red and is not stored
+    assert doc.project.training["learning_rate"] == 0.001 and rate.styleSheet()
+    rate.setText("3e-4")
+    rate.textEdited.emit("3e-4")
+    assert doc.project.training["learning_rate"] == 3e-4
+    doc.undo_stack.undo()
+    assert doc.project.training["learning_rate"] == 0.001 and rate.text() == "0.001"
+    doc.undo_stack.undo()
+    assert doc.project.training["optimizer"] == "adam"
+    assert not momentum_row[0].isRowVisible(momentum_row[1])
+    doc.undo_stack.undo()
+    assert doc.project.training["batch_size"] == 32 and form.editors["batch_size"].widget.value() == 32
+
+
+def test_graph_errors_refuse_to_start_and_name_the_layer(window, qtbot, tmp_path):
+    project = chain_project("Conv2D", "Flatten", "Dense")
+    conv = next(node for node in project.graph.nodes.values() if node.type == "Conv2D")
+    project.graph.set_param(conv.id, "kernel_size", [40, 40])
+    window.document.set_project(project)
+    panel = train_panel(window, tmp_path)
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    assert panel.error_banner.isVisible() and "conv2d" in panel.error_banner.text()
+    assert panel.state == "idle" and panel.source is None
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_start_shows_live_curves_and_stop_saves_a_checkpoint(window, qtbot, tmp_path):
+    panel = train_panel(window, tmp_path, epochs=50, batch_size=16, grad_norm_every=2)
+    assert str(tmp_path / "runs") in panel.run_label.text()
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    assert not panel.start_button.isEnabled()
+    # The first epoch ends: per-batch, smoothed, per-epoch and validation points reach the plots.
+    qtbot.waitUntil(lambda: "loss/val" in panel.plots["loss"].curves, timeout=90_000)
+    loss = panel.plots["loss"].curves
+    for key in ("loss/batch", "loss/smoothed", "loss/epoch", "loss/val"):
+        assert len(loss[key].getData()[0]) >= 1, key
+    assert "metric/val" in panel.plots["metric"].curves
+    assert len(panel.plots["lr"].curves["lr"].getData()[0]) >= 1
+    grads = panel.plots["grad"]
+    assert grads.getPlotItem().ctrl.logYCheck.isChecked() and len(grads.curves) >= 2
+    assert panel.progress.value() > 0 and "Epoch" in panel.progress.format()
+    assert "samples/s" in panel.rate.text() and "ETA" in panel.rate.text()
+    assert "CPU" in panel.device.text()
+
+    qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.state == "ended", timeout=60_000)
+    run = read_run(panel.source.path)
+    assert run["status"] == "stopped" and panel.status.text().startswith("Stopped")
+    assert RunFolder(run["path"]).last_checkpoint.exists()
+    assert not panel.error_banner.isVisible() and panel.start_button.isEnabled()
+    table = panel.runs_view.table
+    qtbot.waitUntil(lambda: table.rowCount() == 1 and table.item(0, 1).text() == "stopped", timeout=10_000)
+    assert "batch 16" in table.item(0, 2).text()
+
+
+def test_a_training_process_that_dies_shows_what_to_do_and_the_window_survives(window, qtbot, tmp_path):
+    panel = train_panel(window, tmp_path, epochs=50)
+    before = window.document.project.to_dict()
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    pids = []
+
+    def child_started() -> bool:
+        pid = panel.source is not None and RunFolder(panel.source.path).info().get("pid")
+        pids.append(pid)
+        return bool(pid)
+
+    qtbot.waitUntil(child_started, timeout=60_000)
+    os.kill(pids[-1], signal.SIGKILL)  # as the out-of-memory killer would
+    qtbot.waitUntil(lambda: panel.state == "ended", timeout=30_000)
+    message = panel.error_banner.text()
+    assert panel.error_banner.isVisible() and "killed" in message and "batch size" in message
+    assert read_run(panel.source.path)["status"] == "killed"
+    assert window.document.project.to_dict() == before
+    assert panel.start_button.isEnabled() and not panel.stop_button.isEnabled()
+    panel.form.editors["epochs"].widget.setValue(3)  # the window still takes edits
+    assert window.document.project.training["epochs"] == 3
+    window.show_area("Model")
+    assert window.current_area == "Model"
+
+
+def test_a_long_curve_is_clipped_and_downsampled_to_the_pixels(qtbot):
+    plot = CurvePlot("Loss", "loss")
+    qtbot.addWidget(plot)
+    plot.resize(600, 300)
+    plot.show()
+    qtbot.waitExposed(plot)
+    series = Series()
+    rng = __import__("numpy").random.default_rng(0)
+    for x, y in enumerate(rng.random(100_000)):
+        series.append(float(x), float(y))
+    item = plot.curve("loss/batch", "train", 0, "batch")
+    plot.set_data("loss/batch", series.x, series.y)
+    assert item.opts["clipToView"] and item.opts["autoDownsample"] and item.opts["downsampleMethod"] == "peak"
+    qtbot.wait(20)
+    drawn_x, _ = item.curve.getData()
+    assert len(item.getOriginalDataset()[0]) == 100_000
+    # pyqtgraph keeps about 5 samples (min and max: 10 points) per pixel column, whatever the length.
+    assert len(drawn_x) <= 10 * plot.width()
+    plot.setXRange(50_000, 50_400, padding=0)
+    qtbot.wait(20)
+    drawn_x, _ = item.curve.getData()
+    assert 400 <= len(drawn_x) <= 410 and drawn_x.min() >= 49_990 and drawn_x.max() <= 50_410
+
+
+def test_batch_curves_show_each_interval_not_the_running_mean():
+    curves = RunCurves()
+    curves.add([{"type": "start", "steps_per_epoch": 10},
+                {"type": "batch", "epoch": 1, "step": 2, "steps": 10, "logs": {"loss": 2.0, "accuracy": 0.5}, "lr": 0.1},
+                {"type": "batch", "epoch": 1, "step": 4, "steps": 10, "logs": {"loss": 1.5, "accuracy": 0.5}, "lr": 0.1},
+                {"type": "grad_norms", "epoch": 1, "step": 4, "norms": {"dense": 0.0, "conv": 0.5}},
+                {"type": "epoch", "epoch": 1, "logs": {"loss": 1.2, "accuracy": 0.6, "val_loss": 1.4,
+                                                      "val_accuracy": 0.55}}])
+    assert list(curves.get("loss/batch").x) == [0.2, 0.4]
+    assert list(curves.get("loss/batch").y) == [2.0, 1.0]  # batches 3-4 averaged (1.5 * 4 - 2.0 * 2) / 2
+    assert curves.metric == "accuracy" and list(curves.get("metric/val").y) == [0.55]
+    assert curves.get("grad/dense").y[0] > 0  # a zero norm still shows on a log axis
+    assert list(curves.get("loss/smoothed").y)[0] == 2.0
