@@ -121,11 +121,6 @@ class Document(QObject):
         self.set_path(path)
         self.modified_changed.emit(False)
 
-    def mark_modified(self) -> None:
-        """For panels that change non-graph parts of the project (dataset, training) without undo."""
-        self._extra_changes = True
-        self.modified_changed.emit(True)
-
     # -- edits ---------------------------------------------------------------------------
     def set_section(self, name: str, value: Any) -> None:
         """Replace ``project.<name>`` (dataset, augmentation, training, ...) and announce it.

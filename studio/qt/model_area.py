@@ -17,7 +17,7 @@ from studio.qt import formatting
 from studio.qt.canvas.items import NodeItem
 from studio.qt.canvas.scene import GraphScene
 from studio.qt.canvas.view import GraphView
-from studio.qt.commands import AddNodes, Connect, MoveNodes, RemoveItems, ReplaceGraph
+from studio.qt.commands import AddNodes, MoveNodes, RemoveItems, ReplaceGraph
 from studio.qt.document import X_SPACING, Y_SPACING, Document
 from studio.qt.palette import Palette
 from studio.qt.properties import PropertiesPanel
@@ -268,15 +268,6 @@ class ModelArea(QWidget):
         from studio.core.export.codegen import graph_to_python
 
         return graph_to_python(self.doc.graph)
-
-    def connect_nodes(self, src: str, dst: str, port: int | None = None) -> bool:
-        """Wire ``src`` into ``dst`` through the model's check; a refusal goes to the status bar."""
-        reason = self.doc.graph.check_connect(src, dst, port)
-        if reason:
-            self.doc.message.emit(f"Not connected: {reason}")
-            return False
-        self.doc.push(Connect(self.doc, src, dst, port))
-        return True
 
     def node_item(self, node_id: str) -> NodeItem:
         return self.scene.node_items[node_id]

@@ -129,9 +129,6 @@ class GraphScene(QGraphicsScene):
     def selected_edges(self) -> list[Edge]:
         return [i.edge for i in self.selectedItems() if isinstance(i, EdgeItem)]
 
-    def items_bounds(self) -> QRectF:
-        return self.itemsBoundingRect()
-
     # -- theme ---------------------------------------------------------------------------
     def apply_colors(self, colors) -> None:
         self.colors = colors
