@@ -6,6 +6,7 @@ or while a run trains::
     RUN/probes.json           {"samples": [test-split indices, at most 8], "layer": "conv2d"}
     RUN/probes/epoch_NNN.npz  the epoch's snapshot (studio.core.inspect.live) plus "samples"
 
+Grad-CAM uses the probed layer when it has spatial output, else the model's last such layer.
 At each epoch end the engine reads the config; when there is one it writes the snapshot and emits
 ``probes {epoch, path (relative to the run), layer, samples}``, or ``probes {epoch, error}`` once
 per config it cannot serve (unknown layer, index out of range...).
@@ -67,11 +68,13 @@ class LiveProbes(Hooks):
         config = read_probes_config(self.folder.path)
         if config is None:
             return
-        from studio.core.inspect.live import probe_snapshot, save_probe_snapshot
+        from studio.core.inspect import probe_snapshot, save_probe_snapshot, spatial_layers
 
         try:
             indices = probe_indices(config, len(self.x_test))
-            snapshot = probe_snapshot(self.model, self.x_test[indices], config["layer"])
+            layer = config["layer"]
+            cam_layer = layer if layer in spatial_layers(self.model) else None  # else the last spatial one
+            snapshot = probe_snapshot(self.model, self.x_test[indices], layer, cam_layer)
         except (ValueError, TypeError, AttributeError) as exc:  # a bad request must not stop training
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             if message != self._reported:

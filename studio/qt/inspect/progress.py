@@ -194,31 +194,34 @@ class LiveProbesTab(InspectTab):
             self.grid.takeAt(0).widget().deleteLater()
         source = self.host.source
         names = source.class_names if source else []
-        for column, text in enumerate(("sample", "Grad-CAM", "feature maps")):
+        for column, text in enumerate(("", "sample", "Grad-CAM", "feature maps")):
             self.grid.addWidget(QLabel(text), 0, column)
         heatmaps = snapshot.get("heatmaps")
         for row, index in enumerate(snapshot.get("samples", []), start=1):
             sample = source.x_test[index] if source is not None and index < len(source.x_test) else None
             picture = sample_picture(sample) if sample is not None else None
             caption = f"#{index}"
+            if source is not None and index < len(source.x_test):
+                caption += f"\ntrue {source.label_text(index)}"
             if "classes" in snapshot and int(snapshot["classes"][row - 1]) < len(names):
-                caption += f" → {names[int(snapshot['classes'][row - 1])]}"
-            cells = [self._view(picture, caption)]
+                caption += f"\npredicted {names[int(snapshot['classes'][row - 1])]}"
+            self.grid.addWidget(QLabel(caption), row, 0)
             overlay = (heatmap_overlay(sample, heatmaps[row - 1])
                        if heatmaps is not None and picture is not None and heatmaps[row - 1].ndim == 2 else None)
-            cells.append(self._view(overlay, "" if overlay is not None else "no Grad-CAM"))
             activation = snapshot["activations"][row - 1]
-            cells.append(self._view(feature_map_grid(activation), ""))
-            for column, view in enumerate(cells):
+            cells = [self._view(picture, "not an image"), self._view(overlay, "no Grad-CAM"),
+                     self._view(feature_map_grid(activation), "")]
+            for column, view in enumerate(cells, start=1):
                 self.grid.addWidget(view, row, column)
-        self.grid.setColumnStretch(2, 3)
+        self.grid.setColumnStretch(1, 1)
+        self.grid.setColumnStretch(2, 1)
+        self.grid.setColumnStretch(3, 3)
 
-    def _view(self, pixels: np.ndarray | None, caption: str) -> PictureView:
-        view = PictureView(caption)
+    def _view(self, pixels: np.ndarray | None, missing: str) -> PictureView:
+        view = PictureView(missing)
         view.setMinimumSize(120, 120)
         if pixels is not None:
             view.set_picture(pixels)
-            view.setToolTip(caption)
         return view
 
     def grid_pictures(self) -> list[PictureView]:

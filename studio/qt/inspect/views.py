@@ -170,7 +170,6 @@ class FiltersTab(InspectTab):
         self.layer = QComboBox()
         self.layer.currentTextChanged.connect(self._layer_changed)
         self.channel = QSpinBox()
-        self.channel.setSpecialValueText("RGB")
         self.channel.valueChanged.connect(lambda _value: self.refresh())
         self.picture = PictureView("This model has no 2-D convolution layers.")
         top = QHBoxLayout()
@@ -191,6 +190,8 @@ class FiltersTab(InspectTab):
         inputs = self.host.source.conv_layers.get(name, 1) if self.host.source else 1
         self.channel.blockSignals(True)
         self.channel.setRange(-1 if inputs == 3 else 0, inputs - 1)  # -1: all three as colour
+        self.channel.setSpecialValueText("RGB" if inputs == 3 else "")  # Qt shows it at the minimum
+        self.channel.setEnabled(inputs > 1)
         self.channel.setValue(self.channel.minimum())
         self.channel.blockSignals(False)
         if refresh:
