@@ -273,3 +273,19 @@ def test_keyboard_shortcuts_delete_undo_and_duplicate(window, qtbot):
     doc.select([dropout])
     qtbot.keyClick(area.view, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
     assert len(doc.graph.nodes) == 9 and doc.selection != [dropout]
+
+
+def test_wiring_a_merge_layer_fills_its_ports_in_order(window, qtbot):
+    doc, area = window.document, window.model_area
+    project = chain_project("Flatten")
+    other = project.graph.add_node("Dense", {"units": 784})
+    add = project.graph.add_node("Add")
+    project.graph.connect(project.graph.by_name("flatten").id, other.id)
+    doc.set_project(project)
+    flatten = _node(window, "flatten").id
+    assert len(area.node_item(add.id).inputs) == 2  # an Add needs two inputs
+    _drag(qtbot, area.view.viewport(), _output_port(area, flatten), _input_port(area, add.id, 1))
+    _drag(qtbot, area.view.viewport(), _output_port(area, other.id), _input_port(area, add.id, 0))
+    assert sorted(e.port for e in doc.graph.in_edges(add.id)) == [0, 1]
+    assert len(area.node_item(add.id).inputs) == 3  # always one free port on a variadic layer
+    assert doc.analysis.ok and doc.analysis.nodes[add.id].output_shape == (784,)

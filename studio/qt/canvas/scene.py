@@ -6,6 +6,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
+from studio.core.graph.catalog import CATALOG
 from studio.core.graph.model import Edge, GraphEvent
 from studio.qt.canvas.items import EdgeItem, NodeItem, PortItem, port_count, wire_path
 from studio.qt.commands import Connect, MoveNodes, RemoveItems
@@ -198,6 +199,8 @@ class GraphScene(QGraphicsScene):
             src = anchor.node.node_id
             dst = target.node.node_id if isinstance(target, PortItem) else target.node_id
             port = target.index if isinstance(target, PortItem) else None
+            if CATALOG[self.doc.graph.nodes[dst].type].max_inputs is None:
+                port = None  # variadic (Add, Concatenate): fill the first free port, leaving no gap
         if rerouted is not None and (src, dst, port) == (rerouted.src, rerouted.dst, rerouted.port):
             return
         graph = self.doc.graph
