@@ -9,18 +9,19 @@ from PySide6.QtWidgets import QApplication
 from studio.core.graph.model import Graph
 from studio.core.project import Project
 
-DIGITS = {"source": "digits", "image_size": 8, "split": {"train": 0.7, "val": 0.15, "test": 0.15}, "seed": 0}
+BASE = {"source": "shapes", "image_size": 8, "count": 20, "classes": ["circle", "ring"], "seed": 0,
+        "split": {"train": 0.7, "val": 0.15, "test": 0.15}}
 
 
 def small_project() -> Project:
-    """8x8 digits and an ``Input(28, 28, 1) -> Flatten -> Dense(10, softmax)`` model."""
+    """8x8 shapes (two classes) and an ``Input(28, 28, 1) -> Flatten -> Dense(10, softmax)`` model."""
     graph = Graph()
     node = graph.add_node("Input", {"shape": [28, 28, 1]}, name="input")
     flat = graph.add_node("Flatten")
     graph.connect(node.id, flat.id)
     dense = graph.add_node("Dense", {"units": 10, "activation": "softmax"}, name="out")
     graph.connect(flat.id, dense.id)
-    return Project(name="small", dataset=dict(DIGITS), graph=graph)
+    return Project(name="small", dataset=dict(BASE), graph=graph)
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def panel(window, qtbot):
     window.document.set_project(small_project())
     window.show_area("Data")
     panel = window.area_widget("Data")
-    qtbot.waitUntil(lambda: panel.dataset is not None and panel.dataset.spec["source"] == "digits", timeout=20_000)
+    qtbot.waitUntil(lambda: panel.dataset is not None and panel.dataset.spec == BASE, timeout=20_000)
     return panel
 
 
@@ -36,8 +37,9 @@ def choose_source(panel, source: str) -> None:
     panel.form.source_box.setCurrentIndex(panel.form.source_box.findData(source))
 
 
-def loaded(panel, source: str):
-    return lambda: panel.dataset is not None and panel.dataset.spec["source"] == source and not panel.loader.busy
+def loaded(panel, source: str, input_shape: tuple | None = None):
+    return lambda: (panel.dataset is not None and panel.dataset.spec["source"] == source and not panel.loader.busy
+                    and input_shape in (None, panel.dataset.input_shape))
 
 
 def bar_heights(panel) -> list[list[float]]:
@@ -46,18 +48,17 @@ def bar_heights(panel) -> list[list[float]]:
 
 
 def choose_shapes(panel, qtbot) -> None:
-    """Pick the built-in shapes, 16x16 pixels, 20 per class, without the cross (real clicks)."""
-    choose_source(panel, "shapes")
+    """Shapes at 16x16 pixels: circle, square and triangle instead of circle and ring (real clicks)."""
     panel.form.option("shapes", "image_size").box.setValue(16)
-    panel.form.option("shapes", "count").box.setValue(20)
-    cross = panel.form.option("shapes", "classes").boxes["cross"]
-    qtbot.mouseClick(cross, Qt.MouseButton.LeftButton, pos=QPoint(8, cross.height() // 2))
-    qtbot.waitUntil(loaded(panel, "shapes"), timeout=10_000)
+    boxes = panel.form.option("shapes", "classes").boxes
+    for name in ("square", "triangle", "ring"):
+        qtbot.mouseClick(boxes[name], Qt.MouseButton.LeftButton, pos=QPoint(8, boxes[name].height() // 2))
+    qtbot.waitUntil(loaded(panel, "shapes", (16, 16, 1)), timeout=10_000)
 
 
 def test_builtin_dataset_fills_samples_and_chart_and_undo_restores(panel, window, qtbot):
     doc = window.document
-    assert panel.grid.count == 32  # 8x8 digits, every class several times
+    assert panel.grid.count == 28 and set(panel.grid.captions) == {"circle", "ring"}  # the whole train split
     choose_shapes(panel, qtbot)
     dataset = panel.dataset
     assert dataset.input_shape == (16, 16, 1) and dataset.class_names == ["circle", "square", "triangle"]
@@ -69,9 +70,9 @@ def test_builtin_dataset_fills_samples_and_chart_and_undo_restores(panel, window
     assert doc.modified
 
     doc.undo_stack.undo()
-    assert doc.project.dataset == DIGITS
-    qtbot.waitUntil(loaded(panel, "digits"), timeout=10_000)
-    assert panel.form.source == "digits" and panel.dataset.input_shape == (8, 8, 1)
+    assert doc.project.dataset == BASE
+    qtbot.waitUntil(loaded(panel, "shapes", (8, 8, 1)), timeout=10_000)
+    assert panel.form.option("shapes", "image_size").box.value() == 8 and panel.grid.count == 28
 
 
 def test_split_slider_and_project_replaced(panel, window, qtbot):
@@ -112,9 +113,9 @@ def test_empty_folder_shows_message_and_keeps_dataset(panel, window, qtbot, tmp_
     panel.open_path(empty)
     qtbot.waitUntil(lambda: panel.error_label.isVisible(), timeout=10_000)
     text = panel.error_label.text()
-    assert "empty" in text and "sub-folder" in text and "keeps its dataset (digits)" in text
+    assert "empty" in text and "sub-folder" in text and "keeps its dataset (shapes)" in text
     assert window.document.project.dataset == before
-    assert panel.dataset.spec["source"] == "digits" and panel.grid.count == 32
+    assert panel.dataset.spec == BASE and panel.grid.count == 28
 
 
 def test_keras_dataset_missing_from_cache_names_the_file(panel, window, qtbot, tmp_path, monkeypatch):
@@ -122,7 +123,7 @@ def test_keras_dataset_missing_from_cache_names_the_file(panel, window, qtbot, t
     choose_source(panel, "keras")
     qtbot.waitUntil(lambda: panel.error_label.isVisible(), timeout=10_000)
     assert "mnist.npz" in panel.error_label.text() and str(tmp_path / "keras") in panel.error_label.text()
-    assert window.document.project.dataset["source"] == "digits"
+    assert window.document.project.dataset == BASE
 
 
 def drop(widget, path) -> None:
