@@ -334,11 +334,11 @@ class DatasetForm(QWidget):
         self.seed_box.setToolTip("Decides the split (and the drawing of generated sets): same seed, same data.")
         self.normalize_box = QComboBox()
         self.normalize_box.addItems([AUTO, *NORMALIZE_MODES])
-        self.max_samples_box = QSpinBox(minimum=0, maximum=10_000_000, singleStep=100, specialValueText="all")
+        self.max_samples_box = QSpinBox(minimum=0, maximum=10_000_000, singleStep=100, specialValueText="all samples")
         self.max_samples_box.setToolTip("Keep a class-balanced subset of this many samples (quick experiments).")
         split_form.addRow("Seed", self.seed_box)
         split_form.addRow("Normalize", self.normalize_box)
-        split_form.addRow("Samples", self.max_samples_box)
+        split_form.addRow("Use at most", self.max_samples_box)
         layout.addWidget(split_group)
 
         self.source_box.currentIndexChanged.connect(self._on_source)
@@ -405,6 +405,8 @@ class DatasetForm(QWidget):
         """Switch to a file/folder ``source`` with ``path`` (a drop or a file dialog), as one edit."""
         self._updating = True
         try:
+            if source != self.source:
+                self.normalize_box.setCurrentText(AUTO)
             self.source_box.setCurrentIndex(self.source_box.findData(source))
             self._show_page(source)
             self.option(source, "path").set_value(path)

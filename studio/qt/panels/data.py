@@ -103,6 +103,7 @@ class DataPanel(QWidget):
         self.dataset: Dataset | None = None
         self._shown_key: str | None = None
         self._requested: tuple[dict, bool] | None = None
+        self._error_after_load = ""  # a failed attempt's message, kept while the project's data reloads
         self.setAcceptDrops(True)
 
         self.form = DatasetForm()
@@ -194,6 +195,7 @@ class DataPanel(QWidget):
     def load_form(self) -> None:
         """Load what the form shows; it becomes the project's dataset once it loaded."""
         spec = self.form.spec()
+        self._error_after_load = ""
         if spec["source"] in PATH_SOURCES and not spec.get("path"):
             self._edit_timer.stop()
             self._show_error("")
@@ -221,11 +223,14 @@ class DataPanel(QWidget):
             self._on_loaded(dataset)
             return
         self.busy_label.setText(f"Loading {describe(spec)}…")
+        if self.dataset is None:
+            self.grid.show_message(f"Loading {describe(spec)}…")
         self.loader.submit("load", lambda: load_cached(spec), self._on_loaded, self._on_failed)
 
     def _on_loaded(self, dataset: Dataset) -> None:
         spec, commit = self._requested
-        self._show_error("")
+        self._show_error(self._error_after_load)
+        self._error_after_load = ""
         self.show_dataset(dataset, spec)
         if commit and spec_key(spec) != spec_key(self.doc.project.dataset):
             self.doc.push(SetSection(self.doc, "dataset", spec, f"Use dataset {describe(spec)}"))
@@ -234,9 +239,13 @@ class DataPanel(QWidget):
         spec, commit = self._requested
         reason = reason.rstrip(".")
         if commit:
-            kept = describe(self.doc.project.dataset) if self.doc.project.dataset else "none"
+            project_spec = self.doc.project.dataset
+            kept = describe(project_spec) if project_spec else "none"
             self._show_error(f"Cannot load {describe(spec)}: {reason}.\nThe project keeps its dataset ({kept}); "
                              "fix the source above and it loads again.")
+            if project_spec and spec_key(project_spec) != self._shown_key:  # show what the project keeps
+                self._error_after_load = self.error_label.text()
+                self.request(project_spec, commit=False)
         else:
             self._show_error(f"The project's dataset ({describe(spec)}) cannot be loaded: {reason}.\n"
                              "Choose another source or fix the file or folder.")
@@ -303,9 +312,9 @@ class DataPanel(QWidget):
         self.table.clear()
         self.table.setRowCount(rows)
         self.table.setColumnCount(len(headers) + 1)
-        self.table.setHorizontalHeaderLabels(["target", *headers])
+        self.table.setHorizontalHeaderLabels([str(dataset.spec.get("target", "target")), *headers])
         for row in range(rows):
-            target = dataset.class_names[int(y[row])] if dataset.task != "regression" else f"{float(y[row]):.4g}"
+            target = dataset.class_names[int(y[row])] if dataset.task != "regression" else f"{float(y[row]):.6g}"
             self.table.setItem(row, 0, QTableWidgetItem(target))
             for col, value in enumerate(flat[row][:len(headers)], start=1):
                 self.table.setItem(row, col, QTableWidgetItem(f"{value:.3g}"))
