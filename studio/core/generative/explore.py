@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 
-from studio.core.generative.live import FIXED_FILE, SAMPLES_DIR, generate, sample_latents
+from studio.core.generative.live import FIXED_FILE, SAMPLES_DIR, generate, run_batches, sample_latents
 from studio.core.generative.parts import GenerativeError
 
 MODEL_CLASSES = {"studio>GAN": ("generator", "discriminator"), "studio>VAE": ("encoder", "decoder"),
@@ -119,8 +119,12 @@ def latent_means(model, images: np.ndarray, batch_size: int = 256) -> np.ndarray
     """Latent codes of images in [0, 1]: a VAE's z_mean, an autoencoder's code."""
     if not hasattr(model, "encoder"):
         raise GenerativeError("only a VAE or an autoencoder has an encoder to map images to latents")
-    outputs = model.encoder.predict(np.asarray(images, np.float32), batch_size=batch_size, verbose=0)
-    return np.asarray(outputs[0] if isinstance(outputs, (list, tuple)) else outputs)
+    import keras
+
+    encoder = model.encoder
+    if len(encoder.outputs) > 1:  # a VAE encoder gives [z_mean, z_log_var, z]: keep z_mean
+        encoder = keras.Model(encoder.input, encoder.outputs[0])
+    return run_batches(encoder, np.asarray(images, np.float32), batch_size=batch_size)
 
 
 def fixed_latents(run_dir: str | os.PathLike) -> dict[str, np.ndarray]:

@@ -58,16 +58,31 @@ def pairs_grid(originals: np.ndarray, reconstructions: np.ndarray, pairs_per_row
     return sample_grid(tiles, 2 * pairs_per_row)
 
 
+def run_batches(model, *arrays: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """``model`` applied in inference mode to ``arrays`` (its inputs, in order), batch by batch.
+
+    Direct calls rather than ``predict``: every epoch asks for a few odd-sized batches, which would
+    make ``predict`` retrace its graph each time.
+    """
+    outputs = []
+    for start in range(0, len(arrays[0]), batch_size):
+        chunk = [np.asarray(a[start:start + batch_size]) for a in arrays]
+        outputs.append(np.asarray(model(chunk if len(chunk) > 1 else chunk[0], training=False)))
+    return np.concatenate(outputs)
+
+
 def generate(model, latents: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
     """Images in [0, 1] from the generator or decoder of a GAN/VAE/AutoEncoder model."""
     maker = model.generator if hasattr(model, "generator") else model.decoder
-    inputs = [latents, labels.reshape(-1, 1)] if labels is not None else latents
-    return np.asarray(maker.predict(inputs, batch_size=256, verbose=0))
+    latents = np.asarray(latents, np.float32)
+    if labels is None:
+        return run_batches(maker, latents)
+    return run_batches(maker, latents, np.asarray(labels, np.int32).reshape(-1, 1))
 
 
 def reconstruct(model, images: np.ndarray) -> np.ndarray:
     """Deterministic reconstructions (a VAE decodes z_mean)."""
-    return np.asarray(model.predict(np.asarray(images, np.float32), batch_size=256, verbose=0))
+    return run_batches(model, np.asarray(images, np.float32))
 
 
 def fixed_inputs(run_dir, parts: Parts, options: dict, dataset, to_unit) -> dict[str, np.ndarray]:

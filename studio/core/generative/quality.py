@@ -74,13 +74,15 @@ class QualityScorer:
         import keras
 
         self.classifier = classifier
-        self.features_model = keras.Model(classifier.inputs, classifier.get_layer(FEATURES_LAYER).output)
+        self.features_model = keras.Model(classifier.input, classifier.get_layer(FEATURES_LAYER).output)
         features = self.features(reference)
         self.mu, self.sigma = statistics(features)
         self.data_diversity = mean_pairwise_distance(features)
 
     def features(self, images: np.ndarray) -> np.ndarray:
-        return np.asarray(self.features_model.predict(np.asarray(images, np.float32), batch_size=256, verbose=0))
+        from studio.core.generative.live import run_batches
+
+        return run_batches(self.features_model, np.asarray(images, np.float32))
 
     def score(self, images: np.ndarray) -> tuple[float, float]:
         """``(fid, diversity)`` of ``images``: the Fréchet distance to the reference features and

@@ -1,0 +1,90 @@
+"""The Generate area: follows a run's sample grids live, the epoch slider scrubs, and the
+latent-exploration buttons draw from the run's model on a worker thread."""
+
+import io
+import time
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from studio.core import fileio
+from studio.core.inspect.render import save_png
+from studio.core.training import RunFolder
+from studio.qt.panels.generate import GeneratePanel
+
+SIDE = 4 * 8 + 3 * 2  # a 4 x 4 grid of 8 x 8 samples
+
+
+def _new_run(root):
+    folder = RunFolder(root / "runs" / "gan")
+    (folder.path / "samples").mkdir(parents=True)
+    buffer = io.BytesIO()
+    np.savez(buffer, latents=np.zeros((16, 8), np.float32))
+    fileio.atomic_write_bytes(folder.path / "samples" / "fixed.npz", buffer.getvalue())
+    folder.update_info(name="gan", status="completed", created=time.time())
+    return folder
+
+
+def _finish_epoch(folder, epoch, grey, fid):
+    """What the training process writes at the end of an epoch: the grid, its event, the logs."""
+    relative = f"samples/epoch_{epoch:03d}.png"
+    save_png(folder.path / relative, np.full((SIDE, SIDE), grey, np.uint8))
+    folder.emit("samples", epoch=epoch, path=relative, kind="generated")
+    folder.emit("epoch", epoch=epoch, logs={"d_loss": 1.0, "g_loss": 1.0, "fid": fid})
+
+
+def _shown_grey(panel):
+    image = panel.grid_view.image
+    assert image is not None and (image.width(), image.height()) == (SIDE, SIDE)
+    return image.pixelColor(SIDE // 2, SIDE // 2).red()
+
+
+def test_grid_appears_after_an_epoch_and_the_slider_scrubs(qtbot, tmp_path):
+    folder = _new_run(tmp_path)
+    panel = GeneratePanel(lambda: tmp_path / "runs")
+    qtbot.addWidget(panel)
+    panel.show()
+    assert panel.run_combo.count() == 1 and panel.grid_view.image is None  # no epoch yet
+
+    _finish_epoch(folder, 1, grey=40, fid=30.0)
+    qtbot.waitUntil(lambda: panel.grid_view.image is not None, timeout=5000)
+    assert _shown_grey(panel) == 40 and panel.epoch_label.text() == "epoch 1"
+
+    _finish_epoch(folder, 2, grey=200, fid=12.0)
+    qtbot.waitUntil(lambda: panel.epoch_label.text() == "epoch 2", timeout=5000)  # follows the newest
+    assert _shown_grey(panel) == 200
+    assert "12" in panel.quality_label.text() and "best 12 at epoch 2" in panel.quality_label.text()
+
+    panel.epoch_slider.setFocus()
+    qtbot.keyClick(panel.epoch_slider, Qt.Key.Key_Left)
+    assert panel.epoch_label.text() == "epoch 1" and _shown_grey(panel) == 40
+
+    _finish_epoch(folder, 3, grey=120, fid=9.0)  # while scrubbed back, the view stays put
+    qtbot.waitUntil(lambda: panel.epoch_slider.maximum() == 3, timeout=5000)
+    assert panel.epoch_label.text() == "epoch 1"
+    qtbot.keyClick(panel.epoch_slider, Qt.Key.Key_End)
+    assert panel.epoch_label.text() == "epoch 3" and _shown_grey(panel) == 120
+
+    folder.emit("warning", kind="mode_collapse", epoch=3, message="sample diversity fell")
+    qtbot.waitUntil(lambda: "diversity fell" in panel.quality_label.text(), timeout=5000)
+
+
+def test_sample_button_draws_from_the_run_model(qtbot, tmp_path):
+    from studio.core.generative.graphs import dcgan
+    from studio.core.generative.parts import find_parts, settings
+    from studio.core.generative.training import make_model
+
+    folder = _new_run(tmp_path)
+    graph = dcgan(8, 1, latent_dim=8, width=8)
+    model = make_model(graph, find_parts(graph, "gan"), settings({"kind": "gan"}))
+    fileio.atomic_replace_with(folder.model_file, model.save)
+    panel = GeneratePanel(lambda: tmp_path / "runs")
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.count_spin.setValue(9)
+    qtbot.mouseClick(panel.sample_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=60_000)
+    assert panel.explored.shape == (3 * 8 + 2 * 2,) * 2 and panel.explore_view.image is not None
+    qtbot.mouseClick(panel.manifold_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=60_000)
+    assert "2-D latent" in panel.explore_status.text()
