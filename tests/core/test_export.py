@@ -190,3 +190,26 @@ def test_generative_part_goes_through_the_hook(runs, tmp_path, monkeypatch):
     meta = json.loads(meta_path(tmp_path / "decoder.onnx").read_text())
     assert meta["source"]["part"] == "decoder" and meta["inputs"][0]["shape"] == [4]
     assert meta["class_names"] == []
+
+
+def test_bundle_holds_what_reproduces_the_run(runs, tmp_path):
+    import zipfile
+
+    from studio.core.export.bundle import check_bundle
+    from studio.core.project import project_from_dict
+    from studio.core.training import read_run
+
+    path = tmp_path / "cnn.zip"
+    export_model(runs["cnn"], "bundle", path, latency_repeats=1)
+    manifest = check_bundle(str(path))
+    run = read_run(runs["cnn"])
+    assert manifest["dataset_fingerprint"] == run["dataset"]["fingerprint"]
+    assert set(manifest["versions"]) >= {"python", "keras", "tensorflow", "numpy"}
+    with zipfile.ZipFile(path) as archive:
+        assert {"project.dlstudio", "run.json", "model.keras", "manifest.json"} <= set(archive.namelist())
+        project = project_from_dict(json.loads(archive.read("project.dlstudio")))
+    assert project.dataset == json.loads((runs["cnn"] / "project.dlstudio").read_text())["dataset"]
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("run.json", "{}")  # a second, different run.json: the checksum no longer matches
+    with pytest.raises(ExportError, match="does not match its checksum"):
+        check_bundle(str(path))
