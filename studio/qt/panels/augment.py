@@ -164,7 +164,6 @@ class AugmentPanel(QWidget):
 
     def __init__(self, window) -> None:
         super().__init__()
-        self.window = window
         self.doc = window.document
         self.editors: dict[str, NumberEditor | ChoiceEditor] = {}
         self._editor_row: int | None = None

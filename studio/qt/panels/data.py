@@ -98,7 +98,6 @@ class DataPanel(QWidget):
 
     def __init__(self, window) -> None:
         super().__init__()
-        self.window = window
         self.doc = window.document
         self.dataset: Dataset | None = None
         self._shown_key: str | None = None
@@ -144,7 +143,6 @@ class DataPanel(QWidget):
         scroll.setFixedWidth(420)
 
         self.summary_label = QLabel()
-        self.summary_label.setObjectName("summary")
         self.grid = ImageGrid()
         self.scatter = pg.PlotWidget()
         self.table = QTableWidget()
@@ -176,7 +174,7 @@ class DataPanel(QWidget):
         layout.addWidget(right, 1)
 
         self.doc.project_replaced.connect(self.sync_from_project)
-        self.doc.section_changed.connect(lambda name: name == "dataset" and self.sync_from_project())
+        self.doc.section_changed.connect(self._on_section)
         self.doc.analysis_changed.connect(lambda _analysis: self._update_fit())
         self._style_plots()
         self._show_error("")
@@ -191,6 +189,10 @@ class DataPanel(QWidget):
         self.form.set_spec(spec)
         if spec_key(spec) != self._shown_key:
             self.request(spec, commit=False)
+
+    def _on_section(self, name: str) -> None:
+        if name == "dataset":
+            self.sync_from_project()
 
     def load_form(self) -> None:
         """Load what the form shows; it becomes the project's dataset once it loaded."""
