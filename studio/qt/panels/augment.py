@@ -329,7 +329,7 @@ class AugmentPanel(QWidget):
     def _on_section(self, name: str) -> None:
         if name == "augmentation":
             self.refresh_steps()
-        if name in ("augmentation", "dataset"):
+        if name in ("augmentation", "dataset", "training"):  # training: batch size shapes MixUp/CutMix pairs
             self.schedule_preview()
 
     def refresh_steps(self) -> None:
