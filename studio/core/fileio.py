@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -95,3 +96,17 @@ def atomic_replace_dir(path: str | os.PathLike, write) -> None:
         os.replace(tmp, path)
     finally:
         shutil.rmtree(holder, ignore_errors=True)
+
+
+def atomic_copy(src: str | os.PathLike, dst: str | os.PathLike) -> None:
+    """Make ``dst`` an atomic copy of ``src``: a hard link when the file system allows (instant,
+    and safe because writers here always replace files rather than edit them), else a byte copy."""
+    dst = Path(dst)
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.link")
+    try:
+        tmp.unlink(missing_ok=True)
+        os.link(src, tmp)
+        os.replace(tmp, dst)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        atomic_replace_with(dst, lambda path: shutil.copyfile(src, path))

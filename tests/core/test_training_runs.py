@@ -102,3 +102,14 @@ def test_run_json_is_plain_json(tmp_path):
     folder.update_info(status="starting")
     folder.update_info(pid=3)
     assert json.loads(folder.run_json.read_text()) == {"status": "starting", "pid": 3}
+
+
+def test_atomic_copy_keeps_the_copy_when_the_source_is_replaced(tmp_path):
+    from studio.core import fileio
+
+    source, copy = tmp_path / "last.keras", tmp_path / "best.keras"
+    fileio.atomic_write_text(source, "epoch 1")
+    fileio.atomic_copy(source, copy)
+    fileio.atomic_write_text(source, "epoch 2")
+    assert copy.read_text() == "epoch 1" and source.read_text() == "epoch 2"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.keras", "last.keras"]

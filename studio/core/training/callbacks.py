@@ -7,6 +7,7 @@ module imports without Keras (the package rule); Keras calls only the hooks defi
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import time
@@ -19,6 +20,7 @@ from studio.core import fileio
 from studio.core.training.runs import RunFolder, read_control
 
 HISTOGRAM_BINS = 30
+PROBE_BATCHES = 4
 
 
 @dataclass
@@ -153,7 +155,8 @@ def better_is_higher(monitor: str) -> bool:
 class Checkpoints(Hooks):
     """Saves checkpoints/last.keras every epoch and best.keras when ``monitor`` improves.
 
-    Writes are atomic: a failing write (disk full) leaves the previous checkpoint as it was.
+    Writes are atomic: a failing write (disk full) leaves the previous checkpoint as it was. The
+    best checkpoint is a copy (hard link where possible) of the epoch's last one: one save per epoch.
     """
 
     def __init__(self, folder: RunFolder, state: RunState, monitor: str) -> None:
@@ -174,7 +177,7 @@ class Checkpoints(Hooks):
             previous = self.best["value"]
             if (value <= previous) if better_is_higher(monitor) else (value >= previous):
                 return
-        fileio.atomic_replace_with(self.folder.best_checkpoint, self.model.save)
+        fileio.atomic_copy(self.folder.last_checkpoint, self.folder.best_checkpoint)
         self.best = {"epoch": epoch + 1, "monitor": monitor, "value": float(value)}
         self.folder.update_info(best=self.best)
 
@@ -216,7 +219,8 @@ class GradientProbe(Hooks):
 
     def __init__(self, folder: RunFolder, state: RunState, loss_fn, probe, every: int,
                  with_histograms: bool = True) -> None:
-        """``probe`` is an endless tf.data stream of ``(x, y)`` training batches."""
+        """``probe`` is a tf.data stream of ``(x, y)`` training batches; norms cycle through its
+        first ``PROBE_BATCHES`` so successive values compare like with like."""
         self.folder, self.state, self.loss_fn, self.probe = folder, state, loss_fn, probe
         self.every, self.with_histograms = every, with_histograms
         self._batches = None
@@ -245,7 +249,8 @@ class GradientProbe(Hooks):
 
     def _gradients(self) -> list[Any]:
         if self._batches is None:
-            self._batches = iter(self.probe)
+            # A few batches held in memory: no second input pipeline running beside training's.
+            self._batches = itertools.cycle(list(self.probe.take(PROBE_BATCHES)))
         x, y = next(self._batches)[:2]
         return self._grads_fn(x, y)
 
