@@ -178,6 +178,18 @@ def test_predict_binary_sigmoid_model_without_conv_layers():
     assert prediction.class_index == 0 and prediction.heatmap is None and prediction.layer is None
 
 
+def test_saliency_of_a_sigmoid_model_explains_the_predicted_class():
+    inputs = keras.Input((3,))
+    outputs = keras.layers.Dense(1, activation="sigmoid", name="out")(inputs)
+    model = keras.Model(inputs, outputs)
+    model.get_layer("out").set_weights([np.array([[1.0], [-1.0], [0.0]], "float32"), np.zeros(1, "float32")])
+    samples = np.array([[2.0, 0, 0], [-2.0, 0, 0]], "float32")
+    result = gradient_saliency(model, samples)
+    assert list(result.class_indices) == [1, 0]  # the positive class for p > 0.5
+    np.testing.assert_allclose(result.heatmaps, [[1.0, 1.0, 0.0]] * 2, atol=1e-6)  # |weights|, peak 1
+    assert list(gradient_saliency(model, samples, class_index=1).class_indices) == [1, 1]
+
+
 def test_filter_images_rgb_first_layer_and_per_input_channel(small_cnn):
     kernel = np.asarray(small_cnn.get_layer("conv1").kernel)
     assert conv_kernel(small_cnn, "conv1").shape == (3, 3, 3, 4)

@@ -58,7 +58,9 @@ def _class_scores(logits):
     """(batch, classes) scores; a single sigmoid unit becomes two classes (-z, z)."""
     import tensorflow as tf
 
-    logits = tf.reshape(tf.cast(logits, tf.float32), (tf.shape(logits)[0], -1))
+    # A static width keeps ``shape[-1]`` known (a -1 reshape would hide a single sigmoid unit).
+    width = -1 if None in logits.shape[1:] else int(np.prod(logits.shape[1:]))
+    logits = tf.reshape(tf.cast(logits, tf.float32), (tf.shape(logits)[0], width))
     if logits.shape[-1] == 1:
         return tf.concat([-logits, logits], axis=-1)
     return logits

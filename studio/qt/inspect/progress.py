@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -185,17 +186,17 @@ class LiveProbesTab(InspectTab):
             return
         self.shown = event
         self.epoch_label.setText(str(event["epoch"]))
-        self._fill(snapshot)
+        self._fill(snapshot, event.get("layer", ""))
         self.say(f"Epoch {event['epoch']}: layer {event.get('layer')} and Grad-CAM for "
                  f"{len(snapshot['activations'])} pinned samples.")
 
-    def _fill(self, snapshot: dict) -> None:
+    def _fill(self, snapshot: dict, snapshot_layer: str) -> None:
         while self.grid.count():
             self.grid.takeAt(0).widget().deleteLater()
         source = self.host.source
         names = source.class_names if source else []
-        for column, text in enumerate(("", "sample", "Grad-CAM", "feature maps")):
-            self.grid.addWidget(QLabel(text), 0, column)
+        for column, text in enumerate(("", "sample", "Grad-CAM", f"{snapshot_layer} feature maps")):
+            self.grid.addWidget(QLabel(text), 0, column, Qt.AlignmentFlag.AlignCenter)
         heatmaps = snapshot.get("heatmaps")
         for row, index in enumerate(snapshot.get("samples", []), start=1):
             sample = source.x_test[index] if source is not None and index < len(source.x_test) else None
@@ -209,8 +210,9 @@ class LiveProbesTab(InspectTab):
             overlay = (heatmap_overlay(sample, heatmaps[row - 1])
                        if heatmaps is not None and picture is not None and heatmaps[row - 1].ndim == 2 else None)
             activation = snapshot["activations"][row - 1]
+            wide = max(1, min(activation.shape[-1], math.ceil(math.sqrt(activation.shape[-1] * 3))))
             cells = [self._view(picture, "not an image"), self._view(overlay, "no Grad-CAM"),
-                     self._view(feature_map_grid(activation), "")]
+                     self._view(feature_map_grid(activation, wide), "")]  # wide grids fill the row
             for column, view in enumerate(cells, start=1):
                 self.grid.addWidget(view, row, column)
         self.grid.setColumnStretch(1, 1)

@@ -291,8 +291,9 @@ class SaliencyTab(InspectTab):
         name = names[index] if index < len(names) else str(index)
         how = f"Grad-CAM of {saliency.layer}" if saliency.layer else "input-gradient saliency"
         if not saliency.heatmaps[0].any():
-            self.say(f"{how} for class {name!r} is zero everywhere: nothing in this layer raises the class "
-                     "score (common before the model has learned much); try another layer or class")
+            self.say(f"{how} for class {name!r} is zero everywhere: weighted channel by channel, nothing in "
+                     "this layer raises the class score (frequent with Flatten→Dense heads and barely trained "
+                     "models); try an earlier layer or gradient saliency")
         else:
             self.say(f"{how} for class {name!r}: bright = where the evidence for it lies")
 
