@@ -5,7 +5,7 @@
    recognized with mean top-1 confidence >= 0.8, with at least 9 of the 10 classes present.
 
 Prints epochs, wall and CPU time of each run, the per-epoch quality score, and PASS/FAIL lines.
-Run: ``python benchmarks/bench_generative.py [GAN_EPOCHS] [VAE_EPOCHS]`` (defaults 60 and 5).
+Run: ``python benchmarks/bench_generative.py [GAN_EPOCHS] [VAE_EPOCHS]`` (defaults 30 and 5).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def main() -> None:
     from studio.core.data import load_dataset
     from studio.core.generative import load_generative_model, sample
 
-    gan_epochs = int(sys.argv[1]) if len(sys.argv) > 1 else 60
+    gan_epochs = int(sys.argv[1]) if len(sys.argv) > 1 else 30
     vae_epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     root = Path(tempfile.mkdtemp(prefix="bench-generative-"))
     print(f"runs in {root}")

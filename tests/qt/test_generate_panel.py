@@ -54,6 +54,8 @@ def test_grid_appears_after_an_epoch_and_the_slider_scrubs(qtbot, tmp_path):
     qtbot.waitUntil(lambda: panel.epoch_label.text() == "epoch 2", timeout=5000)  # follows the newest
     assert _shown_grey(panel) == 200
     assert "12" in panel.quality_label.text() and "best 12 at epoch 2" in panel.quality_label.text()
+    assert set(panel.training_plot.curves) == {"d_loss", "g_loss"} and set(panel.quality_plot.curves) == {"fid"}
+    assert list(panel.quality_plot.curves["fid"].getData()[1]) == [30.0, 12.0]
 
     panel.epoch_slider.setFocus()
     qtbot.keyClick(panel.epoch_slider, Qt.Key.Key_Left)

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
@@ -83,7 +82,7 @@ class GeneratePanel(QWidget):
         self.runs_root = runs_root
         self.run_dir: Path | None = None
         self.grids: dict[str, dict[int, str]] = {}
-        self.scores: dict[int, float] = {}
+        self.history: dict[int, dict[str, float]] = {}  # epoch -> logs
         self.warnings: list[str] = []
         self.model: Any = None  # the run's loaded GAN/VAE, used on worker threads only
         self.busy = False
@@ -104,8 +103,10 @@ class GeneratePanel(QWidget):
         self.grid_view = PictureView()
         self.quality_label = QLabel()
         self.quality_label.setWordWrap(True)
+        self.training_plot = CurvePlot("Training", "value", legend_columns=2)
         self.quality_plot = CurvePlot("Quality (Fréchet distance, lower is better)", "distance")
-        self.quality_plot.setMaximumHeight(200)
+        for plot in (self.training_plot, self.quality_plot):
+            plot.setMaximumHeight(200)
 
         self.explore_view = PictureView()
         self.seed_spin = QSpinBox()
@@ -134,7 +135,7 @@ class GeneratePanel(QWidget):
         self.scatter_button = QPushButton("Latent scatter")
         self.scatter_button.setToolTip("VAE/autoencoder with a 2-D latent: test images' latent means by class")
         self.scatter_button.clicked.connect(self.draw_scatter)
-        self.scatter_plot = pg.PlotWidget()
+        self.scatter_plot = CurvePlot("Latent means of the test split", "z[1]", x_label="z[0]", legend_columns=2)
         self.scatter_plot.setMinimumHeight(160)
         self.scatter_plot.hide()
         self.explore_status = QLabel()
@@ -161,7 +162,10 @@ class GeneratePanel(QWidget):
         left.addLayout(slider)
         left.addWidget(self.grid_view, 1)
         left.addWidget(self.quality_label)
-        left.addWidget(self.quality_plot)
+        plots = QHBoxLayout()
+        plots.addWidget(self.training_plot)
+        plots.addWidget(self.quality_plot)
+        left.addLayout(plots)
 
         explore = QGroupBox("Explore the latent space")
         form = QFormLayout(explore)
@@ -211,10 +215,11 @@ class GeneratePanel(QWidget):
         if path == self.run_dir:
             return
         self.run_dir, self.model, self._interpolation = path, None, None
-        self.grids, self.scores, self.warnings = {}, {}, []
+        self.grids, self.history, self.warnings = {}, {}, []
         self._tail = EventTail(path) if path else None
         self.explore_view.set_image(None, "Pick an action above to draw from the trained model.")
         self.scatter_plot.hide()
+        self.explore_view.show()
         self.kind_combo.blockSignals(True)
         self.kind_combo.clear()
         self.kind_combo.blockSignals(False)
@@ -232,8 +237,8 @@ class GeneratePanel(QWidget):
             if event["type"] == "samples":
                 self.grids.setdefault(event.get("kind", "generated"), {})[int(event["epoch"])] = event["path"]
                 changed = True
-            elif event["type"] == "epoch" and "fid" in event.get("logs", {}):
-                self.scores[int(event["epoch"])] = float(event["logs"]["fid"])
+            elif event["type"] == "epoch":
+                self.history[int(event["epoch"])] = event.get("logs", {})
                 changed = True
             elif event["type"] == "warning":
                 self.warnings.append(event.get("message", ""))
@@ -241,7 +246,7 @@ class GeneratePanel(QWidget):
         if changed:
             self._update_kinds()
             self._update_epochs(keep_last=True)
-            self._update_quality()
+            self._update_plots()
 
     def _update_kinds(self) -> None:
         have = [self.kind_combo.itemData(i) for i in range(self.kind_combo.count())]
@@ -276,11 +281,20 @@ class GeneratePanel(QWidget):
         self.grid_view.set_image(QImage(str(self.run_dir / grids[shown])), "The grid file is missing.")
         self.epoch_label.setText(f"epoch {shown}")
 
-    def _update_quality(self) -> None:
+    def _update_plots(self) -> None:
+        """Per-epoch training values (losses, discriminator accuracies) and the quality score."""
+        epochs = sorted(self.history)
+        self.training_plot.clear_curves()
+        names = sorted({key for logs in self.history.values() for key in logs} - {"fid", "diversity"})
+        for index, name in enumerate(names):
+            have = [e for e in epochs if name in self.history[e]]
+            self.training_plot.curve(name, name, index, "val" if name.startswith("val_") else "epoch").setData(
+                np.array(have), np.array([self.history[e][name] for e in have]))
         self.quality_plot.clear_curves()
-        if self.scores:
-            epochs = sorted(self.scores)
-            values = np.array([self.scores[e] for e in epochs])
+        scored = [e for e in epochs if "fid" in self.history[e]]
+        if scored:
+            epochs = scored
+            values = np.array([self.history[e]["fid"] for e in epochs])
             self.quality_plot.curve("fid", None, 0, "points").setData(np.array(epochs), values)
             best = epochs[int(values.argmin())]
             text = f"Quality score {values[-1]:.3g} at epoch {epochs[-1]} (best {values.min():.3g} at epoch {best})."
@@ -378,18 +392,20 @@ class GeneratePanel(QWidget):
     def _show_scatter(self, result) -> None:
         means, labels, names = result
         self.scatter_plot.clear()
-        legend = self.scatter_plot.getPlotItem().legend or self.scatter_plot.addLegend()
-        legend.clear()
+        self.scatter_plot.getPlotItem().legend.clear()
         for index in np.unique(labels):
             points = means[labels == index]
             self.scatter_plot.plot(points[:, 0], points[:, 1], pen=None, symbol="o", symbolSize=5,
                                    symbolBrush=series_color(int(index)), symbolPen=None,
                                    name=names[index] if index < len(names) else str(index))
+        self.explore_view.hide()
         self.scatter_plot.show()
 
     def _show_explored(self, pixels: np.ndarray) -> None:
         self.explore_view.set_pixels(pixels)
         self.explored = pixels
+        self.scatter_plot.hide()
+        self.explore_view.show()
 
 
 def create_panel(window) -> GeneratePanel:
