@@ -103,7 +103,8 @@ def python_script(model, source, weights_name: str, with_training: bool = False,
     stem = Path(weights_name).name.removesuffix(".weights.h5")
     docstring = _docstring(source, Path(weights_name).name, stem, with_training, normalization_included)
     code = graph_to_python(graph, model.name, docstring)
-    code = code.replace("import keras\n", "import sys\nfrom pathlib import Path\n\nimport keras\nimport numpy as np\n", 1)
+    imports = "import sys\nfrom pathlib import Path\n\nimport keras\nimport numpy as np\n"
+    code = code.replace("import keras\n", imports, 1)
     training = _training_code(source, stem, normalization_included) if with_training else ""
     return code + _MAIN.format(
         weights=Path(weights_name).name, training=training,

@@ -75,7 +75,8 @@ def conversion_error(model, format_title: str, exc: BaseException) -> ExportErro
     """An ExportError naming the layer (and op) the converter choked on, when its message tells."""
     text = str(exc)
     layer = _layer_in_message(model, text)
-    op = re.search(r"'(tf\.\w+)' op", text) or re.search(r"[Oo]p (?:type )?['\"]?(\w+)['\"]? (?:is )?not supported", text)
+    op = (re.search(r"'(tf\.\w+)' op", text)
+          or re.search(r"[Oo]p (?:type )?['\"]?(\w+)['\"]? (?:is )?not supported", text))
     detail = f" (operation {op.group(1)})" if op else ""
     if layer is not None:
         return ExportError(f"{format_title} cannot express layer {layer.name!r} ({type(layer).__name__}){detail}; "
