@@ -95,3 +95,40 @@ def test_gradient_norms_leave_weights_and_statistics_alone(tmp_path):
     assert set(norms) == {"hidden", "norm", "out"} and norms["out"] > 0
     hist = next(e for e in read_events(tmp_path) if e["type"] == "weights_hist")["layers"]
     assert sum(hist["hidden"]["weights"][0]) == 4 * 8 + 8
+
+
+def test_optimizers_schedules_and_metrics():
+    import keras
+
+    from studio.core.training.build import make_learning_rate, make_metrics, make_optimizer, wants_one_hot
+    from studio.core.training.config import OPTIMIZERS, TrainingConfig
+
+    for name in OPTIMIZERS:
+        optimizer = make_optimizer(TrainingConfig(optimizer=name, clipnorm=1.0, weight_decay=1e-4), 10)
+        assert optimizer.clipnorm == 1.0
+    assert make_optimizer(TrainingConfig(optimizer="nesterov"), 10).nesterov
+
+    def rate(schedule, step):
+        return float(schedule(step))
+
+    step = make_learning_rate(TrainingConfig(schedule="step", decay_epochs=2, decay_rate=0.5), 10)
+    assert rate(step, 19) == pytest.approx(1e-3) and rate(step, 20) == pytest.approx(5e-4)
+    warmup = make_learning_rate(TrainingConfig(schedule="warmup", warmup_epochs=1, epochs=4), 10)
+    assert rate(warmup, 0) == pytest.approx(0.0) and rate(warmup, 10) == pytest.approx(1e-3)
+    assert rate(warmup, 39) < 1e-4
+    cosine = make_learning_rate(TrainingConfig(schedule="cosine", epochs=2, min_learning_rate=1e-4), 10)
+    assert rate(cosine, 20) == pytest.approx(1e-4)
+    assert make_learning_rate(TrainingConfig(schedule="reduce_on_plateau"), 10) == 1e-3
+
+    metrics, notes = make_metrics(TrainingConfig(metrics=["accuracy", "mae"]), "regression", "mse", 0, False)
+    assert metrics == ["mae"] and "accuracy" in notes[0]
+    metrics, notes = make_metrics(TrainingConfig(metrics=["auc", "top_k"], top_k=5), "binary",
+                                  "binary_crossentropy", 2, False)
+    assert isinstance(metrics[0], keras.metrics.AUC) and "top_k" in notes[0]
+    config = TrainingConfig(metrics=["accuracy", "precision", "recall"])
+    assert wants_one_hot(config, "classification", "sparse_categorical_crossentropy")
+    assert not wants_one_hot(TrainingConfig(), "classification", "sparse_categorical_crossentropy")
+    metrics, notes = make_metrics(config, "classification", "categorical_crossentropy", 10, False)
+    assert isinstance(metrics[1], keras.metrics.Precision) and notes == []
+    metrics, notes = make_metrics(config, "classification", "categorical_crossentropy", 10, True)
+    assert metrics == ["accuracy"] and "on logits" in notes[0]

@@ -89,15 +89,25 @@ def make_loss(name: str, from_logits: bool):
             "huber": keras.losses.Huber}[name]()
 
 
+ONE_HOT_METRICS = ("precision", "recall", "auc")
+
+
+def wants_one_hot(config: TrainingConfig, task: str, loss: str) -> bool:
+    """Whether multi-class labels must be one-hot: Keras' precision/recall/AUC need them."""
+    return (task == "classification" and loss == "sparse_categorical_crossentropy"
+            and any(name in ONE_HOT_METRICS for name in config.metrics))
+
+
 def make_metrics(config: TrainingConfig, task: str, loss: str, num_classes: int,
                  from_logits: bool) -> tuple[list[Any], list[str]]:
-    """Keras metrics for the configured names, and notes for those skipped as unfit for the task."""
+    """Keras metrics for the configured names, and notes for those skipped as unfit for the task.
+
+    Only built-in Keras metrics, so the saved models load anywhere. Multi-class precision, recall
+    and AUC are micro-averaged over one-hot labels (see ``wants_one_hot``).
+    """
     import keras
 
-    from studio.core.training.metrics import one_hot_metric
-
     metrics, notes = [], []
-    sparse = loss == "sparse_categorical_crossentropy"
     threshold = 0.0 if from_logits else 0.5
     for name in config.metrics or (["mae"] if task == "regression" else ["accuracy"]):
         made = None
@@ -113,12 +123,16 @@ def make_metrics(config: TrainingConfig, task: str, loss: str, num_classes: int,
         elif name == "accuracy":
             made = "accuracy"
         elif name == "top_k" and config.top_k < num_classes:
+            sparse = loss == "sparse_categorical_crossentropy"
             cls = keras.metrics.SparseTopKCategoricalAccuracy if sparse else keras.metrics.TopKCategoricalAccuracy
             made = cls(k=config.top_k, name=f"top_{config.top_k}")
-        elif name in ("precision", "recall", "auc"):
-            made = one_hot_metric(name, num_classes, sparse, from_logits)
+        elif name == "auc" and loss == "categorical_crossentropy":
+            made = keras.metrics.AUC(name="auc", from_logits=from_logits)
+        elif name in ("precision", "recall") and loss == "categorical_crossentropy" and not from_logits:
+            made = {"precision": keras.metrics.Precision, "recall": keras.metrics.Recall}[name](name=name)
         if made is None:
-            notes.append(f"metric {name} does not fit a {task} task with {loss}: skipped")
+            notes.append(f"metric {name} does not fit a {task} task with {loss}"
+                         f"{' on logits' if from_logits else ''}: skipped")
         else:
             metrics.append(made)
     return metrics, notes
@@ -177,6 +191,9 @@ def build_supervised(project, config: TrainingConfig, dataset, setup, start_epoc
     out_units = int(model.outputs[0].shape[-1])
     soft = needs_soft_labels(project.augmentation)
     name = loss_name(config, dataset.task, out_units, soft)
+    one_hot = wants_one_hot(config, dataset.task, name)
+    if one_hot:
+        name = "categorical_crossentropy"  # the same loss, on the one-hot labels
     from_logits = name in _CROSS_ENTROPIES and output_activation(project.graph) == "linear"
     loss = make_loss(name, from_logits)
     metrics, notes = make_metrics(config, dataset.task, name, dataset.num_classes, from_logits)
@@ -191,9 +208,21 @@ def build_supervised(project, config: TrainingConfig, dataset, setup, start_epoc
     val = None
     if len(dataset.x_val):
         val = make_pipeline(dataset, "val", config.batch_size, config.seed, project.augmentation)
+    if one_hot:
+        train, probe, val = (_one_hot(stream, dataset.num_classes) for stream in (train, probe, val))
     callbacks = []
     if config.schedule == "reduce_on_plateau":
         callbacks.append(keras.callbacks.ReduceLROnPlateau(
             monitor="val_loss" if val is not None else "loss", factor=config.decay_rate,
             patience=config.plateau_patience, min_lr=config.min_learning_rate))
     return Built(model, train, val, steps, loss_fn=loss, probe=probe, callbacks=callbacks, notes=notes)
+
+
+def _one_hot(stream, num_classes: int):
+    """``stream`` with its integer labels turned into one-hot vectors (None stays None)."""
+    import tensorflow as tf
+
+    if stream is None:
+        return None
+    return stream.map(lambda x, y: (x, tf.one_hot(tf.cast(y, tf.int32), num_classes)),
+                      num_parallel_calls=tf.data.AUTOTUNE)
