@@ -8,19 +8,15 @@ from PySide6.QtWidgets import QMessageBox
 
 from studio.core.project import default_project
 from studio.core.training import RunFolder
-from studio.core.training.plan import plan_run, prepare_run_folder
-
-TINY = {"source": "digits", "image_size": 28, "max_samples": 100, "seed": 0,
-        "split": {"train": 0.7, "val": 0.15, "test": 0.15}, "normalize": "scale"}
+from studio.core.training.plan import RunPlan, check_config, prepare_run_folder
 
 
 def write_run(path, losses, status="completed", batch_size=32):
     """A run folder made with the engine's own writers: epochs with the given losses, then ``status``
     (``running``: still open, owned by this live process, more events may follow)."""
     project = default_project()
-    project.dataset = dict(TINY)
     project.training["batch_size"] = batch_size
-    folder = prepare_run_folder(plan_run(project), path)
+    folder = prepare_run_folder(RunPlan(project, check_config(project.training)), path)
     folder.update_info(status="running", pid=os.getpid(), started=time.time() - 5)
     folder.emit("start", epochs=len(losses) + 1, steps_per_epoch=4, batch_size=batch_size,
                 device={"kind": "cpu", "gpus": [], "replicas": 1}, compile_mode="graph", notes=[])

@@ -16,7 +16,7 @@ from typing import Any
 from PySide6.QtCore import QStandardPaths, Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton,
-                               QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
+                               QScrollArea, QSizePolicy, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from studio.cli.train_cmds import format_duration
 from studio.core.training import EventTail, Runner, RunFolder, TrainingError, new_run_dir, send_control
@@ -35,7 +35,9 @@ ERROR_STYLE = ("QLabel { background-color: rgba(217, 48, 37, 40); border: 1px so
                "border-radius: 4px; padding: 6px; }")
 KEEP_NOTE = "The project and earlier runs are unchanged."
 
-# key prefix -> (plot name, legend label, colour index, role)
+PRESET_CURVES = ("loss/batch", "loss/smoothed", "loss/epoch", "loss/val", "metric/batch", "metric/smoothed",
+                 "metric/epoch", "metric/val", "lr")
+# key suffix -> (legend label, colour index, role)
 CURVE_LOOKS = {
     "batch": ("train (batches)", TRAIN, "batch"),
     "smoothed": ("train (smoothed)", TRAIN, "smoothed"),
@@ -127,6 +129,7 @@ class TrainPanel(QWidget):
         self.run_info: dict[str, Any] = {}
         self._error: dict | None = None
         self._dirty: set[str] = set()
+        self._turn = 0  # index of the plot redrawn last
 
         self.form = TrainingForm(self.doc)
         form_scroll = QScrollArea()
@@ -144,6 +147,8 @@ class TrainPanel(QWidget):
         self.kill_button.setToolTip("End the training process at once (when Stop does not respond)")
         self.status = QLabel("Ready")
         self.status.setTextFormat(Qt.TextFormat.PlainText)
+        # Texts that change with every event must not re-lay out (and so repaint) the whole panel.
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.start_button.clicked.connect(self.start)
         self.pause_button.clicked.connect(lambda: self._control("pause", "paused"))
         self.resume_button.clicked.connect(lambda: self._control("run", "running"))
@@ -161,7 +166,7 @@ class TrainPanel(QWidget):
         self.progress.setFormat("No run yet")
         self.progress.setValue(0)
         self.rate = QLabel("")
-        self.rate.setMinimumWidth(220)
+        self.rate.setFixedWidth(240)
         progress_row = QHBoxLayout()
         progress_row.addWidget(self.progress, 1)
         progress_row.addWidget(self.rate)
@@ -377,7 +382,7 @@ class TrainPanel(QWidget):
         message = self.failure_message(status)
         if message:
             self.show_error(message)
-        self.redraw()
+        self.redraw(everything=True)
         self.runs_view.refresh()
 
     def failure_message(self, status: str) -> str | None:
@@ -405,17 +410,27 @@ class TrainPanel(QWidget):
         return None
 
     # -- drawing -------------------------------------------------------------------------
-    def redraw(self) -> None:
-        """Push the changed series into their curves (clip-to-view and downsampling keep it fast)."""
-        dirty, self._dirty = self._dirty, set()
-        for key in sorted(dirty):
-            series = self.curves.get(key)
+    def redraw(self, everything: bool = False) -> None:
+        """Push changed series into their curves, one plot per call so each repaint stays short
+        (the timer comes back for the others); clip-to-view and downsampling keep long curves cheap."""
+        pending = {self._look(key)[0] for key in self._dirty}
+        order = list(self.plots.values())
+        turn = next((order[(self._turn + i) % len(order)] for i in range(1, len(order) + 1)
+                     if order[(self._turn + i) % len(order)] in pending), None)
+        for key in sorted(self._dirty):
             plot, name, colour_index, role = self._look(key)
-            plot.curve(key, name, colour_index, role)
-            plot.set_data(key, series.x, series.y)
+            if plot is turn or everything:
+                series = self.curves.get(key)
+                plot.curve(key, name, colour_index, role)
+                plot.set_data(key, series.x, series.y)
+                self._dirty.discard(key)
+        if turn is not None:
+            self._turn = order.index(turn)
         if self.curves.metric:
             name = self.curves.metric.replace("_", " ").capitalize()
             self.plots["metric"].set_labels(name, name.lower())
+        if self._dirty:
+            self._redraw_timer.start()
 
     def _look(self, key: str) -> tuple[CurvePlot, str | None, int, str]:
         prefix, _, rest = key.partition("/")
@@ -441,6 +456,8 @@ class TrainPanel(QWidget):
         self.run_info = {}
         for plot in self.plots.values():
             plot.clear_curves()
+        for key in PRESET_CURVES:  # made now so the first points do not re-lay out the legends
+            self._look(key)[0].curve(key, *self._look(key)[1:])
         self.error_banner.hide()
         self.notes.hide()
         self.progress.setRange(0, 1)
