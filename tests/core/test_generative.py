@@ -156,3 +156,23 @@ def test_latent_exploration_and_export_of_one_part(runs):
         exportable_model(runs["gan"], "encoder")
     with pytest.raises(GenerativeError, match="2-D latent"):
         manifold_grid(load_generative_model(runs["gan"]))
+
+
+def test_conditional_gan_trains_a_step_and_draws_the_asked_class():
+    import keras
+
+    from studio.core.generative.graphs import conditional_gan
+    from studio.core.generative.parts import find_parts, settings
+    from studio.core.generative.training import make_model
+
+    graph = conditional_gan(8, 1, latent_dim=4, width=4, num_classes=3)
+    model = make_model(graph, find_parts(graph, "gan", (8, 8, 1)), settings({"kind": "gan"}), num_classes=3)
+    model.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
+    rng = np.random.default_rng(0)
+    logs = model.fit(rng.uniform(0, 1, (12, 8, 8, 1)).astype("float32"), np.arange(12) % 3,
+                     batch_size=6, epochs=1, verbose=0).history
+    assert {"d_loss", "g_loss", "d_acc_real", "d_acc_fake"} <= set(logs)
+    same_noise = [sample(model, 2, seed=4, label=label) for label in (0, 1)]
+    assert not np.allclose(same_noise[0], same_noise[1])  # the label steers the generator
+    with pytest.raises(GenerativeError, match="use 0 to 2"):
+        sample(model, 2, label=3)
