@@ -42,8 +42,12 @@ def run_in_background(work: Callable[[], Any], on_done: Callable[[Any], None],
         try:
             result = work()
         except Exception as exc:  # handed to the GUI, which shows it; never lost on the thread
-            call.failed.emit(exc)
-            return
-        call.done.emit(result)
+            report, value = call.failed, exc
+        else:
+            report, value = call.done, result
+        try:
+            report.emit(value)
+        except RuntimeError:
+            pass  # the window closed meanwhile: nobody is left to tell
 
     threading.Thread(target=run, name="studio-worker", daemon=True).start()

@@ -10,6 +10,8 @@ from studio.core.project import default_project
 from studio.core.training import RunFolder
 from studio.core.training.plan import RunPlan, check_config, prepare_run_folder
 
+from test_train_panel import points
+
 
 def write_run(path, losses, status="completed", batch_size=32):
     """A run folder made with the engine's own writers: epochs with the given losses, then ``status``
@@ -90,7 +92,7 @@ def test_a_cli_run_folder_opens_and_is_followed_live(window, qtbot, dialogs, tmp
 
     add_epoch(elsewhere, 2, 0.8)  # the CLI process writes on; the panel picks it up by itself
     qtbot.waitUntil(lambda: len(panel.curves.get("loss/epoch")) == 2, timeout=5_000)
-    qtbot.waitUntil(lambda: len(panel.plots["loss"].curves["loss/epoch"].getData()[0]) == 2, timeout=5_000)
+    qtbot.waitUntil(lambda: points(panel.plots["loss"], "loss/epoch") == 2, timeout=5_000)
     panel.stop()  # reaches the CLI run through its control file
     assert (elsewhere.path / "control").read_text() == "stop"
     finish(elsewhere, "stopped")
