@@ -159,6 +159,13 @@ def test_a_regression_run_shows_regression_metrics(qtbot, tmp_path):
     assert tab.matrix_box.isHidden() and not tab.matrix.counts.size
     tab.show_mistakes()
     assert tab.gallery.count() == min(32, len(data.x_test))
+    assert panel.thumbnail.message.startswith(f"value 0 = {data.x_test[panel.sample_index][0]:.4g}")
+
+    saliency = panel.saliency  # a table row: one saliency bar per input value
+    saliency.method.setCurrentIndex(1)
+    panel.tabs.setCurrentWidget(saliency)
+    qtbot.waitUntil(lambda: saliency.pages.currentIndex() == 1, timeout=WAIT_MS)
+    assert len(saliency.bars.bar_values) == 3 and saliency.bars.bar_values.max() == pytest.approx(1.0)
 
 
 def test_live_probe_events_refresh_the_pinned_maps(qtbot, tmp_path):

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 
 from studio.core.inspect import activations, channel_stats, filter_images, gradient_saliency, grad_cam, predict
 from studio.core.inspect.activations import model_outputs
-from studio.core.inspect.render import bar_chart, colormap, feature_map_grid, filter_grid, heatmap_overlay
+from studio.core.inspect.render import colormap, feature_map_grid, filter_grid, heatmap_overlay
 from studio.qt.inspect.pictures import PictureView, sample_picture
 from studio.qt.inspect.plots import BarPlot
 
@@ -236,17 +236,23 @@ class SaliencyTab(InspectTab):
         self.method.currentIndexChanged.connect(lambda index: self.layer.setEnabled(index == 0))
         self.overlay = PictureView("Pick a sample.")
         self.heatmap = PictureView()
+        self.bars = BarPlot("", "", "saliency")  # inputs that are not images: one bar per value
         top = QHBoxLayout()
         for text, widget in (("Method:", self.method), ("Layer:", self.layer), ("Class:", self.target)):
             top.addWidget(QLabel(text))
             top.addWidget(widget, 1)
-        pictures = QHBoxLayout()
-        pictures.addWidget(self.overlay)
-        pictures.addWidget(self.heatmap)
+        pictures = QWidget()
+        row = QHBoxLayout(pictures)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.overlay)
+        row.addWidget(self.heatmap)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(pictures)
+        self.pages.addWidget(self.bars)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.message)
-        layout.addLayout(pictures, 1)
+        layout.addWidget(self.pages, 1)
 
     def source_changed(self) -> None:
         source = self.host.source
@@ -270,22 +276,27 @@ class SaliencyTab(InspectTab):
             heatmap = result.heatmaps[0]
             if heatmap.ndim == 2 and sample_picture(sample) is not None:
                 return result, heatmap_overlay(sample, heatmap), colormap(heatmap)
-            return result, bar_chart(np.ravel(heatmap)), None
+            return result, None, None
 
         self.host.worker.submit("saliency", compute, self._show, self._failed)
 
     def _failed(self, message: str) -> None:
+        self.pages.setCurrentIndex(0)
         self.overlay.show_message(message)
         self.heatmap.show_message("")
         self.say(message)
 
     def _show(self, result) -> None:
         saliency, overlay, heatmap = result
-        self.overlay.set_picture(overlay)
-        if heatmap is None:
-            self.heatmap.show_message("")
+        if overlay is None:
+            values = np.ravel(saliency.heatmaps[0])
+            features = self.host.source.dataset.feature_names
+            self.bars.set_bars(values, features if len(features) == len(values) else None)
+            self.pages.setCurrentIndex(1)
         else:
+            self.overlay.set_picture(overlay)
             self.heatmap.set_picture(heatmap)
+            self.pages.setCurrentIndex(0)
         names = self.host.source.class_names
         index = int(saliency.class_indices[0])
         name = names[index] if index < len(names) else str(index)
@@ -295,7 +306,8 @@ class SaliencyTab(InspectTab):
                      "this layer raises the class score (frequent with Flatten→Dense heads and barely trained "
                      "models); try an earlier layer or gradient saliency")
         else:
-            self.say(f"{how} for class {name!r}: bright = where the evidence for it lies")
+            where = "bright" if self.pages.currentIndex() == 0 else "tall"
+            self.say(f"{how} for class {name!r}: {where} = where the evidence for it lies")
 
 
 class PredictTab(InspectTab):

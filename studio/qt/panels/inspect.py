@@ -281,12 +281,20 @@ class InspectPanel(QWidget):
         self.sample, self.sample_index = sample, index
         picture = sample_picture(sample) if sample is not None else None
         if picture is None:
-            self.thumbnail.show_message("(not an image)" if sample is not None else "")
+            self.thumbnail.show_message(self._values_text(sample) if sample is not None else "")
         else:
             self.thumbnail.set_picture(picture)
         self.sample_label.setText(text)
         self._dirty = set(self.all_tabs)
         self._refresh_visible()
+
+    def _values_text(self, sample) -> str:
+        """A table row (or other non-image input) as ``name = value`` lines."""
+        values = np.ravel(sample)
+        names = self.source.dataset.feature_names
+        names = names if len(names) == len(values) else [f"value {i}" for i in range(len(values))]
+        lines = [f"{name} = {value:.4g}" for name, value in zip(names[:12], values[:12])]
+        return "\n".join(lines + ([f"… {len(values) - 12} more"] if len(values) > 12 else []))
 
     def _refresh_visible(self) -> None:
         tab = self.tabs.currentWidget()
