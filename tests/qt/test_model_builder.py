@@ -289,3 +289,19 @@ def test_wiring_a_merge_layer_fills_its_ports_in_order(window, qtbot):
     assert sorted(e.port for e in doc.graph.in_edges(add.id)) == [0, 1]
     assert len(area.node_item(add.id).inputs) == 3  # always one free port on a variadic layer
     assert doc.analysis.ok and doc.analysis.nodes[add.id].output_shape == (784,)
+
+
+def test_wire_turns_red_over_a_refused_target(window, qtbot):
+    doc, area = window.document, window.model_area
+    doc.set_project(chain_project("Flatten", "Dense"))
+    first, last = _node(window, "flatten").id, _node(window, "dense").id
+    viewport = area.view.viewport()
+    start, refused = _output_port(area, last), _input_port(area, first)
+    qtbot.mousePress(viewport, LEFT, pos=start)
+    qtbot.mouseMove(viewport, start + QPoint(30, 30))
+    assert area.scene._wire.pen().color() == area.scene.colors.selected
+    qtbot.mouseMove(viewport, refused)
+    assert area.scene._wire.pen().color() == area.scene.colors.error
+    assert "cycle" in window.statusBar().currentMessage()
+    qtbot.mouseRelease(viewport, LEFT, pos=refused)
+    assert area.scene._wire is None and len(doc.graph.edges) == 2

@@ -28,6 +28,8 @@ class GraphScene(QGraphicsScene):
         self._wire: QGraphicsPathItem | None = None
         self._wire_anchor: PortItem | None = None
         self._rerouted: Edge | None = None
+        self._rerouted_graph = None  # the graph without the picked-up wire, for checks while dragging
+        self._hovered = None
         self._press_positions: dict[str, tuple[float, float]] = {}
         self._syncing_selection = False
         self.setBackgroundBrush(self.colors.background)
@@ -159,7 +161,7 @@ class GraphScene(QGraphicsScene):
     # -- wiring ----------------------------------------------------------------------------
     def start_wire(self, port: PortItem, pos: QPointF) -> None:
         """Begin dragging a wire from ``port``; an already wired input port picks its wire up (reroute)."""
-        self._rerouted = None
+        self._rerouted, self._rerouted_graph, self._hovered = None, None, None
         if port.is_input:
             edge = next((e for e in self.doc.graph.in_edges(port.node.node_id) if e.port == port.index), None)
             if edge is not None:
@@ -174,10 +176,19 @@ class GraphScene(QGraphicsScene):
         self.drag_wire(pos)
 
     def drag_wire(self, pos: QPointF) -> None:
+        """Follow the mouse; the wire turns red over a target the model refuses (reason in the status bar)."""
         if self._wire is None:
             return
         anchor = self._wire_anchor.scenePos()
         self._wire.setPath(wire_path(anchor, pos) if not self._wire_anchor.is_input else wire_path(pos, anchor))
+        target = self._target_at(pos, self._wire_anchor)
+        if target is not self._hovered:
+            self._hovered = target
+            reason = self._refusal(target) if target is not None else None
+            colour = self.colors.error if reason else self.colors.selected
+            self._wire.setPen(QPen(colour, 2, Qt.PenStyle.DashLine))
+            if reason:
+                self.doc.message.emit(f"Cannot connect: {reason}")
 
     def finish_wire(self, pos: QPointF) -> None:
         """Drop the wire: connect (through the model's check), reroute, or disconnect a picked-up wire."""
@@ -193,21 +204,10 @@ class GraphScene(QGraphicsScene):
             if rerouted is not None:
                 self.doc.push(RemoveItems(self.doc, [], [rerouted], "Disconnect"))
             return
-        if anchor.is_input:
-            src, dst, port = target.node.node_id, anchor.node.node_id, anchor.index
-        else:
-            src = anchor.node.node_id
-            dst = target.node.node_id if isinstance(target, PortItem) else target.node_id
-            port = target.index if isinstance(target, PortItem) else None
-            if CATALOG[self.doc.graph.nodes[dst].type].max_inputs is None:
-                port = None  # variadic (Add, Concatenate): fill the first free port, leaving no gap
-        if rerouted is not None and (src, dst, port) == (rerouted.src, rerouted.dst, rerouted.port):
+        src, dst, port = self._connection(target)
+        if rerouted is not None and (src, dst) == (rerouted.src, rerouted.dst) and port in (None, rerouted.port):
             return
-        graph = self.doc.graph
-        if rerouted is not None:
-            graph = graph.copy()
-            graph.edges.remove(rerouted)
-        reason = graph.check_connect(src, dst, port)
+        reason = self._refusal(target)
         if reason:
             self.doc.message.emit(f"Not connected: {reason}")
             return
@@ -218,6 +218,28 @@ class GraphScene(QGraphicsScene):
         self.doc.push(RemoveItems(self.doc, [], [rerouted], "Disconnect"))
         self.doc.push(Connect(self.doc, src, dst, port))
         self.doc.undo_stack.endMacro()
+
+    def _connection(self, target) -> tuple[str, str, int | None]:
+        """(src, dst, port) that dropping the wire on ``target`` asks for."""
+        anchor = self._wire_anchor
+        if anchor.is_input:
+            return target.node.node_id, anchor.node.node_id, anchor.index
+        dst = target.node.node_id if isinstance(target, PortItem) else target.node_id
+        port = target.index if isinstance(target, PortItem) else None
+        if CATALOG[self.doc.graph.nodes[dst].type].max_inputs is None:
+            port = None  # variadic (Add, Concatenate): fill the first free port, leaving no gap
+        return anchor.node.node_id, dst, port
+
+    def _refusal(self, target) -> str | None:
+        """The model's reason to refuse the wire onto ``target`` (a picked-up wire does not count)."""
+        src, dst, port = self._connection(target)
+        graph = self.doc.graph
+        if self._rerouted is not None:
+            if self._rerouted_graph is None:
+                self._rerouted_graph = graph.copy()
+                self._rerouted_graph.edges.remove(self._rerouted)
+            graph = self._rerouted_graph
+        return graph.check_connect(src, dst, port)
 
     def _target_at(self, pos: QPointF, anchor: PortItem):
         """The port of the opposite kind (or, from an output, the node) under ``pos``."""
