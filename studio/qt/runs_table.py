@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QMessageBox,
                                QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
@@ -44,7 +44,7 @@ def duration(run: dict) -> str:
     start = run.get("started") or run.get("created")
     if not start:
         return ""
-    end = run.get("ended") or (time.time() if run["status"] in ("running", "paused", "starting") else None)
+    end = run.get("ended") or (time.time() if run["status"] in ("running", "paused") else None)
     return format_duration(end - start) if end else ""
 
 
@@ -53,9 +53,11 @@ class RunsView(QWidget):
 
     Signals:
         show_requested(str): a run folder to show (and follow, if it is training) in the live view.
+        listed: the table shows a fresh listing.
     """
 
     show_requested = Signal(str)
+    listed = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -148,13 +150,15 @@ class RunsView(QWidget):
                 item.setToolTip(run["path"] if column == 0 else error if column == 1 else text)
                 self.table.setItem(row, column, item)
         self.table.clearSelection()
+        keep = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
         for row, run in enumerate(runs):
             if run["path"] in selected:
-                self.table.selectRow(row)
+                self.table.selectionModel().select(self.table.model().index(row, 0), keep)
         self.table.blockSignals(False)
         self._update_buttons()
         if any(run["status"] in ("running", "paused", "starting") for run in runs):
             self._live_timer.start()
+        self.listed.emit()
 
     def selected_paths(self) -> list[str]:
         rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QMessageBox, QP
 from studio.cli.train_cmds import format_duration
 from studio.core.training import EventTail, Runner, RunFolder, TrainingError, new_run_dir, send_control
 from studio.core.training.runs import FINAL_STATUSES, pid_alive
+from studio.qt.plot_theme import series_color
 from studio.qt.plots import TRAIN, VAL, CurvePlot
 from studio.qt.run_curves import RunCurves
 from studio.qt.runs_table import RunsView
@@ -188,7 +189,7 @@ class TrainPanel(QWidget):
             "loss": CurvePlot("Loss", "loss"),
             "metric": CurvePlot("Accuracy", "accuracy", legend_at_bottom=True),
             "lr": CurvePlot("Learning rate (log scale)", "learning rate", log_y=True),
-            "grad": CurvePlot("Gradient norm per layer (log scale)", "‖gradient‖", log_y=True, legend_columns=2),
+            "grad": CurvePlot("Gradient norm per layer (log scale)", "gradient norm", log_y=True, legend_columns=2),
         }
         live = QWidget()
         grid = QGridLayout(live)
@@ -510,7 +511,8 @@ class TrainPanel(QWidget):
             self.notes.show()
 
     def _show_run_folder(self, path: Path) -> None:
-        self.run_label.setText(f'Run folder: <a href="{path}">{path}</a>')
+        link = series_color(TRAIN).name()  # the palette's link blue is unreadable on dark backgrounds
+        self.run_label.setText(f'Run folder: <a href="{path}" style="color: {link}">{path}</a>')
 
     def show_error(self, message: str) -> None:
         self.error_banner.setText(message)
