@@ -203,6 +203,7 @@ class InspectPanel(QWidget):
             self._adopt_probes_config(source)
             self._follow_events(source.run_dir)
         self._show_pins()
+        self.update_probes_config()
         count = len(source.x_test)
         self.sample_spin.blockSignals(True)
         self.sample_spin.setRange(0, max(count - 1, 0))
@@ -342,9 +343,10 @@ class InspectPanel(QWidget):
             self.update_probes_config()
 
     def _adopt_probes_config(self, source: InspectSource) -> None:
-        """Start from the pins and layer the run is already probing (none for current weights)."""
+        """Start from the pins and layer the run is already probing; keep the current pins for a
+        run without probes (e.g. one just started after pinning)."""
         config = read_probes_config(source.run_dir) if source.run_dir is not None else None
-        self.pins = []
+        self.pins = [i for i in self.pins if i < len(source.x_test)]
         if config is not None:
             samples = config.get("samples") if isinstance(config.get("samples"), list) else []
             self.pins = [i for i in samples if isinstance(i, int) and 0 <= i < len(source.x_test)][:MAX_PINNED]
