@@ -220,3 +220,17 @@ def test_dropped_files_are_converted_or_refused_with_a_message(inspect_window, q
             assert panel.sample.shape == (8, 8, 1) and panel.sample_index is None
             assert "photo.png" in panel.sample_label.text()
     assert "not an image that can be read" in panel.status.text()
+
+
+def test_current_weights_are_built_from_the_graph(inspect_window, qtbot):
+    window, panel, run = inspect_window
+    index = panel.source_combo.findData("graph")
+    panel.source_combo.setCurrentIndex(index)
+    panel.source_combo.activated.emit(index)
+    qtbot.waitUntil(lambda: panel.source.run_dir is None, timeout=WAIT_MS)
+    assert panel.source.label == "current weights" and not panel.events
+    graph_layers = [node.name for node in window.document.graph.nodes.values() if node.type != "Input"]
+    assert panel.source.layers == graph_layers and list(panel.source.conv_layers) == ["conv_a", "conv_b"]
+    panel.tabs.setCurrentWidget(panel.filters)
+    qtbot.waitUntil(lambda: panel.filters.picture.tiles is not None, timeout=WAIT_MS)
+    assert panel.filters.picture.tiles[0] == 4 and not panel.filters.channel.isEnabled()
