@@ -104,10 +104,14 @@ def gui_run(app, project_file: Path, idle_s: float) -> tuple[float, Heartbeat, l
     panel = window.area_widget("Train")
     heartbeat = Heartbeat()
     idle_until = time.perf_counter() + idle_s
+    cpu_start = time.process_time()
     heartbeat.run(lambda: time.perf_counter() >= idle_until)
     idle = heartbeat.stalls()
+    heartbeat.idle_cpu_share = (time.process_time() - cpu_start) / idle_s
     QTimer.singleShot(0, lambda: QTest.mouseClick(panel.start_button, Qt.MouseButton.LeftButton))
+    cpu_start, wall_start = time.process_time(), time.perf_counter()
     heartbeat.run(lambda: panel.state == "ended")
+    heartbeat.cpu_share = (time.process_time() - cpu_start) / (time.perf_counter() - wall_start)
     run_dir = panel.source.path
     status = panel.status.text()
     window.document.mark_saved(project_file)  # nothing to ask on close
@@ -151,7 +155,8 @@ def main() -> None:
         idle += run_idle
         print(f"repeat {repeat + 1}: CLI {cli_rates[-1]:,.0f} samples/s, GUI {rate:,.0f} samples/s, "
               f"stall p99 {percentile(heartbeat.stalls(), 99):.1f} ms (idle window: "
-              f"{percentile(run_idle, 99):.1f} ms)")
+              f"{percentile(run_idle, 99):.1f} ms), GUI process CPU {heartbeat.cpu_share:.1%} of a core "
+              f"({heartbeat.idle_cpu_share:.1%} idle, the heartbeat itself)")
 
     p99 = percentile(stalls, 99)
     ratio = statistics.median(gui_rates) / statistics.median(cli_rates)

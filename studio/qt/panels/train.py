@@ -30,6 +30,7 @@ from studio.qt.training_form import TrainingForm
 
 POLL_MS = 100
 REDRAW_MS = 34  # at most ~30 redraws a second
+PLOT_INTERVAL_S = 0.5  # and each plot at most twice a second
 LIVENESS_S = 1.0  # how often a followed run's process is checked
 
 ERROR_STYLE = ("QLabel { background-color: rgba(217, 48, 37, 40); border: 1px solid #d93025; "
@@ -130,7 +131,7 @@ class TrainPanel(QWidget):
         self.run_info: dict[str, Any] = {}
         self._error: dict | None = None
         self._dirty: set[str] = set()
-        self._turn = 0  # index of the plot redrawn last
+        self._drawn_at: dict[CurvePlot, float] = {}  # when each plot was last redrawn (monotonic s)
 
         self.form = TrainingForm(self.doc)
         form_scroll = QScrollArea()
@@ -412,12 +413,13 @@ class TrainPanel(QWidget):
 
     # -- drawing -------------------------------------------------------------------------
     def redraw(self, everything: bool = False) -> None:
-        """Push changed series into their curves, one plot per call so each repaint stays short
-        (the timer comes back for the others); clip-to-view and downsampling keep long curves cheap."""
+        """Push changed series into their curves: one plot per call, so each repaint stays short,
+        and each plot at most every PLOT_INTERVAL_S, so training keeps the CPU; the timer comes
+        back for the rest. Clip-to-view and downsampling keep long curves cheap to draw."""
+        now = time.monotonic()
         pending = {self._look(key)[0] for key in self._dirty}
-        order = list(self.plots.values())
-        turn = next((order[(self._turn + i) % len(order)] for i in range(1, len(order) + 1)
-                     if order[(self._turn + i) % len(order)] in pending), None)
+        ready = [plot for plot in pending if everything or now - self._drawn_at.get(plot, -1e9) >= PLOT_INTERVAL_S]
+        turn = min(ready, key=lambda plot: self._drawn_at.get(plot, -1e9), default=None)  # waited longest
         for key in sorted(self._dirty):
             plot, name, colour_index, role = self._look(key)
             if plot is turn or everything:
@@ -425,13 +427,13 @@ class TrainPanel(QWidget):
                 plot.curve(key, name, colour_index, role)
                 plot.set_data(key, series.x, series.y)
                 self._dirty.discard(key)
-        if turn is not None:
-            self._turn = order.index(turn)
+                self._drawn_at[plot] = now
         if self.curves.metric:
             name = self.curves.metric.replace("_", " ").capitalize()
             self.plots["metric"].set_labels(name, name.lower())
         if self._dirty:
-            self._redraw_timer.start()
+            left = [PLOT_INTERVAL_S - (now - self._drawn_at.get(self._look(key)[0], -1e9)) for key in self._dirty]
+            self._redraw_timer.start(max(REDRAW_MS, int(min(left) * 1000)))
 
     def _look(self, key: str) -> tuple[CurvePlot, str | None, int, str]:
         prefix, _, rest = key.partition("/")
