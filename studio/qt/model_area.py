@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import QMimeData, QPointF, Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QMenu, QSplitter, QToolBar,
                                QVBoxLayout, QWidget)
@@ -195,20 +195,20 @@ class ModelArea(QWidget):
     def copy_selected(self) -> None:
         if not self.doc.selection:
             return
-        mime = QMimeData()
-        mime.setData(NODES_MIME, json.dumps(self._selection_payload()).encode())
-        QGuiApplication.clipboard().setMimeData(mime)
+        # Plain text, not a Python-made QMimeData: the clipboard outlives Python at exit, and
+        # destroying a Python-owned mime object then crashes the process.
+        QGuiApplication.clipboard().setText(json.dumps({NODES_MIME: self._selection_payload()}))
 
     def cut_selected(self) -> None:
         self.copy_selected()
         self.delete_selected()
 
     def paste(self) -> None:
-        mime = QGuiApplication.clipboard().mimeData()
-        if mime is None or not mime.hasFormat(NODES_MIME):
-            return
         try:
-            payload = json.loads(bytes(mime.data(NODES_MIME)).decode())
+            payload = json.loads(QGuiApplication.clipboard().text())[NODES_MIME]
+        except (ValueError, KeyError, TypeError):
+            return  # the clipboard holds something else: nothing to paste
+        try:
             graph = Graph.from_dict(payload["graph"])
         except (ValueError, KeyError, GraphError):
             self.doc.message.emit("The clipboard does not hold DL Studio layers.")

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
@@ -213,7 +213,8 @@ def test_dropped_files_are_converted_or_refused_with_a_message(inspect_window, q
         data = QMimeData()
         data.setUrls([QUrl.fromLocalFile(str(path))])
         for kind in (QDragEnterEvent, QDropEvent):  # Qt delivers a drop only after an accepted enter
-            event = kind(QPointF(20, 20), Qt.DropAction.CopyAction, data, LEFT, Qt.KeyboardModifier.NoModifier)
+            # Qt's drag-enter takes an integer point, the drop a float one.
+            event = kind(QPoint(20, 20) if kind is QDragEnterEvent else QPointF(20, 20), Qt.DropAction.CopyAction, data, LEFT, Qt.KeyboardModifier.NoModifier)
             QApplication.sendEvent(panel, event)
             assert event.isAccepted()
         if path == photo:

@@ -50,8 +50,8 @@ def test_drag_layer_from_palette_drops_it_on_the_canvas(window, qtbot, monkeypat
     before = len(window.document.graph.nodes)
     target = QPoint(area.view.viewport().width() - 120, 60)
     none = Qt.KeyboardModifier.NoModifier
-    for event in (QDragEnterEvent(QPointF(target), Qt.DropAction.CopyAction, dragged[0], LEFT, none),
-                  QDragMoveEvent(QPointF(target), Qt.DropAction.CopyAction, dragged[0], LEFT, none),
+    for event in (QDragEnterEvent(target, Qt.DropAction.CopyAction, dragged[0], LEFT, none),
+                  QDragMoveEvent(target, Qt.DropAction.CopyAction, dragged[0], LEFT, none),
                   QDropEvent(QPointF(target), Qt.DropAction.CopyAction, dragged[0], LEFT, none)):
         QApplication.sendEvent(area.view.viewport(), event)
         assert event.isAccepted()
