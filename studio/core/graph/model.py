@@ -62,8 +62,22 @@ class Graph:
 
     def __init__(self) -> None:
         self.nodes: dict[str, Node] = {}
-        self.edges: list[Edge] = []
+        self.edges: list[Edge] = []  # edit through connect/disconnect: they keep the index below
         self.events = Signal()
+        self._adjacency: tuple[dict[str, list[Edge]], dict[str, list[Edge]]] | None = None
+
+    def _index(self) -> tuple[dict[str, list[Edge]], dict[str, list[Edge]]]:
+        """Incoming (sorted by port) and outgoing edges per node, rebuilt after edge changes."""
+        if self._adjacency is None:
+            incoming: dict[str, list[Edge]] = {}
+            outgoing: dict[str, list[Edge]] = {}
+            for edge in self.edges:
+                incoming.setdefault(edge.dst, []).append(edge)
+                outgoing.setdefault(edge.src, []).append(edge)
+            for edges in incoming.values():
+                edges.sort(key=lambda e: e.port)
+            self._adjacency = (incoming, outgoing)
+        return self._adjacency
 
     # -- queries -------------------------------------------------------------------------
     def node(self, node_id: str) -> Node:
@@ -79,10 +93,10 @@ class Graph:
         raise GraphError(f"No node named {name!r}")
 
     def in_edges(self, node_id: str) -> list[Edge]:
-        return sorted((e for e in self.edges if e.dst == node_id), key=lambda e: e.port)
+        return list(self._index()[0].get(node_id, ()))
 
     def out_edges(self, node_id: str) -> list[Edge]:
-        return [e for e in self.edges if e.src == node_id]
+        return list(self._index()[1].get(node_id, ()))
 
     def inputs(self, node_id: str) -> list[str]:
         """Ids of the nodes feeding ``node_id``, ordered by port."""
@@ -96,7 +110,7 @@ class Graph:
 
     def output_nodes(self) -> list[str]:
         """Model outputs: nodes that feed nothing (an isolated Input is not an output)."""
-        sources = {e.src for e in self.edges}
+        sources = self._index()[1]
         return [n.id for n in self.nodes.values() if n.id not in sources and n.type != "Input"]
 
     def reaches(self, start: str, goal: str) -> bool:
@@ -204,11 +218,13 @@ class Graph:
             port = next(i for i in range(len(taken) + 1) if i not in taken)
         edge = Edge(src, dst, port)
         self.edges.append(edge)
+        self._adjacency = None
         self.events.emit(GraphEvent("edge_added", edge=edge))
         return edge
 
     def disconnect(self, edge: Edge) -> None:
         self.edges.remove(edge)
+        self._adjacency = None
         self.events.emit(GraphEvent("edge_removed", edge=edge))
 
     def set_param(self, node_id: str, key: str, value: Any) -> None:
@@ -226,6 +242,7 @@ class Graph:
         """Take ``other``'s nodes and edges (one ``reset`` event)."""
         self.nodes = {k: copy.deepcopy(v) for k, v in other.nodes.items()}
         self.edges = list(other.edges)
+        self._adjacency = None
         self.events.emit(GraphEvent("reset"))
 
     # -- (de)serialization ---------------------------------------------------------------

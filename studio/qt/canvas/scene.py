@@ -237,7 +237,7 @@ class GraphScene(QGraphicsScene):
         if self._rerouted is not None:
             if self._rerouted_graph is None:
                 self._rerouted_graph = graph.copy()
-                self._rerouted_graph.edges.remove(self._rerouted)
+                self._rerouted_graph.disconnect(self._rerouted)
             graph = self._rerouted_graph
         return graph.check_connect(src, dst, port)
 
