@@ -1,0 +1,147 @@
+"""Training engine vs plain ``model.fit(verbose=0)`` on the same model and data, measured in one run.
+
+For each case the engine trains through a ``Runner`` (child process, events on, gradient norms
+every 50 steps, checkpoints and backups every epoch) and plain Keras trains the same graph on the
+same numpy arrays in this process, once with Keras' default compile mode and once with
+``jit_compile=False``. Printed per case:
+
+- total ratio: plain fit wall time / engine time from its ``start`` to its ``end`` event
+  (both include tracing/compiling, validation; the engine also its checkpoints) - target >= 1.0;
+- steady ratio: the same for the median epoch after the first (training speed once compiled);
+- epoch-end event latency: arrival at the caller minus the event's time - target <= 200 ms.
+
+Usage: ``python benchmarks/bench_training.py [--cases small_cnn_28 resnet18] [--epochs 3]``
+(a few minutes on 2 CPU cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+CASES = {
+    "small_cnn_28": {"template": "small_cnn_28", "dataset": {"source": "digits", "seed": 0},
+                     "batch_size": 32},
+    "resnet18": {"template": "resnet18",
+                 "dataset": {"source": "shapes", "image_size": 32, "colour": True, "count": 300,
+                             "seed": 0},
+                 "batch_size": 16},
+}
+
+
+def make_project(case: dict, epochs: int):
+    from studio.core.graph.templates import load_template
+    from studio.core.project import default_project
+
+    project = default_project()
+    project.name = case["template"]
+    project.graph = load_template(case["template"]).graph
+    project.dataset = dict(case["dataset"])
+    project.training = {"optimizer": "adam", "learning_rate": 1e-3, "batch_size": case["batch_size"],
+                        "epochs": epochs, "seed": 0, "grad_norm_every": 50}
+    return project
+
+
+def run_engine(project, run_dir: Path) -> dict:
+    """Train with the engine; return total time, epoch durations, latencies and steps."""
+    from studio.core.training import Runner
+
+    runner = Runner(project, run_dir)
+    runner.start()
+    events = []
+    while not runner.finished:
+        for event in runner.poll(timeout=0.05):
+            event["received"] = time.time()
+            events.append(event)
+    start = next(e for e in events if e["type"] == "start")
+    end = events[-1]
+    if end["status"] != "completed":
+        errors = [e["message"] for e in events if e["type"] == "error"]
+        raise SystemExit(f"engine run {end['status']}: {errors}")
+    epochs = [e for e in events if e["type"] == "epoch"]
+    return {
+        "total_s": end["time"] - start["time"],
+        "epoch_s": [e["duration_s"] for e in epochs],
+        "latency_ms": [1000 * (e["received"] - e["time"]) for e in epochs],
+        "grad_norm_events": sum(e["type"] == "grad_norms" for e in events),
+        "steps": start["steps_per_epoch"],
+        "compile_mode": start["compile_mode"],
+    }
+
+
+def run_plain(plan, jit_compile) -> dict:
+    """Plain Keras on the same (adapted) graph and numpy arrays: compile + fit(verbose=0)."""
+    import keras
+
+    from studio.core.graph.keras_io import to_keras
+    from studio.core.training.plan import load_checked_dataset
+
+    dataset = load_checked_dataset(plan.project.dataset)
+    config = plan.config
+    keras.utils.set_random_seed(config.seed)
+    model = to_keras(plan.project.graph)
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=jit_compile)
+
+    class EpochTimes(keras.callbacks.Callback):  # epoch hooks only: fit's batch loop is untouched
+        def on_epoch_begin(self, epoch, logs=None):
+            self.began = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            times.append(time.perf_counter() - self.began)
+
+    times: list[float] = []
+    began = time.perf_counter()
+    model.fit(dataset.x_train, dataset.y_train, batch_size=config.batch_size, epochs=config.epochs,
+              validation_data=(dataset.x_val, dataset.y_val), callbacks=[EpochTimes()], verbose=0)
+    return {"total_s": time.perf_counter() - began, "epoch_s": times, "samples": len(dataset.x_train)}
+
+
+def steady(epoch_s: list[float]) -> float:
+    """Typical epoch time once compiled: the median of the epochs after the first."""
+    return statistics.median(epoch_s[1:] or epoch_s)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
+    parser.add_argument("--epochs", type=int, default=3)
+    args = parser.parse_args()
+
+    from studio.core.training import plan_run
+
+    worst_latency = 0.0
+    for name in args.cases:
+        project = make_project(CASES[name], args.epochs)
+        plan = plan_run(project)
+        with tempfile.TemporaryDirectory() as tmp:
+            engine = run_engine(project, Path(tmp) / "run")
+        plain_auto = run_plain(plan, "auto")
+        plain_graph = run_plain(plan, False)
+        worst_latency = max(worst_latency, max(engine["latency_ms"]))
+        samples = plain_auto["samples"] * args.epochs
+        print(f"\n{name}: {plain_auto['samples']} training samples, {engine['steps']} steps/epoch, "
+              f"{args.epochs} epochs, engine compile mode {engine['compile_mode']}, "
+              f"{engine['grad_norm_events']} gradient-norm events")
+        print(f"  engine           total {engine['total_s']:7.2f} s  ({samples / engine['total_s']:7.1f} samples/s)"
+              f"  steady epoch {steady(engine['epoch_s']):6.2f} s")
+        for label, plain in (("fit (default)", plain_auto), ("fit (no XLA)", plain_graph)):
+            print(f"  {label:16} total {plain['total_s']:7.2f} s  ({samples / plain['total_s']:7.1f} samples/s)"
+                  f"  steady epoch {steady(plain['epoch_s']):6.2f} s"
+                  f"  -> engine/plain throughput: total {plain['total_s'] / engine['total_s']:.2f}, "
+                  f"steady {steady(plain['epoch_s']) / steady(engine['epoch_s']):.2f}")
+        print(f"  epoch-end event latency: max {max(engine['latency_ms']):.1f} ms, "
+              f"mean {statistics.mean(engine['latency_ms']):.1f} ms")
+    print(f"\nworst epoch-end event latency: {worst_latency:.1f} ms (target <= 200 ms)")
+
+
+if __name__ == "__main__":
+    main()
