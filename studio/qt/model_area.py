@@ -17,7 +17,7 @@ from studio.qt import formatting
 from studio.qt.canvas.items import NodeItem
 from studio.qt.canvas.scene import GraphScene
 from studio.qt.canvas.view import GraphView
-from studio.qt.commands import AddNodes, MoveNodes, RemoveItems, ReplaceGraph
+from studio.qt.commands import AddNodes, MoveNodes, RemoveItems, ReplaceGraph, SetSection
 from studio.qt.document import X_SPACING, Y_SPACING, Document
 from studio.qt.palette import Palette
 from studio.qt.properties import PropertiesPanel
@@ -247,8 +247,19 @@ class ModelArea(QWidget):
         self.view.fit()
 
     def open_template(self, name: str) -> None:
+        """Open a template as the model, with the sections it brings (a GAN's ``generative``
+        settings, its suggested dataset and training) as one undo step."""
+        from studio.core.generative.templates import apply_template
+
         template = load_template(name)
-        self.doc.push(ReplaceGraph(self.doc, template.graph, {}, f"Open template {template.title}"))
+        target = apply_template(self.doc.project.copy(), template)
+        stack = self.doc.undo_stack
+        stack.beginMacro(f"Open template {template.title}")
+        self.doc.push(ReplaceGraph(self.doc, template.graph, {}, "Replace the model"))
+        for section in ("generative", "dataset", "training"):
+            if getattr(target, section) != getattr(self.doc.project, section):
+                self.doc.push(SetSection(self.doc, section, getattr(target, section), f"Set {section}"))
+        stack.endMacro()
         self.show_graph()
 
     def insert_template(self, name: str) -> None:

@@ -180,3 +180,16 @@ def test_screenshot_is_not_blank(window, tmp_path):
     corner = canvas.mapTo(window, canvas.rect().center())
     region = image.copy(corner.x() - 100, corner.y() - 100, 200, 200)
     assert len({region.pixel(x, y) for x in range(0, 200, 3) for y in range(0, 200, 3)}) > 3
+
+
+def test_generative_template_brings_its_sections_in_one_undo_step(window):
+    area, doc = window.model_area, window.document
+    before = doc.project.to_dict()
+    area.open_template("dcgan_28")
+    assert doc.project.generative["kind"] == "gan"
+    assert doc.project.training != before["training"]
+    doc.undo_stack.undo()
+    after_undo = doc.project.to_dict()
+    assert after_undo["generative"] is None
+    assert (after_undo["graph"], after_undo["training"], after_undo["dataset"]) == (
+        before["graph"], before["training"], before["dataset"])
