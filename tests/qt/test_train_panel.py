@@ -74,13 +74,13 @@ def test_start_shows_live_curves_and_stop_saves_a_checkpoint(window, qtbot, tmp_
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     assert not panel.start_button.isEnabled()
     # The first epoch ends: per-batch, smoothed, per-epoch and validation points reach the plots.
-    qtbot.waitUntil(lambda: points(panel.plots["loss"], "loss/val") and points(panel.plots["metric"], "metric/val"),
-                    timeout=90_000)
+    # (The plots take turns to redraw, so wait until each has had its turn.)
+    grads = panel.plots["grad"]
+    qtbot.waitUntil(lambda: points(panel.plots["loss"], "loss/val") and points(panel.plots["metric"], "metric/val")
+                    and points(panel.plots["lr"], "lr") and len(grads.curves) >= 2, timeout=90_000)
     for key in ("loss/batch", "loss/smoothed", "loss/epoch"):
         assert points(panel.plots["loss"], key) >= 1, key
-    assert points(panel.plots["lr"], "lr") >= 1
-    grads = panel.plots["grad"]
-    assert grads.getPlotItem().ctrl.logYCheck.isChecked() and len(grads.curves) >= 2
+    assert grads.getPlotItem().ctrl.logYCheck.isChecked()
     assert panel.progress.value() > 0 and "Epoch" in panel.progress.format()
     assert "samples/s" in panel.rate.text() and "ETA" in panel.rate.text()
     assert "CPU" in panel.device.text()
