@@ -4,6 +4,7 @@ overlaid, followed live while they grow, and deleted only after confirmation."""
 import os
 import time
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from studio.core.project import default_project
@@ -108,3 +109,21 @@ def test_a_followed_run_whose_process_vanished_ends_as_crashed(window, qtbot, tm
     qtbot.waitUntil(lambda: panel.state == "ended", timeout=5_000)
     assert "ended unexpectedly" in panel.error_banner.text() and panel.start_button.isEnabled()
     assert RunFolder(folder.path).info()["status"] == "running"  # following never rewrites the run
+
+
+def test_pause_resume_and_a_nan_failure_of_a_followed_run(window, qtbot, tmp_path):
+    folder = write_run(tmp_path / "runs" / "20260101-000000-nan", [1.0], status="running")
+    panel, view = runs_view(window, tmp_path)
+    panel.show_run(str(folder.path))
+    qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
+    assert (folder.path / "control").read_text() == "pause"
+    folder.emit("pause", epoch=2, step=1)  # what the training process answers
+    qtbot.waitUntil(lambda: panel.resume_button.isEnabled() and not panel.pause_button.isEnabled(), timeout=5_000)
+    qtbot.mouseClick(panel.resume_button, Qt.MouseButton.LeftButton)
+    assert (folder.path / "control").read_text() == "run"
+    folder.emit("resume", epoch=2, step=1)
+    folder.emit("error", kind="nan", message="the loss became NaN at epoch 2, step 3: lower the learning rate")
+    finish(folder, "failed")
+    qtbot.waitUntil(lambda: panel.state == "ended", timeout=5_000)
+    message = panel.error_banner.text()
+    assert "became NaN" in message and "lower the learning rate" in message and "unchanged" in message

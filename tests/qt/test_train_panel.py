@@ -158,3 +158,14 @@ def test_batch_curves_show_each_interval_not_the_running_mean():
     assert curves.metric == "accuracy" and list(curves.get("metric/val").y) == [0.55]
     assert curves.get("grad/dense").y[0] > 0  # a zero norm still shows on a log axis
     assert list(curves.get("loss/smoothed").y)[0] == 2.0
+
+
+def test_kill_ends_a_training_process_at_once(window, qtbot, tmp_path):
+    panel = train_panel(window, tmp_path, epochs=50)
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.kill_button.isEnabled() and RunFolder(panel.source.path).info().get("pid"),
+                    timeout=60_000)
+    qtbot.mouseClick(panel.kill_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.state == "ended", timeout=10_000)
+    assert read_run(panel.source.path)["status"] == "killed" and not panel.source.runner.alive
+    assert "Training was killed" in panel.error_banner.text() and panel.start_button.isEnabled()

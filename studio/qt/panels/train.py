@@ -36,6 +36,7 @@ LIVENESS_S = 1.0  # how often a followed run's process is checked
 ERROR_STYLE = ("QLabel { background-color: rgba(217, 48, 37, 40); border: 1px solid #d93025; "
                "border-radius: 4px; padding: 6px; }")
 KEEP_NOTE = "The project and earlier runs are unchanged."
+SELF_EXPLAINED = ("nan", "oom", "disk_full", "unwritable", "config", "data")
 
 PRESET_CURVES = ("loss/batch", "loss/smoothed", "loss/epoch", "loss/val", "metric/batch", "metric/smoothed",
                  "metric/epoch", "metric/val", "lr")
@@ -392,13 +393,9 @@ class TrainPanel(QWidget):
         folder = self.source.path if self.source else ""
         if self._error is not None:
             kind, message = self._error.get("kind"), self._error.get("message", "")
-            advice = {
-                "nan": "Lower the learning rate or set a clipnorm, then start again.",
-                "oom": "Lower the batch size (or use a smaller model), then start again.",
-                "disk_full": "Free some disk space, then resume or start again.",
-                "crash": f"See log.txt in the run folder ({folder}), then start again.",
-            }.get(kind, f"The details are in log.txt in the run folder ({folder}).")
-            return f"Training failed: {message}. {advice} {KEEP_NOTE}"
+            # The engine's messages for NaN, out of memory, full disk, ... already say what to do.
+            advice = "" if kind in SELF_EXPLAINED else f" The details are in log.txt in the run folder ({folder})."
+            return f"Training failed: {message}.{advice} {KEEP_NOTE}"
         if status == "killed":
             if self.source is not None and self.source.killed_by_user:
                 return f"Training was killed. The last finished epoch's checkpoint is in {folder}. {KEEP_NOTE}"
