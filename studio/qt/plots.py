@@ -15,11 +15,11 @@ from studio.qt.plot_theme import series_color, style_plot
 from studio.qt.theme import is_dark
 
 TRAIN, VAL = 0, 1  # series colour indexes
-ROLES = ("batch", "smoothed", "epoch", "val", "line", "dashed", "points")
 
 
 def _style(role: str, base: QColor) -> dict:
-    """Pen and symbol options of a curve drawn in ``role`` (see ROLES)."""
+    """Pen and symbol options of a curve drawn in ``role``: batch (faint), smoothed/line (solid),
+    epoch (solid with dots), val (dashed with squares), dashed, points (thin line with dots)."""
     if role == "batch":
         faint = QColor(base)
         faint.setAlpha(90)

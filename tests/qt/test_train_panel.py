@@ -4,6 +4,8 @@ and long curves that stay cheap to draw."""
 import os
 import signal
 
+import numpy as np
+
 from PySide6.QtCore import Qt
 
 from studio.core.training import RunFolder, read_run
@@ -128,7 +130,7 @@ def test_a_long_curve_is_clipped_and_downsampled_to_the_pixels(qtbot):
     plot.show()
     qtbot.waitExposed(plot)
     series = Series()
-    rng = __import__("numpy").random.default_rng(0)
+    rng = np.random.default_rng(0)
     for x, y in enumerate(rng.random(100_000)):
         series.append(float(x), float(y))
     item = plot.curve("loss/batch", "train", 0, "batch")
@@ -147,9 +149,10 @@ def test_a_long_curve_is_clipped_and_downsampled_to_the_pixels(qtbot):
 
 def test_batch_curves_show_each_interval_not_the_running_mean():
     curves = RunCurves()
+    batch = {"type": "batch", "epoch": 1, "steps": 10, "lr": 0.1}
     curves.add([{"type": "start", "steps_per_epoch": 10},
-                {"type": "batch", "epoch": 1, "step": 2, "steps": 10, "logs": {"loss": 2.0, "accuracy": 0.5}, "lr": 0.1},
-                {"type": "batch", "epoch": 1, "step": 4, "steps": 10, "logs": {"loss": 1.5, "accuracy": 0.5}, "lr": 0.1},
+                {**batch, "step": 2, "logs": {"loss": 2.0, "accuracy": 0.5}},
+                {**batch, "step": 4, "logs": {"loss": 1.5, "accuracy": 0.5}},
                 {"type": "grad_norms", "epoch": 1, "step": 4, "norms": {"dense": 0.0, "conv": 0.5}},
                 {"type": "epoch", "epoch": 1, "logs": {"loss": 1.2, "accuracy": 0.6, "val_loss": 1.4,
                                                       "val_accuracy": 0.55}}])
