@@ -12,12 +12,12 @@ import importlib
 import sys
 
 COMMAND_MODULES = [
-    "studio.cli.inspect_cmds",
     "studio.cli.graph_cmds",
     "studio.cli.data_cmds",
     "studio.cli.train_cmds",
-    "studio.cli.export_cmds",
+    "studio.cli.inspect_cmds",
     "studio.cli.generative_cmds",
+    "studio.cli.export_cmds",
 ]
 
 
