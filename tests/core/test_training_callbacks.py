@@ -132,3 +132,17 @@ def test_optimizers_schedules_and_metrics():
     assert isinstance(metrics[1], keras.metrics.Precision) and notes == []
     metrics, notes = make_metrics(config, "classification", "categorical_crossentropy", 10, True)
     assert metrics == ["accuracy"] and "on logits" in notes[0]
+
+
+def test_any_named_loss_going_nan_stops_the_run(tmp_path):
+    model, _ = _model()
+    folder = RunFolder(tmp_path)
+    state = RunState()
+    monitor = Monitor(folder, state, 4, 2, 4, {})
+    monitor.set_model(model)
+    monitor.on_epoch_begin(0)
+    monitor.on_train_batch_end(0, {"d_loss": 0.7, "g_loss": 0.9})  # a GAN logs no plain "loss"
+    assert state.failure is None
+    monitor.on_train_batch_end(1, {"d_loss": 0.7, "g_loss": float("nan")})
+    assert state.failure[0] == "nan" and "g_loss became NaN at epoch 1, step 2" in state.failure[1]
+    assert model.stop_training

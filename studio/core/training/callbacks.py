@@ -82,9 +82,11 @@ class Monitor(Hooks):
     def on_train_batch_end(self, batch, logs=None):
         self.step = batch + 1
         self.state.global_step += 1
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(loss):
-            self._fail_nan(loss)
+        # Every loss counts: a GAN logs d_loss and g_loss but no plain "loss".
+        bad = next(((k, v) for k, v in (logs or {}).items()
+                    if k.endswith("loss") and v is not None and not math.isfinite(v)), None)
+        if bad:
+            self._fail_nan(*bad)
             return
         self._obey_control()
         now = time.perf_counter()
@@ -97,9 +99,9 @@ class Monitor(Hooks):
                              samples_per_s=self.step * self.batch_size / busy,
                              eta_s=left * busy / self.step)
 
-    def _fail_nan(self, loss: float) -> None:
+    def _fail_nan(self, name: str, loss: float) -> None:
         what = "NaN" if math.isnan(loss) else "infinite"
-        message = (f"the loss became {what} at epoch {self.epoch}, step {self.step}: lower the "
+        message = (f"the {name} became {what} at epoch {self.epoch}, step {self.step}: lower the "
                    "learning rate or add gradient clipping; the last good checkpoint is kept")
         self.state.failure = ("nan", message)
         self.folder.emit("error", kind="nan", message=message, epoch=self.epoch, step=self.step)
