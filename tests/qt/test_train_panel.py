@@ -78,8 +78,8 @@ def test_start_shows_live_curves_and_stop_saves_a_checkpoint(window, qtbot, tmp_
     # The first epoch ends: per-batch, smoothed, per-epoch and validation points reach the plots.
     # (The plots take turns to redraw, so wait until each has had its turn.)
     grads = panel.plots["grad"]
-    qtbot.waitUntil(lambda: points(panel.plots["loss"], "loss/val") and points(panel.plots["metric"], "metric/val")
-                    and points(panel.plots["lr"], "lr") and len(grads.curves) >= 2, timeout=90_000)
+    qtbot.waitUntil(lambda: bool(points(panel.plots["loss"], "loss/val") and points(panel.plots["metric"], "metric/val")
+                                 and points(panel.plots["lr"], "lr") and len(grads.curves) >= 2), timeout=90_000)
     for key in ("loss/batch", "loss/smoothed", "loss/epoch"):
         assert points(panel.plots["loss"], key) >= 1, key
     assert grads.getPlotItem().ctrl.logYCheck.isChecked()
