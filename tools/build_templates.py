@@ -13,23 +13,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from studio.core.fileio import atomic_write_json  # noqa: E402
+from studio.core.graph.builder import Builder  # noqa: E402
 from studio.core.graph.infer import analyze  # noqa: E402
 from studio.core.graph.model import Graph  # noqa: E402
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
-
-
-class Builder:
-    """Tiny helper to write graphs as code: ``x = b.add("Conv2D", x, filters=32)``."""
-
-    def __init__(self) -> None:
-        self.graph = Graph()
-
-    def add(self, type: str, *inputs: str, name: str | None = None, **params) -> str:
-        node = self.graph.add_node(type, params, name=name)
-        for source in inputs:
-            self.graph.connect(source, node.id)
-        return node.id
 
 
 def mlp_xor() -> Graph:

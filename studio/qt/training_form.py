@@ -15,7 +15,8 @@ from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox, QLabel, QLineEdit,
                                QSpinBox, QVBoxLayout, QWidget)
 
-from studio.core.training import TRAINING_FIELDS, FieldSpec, TrainingConfig
+from studio.core.params import ParamSpec
+from studio.core.training import TRAINING_FIELDS, TrainingConfig
 from studio.qt.document import Document
 from studio.qt.param_editors import INVALID_STYLE
 
@@ -82,7 +83,7 @@ class FieldEditor(QWidget):
 
     edited = Signal(object)
 
-    def __init__(self, spec: FieldSpec, current: Callable[[], TrainingConfig]) -> None:
+    def __init__(self, spec: ParamSpec, current: Callable[[], TrainingConfig]) -> None:
         """``current()`` gives the settings a typed value is checked against."""
         super().__init__()
         self.spec, self.current = spec, current

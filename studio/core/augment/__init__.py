@@ -3,7 +3,6 @@
 from studio.core.augment.builder import Augmenter, build_augmenter, default_augmentation
 from studio.core.augment.catalog import (
     AUGMENTATIONS,
-    AugParam,
     Augmentation,
     AugmentationError,
     needs_soft_labels,
@@ -13,7 +12,6 @@ from studio.core.augment.preview import grid_image, preview, save_grid_png
 
 __all__ = [
     "AUGMENTATIONS",
-    "AugParam",
     "Augmentation",
     "AugmentationError",
     "Augmenter",

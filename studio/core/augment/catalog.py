@@ -9,22 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from studio.core.params import ParamSpec
+
 
 class AugmentationError(ValueError):
     """An augmentation list that cannot be built (unknown step, bad parameter, wrong data kind)."""
-
-
-@dataclass(frozen=True)
-class AugParam:
-    """One editable parameter of a step. ``kind`` is float, int or choice."""
-
-    name: str
-    kind: str
-    default: Any
-    help: str
-    minimum: float | None = None
-    maximum: float | None = None
-    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -35,12 +24,12 @@ class Augmentation:
     type: str
     title: str
     help: str
-    params: tuple[AugParam, ...]
+    params: tuple[ParamSpec, ...]
     images_only: bool = True
     mixes_labels: bool = False
 
 
-_FILL = AugParam(
+_FILL = ParamSpec(
     "fill_mode", "choice", "reflect",
     "How pixels uncovered by the move are filled: mirrored content, a black border, "
     "the nearest edge pixel, or wrapped around.",
@@ -54,55 +43,55 @@ AUGMENTATIONS: dict[str, Augmentation] = {
             "flip", "Flip",
             "Mirrors images at random. Only use it when a mirrored sample is still a valid example "
             "of its class (a cat, a shoe) - never for digits or text, where it changes the meaning.",
-            (AugParam("mode", "choice", "horizontal", "Which mirror axes may be used.",
+            (ParamSpec("mode", "choice", "horizontal", "Which mirror axes may be used.",
                       choices=("horizontal", "vertical", "horizontal_and_vertical")),),
         ),
         Augmentation(
             "rotation", "Rotation",
             "Turns each image by a small random angle so the model stops relying on exact "
             "orientation; keep it small when orientation carries meaning (6 vs 9).",
-            (AugParam("factor", "float", 0.05, "Largest turn as a fraction of a full circle "
+            (ParamSpec("factor", "float", 0.05, "Largest turn as a fraction of a full circle "
                       "(0.05 = 18 degrees either way).", 0.0, 0.5), _FILL),
         ),
         Augmentation(
             "zoom", "Zoom",
             "Zooms in or out at random, teaching the model that an object's size in the frame "
             "does not change what it is.",
-            (AugParam("factor", "float", 0.1, "Largest zoom as a fraction of the image size.",
+            (ParamSpec("factor", "float", 0.1, "Largest zoom as a fraction of the image size.",
                       0.0, 0.9), _FILL),
         ),
         Augmentation(
             "translation", "Translation",
             "Shifts images sideways and up/down so the model recognises objects wherever they sit, "
             "not just in the centre.",
-            (AugParam("factor", "float", 0.1, "Largest shift as a fraction of width and height.",
+            (ParamSpec("factor", "float", 0.1, "Largest shift as a fraction of width and height.",
                       0.0, 0.5), _FILL),
         ),
         Augmentation(
             "random_crop", "Random crop",
             "Pads the image with a black border, then cuts a window of the original size at a "
             "random place: a cheap shift that never stretches pixels.",
-            (AugParam("padding", "int", 4, "Border width in pixels added before cropping.", 1, 64),),
+            (ParamSpec("padding", "int", 4, "Border width in pixels added before cropping.", 1, 64),),
         ),
         Augmentation(
             "contrast", "Contrast",
             "Stretches or flattens the difference between dark and light areas, so lighting and "
             "camera differences matter less.",
-            (AugParam("factor", "float", 0.2, "Largest contrast change (0.2 = 80% to 120%).",
+            (ParamSpec("factor", "float", 0.2, "Largest contrast change (0.2 = 80% to 120%).",
                       0.0, 1.0),),
         ),
         Augmentation(
             "brightness", "Brightness",
             "Makes images lighter or darker at random, so the model does not learn the exposure "
             "of the training photos.",
-            (AugParam("factor", "float", 0.1, "Largest shift as a fraction of the value range.",
+            (ParamSpec("factor", "float", 0.1, "Largest shift as a fraction of the value range.",
                       0.0, 1.0),),
         ),
         Augmentation(
             "gaussian_noise", "Gaussian noise",
             "Adds random grain to every value. The model must look at overall patterns instead of "
             "single exact values; also works on tables of numbers.",
-            (AugParam("stddev", "float", 0.05, "Noise strength as a fraction of the value range.",
+            (ParamSpec("stddev", "float", 0.05, "Noise strength as a fraction of the value range.",
                       0.0, 1.0),),
             images_only=False,
         ),
@@ -110,16 +99,16 @@ AUGMENTATIONS: dict[str, Augmentation] = {
             "random_erasing", "Random erasing",
             "Blanks out a random rectangle, forcing the model to use several parts of an object "
             "instead of one telltale patch.",
-            (AugParam("probability", "float", 0.5, "Chance that an image gets a rectangle erased.",
+            (ParamSpec("probability", "float", 0.5, "Chance that an image gets a rectangle erased.",
                       0.0, 1.0),
-             AugParam("max_area", "float", 0.25, "Largest erased area as a fraction of the image.",
+             ParamSpec("max_area", "float", 0.25, "Largest erased area as a fraction of the image.",
                       0.02, 1.0)),
         ),
         Augmentation(
             "mixup", "MixUp",
             "Blends pairs of samples and their labels. Training on in-between examples smooths "
             "the decision boundaries and curbs over-confidence. Classification only.",
-            (AugParam("alpha", "float", 0.2, "Beta-distribution shape: small values keep most "
+            (ParamSpec("alpha", "float", 0.2, "Beta-distribution shape: small values keep most "
                       "blends close to one of the two samples.", 0.05, 2.0),),
             images_only=False, mixes_labels=True,
         ),
@@ -127,7 +116,7 @@ AUGMENTATIONS: dict[str, Augmentation] = {
             "cutmix", "CutMix",
             "Pastes a rectangle from another sample and mixes the labels by pasted area, combining "
             "the benefits of erasing and MixUp. Classification only.",
-            (AugParam("factor", "float", 1.0, "Upper bound of the Beta shape drawn per batch: "
+            (ParamSpec("factor", "float", 1.0, "Upper bound of the Beta shape drawn per batch: "
                       "small values paste either tiny patches or nearly whole images.", 0.1, 2.0),),
             mixes_labels=True,
         ),
@@ -170,7 +159,7 @@ def needs_soft_labels(steps: list[dict] | None) -> bool:
     return any(AUGMENTATIONS[s["type"]].mixes_labels for s in validate_steps(steps))
 
 
-def _check_value(step_type: str, param: AugParam, value: Any) -> Any:
+def _check_value(step_type: str, param: ParamSpec, value: Any) -> Any:
     where = f"{step_type}.{param.name}"
     if param.kind == "choice":
         if value not in param.choices:

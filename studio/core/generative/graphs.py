@@ -6,20 +6,8 @@ tests build them tiny. Every model works on images in [0, 1] (the decoders end i
 
 from __future__ import annotations
 
+from studio.core.graph.builder import Builder
 from studio.core.graph.model import Graph
-
-
-class Builder:
-    """Writes graphs as code: ``x = b.add("Conv2D", x, filters=32)``."""
-
-    def __init__(self) -> None:
-        self.graph = Graph()
-
-    def add(self, type: str, *inputs: str, name: str | None = None, **params) -> str:
-        node = self.graph.add_node(type, params, name=name)
-        for source in inputs:
-            self.graph.connect(source, node.id)
-        return node.id
 
 
 def _check_size(size: int) -> int:

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from studio.core.params import ParamSpec
+
 ACTIVATIONS = (
     "linear", "relu", "sigmoid", "tanh", "softmax", "gelu", "swish", "silu", "elu", "selu",
     "leaky_relu", "relu6", "softplus", "softsign", "hard_sigmoid", "mish", "exponential",
@@ -19,20 +21,6 @@ INITIALIZERS = (
     "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal",
     "orthogonal", "random_normal", "random_uniform", "truncated_normal", "zeros", "ones",
 )
-
-
-@dataclass(frozen=True)
-class ParamSpec:
-    """One editable param. ``kind`` drives both validation and the generated editor."""
-
-    name: str
-    kind: str
-    default: Any
-    help: str
-    minimum: float | None = None
-    maximum: float | None = None
-    choices: tuple = ()
-    length: int | None = None  # for "ints": how many values (kernel_size in 2-D: 2)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Importing this package does not import Keras or TensorFlow; the training process does.
 """
 
-from studio.core.training.config import TRAINING_FIELDS, FieldSpec, TrainingConfig
+from studio.core.training.config import TRAINING_FIELDS, TrainingConfig
 from studio.core.training.errors import TrainingError
 from studio.core.training.plan import RunPlan, plan_run
 from studio.core.training.runner import Runner
@@ -18,6 +18,6 @@ from studio.core.training.runs import (
     send_control,
 )
 
-__all__ = ["TRAINING_FIELDS", "EventTail", "FieldSpec", "RunFolder", "RunPlan", "Runner",
+__all__ = ["TRAINING_FIELDS", "EventTail", "RunFolder", "RunPlan", "Runner",
            "TrainingConfig", "TrainingError", "delete_run", "list_runs", "new_run_dir", "plan_run",
            "read_events", "read_run", "send_control"]

@@ -11,6 +11,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from studio.core.params import ParamSpec
+
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adam", "adamw")
 SCHEDULES = ("constant", "step", "exponential", "cosine", "warmup", "reduce_on_plateau")
 LOSSES = (
@@ -29,57 +31,41 @@ DEVICES_HELP = (
 )
 
 
-@dataclass(frozen=True)
-class FieldSpec:
-    """One training setting as a settings form shows it.
-
-    ``kind`` is one of int, float, optional_float, bool, choice, multichoice, str.
-    """
-
-    name: str
-    kind: str
-    default: Any
-    help: str
-    minimum: float | None = None
-    maximum: float | None = None
-    choices: tuple[str, ...] = ()
-
-
-TRAINING_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("optimizer", "choice", "adam", "How weights are updated from gradients.", choices=OPTIMIZERS),
-    FieldSpec("learning_rate", "float", 1e-3, "Step size of each update.", minimum=0.0),
-    FieldSpec("momentum", "float", 0.9, "Momentum of the momentum and nesterov optimizers.", 0.0, 1.0),
-    FieldSpec("schedule", "choice", "constant", "How the learning rate changes over epochs.",
+TRAINING_FIELDS: tuple[ParamSpec, ...] = (
+    ParamSpec("optimizer", "choice", "adam", "How weights are updated from gradients.", choices=OPTIMIZERS),
+    ParamSpec("learning_rate", "float", 1e-3, "Step size of each update.", minimum=0.0),
+    ParamSpec("momentum", "float", 0.9, "Momentum of the momentum and nesterov optimizers.", 0.0, 1.0),
+    ParamSpec("schedule", "choice", "constant", "How the learning rate changes over epochs.",
               choices=SCHEDULES),
-    FieldSpec("decay_rate", "float", 0.5,
+    ParamSpec("decay_rate", "float", 0.5,
               "Factor applied by the step, exponential and plateau schedules.", 0.0, 1.0),
-    FieldSpec("decay_epochs", "int", 10, "Epochs between two decays (step, exponential).", 1),
-    FieldSpec("warmup_epochs", "int", 1, "Epochs of linear warm-up before cosine decay.", 0),
-    FieldSpec("min_learning_rate", "float", 0.0,
+    ParamSpec("decay_epochs", "int", 10, "Epochs between two decays (step, exponential).", 1),
+    ParamSpec("warmup_epochs", "int", 1, "Epochs of linear warm-up before cosine decay.", 0),
+    ParamSpec("min_learning_rate", "float", 0.0,
               "Lowest learning rate reached by cosine and plateau schedules.", 0.0),
-    FieldSpec("plateau_patience", "int", 3,
+    ParamSpec("plateau_patience", "int", 3,
               "Epochs without improvement before reduce-on-plateau lowers the rate.", 1),
-    FieldSpec("loss", "choice", "auto",
+    ParamSpec("loss", "choice", "auto",
               "Loss to minimise; auto picks it from the dataset's task.", choices=LOSSES),
-    FieldSpec("metrics", "multichoice", ["accuracy"],
+    ParamSpec("metrics", "multichoice", ["accuracy"],
               "Metrics reported each epoch; ones that do not fit the task are skipped.",
               choices=METRICS),
-    FieldSpec("top_k", "int", 5, "How many top guesses count as right in the top-k accuracy.", 1),
-    FieldSpec("batch_size", "int", 32, "Samples per training step.", 1, 65536),
-    FieldSpec("epochs", "int", 10, "Passes over the training data.", 1, 100000),
-    FieldSpec("seed", "int", 0, "Seed for weights, shuffling and augmentation.", 0),
-    FieldSpec("early_stopping", "bool", False, "Stop when the monitored value stops improving."),
-    FieldSpec("early_stopping_monitor", "str", "val_loss",
+    ParamSpec("top_k", "int", 5, "How many top guesses count as right in the top-k accuracy.", 1),
+    ParamSpec("batch_size", "int", 32, "Samples per training step.", 1, 65536),
+    ParamSpec("epochs", "int", 10, "Passes over the training data.", 1, 100000),
+    ParamSpec("seed", "int", 0, "Seed for weights, shuffling and augmentation.", 0),
+    ParamSpec("early_stopping", "bool", False, "Stop when the monitored value stops improving."),
+    ParamSpec("early_stopping_monitor", "str", "val_loss",
               "Logged value watched by early stopping and the best checkpoint."),
-    FieldSpec("early_stopping_patience", "int", 5, "Epochs without improvement before stopping.", 0),
-    FieldSpec("restore_best", "bool", True, "On early stop, go back to the best weights."),
-    FieldSpec("clipnorm", "optional_float", None,
+    ParamSpec("early_stopping_patience", "int", 5, "Epochs without improvement before stopping.", 0),
+    ParamSpec("restore_best", "bool", True, "On early stop, go back to the best weights."),
+    ParamSpec("clipnorm", "optional_float", None,
               "Clip each gradient to this norm (empty: no clipping).", minimum=0.0),
-    FieldSpec("weight_decay", "float", 0.0, "Decoupled weight decay applied to all weights.", 0.0),
-    FieldSpec("mixed_precision", "bool", False, "Compute in float16 on a GPU (ignored on CPU)."),
-    FieldSpec("grad_norm_every", "int", 50,
+    ParamSpec("weight_decay", "float", 0.0, "Decoupled weight decay applied to all weights.", 0.0),
+    ParamSpec("mixed_precision", "bool", False, "Compute in float16 on a GPU (ignored on CPU)."),
+    ParamSpec("grad_norm_every", "int", 50,
               "Log per-layer gradient norms every N steps (0: never).", 0),
-    FieldSpec("devices", "str", "auto", "Where to train: " + DEVICES_HELP + "."),
+    ParamSpec("devices", "str", "auto", "Where to train: " + DEVICES_HELP + "."),
 )
 
 _SPECS = {spec.name: spec for spec in TRAINING_FIELDS}
@@ -160,7 +146,7 @@ class TrainingConfig:
         return problems
 
 
-def _check_field(spec: FieldSpec, value: Any) -> str | None:
+def _check_field(spec: ParamSpec, value: Any) -> str | None:
     """Return a message when ``value`` does not fit ``spec``, else None."""
     name = spec.name
     if spec.kind == "bool":

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox
                                QListWidget, QListWidgetItem, QMenu, QProgressBar, QPushButton, QSlider, QSpinBox,
                                QSplitter, QToolButton, QVBoxLayout, QWidget)
 
-from studio.core.augment import AUGMENTATIONS, AugmentationError, AugParam, validate_steps
+from studio.core.augment import AUGMENTATIONS, AugmentationError, validate_steps
+from studio.core.params import ParamSpec
 from studio.core.data import DataError, default_dataset_spec, first_training_samples
 from studio.qt import formatting
 from studio.qt.commands import SetSection
@@ -87,7 +88,7 @@ class NumberEditor(QWidget):
 
     edited = Signal(object)
 
-    def __init__(self, param: AugParam) -> None:
+    def __init__(self, param: ParamSpec) -> None:
         super().__init__()
         self.param = param
         self.integer = param.kind == "int"
@@ -144,7 +145,7 @@ class ChoiceEditor(QComboBox):
 
     edited = Signal(object)
 
-    def __init__(self, param: AugParam) -> None:
+    def __init__(self, param: ParamSpec) -> None:
         super().__init__()
         self.addItems(list(param.choices))
         self.setToolTip(param.help)
