@@ -24,7 +24,7 @@ from studio.qt import formatting
 from studio.qt.commands import SetSection
 from studio.qt.dataset_cache import load_cached
 from studio.qt.image_grid import ImageGrid
-from studio.qt.inspect.worker import TaskRunner
+from studio.qt.worker import TaskRunner
 
 PREVIEW_COUNT = 16
 PREVIEW_DELAY_MS = 120  # lets a slider move a little before the next preview is asked for

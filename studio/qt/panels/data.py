@@ -25,7 +25,7 @@ from studio.qt.commands import SetParam, SetSection
 from studio.qt.dataset_cache import cached_dataset, load_cached, spec_key
 from studio.qt.dataset_form import DatasetForm
 from studio.qt.image_grid import ImageGrid
-from studio.qt.inspect.worker import TaskRunner
+from studio.qt.worker import TaskRunner
 from studio.qt.plot_theme import series_color, style_plot
 
 SAMPLES_SHOWN = 32

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, Q
 from studio.core.training import EventTail, list_runs
 from studio.qt.plots import CurvePlot
 from studio.qt.plot_theme import series_color
-from studio.qt.worker_thread import run_in_background
+from studio.qt.worker import run_in_background
 
 POLL_MS = 500
 KIND_TITLES = {"generated": "Samples from the fixed latents", "reconstruction": "Input | reconstruction"}

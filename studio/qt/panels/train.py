@@ -25,7 +25,7 @@ from studio.qt.plot_theme import series_color
 from studio.qt.plots import TRAIN, VAL, CurvePlot
 from studio.qt.run_curves import RunCurves
 from studio.qt.runs_table import RunsView
-from studio.qt.worker_thread import run_in_background
+from studio.qt.worker import run_in_background
 from studio.qt.training_form import TrainingForm
 
 POLL_MS = 100

@@ -1,8 +1,8 @@
-"""Run slow work (TensorFlow, file loading) on one background thread; the newest request wins.
+"""Slow work (TensorFlow, file loading, run folders) off the GUI thread.
 
-Panels submit requests under a key ("maps", "evaluate", ...). A request that has not started yet
-is replaced by a newer one with the same key, and only the newest request of a key reports back,
-so the GUI never shows a stale answer and never waits on the worker.
+Two shapes of it: ``TaskRunner`` for requests that supersede each other (previews, feature maps:
+the newest request of a key wins, so the GUI never shows a stale answer), and
+``run_in_background`` for a one-off call whose exception the caller wants to inspect.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, Slot
 
 from studio.core.data import DataError
 from studio.core.inspect import InspectError
@@ -66,7 +66,7 @@ class TaskRunner(QObject):
             self._pending[key] = (sequence, function)
             self._condition.notify()
         if self._thread is None:
-            self._thread = threading.Thread(target=self._work, name="studio-inspect-worker", daemon=True)
+            self._thread = threading.Thread(target=self._work, name="studio-task-runner", daemon=True)
             self._thread.start()
         self.busy_changed.emit(True)
 
@@ -105,3 +105,48 @@ class TaskRunner(QObject):
             on_done(result)
         elif on_error is not None:
             on_error(result)
+
+
+class _Call(QObject):
+    """Lives on the GUI thread; the worker's signals reach its slots there (queued by Qt)."""
+
+    done = Signal(object)
+    failed = Signal(object)
+
+    def __init__(self, on_done: Callable[[Any], None], on_failed: Callable[[Exception], None],
+                 parent: QObject) -> None:
+        super().__init__(parent)
+        self.on_done, self.on_failed = on_done, on_failed
+        self.done.connect(self._deliver_done)
+        self.failed.connect(self._deliver_failure)
+
+    @Slot(object)
+    def _deliver_done(self, result: Any) -> None:
+        self.deleteLater()
+        self.on_done(result)
+
+    @Slot(object)
+    def _deliver_failure(self, exc: Exception) -> None:
+        self.deleteLater()
+        self.on_failed(exc)
+
+
+def run_in_background(work: Callable[[], Any], on_done: Callable[[Any], None],
+                      on_failed: Callable[[Exception], None], parent: QObject) -> None:
+    """Call ``work()`` on a daemon thread; its result or exception reaches ``on_done``/``on_failed``
+    on the GUI thread (``parent``, a GUI object, owns the call until it reports)."""
+    call = _Call(on_done, on_failed, parent)
+
+    def run() -> None:
+        try:
+            result = work()
+        except Exception as exc:  # handed to the GUI, which shows it; never lost on the thread
+            report, value = call.failed, exc
+        else:
+            report, value = call.done, result
+        try:
+            report.emit(value)
+        except RuntimeError:
+            pass  # the window closed meanwhile: nobody is left to tell
+
+    threading.Thread(target=run, name="studio-worker", daemon=True).start()
