@@ -46,7 +46,8 @@ class ConfusionMatrixView(QWidget):
 
     def _label_width(self) -> int:
         metrics = self.fontMetrics()
-        return 8 + max((metrics.horizontalAdvance(name[:12]) for name in self.names), default=0)
+        widest = max((metrics.horizontalAdvance(name[:12]) for name in self.names), default=0)
+        return 8 + max(widest, metrics.horizontalAdvance("true ↓"))
 
     def cell_rect(self, row: int, column: int) -> QRect:
         """Widget coordinates of the cell (true ``row``, predicted ``column``)."""

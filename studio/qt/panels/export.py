@@ -101,6 +101,8 @@ class ExportPanel(QWidget):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if name in DEFAULT_FORMATS else Qt.CheckState.Unchecked)
             self.format_list.addItem(item)
+        rows = self.format_list.count() * self.format_list.sizeHintForRow(0)
+        self.format_list.setFixedHeight(rows + 2 * self.format_list.frameWidth() + 4)
 
         self.folder_edit = QLineEdit()
         browse_folder = QPushButton("Browse…")
@@ -113,6 +115,8 @@ class ExportPanel(QWidget):
         self.export_button.clicked.connect(self.start_export)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
+        self.progress.setFormat("Choose formats, then Export: each file is checked against the model")
+        self.progress.setValue(0)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.table = QTableWidget(0, len(COLUMNS))
@@ -145,6 +149,7 @@ class ExportPanel(QWidget):
         left = QVBoxLayout()
         for widget in (source, formats, options, self.export_button):
             left.addWidget(widget)
+        left.addStretch(1)
         right = QVBoxLayout()
         right.addWidget(self.progress)
         right.addWidget(self.status)
