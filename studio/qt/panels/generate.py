@@ -212,7 +212,7 @@ class GeneratePanel(QWidget):
     def open_run(self, path: str | Path | None) -> None:
         """Follow the run at ``path`` (None: none); reads every event it has so far."""
         path = Path(path) if path else None
-        if path == self.run_dir:
+        if path is not None and path == self.run_dir:
             return
         self.run_dir, self.model, self._interpolation = path, None, None
         self.grids, self.history, self.warnings = {}, {}, []
@@ -225,7 +225,7 @@ class GeneratePanel(QWidget):
         self.kind_combo.blockSignals(False)
         self.poll()
         if path is None:
-            self.grid_view.set_image(None, "No generative run yet: train a GAN, VAE or autoencoder template.")
+            self.grid_view.set_image(None, "No generative run yet: open a GAN, VAE or autoencoder template (Model → Templates) and train it.")
 
     def poll(self) -> None:
         """Take in the run's new events: grids, quality scores, warnings."""
