@@ -152,8 +152,10 @@ class ModelArea(QWidget):
         problems = len(analysis.problems)
         status = "<span style='color:#1e8e3e'>✓ ready to build</span>" if not problems else \
             f"<span style='color:#d93025'>⚠ {problems} problem{'s' * (problems != 1)}</span>"
+        # Layers after an error have no shape, so their weights cannot be counted yet.
+        at_least = "at least " if problems else ""
         self.summary.setText(
-            f"{len(self.doc.graph.nodes)} layers · <b>{analysis.total_params:,}</b> params "
+            f"{len(self.doc.graph.nodes)} layers · {at_least}<b>{analysis.total_params:,}</b> params "
             f"({analysis.trainable_params:,} trainable) · {formatting.count(analysis.flops)} FLOPs/sample · "
             f"activations {formatting.size_bytes(analysis.activation_bytes)}/sample · "
             f"weights {formatting.size_bytes(analysis.total_params * 4)} · {status}")
