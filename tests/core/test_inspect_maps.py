@@ -238,3 +238,27 @@ def test_worker_threads_share_the_caches_safely():
         cams = list(pool.map(lambda i: grad_cam(model, images[i], "detect").heatmaps[0], range(4)))
     np.testing.assert_allclose(np.stack(maps), activations(model, images, "detect"), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(np.stack(cams), grad_cam(model, images, "detect").heatmaps, rtol=1e-5, atol=1e-6)
+
+
+def test_hirescam_equals_grad_cam_when_the_layer_feeds_global_pooling():
+    model = patch_model()
+    image = patch_image(np.random.default_rng(7), 4, 6)
+    plain = grad_cam(model, image, "pool", class_index=1).heatmaps
+    per_position = grad_cam(model, image, "pool", class_index=1, per_position=True).heatmaps
+    np.testing.assert_allclose(per_position, plain, atol=1e-5)
+
+
+def test_hirescam_explains_a_flatten_head_where_grad_cam_cancels_out():
+    inputs = keras.Input((4, 4, 1))
+    features = keras.layers.Conv2D(1, 1, use_bias=False, name="feat")(inputs)
+    head = keras.layers.Dense(2, activation="softmax", name="head")
+    model = keras.Model(inputs, head(keras.layers.Flatten()(features)))
+    model.get_layer("feat").set_weights([np.ones((1, 1, 1, 1), "float32")])
+    weights = np.zeros((16, 2), "float32")
+    weights[0, 1], weights[15, 1] = 1.0, -1.0  # averaged over positions, class 1's gradient is zero
+    head.set_weights([weights, np.zeros(2, "float32")])
+    image = np.zeros((4, 4, 1), "float32")
+    image[0, 0] = 1.0
+    assert grad_cam(model, image, "feat", class_index=1).heatmaps.max() == 0
+    heatmap = grad_cam(model, image, "feat", class_index=1, per_position=True).heatmaps[0]
+    assert np.unravel_index(heatmap.argmax(), heatmap.shape) == (0, 0)

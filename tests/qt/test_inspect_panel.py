@@ -162,7 +162,7 @@ def test_a_regression_run_shows_regression_metrics(qtbot, tmp_path):
     assert panel.thumbnail.message.startswith(f"value 0 = {data.x_test[panel.sample_index][0]:.4g}")
 
     saliency = panel.saliency  # a table row: one saliency bar per input value
-    saliency.method.setCurrentIndex(1)
+    saliency.method.setCurrentIndex(saliency.SALIENCY)
     panel.tabs.setCurrentWidget(saliency)
     qtbot.waitUntil(lambda: saliency.pages.currentIndex() == 1, timeout=WAIT_MS)
     assert len(saliency.bars.bar_values) == 3 and saliency.bars.bar_values.max() == pytest.approx(1.0)

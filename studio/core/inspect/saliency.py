@@ -101,11 +101,17 @@ class SaliencyMaps:
     def __init__(self, model):
         self.model = model
         self.num_classes = _num_classes(model)
-        self._functions: dict[str | None, object] = {}
+        self._functions: dict[tuple[str | None, bool], object] = {}
         self._lock = threading.Lock()
 
-    def grad_cam(self, x, layer_name: str, class_index: int | None = None) -> SaliencyResult:
-        """Grad-CAM of ``layer_name`` for ``class_index`` (None: each sample's predicted class)."""
+    def grad_cam(self, x, layer_name: str, class_index: int | None = None,
+                 per_position: bool = False) -> SaliencyResult:
+        """Grad-CAM of ``layer_name`` for ``class_index`` (None: each sample's predicted class).
+
+        ``per_position`` gives HiResCAM: gradient times activation at each position, not the
+        gradient averaged over the map. It stays faithful behind Flatten -> Dense heads, where
+        averaged weights can cancel out and plain Grad-CAM shows nothing.
+        """
         layer = find_layer(self.model, layer_name)
         if not is_spatial(layer):
             shape = tuple(layer_output(layer).shape[1:])
@@ -114,30 +120,30 @@ class SaliencyMaps:
                 f"layer {layer_name!r} outputs {shape} with no spatial axes, so Grad-CAM cannot "
                 f"locate anything in it; use a convolution-like layer: {qualifying}"
             )
-        return self._run(layer_name, x, class_index)
+        return self._run(layer_name, x, class_index, per_position)
 
     def gradient_saliency(self, x, class_index: int | None = None) -> SaliencyResult:
         """|d score / d input|, maximum over channels, for ``class_index`` (None: predicted)."""
         return self._run(None, x, class_index)
 
-    def _run(self, layer_name, x, class_index) -> SaliencyResult:
+    def _run(self, layer_name, x, class_index, per_position: bool = False) -> SaliencyResult:
         index = -1 if class_index is None else int(class_index)
         if not -1 <= index < self.num_classes:
             raise InspectError(
                 f"class index {class_index} is out of range; the model has {self.num_classes} classes"
             )
-        function = self._function(layer_name)
+        function = self._function(layer_name, per_position)
         heatmaps, classes, outputs = function(as_batch(self.model, x), np.int32(index))
         return SaliencyResult(np.asarray(heatmaps), np.asarray(classes), np.asarray(outputs), layer_name)
 
-    def _function(self, layer_name):
+    def _function(self, layer_name, per_position):
         with self._lock:
-            function = self._functions.get(layer_name)
+            function = self._functions.get((layer_name, per_position))
             if function is None:
-                function = self._functions[layer_name] = self._compile(layer_name)
+                function = self._functions[(layer_name, per_position)] = self._compile(layer_name, per_position)
             return function
 
-    def _compile(self, layer_name):
+    def _compile(self, layer_name, per_position):
         import keras
         import tensorflow as tf
 
@@ -167,7 +173,7 @@ class SaliencyMaps:
                 maps = tf.abs(grads) if grads.shape.rank == 2 else tf.reduce_max(tf.abs(grads), axis=-1)
             else:
                 spatial_axes = tuple(range(1, grads.shape.rank - 1))
-                weights = tf.reduce_mean(grads, axis=spatial_axes, keepdims=True)
+                weights = grads if per_position else tf.reduce_mean(grads, axis=spatial_axes, keepdims=True)
                 maps = tf.nn.relu(tf.reduce_sum(weights * tf.cast(features, tf.float32), axis=-1))
             return _normalize_and_resize(maps, target_shape), classes, outputs
 
@@ -188,9 +194,11 @@ def saliency_for(model) -> SaliencyMaps:
         return maps
 
 
-def grad_cam(model, x, layer_name: str, class_index: int | None = None) -> SaliencyResult:
-    """Grad-CAM heat maps of ``layer_name`` for ``x`` (sample or batch), cached per model."""
-    return saliency_for(model).grad_cam(x, layer_name, class_index)
+def grad_cam(model, x, layer_name: str, class_index: int | None = None,
+             per_position: bool = False) -> SaliencyResult:
+    """Grad-CAM (or, ``per_position``, HiResCAM) heat maps of ``layer_name`` for ``x`` (sample or
+    batch), cached per model."""
+    return saliency_for(model).grad_cam(x, layer_name, class_index, per_position)
 
 
 def gradient_saliency(model, x, class_index: int | None = None) -> SaliencyResult:

@@ -223,7 +223,8 @@ class SaliencyTab(InspectTab):
     """Grad-CAM of any layer and class, or plain gradient saliency, over the sample."""
 
     title = "Saliency"
-    METHODS = ("Grad-CAM", "Gradient saliency")
+    METHODS = ("Grad-CAM", "HiResCAM (per position)", "Gradient saliency")
+    SALIENCY = 2  # index of the method that needs no layer
 
     def __init__(self, host) -> None:
         super().__init__(host)
@@ -233,7 +234,10 @@ class SaliencyTab(InspectTab):
         self.target = QComboBox()
         for combo in (self.method, self.layer, self.target):
             combo.currentIndexChanged.connect(lambda _index: self.refresh())
-        self.method.currentIndexChanged.connect(lambda index: self.layer.setEnabled(index == 0))
+        self.method.setToolTip("Grad-CAM weights each channel by its average gradient; HiResCAM keeps the "
+                               "gradient at each position, which stays faithful behind Flatten→Dense heads; "
+                               "gradient saliency shows which input pixels move the score.")
+        self.method.currentIndexChanged.connect(lambda index: self.layer.setEnabled(index != self.SALIENCY))
         self.overlay = PictureView("Pick a sample.")
         self.heatmap = PictureView()
         self.bars = BarPlot("", "", "saliency")  # inputs that are not images: one bar per value
@@ -265,12 +269,12 @@ class SaliencyTab(InspectTab):
         if source is None or sample is None:
             return
         model, layer = source.model, self.layer.currentText()
-        cam = self.method.currentIndex() == 0
+        method = self.method.currentIndex()
         class_index = self.target.currentIndex() - 1 if self.target.currentIndex() > 0 else None
 
         def compute():
-            if cam:
-                result = grad_cam(model, sample, layer, class_index)
+            if method != self.SALIENCY:
+                result = grad_cam(model, sample, layer, class_index, per_position=method == 1)
             else:
                 result = gradient_saliency(model, sample, class_index)
             heatmap = result.heatmaps[0]
@@ -300,11 +304,12 @@ class SaliencyTab(InspectTab):
         names = self.host.source.class_names
         index = int(saliency.class_indices[0])
         name = names[index] if index < len(names) else str(index)
-        how = f"Grad-CAM of {saliency.layer}" if saliency.layer else "input-gradient saliency"
+        how = f"{self.method.currentText().split(' (')[0]} of {saliency.layer}" if saliency.layer \
+            else "input-gradient saliency"
         if not saliency.heatmaps[0].any():
             self.say(f"{how} for class {name!r} is zero everywhere: weighted channel by channel, nothing in "
                      "this layer raises the class score (frequent with Flatten→Dense heads and barely trained "
-                     "models); try an earlier layer or gradient saliency")
+                     "models); try HiResCAM, an earlier layer or gradient saliency")
         else:
             where = "bright" if self.pages.currentIndex() == 0 else "tall"
             self.say(f"{how} for class {name!r}: {where} = where the evidence for it lies")
