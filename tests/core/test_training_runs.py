@@ -58,6 +58,15 @@ def test_read_run_marks_a_dead_running_process_crashed(tmp_path):
         delete_run(folder.path)
 
 
+def test_a_run_whose_launcher_died_while_starting_is_crashed(tmp_path):
+    folder = RunFolder(tmp_path / "run")
+    folder.path.mkdir()
+    folder.update_info(status="starting", launcher=os.getpid(), created=1.0)
+    assert read_run(folder.path)["status"] == "starting"
+    folder.update_info(launcher=_dead_pid())
+    assert read_run(folder.path)["status"] == "crashed"
+
+
 def test_list_and_delete_runs(tmp_path):
     first = RunFolder(new_run_dir(tmp_path, "a b/c"))
     first.path.mkdir()

@@ -120,7 +120,7 @@ def prepare_run_folder(plan: RunPlan, run_dir: str | os.PathLike) -> RunFolder:
         folder.update_info(
             name=plan.project.name, status="starting", created=time.time(), config=plan.config.to_dict(),
             dataset=plan.dataset, adaptations=plan.adaptations, versions=versions(),
-            host=socket.gethostname(), error=None, resumes=0,
+            host=socket.gethostname(), launcher=os.getpid(), error=None, resumes=0,
         )
     except OSError as exc:
         raise TrainingError(f"cannot write the run folder {folder.path}: {exc.strerror or exc}") from None

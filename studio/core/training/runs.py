@@ -156,7 +156,8 @@ def pid_alive(pid: int | None) -> bool:
 def read_run(run_dir: str | os.PathLike) -> dict[str, Any]:
     """A run's run.json plus a summary drawn from its events; works on folders left by a crash.
 
-    A run marked ``running`` whose process is gone (on this host) is reported as ``crashed``.
+    A run marked ``running`` whose process is gone (on this host), or ``starting`` whose launching
+    program died before the training process ran, is reported as ``crashed``.
     Added keys: ``path``, ``name``, ``epochs_done``, ``last_epoch`` (its event or None),
     ``error`` (from run.json or the last error event).
     """
@@ -168,9 +169,11 @@ def read_run(run_dir: str | os.PathLike) -> dict[str, Any]:
     if not info and not events:
         raise TrainingError(f"{folder.path} is not a run folder (no run.json, no events.jsonl)")
     status = info.get("status", "running" if events else "unknown")
-    if status in ("running", "paused") and info.get("host", socket.gethostname()) == socket.gethostname():
-        if not pid_alive(info.get("pid")):
+    if info.get("host", socket.gethostname()) == socket.gethostname():
+        if status in ("running", "paused") and not pid_alive(info.get("pid")):
             status = "crashed"
+        elif status == "starting" and not info.get("pid") and "launcher" in info and not pid_alive(info["launcher"]):
+            status = "crashed"  # the program that was starting it died before the training process ran
     epochs = [event for event in events if event["type"] == "epoch"]
     errors = [event for event in events if event["type"] == "error"]
     return {
