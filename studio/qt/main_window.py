@@ -104,8 +104,17 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:
-        """A file or folder dropped anywhere becomes a dataset source in the Data area."""
+        """A dropped project file opens; any other file or folder becomes a dataset source in the
+        Data area, and a .keras file is imported onto the canvas."""
         paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        suffix = Path(paths[0]).suffix.lower() if paths else ""
+        if suffix in (".dlstudio", ".keras"):
+            event.acceptProposedAction()
+            if suffix == ".keras":
+                self.import_keras(paths[0])
+            elif self.maybe_save():
+                self.open_project(paths[0])
+            return
         panel = self.area_widget("Data")
         if paths and hasattr(panel, "open_path"):
             event.acceptProposedAction()

@@ -169,3 +169,17 @@ def test_folder_dropped_on_the_window_opens_in_the_data_area(panel, window, qtbo
     assert panel.dataset.class_names == ["dark", "light"] and panel.dataset.input_shape == (10, 10, 1)
     assert "skipped light/notes.png" in panel.report.toPlainText()
     assert window.document.project.dataset["path"] == str(tmp_path / "pics")
+
+
+def test_a_project_file_dropped_on_the_window_opens_it(window, tmp_path):
+    from studio.core.project import save_project
+
+    other = small_project()
+    other.name = "Dropped project"
+    path = tmp_path / "dropped.dlstudio"
+    save_project(other, path)
+    window.document.undo_stack.clear()
+    window.document.undo_stack.setClean()
+    drop(window, path)
+    assert window.document.project.name == "Dropped project"
+    assert window.document.path == path
