@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import threading
-import weakref
 
 import numpy as np
 
 from studio.core.inspect.layers import as_batch, find_layer, input_signature, layer_output
+from studio.core.inspect.per_model import PerModel
 
 
 class ActivationProbe:
@@ -56,17 +56,12 @@ class ActivationProbe:
         return np.concatenate(parts) if parts else np.zeros((0, *self.model.outputs[0].shape[1:]), "float32")
 
 
-_PROBES: "weakref.WeakKeyDictionary[object, ActivationProbe]" = weakref.WeakKeyDictionary()
-_PROBES_LOCK = threading.Lock()
+_SHARED = PerModel(ActivationProbe)
 
 
 def probe_for(model) -> ActivationProbe:
     """The shared ActivationProbe of ``model`` (created on first use, dropped with the model)."""
-    with _PROBES_LOCK:
-        probe = _PROBES.get(model)
-        if probe is None:
-            probe = _PROBES[model] = ActivationProbe(model)
-        return probe
+    return _SHARED(model)
 
 
 def activations(model, x, layer_name: str) -> np.ndarray:

@@ -8,7 +8,6 @@ would blank the maps of confident predictions.
 from __future__ import annotations
 
 import threading
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +21,7 @@ from studio.core.inspect.layers import (
     layer_output,
     spatial_layers,
 )
+from studio.core.inspect.per_model import PerModel
 
 _SQUASHING = ("softmax", "sigmoid")
 
@@ -181,17 +181,12 @@ class SaliencyMaps:
         return tf.function(run, input_signature=signature)
 
 
-_MAPS: "weakref.WeakKeyDictionary[object, SaliencyMaps]" = weakref.WeakKeyDictionary()
-_MAPS_LOCK = threading.Lock()
+_SHARED = PerModel(SaliencyMaps)
 
 
 def saliency_for(model) -> SaliencyMaps:
     """The shared SaliencyMaps of ``model`` (created on first use, dropped with the model)."""
-    with _MAPS_LOCK:
-        maps = _MAPS.get(model)
-        if maps is None:
-            maps = _MAPS[model] = SaliencyMaps(model)
-        return maps
+    return _SHARED(model)
 
 
 def grad_cam(model, x, layer_name: str, class_index: int | None = None,
