@@ -56,7 +56,7 @@ def main() -> None:
 
     from studio.core.project import Project
     from studio.qt.main_window import MainWindow
-    from studio.qt.panels.augment import PREVIEW_DELAY_MS
+    from studio.qt.augment.panel import PREVIEW_DELAY_MS
 
     app = QApplication.instance() or QApplication([])
     small = {"source": "shapes", "image_size": 16, "count": 20, "classes": ["circle", "square"]}

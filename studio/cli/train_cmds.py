@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from studio.cli import CliError
+from studio.core.formatting import format_duration
 
 BAR_WIDTH = 24
 
@@ -126,12 +127,6 @@ def _train(args) -> int:
     progress.finish()
     print(f"{status}: {runner.run_dir}", file=sys.stderr)
     return 0 if status in ("completed", "stopped") else 1
-
-
-def format_duration(seconds: float) -> str:
-    seconds = int(max(0, seconds))
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
 
 
 def format_logs(logs: dict) -> str:

@@ -14,9 +14,9 @@ from studio.core.graph.model import GraphError
 from studio.core.project import Project, ProjectError, default_project, load_project, save_project
 from studio.qt import panels, settings
 from studio.qt.backend import BackendLoader
-from studio.qt.dialogs import CodeDialog, TemplatesDialog
+from studio.qt.model.dialogs import CodeDialog, TemplatesDialog
 from studio.qt.document import Document
-from studio.qt.model_area import ModelArea
+from studio.qt.model.area import ModelArea
 from studio.qt.theme import canvas_colors, dark_palette, is_dark
 
 AREAS = ("Data", "Augment", "Model", "Train", "Inspect", "Generate", "Export")

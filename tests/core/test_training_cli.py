@@ -3,7 +3,8 @@
 import io
 
 from studio.cli import main
-from studio.cli.train_cmds import Progress, dataset_spec, format_duration
+from studio.cli.train_cmds import Progress, dataset_spec
+from studio.core.formatting import format_duration
 
 
 class Terminal(io.StringIO):

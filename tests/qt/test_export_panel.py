@@ -9,7 +9,7 @@ from studio.core.graph.keras_io import to_keras
 from studio.core.graph.model import Graph
 from studio.core.project import Project, save_project
 from studio.core.training import RunFolder
-from studio.qt.panels.export import ExportPanel
+from studio.qt.export.panel import ExportPanel
 
 WAIT_MS = 120_000
 

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from studio.core import fileio
 from studio.core.inspect.render import save_png
 from studio.core.training import RunFolder
-from studio.qt.panels.generate import GeneratePanel
+from studio.qt.generate.panel import GeneratePanel
 
 SIDE = 4 * 8 + 3 * 2  # a 4 x 4 grid of 8 x 8 samples
 

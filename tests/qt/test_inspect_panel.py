@@ -21,7 +21,7 @@ from studio.core.project import Project, save_project
 from studio.core.training import RunFolder
 from studio.core.training.callbacks import RunState
 from studio.core.training.probes import LiveProbes, read_probes_config
-from studio.qt.canvas.items import NODE_HEIGHT
+from studio.qt.model.canvas.items import NODE_HEIGHT
 
 LEFT = Qt.MouseButton.LeftButton
 WAIT_MS = 20_000

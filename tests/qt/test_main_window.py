@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
 from studio.core.project import load_project
 from studio.qt import settings
-from studio.qt.dialogs import CodeDialog, TemplatesDialog
+from studio.qt.model.dialogs import CodeDialog, TemplatesDialog
 from studio.qt.main_window import AREAS, MainWindow
 
 

@@ -5,9 +5,9 @@ from PySide6.QtGui import QDrag, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from conftest import chain_project, view_point
-from studio.qt.canvas.items import NODE_HEIGHT, NODE_WIDTH
-from studio.qt.canvas.view import LAYER_MIME
-from studio.qt.param_editors import IntEditor, TextEditor
+from studio.qt.model.canvas.items import NODE_HEIGHT, NODE_WIDTH
+from studio.qt.model.canvas.view import LAYER_MIME
+from studio.qt.widgets.param_editors import IntEditor, TextEditor
 
 LEFT = Qt.MouseButton.LeftButton
 

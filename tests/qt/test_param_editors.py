@@ -7,8 +7,8 @@ import sys
 import pytest
 
 from studio.core.graph.catalog import get_spec
-from studio.qt.param_editors import RecurrentLayerEditor, RegularizerEditor, TextEditor, make_editor
-from studio.qt.param_text import ParamTextError, format_value, parse_value
+from studio.qt.widgets.param_editors import RecurrentLayerEditor, RegularizerEditor, TextEditor, make_editor
+from studio.qt.widgets.param_text import ParamTextError, format_value, parse_value
 
 
 def _spec(layer, name):

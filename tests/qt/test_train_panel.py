@@ -9,8 +9,8 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from studio.core.training import RunFolder, read_run
-from studio.qt.plots import CurvePlot
-from studio.qt.run_curves import RunCurves, Series
+from studio.qt.widgets.plots import CurvePlot
+from studio.core.training.curves import RunCurves, Series
 
 from conftest import chain_project
 

@@ -1,1 +1,1 @@
-"""Parts of the Inspect area (studio/qt/panels/inspect.py): worker, model source, views, plots."""
+"""Parts of the Inspect area (studio/qt/inspect/panel.py): worker, model source, views, plots."""

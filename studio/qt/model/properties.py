@@ -7,10 +7,10 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QScrollArea, QVBox
 
 from studio.core.graph.catalog import CATALOG
 from studio.core.graph.model import GraphError
-from studio.qt import formatting
+from studio.core import formatting
 from studio.qt.commands import Rename, SetParam
 from studio.qt.document import Document
-from studio.qt.param_editors import INVALID_STYLE, ParamEditor, make_editor
+from studio.qt.widgets.param_editors import INVALID_STYLE, ParamEditor, make_editor
 
 
 class PropertiesPanel(QWidget):

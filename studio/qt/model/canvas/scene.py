@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
 from studio.core.graph.catalog import CATALOG
 from studio.core.graph.model import Edge, GraphEvent
-from studio.qt.canvas.items import EdgeItem, NodeItem, PortItem, port_count, wire_path
+from studio.qt.model.canvas.items import EdgeItem, NodeItem, PortItem, port_count, wire_path
 from studio.qt.commands import Connect, MoveNodes, RemoveItems
 from studio.qt.document import Document
 from studio.qt.theme import canvas_colors

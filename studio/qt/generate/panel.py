@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, Q
                                QSlider, QSpinBox, QVBoxLayout, QWidget)
 
 from studio.core.training import EventTail, list_runs
-from studio.qt.plots import CurvePlot
-from studio.qt.plot_theme import series_color
-from studio.qt.worker import run_in_background
+from studio.qt.widgets.plots import CurvePlot
+from studio.qt.widgets.plot_theme import series_color
+from studio.qt.widgets.worker import run_in_background
 
 POLL_MS = 500
 KIND_TITLES = {"generated": "Samples from the fixed latents", "reconstruction": "Input | reconstruction"}

@@ -6,7 +6,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsView
 
-from studio.qt.canvas.scene import GraphScene
+from studio.qt.model.canvas.scene import GraphScene
 
 LAYER_MIME = "application/x-dlstudio-layer"
 _MIN_ZOOM, _MAX_ZOOM = 0.05, 4.0

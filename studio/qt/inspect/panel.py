@@ -3,7 +3,7 @@
 Left: the model source and the sample (a test-split sample, or an image dropped on the panel),
 with pinned samples for live probes. Right: feature maps, filters, saliency, prediction,
 evaluation, weights and gradients, live probes. All TensorFlow work runs on one worker thread
-(``studio.qt.worker``); the panel follows the project's runs folder and the chosen run's
+(``studio.qt.widgets.worker``); the panel follows the project's runs folder and the chosen run's
 events, so a run started in the Train area shows up and refreshes here.
 """
 
@@ -25,7 +25,7 @@ from studio.qt.inspect.pictures import PictureView, sample_picture
 from studio.qt.inspect.progress import LiveProbesTab, WeightsTab
 from studio.qt.inspect.source import InspectSource, load_graph_source, load_run_source, runs_root
 from studio.qt.inspect.views import FeatureMapsTab, FiltersTab, PredictTab, SaliencyTab
-from studio.qt.worker import TaskRunner
+from studio.qt.widgets.worker import TaskRunner
 
 GRAPH_SOURCE = "graph"
 POLL_MS = 1000
@@ -33,7 +33,7 @@ LIVE_STATUSES = ("starting", "running", "paused")
 
 
 class InspectPanel(QWidget):
-    """See ``studio.qt.panels.inspect``. ``source`` is the loaded InspectSource (or None)."""
+    """See ``studio.qt.inspect.panel``. ``source`` is the loaded InspectSource (or None)."""
 
     def __init__(self, window) -> None:
         super().__init__()

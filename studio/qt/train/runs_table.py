@@ -9,11 +9,11 @@ from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QMessageBox,
                                QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from studio.cli.train_cmds import format_duration
+from studio.core.formatting import format_duration
 from studio.core.training import TrainingError, delete_run, list_runs, read_events, read_run
-from studio.qt.plots import CurvePlot
-from studio.qt.run_curves import RunCurves
-from studio.qt.worker import run_in_background
+from studio.qt.widgets.plots import CurvePlot
+from studio.core.training.curves import RunCurves
+from studio.qt.widgets.worker import run_in_background
 
 COLUMNS = ("Run", "Status", "Settings", "Best", "Duration")
 LIVE_REFRESH_MS = 3000  # while a listed run is training, its row is refreshed this often

@@ -20,13 +20,13 @@ from studio.core.data import Dataset, DataError, default_dataset_spec
 from studio.core.data.folder import IMAGE_SUFFIXES
 from studio.core.training.adapt import adapt_graph
 from studio.core.training.errors import TrainingError
-from studio.qt import formatting
+from studio.core import formatting
 from studio.qt.commands import SetParam, SetSection
-from studio.qt.dataset_cache import cached_dataset, load_cached, spec_key
-from studio.qt.dataset_form import DatasetForm
-from studio.qt.image_grid import ImageGrid
-from studio.qt.worker import TaskRunner
-from studio.qt.plot_theme import series_color, style_plot
+from studio.core.data.cache import cached_dataset, load_cached, spec_key
+from studio.qt.data.dataset_form import DatasetForm
+from studio.qt.widgets.image_grid import ImageGrid
+from studio.qt.widgets.worker import TaskRunner
+from studio.qt.widgets.plot_theme import series_color, style_plot
 
 SAMPLES_SHOWN = 32
 TABLE_ROWS = 50

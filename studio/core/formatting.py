@@ -1,4 +1,4 @@
-"""Short human-readable texts for numbers, shapes and params shown on the canvas and in panels."""
+"""Short human-readable texts for numbers, sizes, durations, shapes and params (CLI and panels)."""
 
 from __future__ import annotations
 
@@ -49,3 +49,10 @@ def key_params(type: str, params: dict) -> str:
     if spec is None:
         return ""
     return " · ".join(param_value(params[k]) for k in spec.key_params if k in params and params[k] is not None)
+
+
+def format_duration(seconds: float) -> str:
+    """``3725`` -> ``1:02:05``; under an hour ``MM:SS``."""
+    seconds = int(max(0, seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"

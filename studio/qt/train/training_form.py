@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, Q
 from studio.core.params import ParamSpec
 from studio.core.training import TRAINING_FIELDS, TrainingConfig
 from studio.qt.document import Document
-from studio.qt.param_editors import INVALID_STYLE
+from studio.qt.widgets.param_editors import INVALID_STYLE
 
 SECTIONS = (
     ("Optimizer", ("optimizer", "learning_rate", "momentum", "schedule", "decay_rate", "decay_epochs",

@@ -13,14 +13,14 @@ from studio.core.graph.catalog import CATALOG, snake_name
 from studio.core.graph.layout import layered_layout
 from studio.core.graph.model import Edge, Graph, GraphError, new_id
 from studio.core.graph.templates import load_template
-from studio.qt import formatting
-from studio.qt.canvas.items import NodeItem
-from studio.qt.canvas.scene import GraphScene
-from studio.qt.canvas.view import GraphView
+from studio.core import formatting
+from studio.qt.model.canvas.items import NodeItem
+from studio.qt.model.canvas.scene import GraphScene
+from studio.qt.model.canvas.view import GraphView
 from studio.qt.commands import AddNodes, MoveNodes, RemoveItems, ReplaceGraph, SetSection
 from studio.qt.document import X_SPACING, Y_SPACING, Document
-from studio.qt.palette import Palette
-from studio.qt.properties import PropertiesPanel
+from studio.qt.model.palette import Palette
+from studio.qt.model.properties import PropertiesPanel
 
 NODES_MIME = "application/x-dlstudio-nodes"
 PASTE_OFFSET = 40.0

@@ -1,5 +1,5 @@
-"""Work-area panels. Each area other than Model is a module here, ``studio/qt/panels/<area>.py``
-(``data``, ``augment``, ``train``, ``inspect``, ``generate``, ``export``) exposing
+"""Work-area panels. Each area other than Model is a package ``studio/qt/<area>/`` (``data``,
+``augment``, ``train``, ``inspect``, ``generate``, ``export``) whose ``panel`` module exposes
 ``create_panel(window: MainWindow) -> QWidget``. The main window creates a panel the first time its
 tab is shown (keeping start-up fast) and shows a placeholder while the module does not exist yet.
 """
@@ -23,7 +23,7 @@ PLACEHOLDERS = {
 
 
 def module_name(area: str) -> str:
-    return f"studio.qt.panels.{area.lower()}"
+    return f"studio.qt.{area.lower()}.panel"
 
 
 def has_panel(area: str) -> bool:

@@ -11,7 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 
-from studio.qt.plot_theme import series_color, style_plot
+from studio.qt.widgets.plot_theme import series_color, style_plot
 from studio.qt.theme import is_dark
 
 TRAIN, VAL = 0, 1  # series colour indexes

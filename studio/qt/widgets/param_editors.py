@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout
                                QWidget)
 
 from studio.core.graph.catalog import ParamSpec
-from studio.qt.param_text import ParamTextError, format_value, parse_value
+from studio.qt.widgets.param_text import ParamTextError, format_value, parse_value
 
 _INT_LIMIT = 2**31 - 1
 REGULARIZERS = ("none", "L1", "L2", "L1L2")

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsPath
 from studio.core.graph.catalog import CATALOG
 from studio.core.graph.infer import NodeInfo
 from studio.core.graph.model import Edge, Node
-from studio.qt import formatting
+from studio.core import formatting
 from studio.qt.theme import CanvasColors
 
 NODE_WIDTH = 200.0

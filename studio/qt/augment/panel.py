@@ -20,11 +20,11 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox
 from studio.core.augment import AUGMENTATIONS, AugmentationError, validate_steps
 from studio.core.params import ParamSpec
 from studio.core.data import DataError, default_dataset_spec, first_training_samples
-from studio.qt import formatting
+from studio.core import formatting
 from studio.qt.commands import SetSection
-from studio.qt.dataset_cache import load_cached
-from studio.qt.image_grid import ImageGrid
-from studio.qt.worker import TaskRunner
+from studio.core.data.cache import load_cached
+from studio.qt.widgets.image_grid import ImageGrid
+from studio.qt.widgets.worker import TaskRunner
 
 PREVIEW_COUNT = 16
 PREVIEW_DELAY_MS = 120  # lets a slider move a little before the next preview is asked for

@@ -18,15 +18,15 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton,
                                QScrollArea, QSizePolicy, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
-from studio.cli.train_cmds import format_duration
+from studio.core.formatting import format_duration
 from studio.core.training import EventTail, Runner, RunFolder, TrainingError, new_run_dir, send_control
 from studio.core.training.runs import FINAL_STATUSES, pid_alive
-from studio.qt.plot_theme import series_color
-from studio.qt.plots import TRAIN, VAL, CurvePlot
-from studio.qt.run_curves import RunCurves
-from studio.qt.runs_table import RunsView
-from studio.qt.worker import run_in_background
-from studio.qt.training_form import TrainingForm
+from studio.qt.widgets.plot_theme import series_color
+from studio.qt.widgets.plots import TRAIN, VAL, CurvePlot
+from studio.core.training.curves import RunCurves
+from studio.qt.train.runs_table import RunsView
+from studio.qt.widgets.worker import run_in_background
+from studio.qt.train.training_form import TrainingForm
 
 POLL_MS = 100
 REDRAW_MS = 34  # at most ~30 redraws a second

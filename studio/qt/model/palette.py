@@ -7,7 +7,7 @@ from PySide6.QtGui import QDrag
 from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from studio.core.graph.catalog import by_category
-from studio.qt.canvas.view import LAYER_MIME
+from studio.qt.model.canvas.view import LAYER_MIME
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole
 

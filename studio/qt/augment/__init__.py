@@ -1,0 +1,1 @@
+"""The Augment area: the augmentation chain and its live preview."""

@@ -1,0 +1,1 @@
+"""The Data area: dataset source form, samples, class balance and splits."""

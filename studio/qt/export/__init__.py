@@ -1,0 +1,1 @@
+"""The Export area: export a run in several formats, each verified."""

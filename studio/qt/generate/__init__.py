@@ -1,0 +1,1 @@
+"""The Generate area: samples, interpolation and latent views of generative runs."""

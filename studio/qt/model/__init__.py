@@ -1,0 +1,1 @@
+"""The Model area: canvas, layer palette, properties and the template/code dialogs."""

@@ -1,0 +1,1 @@
+"""Widgets shared by every work area: setting editors, plots, image grids, background work."""
