@@ -40,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
+        from studio.qt.system_libs import platform_problem
+
+        problem = platform_problem()
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
         from studio.qt.app import run_app
 
         return run_app()
