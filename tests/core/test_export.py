@@ -72,6 +72,7 @@ def test_quantized_tflite_formats(runs, tmp_path):
     assert interpreter.get_input_details()[0]["dtype"] == np.int8
 
 
+@pytest.mark.slow
 def test_python_script_with_training_reproduces_outputs(runs, tmp_path, test_inputs):
     x, model = test_inputs
     path = tmp_path / "digits.py"

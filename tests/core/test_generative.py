@@ -69,6 +69,7 @@ def _grid_pixels(path):
     return np.asarray(Image.open(path))
 
 
+@pytest.mark.slow
 def test_gan_run_logs_both_players_and_writes_a_grid_each_epoch(runs):
     run_dir = runs["gan"]
     assert read_run(run_dir)["status"] == "completed", read_run(run_dir).get("error")

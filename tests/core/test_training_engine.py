@@ -13,6 +13,8 @@ from studio.core.graph.templates import load_template
 from studio.core.project import default_project, load_project, save_project
 from studio.core.training import Runner, TrainingError, read_events, read_run
 
+pytestmark = pytest.mark.slow  # every test here trains in child processes
+
 DIGITS = {"source": "digits", "max_samples": 60, "seed": 0}
 
 

@@ -5,6 +5,7 @@ import os
 import signal
 
 import numpy as np
+import pytest
 
 from PySide6.QtCore import Qt
 
@@ -70,6 +71,7 @@ def test_graph_errors_refuse_to_start_and_name_the_layer(window, qtbot, tmp_path
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
 
+@pytest.mark.slow
 def test_start_shows_live_curves_and_stop_saves_a_checkpoint(window, qtbot, tmp_path):
     panel = train_panel(window, tmp_path, epochs=50, batch_size=16, grad_norm_every=2)
     assert str(tmp_path / "runs") in panel.run_label.text()
@@ -98,6 +100,7 @@ def test_start_shows_live_curves_and_stop_saves_a_checkpoint(window, qtbot, tmp_
     assert "batch 16" in table.item(0, 2).text()
 
 
+@pytest.mark.slow
 def test_a_training_process_that_dies_shows_what_to_do_and_the_window_survives(window, qtbot, tmp_path):
     panel = train_panel(window, tmp_path, epochs=50)
     before = window.document.project.to_dict()
@@ -163,6 +166,7 @@ def test_batch_curves_show_each_interval_not_the_running_mean():
     assert list(curves.get("loss/smoothed").y)[0] == 2.0
 
 
+@pytest.mark.slow
 def test_kill_ends_a_training_process_at_once(window, qtbot, tmp_path):
     panel = train_panel(window, tmp_path, epochs=50)
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
