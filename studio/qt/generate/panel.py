@@ -374,7 +374,7 @@ class GeneratePanel(QWidget):
 
     def draw_scatter(self) -> None:
         from studio.core.generative import latent_means
-        from studio.core.generative.training import unit_range
+        from studio.core.generative.images import unit_range
         from studio.core.inspect.runs import load_run_dataset
 
         run_dir = self.run_dir
