@@ -5,6 +5,7 @@ import os
 import signal
 
 import numpy as np
+import pytest
 
 from PySide6.QtCore import Qt
 
@@ -22,6 +23,11 @@ def points(plot, key):
     """How many points the plot's curve ``key`` holds (0 when it has none yet)."""
     x = plot.curves[key].getData()[0] if key in plot.curves else None
     return 0 if x is None else len(x)
+
+
+def ended(panel) -> bool:
+    """The panel shows a run that reached a final state."""
+    return panel.watcher is not None and panel.watcher.ended
 
 
 def train_panel(window, tmp_path, **training):
@@ -66,10 +72,11 @@ def test_graph_errors_refuse_to_start_and_name_the_layer(window, qtbot, tmp_path
     panel = train_panel(window, tmp_path)
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     assert panel.error_banner.isVisible() and "conv2d" in panel.error_banner.text()
-    assert panel.state == "idle" and panel.source is None
+    assert panel.watcher is None
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
 
+@pytest.mark.slow
 def test_start_shows_live_curves_and_stop_saves_a_checkpoint(window, qtbot, tmp_path):
     panel = train_panel(window, tmp_path, epochs=50, batch_size=16, grad_norm_every=2)
     assert str(tmp_path / "runs") in panel.run_label.text()
@@ -88,8 +95,8 @@ def test_start_shows_live_curves_and_stop_saves_a_checkpoint(window, qtbot, tmp_
     assert "CPU" in panel.device.text()
 
     qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: panel.state == "ended", timeout=60_000)
-    run = read_run(panel.source.path)
+    qtbot.waitUntil(lambda: ended(panel), timeout=60_000)
+    run = read_run(panel.watcher.path)
     assert run["status"] == "stopped" and panel.status.text().startswith("Stopped")
     assert RunFolder(run["path"]).last_checkpoint.exists()
     assert not panel.error_banner.isVisible() and panel.start_button.isEnabled()
@@ -98,6 +105,7 @@ def test_start_shows_live_curves_and_stop_saves_a_checkpoint(window, qtbot, tmp_
     assert "batch 16" in table.item(0, 2).text()
 
 
+@pytest.mark.slow
 def test_a_training_process_that_dies_shows_what_to_do_and_the_window_survives(window, qtbot, tmp_path):
     panel = train_panel(window, tmp_path, epochs=50)
     before = window.document.project.to_dict()
@@ -105,16 +113,16 @@ def test_a_training_process_that_dies_shows_what_to_do_and_the_window_survives(w
     pids = []
 
     def child_started() -> bool:
-        pid = panel.source is not None and RunFolder(panel.source.path).info().get("pid")
+        pid = panel.watcher is not None and RunFolder(panel.watcher.path).info().get("pid")
         pids.append(pid)
         return bool(pid)
 
     qtbot.waitUntil(child_started, timeout=60_000)
     os.kill(pids[-1], signal.SIGKILL)  # as the out-of-memory killer would
-    qtbot.waitUntil(lambda: panel.state == "ended", timeout=30_000)
+    qtbot.waitUntil(lambda: ended(panel), timeout=30_000)
     message = panel.error_banner.text()
     assert panel.error_banner.isVisible() and "killed" in message and "batch size" in message
-    assert read_run(panel.source.path)["status"] == "killed"
+    assert read_run(panel.watcher.path)["status"] == "killed"
     assert window.document.project.to_dict() == before
     assert panel.start_button.isEnabled() and not panel.stop_button.isEnabled()
     panel.form.editors["epochs"].widget.setValue(3)  # the window still takes edits
@@ -163,12 +171,13 @@ def test_batch_curves_show_each_interval_not_the_running_mean():
     assert list(curves.get("loss/smoothed").y)[0] == 2.0
 
 
+@pytest.mark.slow
 def test_kill_ends_a_training_process_at_once(window, qtbot, tmp_path):
     panel = train_panel(window, tmp_path, epochs=50)
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: panel.kill_button.isEnabled() and RunFolder(panel.source.path).info().get("pid"),
+    qtbot.waitUntil(lambda: panel.kill_button.isEnabled() and panel.watcher and RunFolder(panel.watcher.path).info().get("pid"),
                     timeout=60_000)
     qtbot.mouseClick(panel.kill_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: panel.state == "ended", timeout=10_000)
-    assert read_run(panel.source.path)["status"] == "killed" and not panel.source.runner.alive
+    qtbot.waitUntil(lambda: ended(panel), timeout=10_000)
+    assert read_run(panel.watcher.path)["status"] == "killed" and not panel.watcher.runner.alive
     assert "Training was killed" in panel.error_banner.text() and panel.start_button.isEnabled()

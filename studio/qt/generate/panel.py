@@ -409,9 +409,7 @@ class GeneratePanel(QWidget):
 
 
 def create_panel(window) -> GeneratePanel:
-    """The Generate area of ``window``: runs are read from ``runs/`` beside the project file."""
-    from studio.qt.inspect.source import runs_root
-
-    panel = GeneratePanel(lambda: runs_root(window.document))
+    """The Generate area of ``window``: runs are read from ``window.runs_root()``."""
+    panel = GeneratePanel(window.runs_root)
     window.document.path_changed.connect(lambda _path: panel.refresh_runs())
     return panel

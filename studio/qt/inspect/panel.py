@@ -23,7 +23,7 @@ from studio.core.training.probes import read_probes_config, write_probes_config
 from studio.qt.inspect.evaluation import EvaluationTab
 from studio.qt.inspect.pictures import PictureView, sample_picture
 from studio.qt.inspect.progress import LiveProbesTab, WeightsTab
-from studio.qt.inspect.source import InspectSource, load_graph_source, load_run_source, runs_root
+from studio.qt.inspect.source import InspectSource, load_graph_source, load_run_source
 from studio.qt.inspect.views import FeatureMapsTab, FiltersTab, PredictTab, SaliencyTab
 from studio.qt.widgets.worker import TaskRunner
 
@@ -130,7 +130,7 @@ class InspectPanel(QWidget):
 
     def refresh_runs(self, load: bool = False) -> None:
         """Re-read the project's runs into the source list; with ``load``, open the default source."""
-        root = runs_root(self.document)
+        root = self.main_window.runs_root()
         self._run_names = self._scan(root)
         self.runs = list_runs(root)
         current = self.source_combo.currentData()
@@ -159,7 +159,7 @@ class InspectPanel(QWidget):
         self.load_source(self.source_combo.itemData(index))
 
     def _open_run_dialog(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open run folder", str(runs_root(self.document)))
+        path = QFileDialog.getExistingDirectory(self, "Open run folder", str(self.main_window.runs_root()))
         if path:
             self._follow_newest = False
             self.source_combo.addItem(Path(path).name, path)
@@ -228,7 +228,7 @@ class InspectPanel(QWidget):
     # -- following the runs folder and the run's events -----------------------------------
     def poll(self) -> None:
         """Pick up new runs (following the newest) and the followed run's new events."""
-        names = self._scan(runs_root(self.document))
+        names = self._scan(self.main_window.runs_root())
         if names != self._run_names:
             new_run = bool(set(names) - set(self._run_names or []))
             if new_run:

@@ -15,11 +15,6 @@ from studio.core.inspect import InspectError, default_cam_layer, open_run, run_m
 from studio.core.inspect.layers import input_shape
 
 
-def runs_root(document) -> Path:
-    """Where a project's runs live: ``runs/`` next to the project file (or the working folder)."""
-    return (document.path.parent if document.path else Path.cwd()) / "runs"
-
-
 @dataclass
 class InspectSource:
     """A model to inspect plus the dataset it was made for."""
