@@ -18,7 +18,9 @@ from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QMessageBox, QP
                                QScrollArea, QSizePolicy, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from studio.core.formatting import format_duration
+from studio.core.data.cache import load_cached
 from studio.core.training import Runner, RunWatcher, TrainingError, new_run_dir
+from studio.core.training.plan import load_checked_dataset
 from studio.qt.widgets.plot_theme import series_color
 from studio.qt.widgets.plots import TRAIN, VAL, CurvePlot
 from studio.core.training.curves import RunCurves
@@ -48,6 +50,14 @@ CURVE_LOOKS = {
     "epoch": ("train (epoch)", TRAIN, "epoch"),
     "val": ("validation", VAL, "val"),
 }
+
+
+def start_runner(project, run_dir: Path) -> Runner:
+    """Plan and start a run on the dataset the Data panel already loaded (the shared cache), so a
+    start loads it only once in this process. Runs on a worker thread."""
+    runner = Runner(project, run_dir, dataset=load_checked_dataset(project.dataset, load_cached))
+    runner.start()
+    return runner
 
 
 class TrainPanel(QWidget):
@@ -206,12 +216,11 @@ class TrainPanel(QWidget):
         except OSError as exc:
             self.show_error(f"Cannot create a run folder in {self.runs_root}: {exc}")
             return
-        runner = Runner(project, run_dir)
         self._detach()
         self._reset_view()
         self._starting = True
         self._draw_state("Checking the project and starting the training process…")
-        run_in_background(runner.start, lambda _result: self._started(runner), self._start_failed, self)
+        run_in_background(lambda: start_runner(project, run_dir), self._started, self._start_failed, self)
 
     def _start_failed(self, exc: Exception) -> None:
         self._starting = False
