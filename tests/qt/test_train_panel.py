@@ -181,3 +181,24 @@ def test_kill_ends_a_training_process_at_once(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: ended(panel), timeout=10_000)
     assert read_run(panel.watcher.path)["status"] == "killed" and not panel.watcher.runner.alive
     assert "Training was killed" in panel.error_banner.text() and panel.start_button.isEnabled()
+
+
+def test_a_start_loads_the_dataset_once_and_inspect_reuses_it(window, qtbot, tmp_path, monkeypatch):
+    import studio.core.data as data
+    from studio.core.data import cache
+    from studio.core.training import Runner
+    from studio.qt.inspect.source import load_graph_source
+
+    calls = []
+    real = data.load_dataset
+    for module in (cache, data):  # wherever load_dataset is looked up: the cache, the planner
+        monkeypatch.setattr(module, "load_dataset", lambda spec: calls.append(spec) or real(spec))
+    monkeypatch.setattr(Runner, "_spawn", lambda self: None)  # the child process loads its own copy
+    cache.clear()
+    panel = train_panel(window, tmp_path)
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.watcher is not None, timeout=30_000)
+    assert len(calls) == 1 and panel.watcher.state == "starting"
+    source = load_graph_source(window.document.project)  # what the Inspect area loads on its worker
+    assert source.dataset is cache.cached_dataset(TINY_DIGITS) and len(calls) == 1
+    cache.clear()

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLis
                                QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
 from studio.core.inspect import MAX_PINNED, InspectError, load_image
-from studio.core.training import EventTail, list_runs
+from studio.core.training import RunWatcher, list_runs
+from studio.core.training.runs import LIVE_STATUSES
 from studio.core.training.probes import read_probes_config, write_probes_config
 from studio.qt.inspect.evaluation import EvaluationTab
 from studio.qt.inspect.pictures import PictureView, sample_picture
@@ -29,7 +30,6 @@ from studio.qt.widgets.worker import TaskRunner
 
 GRAPH_SOURCE = "graph"
 POLL_MS = 1000
-LIVE_STATUSES = ("starting", "running", "paused")
 
 
 class InspectPanel(QWidget):
@@ -46,7 +46,7 @@ class InspectPanel(QWidget):
         self.pins: list[int] = []
         self.runs: list[dict] = []
         self.events: list[dict] = []
-        self._tail: EventTail | None = None
+        self.watcher: RunWatcher | None = None  # the followed run
         self._run_names: list[str] | None = None
         self._follow_newest = True
         self._started = False
@@ -214,8 +214,8 @@ class InspectPanel(QWidget):
             self._set_sample(None, None, "The test split is empty.")
 
     def _follow_events(self, run_dir: Path | None) -> None:
-        self._tail = EventTail(run_dir) if run_dir is not None else None
-        self.events = self._tail.read() if self._tail is not None else []
+        self.watcher = RunWatcher.for_folder(run_dir) if run_dir is not None else None
+        self.events = self.watcher.poll() if self.watcher is not None else []
         self.weights.set_events(self.events)
         self.live.set_events(run_dir, self.events)
 
@@ -235,9 +235,9 @@ class InspectPanel(QWidget):
                 self._follow_newest = True
             self.refresh_runs()
             self.update_probes_config()
-        if self._tail is None:
+        if self.watcher is None:
             return
-        new = self._tail.read()
+        new = self.watcher.poll()
         if not new:
             return
         self.events += new
