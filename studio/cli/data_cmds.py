@@ -8,8 +8,8 @@ from pathlib import Path
 from studio.cli import CliError
 
 _SPEC_HELP = (
-    "project file (.dlstudio), dataset spec (.json file or inline JSON), or a source name "
-    "(digits, shapes, toy, keras, ...)"
+    "project file (.dlstudio), dataset spec (.json file or inline JSON), a folder of class folders, "
+    "a .csv/.tsv/.txt or .npz file, or a source name (digits, shapes, toy, keras, ...)"
 )
 
 
@@ -39,27 +39,14 @@ def register(subparsers) -> None:
 
 def resolve(source: str) -> tuple[dict, list | None, dict]:
     """``(dataset spec, augmentation or None, training dict)`` named by a CLI argument."""
-    from studio.core.data import SOURCES
-    from studio.core.project import ProjectError, load_project
+    from studio.core.data import DataError
+    from studio.core.data.paths import read_source
 
-    path = Path(source)
-    if path.is_file():
-        if path.suffix == ".dlstudio":
-            try:
-                project = load_project(path)
-            except ProjectError as exc:
-                raise CliError(str(exc)) from None
-            return project.dataset, project.augmentation, project.training
-        spec = _read_json(path)
-    elif source.lstrip().startswith("{"):
-        spec = _parse_json(source, "the inline dataset spec")
-    elif source in SOURCES:
-        spec = {"source": source}
-    else:
-        raise CliError(f"{source}: no such file, and not a source name ({', '.join(SOURCES)})")
-    if not isinstance(spec, dict):
-        raise CliError(f"{source}: a dataset spec is a JSON object like {{\"source\": \"digits\"}}")
-    return spec.get("dataset", spec), spec.get("augmentation"), spec.get("training", {})
+    try:
+        found = read_source(source)
+    except DataError as exc:
+        raise CliError(str(exc)) from None
+    return found.spec, found.augmentation, found.training
 
 
 def _read_json(path: Path):

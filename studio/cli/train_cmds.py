@@ -23,7 +23,8 @@ def register(subparsers) -> None:
     parser.add_argument("source", nargs="?", help="project file or template name (optional with --resume)")
     parser.add_argument("--data", metavar="SOURCE",
                         help="dataset: a source name (digits, shapes, toy, ...), a dataset spec (JSON "
-                        "file or inline), a folder of class folders, a .csv or .npz file")
+                        "file or inline), a project file, a folder of class folders, a .csv/.tsv/.txt "
+                        "or .npz file")
     parser.add_argument("--epochs", type=int, metavar="N", help="number of epochs")
     parser.add_argument("--batch-size", type=int, metavar="N", help="samples per step")
     parser.add_argument("--run-dir", metavar="DIR", help="run folder to create (default: runs/<time>-<name>)")
@@ -34,16 +35,14 @@ def register(subparsers) -> None:
 
 
 def dataset_spec(source: str) -> dict:
-    """A project ``dataset`` dict from ``--data``: a folder, a .csv/.npz file, or what
-    ``studio data info`` accepts (source name, dataset spec JSON, project file)."""
-    from studio.cli.data_cmds import resolve
+    """A project ``dataset`` dict from ``--data`` (the rules of ``studio.core.data.paths``)."""
+    from studio.core.data import DataError
+    from studio.core.data.paths import spec_for_path
 
-    path = Path(source)
-    if path.is_dir():
-        return {"source": "folder", "path": str(path)}
-    if path.suffix.lower() in (".csv", ".npz") and path.is_file():
-        return {"source": path.suffix.lower()[1:], "path": str(path)}
-    return resolve(source)[0]
+    try:
+        return spec_for_path(source)
+    except DataError as exc:
+        raise CliError(str(exc)) from None
 
 
 def load_source(source: str):
@@ -51,15 +50,16 @@ def load_source(source: str):
     from studio.core.generative.templates import apply_template
     from studio.core.graph.templates import TemplateError, load_template, template_names
     from studio.core.project import ProjectError, default_project, load_project
+    from studio.core.training.runs import default_runs_root
 
     path = Path(source)
     try:
         if path.exists():
-            return load_project(path), path.resolve().parent / "runs"
+            return load_project(path), default_runs_root(path.resolve())
         if source in template_names():
             project = apply_template(default_project(), load_template(source))
             project.name = source
-            return project, Path("runs")
+            return project, default_runs_root(None)
     except (ProjectError, TemplateError) as exc:
         raise CliError(str(exc)) from None
     raise CliError(f"{source}: no such project file or template (see `studio templates`)")

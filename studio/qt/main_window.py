@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QStandardPaths, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget,
                                QTabWidget, QWidget)
@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, Q
 from studio.core.graph.keras_io import KerasImportError, load_keras_file
 from studio.core.graph.model import GraphError
 from studio.core.project import Project, ProjectError, default_project, load_project, save_project
+from studio.core.training.runs import RUNS_DIR, default_runs_root
 from studio.qt import panels, settings
 from studio.qt.backend import BackendLoader
 from studio.qt.model.dialogs import CodeDialog, TemplatesDialog
@@ -98,14 +99,20 @@ class MainWindow(QMainWindow):
         if self._hosts[area].count() == 0:
             self.set_area_widget(area, panels.create_panel(area, self))
 
+    def runs_root(self) -> Path:
+        """Where the open project's runs go: ``runs/`` beside its file, or, for a project never
+        saved, the per-user app data folder. Every area lists and writes runs here."""
+        app_data = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+        return default_runs_root(self.document.path, Path(app_data) / RUNS_DIR)
+
     # -- drops ---------------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:
         if any(url.isLocalFile() for url in event.mimeData().urls()):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:
-        """A dropped project file opens; any other file or folder becomes a dataset source in the
-        Data area, and a .keras file is imported onto the canvas."""
+        """A dropped project file opens and a .keras file is imported onto the canvas; any other
+        file or folder goes to the Data area, which reads it with ``studio.core.data.paths``."""
         paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         suffix = Path(paths[0]).suffix.lower() if paths else ""
         if suffix in (".dlstudio", ".keras"):

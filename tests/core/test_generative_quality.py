@@ -5,7 +5,7 @@ import pytest
 
 from studio.core.data import load_dataset
 from studio.core.generative import QualityScorer, frechet_distance
-from studio.core.generative.training import unit_range
+from studio.core.generative.images import unit_range
 
 
 def test_frechet_distance_of_gaussians():

@@ -2,6 +2,8 @@
 latent-exploration buttons draw from the run's model on a worker thread."""
 
 import io
+import os
+import socket
 import time
 
 import numpy as np
@@ -21,7 +23,8 @@ def _new_run(root):
     buffer = io.BytesIO()
     np.savez(buffer, latents=np.zeros((16, 8), np.float32))
     fileio.atomic_write_bytes(folder.path / "samples" / "fixed.npz", buffer.getvalue())
-    folder.update_info(name="gan", status="completed", created=time.time())
+    # still training in this (live) process: more epochs follow
+    folder.update_info(name="gan", status="running", pid=os.getpid(), host=socket.gethostname(), created=time.time())
     return folder
 
 

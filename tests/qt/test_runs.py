@@ -11,7 +11,7 @@ from studio.core.project import default_project
 from studio.core.training import RunFolder
 from studio.core.training.plan import RunPlan, check_config, prepare_run_folder
 
-from test_train_panel import points
+from test_train_panel import ended, points
 
 
 def write_run(path, losses, status="completed", batch_size=32):
@@ -87,17 +87,17 @@ def test_a_cli_run_folder_opens_and_is_followed_live(window, qtbot, dialogs, tmp
 
     assert view.open_folder(str(elsewhere.path))
     assert panel.tabs.currentIndex() == 0 and str(elsewhere.path) in panel.run_label.text()
-    assert len(panel.curves.get("loss/epoch")) == 1 and panel.state == "running"
+    assert len(panel.curves.get("loss/epoch")) == 1 and panel.watcher.state == "running"
     assert panel.stop_button.isEnabled() and not panel.kill_button.isEnabled()
     assert "CPU" in panel.device.text()
 
     add_epoch(elsewhere, 2, 0.8)  # the CLI process writes on; the panel picks it up by itself
     qtbot.waitUntil(lambda: len(panel.curves.get("loss/epoch")) == 2, timeout=5_000)
     qtbot.waitUntil(lambda: points(panel.plots["loss"], "loss/epoch") == 2, timeout=5_000)
-    panel.stop()  # reaches the CLI run through its control file
+    qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)  # reaches the CLI run through its control file
     assert (elsewhere.path / "control").read_text() == "stop"
     finish(elsewhere, "stopped")
-    qtbot.waitUntil(lambda: panel.state == "ended", timeout=5_000)
+    qtbot.waitUntil(lambda: ended(panel), timeout=5_000)
     assert panel.status.text().startswith("Stopped") and not panel.error_banner.isVisible()
 
 
@@ -106,7 +106,7 @@ def test_a_followed_run_whose_process_vanished_ends_as_crashed(window, qtbot, tm
     folder.update_info(pid=2**22 + 12345)  # no such process
     panel, view = runs_view(window, tmp_path)
     panel.show_run(str(folder.path))
-    qtbot.waitUntil(lambda: panel.state == "ended", timeout=5_000)
+    qtbot.waitUntil(lambda: ended(panel), timeout=5_000)
     assert "ended unexpectedly" in panel.error_banner.text() and panel.start_button.isEnabled()
     assert RunFolder(folder.path).info()["status"] == "running"  # following never rewrites the run
 
@@ -124,6 +124,6 @@ def test_pause_resume_and_a_nan_failure_of_a_followed_run(window, qtbot, tmp_pat
     folder.emit("resume", epoch=2, step=1)
     folder.emit("error", kind="nan", message="the loss became NaN at epoch 2, step 3: lower the learning rate")
     finish(folder, "failed")
-    qtbot.waitUntil(lambda: panel.state == "ended", timeout=5_000)
+    qtbot.waitUntil(lambda: ended(panel), timeout=5_000)
     message = panel.error_banner.text()
     assert "became NaN" in message and "lower the learning rate" in message and "unchanged" in message

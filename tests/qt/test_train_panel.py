@@ -25,6 +25,11 @@ def points(plot, key):
     return 0 if x is None else len(x)
 
 
+def ended(panel) -> bool:
+    """The panel shows a run that reached a final state."""
+    return panel.watcher is not None and panel.watcher.ended
+
+
 def train_panel(window, tmp_path, **training):
     """The Train panel of a saved, tiny digits project (runs go to ``tmp_path/runs``)."""
     window.document.project.dataset = dict(TINY_DIGITS)
@@ -67,7 +72,7 @@ def test_graph_errors_refuse_to_start_and_name_the_layer(window, qtbot, tmp_path
     panel = train_panel(window, tmp_path)
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     assert panel.error_banner.isVisible() and "conv2d" in panel.error_banner.text()
-    assert panel.state == "idle" and panel.source is None
+    assert panel.watcher is None
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
 
@@ -90,8 +95,8 @@ def test_start_shows_live_curves_and_stop_saves_a_checkpoint(window, qtbot, tmp_
     assert "CPU" in panel.device.text()
 
     qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: panel.state == "ended", timeout=60_000)
-    run = read_run(panel.source.path)
+    qtbot.waitUntil(lambda: ended(panel), timeout=60_000)
+    run = read_run(panel.watcher.path)
     assert run["status"] == "stopped" and panel.status.text().startswith("Stopped")
     assert RunFolder(run["path"]).last_checkpoint.exists()
     assert not panel.error_banner.isVisible() and panel.start_button.isEnabled()
@@ -108,16 +113,16 @@ def test_a_training_process_that_dies_shows_what_to_do_and_the_window_survives(w
     pids = []
 
     def child_started() -> bool:
-        pid = panel.source is not None and RunFolder(panel.source.path).info().get("pid")
+        pid = panel.watcher is not None and RunFolder(panel.watcher.path).info().get("pid")
         pids.append(pid)
         return bool(pid)
 
     qtbot.waitUntil(child_started, timeout=60_000)
     os.kill(pids[-1], signal.SIGKILL)  # as the out-of-memory killer would
-    qtbot.waitUntil(lambda: panel.state == "ended", timeout=30_000)
+    qtbot.waitUntil(lambda: ended(panel), timeout=30_000)
     message = panel.error_banner.text()
     assert panel.error_banner.isVisible() and "killed" in message and "batch size" in message
-    assert read_run(panel.source.path)["status"] == "killed"
+    assert read_run(panel.watcher.path)["status"] == "killed"
     assert window.document.project.to_dict() == before
     assert panel.start_button.isEnabled() and not panel.stop_button.isEnabled()
     panel.form.editors["epochs"].widget.setValue(3)  # the window still takes edits
@@ -170,9 +175,30 @@ def test_batch_curves_show_each_interval_not_the_running_mean():
 def test_kill_ends_a_training_process_at_once(window, qtbot, tmp_path):
     panel = train_panel(window, tmp_path, epochs=50)
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: panel.kill_button.isEnabled() and RunFolder(panel.source.path).info().get("pid"),
+    qtbot.waitUntil(lambda: panel.kill_button.isEnabled() and panel.watcher and RunFolder(panel.watcher.path).info().get("pid"),
                     timeout=60_000)
     qtbot.mouseClick(panel.kill_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: panel.state == "ended", timeout=10_000)
-    assert read_run(panel.source.path)["status"] == "killed" and not panel.source.runner.alive
+    qtbot.waitUntil(lambda: ended(panel), timeout=10_000)
+    assert read_run(panel.watcher.path)["status"] == "killed" and not panel.watcher.runner.alive
     assert "Training was killed" in panel.error_banner.text() and panel.start_button.isEnabled()
+
+
+def test_a_start_loads_the_dataset_once_and_inspect_reuses_it(window, qtbot, tmp_path, monkeypatch):
+    import studio.core.data as data
+    from studio.core.data import cache
+    from studio.core.training import Runner
+    from studio.qt.inspect.source import load_graph_source
+
+    calls = []
+    real = data.load_dataset
+    for module in (cache, data):  # wherever load_dataset is looked up: the cache, the planner
+        monkeypatch.setattr(module, "load_dataset", lambda spec: calls.append(spec) or real(spec))
+    monkeypatch.setattr(Runner, "_spawn", lambda self: None)  # the child process loads its own copy
+    cache.clear()
+    panel = train_panel(window, tmp_path)
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.watcher is not None, timeout=30_000)
+    assert len(calls) == 1 and panel.watcher.state == "starting"
+    source = load_graph_source(window.document.project)  # what the Inspect area loads on its worker
+    assert source.dataset is cache.cached_dataset(TINY_DIGITS) and len(calls) == 1
+    cache.clear()

@@ -1,7 +1,12 @@
-"""Datasets loaded for the panels, shared between them and kept for the most recent specs.
+"""Datasets loaded in this process, shared by every user of the same spec and kept for the newest specs.
 
-Loading a folder or CIFAR takes seconds; keeping the last few loaded datasets makes undo/redo and
-switching between the Data and Augment panels instant. Thread-safe: loads run on worker threads.
+Loading a folder or CIFAR takes seconds, so one load serves the Data and Augment panels, a
+training start (its planner) and the Inspect area; undo/redo and switching areas are instant.
+Two specs name the same dataset when they are equal as JSON (``spec_key``). Thread-safe: loads
+run on worker threads. Example::
+
+    dataset = load_cached(project.dataset)   # loads once; DataError when the spec cannot load
+    cached_dataset(project.dataset)          # the same object now, without loading
 """
 
 from __future__ import annotations
@@ -20,11 +25,12 @@ _lock = threading.Lock()
 
 
 def spec_key(spec: dict[str, Any]) -> str:
+    """The text two specs share exactly when they name the same dataset (key order does not matter)."""
     return json.dumps(spec, sort_keys=True)
 
 
 def cached_dataset(spec: dict[str, Any]) -> Dataset | None:
-    """The dataset already loaded for ``spec``, or None."""
+    """The dataset already loaded for ``spec``, or None; never loads."""
     with _lock:
         key = spec_key(spec)
         if key in _cache:
@@ -33,17 +39,27 @@ def cached_dataset(spec: dict[str, Any]) -> Dataset | None:
 
 
 def load_cached(spec: dict[str, Any]) -> Dataset:
-    """``load_dataset(spec)``, reusing a recent load of the same spec. Raises ``DataError``."""
+    """``load_dataset(spec)``, reusing a recent load of the same spec. Raises ``DataError``.
+
+    The dataset's fingerprint is computed here too (it hashes every array), so callers on the GUI
+    thread never pay for it. Callers share the returned object: treat its arrays as read-only.
+    """
     dataset = cached_dataset(spec)
     if dataset is not None:
         return dataset
     dataset = load_dataset(spec)
-    dataset.fingerprint()  # hashes every array (slow for big sets): done here, off the GUI thread
+    dataset.fingerprint()
     with _lock:
         _cache[spec_key(spec)] = dataset
         while len(_cache) > 1 and sum(_nbytes(d) for d in _cache.values()) > MAX_BYTES:
             _cache.popitem(last=False)
     return dataset
+
+
+def clear() -> None:
+    """Forget every loaded dataset (their memory is freed once no caller holds them)."""
+    with _lock:
+        _cache.clear()
 
 
 def _nbytes(dataset: Dataset) -> int:

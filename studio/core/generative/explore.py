@@ -9,7 +9,8 @@ import os
 
 import numpy as np
 
-from studio.core.generative.live import FIXED_FILE, SAMPLES_DIR, generate, run_batches, sample_latents
+from studio.core.generative.images import run_batches
+from studio.core.generative.live import FIXED_FILE, SAMPLES_DIR, generate, sample_latents
 from studio.core.generative.parts import GenerativeError
 
 MODEL_CLASSES = {"studio>GAN": ("generator", "discriminator"), "studio>VAE": ("encoder", "decoder"),

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from studio.core import fileio
+from studio.core.generative.images import run_batches, unit_range
 from studio.core.generative.parts import Parts
 from studio.core.generative.quality import COLLAPSE_RATIO, REFERENCE_SAMPLES, QualityScorer, reference_split
 from studio.core.inspect.render import save_png, tile_grid
@@ -56,19 +57,6 @@ def pairs_grid(originals: np.ndarray, reconstructions: np.ndarray, pairs_per_row
     tiles = np.empty((2 * len(originals), *originals.shape[1:]), np.float32)
     tiles[0::2], tiles[1::2] = originals, reconstructions
     return sample_grid(tiles, 2 * pairs_per_row)
-
-
-def run_batches(model, *arrays: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """``model`` applied in inference mode to ``arrays`` (its inputs, in order), batch by batch.
-
-    Direct calls rather than ``predict``: every epoch asks for a few odd-sized batches, which would
-    make ``predict`` retrace its graph each time.
-    """
-    outputs = []
-    for start in range(0, len(arrays[0]), batch_size):
-        chunk = [np.asarray(a[start:start + batch_size]) for a in arrays]
-        outputs.append(np.asarray(model(chunk if len(chunk) > 1 else chunk[0], training=False)))
-    return np.concatenate(outputs)
 
 
 def generate(model, latents: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
@@ -126,8 +114,6 @@ class LiveSamples(Hooks):
     """Writes the epoch's grids and samples events; adds ``fid``/``diversity`` to the epoch logs."""
 
     def __init__(self, folder: RunFolder, parts: Parts, options: dict, dataset) -> None:
-        from studio.core.generative.training import unit_range
-
         self.folder, self.parts, self.options, self.dataset = folder, parts, options, dataset
         self.to_unit = unit_range(dataset)
         self.scorer: QualityScorer | None = None

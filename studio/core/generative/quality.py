@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from studio.core import fileio
+from studio.core.generative.images import run_batches
 
 FEATURES_LAYER = "features"
 REFERENCE_SAMPLES = 1000
@@ -80,8 +81,6 @@ class QualityScorer:
         self.data_diversity = mean_pairwise_distance(features)
 
     def features(self, images: np.ndarray) -> np.ndarray:
-        from studio.core.generative.live import run_batches
-
         return run_batches(self.features_model, np.asarray(images, np.float32))
 
     def score(self, images: np.ndarray) -> tuple[float, float]:

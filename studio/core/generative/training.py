@@ -7,6 +7,7 @@ rest exactly as for any other run (events, checkpoints, resume, stop).
 
 from __future__ import annotations
 
+from studio.core.generative.images import unit_range
 from studio.core.generative.parts import GenerativeError, Parts, check_project, settings
 from studio.core.graph.model import Graph
 
@@ -47,13 +48,6 @@ def make_model(graph: Graph, parts: Parts, options: dict, num_classes: int = 0):
         return VAE(encoder, decoder, kl_weight=float(options["kl_weight"]), name="vae")
     encoder = sub_model(graph, parts.reader, reader_inputs, [parts.reader_output], "encoder")
     return AutoEncoder(encoder, decoder, name="autoencoder")
-
-
-def unit_range(dataset):
-    """A function mapping the dataset's normalized images to [0, 1] (what the models produce)."""
-    low, high = (float(v) for v in dataset.value_range)
-    scale = 1.0 / (high - low) if high > low else 1.0
-    return lambda x: (x - low) * scale
 
 
 def check_labels(graph: Graph, parts: Parts, dataset) -> None:

@@ -10,6 +10,7 @@ from studio.core.training.runner import Runner
 from studio.core.training.runs import (
     EventTail,
     RunFolder,
+    default_runs_root,
     delete_run,
     list_runs,
     new_run_dir,
@@ -17,7 +18,8 @@ from studio.core.training.runs import (
     read_run,
     send_control,
 )
+from studio.core.training.watch import RunWatcher
 
-__all__ = ["TRAINING_FIELDS", "EventTail", "RunFolder", "RunPlan", "Runner",
-           "TrainingConfig", "TrainingError", "delete_run", "list_runs", "new_run_dir", "plan_run",
+__all__ = ["TRAINING_FIELDS", "EventTail", "RunFolder", "RunPlan", "RunWatcher", "Runner",
+           "TrainingConfig", "TrainingError", "default_runs_root", "delete_run", "list_runs", "new_run_dir", "plan_run",
            "read_events", "read_run", "send_control"]

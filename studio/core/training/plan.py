@@ -12,7 +12,7 @@ import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from studio.core.training.adapt import adapt_graph
 from studio.core.training.config import TrainingConfig
@@ -51,23 +51,31 @@ def dataset_summary(dataset) -> dict[str, Any]:
     }
 
 
-def load_checked_dataset(spec: dict[str, Any]):
-    """``load_dataset(spec)`` with its DataError turned into a TrainingError."""
+def load_checked_dataset(spec: dict[str, Any], load: Callable[[dict], Any] | None = None):
+    """``load(spec)`` (default ``load_dataset``) with its DataError turned into a TrainingError."""
     from studio.core.data import DataError, load_dataset
 
     try:
-        dataset = load_dataset(spec)
+        return check_dataset((load or load_dataset)(spec))
     except DataError as exc:
         raise TrainingError(f"dataset: {exc}") from None
+
+
+def check_dataset(dataset):
+    """``dataset`` itself; TrainingError when it has nothing to train on."""
     if not len(dataset.x_train):
         raise TrainingError("dataset: the training split is empty; give it a larger share")
     return dataset
 
 
-def plan_run(project) -> RunPlan:
-    """Check ``project`` and fit its graph to its dataset; raise TrainingError when it cannot train."""
+def plan_run(project, dataset=None) -> RunPlan:
+    """Check ``project`` and fit its graph to its dataset; raise TrainingError when it cannot train.
+
+    ``dataset``: the project's dataset when the caller has already loaded it (e.g. from
+    ``studio.core.data.cache``), so a start loads it only once here; else it is loaded now.
+    """
     config = check_config(project.training)
-    dataset = load_checked_dataset(project.dataset)
+    dataset = load_checked_dataset(project.dataset) if dataset is None else check_dataset(dataset)
     planned = project.copy()
     planned.training = config.to_dict()
     changes: list[str] = []

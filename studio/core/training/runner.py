@@ -26,11 +26,14 @@ class Runner:
     ``Runner(project, run_dir).start()`` checks the project (raising TrainingError before any
     process starts), writes the run folder and starts training. With ``resume=True``, ``run_dir``
     is an existing run; ``project`` may be None (use the snapshot) or a project whose training
-    settings (e.g. more epochs) replace the snapshot's.
+    settings (e.g. more epochs) replace the snapshot's. ``dataset``: the project's dataset when the
+    caller has it loaded already (the planner then does not load it again); the training process
+    always loads its own copy, as arrays too big to send through a spawn pipe.
     """
 
-    def __init__(self, project, run_dir: str | os.PathLike, resume: bool = False) -> None:
+    def __init__(self, project, run_dir: str | os.PathLike, resume: bool = False, dataset=None) -> None:
         self.project = project
+        self.dataset = dataset
         self.folder = RunFolder(run_dir)
         self.resuming = resume
         self.plan = None
@@ -51,8 +54,11 @@ class Runner:
             self._tail = EventTail(self.folder.path)
             self._tail.read()  # the caller gets only this session's events
         else:
-            self.plan = plan_run(self.project)
+            self.plan = plan_run(self.project, self.dataset)
             prepare_run_folder(self.plan, self.folder.path)
+        self._spawn()
+
+    def _spawn(self) -> None:
         from studio.core.training.engine import child_main
 
         context = multiprocessing.get_context("spawn")

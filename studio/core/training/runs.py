@@ -31,6 +31,8 @@ CHECKPOINTS_DIR = "checkpoints"
 BACKUP_DIR = "backup"
 BACKUP_METADATA = "training_metadata.json"  # the name Keras' BackupAndRestore uses
 
+RUNS_DIR = "runs"  # a project's runs live in this folder beside its project file
+LIVE_STATUSES = ("starting", "running", "paused", "stopping")
 FINAL_STATUSES = ("completed", "stopped", "failed", "killed", "crashed")
 CONTROL_COMMANDS = ("run", "pause", "stop")
 
@@ -153,11 +155,27 @@ def pid_alive(pid: int | None) -> bool:
     return True
 
 
+def run_status(info: dict[str, Any], default: str = "unknown") -> str:
+    """The status in run.json (``default`` when none), with a dead process reported as ``crashed``.
+
+    A run marked ``running``/``paused``/``stopping`` whose training process is gone (on this host),
+    or ``starting`` whose launching program died before the training process ran, has crashed.
+    A run on another host is taken at its word.
+    """
+    status = info.get("status", default)
+    if info.get("host", socket.gethostname()) != socket.gethostname():
+        return status
+    if status in ("running", "paused", "stopping") and not pid_alive(info.get("pid")):
+        return "crashed"
+    if status == "starting" and not info.get("pid") and "launcher" in info and not pid_alive(info["launcher"]):
+        return "crashed"
+    return status
+
+
 def read_run(run_dir: str | os.PathLike) -> dict[str, Any]:
     """A run's run.json plus a summary drawn from its events; works on folders left by a crash.
 
-    A run marked ``running`` whose process is gone (on this host), or ``starting`` whose launching
-    program died before the training process ran, is reported as ``crashed``.
+    The status is ``run_status``'s: a run whose process died is reported as ``crashed``.
     Added keys: ``path``, ``name``, ``epochs_done``, ``last_epoch`` (its event or None),
     ``error`` (from run.json or the last error event).
     """
@@ -168,12 +186,7 @@ def read_run(run_dir: str | os.PathLike) -> dict[str, Any]:
     events = read_events(folder.path)
     if not info and not events:
         raise TrainingError(f"{folder.path} is not a run folder (no run.json, no events.jsonl)")
-    status = info.get("status", "running" if events else "unknown")
-    if info.get("host", socket.gethostname()) == socket.gethostname():
-        if status in ("running", "paused") and not pid_alive(info.get("pid")):
-            status = "crashed"
-        elif status == "starting" and not info.get("pid") and "launcher" in info and not pid_alive(info["launcher"]):
-            status = "crashed"  # the program that was starting it died before the training process ran
+    status = run_status(info, "running" if events else "unknown")
     epochs = [event for event in events if event["type"] == "epoch"]
     errors = [event for event in events if event["type"] == "error"]
     return {
@@ -206,6 +219,12 @@ def delete_run(run_dir: str | os.PathLike) -> None:
     if run["status"] in ("running", "paused"):
         raise TrainingError(f"run {run['name']} is still training: stop it before deleting it")
     shutil.rmtree(folder.path)
+
+
+def default_runs_root(project_path: str | os.PathLike | None, unsaved: str | os.PathLike = RUNS_DIR) -> Path:
+    """Where a project's runs go: ``runs/`` beside its project file, or ``unsaved`` for a project
+    never saved (the CLI's ``./runs``; the desktop app passes its per-user data folder)."""
+    return Path(project_path).parent / RUNS_DIR if project_path else Path(unsaved)
 
 
 def new_run_dir(runs_root: str | os.PathLike, name: str) -> Path:

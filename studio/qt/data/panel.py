@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, Q
                                QVBoxLayout, QWidget)
 
 from studio.core.data import Dataset, DataError, default_dataset_spec
-from studio.core.data.folder import IMAGE_SUFFIXES
+from studio.core.data.paths import spec_for_path
 from studio.core.training.adapt import adapt_graph
 from studio.core.training.errors import TrainingError
 from studio.core import formatting
@@ -48,21 +48,6 @@ def describe(spec: dict[str, Any]) -> str:
     if source in ("keras", "toy"):
         return f"{source} {spec.get('name', '')}".strip()
     return str(source)
-
-
-def source_for_path(path: str | Path) -> tuple[str, str]:
-    """The source and path a dropped file or folder stands for; raises DataError otherwise."""
-    path = Path(path)
-    if path.is_dir():
-        return "folder", str(path)
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".tsv", ".txt"):
-        return "csv", str(path)
-    if suffix == ".npz":
-        return "npz", str(path)
-    if suffix in IMAGE_SUFFIXES and path.parent.parent != path.parent:  # an image inside a class folder
-        return "folder", str(path.parent.parent)
-    raise DataError(f"{path.name}: drop a folder with one sub-folder per class, a .csv or a .npz file")
 
 
 def sample_indices(y: np.ndarray, num_classes: int, count: int) -> np.ndarray:
@@ -208,11 +193,14 @@ class DataPanel(QWidget):
     def open_path(self, path: str | Path) -> None:
         """Use a dropped (or otherwise given) folder or file as the data source."""
         try:
-            source, where = source_for_path(path)
+            spec = spec_for_path(path)
         except DataError as exc:
             self._show_error(str(exc))
             return
-        self.form.set_path(source, where)
+        if set(spec) == {"source", "path"}:
+            self.form.set_path(spec["source"], spec["path"])  # keeps the split, seed, ... as they are
+        else:
+            self.form.set_spec(spec)
         self.load_form()
 
     def request(self, spec: dict[str, Any], commit: bool) -> None:

@@ -279,9 +279,7 @@ def _number(value: float | None, pattern: str) -> str:
 
 
 def create_panel(window) -> ExportPanel:
-    """The Export area of ``window``: runs are read from ``runs/`` beside the project file."""
-    from studio.qt.inspect.source import runs_root
-
-    panel = ExportPanel(lambda: runs_root(window.document))
+    """The Export area of ``window``: runs are read from ``window.runs_root()``."""
+    panel = ExportPanel(window.runs_root)
     window.document.path_changed.connect(lambda _path: panel.refresh_runs())
     return panel

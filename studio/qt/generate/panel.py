@@ -17,7 +17,7 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
                                QSlider, QSpinBox, QVBoxLayout, QWidget)
 
-from studio.core.training import EventTail, list_runs
+from studio.core.training import RunWatcher, list_runs
 from studio.qt.widgets.plots import CurvePlot
 from studio.qt.widgets.plot_theme import series_color
 from studio.qt.widgets.worker import run_in_background
@@ -86,7 +86,7 @@ class GeneratePanel(QWidget):
         self.warnings: list[str] = []
         self.model: Any = None  # the run's loaded GAN/VAE, used on worker threads only
         self.busy = False
-        self._tail: EventTail | None = None
+        self.watcher: RunWatcher | None = None  # the followed run
         self._interpolation: np.ndarray | None = None
 
         self.run_combo = QComboBox()
@@ -216,7 +216,7 @@ class GeneratePanel(QWidget):
             return
         self.run_dir, self.model, self._interpolation = path, None, None
         self.grids, self.history, self.warnings = {}, {}, []
-        self._tail = EventTail(path) if path else None
+        self.watcher = RunWatcher.for_folder(path) if path else None
         self.explore_view.set_image(None, "Pick an action above to draw from the trained model.")
         self.scatter_plot.hide()
         self.explore_view.show()
@@ -229,9 +229,9 @@ class GeneratePanel(QWidget):
 
     def poll(self) -> None:
         """Take in the run's new events: grids, quality scores, warnings."""
-        if self._tail is None:
+        if self.watcher is None:
             return
-        events = self._tail.read()
+        events = self.watcher.poll()
         changed = False
         for event in events:
             if event["type"] == "samples":
@@ -374,7 +374,7 @@ class GeneratePanel(QWidget):
 
     def draw_scatter(self) -> None:
         from studio.core.generative import latent_means
-        from studio.core.generative.training import unit_range
+        from studio.core.generative.images import unit_range
         from studio.core.inspect.runs import load_run_dataset
 
         run_dir = self.run_dir
@@ -409,9 +409,7 @@ class GeneratePanel(QWidget):
 
 
 def create_panel(window) -> GeneratePanel:
-    """The Generate area of ``window``: runs are read from ``runs/`` beside the project file."""
-    from studio.qt.inspect.source import runs_root
-
-    panel = GeneratePanel(lambda: runs_root(window.document))
+    """The Generate area of ``window``: runs are read from ``window.runs_root()``."""
+    panel = GeneratePanel(window.runs_root)
     window.document.path_changed.connect(lambda _path: panel.refresh_runs())
     return panel

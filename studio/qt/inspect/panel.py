@@ -18,18 +18,18 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLis
                                QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
 from studio.core.inspect import MAX_PINNED, InspectError, load_image
-from studio.core.training import EventTail, list_runs
+from studio.core.training import RunWatcher, list_runs
+from studio.core.training.runs import LIVE_STATUSES
 from studio.core.training.probes import read_probes_config, write_probes_config
 from studio.qt.inspect.evaluation import EvaluationTab
 from studio.qt.inspect.pictures import PictureView, sample_picture
 from studio.qt.inspect.progress import LiveProbesTab, WeightsTab
-from studio.qt.inspect.source import InspectSource, load_graph_source, load_run_source, runs_root
+from studio.qt.inspect.source import InspectSource, load_graph_source, load_run_source
 from studio.qt.inspect.views import FeatureMapsTab, FiltersTab, PredictTab, SaliencyTab
 from studio.qt.widgets.worker import TaskRunner
 
 GRAPH_SOURCE = "graph"
 POLL_MS = 1000
-LIVE_STATUSES = ("starting", "running", "paused")
 
 
 class InspectPanel(QWidget):
@@ -46,7 +46,7 @@ class InspectPanel(QWidget):
         self.pins: list[int] = []
         self.runs: list[dict] = []
         self.events: list[dict] = []
-        self._tail: EventTail | None = None
+        self.watcher: RunWatcher | None = None  # the followed run
         self._run_names: list[str] | None = None
         self._follow_newest = True
         self._started = False
@@ -130,7 +130,7 @@ class InspectPanel(QWidget):
 
     def refresh_runs(self, load: bool = False) -> None:
         """Re-read the project's runs into the source list; with ``load``, open the default source."""
-        root = runs_root(self.document)
+        root = self.main_window.runs_root()
         self._run_names = self._scan(root)
         self.runs = list_runs(root)
         current = self.source_combo.currentData()
@@ -159,7 +159,7 @@ class InspectPanel(QWidget):
         self.load_source(self.source_combo.itemData(index))
 
     def _open_run_dialog(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open run folder", str(runs_root(self.document)))
+        path = QFileDialog.getExistingDirectory(self, "Open run folder", str(self.main_window.runs_root()))
         if path:
             self._follow_newest = False
             self.source_combo.addItem(Path(path).name, path)
@@ -214,8 +214,8 @@ class InspectPanel(QWidget):
             self._set_sample(None, None, "The test split is empty.")
 
     def _follow_events(self, run_dir: Path | None) -> None:
-        self._tail = EventTail(run_dir) if run_dir is not None else None
-        self.events = self._tail.read() if self._tail is not None else []
+        self.watcher = RunWatcher.for_folder(run_dir) if run_dir is not None else None
+        self.events = self.watcher.poll() if self.watcher is not None else []
         self.weights.set_events(self.events)
         self.live.set_events(run_dir, self.events)
 
@@ -228,16 +228,16 @@ class InspectPanel(QWidget):
     # -- following the runs folder and the run's events -----------------------------------
     def poll(self) -> None:
         """Pick up new runs (following the newest) and the followed run's new events."""
-        names = self._scan(runs_root(self.document))
+        names = self._scan(self.main_window.runs_root())
         if names != self._run_names:
             new_run = bool(set(names) - set(self._run_names or []))
             if new_run:
                 self._follow_newest = True
             self.refresh_runs()
             self.update_probes_config()
-        if self._tail is None:
+        if self.watcher is None:
             return
-        new = self._tail.read()
+        new = self.watcher.poll()
         if not new:
             return
         self.events += new

@@ -11,13 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.core.inspect import InspectError, default_cam_layer, open_run, run_model_path, spatial_layers
+from studio.core.data.cache import load_cached
+from studio.core.inspect import InspectError, default_cam_layer, run_model_path, spatial_layers
 from studio.core.inspect.layers import input_shape
-
-
-def runs_root(document) -> Path:
-    """Where a project's runs live: ``runs/`` next to the project file (or the working folder)."""
-    return (document.path.parent if document.path else Path.cwd()) / "runs"
 
 
 @dataclass
@@ -78,36 +74,42 @@ class InspectSource:
 
 
 def load_run_source(run_dir: str | Path) -> InspectSource:
-    """A run's model (final, else best, else last checkpoint) and its dataset.
+    """A run's model (final, else best, else last checkpoint) and its dataset (shared cache).
 
     A run that has saved no model yet (its first epoch is still running) gives its snapshot's
     graph with fresh weights, so its layers and samples can already be chosen.
     """
+    from studio.core.inspect.runs import load_run_model
     from studio.core.project import load_project
     from studio.core.training import RunFolder
 
     run_dir = Path(run_dir)
+    snapshot = RunFolder(run_dir).project_file
     try:
         run_model_path(run_dir)
     except InspectError as exc:
-        snapshot = RunFolder(run_dir).project_file
         if not snapshot.is_file():
             raise
         source = load_graph_source(load_project(snapshot))
         source.label, source.run_dir, source.trained = f"run {run_dir.name}", run_dir, False
         source.notes = [str(exc)]
         return source
-    contents = open_run(run_dir)
-    return InspectSource(f"run {run_dir.name}", contents.model, contents.dataset, run_dir)
+    if not snapshot.is_file():
+        raise InspectError(f"run {run_dir} has no {snapshot.name} snapshot, so its dataset is unknown")
+    model = load_run_model(run_dir)
+    dataset = load_cached(load_project(snapshot).dataset)
+    return InspectSource(f"run {run_dir.name}", model, dataset, run_dir)
 
 
 def load_graph_source(project) -> InspectSource:
-    """The project's graph built with fresh (untrained) weights, fitted to its dataset as training would."""
-    from studio.core.data import load_dataset
+    """The project's graph built with fresh (untrained) weights, fitted to its dataset as training would.
+
+    The dataset comes from the shared cache: the one the Data panel and training starts use.
+    """
     from studio.core.graph.keras_io import to_keras
     from studio.core.training.adapt import adapt_graph
 
-    dataset = load_dataset(project.dataset)
+    dataset = load_cached(project.dataset)
     target = dataset.y_train.shape[1] if dataset.y_train.ndim > 1 else 1
     graph, changes = adapt_graph(project.graph, dataset.task, dataset.input_shape, dataset.num_classes, target)
     return InspectSource("current weights", to_keras(graph), dataset, None, changes)

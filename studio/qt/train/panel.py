@@ -8,19 +8,19 @@ so the window never waits on training.
 
 from __future__ import annotations
 
-import socket
 import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QStandardPaths, Qt, QTimer, QUrl
+from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton,
                                QScrollArea, QSizePolicy, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from studio.core.formatting import format_duration
-from studio.core.training import EventTail, Runner, RunFolder, TrainingError, new_run_dir, send_control
-from studio.core.training.runs import FINAL_STATUSES, pid_alive
+from studio.core.data.cache import load_cached
+from studio.core.training import Runner, RunWatcher, TrainingError, new_run_dir
+from studio.core.training.plan import load_checked_dataset
 from studio.qt.widgets.plot_theme import series_color
 from studio.qt.widgets.plots import TRAIN, VAL, CurvePlot
 from studio.core.training.curves import RunCurves
@@ -31,12 +31,15 @@ from studio.qt.train.training_form import TrainingForm
 POLL_MS = 100
 REDRAW_MS = 34  # at most ~30 redraws a second
 PLOT_INTERVAL_S = 0.5  # and each plot at most twice a second
-LIVENESS_S = 1.0  # how often a followed run's process is checked
 
 ERROR_STYLE = ("QLabel { background-color: rgba(217, 48, 37, 40); border: 1px solid #d93025; "
                "border-radius: 4px; padding: 6px; }")
 KEEP_NOTE = "The project and earlier runs are unchanged."
 SELF_EXPLAINED = ("nan", "oom", "disk_full", "unwritable", "config", "data")
+CONTROL_TEXTS = {"pause": "Pausing after this batch…", "run": "Resuming…",
+                 "stop": "Stopping: finishing the batch and saving a checkpoint…"}
+END_TEXTS = {"completed": "Completed", "stopped": "Stopped: checkpoint saved", "failed": "Failed",
+             "killed": "Killed", "crashed": "Crashed"}
 
 PRESET_CURVES = ("loss/batch", "loss/smoothed", "loss/epoch", "loss/val", "metric/batch", "metric/smoothed",
                  "metric/epoch", "metric/val", "lr")
@@ -49,74 +52,12 @@ CURVE_LOOKS = {
 }
 
 
-def app_runs_root() -> Path:
-    """Where runs of a project that was never saved go (the per-user app data folder)."""
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    return Path(base) / "runs"
-
-
-def runs_root(project_path: Path | None) -> Path:
-    """``<project folder>/runs`` for a saved project, else the app data runs folder."""
-    return project_path.parent / "runs" if project_path else app_runs_root()
-
-
-class LocalRun:
-    """A run this window started: events from the Runner; stop, pause, resume and kill."""
-
-    can_kill = True
-
-    def __init__(self, runner: Runner) -> None:
-        self.runner = runner
-        self.path = runner.run_dir
-        self.killed_by_user = False
-
-    def poll(self) -> list[dict[str, Any]]:
-        return self.runner.poll()
-
-    def control(self, command: str) -> None:
-        {"stop": self.runner.stop, "pause": self.runner.pause, "run": self.runner.resume}[command]()
-
-    def kill(self) -> None:
-        self.killed_by_user = True
-        self.runner.kill()
-
-    def exit_code(self) -> int | None:
-        return self.runner.exitcode
-
-
-class FollowedRun:
-    """A run from a folder (e.g. started with ``studio train``): tails its events.jsonl; controls
-    go through the run's control file. A process gone without an ``end`` event ends it as crashed."""
-
-    can_kill = False
-    killed_by_user = False
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.folder = RunFolder(self.path)
-        self.tail = EventTail(self.path)
-        self._checked = 0.0
-
-    def poll(self) -> list[dict[str, Any]]:
-        events = self.tail.read()
-        now = time.monotonic()
-        if events or now - self._checked < LIVENESS_S:
-            return events
-        self._checked = now
-        info = self.folder.info()
-        local = info.get("host", socket.gethostname()) == socket.gethostname()
-        if info.get("status") in FINAL_STATUSES or (local and info.get("pid") and not pid_alive(info["pid"])):
-            events = self.tail.read()  # the end event may have been written just now
-            if not any(event["type"] == "end" for event in events):
-                status = info.get("status") if info.get("status") in FINAL_STATUSES else "crashed"
-                events.append({"type": "end", "time": time.time(), "status": status})
-        return events
-
-    def control(self, command: str) -> None:
-        send_control(self.path, command)
-
-    def exit_code(self) -> None:
-        return None
+def start_runner(project, run_dir: Path) -> Runner:
+    """Plan and start a run on the dataset the Data panel already loaded (the shared cache), so a
+    start loads it only once in this process. Runs on a worker thread."""
+    runner = Runner(project, run_dir, dataset=load_checked_dataset(project.dataset, load_cached))
+    runner.start()
+    return runner
 
 
 class TrainPanel(QWidget):
@@ -126,11 +67,9 @@ class TrainPanel(QWidget):
         super().__init__()
         self.window = window
         self.doc = window.document
-        self.source: LocalRun | FollowedRun | None = None
-        self.state = "idle"  # idle, starting, running, paused, stopping, ended
+        self.watcher: RunWatcher | None = None  # the run shown; None before any
+        self._starting = False  # a Runner is being started on a worker thread
         self.curves = RunCurves()
-        self.run_info: dict[str, Any] = {}
-        self._error: dict | None = None
         self._dirty: set[str] = set()
         self._drawn_at: dict[CurvePlot, float] = {}  # when each plot was last redrawn (monotonic s)
 
@@ -153,9 +92,9 @@ class TrainPanel(QWidget):
         # Texts that change with every event must not re-lay out (and so repaint) the whole panel.
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.start_button.clicked.connect(self.start)
-        self.pause_button.clicked.connect(lambda: self._control("pause", "paused"))
-        self.resume_button.clicked.connect(lambda: self._control("run", "running"))
-        self.stop_button.clicked.connect(self.stop)
+        self.pause_button.clicked.connect(lambda: self._control("pause"))
+        self.resume_button.clicked.connect(lambda: self._control("run"))
+        self.stop_button.clicked.connect(lambda: self._control("stop"))
         self.kill_button.clicked.connect(self.kill)
         controls = QHBoxLayout()
         for button in (self.start_button, self.pause_button, self.resume_button, self.stop_button,
@@ -233,12 +172,12 @@ class TrainPanel(QWidget):
             self._on_backend(window.backend)
         QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _scheme: self.apply_theme())
         self._update_runs_root()
-        self._set_state("idle")
+        self._draw_state()
 
     # -- where runs go -------------------------------------------------------------------
     @property
     def runs_root(self) -> Path:
-        return runs_root(self.doc.path)
+        return self.window.runs_root()
 
     def _update_runs_root(self) -> None:
         root = self.runs_root
@@ -248,7 +187,7 @@ class TrainPanel(QWidget):
             where = (f"This project is not saved yet, so its runs are saved in {root}. "
                      "Save the project to keep new runs in a runs folder next to it.")
         self.runs_view.set_root(root, where)
-        if self.source is None:
+        if self.watcher is None:
             self.run_label.setText(where)
 
     # -- starting ------------------------------------------------------------------------
@@ -258,8 +197,13 @@ class TrainPanel(QWidget):
         problems += [f"training setting: {problem}" for problem in self.form.config().validate()]
         return problems
 
+    @property
+    def training_here(self) -> bool:
+        """A run started from this window is still going (or being started)."""
+        return self._starting or (self.watcher is not None and self.watcher.runner is not None and self.watcher.live)
+
     def start(self) -> None:
-        if self.state in ("starting", "running", "paused", "stopping") and isinstance(self.source, LocalRun):
+        if self.training_here:
             return
         problems = self.start_problems()
         if problems:
@@ -272,138 +216,130 @@ class TrainPanel(QWidget):
         except OSError as exc:
             self.show_error(f"Cannot create a run folder in {self.runs_root}: {exc}")
             return
-        runner = Runner(project, run_dir)
         self._detach()
         self._reset_view()
-        self._set_state("starting", "Checking the project and starting the training process…")
-        run_in_background(runner.start, lambda _result: self._started(runner), self._start_failed, self)
+        self._starting = True
+        self._draw_state("Checking the project and starting the training process…")
+        run_in_background(lambda: start_runner(project, run_dir), self._started, self._start_failed, self)
 
     def _start_failed(self, exc: Exception) -> None:
-        self._set_state("idle", "Not started")
+        self._starting = False
+        self._draw_state("Not started")
         if isinstance(exc, TrainingError):
             self.show_error(f"Cannot start training: {exc}")
         else:
             self.show_error(f"Cannot start training: {type(exc).__name__}: {exc}. {KEEP_NOTE}")
 
     def _started(self, runner: Runner) -> None:
-        self.source = LocalRun(runner)
+        self._starting = False
+        self.watcher = RunWatcher.for_runner(runner)
         adaptations = runner.plan.adaptations if runner.plan else []
         if adaptations:
             self._show_notes(["The model was adapted to the dataset: " + "; ".join(adaptations)])
         self._show_run_folder(runner.run_dir)
-        self._set_state("starting", "Training process started; loading TensorFlow…")
+        self._draw_state("Training process started; loading TensorFlow…")
         self._poll_timer.start()
         self.runs_view.refresh()
 
     # -- following a run folder ----------------------------------------------------------
     def show_run(self, path: str) -> None:
         """Show a run folder's curves in the live view and follow it while it trains."""
-        if isinstance(self.source, LocalRun) and self.state != "ended":
+        if self.training_here:
             QMessageBox.warning(self, "Training in progress",
                                 "A run started here is still training: stop it before showing another run.")
             return
         self._detach()
         self._reset_view()
-        self.source = FollowedRun(path)
+        self.watcher = RunWatcher.for_folder(path)
         self._show_run_folder(Path(path))
-        self._set_state("running", "Following the run…")
+        self._draw_state("Following the run…")
         self.tabs.setCurrentIndex(0)
         self.poll()
-        if self.state != "ended":
+        if not self.watcher.ended:
             self._poll_timer.start()
 
     # -- controls ------------------------------------------------------------------------
-    def _control(self, command: str, state: str) -> None:
-        if self.source is None:
+    def _control(self, command: str) -> None:
+        if self.watcher is None:
             return
         try:
-            self.source.control(command)
+            self.watcher.control(command)
         except OSError as exc:
             self.show_error(f"Cannot reach the run folder: {exc}")
             return
-        self._set_state(state, {"paused": "Pausing after this batch…", "running": "Resuming…"}[state])
-
-    def stop(self) -> None:
-        if self.source is None:
-            return
-        try:
-            self.source.control("stop")
-        except OSError as exc:
-            self.show_error(f"Cannot reach the run folder: {exc}")
-            return
-        self._set_state("stopping", "Stopping: finishing the batch and saving a checkpoint…")
+        self._draw_state(CONTROL_TEXTS[command])
 
     def kill(self) -> None:
-        if isinstance(self.source, LocalRun):
-            self.source.kill()
+        if self.watcher is not None and self.watcher.can_kill:
+            self.watcher.kill()
             self.poll()
 
     # -- events --------------------------------------------------------------------------
     def poll(self) -> None:
         """Merge the new events: curves, progress, state. Never waits for the training process."""
-        if self.source is None:
+        if self.watcher is None:
             return
-        events = self.source.poll()
+        events = self.watcher.poll()
         if not events:
             return
         self._dirty |= self.curves.add(events)
         for event in events:
-            self._handle(event)
-        if self._dirty and not self._redraw_timer.isActive():
+            self._show_event(event)
+        self._draw_state()
+        if self.watcher.ended:
+            self._finish()
+        elif self._dirty and not self._redraw_timer.isActive():
             self._redraw_timer.start()
 
-    def _handle(self, event: dict[str, Any]) -> None:
+    def _show_event(self, event: dict[str, Any]) -> None:
+        """What one event changes on screen (the watcher has already applied it to the state)."""
         kind = event["type"]
         if kind == "start":
-            self.run_info = event
             self._show_device(event.get("device") or {}, event.get("compile_mode"))
             self._show_notes(event.get("notes") or [])
-            self._set_state("running", "Training")
+            self.status.setText("Training")
         elif kind == "batch":
             self._show_progress(event)
-            if self.state == "starting":
-                self._set_state("running", "Training")
         elif kind == "epoch":
             logs = "  ".join(f"{key} {value:.4g}" for key, value in event.get("logs", {}).items())
             self.status.setText(f"Epoch {event['epoch']} done: {logs}")
         elif kind == "pause":
-            self._set_state("paused", f"Paused at epoch {event['epoch']}, batch {event['step']}")
+            self.status.setText(f"Paused at epoch {event['epoch']}, batch {event['step']}")
         elif kind == "resume":
-            self._set_state("running", "Training")
+            self.status.setText("Training")
         elif kind == "stop":
             reason = "early stopping" if event.get("reason") == "early_stopping" else "stop requested"
-            self._set_state("stopping", f"Stopping ({reason}) at epoch {event['epoch']}…")
-        elif kind == "error":
-            self._error = event
+            self.status.setText(f"Stopping ({reason}) at epoch {event['epoch']}…")
         elif kind == "end":
-            self._finish(event.get("status", "crashed"))
+            self.status.setText(END_TEXTS.get(self.watcher.state, self.watcher.state))
 
-    def _finish(self, status: str) -> None:
+    def _finish(self) -> None:
         self._poll_timer.stop()
-        self._set_state("ended", {"completed": "Completed", "stopped": "Stopped: checkpoint saved",
-                                  "failed": "Failed", "killed": "Killed", "crashed": "Crashed"}.get(status, status))
-        message = self.failure_message(status)
+        message = self.failure_message()
         if message:
             self.show_error(message)
         self.redraw(everything=True)
         self.runs_view.refresh()
 
-    def failure_message(self, status: str) -> str | None:
-        """What went wrong and what to do, for a run that ended with ``status``."""
-        folder = self.source.path if self.source else ""
-        if self._error is not None:
-            kind, message = self._error.get("kind"), self._error.get("message", "")
+    def failure_message(self) -> str | None:
+        """What went wrong and what to do, for the shown run once it ended."""
+        watcher = self.watcher
+        if watcher is None or not watcher.ended:
+            return None
+        folder, status = watcher.path, watcher.state
+        if watcher.error is not None:
+            kind, message = watcher.error.get("kind"), watcher.error.get("message", "")
             # The engine's messages for NaN, out of memory, full disk, ... already say what to do.
             advice = "" if kind in SELF_EXPLAINED else f" The details are in log.txt in the run folder ({folder})."
             return f"Training failed: {message}.{advice} {KEEP_NOTE}"
         if status == "killed":
-            if self.source is not None and self.source.killed_by_user:
+            if watcher.killed_by_user:
                 return f"Training was killed. The last finished epoch's checkpoint is in {folder}. {KEEP_NOTE}"
-            return (f"The training process was killed from outside (exit code {self.source.exit_code()}), "
+            return (f"The training process was killed from outside (exit code {watcher.exit_code}), "
                     "often by the system when memory runs out. Lower the batch size or the model size, "
                     f"then start again. {KEEP_NOTE}")
         if status == "crashed":
-            code = self.source.exit_code() if self.source else None
+            code = watcher.exit_code
             return (f"The training process ended unexpectedly{f' (exit code {code})' if code is not None else ''}. "
                     f"See log.txt in the run folder ({folder}), then start again. {KEEP_NOTE}")
         return None
@@ -452,8 +388,6 @@ class TrainPanel(QWidget):
         self._redraw_timer.stop()
         self.curves = RunCurves()
         self._dirty.clear()
-        self._error = None
-        self.run_info = {}
         for plot in self.plots.values():
             plot.clear_curves()
         for key in PRESET_CURVES:  # made now so the first points do not re-lay out the legends
@@ -467,23 +401,22 @@ class TrainPanel(QWidget):
 
     def _detach(self) -> None:
         self._poll_timer.stop()
-        self.source = None
+        self.watcher = None
 
-    def _set_state(self, state: str, text: str | None = None) -> None:
-        self.state = state
+    def _draw_state(self, text: str | None = None) -> None:
+        """Enable the controls that fit the shown run's state (and set the status text)."""
         if text:
             self.status.setText(text)
-        live = state in ("running", "paused", "stopping") and self.source is not None
-        local = isinstance(self.source, LocalRun)
-        busy_here = local and state != "ended"
-        self.start_button.setEnabled(not busy_here and state != "starting")
-        self.pause_button.setEnabled(live and state == "running")
-        self.resume_button.setEnabled(live and state == "paused")
-        self.stop_button.setEnabled(live and state in ("running", "paused"))
-        self.kill_button.setEnabled(local and state in ("running", "paused", "stopping", "starting"))
+        state = self.watcher.state if self.watcher is not None else None
+        here = self.watcher is not None and self.watcher.runner is not None
+        self.start_button.setEnabled(not self.training_here)
+        self.pause_button.setEnabled(state == "running")
+        self.resume_button.setEnabled(state == "paused")
+        self.stop_button.setEnabled(state in ("running", "paused"))
+        self.kill_button.setEnabled(here and self.watcher.live)
 
     def _show_progress(self, event: dict[str, Any]) -> None:
-        epochs = int(self.run_info.get("epochs") or event["epoch"])
+        epochs = int(self.watcher.start.get("epochs") or event["epoch"])
         steps = max(1, int(event.get("steps") or 1))
         self.progress.setRange(0, epochs * steps)
         self.progress.setValue((event["epoch"] - 1) * steps + event["step"])
@@ -500,7 +433,7 @@ class TrainPanel(QWidget):
         self.device.setText(f"Training on: {where}" + "".join(f" · {e}" for e in extras if e))
 
     def _on_backend(self, info: dict) -> None:
-        if not self.run_info:
+        if self.watcher is None or not self.watcher.start:
             self.device.setText(f"Device available: {info.get('device', 'CPU')} "
                                 "(the run's device shows here once it starts)")
 

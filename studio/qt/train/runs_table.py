@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
 
 from studio.core.formatting import format_duration
 from studio.core.training import TrainingError, delete_run, list_runs, read_events, read_run
+from studio.core.training.runs import LIVE_STATUSES
 from studio.qt.widgets.plots import CurvePlot
 from studio.core.training.curves import RunCurves
 from studio.qt.widgets.worker import run_in_background
@@ -44,7 +45,7 @@ def duration(run: dict) -> str:
     start = run.get("started") or run.get("created")
     if not start:
         return ""
-    end = run.get("ended") or (time.time() if run["status"] in ("running", "paused") else None)
+    end = run.get("ended") or (time.time() if run["status"] in LIVE_STATUSES else None)
     return format_duration(end - start) if end else ""
 
 
@@ -156,7 +157,7 @@ class RunsView(QWidget):
                 self.table.selectionModel().select(self.table.model().index(row, 0), keep)
         self.table.blockSignals(False)
         self._update_buttons()
-        if any(run["status"] in ("running", "paused", "starting") for run in runs):
+        if any(run["status"] in LIVE_STATUSES for run in runs):
             self._live_timer.start()
         self.listed.emit()
 

@@ -1,0 +1,139 @@
+"""``RunWatcher``: one run's lifecycle, fed by a live ``Runner`` or by a run folder.
+
+Every view of a run (the Train panel, the Runs table, Inspect, Generate) and the CLI read a run's
+state from here instead of interpreting events and process ids themselves::
+
+    starting -> running <-> paused
+                running | paused -> stopping
+    any live state -> completed | stopped | failed | killed | crashed   (final)
+
+Example::
+
+    watcher = RunWatcher.for_folder(run_dir)      # or RunWatcher.for_runner(runner)
+    for event in watcher.poll():                  # new events, already applied to the state
+        draw(event)
+    if watcher.ended: print(watcher.state)
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from studio.core.training.runs import FINAL_STATUSES, LIVE_STATUSES, EventTail, RunFolder, run_status, send_control
+
+LIVENESS_S = 1.0  # how often a folder-fed watcher checks that the run's process still lives
+# event type -> state it moves a live run to
+EVENT_STATES = {"start": "running", "batch": "running", "pause": "paused", "resume": "running", "stop": "stopping"}
+# control command -> state shown until the training process confirms it with an event
+CONTROL_STATES = {"pause": "paused", "run": "running", "stop": "stopping"}
+
+
+class RunWatcher:
+    """The state of one run and its new events.
+
+    Attributes:
+        path: the run folder.
+        state: one of ``LIVE_STATUSES`` or ``FINAL_STATUSES``.
+        start: the run's last ``start`` event ({} before it), with epochs, device, notes.
+        error: the last ``error`` event, or None.
+        killed_by_user: ``kill()`` was called on this watcher.
+    """
+
+    def __init__(self, path: str | os.PathLike, runner=None, liveness_s: float = LIVENESS_S) -> None:
+        self.path = Path(path)
+        self.runner = runner
+        self.liveness_s = liveness_s
+        self.state = "starting"
+        self.start: dict[str, Any] = {}
+        self.error: dict[str, Any] | None = None
+        self.killed_by_user = False
+        self._tail = None if runner is not None else EventTail(self.path)
+        self._checked = float("-inf")
+
+    @classmethod
+    def for_runner(cls, runner) -> RunWatcher:
+        """Watch a run this process started (its ``Runner`` notices a silent death at once)."""
+        return cls(runner.run_dir, runner)
+
+    @classmethod
+    def for_folder(cls, path: str | os.PathLike, liveness_s: float = LIVENESS_S) -> RunWatcher:
+        """Watch any run folder (e.g. a ``studio train`` run); its process is checked every ``liveness_s``."""
+        return cls(path, None, liveness_s)
+
+    @property
+    def live(self) -> bool:
+        return self.state in LIVE_STATUSES
+
+    @property
+    def ended(self) -> bool:
+        return self.state in FINAL_STATUSES
+
+    @property
+    def can_kill(self) -> bool:
+        """Only the process that started a run holds its process handle."""
+        return self.runner is not None and self.live
+
+    @property
+    def exit_code(self) -> int | None:
+        return self.runner.exitcode if self.runner is not None else None
+
+    def poll(self) -> list[dict[str, Any]]:
+        """The events since the last call, applied to ``state``; never waits.
+
+        A run whose process is gone without an ``end`` event gets one (``crashed``, or the final
+        status its run.json records).
+        """
+        if self.ended:
+            return []
+        events = self.runner.poll() if self.runner is not None else self._read_folder()
+        for event in events:
+            self._apply(event)
+        return events
+
+    def _read_folder(self) -> list[dict[str, Any]]:
+        events = self._tail.read()
+        now = time.monotonic()
+        if events or now - self._checked < self.liveness_s:
+            return events
+        self._checked = now
+        status = run_status(RunFolder(self.path).info(), "starting")
+        if status in FINAL_STATUSES:
+            events = self._tail.read()  # the end event may have been written just now
+            if not any(event["type"] == "end" for event in events):
+                events.append({"type": "end", "time": time.time(), "status": status})
+        return events
+
+    def _apply(self, event: dict[str, Any]) -> None:
+        kind = event["type"]
+        if kind == "end":
+            status = event.get("status")
+            self.state = status if status in FINAL_STATUSES else "crashed"
+        elif kind == "error":
+            self.error = event
+        elif kind == "start":
+            self.start = event
+            self.state = "running"
+        elif kind in EVENT_STATES and not (kind == "batch" and self.state != "starting"):
+            self.state = EVENT_STATES[kind]
+
+    def control(self, command: str) -> None:
+        """Send ``run``, ``pause`` or ``stop`` to a live run; ``state`` shows the request at once.
+
+        Raises OSError when the run folder cannot be written.
+        """
+        if not self.live:
+            return
+        if self.runner is not None:
+            {"stop": self.runner.stop, "pause": self.runner.pause, "run": self.runner.resume}[command]()
+        else:
+            send_control(self.path, command)
+        self.state = CONTROL_STATES[command]
+
+    def kill(self) -> None:
+        """End the training process at once (only for a run this process started)."""
+        if self.can_kill:
+            self.killed_by_user = True
+            self.runner.kill()
