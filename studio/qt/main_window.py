@@ -14,15 +14,28 @@ from studio.core.graph.model import GraphError
 from studio.core.project import Project, ProjectError, default_project, load_project, save_project
 from studio.core.training.runs import RUNS_DIR, default_runs_root
 from studio.qt import panels, settings
-from studio.qt.backend import BackendLoader
 from studio.qt.model.dialogs import CodeDialog, TemplatesDialog
 from studio.qt.document import Document
 from studio.qt.model.area import ModelArea
 from studio.qt.theme import canvas_colors, dark_palette, is_dark
+from studio.qt.widgets.worker import TaskRunner
 
 AREAS = ("Data", "Augment", "Model", "Train", "Inspect", "Generate", "Export")
 PROJECT_FILTER = "DL Studio projects (*.dlstudio);;All files (*)"
 AUTOSAVE_MS = 30_000
+
+
+def load_backend() -> dict:
+    """Import TensorFlow/Keras (slow: call it off the GUI thread) and say what they compute on:
+    ``{"tensorflow", "keras", "device", "gpus"}``."""
+    import keras
+    import tensorflow as tf
+
+    from studio.core.training.devices import detect_gpus
+
+    gpus = detect_gpus()
+    device = ", ".join(g["name"] for g in gpus) if gpus else "CPU"
+    return {"tensorflow": tf.__version__, "keras": keras.__version__, "device": device, "gpus": gpus}
 
 
 class MainWindow(QMainWindow):
@@ -40,7 +53,7 @@ class MainWindow(QMainWindow):
         self.backend: dict | None = None
         self._shown_once = False
         self._forced_dark = False
-        self._loader: BackendLoader | None = None
+        self.worker = TaskRunner(self)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self._hosts: dict[str, QStackedWidget] = {}
@@ -369,10 +382,8 @@ class MainWindow(QMainWindow):
 
     def start_backend_loading(self) -> None:
         """Import TensorFlow/Keras in the background; the status bar says so, then shows the result."""
-        self._loader = BackendLoader(self)
-        self._loader.loaded.connect(self._on_backend)
-        self._loader.failed.connect(lambda reason: self.backend_label.setText(f"TensorFlow unavailable: {reason}"))
-        self._loader.start()
+        self.worker.submit("backend", load_backend, self._on_backend,
+                           lambda reason: self.backend_label.setText(f"TensorFlow unavailable: {reason}"))
 
     def _on_backend(self, info: dict) -> None:
         self.backend = info

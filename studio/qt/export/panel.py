@@ -1,7 +1,7 @@
 """The Export area: pick a run, tick formats, export them (verified) and read the result table.
 
-Every export runs on an ``ExportWorker`` (QThread): loading the model, converting and verifying
-import TensorFlow, which never happens on the GUI thread. The table shows, per format, whether the
+Every export runs on the panel's worker thread (``TaskRunner``): loading the model, converting and
+verifying import TensorFlow, which never happens on the GUI thread. The table shows, per format, whether the
 check passed, the size on disk, the single-sample latency and how closely it matches Keras.
 """
 
@@ -10,64 +10,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import Qt, QThread, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
                                QHeaderView, QLabel, QLineEdit, QListWidget, QListWidgetItem, QProgressBar,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from studio.core.export import (FORMATS, ExportError, ExportResult, ExportVerificationError, default_file_name,
-                                export_model, format_size, open_source)
+from studio.core.export import FORMATS, ExportResult, export_formats, format_size
 from studio.core.training import list_runs
+from studio.qt.widgets.worker import TaskRunner
 
 DEFAULT_FORMATS = ("keras", "tflite", "onnx")
 PARTS = ("", "generator", "decoder", "encoder", "discriminator")
 COLUMNS = ("Format", "Status", "Size", "Latency (ms)", "Max |diff|", "Agreement", "File / message")
-
-
-class ExportWorker(QThread):
-    """Exports one run in several formats, one after the other, off the GUI thread.
-
-    Signals:
-        stage(int, str): index of the format being exported and what it is doing.
-        exported(object): an ExportResult (ok, or failed verification).
-        refused(str, str): format and message of an export that could not be made.
-    """
-
-    stage = Signal(int, str)
-    exported = Signal(object)
-    refused = Signal(str, str)
-
-    def __init__(self, run_dir: Path, formats: list[str], folder: Path, base_name: str, part: str | None,
-                 include_normalization: bool, with_training: bool, force: bool, parent=None) -> None:
-        super().__init__(parent)
-        self.run_dir, self.formats, self.folder, self.base_name = run_dir, formats, folder, base_name
-        self.part, self.include_normalization = part, include_normalization
-        self.with_training, self.force = with_training, force
-
-    def run(self) -> None:
-        try:
-            source = open_source(self.run_dir, self.part)
-        except ExportError as exc:
-            for name in self.formats:
-                self.refused.emit(name, str(exc))
-            return
-        for index, name in enumerate(self.formats):
-            self.stage.emit(index, f"{name}: starting")
-            path = self.folder / default_file_name(self.base_name, name)
-            try:
-                result = export_model(
-                    source, name, path, include_normalization=self.include_normalization,
-                    with_training=self.with_training and name == "python", force=self.force,
-                    progress=lambda text, index=index, name=name: self.stage.emit(index, f"{name}: {text}"))
-            except ExportVerificationError as exc:
-                result = exc.result
-            except ExportError as exc:
-                self.refused.emit(name, str(exc))
-                continue
-            except Exception as exc:  # a converter bug must not kill the thread silently: show it
-                self.refused.emit(name, f"{type(exc).__name__}: {exc}")
-                continue
-            self.exported.emit(result)
 
 
 class ExportPanel(QWidget):
@@ -79,7 +33,7 @@ class ExportPanel(QWidget):
     def __init__(self, runs_root: Callable[[], Path], parent=None) -> None:
         super().__init__(parent)
         self.runs_root = runs_root
-        self.worker: ExportWorker | None = None
+        self.worker = TaskRunner(self)
         self.results: list[ExportResult] = []
 
         self.run_combo = QComboBox()
@@ -181,7 +135,7 @@ class ExportPanel(QWidget):
 
     def _run_chosen(self, *_args) -> None:
         path = self.run_combo.currentData()
-        self.export_button.setEnabled(bool(path) and self.worker is None)
+        self.export_button.setEnabled(bool(path) and not self.busy)
         if path and not self.folder_edit.text():
             self.folder_edit.setText(str(Path(path) / "exports"))
         if not path:
@@ -222,20 +176,20 @@ class ExportPanel(QWidget):
         self.progress.setRange(0, len(formats))
         self.progress.setValue(0)
         part = self.part_combo.currentText() if self.part_combo.currentIndex() > 0 else None
-        self.worker = ExportWorker(Path(run_dir), formats, Path(folder), name, part,
-                                   self.normalization_box.isChecked(), self.training_box.isChecked(),
-                                   self.force_box.isChecked(), self)
-        self.worker.stage.connect(self._on_stage)
-        self.worker.exported.connect(self._on_result)
-        self.worker.refused.connect(self._on_refused)
-        self.worker.finished.connect(self._on_finished)
+        options = (Path(run_dir), formats, Path(folder), name, part, self.normalization_box.isChecked(),
+                   self.training_box.isChecked(), self.force_box.isChecked())
         self.export_button.setEnabled(False)
         self.status.setText("Exporting…")
-        self.worker.start()
+        self.worker.submit("export", lambda progress: export_formats(*options, progress), self._on_finished,
+                           self._on_failed, self._on_progress)
 
     @property
     def busy(self) -> bool:
-        return self.worker is not None
+        return self.worker.busy
+
+    def _on_progress(self, report: tuple) -> None:
+        kind, *values = report
+        {"stage": self._on_stage, "exported": self._on_result, "refused": self._on_refused}[kind](*values)
 
     def _on_stage(self, index: int, text: str) -> None:
         self.progress.setValue(index)
@@ -264,9 +218,11 @@ class ExportPanel(QWidget):
             self.table.setItem(row, column, item)
         self.progress.setValue(row + 1)
 
-    def _on_finished(self) -> None:
-        self.worker.deleteLater()
-        self.worker = None
+    def _on_failed(self, message: str) -> None:
+        self._on_finished(None)
+        self.status.setText(f"Export stopped: {message}")
+
+    def _on_finished(self, _result: None) -> None:
         self.export_button.setEnabled(bool(self.run_combo.currentData()))
         done = sum(result.ok for result in self.results)
         warnings = sorted({w for result in self.results for w in result.warnings})

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, Q
 from studio.core.training import RunWatcher, list_runs
 from studio.qt.widgets.plots import CurvePlot
 from studio.qt.widgets.plot_theme import series_color
-from studio.qt.widgets.worker import run_in_background
+from studio.qt.widgets.worker import TaskRunner
 
 POLL_MS = 500
 KIND_TITLES = {"generated": "Samples from the fixed latents", "reconstruction": "Input | reconstruction"}
@@ -80,6 +80,7 @@ class GeneratePanel(QWidget):
     def __init__(self, runs_root: Callable[[], Path], parent=None) -> None:
         super().__init__(parent)
         self.runs_root = runs_root
+        self.worker = TaskRunner(self)
         self.run_dir: Path | None = None
         self.grids: dict[str, dict[int, str]] = {}
         self.history: dict[int, dict[str, float]] = {}  # epoch -> logs
@@ -326,11 +327,11 @@ class GeneratePanel(QWidget):
 
         self._set_busy(True)
         self.explore_status.setText(f"{what}…")
-        run_in_background(job, finished, self._failed, self)
+        self.worker.submit("explore", job, finished, self._failed)
 
-    def _failed(self, exc: Exception) -> None:
+    def _failed(self, message: str) -> None:
         self._set_busy(False)
-        self.explore_status.setText(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        self.explore_status.setText(message)
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy

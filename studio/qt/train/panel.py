@@ -19,13 +19,13 @@ from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QMessageBox, QP
 
 from studio.core.formatting import format_duration
 from studio.core.data.cache import load_cached
-from studio.core.training import Runner, RunWatcher, TrainingError, new_run_dir
+from studio.core.training import Runner, RunWatcher, new_run_dir
 from studio.core.training.plan import load_checked_dataset
 from studio.qt.widgets.plot_theme import series_color
 from studio.qt.widgets.plots import TRAIN, VAL, CurvePlot
 from studio.core.training.curves import RunCurves
 from studio.qt.train.runs_table import RunsView
-from studio.qt.widgets.worker import run_in_background
+from studio.qt.widgets.worker import TaskRunner
 from studio.qt.train.training_form import TrainingForm
 
 POLL_MS = 100
@@ -69,6 +69,7 @@ class TrainPanel(QWidget):
         self.doc = window.document
         self.watcher: RunWatcher | None = None  # the run shown; None before any
         self._starting = False  # a Runner is being started on a worker thread
+        self.worker = TaskRunner(self)
         self.curves = RunCurves()
         self._dirty: set[str] = set()
         self._drawn_at: dict[CurvePlot, float] = {}  # when each plot was last redrawn (monotonic s)
@@ -220,15 +221,12 @@ class TrainPanel(QWidget):
         self._reset_view()
         self._starting = True
         self._draw_state("Checking the project and starting the training process…")
-        run_in_background(lambda: start_runner(project, run_dir), self._started, self._start_failed, self)
+        self.worker.submit("start", lambda: start_runner(project, run_dir), self._started, self._start_failed)
 
-    def _start_failed(self, exc: Exception) -> None:
+    def _start_failed(self, message: str) -> None:
         self._starting = False
         self._draw_state("Not started")
-        if isinstance(exc, TrainingError):
-            self.show_error(f"Cannot start training: {exc}")
-        else:
-            self.show_error(f"Cannot start training: {type(exc).__name__}: {exc}. {KEEP_NOTE}")
+        self.show_error(f"Cannot start training: {message.rstrip('.')}. {KEEP_NOTE}")
 
     def _started(self, runner: Runner) -> None:
         self._starting = False

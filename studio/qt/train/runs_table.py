@@ -14,7 +14,7 @@ from studio.core.training import TrainingError, delete_run, list_runs, read_even
 from studio.core.training.runs import LIVE_STATUSES
 from studio.qt.widgets.plots import CurvePlot
 from studio.core.training.curves import RunCurves
-from studio.qt.widgets.worker import run_in_background
+from studio.qt.widgets.worker import TaskRunner
 
 COLUMNS = ("Run", "Status", "Settings", "Best", "Duration")
 LIVE_REFRESH_MS = 3000  # while a listed run is training, its row is refreshed this often
@@ -64,7 +64,7 @@ class RunsView(QWidget):
         super().__init__(parent)
         self.root: Path | None = None
         self.runs: list[dict] = []
-        self._generation = 0
+        self.worker = TaskRunner(self)
         self.where = QLabel()
         self.where.setWordWrap(True)
         self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -130,14 +130,11 @@ class RunsView(QWidget):
         """Re-read the run folders on a worker thread (large event logs take a while to read)."""
         if self.root is None:
             return
-        self._generation += 1
-        generation, root = self._generation, self.root
-        run_in_background(lambda: list_runs(root), lambda runs: self._show_runs(runs, generation),
-                          lambda exc: self.where.setText(f"Cannot list the runs in {root}: {exc}"), self)
+        root = self.root
+        self.worker.submit("list", lambda: list_runs(root), self._show_runs,
+                           lambda message: self.where.setText(f"Cannot list the runs in {root}: {message}"))
 
-    def _show_runs(self, runs: list[dict], generation: int) -> None:
-        if generation != self._generation:
-            return  # an older listing finished after a newer one started
+    def _show_runs(self, runs: list[dict]) -> None:
         selected = set(self.selected_paths())
         self.runs = runs
         self.table.blockSignals(True)
@@ -184,7 +181,8 @@ class RunsView(QWidget):
                 loaded.append((names[path], curves))
             return loaded
 
-        run_in_background(load, self._draw_overlay, lambda exc: self.where.setText(f"Cannot read a run: {exc}"), self)
+        self.worker.submit("overlay", load, self._draw_overlay,
+                           lambda message: self.where.setText(f"Cannot read a run: {message}"))
 
     def _draw_overlay(self, loaded: list[tuple[str, RunCurves]]) -> None:
         for plot in (self.loss_plot, self.metric_plot):

@@ -1,8 +1,8 @@
-"""Slow work (TensorFlow, file loading, run folders) off the GUI thread.
+"""Slow work (TensorFlow, file loading, run folders, exports) off the GUI thread: the one mechanism.
 
-Two shapes of it: ``TaskRunner`` for requests that supersede each other (previews, feature maps:
-the newest request of a key wins, so the GUI never shows a stale answer), and
-``run_in_background`` for a one-off call whose exception the caller wants to inspect.
+``TaskRunner`` runs submitted callables on its own worker thread; for each key only the newest
+request counts (previews, feature maps, listings: the GUI never shows a stale answer). A request can
+report progress; results, progress and errors reach the GUI thread through Qt's queued signals.
 """
 
 from __future__ import annotations
@@ -10,19 +10,15 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, Signal, Slot
-
-from studio.core.data import DataError
-from studio.core.inspect import InspectError
-from studio.core.training import TrainingError
-
-EXPECTED_ERRORS = (InspectError, DataError, TrainingError, ValueError, OSError)
+from PySide6.QtCore import QObject, Signal
 
 
 def describe_error(exc: BaseException) -> str:
-    """A one-line message for the user: our own errors as they are, others with their type."""
+    """A one-line message for the user: our own errors (and bad values, OS errors) as they are,
+    others with their type."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    if isinstance(exc, EXPECTED_ERRORS) and text:
+    ours = type(exc).__module__.startswith("studio.") or isinstance(exc, (ValueError, OSError))
+    if ours and text:
         return text
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
@@ -30,9 +26,10 @@ def describe_error(exc: BaseException) -> str:
 class TaskRunner(QObject):
     """One worker thread running submitted callables in order of submission, newest per key.
 
-    ``submit(key, function, on_done, on_error)`` calls ``function()`` on the worker; ``on_done(result)``
-    or ``on_error(message)`` then runs on the GUI thread, unless a newer request of the same key
-    was submitted meanwhile.
+    ``submit(key, function, on_done, on_error, on_progress)`` calls ``function()`` on the worker
+    (``function(progress)`` when ``on_progress`` is given: each ``progress(value)`` reaches
+    ``on_progress(value)`` on the GUI thread); ``on_done(result)`` or ``on_error(message)`` then runs
+    on the GUI thread, unless a newer request of the same key was submitted meanwhile.
 
     Signals:
         busy_changed(bool): the worker started or finished a batch of work.
@@ -40,27 +37,32 @@ class TaskRunner(QObject):
 
     busy_changed = Signal(bool)
     _reported = Signal(str, int, bool, object)  # key, sequence, succeeded, result or message
+    _progressed = Signal(str, int, object)  # key, sequence, progress value
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._condition = threading.Condition()
         self._pending: dict[str, tuple[int, Callable[[], Any]]] = {}
         self._latest: dict[str, int] = {}
-        self._handlers: dict[str, tuple[Callable, Callable | None]] = {}
+        self._handlers: dict[str, tuple[Callable, Callable | None, Callable | None]] = {}
         self._thread: threading.Thread | None = None
         self._running = 0
         self._reported.connect(self._deliver)
+        self._progressed.connect(self._deliver_progress)
 
     @property
     def busy(self) -> bool:
         """True while requests are queued or running."""
         return bool(self._running or self._pending)
 
-    def submit(self, key: str, function: Callable[[], Any], on_done: Callable[[Any], None],
-               on_error: Callable[[str], None] | None = None) -> None:
+    def submit(self, key: str, function: Callable[..., Any], on_done: Callable[[Any], None],
+               on_error: Callable[[str], None] | None = None,
+               on_progress: Callable[[Any], None] | None = None) -> None:
         sequence = self._latest.get(key, 0) + 1
         self._latest[key] = sequence
-        self._handlers[key] = (on_done, on_error)
+        self._handlers[key] = (on_done, on_error, on_progress)
+        if on_progress is not None:
+            function = self._with_progress(function, key, sequence)
         with self._condition:
             self._pending.pop(key, None)  # re-inserted last: keys run in order of their newest request
             self._pending[key] = (sequence, function)
@@ -95,58 +97,28 @@ class TaskRunner(QObject):
             except RuntimeError:  # the panel (and this object) were deleted meanwhile
                 return
 
+    def _with_progress(self, work: Callable[[Callable[[Any], None]], Any], key: str, sequence: int):
+        def call():
+            return work(lambda value: self._report_progress(key, sequence, value))
+        return call
+
+    def _report_progress(self, key: str, sequence: int, value: Any) -> None:
+        try:
+            self._progressed.emit(key, sequence, value)
+        except RuntimeError:
+            pass  # the panel (and this object) were deleted meanwhile
+
+    def _deliver_progress(self, key: str, sequence: int, value: Any) -> None:
+        if sequence == self._latest.get(key):
+            self._handlers[key][2](value)
+
     def _deliver(self, key: str, sequence: int, succeeded: bool, result: Any) -> None:
         if not self.busy:
             self.busy_changed.emit(False)
         if sequence != self._latest.get(key):
             return
-        on_done, on_error = self._handlers[key]
+        on_done, on_error, _ = self._handlers[key]
         if succeeded:
             on_done(result)
         elif on_error is not None:
             on_error(result)
-
-
-class _Call(QObject):
-    """Lives on the GUI thread; the worker's signals reach its slots there (queued by Qt)."""
-
-    done = Signal(object)
-    failed = Signal(object)
-
-    def __init__(self, on_done: Callable[[Any], None], on_failed: Callable[[Exception], None],
-                 parent: QObject) -> None:
-        super().__init__(parent)
-        self.on_done, self.on_failed = on_done, on_failed
-        self.done.connect(self._deliver_done)
-        self.failed.connect(self._deliver_failure)
-
-    @Slot(object)
-    def _deliver_done(self, result: Any) -> None:
-        self.deleteLater()
-        self.on_done(result)
-
-    @Slot(object)
-    def _deliver_failure(self, exc: Exception) -> None:
-        self.deleteLater()
-        self.on_failed(exc)
-
-
-def run_in_background(work: Callable[[], Any], on_done: Callable[[Any], None],
-                      on_failed: Callable[[Exception], None], parent: QObject) -> None:
-    """Call ``work()`` on a daemon thread; its result or exception reaches ``on_done``/``on_failed``
-    on the GUI thread (``parent``, a GUI object, owns the call until it reports)."""
-    call = _Call(on_done, on_failed, parent)
-
-    def run() -> None:
-        try:
-            result = work()
-        except Exception as exc:  # handed to the GUI, which shows it; never lost on the thread
-            report, value = call.failed, exc
-        else:
-            report, value = call.done, result
-        try:
-            report.emit(value)
-        except RuntimeError:
-            pass  # the window closed meanwhile: nobody is left to tell
-
-    threading.Thread(target=run, name="studio-worker", daemon=True).start()
