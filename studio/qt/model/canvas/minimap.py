@@ -25,6 +25,8 @@ class Minimap(QWidget):
 
     def refresh(self) -> None:
         """Redraw after the view moved or zoomed, or the model changed shape."""
+        if self.view.scene() is None:  # the window is closing
+            return
         self._content = self.view.scene().content_rect()
         shown = self.view.mapToScene(self.view.viewport().rect()).boundingRect()
         self.setVisible(not self._content.isEmpty() and not shown.contains(self._content))

@@ -74,8 +74,12 @@ class GraphView(QGraphicsView):
         smallest = _READABLE_ZOOM if readable else MIN_FIT_ZOOM
         if self.zoom < smallest:
             self.zoom_by(smallest / self.zoom)
+            # The first node of the leftmost column goes to the top-left corner (the bounds' own
+            # corner may be empty canvas once nodes were deleted).
+            first = min((i.sceneBoundingRect() for i in self.scene().shown_items()),
+                        key=lambda r: (round(r.left() / 100), r.top()))
             shown = self.visible_rect()
-            self.centerOn(bounds.left() + shown.width() / 2, bounds.top() + shown.height() / 2)
+            self.centerOn(first.left() - 40 + shown.width() / 2, first.top() - 40 + shown.height() / 2)
         else:
             self.centerOn(bounds.center())
         self.minimap.refresh()
