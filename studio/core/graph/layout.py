@@ -51,7 +51,7 @@ def layered_layout(graph: Graph, x_spacing: float = 230.0, y_spacing: float = 12
 
 def _bands(layers: list[list], xs: dict, x_spacing: float, y_spacing: float, aspect: float) -> list[tuple[int, int]]:
     """Rank ranges ``[(start, stop)]``, one per column, so the columns together have about ``aspect``
-    (height / width); each cut falls on a layer with one vertex when one is near."""
+    (height / width); each cut follows a layer with one vertex when one is near."""
     depth = len(layers)
     width = max(xs.values(), default=0.0) - min(xs.values(), default=0.0) + 2 * x_spacing
     columns = int((depth * y_spacing / (aspect * width)) ** 0.5)
@@ -61,7 +61,9 @@ def _bands(layers: list[list], xs: dict, x_spacing: float, y_spacing: float, asp
     cuts, start = [], 0
     while depth - start > height:
         target = start + height
-        near = [r for r in range(max(start + height // 2, target - height // 4), target + 1) if len(layers[r]) == 1]
+        # Start the next column just after a single-node layer: a block (between a fork and its
+        # merge) then stays whole in one column.
+        near = [r for r in range(max(start + height // 2, target - height // 4), target + 1) if len(layers[r - 1]) == 1]
         cut = max(near, default=target)
         cuts.append((start, cut))
         start = cut

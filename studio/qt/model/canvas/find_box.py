@@ -43,7 +43,6 @@ class FindBox(QFrame):
         self.edit.setPlaceholderText("Find a layer by name or type…")
         self.edit.setClearButtonEnabled(True)
         self.matches = QListWidget()
-        self.matches.setMaximumHeight(8 + MAX_MATCHES * self.matches.fontMetrics().height() * 3 // 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.edit)
@@ -80,6 +79,9 @@ class FindBox(QFrame):
             self.matches.setCurrentRow(0)
         elif text.strip():
             self.matches.addItem(QListWidgetItem("No layer matches"))
+        rows = self.matches.count()
+        self.matches.setVisible(rows > 0)
+        self.matches.setFixedHeight(4 + rows * self.matches.sizeHintForRow(0) if rows else 0)
         self.adjustSize()
 
     def _choose(self, *_args) -> None:

@@ -13,7 +13,7 @@ from studio.core.graph.groups import Group
 from studio.qt.model.canvas.items import HEADER, NODE_HEIGHT, NODE_WIDTH, NodeItem, draw_big_title
 from studio.qt.theme import CanvasColors
 
-_MARGIN = 14.0
+_MARGIN = 6.0  # with the header, less than the gap between rows (so no frame covers a node)
 _CHEVRON = 22.0  # width of the clickable ▾/▸ at the left of the header
 _DETAIL_LOD, _TITLE_LOD = 0.4, 0.15  # as for nodes: full detail, name only, plain box
 

@@ -18,7 +18,7 @@ HEADER = 22.0
 PORT_RADIUS = 6.0
 _DETAIL_LOD = 0.4  # below this zoom, nodes draw only their name (fast with 700+ nodes)
 _TITLE_LOD = 0.15  # below this zoom, nodes draw as plain boxes
-_TITLE_PIXELS = 11  # on-screen size of the name when it is all a node shows
+_TITLE_PIXELS = 10  # on-screen size of the name when it is all a node shows
 
 
 class PortItem(QGraphicsEllipseItem):
@@ -113,6 +113,12 @@ class NodeItem(QGraphicsItem):
         self.setToolTip("\n".join(info.errors) if info.errors else self._help)
         self.update()
 
+    def short_title(self) -> str:
+        """The name without its block's prefix (``0_conv`` in ``conv2_block1``), which the block's
+        frame shows: what stays legible when zoomed out."""
+        prefix = f"{self.group.group.title}_" if self.group is not None else ""
+        return self._title[len(prefix):] if prefix and self._title.startswith(prefix) else self._title
+
     @property
     def has_errors(self) -> bool:
         return bool(self.info and self.info.errors)
@@ -146,7 +152,7 @@ class NodeItem(QGraphicsItem):
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         if lod < _DETAIL_LOD:
             if lod >= _TITLE_LOD:
-                draw_big_title(painter, rect, self._title, lod, c.text)
+                draw_big_title(painter, rect, self.short_title(), lod, c.text)
             return
         font = painter.font()
         bold = QFont(font)

@@ -74,12 +74,13 @@ class GraphView(QGraphicsView):
         smallest = _READABLE_ZOOM if readable else MIN_FIT_ZOOM
         if self.zoom < smallest:
             self.zoom_by(smallest / self.zoom)
-            # The first node of the leftmost column goes to the top-left corner (the bounds' own
+            # The top node of the leftmost column goes to the top-left corner (the bounds' own
             # corner may be empty canvas once nodes were deleted).
-            first = min((i.sceneBoundingRect() for i in self.scene().shown_items()),
-                        key=lambda r: (round(r.left() / 100), r.top()))
+            rects = [i.sceneBoundingRect() for i in self.scene().shown_items()]
+            left = min(r.left() for r in rects)
+            first = min(rects, key=lambda r: (r.left() > left + 2 * r.width(), r.top(), r.left()))
             shown = self.visible_rect()
-            self.centerOn(first.left() - 40 + shown.width() / 2, first.top() - 40 + shown.height() / 2)
+            self.centerOn(left - 40 + shown.width() / 2, first.top() - 40 + shown.height() / 2)
         else:
             self.centerOn(bounds.center())
         self.minimap.refresh()
