@@ -48,3 +48,28 @@ def test_cycle_falls_back_to_a_grid():
     graph.edges += [Edge(a.id, b.id), Edge(b.id, a.id)]  # bypass connect(), which refuses cycles
     positions = layered_layout(graph, x_spacing=SPACING)
     assert set(positions) == {a.id, b.id} and positions[a.id] != positions[b.id]
+
+
+def test_a_deep_graph_wraps_into_columns_of_the_wanted_aspect():
+    graph = Graph.from_dict(json.loads((models_dir() / "resnet50.json").read_text())["graph"])
+    positions = layered_layout(graph, x_spacing=SPACING, y_spacing=110.0, aspect=0.75)
+    assert set(positions) == set(graph.nodes)
+    xs, ys = [x for x, _ in positions.values()], [y for _, y in positions.values()]
+    width, height = max(xs) - min(xs) + SPACING, max(ys) - min(ys) + 110.0
+    assert 0.4 < height / width < 1.5  # one column would be ~20 times taller than wide
+    # Nothing overlaps, and each edge runs down its column or on to the top of a later column.
+    assert len({(round(x), round(y)) for x, y in positions.values()}) == len(positions)
+    for edge in graph.edges:
+        (x0, y0), (x1, y1) = positions[edge.src], positions[edge.dst]
+        assert y1 > y0 or x1 > x0 + SPACING
+
+
+def test_a_small_graph_is_not_wrapped():
+    graph = Graph()
+    previous = graph.add_node("Input", {"shape": [8]}).id
+    for _ in range(8):
+        node = graph.add_node("Dense").id
+        graph.connect(previous, node)
+        previous = node
+    positions = layered_layout(graph, x_spacing=SPACING, aspect=0.75)
+    assert len({x for x, _ in positions.values()}) == 1

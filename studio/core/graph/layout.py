@@ -3,6 +3,8 @@
 A simplified Sugiyama layout: nodes go on layers by longest path from the inputs, long edges get
 virtual points so crossings can be counted on every layer, a few barycenter sweeps order each
 layer, then nodes slide toward their neighbours without overlapping. Fast enough for 1000 nodes.
+A deep graph (ResNet-50 is ~170 layers deep and 2 wide) can be wrapped into side-by-side columns,
+cut where a layer holds a single node, so that it fits a screen at a readable scale.
 """
 
 from __future__ import annotations
@@ -10,15 +12,20 @@ from __future__ import annotations
 from studio.core.graph.model import Graph, GraphError
 
 _SWEEPS = 4
+_MIN_WRAPPED_DEPTH = 16  # shallower graphs stay in one column: they read well as they are
 
 
-def layered_layout(graph: Graph, x_spacing: float = 230.0, y_spacing: float = 120.0) -> dict[str, tuple[float, float]]:
+def layered_layout(graph: Graph, x_spacing: float = 230.0, y_spacing: float = 120.0,
+                   aspect: float | None = None) -> dict[str, tuple[float, float]]:
     """Positions ``{node_id: (x, y)}`` with inputs on top and data flowing downwards.
 
     Args:
         graph: the graph to lay out (a cyclic graph falls back to a grid).
         x_spacing: distance between the centres of neighbours on one layer.
         y_spacing: distance between layers.
+        aspect: wanted height / width of the whole layout (e.g. the screen's): a graph much taller
+            than that continues in further columns to the right, each read top to bottom.
+            None keeps one column.
     """
     try:
         order = graph.topological_order()
@@ -28,8 +35,39 @@ def layered_layout(graph: Graph, x_spacing: float = 230.0, y_spacing: float = 12
     layers, up, down = _with_virtual_points(graph, order, rank)
     _order_layers(layers, up, down)
     xs = _assign_x(layers, up, down, x_spacing)
-    return {v: (xs[v], rank_index * y_spacing)
-            for rank_index, layer in enumerate(layers) for v in layer if isinstance(v, str)}
+    bands = _bands(layers, xs, x_spacing, y_spacing, aspect) if aspect else [(0, len(layers))]
+    positions = {}
+    left = 0.0
+    for start, stop in bands:
+        band_xs = [xs[v] for layer in layers[start:stop] for v in layer]
+        shift = left - min(band_xs, default=0.0) if len(bands) > 1 else 0.0
+        for rank_index in range(start, stop):
+            for v in layers[rank_index]:
+                if isinstance(v, str):
+                    positions[v] = (xs[v] + shift, (rank_index - start) * y_spacing)
+        left += max(band_xs, default=0.0) - min(band_xs, default=0.0) + 2 * x_spacing
+    return positions
+
+
+def _bands(layers: list[list], xs: dict, x_spacing: float, y_spacing: float, aspect: float) -> list[tuple[int, int]]:
+    """Rank ranges ``[(start, stop)]``, one per column, so the columns together have about ``aspect``
+    (height / width); each cut follows a layer with one vertex when one is near."""
+    depth = len(layers)
+    width = max(xs.values(), default=0.0) - min(xs.values(), default=0.0) + 2 * x_spacing
+    columns = int((depth * y_spacing / (aspect * width)) ** 0.5)
+    if columns <= 1 or depth < _MIN_WRAPPED_DEPTH:
+        return [(0, depth)]
+    height = -(-depth // columns)
+    cuts, start = [], 0
+    while depth - start > height:
+        target = start + height
+        # Start the next column just after a single-node layer: a block (between a fork and its
+        # merge) then stays whole in one column.
+        near = [r for r in range(max(start + height // 2, target - height // 4), target + 1) if len(layers[r - 1]) == 1]
+        cut = max(near, default=target)
+        cuts.append((start, cut))
+        start = cut
+    return cuts + [(start, depth)]
 
 
 def _grid(ids: list[str], x_spacing: float, y_spacing: float) -> dict[str, tuple[float, float]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QMenu, QSplitter, QToolBar,
                                QVBoxLayout, QWidget)
 
@@ -123,6 +123,8 @@ class ModelArea(QWidget):
 
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
+        QShortcut(QKeySequence.StandardKey.Find, self, self.view.find_box.open,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.palette.layer_activated.connect(self.append_layer)
         self.view.layer_dropped.connect(self.add_layer)
         doc.analysis_changed.connect(self._show_summary)
@@ -145,6 +147,10 @@ class ModelArea(QWidget):
         menu.addSeparator()
         menu.addAction("Automatic layout", self.auto_layout)
         menu.addAction("Fit to view", self.view.fit)
+        menu.addAction("Find a layer…\tCtrl+F", self.view.find_box.open)
+        if self.scene.groups:
+            menu.addAction("Collapse all blocks", lambda: self.scene.collapse_all(True))
+            menu.addAction("Expand all blocks", lambda: self.scene.collapse_all(False))
         menu.exec(self.view.viewport().mapToGlobal(pos))
 
     # -- summary -------------------------------------------------------------------------
@@ -242,8 +248,14 @@ class ModelArea(QWidget):
         self.doc.push(AddNodes.from_graph(self.doc, block, placed, text))
 
     # -- whole-graph actions -------------------------------------------------------------
+    def layout_of(self, graph: Graph) -> dict[str, tuple[float, float]]:
+        """The automatic layout, a deep graph wrapped into columns shaped like the canvas."""
+        size = self.view.viewport().size()
+        aspect = size.height() / size.width() if size.width() > 100 and size.height() > 100 else 0.75
+        return layered_layout(graph, X_SPACING, Y_SPACING, aspect=aspect)
+
     def auto_layout(self) -> None:
-        new = layered_layout(self.doc.graph, X_SPACING, Y_SPACING)
+        new = self.layout_of(self.doc.graph)
         old = {i: tuple(self.doc.positions[i]) for i in new if i in self.doc.positions}
         self.doc.push(MoveNodes(self.doc, old, new, "Automatic layout"))
         self.view.fit()
@@ -257,7 +269,7 @@ class ModelArea(QWidget):
         target = apply_template(self.doc.project.copy(), template)
         stack = self.doc.undo_stack
         stack.beginMacro(f"Open template {template.title}")
-        self.doc.push(ReplaceGraph(self.doc, template.graph, {}, "Replace the model"))
+        self.doc.push(ReplaceGraph(self.doc, template.graph, self.layout_of(template.graph), "Replace the model"))
         for section in ("generative", "dataset", "training"):
             if getattr(target, section) != getattr(self.doc.project, section):
                 self.doc.push(SetSection(self.doc, section, getattr(target, section), f"Set {section}"))
@@ -269,7 +281,7 @@ class ModelArea(QWidget):
         self._insert_block(template.graph, {}, None, f"Insert template {template.title}")
 
     def replace_graph(self, graph: Graph, text: str) -> None:
-        self.doc.push(ReplaceGraph(self.doc, graph, {}, text))
+        self.doc.push(ReplaceGraph(self.doc, graph, self.layout_of(graph), text))
         self.show_graph()
 
     def show_graph(self) -> None:

@@ -16,7 +16,9 @@ NODE_WIDTH = 200.0
 NODE_HEIGHT = 76.0
 HEADER = 22.0
 PORT_RADIUS = 6.0
-_DETAIL_LOD = 0.4  # below this zoom, nodes draw as plain boxes (fast with 700+ nodes)
+_DETAIL_LOD = 0.4  # below this zoom, nodes draw only their name (fast with 700+ nodes)
+_TITLE_LOD = 0.15  # below this zoom, nodes draw as plain boxes
+_TITLE_PIXELS = 10  # on-screen size of the name when it is all a node shows
 
 
 class PortItem(QGraphicsEllipseItem):
@@ -53,6 +55,8 @@ class NodeItem(QGraphicsItem):
         self.colors = colors
         self.info: NodeInfo | None = None
         self.edges: set[EdgeItem] = set()
+        self.collapsed_into: QGraphicsItem | None = None  # the collapsed group drawn in its place
+        self.group: QGraphicsItem | None = None  # the group item (collapsed or not) it belongs to
         self.inputs: list[PortItem] = []
         self.output: PortItem | None = None
         self._title = self._detail = ""
@@ -109,6 +113,12 @@ class NodeItem(QGraphicsItem):
         self.setToolTip("\n".join(info.errors) if info.errors else self._help)
         self.update()
 
+    def short_title(self) -> str:
+        """The name without its block's prefix (``0_conv`` in ``conv2_block1``), which the block's
+        frame shows: what stays legible when zoomed out."""
+        prefix = f"{self.group.group.title}_" if self.group is not None else ""
+        return self._title[len(prefix):] if prefix and self._title.startswith(prefix) else self._title
+
     @property
     def has_errors(self) -> bool:
         return bool(self.info and self.info.errors)
@@ -139,7 +149,10 @@ class NodeItem(QGraphicsItem):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(c.error if self.has_errors else c.category(self._category))
         painter.drawRoundedRect(header, 5, 5)
-        if option.levelOfDetailFromTransform(painter.worldTransform()) < _DETAIL_LOD:
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod < _DETAIL_LOD:
+            if lod >= _TITLE_LOD:
+                draw_big_title(painter, rect, self.short_title(), lod, c.text)
             return
         font = painter.font()
         bold = QFont(font)
@@ -166,6 +179,8 @@ class NodeItem(QGraphicsItem):
         if change == QGraphicsItem.GraphicsItemChange.ItemScenePositionHasChanged:
             for edge in self.edges:
                 edge.update_path()
+            if self.group is not None:
+                self.group.refresh()
         return super().itemChange(change, value)
 
     def apply_colors(self, colors: CanvasColors) -> None:
@@ -196,10 +211,20 @@ class EdgeItem(QGraphicsPathItem):
         self.update_path()
 
     def endpoints(self) -> tuple[QPointF, QPointF]:
-        start = self.src.mapToScene(QPointF(0, NODE_HEIGHT))
+        """Port to port; a node inside a collapsed group lends its end to the group node."""
+        start = (self.src.collapsed_into or self.src).mapToScene(QPointF(0, NODE_HEIGHT))
         port = self.dst.input_port(self.edge.port)
-        end = port.scenePos() if port else self.dst.mapToScene(QPointF(0, 0))
+        if self.dst.collapsed_into is not None:
+            end = self.dst.collapsed_into.mapToScene(QPointF(0, 0))
+        else:
+            end = port.scenePos() if port else self.dst.mapToScene(QPointF(0, 0))
         return start, end
+
+    def show_for_groups(self) -> None:
+        """Hide a wire inside one collapsed group; redraw the others to their visible ends."""
+        inner = self.src.collapsed_into is not None and self.src.collapsed_into is self.dst.collapsed_into
+        self.setVisible(not inner)
+        self.update_path()
 
     def update_path(self) -> None:
         self.setPath(wire_path(*self.endpoints()))
@@ -238,6 +263,18 @@ def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
     return path
 
 
+def draw_big_title(painter: QPainter, rect: QRectF, title: str, lod: float, colour) -> None:
+    """The name alone, in a font that stays legible when the canvas is zoomed far out."""
+    font = QFont(painter.font())
+    font.setBold(True)
+    font.setPixelSize(max(1, round(_TITLE_PIXELS / lod)))
+    painter.setFont(font)
+    painter.setPen(colour)
+    text_rect = rect.adjusted(6, HEADER, -6, 0)
+    painter.drawText(text_rect, Qt.AlignmentFlag.AlignCenter,
+                     QFontMetrics(font).elidedText(title, Qt.TextElideMode.ElideMiddle, int(text_rect.width())))
+
+
 def port_count(type: str, connected: int) -> int:
     """How many input ports a node of ``type`` shows when ``connected`` of them are wired."""
     spec = CATALOG.get(type)
@@ -251,3 +288,38 @@ def port_count(type: str, connected: int) -> int:
 def _port_x(index: int, count: int) -> float:
     usable = NODE_WIDTH - 40
     return 0.0 if count == 1 else -usable / 2 + usable * index / (count - 1)
+
+
+class CursorNote(QGraphicsItem):
+    """A tooltip-like note beside the cursor in the scene (why a wire is refused), the same size at
+    any zoom."""
+
+    OFFSET = QPointF(16.0, 18.0)  # screen pixels from the cursor, clear of the pointer
+
+    def __init__(self, colors: CanvasColors) -> None:
+        super().__init__()
+        self.colors = colors
+        self.text = ""
+        self._rect = QRectF()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.setZValue(10)
+        self.hide()
+
+    def show_at(self, pos: QPointF, text: str) -> None:
+        if text != self.text:
+            self.prepareGeometryChange()
+            self.text = text
+            size = QFontMetrics(QFont()).boundingRect(text)
+            self._rect = QRectF(self.OFFSET.x(), self.OFFSET.y(), size.width() + 16, size.height() + 8)
+        self.setPos(pos)
+        self.show()
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        painter.setPen(QPen(self.colors.error, 1))
+        painter.setBrush(self.colors.node)
+        painter.drawRoundedRect(self._rect, 4, 4)
+        painter.setPen(self.colors.text)
+        painter.drawText(self._rect, Qt.AlignmentFlag.AlignCenter, self.text)

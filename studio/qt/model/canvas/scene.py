@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
 from studio.core.graph.catalog import CATALOG
+from studio.core.graph.groups import find_groups
 from studio.core.graph.model import Edge, GraphEvent
-from studio.qt.model.canvas.items import EdgeItem, NodeItem, PortItem, port_count, wire_path
+from studio.qt.model.canvas.group_item import GroupItem
+from studio.qt.model.canvas.items import CursorNote, EdgeItem, NodeItem, PortItem, port_count, wire_path
 from studio.qt.commands import Connect, MoveNodes, RemoveItems
 from studio.qt.document import Document
 from studio.qt.theme import canvas_colors
 
 _PICK = 10.0  # how close (scene units) a wire end must land to a port
+_STRUCTURE_EVENTS = {"node_added", "node_removed", "edge_added", "edge_removed", "renamed"}
 
 
 class GraphScene(QGraphicsScene):
-    """Node and edge items for every node and edge of ``doc.graph``, kept in step with its events."""
+    """Node and edge items for every node and edge of ``doc.graph``, kept in step with its events,
+    plus a collapsible item per block of layers (``studio.core.graph.groups``).
+
+    Signals:
+        layout_changed: items appeared, disappeared or moved (the minimap redraws).
+    """
+
+    layout_changed = Signal()
 
     def __init__(self, doc: Document, parent=None) -> None:
         super().__init__(parent)
@@ -30,8 +40,16 @@ class GraphScene(QGraphicsScene):
         self._rerouted: Edge | None = None
         self._rerouted_graph = None  # the graph without the picked-up wire, for checks while dragging
         self._hovered = None
+        self._reason: str | None = None
         self._press_positions: dict[str, tuple[float, float]] = {}
         self._syncing_selection = False
+        self.groups: dict[str, GroupItem] = {}
+        self._group_key: list | None = None
+        self._press_groups: dict[GroupItem, QPointF] = {}
+        self._note: CursorNote | None = None
+        # Edits arrive one graph event at a time (a deletion is many): regroup once they settled.
+        self._regroup_timer = QTimer(self, singleShot=True, interval=0)
+        self._regroup_timer.timeout.connect(self.regroup)
         self.setBackgroundBrush(self.colors.background)
         doc.project_replaced.connect(self.rebuild)
         doc.graph_changed.connect(self._on_graph_event)
@@ -49,12 +67,16 @@ class GraphScene(QGraphicsScene):
         self.node_items.clear()
         self.edge_items.clear()
         self._wire = None
+        self._note = None
+        self.groups.clear()
+        self._group_key = None
         self._syncing_selection = False
         for node_id in self.doc.graph.nodes:
             self._add_node(node_id)
         for edge in self.doc.graph.edges:
             self._add_edge(edge)
         self._on_analysis(self.doc.analysis)
+        self.regroup()
         self._on_doc_selection(self.doc.selection)
 
     def _add_node(self, node_id: str) -> None:
@@ -75,6 +97,8 @@ class GraphScene(QGraphicsScene):
 
     def _on_graph_event(self, event: GraphEvent) -> None:
         kind = event.kind
+        if kind in _STRUCTURE_EVENTS:
+            self._regroup_timer.start()
         if kind == "reset":
             self.rebuild()
         elif kind == "node_added":
@@ -108,15 +132,91 @@ class GraphScene(QGraphicsScene):
                 x, y = self.doc.positions[node_id]
                 if (item.x(), item.y()) != (x, y):
                     item.setPos(x, y)
+        self.layout_changed.emit()
+
+    # -- collapsible groups ----------------------------------------------------------------
+    @property
+    def collapsed_ids(self) -> list[str]:
+        """Ids of the collapsed groups: view state, saved in the project beside the positions."""
+        return self.doc.project.view.setdefault("collapsed", [])
+
+    def regroup(self) -> None:
+        """Find the graph's blocks again and (re)make their items, keeping which are collapsed."""
+        self._regroup_timer.stop()
+        groups = [g for g in find_groups(self.doc.graph) if all(i in self.node_items for i in g.members)]
+        key = [(g.id, g.members) for g in groups]
+        if key != self._group_key:
+            self._group_key = key
+            self._make_group_items(groups)
+        self.layout_changed.emit()
+
+    def _make_group_items(self, groups: list) -> None:
+        for item in self.groups.values():
+            for member in item.members:
+                member.group, member.collapsed_into = None, None
+                member.setVisible(True)
+            self.removeItem(item)
+        self.groups = {}
+        collapsed = set(self.collapsed_ids)
+        for group in groups:
+            item = GroupItem(group, [self.node_items[i] for i in group.members], self.colors, self.set_collapsed)
+            self.addItem(item)
+            self.groups[group.id] = item
+            if group.id in collapsed:
+                item.set_collapsed(True)
+        for edge in self.edge_items.values():
+            edge.show_for_groups()
+
+    def set_collapsed(self, group_id: str, collapsed: bool) -> None:
+        """Collapse or expand one group (view state: not an undo step, like zooming)."""
+        item = self.groups.get(group_id)
+        if item is None or item.collapsed == collapsed:
+            return
+        ids = self.collapsed_ids
+        if collapsed and group_id not in ids:
+            ids.append(group_id)
+        elif not collapsed and group_id in ids:
+            ids.remove(group_id)
+        item.set_collapsed(collapsed)
+        self.layout_changed.emit()
+
+    def collapse_all(self, collapsed: bool = True) -> None:
+        for group_id in list(self.groups):
+            self.set_collapsed(group_id, collapsed)
+
+    def group_of(self, node_id: str) -> GroupItem | None:
+        item = self.node_items.get(node_id)
+        return item.group if item is not None else None
+
+    def shown_items(self) -> list:
+        """The node and collapsed-group items on show (what fit-to-view frames)."""
+        nodes = [i for i in self.node_items.values() if i.isVisible()]
+        return nodes + [g for g in self.groups.values() if g.collapsed]
+
+    def content_rect(self) -> QRectF:
+        rect = QRectF()
+        for item in self.shown_items():
+            rect = rect.united(item.sceneBoundingRect())
+        return rect
 
     # -- selection -----------------------------------------------------------------------
+    def _selected_node_ids(self) -> list[str]:
+        """Selected nodes; a selected collapsed group stands for all its layers."""
+        ids = []
+        for item in self.selectedItems():
+            if isinstance(item, NodeItem):
+                ids.append(item.node_id)
+            elif isinstance(item, GroupItem):
+                ids.extend(item.member_ids())
+        return ids
+
     def _on_scene_selection(self) -> None:
         if not self._syncing_selection:
-            self.doc.select([i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)])
+            self.doc.select(self._selected_node_ids())
 
     def _on_doc_selection(self, node_ids: list) -> None:
         wanted = set(node_ids)
-        current = {i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)}
+        current = set(self._selected_node_ids())
         if wanted == current:
             return
         self._syncing_selection = True
@@ -126,6 +226,9 @@ class GraphScene(QGraphicsScene):
             for node_id in node_ids:
                 if node_id in self.node_items:
                     self.node_items[node_id].setSelected(True)
+            for group in self.groups.values():
+                if group.collapsed and wanted.issuperset(group.member_ids()):
+                    group.setSelected(True)
         finally:
             self._syncing_selection = False
 
@@ -141,11 +244,16 @@ class GraphScene(QGraphicsScene):
         for edge in self.edge_items.values():
             edge.colors = colors
             edge.update()
+        for group in self.groups.values():
+            group.apply_colors(colors)
+        if self._note is not None:
+            self._note.colors = colors
 
     # -- moving nodes (one undo step per drag) ---------------------------------------------
     def mousePressEvent(self, event) -> None:
         super().mousePressEvent(event)
         self._press_positions = {i.node_id: (i.x(), i.y()) for i in self.selectedItems() if isinstance(i, NodeItem)}
+        self._press_groups = {i: i.pos() for i in self.selectedItems() if isinstance(i, GroupItem)}
 
     def mouseReleaseEvent(self, event) -> None:
         super().mouseReleaseEvent(event)
@@ -154,14 +262,20 @@ class GraphScene(QGraphicsScene):
             item = self.node_items.get(node_id)
             if item is not None and (item.x(), item.y()) != old:
                 moved_from[node_id], moved_to[node_id] = old, (item.x(), item.y())
-        self._press_positions = {}
+        for group, old in self._press_groups.items():
+            delta = group.pos() - old
+            if group.scene() is self and not delta.isNull():  # a collapsed group carries its layers
+                for member in group.members:
+                    moved_from[member.node_id] = (member.x(), member.y())
+                    moved_to[member.node_id] = (member.x() + delta.x(), member.y() + delta.y())
+        self._press_positions, self._press_groups = {}, {}
         if moved_to:
             self.doc.push(MoveNodes(self.doc, moved_from, moved_to))
 
     # -- wiring ----------------------------------------------------------------------------
     def start_wire(self, port: PortItem, pos: QPointF) -> None:
         """Begin dragging a wire from ``port``; an already wired input port picks its wire up (reroute)."""
-        self._rerouted, self._rerouted_graph, self._hovered = None, None, None
+        self._rerouted, self._rerouted_graph, self._hovered, self._reason = None, None, None, None
         if port.is_input:
             edge = next((e for e in self.doc.graph.in_edges(port.node.node_id) if e.port == port.index), None)
             if edge is not None:
@@ -176,7 +290,8 @@ class GraphScene(QGraphicsScene):
         self.drag_wire(pos)
 
     def drag_wire(self, pos: QPointF) -> None:
-        """Follow the mouse; the wire turns red over a target the model refuses (reason in the status bar)."""
+        """Follow the mouse; over a target the model refuses, the wire turns red and the reason shows
+        beside the cursor (and in the status bar)."""
         if self._wire is None:
             return
         anchor = self._wire_anchor.scenePos()
@@ -184,11 +299,22 @@ class GraphScene(QGraphicsScene):
         target = self._target_at(pos, self._wire_anchor)
         if target is not self._hovered:
             self._hovered = target
-            reason = self._refusal(target) if target is not None else None
-            colour = self.colors.error if reason else self.colors.selected
+            self._reason = self._refusal(target) if target is not None else None
+            colour = self.colors.error if self._reason else self.colors.selected
             self._wire.setPen(QPen(colour, 2, Qt.PenStyle.DashLine))
-            if reason:
-                self.doc.message.emit(f"Cannot connect: {reason}")
+            if self._reason:
+                self.doc.message.emit(f"Cannot connect: {self._reason}")
+        if self._reason:
+            self.refusal_note().show_at(pos, f"Cannot connect: {self._reason}")
+        elif self._note is not None:
+            self._note.hide()
+
+    def refusal_note(self) -> CursorNote:
+        """The note beside the cursor that says why a wire is refused."""
+        if self._note is None:
+            self._note = CursorNote(self.colors)
+            self.addItem(self._note)
+        return self._note
 
     def finish_wire(self, pos: QPointF) -> None:
         """Drop the wire: connect (through the model's check), reroute, or disconnect a picked-up wire."""
@@ -196,6 +322,8 @@ class GraphScene(QGraphicsScene):
             return
         self.removeItem(self._wire)
         self._wire = None
+        if self._note is not None:
+            self._note.hide()
         anchor, rerouted = self._wire_anchor, self._rerouted
         if rerouted is not None and rerouted in self.edge_items:
             self.edge_items[rerouted].show()

@@ -1,16 +1,21 @@
-"""The canvas view: zoom, pan, rubber-band selection and drops from the layer palette."""
+"""The canvas view: zoom, pan, rubber-band selection, drops from the layer palette, a minimap and
+find-a-layer (Ctrl+F)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsView
 
+from studio.qt.model.canvas.find_box import FindBox
+from studio.qt.model.canvas.minimap import Minimap
 from studio.qt.model.canvas.scene import GraphScene
 
 LAYER_MIME = "application/x-dlstudio-layer"
 _MIN_ZOOM, _MAX_ZOOM = 0.05, 4.0
-_READABLE_ZOOM = 0.6
+MIN_FIT_ZOOM = 0.3  # fit-to-view stops here: node names stay legible (see items.draw_big_title)
+_READABLE_ZOOM = 0.6  # all of a node's text is legible
+_MARGIN = 10  # pixels between the overlays and the viewport's edges
 
 
 class GraphView(QGraphicsView):
@@ -26,7 +31,17 @@ class GraphView(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setAcceptDrops(True)
         self._pan_from: QPointF | None = None
+        self.minimap = Minimap(self)
+        self.find_box = FindBox(lambda: scene.doc.graph, self)
+        self.find_box.chosen.connect(scene.doc.focus)
+        # Changes settle first (the scene regroups on the next turn), then the view checks itself.
+        self._check_timer = QTimer(self, singleShot=True, interval=0)
+        self._check_timer.timeout.connect(self.keep_content_in_view)
         scene.doc.focus_requested.connect(self.show_node)
+        scene.doc.undo_stack.indexChanged.connect(self._check_timer.start)
+        scene.layout_changed.connect(self.minimap.refresh)
+        self.horizontalScrollBar().valueChanged.connect(self.minimap.refresh)
+        self.verticalScrollBar().valueChanged.connect(self.minimap.refresh)
 
     # -- zoom & pan ----------------------------------------------------------------------
     @property
@@ -36,6 +51,7 @@ class GraphView(QGraphicsView):
     def zoom_by(self, factor: float) -> None:
         factor = max(_MIN_ZOOM / self.zoom, min(_MAX_ZOOM / self.zoom, factor))
         self.scale(factor, factor)
+        self.minimap.refresh()
 
     def zoom_in(self) -> None:
         self.zoom_by(1.25)
@@ -44,28 +60,62 @@ class GraphView(QGraphicsView):
         self.zoom_by(0.8)
 
     def fit(self, readable: bool = False) -> None:
-        """Show the whole graph (never magnified beyond 100 %).
+        """Show the whole graph (never magnified beyond 100 %, never shrunk below legibility).
 
-        With ``readable``, a graph too big to read when shown whole (a deep ResNet) is shown from
-        its inputs at a zoom where the text stays legible instead.
+        A graph too big for that is shown from its top-left corner (its inputs) at the smallest
+        legible zoom; ``readable`` raises that zoom to where all of a node's text is legible.
         """
-        bounds = self.scene().itemsBoundingRect().adjusted(-40, -40, 40, 40)
+        bounds = self.scene().content_rect().adjusted(-40, -40, 40, 40)
         if bounds.isEmpty():
             return
         self.fitInView(bounds, Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom > 1.0:
             self.zoom_by(1.0 / self.zoom)
-        if readable and self.zoom < _READABLE_ZOOM:
-            self.zoom_by(_READABLE_ZOOM / self.zoom)
-            top = self.mapToScene(self.viewport().rect()).boundingRect()
-            self.centerOn(bounds.center().x(), bounds.top() + top.height() / 2)
-            return
-        self.centerOn(bounds.center())
+        smallest = _READABLE_ZOOM if readable else MIN_FIT_ZOOM
+        if self.zoom < smallest:
+            self.zoom_by(smallest / self.zoom)
+            # The top node of the leftmost column goes to the top-left corner (the bounds' own
+            # corner may be empty canvas once nodes were deleted).
+            rects = [i.sceneBoundingRect() for i in self.scene().shown_items()]
+            left = min(r.left() for r in rects)
+            first = min(rects, key=lambda r: (r.left() > left + 2 * r.width(), r.top(), r.left()))
+            shown = self.visible_rect()
+            self.centerOn(left - 40 + shown.width() / 2, first.top() - 40 + shown.height() / 2)
+        else:
+            self.centerOn(bounds.center())
+        self.minimap.refresh()
+
+    def visible_rect(self) -> QRectF:
+        """The part of the scene the viewport shows."""
+        return self.mapToScene(self.viewport().rect()).boundingRect()
+
+    def keep_content_in_view(self) -> None:
+        """After undo, a template or an import: if no node is in view (only empty canvas), frame them."""
+        shown = self.visible_rect()
+        items = self.scene().shown_items()
+        if items and not any(shown.intersects(item.sceneBoundingRect()) for item in items):
+            self.fit(readable=True)
 
     def show_node(self, node_id: str) -> None:
-        item = self.scene().node_items.get(node_id)
+        """Centre ``node_id`` (expanding its group if collapsed), zoomed in far enough to read it."""
+        scene = self.scene()
+        group = scene.group_of(node_id)
+        if group is not None and group.collapsed:
+            scene.set_collapsed(group.group_id, False)
+        item = scene.node_items.get(node_id)
         if item is not None:
+            if self.zoom < _READABLE_ZOOM:
+                self.zoom_by(_READABLE_ZOOM / self.zoom)
             self.centerOn(item)
+            self.minimap.refresh()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        viewport = self.viewport().geometry()
+        self.minimap.move(viewport.right() - self.minimap.width() - _MARGIN,
+                          viewport.bottom() - self.minimap.height() - _MARGIN)
+        self.find_box.move(viewport.right() - self.find_box.width() - _MARGIN, viewport.top() + _MARGIN)
+        self.minimap.refresh()
 
     def wheelEvent(self, event) -> None:
         delta = event.angleDelta().y()
