@@ -304,14 +304,16 @@ def read_keras_config(path: str | Path) -> dict[str, Any]:
     byte cap, so a zip bomb is refused without being inflated.
     """
     path = Path(path)
+    legacy = path.suffix.lower() in (".h5", ".hdf5")
     try:
         with open(path, "rb") as handle:
-            head = handle.read(len(_HDF5_SIGNATURE))
+            legacy = legacy or handle.read(len(_HDF5_SIGNATURE)) == _HDF5_SIGNATURE
     except FileNotFoundError:
-        raise KerasImportError(f"{path}: file not found") from None
+        if not legacy:
+            raise KerasImportError(f"{path}: file not found") from None
     except OSError as exc:
         raise KerasImportError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    if head == _HDF5_SIGNATURE or path.suffix.lower() in (".h5", ".hdf5"):
+    if legacy:
         raise KerasImportError(f"{path}: legacy Keras HDF5 file: not supported for import, save it as .keras")
     try:
         with zipfile.ZipFile(path) as archive:

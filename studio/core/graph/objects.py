@@ -55,7 +55,9 @@ def object_errors(value: Any, where: str) -> list[str]:
                 if problem:
                     errors.append(f"{path}: {problem}")
                     continue
-                errors.extend(_inner_layer_errors(item, path))
+                if item.get("class_name") in KERAS_OBJECTS["keras.layers"]:
+                    errors.extend(_inner_layer_errors(item, path))
+                    continue
             stack.extend((v, f"{path}.{k}") for k, v in item.items())
         elif not isinstance(item, (int, float)):
             errors.append(f"{path} has a value of unexpected type {type(item).__name__}")
@@ -91,13 +93,12 @@ def _object_problem(obj: dict) -> str | None:
 
 
 def _inner_layer_errors(obj: dict, path: str) -> list[str]:
-    """A wrapped layer's own params, checked like a node's (its activation, its numbers)."""
-    if obj.get("class_name") not in KERAS_OBJECTS["keras.layers"]:
-        return []
+    """A wrapped layer's own params, checked like a node's: its objects first, then its values."""
     config = obj.get("config", {})
     if not isinstance(config, dict):
         return [f"{path}: the layer's config must be an object"]
-    return [f"{path}: {e}" for e in validate_params(obj["class_name"], config)]
+    return object_errors(config, f"{path}.config") or [
+        f"{path}: {e}" for e in validate_params(obj["class_name"], config)]
 
 
 def node_errors(type: str, params: Any) -> list[str]:
