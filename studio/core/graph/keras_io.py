@@ -150,6 +150,8 @@ def _check_layer(layer: Any, index: int, where: str) -> None:
         raise KerasImportError(f"Layer {index} of the {where} has no text name")
     class_name = layer.get("class_name")
     label = ascii(name)
+    if not isinstance(class_name, str):
+        raise KerasImportError(f"Layer {label} in {where} has no text class_name")
     if class_name == "Lambda":
         raise KerasImportError(f"Layer {label} in {where} is a Lambda layer. DL Studio refuses "
                                "Lambda layers: loading one would run arbitrary code.")
