@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.fileio import loads_json_bounded
+from studio.core.formatting import size_bytes
 from studio.core.graph.catalog import CATALOG, default_params
 from studio.core.graph.model import MAX_NODES, Graph, GraphError, new_id
 from studio.core.graph.objects import STUDIO_LAYERS, STUDIO_MODULE, node_errors
@@ -336,8 +337,8 @@ def _read_config_json(archive: zipfile.ZipFile, path: Path) -> bytes:
         raise KerasImportError(f"{path}: holds {len(members):,} files; a .keras file has a handful")
     total = sum(m.file_size for m in members)
     if total > MAX_ARCHIVE_BYTES:
-        raise KerasImportError(f"{path}: expands to {total / 2**30:.1f} GiB; DL Studio opens .keras files "
-                               f"up to {MAX_ARCHIVE_BYTES / 2**30:g} GiB")
+        raise KerasImportError(f"{path}: expands to {size_bytes(total)}; DL Studio opens .keras files "
+                               f"up to {size_bytes(MAX_ARCHIVE_BYTES)}")
     for member in members:
         if member.file_size > 64 * 2**20 and member.file_size > _BOMB_RATIO * max(member.compress_size, 1):
             raise KerasImportError(f"{path}: {member.filename} expands {member.file_size // max(member.compress_size, 1):,} "
