@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
         from studio.qt.app import run_app
 
         return run_app()
+    for stream in (sys.stdout, sys.stderr):  # a name from a file must never crash a print
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     if not getattr(args, "func", None):
         build_parser().print_help()

@@ -26,7 +26,7 @@ def load_graph(source: str):
 
     path = Path(source)
     try:
-        if path.suffix == ".keras":
+        if path.suffix.lower() in (".keras", ".h5", ".hdf5"):  # .h5 gets its "save it as .keras" line
             return load_keras_file(path)
         if path.exists():
             return load_project(path).graph

@@ -6,8 +6,12 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
+
+JSON_MAX_DEPTH = 64  # a project or a Keras config nests about 12 levels
+STALE_TEMP_S = 60.0  # a temp file this old beside its target is left over from a killed save
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -37,6 +41,29 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         raise
 
 
+def remove_stale_temps(path: str | os.PathLike, older_than_s: float = STALE_TEMP_S) -> int:
+    """Delete the hidden temp files that killed writes of ``path`` left beside it; returns how many.
+
+    Only files named like ``atomic_write_bytes``'s temps for this target and older than
+    ``older_than_s`` go, so a write in progress elsewhere keeps its file.
+    """
+    path = Path(path)
+    cutoff = time.time() - older_than_s
+    removed = 0
+    for tmp in path.parent.glob(f".{_glob_escape(path.name)}.*.tmp"):
+        try:
+            if tmp.is_file() and not tmp.is_symlink() and tmp.stat().st_mtime < cutoff:
+                tmp.unlink()
+                removed += 1
+        except OSError:
+            continue  # gone already, or not ours to delete
+    return removed
+
+
+def _glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[]" else c for c in name)
+
+
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Atomically write UTF-8 ``text`` to ``path``."""
     atomic_write_bytes(path, text.encode("utf-8"))
@@ -63,6 +90,59 @@ def atomic_replace_with(path: str | os.PathLike, write) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def read_bytes_capped(path: str | os.PathLike, max_bytes: int) -> bytes:
+    """The bytes of ``path``; ValueError when it is larger than ``max_bytes`` (read no further)."""
+    with open(path, "rb") as handle:
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValueError(f"larger than {max_bytes / 2**20:g} MiB, the most DL Studio reads")
+    return data
+
+
+def loads_json_bounded(text: str | bytes, max_depth: int = JSON_MAX_DEPTH) -> Any:
+    """Parse JSON from an untrusted file; ValueError with one line for anything unusable.
+
+    Refuses nesting deeper than ``max_depth`` (deep files crash ``json`` and ``deepcopy``),
+    integers too long to convert and strings with lone surrogates (they cannot be printed).
+    """
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise ValueError(f"nested more than {max_depth} levels deep") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8 text") from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise ValueError(f"not usable JSON ({exc})") from None
+    problem = json_value_problem(value, max_depth)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def json_value_problem(value: Any, max_depth: int = JSON_MAX_DEPTH) -> str | None:
+    """Why a parsed JSON value is unsafe to use (too deep, a lone surrogate), or None. Iterative,
+    so it never recurses however deep ``value`` is."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > max_depth:
+                return f"nested more than {max_depth} levels deep"
+            if isinstance(item, dict):
+                stack.extend((k, depth) for k in item)
+                stack.extend((v, depth + 1) for v in item.values())
+            else:
+                stack.extend((v, depth + 1) for v in item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return f"text {ascii(item[:40])} is not valid Unicode (a lone surrogate)"
+    return None
 
 
 def append_text(path: str | os.PathLike, text: str) -> None:

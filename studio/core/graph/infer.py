@@ -7,10 +7,11 @@ milliseconds. Errors are attached to the node that causes them.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from studio.core.graph.catalog import CATALOG, validate_params
 from studio.core.graph.model import Graph, GraphError
+from studio.core.graph.objects import name_problems, node_errors
 from studio.core.graph.shapes import ShapeError, layer_info
 
 BYTES_PER_VALUE = 4  # float32 activations
@@ -89,6 +90,9 @@ class Analyzer:
                                 info.activation_bytes, errors)
             infos[node_id] = info
             problems.extend(Problem(node_id, f"{node.name}: {e}") for e in info.errors)
+        for node_id, message in name_problems(graph):
+            infos[node_id] = replace(infos[node_id], errors=[*infos[node_id].errors, message])  # cache stays clean
+            problems.append(Problem(node_id, message))
         self._cache = fresh_cache
         return Analysis(infos, problems)
 
@@ -126,7 +130,7 @@ def _port_errors(graph: Graph, node_id: str) -> list[str]:
 def _analyze_node(type: str, params: dict, shapes: list) -> NodeInfo:
     if type not in CATALOG:
         return NodeInfo(errors=[f"unknown layer type {type!r}"])
-    errors = validate_params(type, params)
+    errors = node_errors(type, params) or validate_params(type, params)
     if errors:
         return NodeInfo(errors=errors)
     if any(s is None for s in shapes):

@@ -7,13 +7,17 @@ Lambda, custom and unknown layers are refused, and weights load only with ``safe
 
 from __future__ import annotations
 
-import json
+import copy
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
-from studio.core.graph.catalog import CATALOG
-from studio.core.graph.model import Graph
+from studio.core.fileio import loads_json_bounded
+from studio.core.formatting import size_bytes
+from studio.core.graph.catalog import CATALOG, default_params
+from studio.core.graph.model import MAX_NODES, Graph, GraphError, new_id
+from studio.core.graph.objects import STUDIO_LAYERS, STUDIO_MODULE, node_errors
 
 _CONTAINERS = {"Functional", "Sequential", "Model"}
 _MULTI_INPUT = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Concatenate", "Sampling"}
@@ -90,131 +94,275 @@ def from_keras(model) -> Graph:
     return graph_from_config({"class_name": type(model).__name__, "config": model.get_config()})
 
 
-def graph_from_config(serialized: dict[str, Any]) -> Graph:
+def graph_from_config(serialized: Any) -> Graph:
     """Build a graph from a serialized model (``{"class_name", "config"}``) without deserializing it."""
-    class_name = serialized.get("class_name")
-    config = serialized.get("config") or {}
     check_layers_supported(serialized)
-    if class_name == "Sequential":
-        return _from_sequential(config)
-    if "layers" not in config:
-        raise KerasImportError(f"A {class_name} model is not a Sequential or functional model")
-    return _from_functional(config)
+    try:
+        if serialized["class_name"] == "Sequential":
+            return _from_sequential(serialized["config"])
+        return _from_functional(serialized["config"])
+    except GraphError as exc:
+        raise KerasImportError(f"The model cannot become a graph: {exc}") from None
 
 
-def check_layers_supported(serialized: dict[str, Any], where: str = "model") -> None:
-    """Raise KerasImportError naming the first layer that is Lambda, custom or not in the catalog."""
-    for layer in (serialized.get("config") or {}).get("layers", []):
-        class_name = layer.get("class_name")
-        name = (layer.get("config") or {}).get("name") or layer.get("name") or "?"
-        if class_name == "Lambda":
-            raise KerasImportError(f"Layer {name!r} in {where} is a Lambda layer. DL Studio refuses "
-                                   "Lambda layers: loading one would run arbitrary code.")
-        if class_name in _CONTAINERS:
-            raise KerasImportError(f"Layer {name!r} in {where} is a nested model; flatten it into one "
-                                   "functional model before importing.")
-        module = layer.get("module") or ""
-        registered = layer.get("registered_name") or ""
-        custom = registered and not registered.startswith("studio>") and registered != class_name
-        if class_name != "InputLayer" and (class_name not in CATALOG or custom or
-                                           (module and not module.startswith("keras") and not registered.startswith("studio>"))):
-            raise KerasImportError(f"Layer {name!r} in {where} has type {class_name!r}, which is not in "
-                                   "the DL Studio catalog (custom and unknown layers are refused).")
-        inner = (layer.get("config") or {}).get("layer")
-        if isinstance(inner, dict) and inner.get("class_name") not in ("SimpleRNN", "LSTM", "GRU"):
-            raise KerasImportError(f"Layer {name!r} wraps a {inner.get('class_name')!r}, which is not supported.")
+def check_layers_supported(serialized: Any, where: str = "model") -> None:
+    """Check a serialized model before anything uses it: its structure, then every layer's class
+    (Lambda, custom, unknown and nested models are refused) and the objects in its params.
+
+    Raises KerasImportError with one line naming the first problem.
+    """
+    layers = _model_layers(serialized, where)
+    for index, layer in enumerate(layers):
+        _check_layer(layer, index, where)
+
+
+def _model_layers(serialized: Any, where: str) -> list[dict[str, Any]]:
+    """The ``layers`` list of a serialized Sequential/functional model, its outer shape checked."""
+    if not isinstance(serialized, dict) or not isinstance(serialized.get("class_name"), str):
+        raise KerasImportError(f"The {where} is not a serialized Keras model (expected an object with a class_name)")
+    class_name, module = serialized["class_name"], serialized.get("module")
+    registered = serialized.get("registered_name")
+    if (class_name not in _CONTAINERS or module is not None and module != "keras" and not str(module).startswith("keras.")
+            or registered not in (None, class_name)):
+        raise KerasImportError(f"The {where} is a {ascii(class_name)} from module {ascii(module)}: only Keras "
+                               "Sequential and functional models can be imported.")
+    config = serialized.get("config")
+    if not isinstance(config, dict):
+        raise KerasImportError(f"The {where}'s config should be an object, got {type(config).__name__}")
+    layers = config.get("layers")
+    if class_name == "Sequential" and layers is None:
+        layers = []
+    if not isinstance(layers, list):
+        raise KerasImportError(f"The {where} has no list of layers: only Sequential and functional models "
+                               "can be imported.")
+    if len(layers) > MAX_NODES:
+        raise KerasImportError(f"The {where} has {len(layers):,} layers; DL Studio imports at most {MAX_NODES:,}.")
+    return layers
+
+
+def _check_layer(layer: Any, index: int, where: str) -> None:
+    if not isinstance(layer, dict):
+        raise KerasImportError(f"Layer {index} of the {where} is not an object")
+    config = layer.get("config")
+    if not isinstance(config, dict):
+        raise KerasImportError(f"Layer {index} of the {where} has no config object")
+    name = config.get("name")
+    if not isinstance(name, str) or not name:
+        raise KerasImportError(f"Layer {index} of the {where} has no text name")
+    class_name = layer.get("class_name")
+    label = ascii(name)
+    if not isinstance(class_name, str):
+        raise KerasImportError(f"Layer {label} in {where} has no text class_name")
+    if class_name == "Lambda":
+        raise KerasImportError(f"Layer {label} in {where} is a Lambda layer. DL Studio refuses "
+                               "Lambda layers: loading one would run arbitrary code.")
+    if class_name in _CONTAINERS or any(k in config for k in ("input_layers", "output_layers")):
+        raise KerasImportError(f"Layer {label} in {where} is a nested model; flatten it into one "
+                               "functional model before importing.")
+    module, registered = layer.get("module"), layer.get("registered_name")
+    studio = registered == f"studio>{class_name}" and class_name in STUDIO_LAYERS and module == STUDIO_MODULE
+    keras_class = (module is None or module == "keras.layers") and registered in (None, class_name) and (
+        class_name == "InputLayer" or class_name in CATALOG and class_name not in STUDIO_LAYERS)
+    if not (studio or keras_class):
+        raise KerasImportError(f"Layer {label} in {where} has type {ascii(class_name)} (module {ascii(module)}), "
+                               "which is not in the DL Studio catalog (custom and unknown layers are refused).")
+    inner = config.get("layer")
+    if isinstance(inner, dict) and inner.get("class_name") not in ("SimpleRNN", "LSTM", "GRU"):
+        raise KerasImportError(f"Layer {label} wraps a {ascii(inner.get('class_name'))}, which is not supported.")
+    if class_name == "InputLayer":
+        _input_params(config)
+    else:
+        errors = node_errors(class_name, _params(layer))
+        if errors:
+            raise KerasImportError(f"Layer {label} in {where}: {errors[0]}")
+    inbound = layer.get("inbound_nodes", [])
+    if not isinstance(inbound, list):
+        raise KerasImportError(f"Layer {label} in {where}: inbound_nodes should be a list")
 
 
 def _params(layer: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in (layer.get("config") or {}).items() if k != "name"}
+    return {k: v for k, v in layer["config"].items() if k != "name"}
 
 
 def _input_params(config: dict[str, Any]) -> dict[str, Any]:
     shape = config.get("batch_shape") or config.get("batch_input_shape")
-    if not shape:
-        raise KerasImportError(f"Input {config.get('name')!r} has no shape")
-    return {"shape": list(shape[1:]), "dtype": config.get("dtype", "float32") if isinstance(config.get("dtype"), str) else "float32"}
+    if not _is_batch_shape(shape):
+        raise KerasImportError(f"Input {ascii(config.get('name'))} has no valid shape")
+    dtype = config.get("dtype")
+    return {"shape": list(shape[1:]), "dtype": dtype if isinstance(dtype, str) else "float32"}
+
+
+def _is_batch_shape(shape: Any) -> bool:
+    return isinstance(shape, (list, tuple)) and 2 <= len(shape) <= 16 and all(
+        d is None or isinstance(d, int) and not isinstance(d, bool) and 0 < d <= 2**31 for d in shape)
 
 
 def _from_sequential(config: dict[str, Any]) -> Graph:
-    graph = Graph()
     layers = list(config.get("layers", []))
-    if layers and layers[0].get("class_name") == "InputLayer":
+    if layers and layers[0]["class_name"] == "InputLayer":
         first = layers.pop(0)
-        previous = graph.add_node("Input", _input_params(first["config"]), name=first["config"].get("name", "input"))
-    elif config.get("build_input_shape"):
-        previous = graph.add_node("Input", {"shape": list(config["build_input_shape"][1:])}, name="input")
+        nodes = [("Input", first["config"]["name"], _input_params(first["config"]))]
+    elif _is_batch_shape(config.get("build_input_shape")):
+        nodes = [("Input", "input", {"shape": list(config["build_input_shape"][1:])})]
     else:
         raise KerasImportError("The Sequential model has no input shape; build it before importing")
+    edges = []
     for layer in layers:
-        node = graph.add_node(layer["class_name"], _params(layer), name=layer["config"]["name"])
-        graph.connect(previous.id, node.id)
-        previous = node
+        if layer["class_name"] == "InputLayer":
+            raise KerasImportError("The Sequential model has an InputLayer after its first layer")
+        edges.append((nodes[-1][1], layer["config"]["name"]))
+        nodes.append((layer["class_name"], layer["config"]["name"], _params(layer)))
+    return _build(nodes, edges)
+
+
+def _build(nodes: list[tuple[str, str, dict]], edges: list[tuple[str, str]]) -> Graph:
+    """A graph of ``(type, name, params)`` nodes and ``(src name, dst name)`` edges in port order,
+    built in time linear in its size (adding nodes one by one re-scans every name)."""
+    ids: dict[str, str] = {}
+    records = []
+    for type, name, params in nodes:
+        if name in ids:
+            raise KerasImportError(f"Two layers are named {ascii(name)}")
+        ids[name] = new_id()
+        records.append({"id": ids[name], "type": type, "name": name,
+                        "params": {**default_params(type), **copy.deepcopy(params)}})
+    graph = Graph.from_dict({"nodes": records, "edges": []})
+    for src, dst in edges:
+        graph.connect(ids[src], ids[dst])
     return graph
 
 
-def _keras_tensors(value: Any) -> list[list]:
-    """``keras_history`` entries of every Keras tensor inside ``value``, in order."""
-    if isinstance(value, dict):
-        if value.get("class_name") == "__keras_tensor__":
-            return [value["config"]["keras_history"]]
-        return [h for v in value.values() for h in _keras_tensors(v)]
-    if isinstance(value, (list, tuple)):
-        if len(value) == 3 and isinstance(value[0], str) and all(isinstance(v, int) for v in value[1:]):
-            return [list(value)]  # legacy [layer_name, node_index, tensor_index]
-        return [h for v in value for h in _keras_tensors(v)]
-    return []
+def _keras_tensors(value: Any) -> list[Any]:
+    """``keras_history`` entries of every Keras tensor inside ``value``, in order (unchecked)."""
+    found, stack = [], [value]
+    while stack:  # iterative, in order: the depth of a config is bounded but not small
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("class_name") == "__keras_tensor__":
+                config = item.get("config")
+                found.append(config.get("keras_history") if isinstance(config, dict) else None)
+            else:
+                stack.extend(reversed(list(item.values())))
+        elif isinstance(item, (list, tuple)):
+            if len(item) == 3 and isinstance(item[0], str) and all(isinstance(v, int) for v in item[1:]):
+                found.append(list(item))  # legacy [layer_name, node_index, tensor_index]
+            else:
+                stack.extend(reversed(item))
+    return found
+
+
+def _source_name(history: Any, layer: str, defined: set[str]) -> str:
+    """The layer a ``keras_history`` entry reads from, checked."""
+    if not (isinstance(history, (list, tuple)) and len(history) == 3 and isinstance(history[0], str)
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in history[1:])):
+        raise KerasImportError(f"Layer {ascii(layer)} has a malformed input reference {ascii(history)[:80]} "
+                               "(expected [layer name, node index, tensor index])")
+    if history[0] not in defined:
+        raise KerasImportError(f"Layer {ascii(layer)} reads from {ascii(history[0])}, which is not a layer "
+                               "defined before it")
+    if history[2] != 0:
+        raise KerasImportError(f"Layer {ascii(layer)} reads output {history[2]} of {ascii(history[0])}; "
+                               "multi-output layers are not supported.")
+    return history[0]
 
 
 def _from_functional(config: dict[str, Any]) -> Graph:
-    graph = Graph()
-    ids: dict[str, str] = {}
+    nodes: list[tuple[str, str, dict]] = []
+    edges: list[tuple[str, str]] = []
+    defined: set[str] = set()
     for layer in config["layers"]:
         name = layer["config"]["name"]
         inbound = layer.get("inbound_nodes") or []
         if len(inbound) > 1:
-            raise KerasImportError(f"Layer {name!r} is shared (called {len(inbound)} times); shared layers "
+            raise KerasImportError(f"Layer {ascii(name)} is shared (called {len(inbound)} times); shared layers "
                                    "are not supported on the canvas.")
         if layer["class_name"] == "InputLayer":
-            node = graph.add_node("Input", _input_params(layer["config"]), name=name)
+            nodes.append(("Input", name, _input_params(layer["config"])))
         else:
-            node = graph.add_node(layer["class_name"], _params(layer), name=name)
-        if node.name != name:
-            raise KerasImportError(f"Two layers are named {name!r}")
-        ids[name] = node.id
+            nodes.append((layer["class_name"], name, _params(layer)))
         for entry in inbound:
             args = entry.get("args", []) if isinstance(entry, dict) else entry
             kwargs = entry.get("kwargs", {}) if isinstance(entry, dict) else {}
+            kwargs = kwargs if isinstance(kwargs, dict) else {}
             sources = _keras_tensors(args)
             sources += [h for key in _ATTENTION_KWARGS if key in kwargs for h in _keras_tensors(kwargs[key])]
-            for history in sources:
-                if history[2] != 0:
-                    raise KerasImportError(f"Layer {name!r} reads output {history[2]} of {history[0]!r}; "
-                                           "multi-output layers are not supported.")
-                graph.connect(ids[history[0]], node.id)
-    return graph
+            edges += [(_source_name(history, name, defined), name) for history in sources]
+        defined.add(name)
+    return _build(nodes, edges)
 
 
 # -- .keras files ---------------------------------------------------------------------------------
+MAX_CONFIG_BYTES = 32 * 2**20  # config.json of a 10,000-layer model is ~20 MiB
+MAX_ARCHIVE_BYTES = 4 * 2**30  # everything inside a .keras, uncompressed (weights included)
+MAX_MEMBERS = 1000
+_BOMB_RATIO = 200  # real weights barely compress; a member this compressible (and big) is a bomb
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError)
+
+
 def read_keras_config(path: str | Path) -> dict[str, Any]:
-    """The serialized model inside a ``.keras`` file, read without deserializing anything."""
+    """The serialized model inside a ``.keras`` file, read without deserializing anything.
+
+    The archive is judged from its headers (sizes, member count) and config.json is read with a
+    byte cap, so a zip bomb is refused without being inflated.
+    """
     path = Path(path)
+    legacy = path.suffix.lower() in (".h5", ".hdf5")
+    try:
+        with open(path, "rb") as handle:
+            legacy = legacy or handle.read(len(_HDF5_SIGNATURE)) == _HDF5_SIGNATURE
+    except FileNotFoundError:
+        if not legacy:
+            raise KerasImportError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise KerasImportError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if legacy:
+        raise KerasImportError(f"{path}: legacy Keras HDF5 file: not supported for import, save it as .keras")
     try:
         with zipfile.ZipFile(path) as archive:
-            return json.loads(archive.read("config.json"))
-    except FileNotFoundError:
-        raise KerasImportError(f"{path}: file not found") from None
-    except (zipfile.BadZipFile, KeyError):
-        raise KerasImportError(f"{path}: not a Keras 3 .keras file (a zip with config.json)") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise KerasImportError(f"{path}: config.json is malformed ({exc})") from None
+            raw = _read_config_json(archive, path)
+    except KerasImportError:
+        raise
+    except _ZIP_ERRORS:
+        raise KerasImportError(f"{path}: not a Keras 3 .keras file (a zip with config.json), or damaged") from None
+    try:
+        return loads_json_bounded(raw)
+    except ValueError as exc:
+        raise KerasImportError(f"{path}: config.json is malformed: {exc}") from None
+
+
+def _read_config_json(archive: zipfile.ZipFile, path: Path) -> bytes:
+    members = archive.infolist()
+    if len(members) > MAX_MEMBERS:
+        raise KerasImportError(f"{path}: holds {len(members):,} files; a .keras file has a handful")
+    total = sum(m.file_size for m in members)
+    if total > MAX_ARCHIVE_BYTES:
+        raise KerasImportError(f"{path}: expands to {size_bytes(total)}; DL Studio opens .keras files "
+                               f"up to {size_bytes(MAX_ARCHIVE_BYTES)}")
+    for member in members:
+        if member.file_size > 64 * 2**20 and member.file_size > _BOMB_RATIO * max(member.compress_size, 1):
+            raise KerasImportError(f"{path}: {member.filename} expands {member.file_size // max(member.compress_size, 1):,} "
+                                   "times: refused as a zip bomb")
+    try:
+        info = archive.getinfo("config.json")
+    except KeyError:
+        raise KerasImportError(f"{path}: not a Keras 3 .keras file (no config.json inside)") from None
+    too_big = KerasImportError(f"{path}: config.json is larger than {MAX_CONFIG_BYTES / 2**20:g} MiB, "
+                               "the most DL Studio reads")
+    if info.file_size > MAX_CONFIG_BYTES:
+        raise too_big
+    with archive.open(info) as handle:
+        raw = handle.read(MAX_CONFIG_BYTES + 1)  # the declared size may lie: never read past the cap
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise too_big
+    return raw
 
 
 def load_keras_file(path: str | Path, with_model: bool = False):
     """Import a ``.keras`` file as a graph (and, if asked, the safely loaded model with weights).
 
-    Every layer is checked against the catalog first; a Lambda, custom or unknown layer is refused
-    before Keras deserializes anything.
+    The file's size, structure, every layer and every object in its params are checked first; a
+    Lambda, custom or unknown layer or object is refused before Keras deserializes anything.
     """
     serialized = read_keras_config(path)
     graph = graph_from_config(serialized)

@@ -14,6 +14,9 @@ from typing import Any, Iterable
 from studio.core.events import Signal
 
 
+MAX_NODES = 10_000  # far above real models; keeps every file judged in bounded time
+
+
 class GraphError(ValueError):
     """An edit that would make the graph invalid in a way the model refuses (cycle, bad port)."""
 
@@ -197,7 +200,7 @@ class Graph:
         spec = get_spec(self.nodes[dst].type)
         if spec.max_inputs == 0:
             return f"{self.nodes[dst].name} is an Input: nothing can feed it."
-        if any(e.src == src and e.dst == dst for e in self.edges):
+        if any(e.dst == dst for e in self.out_edges(src)):
             return f"{self.nodes[src].name} already feeds {self.nodes[dst].name}."
         if self.reaches(dst, src):
             return f"Connecting {self.nodes[src].name} to {self.nodes[dst].name} would create a cycle."
@@ -218,7 +221,11 @@ class Graph:
             port = next(i for i in range(len(taken) + 1) if i not in taken)
         edge = Edge(src, dst, port)
         self.edges.append(edge)
-        self._adjacency = None
+        if self._adjacency is not None:  # keep the index instead of rebuilding it: imports stay linear
+            incoming, outgoing = self._adjacency
+            incoming.setdefault(dst, []).append(edge)
+            incoming[dst].sort(key=lambda e: e.port)
+            outgoing.setdefault(src, []).append(edge)
         self.events.emit(GraphEvent("edge_added", edge=edge))
         return edge
 
@@ -254,27 +261,45 @@ class Graph:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Graph:
-        """Rebuild a graph; raises GraphError naming the bad entry for malformed data."""
+        """Rebuild a graph; raises GraphError naming the bad entry for malformed or oversized data."""
+        from studio.core.fileio import json_value_problem
+
         graph = cls()
         if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
             raise GraphError("graph: expected an object with a 'nodes' list")
+        if not isinstance(data.get("edges", []), list):
+            raise GraphError("graph: 'edges' should be a list")
+        if len(data["nodes"]) > MAX_NODES:
+            raise GraphError(f"graph: {len(data['nodes']):,} layers; DL Studio handles at most {MAX_NODES:,}")
         for index, raw in enumerate(data["nodes"]):
-            try:
-                node = Node(id=str(raw["id"]), type=str(raw["type"]), name=str(raw["name"]),
-                            params=dict(raw.get("params", {})))
-            except (KeyError, TypeError, ValueError) as exc:
-                raise GraphError(f"graph.nodes[{index}]: missing or malformed field {exc}") from None
+            where = f"graph.nodes[{index}]"
+            if not isinstance(raw, dict):
+                raise GraphError(f"{where}: expected an object")
+            for key in ("id", "type", "name"):
+                if not isinstance(raw.get(key), str) or not raw[key]:
+                    raise GraphError(f"{where}: {key!r} is missing or not text")
+            params = raw.get("params", {})
+            if not isinstance(params, dict):
+                raise GraphError(f"{where}: 'params' should be an object")
+            problem = json_value_problem(params)
+            if problem:
+                raise GraphError(f"{where}.params: {problem}")
+            node = Node(id=raw["id"], type=raw["type"], name=raw["name"], params=dict(params))
             if node.id in graph.nodes:
-                raise GraphError(f"graph.nodes[{index}]: duplicate id {node.id!r}")
+                raise GraphError(f"{where}: duplicate id {node.id!r}")
             graph.nodes[node.id] = node
         for index, raw in enumerate(data.get("edges", [])):
-            try:
-                edge = Edge(str(raw["src"]), str(raw["dst"]), int(raw.get("port", 0)))
-            except (KeyError, TypeError, ValueError) as exc:
-                raise GraphError(f"graph.edges[{index}]: missing or malformed field {exc}") from None
-            if edge.src not in graph.nodes or edge.dst not in graph.nodes:
-                raise GraphError(f"graph.edges[{index}]: refers to a node that does not exist")
-            graph.edges.append(edge)
+            where = f"graph.edges[{index}]"
+            if not isinstance(raw, dict):
+                raise GraphError(f"{where}: expected an object")
+            src, dst, port = raw.get("src"), raw.get("dst"), raw.get("port", 0)
+            if not isinstance(src, str) or not isinstance(dst, str):
+                raise GraphError(f"{where}: 'src' and 'dst' must be node ids")
+            if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < MAX_NODES:
+                raise GraphError(f"{where}: 'port' must be a whole number from 0")
+            if src not in graph.nodes or dst not in graph.nodes:
+                raise GraphError(f"{where}: refers to a node that does not exist")
+            graph.edges.append(Edge(src, dst, port))
         return graph
 
     def copy(self) -> Graph:

@@ -9,16 +9,21 @@ Format history:
 from __future__ import annotations
 
 import copy
-import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from studio.core.fileio import atomic_write_json
+from studio.core.fileio import (atomic_write_json, json_value_problem, loads_json_bounded, read_bytes_capped,
+                                remove_stale_temps)
 from studio.core.graph.model import Graph, GraphError
 
 SCHEMA_VERSION = 2
 FILE_SUFFIX = ".dlstudio"
+MAX_FILE_BYTES = 64 * 2**20  # a 10,000-layer project is about 10 MiB
+# Section -> type; checked before migrating, so a migration only ever sees well-formed sections.
+SECTIONS: dict[str, type] = {"name": str, "dataset": dict, "augmentation": list, "graph": dict,
+                             "training": dict, "view": dict}
 
 
 class ProjectError(ValueError):
@@ -53,10 +58,14 @@ class Project:
 
 def _migrate_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
     positions = {}
-    for node in data.get("graph", {}).get("nodes", []):
-        if "pos" in node:
-            positions[node["id"]] = node.pop("pos")
-    data.setdefault("view", {}).setdefault("positions", {}).update(positions)
+    nodes = data.get("graph", {}).get("nodes")
+    for node in nodes if isinstance(nodes, list) else []:
+        if isinstance(node, dict) and "pos" in node:
+            positions[str(node.get("id"))] = node.pop("pos")
+    view = data.setdefault("view", {})
+    if not isinstance(view.get("positions"), dict):
+        view["positions"] = {}
+    view["positions"].update(positions)
     data.setdefault("generative", None)
     return data
 
@@ -68,55 +77,76 @@ def project_from_dict(data: Any, where: str = "project") -> Project:
     """Validate, migrate and build a Project; raises ProjectError naming the bad field."""
     if not isinstance(data, dict):
         raise ProjectError(f"{where}: expected a JSON object at the top level")
+    problem = json_value_problem(data)  # before deepcopy, which recursion would crash
+    if problem:
+        raise ProjectError(f"{where}: {problem}")
     version = data.get("schema_version")
-    if not isinstance(version, int) or version < 1:
-        raise ProjectError(f"{where}: missing or invalid schema_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ProjectError(f"{where}: missing or invalid schema_version (a whole number from 1)")
     if version > SCHEMA_VERSION:
         raise ProjectError(f"{where}: made by a newer DL Studio (format {version}, this version reads up "
                            f"to {SCHEMA_VERSION}); update DL Studio to open it")
-    data = copy.deepcopy(data)
-    while version < SCHEMA_VERSION:
-        data = MIGRATIONS[version](data)
-        version += 1
-    expected = {"name": str, "dataset": dict, "augmentation": list, "graph": dict, "training": dict, "view": dict}
-    for key, kind in expected.items():
+    for key, kind in SECTIONS.items():
         if key in data and not isinstance(data[key], kind):
             raise ProjectError(f"{where}: field {key!r} should be a {kind.__name__}")
     if "graph" not in data:
         raise ProjectError(f"{where}: no 'graph' section")
+    generative = data.get("generative")
+    if generative is not None and not isinstance(generative, dict):
+        raise ProjectError(f"{where}: field 'generative' should be an object")
+    for index, step in enumerate(data.get("augmentation", [])):
+        if not isinstance(step, dict):
+            raise ProjectError(f"{where}: augmentation[{index}] should be an object")
+    data = copy.deepcopy(data)
+    while version < SCHEMA_VERSION:
+        data = MIGRATIONS[version](data)
+        version += 1
     try:
         graph = Graph.from_dict(data["graph"])
     except GraphError as exc:
         raise ProjectError(f"{where}: {exc}") from None
-    generative = data.get("generative")
-    if generative is not None and not isinstance(generative, dict):
-        raise ProjectError(f"{where}: field 'generative' should be an object")
+    view = data.get("view", {})
+    view["positions"] = _valid_positions(view.get("positions"))
     return Project(
         name=data.get("name", "Untitled"), dataset=data.get("dataset", {}),
         augmentation=data.get("augmentation", []), graph=graph, training=data.get("training", {}),
-        view=data.get("view", {}), generative=generative,
+        view=view, generative=data.get("generative"),
     )
+
+
+def _valid_positions(positions: Any) -> dict[str, list[float]]:
+    """Canvas positions with unusable entries dropped (the canvas places those nodes again)."""
+    if not isinstance(positions, dict):
+        return {}
+    return {node_id: [float(p[0]), float(p[1])] for node_id, p in positions.items()
+            if isinstance(p, list) and len(p) == 2 and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) < 1e9
+                for v in p)}
 
 
 def load_project(path: str | Path) -> Project:
     """Read a project file; nothing is returned half-loaded."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = read_bytes_capped(path, MAX_FILE_BYTES)
     except FileNotFoundError:
         raise ProjectError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProjectError(f"{path}: cannot be read ({exc})") from None
+    except OSError as exc:
+        raise ProjectError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise ProjectError(f"{path}: {exc}") from None
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ProjectError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
-                           "the file may be truncated") from None
+        data = loads_json_bounded(raw)
+    except ValueError as exc:
+        hint = "; the file may be truncated" if str(exc).startswith("not valid JSON") else ""
+        raise ProjectError(f"{path}: {exc}{hint}") from None
     return project_from_dict(data, where=str(path))
 
 
 def save_project(project: Project, path: str | Path) -> None:
-    """Write the project atomically (temp file + replace)."""
+    """Write the project atomically (temp file + replace), first removing temp files that killed
+    saves left beside it."""
+    remove_stale_temps(path)
     atomic_write_json(path, project.to_dict())
 
 
