@@ -60,16 +60,24 @@ class ParamSpec:
         """``help (default 32, 1..65536)`` for command-line help."""
         facts = [f"default {_show(self.default)}"] if self.default not in (None, "", [], ()) else []
         if self.minimum is not None or self.maximum is not None:
-            low = "" if self.minimum is None else f"{self.minimum:g}"
-            high = "" if self.maximum is None else f"{self.maximum:g}"
+            low = "" if self.minimum is None else _show(self.minimum)
+            high = "" if self.maximum is None else _show(self.maximum)
             facts.append(f"{'>' if self.exclusive_minimum else ''}{low}..{high}")
         if self.choices and self.kind in ("choice", "multichoice"):
             facts.append("one of " + ", ".join(map(str, self.choices)))
-        return f"{self.help} ({'; '.join(facts)})" if facts else self.help
+        text = self.help.rstrip(".")
+        return f"{text} ({'; '.join(facts)})" if facts else text
 
 
 def _show(value: Any) -> str:
-    return ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+    """A value as typed on a command line: 100000, 0.05, true, circle,square."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(_show, value))
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:g}"
+    return str(value)
 
 
 def _is_int(value: Any) -> bool:
