@@ -48,7 +48,7 @@ def test_value_change_updates_preview_and_same_seed_gives_same_images(panel, win
     assert not np.array_equal(panel.augmented_grid.pixels, augmented_pixels)
 
     doc.undo_stack.undo()  # back to factor 0.1 with the same seed: exactly the first preview again
-    assert doc.project.augmentation == STEPS and editor.value() == pytest.approx(0.1)
+    assert doc.project.augmentation == STEPS and editor.current_value() == pytest.approx(0.1)
     next_preview(panel, qtbot, changed)
     assert np.array_equal(panel.augmented_grid.pixels, augmented_pixels)
     assert np.array_equal(panel.original_grid.pixels, original_pixels)
