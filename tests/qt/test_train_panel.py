@@ -46,6 +46,10 @@ def test_settings_form_edits_are_undoable_and_hide_what_does_not_apply(window, t
     rate.setText("-1")
     rate.textEdited.emit("-1")  # an invalid value turns red and is not stored
     assert doc.project.training["learning_rate"] == 0.001 and rate.styleSheet()
+    low = form.editors["min_learning_rate"].line
+    low.setText("0.5")
+    low.textEdited.emit("0.5")  # valid alone, refused against the learning rate
+    assert "min_learning_rate" not in doc.project.training and "above learning_rate" in low.toolTip()
     rate.setText("3e-4")
     rate.textEdited.emit("3e-4")
     assert doc.project.training["learning_rate"] == 3e-4
