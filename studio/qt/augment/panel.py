@@ -244,7 +244,8 @@ class AugmentPanel(QWidget):
     def reset(self) -> None:
         """A project was opened: show its steps; the preview seed starts at the training seed."""
         self.seed_box.blockSignals(True)
-        self.seed_box.setValue(int(self.doc.project.training.get("seed", 0) or 0))
+        seed = TrainingConfig.from_dict(self.doc.project.training).seed
+        self.seed_box.setValue(seed if isinstance(seed, int) and not isinstance(seed, bool) else 0)
         self.seed_box.blockSignals(False)
         self.refresh_steps()
         self.schedule_preview()
