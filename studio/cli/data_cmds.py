@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
 from studio.cli import CliError
+from studio.core.data.source_options import SOURCE_OPTIONS, describe_sources
+from studio.core.training.config import TrainingConfig
 
 _SPEC_HELP = (
     "project file (.dlstudio), dataset spec (.json file or inline JSON), a folder of class folders, "
-    "a .csv/.tsv/.txt or .npz file, or a source name (digits, shapes, toy, keras, ...)"
+    f"a .csv/.tsv/.txt or .npz file, or a source name ({', '.join(SOURCE_OPTIONS)})"
 )
+_SOURCES_HELP = "dataset spec options of each source:\n" + describe_sources()
 
 
 def register(subparsers) -> None:
@@ -18,7 +22,9 @@ def register(subparsers) -> None:
     actions = data.add_subparsers(dest="data_action", metavar="ACTION")
     data.set_defaults(func=lambda args: data.print_help() or 2)
 
-    info = actions.add_parser("info", help="split sizes, class counts, shapes and the report of skipped files")
+    info = actions.add_parser("info", help="split sizes, class counts, shapes and the report of skipped files",
+                              epilog=_SOURCES_HELP.replace("%", "%%"),
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     info.add_argument("spec", help=_SPEC_HELP)
     info.set_defaults(func=_info)
 
@@ -28,7 +34,8 @@ def register(subparsers) -> None:
     preview.add_argument("-n", type=int, default=16, help="number of samples (default 16)")
     preview.add_argument("--seed", type=int, help="training seed (default: the project's, else 0)")
     preview.add_argument("--epoch", type=int, default=0, help="epoch to show (default 0)")
-    preview.add_argument("--batch-size", type=int, help="training batch size (default: the project's, else 32)")
+    preview.add_argument("--batch-size", type=int, help="training batch size (default: the project's, "
+                         f"else {TrainingConfig.batch_size})")
     preview.add_argument(
         "--augment",
         help="steps as inline JSON or a .json file, 'default' or 'none' "
@@ -103,8 +110,9 @@ def _preview(args) -> int:
 
     spec, project_steps, training = resolve(args.spec)
     steps = _augmentation(args.augment, project_steps)
-    seed = args.seed if args.seed is not None else training.get("seed", 0)
-    batch_size = args.batch_size or training.get("batch_size", 32)
+    config = TrainingConfig.from_dict(training)
+    seed = args.seed if args.seed is not None else config.seed
+    batch_size = args.batch_size or config.batch_size
     if args.n < 1 or batch_size < 1 or args.epoch < 0:
         raise CliError("-n and --batch-size must be at least 1, --epoch at least 0")
     dataset = _load(spec)

@@ -10,28 +10,35 @@ import sys
 from pathlib import Path
 
 from studio.cli import CliError
+from studio.core.data.source_options import SOURCE_OPTIONS
 from studio.core.formatting import format_duration
+from studio.core.training.config import TRAINING_FIELDS
 
 BAR_WIDTH = 24
 
 
 def register(subparsers) -> None:
+    fields = {spec.name: spec for spec in TRAINING_FIELDS}
     parser = subparsers.add_parser(
         "train", help="train a project or template in a separate process",
         description="Train a project file (.dlstudio) or a template (see `studio templates`) on its "
         "dataset. The run folder records events, checkpoints and the final model.")
     parser.add_argument("source", nargs="?", help="project file or template name (optional with --resume)")
     parser.add_argument("--data", metavar="SOURCE",
-                        help="dataset: a source name (digits, shapes, toy, ...), a dataset spec (JSON "
-                        "file or inline), a project file, a folder of class folders, a .csv/.tsv/.txt "
-                        "or .npz file")
-    parser.add_argument("--epochs", type=int, metavar="N", help="number of epochs")
-    parser.add_argument("--batch-size", type=int, metavar="N", help="samples per step")
+                        help=f"dataset: a source name ({', '.join(SOURCE_OPTIONS)}; options: `studio data "
+                        "info --help`), a dataset spec (JSON file or inline), a project file, a folder of "
+                        "class folders, a .csv/.tsv/.txt or .npz file")
+    parser.add_argument("--epochs", type=int, metavar="N", help=_help(fields["epochs"]))
+    parser.add_argument("--batch-size", type=int, metavar="N", help=_help(fields["batch_size"]))
     parser.add_argument("--run-dir", metavar="DIR", help="run folder to create (default: runs/<time>-<name>)")
     parser.add_argument("--resume", metavar="RUN", help="continue a stopped, killed or crashed run folder")
-    parser.add_argument("--devices", metavar="WHERE",
-                        help="auto, cpu, gpu, all (every GPU), N (first N GPUs) or cpu:N")
+    parser.add_argument("--devices", metavar="WHERE", help=_help(fields["devices"]))
     parser.set_defaults(func=_train)
+
+
+def _help(spec) -> str:
+    """A training setting's help, escaped for argparse."""
+    return f"{spec.describe()}, overriding the project's value".replace("%", "%%")
 
 
 def dataset_spec(source: str) -> dict:

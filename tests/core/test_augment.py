@@ -45,9 +45,9 @@ def test_validate_fills_defaults():
         ([{"mode": "horizontal"}], "needs a \"type\""),
         ([{"type": "warp"}], "unknown type 'warp'"),
         ([{"type": "rotation", "angle": 3}], "unknown parameter.*angle"),
-        ([{"type": "rotation", "factor": 0.9}], "rotation.factor must be between 0.0 and 0.5"),
+        ([{"type": "rotation", "factor": 0.9}], "rotation step: factor must be at most 0.5"),
         ([{"type": "rotation", "factor": "big"}], "must be a number"),
-        ([{"type": "flip", "mode": "diagonal"}], "flip.mode must be one of"),
+        ([{"type": "flip", "mode": "diagonal"}], "flip step: unknown mode 'diagonal': choose one of"),
         ([{"type": "random_crop", "padding": 2.5}], "whole number"),
     ],
 )

@@ -120,7 +120,7 @@ def test_class_without_readable_images_is_an_error(tmp_path):
     [
         ({"source": "folder"}, "needs a 'path' option"),
         ({"source": "folder", "path": "/no/such/folder"}, "does not exist"),
-        ({"source": "folder", "path": "PATH", "color": "sepia"}, "color must be"),
+        ({"source": "folder", "path": "PATH", "color": "sepia"}, "folder: unknown color 'sepia'"),
         ({"source": "folder", "path": "PATH", "image_size": [0, 8]}, "image_size must be"),
     ],
 )

@@ -114,9 +114,9 @@ def test_fingerprint_depends_on_spec():
         ({"source": "digits", "normalize": "zscore"}, "normalize must be one of"),
         ({"source": "shapes", "classes": ["circle", "hexagon"]}, "hexagon"),
         ({"source": "shapes", "classes": ["circle"]}, "at least two classes"),
-        ({"source": "shapes", "count": "many"}, "'count' must be int"),
-        ({"source": "toy", "name": "donut"}, "toy: name must be one of"),
-        ({"source": "digits", "image_size": 2}, "between 8 and 64"),
+        ({"source": "shapes", "count": "many"}, "shapes: count must be a whole number"),
+        ({"source": "toy", "name": "donut"}, "toy: unknown name 'donut': choose one of"),
+        ({"source": "digits", "image_size": 2}, "image_size must be at least 8"),
     ],
 )
 def test_bad_specs_raise_data_error(spec, message):

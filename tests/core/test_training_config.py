@@ -31,7 +31,7 @@ def test_round_trip_and_partial_dict():
 
 
 @pytest.mark.parametrize("changes, expected", [
-    ({"learning_rate": -0.1}, "learning_rate must be at least 0"),
+    ({"learning_rate": -0.1}, "learning_rate must be above 0"),
     ({"learning_rate": 0}, "learning_rate must be above 0"),
     ({"batch_size": 0}, "batch_size must be at least 1"),
     ({"batch_size": 2.5}, "batch_size must be a whole number"),

@@ -48,7 +48,7 @@ def test_value_change_updates_preview_and_same_seed_gives_same_images(panel, win
     assert not np.array_equal(panel.augmented_grid.pixels, augmented_pixels)
 
     doc.undo_stack.undo()  # back to factor 0.1 with the same seed: exactly the first preview again
-    assert doc.project.augmentation == STEPS and editor.value() == pytest.approx(0.1)
+    assert doc.project.augmentation == STEPS and editor.current_value() == pytest.approx(0.1)
     next_preview(panel, qtbot, changed)
     assert np.array_equal(panel.augmented_grid.pixels, augmented_pixels)
     assert np.array_equal(panel.original_grid.pixels, original_pixels)
@@ -103,3 +103,27 @@ def test_dragging_a_step_reorders_the_project_steps(panel, window, qtbot):
     assert panel.steps_list.item(0).text().startswith("1.  Rotation")
     window.document.undo_stack.undo()
     assert window.document.project.augmentation == STEPS
+
+
+def test_batch_size_typed_in_the_train_panel_refreshes_the_mixup_preview(panel, window, qtbot):
+    """MixUp pairs samples within a batch, so its preview depends on the Train panel's batch size."""
+    from studio.qt.augment.panel import compute_preview
+
+    doc = window.document
+    panel.add_step("mixup")
+    before = next_preview(panel, qtbot, panel.preview)
+    window.show_area("Train")
+    box = window.area_widget("Train").form.editors["batch_size"].box
+    box.setFocus()
+    qtbot.keyClick(box, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(box, "4")
+    assert doc.project.training["batch_size"] == 4
+
+    after = next_preview(panel, qtbot, before)
+    expected = compute_preview(doc.project.dataset, panel.steps(), panel.seed_box.value(), 0, 4)
+    assert np.array_equal(after.augmented, expected.augmented)
+    assert not np.array_equal(after.augmented, before.augmented)
+    doc.undo_stack.undo()
+    assert doc.project.training["batch_size"] == 8 and box.value() == 8
+    next_preview(panel, qtbot, after)
+    assert np.array_equal(panel.preview.augmented, before.augmented)

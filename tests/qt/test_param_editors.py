@@ -6,8 +6,15 @@ import sys
 
 import pytest
 
+from PySide6.QtCore import QPoint, Qt
+
+from studio.core.data.source_options import SOURCE_OPTIONS, option_spec
 from studio.core.graph.catalog import get_spec
-from studio.qt.widgets.param_editors import RecurrentLayerEditor, RegularizerEditor, TextEditor, make_editor
+from studio.core.params import ParamError, ParamSpec
+from studio.core.training.config import TRAINING_FIELDS
+from studio.qt.widgets.param_editors import (ChoiceEditor, IntEditor, MultiChoiceEditor, PathEditor,
+                                             RecurrentLayerEditor, RegularizerEditor, SliderEditor, TextEditor,
+                                             make_editor)
 from studio.qt.widgets.param_text import ParamTextError, format_value, parse_value
 
 
@@ -83,6 +90,89 @@ def test_regularizer_and_recurrent_layer_editors(qtbot):
     rnn.edited.connect(changed.append)
     rnn.kind.setCurrentText("GRU")
     assert changed[-1] == {"class_name": "GRU", "config": {"units": 16, "return_sequences": True}}
+
+
+def test_every_declared_kind_gets_its_editor(qtbot):
+    training = {spec.name: spec for spec in TRAINING_FIELDS}
+    cases = [(training["batch_size"], IntEditor), (training["learning_rate"], TextEditor),
+             (training["optimizer"], ChoiceEditor), (training["devices"], ChoiceEditor),
+             (training["metrics"], MultiChoiceEditor), (option_spec("folder", "path"), PathEditor),
+             (get_spec("Dense").param("kernel_initializer"), ChoiceEditor)]
+    for spec, kind in cases:
+        editor = make_editor(spec, None)
+        qtbot.addWidget(editor)
+        assert type(editor) is kind and editor.current_value() == spec.default and editor.toolTip() == spec.help
+    devices = make_editor(training["devices"], "cpu:4")
+    qtbot.addWidget(devices)
+    assert devices.box.isEditable() and devices.box.currentText() == "cpu:4"  # str: choices are suggestions
+
+
+def test_slider_editor_clicks_and_types(qtbot):
+    spec = ParamSpec("factor", "float", 0.1, "Strength.", 0.0, 0.5)
+    editor = make_editor(spec, 0.1, slider=True)
+    qtbot.addWidget(editor)
+    assert isinstance(editor, SliderEditor) and editor.slider.value() == 200
+    values = []
+    editor.edited.connect(values.append)
+    editor.box.selectAll()
+    qtbot.keyClicks(editor.box, "0.25")
+    assert values[-1] == 0.25 and editor.slider.value() == 500
+    qtbot.keyClick(editor.slider, Qt.Key.Key_End)
+    assert values[-1] == 0.5 and editor.box.value() == 0.5
+
+
+def test_multichoice_editor_emits_checked_choices_in_order(qtbot):
+    spec = option_spec("shapes", "classes")
+    editor = make_editor(spec, ["ring", "circle"])
+    qtbot.addWidget(editor)
+    values = []
+    editor.edited.connect(values.append)
+    box = editor.boxes["square"]
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
+    assert values == [["circle", "square", "ring"]]
+
+
+def test_a_panel_check_refuses_what_the_spec_alone_accepts(qtbot):
+    def below_one(value):
+        value = ParamSpec("rate", "float", 0.5, "").check(value)
+        if value >= 1:
+            raise ParamError("rate must stay below the other setting (1)")
+        return value
+
+    editor = make_editor(ParamSpec("rate", "float", 0.5, "A rate."), 0.5, check=below_one)
+    qtbot.addWidget(editor)
+    values, problems = [], []
+    editor.edited.connect(values.append)
+    editor.problem.connect(problems.append)
+    editor.line.clear()
+    qtbot.keyClicks(editor.line, "2")
+    assert values == [] and "below the other" in problems[-1] and editor.line.toolTip() == problems[-1]
+    qtbot.keyClick(editor.line, Qt.Key.Key_Backspace)
+    qtbot.keyClicks(editor.line, "0.25")
+    assert values[-1] == 0.25 and problems[-1] == "" and editor.line.toolTip() == "A rate."
+
+
+def test_path_editor_emits_when_editing_finishes(qtbot, tmp_path):
+    editor = make_editor(option_spec("csv", "path"), None)
+    qtbot.addWidget(editor)
+    values = []
+    editor.edited.connect(values.append)
+    qtbot.keyClicks(editor.line, str(tmp_path / "t.csv"))
+    assert values == []
+    qtbot.keyClick(editor.line, Qt.Key.Key_Return)
+    assert values == [str(tmp_path / "t.csv")]
+
+
+def test_dataset_form_is_generated_from_the_source_options(qtbot):
+    from studio.qt.data.dataset_form import DatasetForm
+
+    form = DatasetForm()
+    qtbot.addWidget(form)
+    assert {source: list(editors) for source, editors in form.options.items()} == {
+        source: [spec.name for spec in specs] for source, specs in SOURCE_OPTIONS.items()}
+    form.set_spec({"source": "shapes", "count": 20})
+    spec = form.spec()
+    assert spec["count"] == 20 and spec["image_size"] == option_spec("shapes", "image_size").default
 
 
 def test_opening_the_window_does_not_import_heavy_libraries():

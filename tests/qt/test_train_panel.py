@@ -42,16 +42,20 @@ def train_panel(window, tmp_path, **training):
 def test_settings_form_edits_are_undoable_and_hide_what_does_not_apply(window, tmp_path):
     panel = train_panel(window, tmp_path)
     doc, form = window.document, panel.form
-    form.editors["batch_size"].widget.setValue(64)
+    form.editors["batch_size"].box.setValue(64)
     assert doc.project.training["batch_size"] == 64
-    form.editors["optimizer"].widget.setCurrentText("momentum")
+    form.editors["optimizer"].box.setCurrentText("momentum")
     assert doc.project.training["optimizer"] == "momentum"
     momentum_row = form.rows["momentum"]
     assert momentum_row[0].isRowVisible(momentum_row[1])
-    rate = form.editors["learning_rate"].widget
+    rate = form.editors["learning_rate"].line
     rate.setText("-1")
     rate.textEdited.emit("-1")  # an invalid value turns red and is not stored
     assert doc.project.training["learning_rate"] == 0.001 and rate.styleSheet()
+    low = form.editors["min_learning_rate"].line
+    low.setText("0.5")
+    low.textEdited.emit("0.5")  # valid alone, refused against the learning rate
+    assert "min_learning_rate" not in doc.project.training and "above learning_rate" in low.toolTip()
     rate.setText("3e-4")
     rate.textEdited.emit("3e-4")
     assert doc.project.training["learning_rate"] == 3e-4
@@ -61,7 +65,7 @@ def test_settings_form_edits_are_undoable_and_hide_what_does_not_apply(window, t
     assert doc.project.training["optimizer"] == "adam"
     assert not momentum_row[0].isRowVisible(momentum_row[1])
     doc.undo_stack.undo()
-    assert doc.project.training["batch_size"] == 32 and form.editors["batch_size"].widget.value() == 32
+    assert doc.project.training["batch_size"] == 32 and form.editors["batch_size"].box.value() == 32
 
 
 def test_graph_errors_refuse_to_start_and_name_the_layer(window, qtbot, tmp_path):
@@ -125,7 +129,7 @@ def test_a_training_process_that_dies_shows_what_to_do_and_the_window_survives(w
     assert read_run(panel.watcher.path)["status"] == "killed"
     assert window.document.project.to_dict() == before
     assert panel.start_button.isEnabled() and not panel.stop_button.isEnabled()
-    panel.form.editors["epochs"].widget.setValue(3)  # the window still takes edits
+    panel.form.editors["epochs"].box.setValue(3)  # the window still takes edits
     assert window.document.project.training["epochs"] == 3
     window.show_area("Model")
     assert window.current_area == "Model"

@@ -7,9 +7,7 @@ The GUI generates its step editors from ``AUGMENTATIONS``; ``validate_steps`` ch
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-from studio.core.params import ParamSpec
+from studio.core.params import ParamError, ParamSpec
 
 
 class AugmentationError(ValueError):
@@ -149,7 +147,10 @@ def validate_steps(steps: list[dict] | None) -> list[dict]:
             )
         full = {"type": spec.type}
         for param in spec.params:
-            full[param.name] = _check_value(spec.type, param, step.get(param.name, param.default))
+            try:
+                full[param.name] = param.check(step.get(param.name, param.default))
+            except ParamError as exc:
+                raise AugmentationError(f"{spec.type} step: {exc}") from None
         checked.append(full)
     return checked
 
@@ -157,22 +158,3 @@ def validate_steps(steps: list[dict] | None) -> list[dict]:
 def needs_soft_labels(steps: list[dict] | None) -> bool:
     """True when a step blends labels (MixUp, CutMix): train with categorical, not sparse, loss."""
     return any(AUGMENTATIONS[s["type"]].mixes_labels for s in validate_steps(steps))
-
-
-def _check_value(step_type: str, param: ParamSpec, value: Any) -> Any:
-    where = f"{step_type}.{param.name}"
-    if param.kind == "choice":
-        if value not in param.choices:
-            raise AugmentationError(f"{where} must be one of {', '.join(param.choices)}, got {value!r}")
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise AugmentationError(f"{where} must be a number, got {value!r}")
-    if param.kind == "int":
-        if value != int(value):
-            raise AugmentationError(f"{where} must be a whole number, got {value!r}")
-        value = int(value)
-    else:
-        value = float(value)
-    if not param.minimum <= value <= param.maximum:
-        raise AugmentationError(f"{where} must be between {param.minimum} and {param.maximum}, got {value}")
-    return value

@@ -11,8 +11,8 @@ import numpy as np
 from studio.core.fileio import atomic_write_bytes
 
 
-def preview(dataset, steps: list[dict] | None, seed: int = 0, epoch: int = 0, n: int = 16,
-            batch_size: int = 32) -> np.ndarray:
+def preview(dataset, steps: list[dict] | None, seed: int = 0, epoch: int = 0, n: int = 16, *,
+            batch_size: int) -> np.ndarray:
     """The first ``n`` augmented training images exactly as training receives them for this
     seed, epoch and batch size (normalized values, NHWC)."""
     from studio.core.data.pipeline import first_training_samples

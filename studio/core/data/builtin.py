@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from studio.core.data.dataset import DataError
 from studio.core.data.raw import RawData, option, task_for_classes
-
-SHAPES = ("circle", "square", "triangle", "cross", "ring")
-TOY_SETS = ("xor", "moons", "circles", "spirals", "blobs")
+from studio.core.data.source_options import source_option
 
 
 def load_digits(spec: dict) -> RawData:
     """scikit-learn's 8x8 handwritten digits (1797 images, bundled), optionally upscaled."""
     from sklearn.datasets import load_digits as sklearn_digits
 
-    size = option(spec, "image_size", 28, int, 8, 64)
+    size = source_option(spec, "digits", "image_size")
     bunch = sklearn_digits()
     images = bunch.images.astype(np.float32) * np.float32(255 / 16)
     if size != 8:
@@ -40,15 +37,9 @@ def resize_gray(images: np.ndarray, size: int) -> np.ndarray:
 
 def load_shapes(spec: dict) -> RawData:
     """Procedurally drawn shapes at random positions, sizes and angles; deterministic by seed."""
-    classes = option(spec, "classes", ["circle", "square", "triangle", "cross"], list)
-    unknown = [c for c in classes if c not in SHAPES]
-    if unknown or len(set(classes)) != len(classes):
-        raise DataError(f"shapes: classes must be distinct names among {', '.join(SHAPES)}, got {classes}")
+    classes, count, size, noise, colour = (
+        source_option(spec, "shapes", key) for key in ("classes", "count", "image_size", "noise", "colour"))
     task = task_for_classes(classes)
-    count = option(spec, "count", 100, int, 1, 100_000)
-    size = option(spec, "image_size", 28, int, 8, 256)
-    noise = option(spec, "noise", 0.05, float, 0.0, 1.0)
-    colour = option(spec, "colour", False, bool)
     rng = np.random.default_rng(option(spec, "seed", 0, int))
     images, labels = [], []
     for label, shape in enumerate(classes):
@@ -99,11 +90,7 @@ def _paint(masks: np.ndarray, colour: bool, rng: np.random.Generator) -> np.ndar
 
 def load_toy(spec: dict) -> RawData:
     """2-D point sets for first MLP lessons: xor, moons, circles, spirals, blobs."""
-    name = option(spec, "name", "moons", str)
-    if name not in TOY_SETS:
-        raise DataError(f"toy: name must be one of {', '.join(TOY_SETS)}, got {name!r}")
-    samples = option(spec, "samples", 400, int, 8, 1_000_000)
-    noise = option(spec, "noise", 0.1, float, 0.0, 5.0)
+    name, samples, noise, classes = (source_option(spec, "toy", key) for key in ("name", "samples", "noise", "classes"))
     seed = option(spec, "seed", 0, int)
     rng = np.random.default_rng(seed)
     if name == "xor":
@@ -122,15 +109,13 @@ def load_toy(spec: dict) -> RawData:
         x, y = make_circles(samples, noise=noise, factor=0.5, random_state=seed)
         names = ["outer", "inner"]
     elif name == "spirals":
-        arms = option(spec, "classes", 2, int, 2, 10)
-        x, y = _spirals(samples, arms, noise, rng)
-        names = [f"arm {k}" for k in range(arms)]
+        x, y = _spirals(samples, classes, noise, rng)
+        names = [f"arm {k}" for k in range(classes)]
     else:
         from sklearn.datasets import make_blobs
 
-        blobs = option(spec, "classes", 3, int, 2, 20)
-        x, y = make_blobs(samples, centers=blobs, cluster_std=1.0 + noise, random_state=seed)
-        names = [f"blob {k}" for k in range(blobs)]
+        x, y = make_blobs(samples, centers=classes, cluster_std=1.0 + noise, random_state=seed)
+        names = [f"blob {k}" for k in range(classes)]
     return RawData(
         x=x.astype(np.float32),
         y=y.astype(np.int32),

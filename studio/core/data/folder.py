@@ -13,6 +13,7 @@ import numpy as np
 
 from studio.core.data.dataset import DataError
 from studio.core.data.raw import RawData, existing_path, option, task_for_classes
+from studio.core.data.source_options import source_option
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 DECODABLE_FORMATS = {"PNG", "JPEG", "MPO", "BMP", "GIF", "WEBP", "TIFF"}
@@ -24,9 +25,7 @@ _MAX_BYTES = 2 << 30
 def load_folder(spec: dict) -> RawData:
     """Scan, decode, convert (gray/RGB) and resize every image under ``spec["path"]``."""
     root = existing_path(spec, folder=True)
-    colour_mode = option(spec, "color", "auto", str)
-    if colour_mode not in ("auto", "grayscale", "rgb"):
-        raise DataError(f"folder: color must be auto, grayscale or rgb, got {colour_mode!r}")
+    colour_mode = source_option(spec, "folder", "color")
     max_pixels = option(spec, "max_pixels", 40_000_000, int, 1)
     report: list[str] = []
     class_dirs = _class_dirs(root, report)

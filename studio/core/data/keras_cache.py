@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from studio.core.data.dataset import DataError
-from studio.core.data.raw import RawData, option
+from studio.core.data.raw import RawData
+from studio.core.data.source_options import source_option
 
 _KERAS_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 _FASHION_FILES = (
@@ -38,7 +39,6 @@ _NAMES = {
                       "Sneaker", "Bag", "Ankle boot"],
     "cifar10": ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"],
 }
-KERAS_DATASETS = ("mnist", "fashion_mnist", "cifar10", "cifar100")
 
 # Only what rebuilding a numpy array needs: a tampered pickle cannot run code.
 _PICKLE_ALLOWED = {
@@ -58,9 +58,7 @@ def keras_datasets_dir() -> Path:
 
 def load_keras(spec: dict) -> RawData:
     """MNIST, Fashion-MNIST, CIFAR-10 or CIFAR-100 with the official test split kept as ``test``."""
-    name = option(spec, "name", "mnist", str)
-    if name not in KERAS_DATASETS:
-        raise DataError(f"keras: name must be one of {', '.join(KERAS_DATASETS)}, got {name!r}")
+    name = source_option(spec, "keras", "name")
     root = keras_datasets_dir()
     names = _NAMES.get(name, [])
     if name == "mnist":

@@ -83,10 +83,10 @@ def make_pipeline(
 def first_training_samples(
     dataset: Dataset,
     augmentation: list[dict] | None,
-    seed: int = 0,
-    epoch: int = 0,
-    n: int = 16,
-    batch_size: int = 32,
+    seed: int,
+    epoch: int,
+    n: int,
+    batch_size: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The first ``n`` training samples of ``epoch`` exactly as ``make_pipeline`` delivers them
     with the same seed and batch size (batch composition matters to MixUp/CutMix)."""

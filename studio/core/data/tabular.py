@@ -9,19 +9,12 @@ from pathlib import Path
 import numpy as np
 
 from studio.core.data.dataset import DataError
-from studio.core.data.raw import RawData, encode_labels, existing_path, option, task_for_classes
+from studio.core.data.raw import RawData, encode_labels, existing_path, task_for_classes
+from studio.core.data.source_options import source_option
 
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-"}
 MAX_CLASSES_AUTO = 20  # an integer target with more distinct values is treated as regression
 MAX_CATEGORIES = 50
-TASK_CHOICES = ("auto", "classification", "regression")
-
-
-def _task_option(spec: dict) -> str:
-    task = option(spec, "task", "auto", str)
-    if task not in TASK_CHOICES:
-        raise DataError(f"task must be one of {', '.join(TASK_CHOICES)}, got {task!r}")
-    return task
 
 
 def _targets(values: np.ndarray, numeric: bool, task: str, where: str):
@@ -47,9 +40,9 @@ def _few_integers(values: np.ndarray) -> bool:
 def load_csv(spec: dict) -> RawData:
     """Read a CSV with a header row; ``target`` names the label column (default: the last)."""
     path = existing_path(spec)
-    task = _task_option(spec)
+    task = source_option(spec, "csv", "task")
     header, rows, report = _read_rows(path)
-    target = option(spec, "target", header[-1], str)
+    target = source_option(spec, "csv", "target") or header[-1]
     if target not in header:
         raise DataError(f"{path.name}: no column {target!r}; columns are {', '.join(header)}")
     table = np.array(rows, dtype=object)
@@ -202,8 +195,8 @@ def _encode_category(name, raw):
 def load_npz(spec: dict) -> RawData:
     """Arrays ``x`` (N, features) or images (N, H, W[, C]) and labels ``y`` from a ``.npz`` file."""
     path = existing_path(spec)
-    x_key, y_key = option(spec, "x_key", "x", str), option(spec, "y_key", "y", str)
-    task = _task_option(spec)
+    x_key, y_key = source_option(spec, "npz", "x_key"), source_option(spec, "npz", "y_key")
+    task = source_option(spec, "npz", "task")
     if not zipfile.is_zipfile(path):
         raise DataError(f"{path.name} is not a readable .npz file (not a zip archive); save it with numpy.savez")
     try:

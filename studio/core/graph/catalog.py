@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from studio.core.params import ParamSpec
+from studio.core.params import ParamError, ParamSpec
 
 ACTIVATIONS = (
     "linear", "relu", "sigmoid", "tanh", "softmax", "gelu", "swish", "silu", "elu", "selu",
@@ -326,9 +326,7 @@ def get_spec(type: str) -> LayerSpec:
 
 def default_params(type: str) -> dict[str, Any]:
     """A fresh dict of the catalog defaults for ``type``."""
-    import copy
-
-    return {p.name: copy.deepcopy(p.default) for p in get_spec(type).params}
+    return {p.name: p.default_value() for p in get_spec(type).params}
 
 
 def by_category() -> dict[str, list[LayerSpec]]:
@@ -345,85 +343,14 @@ def snake_name(type: str) -> str:
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-def check_param(spec: ParamSpec, value: Any) -> str | None:
-    """Why ``value`` is not acceptable for ``spec``, or None."""
-    kind = spec.kind
-    if value is None:
-        ok = kind.startswith("optional") or kind in ("regularizer",)
-        return None if ok else f"{spec.name} needs a value"
-    if kind in ("int", "optional_int"):
-        if isinstance(value, bool) or not isinstance(value, int):
-            return f"{spec.name} must be a whole number, got {value!r}"
-    elif kind in ("float", "optional_float"):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return f"{spec.name} must be a number, got {value!r}"
-    elif kind == "bool":
-        if not isinstance(value, bool):
-            return f"{spec.name} must be true or false, got {value!r}"
-    elif kind == "choice":
-        if value not in spec.choices:
-            return f"{spec.name} must be one of {', '.join(map(str, spec.choices))}; got {value!r}"
-    elif kind in ("ints", "optional_ints"):
-        values = [value] if isinstance(value, int) and not isinstance(value, bool) else value
-        if not isinstance(values, (list, tuple)) or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-            return f"{spec.name} must be whole numbers, got {value!r}"
-        if spec.length and len(values) not in (1, spec.length):
-            return f"{spec.name} needs {spec.length} values, got {len(values)}"
-        if spec.minimum is not None and any(v < spec.minimum for v in values):
-            return f"{spec.name} values must be at least {spec.minimum:g}, got {value!r}"
-        return None
-    elif kind == "shape":
-        if not isinstance(value, (list, tuple)) or not value or not all(
-                v is None or (isinstance(v, int) and (v > 0 or v == -1)) for v in value):
-            return f"{spec.name} must be a list of positive sizes, got {value!r}"
-        return None
-    elif kind == "pad2d":
-        return None if _pad_pairs(value) is not None else f"{spec.name} must be n, [rows, cols] or [[top, bottom], [left, right]]; got {value!r}"
-    elif kind == "axis":
-        values = value if isinstance(value, (list, tuple)) else [value]
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-            return f"{spec.name} must be an axis number, got {value!r}"
-        return None
-    elif kind == "initializer":
-        if not isinstance(value, (str, dict)):
-            return f"{spec.name} must be an initializer name, got {value!r}"
-        return None
-    elif kind in ("regularizer", "layer"):
-        if not isinstance(value, (str, dict)):
-            return f"{spec.name} has an unexpected value {value!r}"
-        return None
-    if spec.minimum is not None and value < spec.minimum:
-        return f"{spec.name} must be at least {spec.minimum:g}, got {value!r}"
-    if spec.maximum is not None and value > spec.maximum:
-        return f"{spec.name} must be at most {spec.maximum:g}, got {value!r}"
-    return None
-
-
-def _pad_pairs(value: Any) -> list[list[int]] | None:
-    """Normalize a 2-D padding/cropping value to [[top, bottom], [left, right]], or None if malformed."""
-    def is_int(v):
-        return isinstance(v, int) and not isinstance(v, bool) and v >= 0
-
-    if is_int(value):
-        return [[value, value], [value, value]]
-    if isinstance(value, (list, tuple)) and len(value) == 2:
-        if all(is_int(v) for v in value):
-            return [[value[0], value[0]], [value[1], value[1]]]
-        if all(isinstance(v, (list, tuple)) and len(v) == 2 and all(is_int(x) for x in v) for v in value):
-            return [list(v) for v in value]
-    return None
-
-
-pad_pairs = _pad_pairs
-
-
 def validate_params(type: str, params: dict[str, Any]) -> list[str]:
     """Messages for every catalog param of ``params`` that is missing a value or out of range."""
     spec = get_spec(type)
     errors = []
     for param in spec.params:
         if param.name in params:
-            problem = check_param(param, params[param.name])
-            if problem:
-                errors.append(problem)
+            try:
+                param.check(params[param.name])
+            except ParamError as exc:
+                errors.append(str(exc))
     return errors

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from studio.core.graph.catalog import pad_pairs
+from studio.core.params import pad_pairs
 
 Shape = tuple  # of int | None
 

@@ -1,8 +1,7 @@
-"""Training settings: the project's ``training`` dict as a dataclass, plus a form schema for the GUI.
+"""Training settings: the project's ``training`` dict as a dataclass, declared once as ParamSpecs.
 
-``TRAINING_FIELDS`` describes every setting (kind, default, range or choices, help) so a settings
-form can be generated; ``TrainingConfig.validate()`` checks a config against it and returns
-one readable message per problem.
+``TRAINING_FIELDS`` describes every setting (kind, default, range or choices, help): the
+dataclass defaults, ``TrainingConfig.validate()``, the CLI help and the GUI form derive from it.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from studio.core.params import ParamSpec
+from studio.core.params import ParamError, ParamSpec
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adam", "adamw")
 SCHEDULES = ("constant", "step", "exponential", "cosine", "warmup", "reduce_on_plateau")
@@ -33,7 +32,8 @@ DEVICES_HELP = (
 
 TRAINING_FIELDS: tuple[ParamSpec, ...] = (
     ParamSpec("optimizer", "choice", "adam", "How weights are updated from gradients.", choices=OPTIMIZERS),
-    ParamSpec("learning_rate", "float", 1e-3, "Step size of each update.", minimum=0.0),
+    ParamSpec("learning_rate", "float", 1e-3, "Step size of each update.", minimum=0.0,
+              exclusive_minimum=True),
     ParamSpec("momentum", "float", 0.9, "Momentum of the momentum and nesterov optimizers.", 0.0, 1.0),
     ParamSpec("schedule", "choice", "constant", "How the learning rate changes over epochs.",
               choices=SCHEDULES),
@@ -56,49 +56,62 @@ TRAINING_FIELDS: tuple[ParamSpec, ...] = (
     ParamSpec("seed", "int", 0, "Seed for weights, shuffling and augmentation.", 0),
     ParamSpec("early_stopping", "bool", False, "Stop when the monitored value stops improving."),
     ParamSpec("early_stopping_monitor", "str", "val_loss",
-              "Logged value watched by early stopping and the best checkpoint."),
+              "Logged value watched by early stopping and the best checkpoint.",
+              choices=("val_loss", "val_accuracy", "loss", "accuracy")),
     ParamSpec("early_stopping_patience", "int", 5, "Epochs without improvement before stopping.", 0),
     ParamSpec("restore_best", "bool", True, "On early stop, go back to the best weights."),
     ParamSpec("clipnorm", "optional_float", None,
-              "Clip each gradient to this norm (empty: no clipping).", minimum=0.0),
+              "Clip each gradient to this norm (empty: no clipping).", minimum=0.0, exclusive_minimum=True),
     ParamSpec("weight_decay", "float", 0.0, "Decoupled weight decay applied to all weights.", 0.0),
     ParamSpec("mixed_precision", "bool", False, "Compute in float16 on a GPU (ignored on CPU)."),
     ParamSpec("grad_norm_every", "int", 50,
               "Log per-layer gradient norms every N steps (0: never).", 0),
-    ParamSpec("devices", "str", "auto", "Where to train: " + DEVICES_HELP + "."),
+    ParamSpec("devices", "str", "auto", "Where to train: " + DEVICES_HELP + ".",
+              choices=("auto", "cpu", "gpu", "all", "cpu:2")),
 )
 
 _SPECS = {spec.name: spec for spec in TRAINING_FIELDS}
 
 
+def _default(name: str) -> Any:
+    """The dataclass field for setting ``name``, its default taken from ``TRAINING_FIELDS``."""
+    spec = _SPECS[name]
+    if isinstance(spec.default, (list, dict)):
+        return field(default_factory=spec.default_value)
+    return field(default=spec.default)
+
+
 @dataclass
 class TrainingConfig:
-    """All training settings; ``from_dict``/``to_dict`` map to the project's ``training`` dict."""
+    """All training settings; ``from_dict``/``to_dict`` map to the project's ``training`` dict.
 
-    optimizer: str = "adam"
-    learning_rate: float = 1e-3
-    momentum: float = 0.9
-    schedule: str = "constant"
-    decay_rate: float = 0.5
-    decay_epochs: int = 10
-    warmup_epochs: int = 1
-    min_learning_rate: float = 0.0
-    plateau_patience: int = 3
-    loss: str = "auto"
-    metrics: list[str] = field(default_factory=lambda: ["accuracy"])
-    top_k: int = 5
-    batch_size: int = 32
-    epochs: int = 10
-    seed: int = 0
-    early_stopping: bool = False
-    early_stopping_monitor: str = "val_loss"
-    early_stopping_patience: int = 5
-    restore_best: bool = True
-    clipnorm: float | None = None
-    weight_decay: float = 0.0
-    mixed_precision: bool = False
-    grad_norm_every: int = 50
-    devices: str = "auto"
+    Fields follow ``TRAINING_FIELDS`` one to one (a test checks names and order).
+    """
+
+    optimizer: str = _default("optimizer")
+    learning_rate: float = _default("learning_rate")
+    momentum: float = _default("momentum")
+    schedule: str = _default("schedule")
+    decay_rate: float = _default("decay_rate")
+    decay_epochs: int = _default("decay_epochs")
+    warmup_epochs: int = _default("warmup_epochs")
+    min_learning_rate: float = _default("min_learning_rate")
+    plateau_patience: int = _default("plateau_patience")
+    loss: str = _default("loss")
+    metrics: list[str] = _default("metrics")
+    top_k: int = _default("top_k")
+    batch_size: int = _default("batch_size")
+    epochs: int = _default("epochs")
+    seed: int = _default("seed")
+    early_stopping: bool = _default("early_stopping")
+    early_stopping_monitor: str = _default("early_stopping_monitor")
+    early_stopping_patience: int = _default("early_stopping_patience")
+    restore_best: bool = _default("restore_best")
+    clipnorm: float | None = _default("clipnorm")
+    weight_decay: float = _default("weight_decay")
+    mixed_precision: bool = _default("mixed_precision")
+    grad_norm_every: int = _default("grad_norm_every")
+    devices: str = _default("devices")
     unknown: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -126,11 +139,10 @@ class TrainingConfig:
         """Every problem with these settings, one clear sentence each (empty list: all good)."""
         problems = [f"unknown training setting {key!r}" for key in self.unknown]
         for spec in TRAINING_FIELDS:
-            message = _check_field(spec, getattr(self, spec.name))
-            if message:
-                problems.append(message)
-        if not problems and self.schedule == "reduce_on_plateau" and self.learning_rate == 0:
-            problems.append("learning_rate must be above 0 for reduce_on_plateau")
+            try:
+                spec.check(getattr(self, spec.name))
+            except ParamError as exc:
+                problems.append(str(exc))
         if not problems and self.min_learning_rate > self.learning_rate:
             problems.append(
                 f"min_learning_rate ({self.min_learning_rate}) is above learning_rate "
@@ -144,38 +156,3 @@ class TrainingConfig:
             except ValueError as exc:
                 problems.append(str(exc))
         return problems
-
-
-def _check_field(spec: ParamSpec, value: Any) -> str | None:
-    """Return a message when ``value`` does not fit ``spec``, else None."""
-    name = spec.name
-    if spec.kind == "bool":
-        return None if isinstance(value, bool) else f"{name} must be true or false, got {value!r}"
-    if spec.kind == "str":
-        return None if isinstance(value, str) and value else f"{name} must be a non-empty text"
-    if spec.kind == "choice":
-        if value not in spec.choices:
-            return f"unknown {name} {value!r}: choose one of {', '.join(spec.choices)}"
-        return None
-    if spec.kind == "multichoice":
-        if not isinstance(value, (list, tuple)):
-            return f"{name} must be a list, got {value!r}"
-        bad = [item for item in value if item not in spec.choices]
-        if bad:
-            return f"unknown {name} {', '.join(map(repr, bad))}: choose from {', '.join(spec.choices)}"
-        return None
-    if spec.kind == "optional_float" and value is None:
-        return None
-    numeric = (int,) if spec.kind == "int" else (int, float)
-    if isinstance(value, bool) or not isinstance(value, numeric):
-        wanted = "a whole number" if spec.kind == "int" else "a number"
-        return f"{name} must be {wanted}, got {value!r}"
-    if value != value or value in (float("inf"), float("-inf")):
-        return f"{name} must be a finite number, got {value!r}"
-    if spec.minimum is not None and value < spec.minimum:
-        return f"{name} must be at least {spec.minimum:g}, got {value!r}"
-    if name in ("learning_rate", "clipnorm") and value == 0:
-        return f"{name} must be above 0, got {value!r}"
-    if spec.maximum is not None and value > spec.maximum:
-        return f"{name} must be at most {spec.maximum:g}, got {value!r}"
-    return None

@@ -41,8 +41,10 @@ def _safe(action, *args, **kwargs) -> None:
 
 def train_run(folder: RunFolder, resume: bool = False) -> str:
     """Train the run in ``folder``; return its final status (completed, stopped or failed)."""
+    from studio.core.training.config import TrainingConfig
+
     info = folder.info()
-    batch_size = info.get("config", {}).get("batch_size", 32)
+    batch_size = TrainingConfig.from_dict(info.get("config")).batch_size
     try:
         folder.update_info(status="running", pid=os.getpid(), started=time.time())
         status = _train(folder, resume)

@@ -12,23 +12,22 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QListWidget, QListWidgetItem, QMenu, QProgressBar, QPushButton, QSlider, QSpinBox,
-                               QSplitter, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMenu,
+                               QProgressBar, QPushButton, QSpinBox, QSplitter, QToolButton, QVBoxLayout, QWidget)
 
 from studio.core.augment import AUGMENTATIONS, AugmentationError, validate_steps
-from studio.core.params import ParamSpec
 from studio.core.data import DataError, default_dataset_spec, first_training_samples
 from studio.core import formatting
+from studio.core.training.config import TrainingConfig
 from studio.qt.commands import SetSection
 from studio.core.data.cache import load_cached
 from studio.qt.widgets.image_grid import ImageGrid
+from studio.qt.widgets.param_editors import ParamEditor, make_editor
 from studio.qt.widgets.worker import TaskRunner
 
 PREVIEW_COUNT = 16
 PREVIEW_DELAY_MS = 120  # lets a slider move a little before the next preview is asked for
-SLIDER_STEPS = 1000
 ERROR_STYLE = "background: rgba(217, 48, 37, 40); border: 1px solid #d93025; border-radius: 4px; padding: 6px;"
 
 
@@ -83,90 +82,13 @@ def step_summary(step: dict) -> str:
     return " · ".join([spec.title, *values])
 
 
-class NumberEditor(QWidget):
-    """A slider with a spin box for one numeric step parameter; ``edited(value)`` on user changes."""
-
-    edited = Signal(object)
-
-    def __init__(self, param: ParamSpec) -> None:
-        super().__init__()
-        self.param = param
-        self.integer = param.kind == "int"
-        low, high = param.minimum, param.maximum
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(0, int(high - low) if self.integer else SLIDER_STEPS)
-        if self.integer:
-            self.box = QSpinBox(minimum=int(low), maximum=int(high))
-        else:
-            self.box = QDoubleSpinBox(minimum=low, maximum=high, decimals=3, singleStep=(high - low) / 100)
-        self.box.setFixedWidth(84)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.slider, 1)
-        layout.addWidget(self.box)
-        self.setToolTip(param.help)
-        self.slider.valueChanged.connect(self._on_slider)
-        self.box.valueChanged.connect(self._on_box)
-
-    def value(self) -> float | int:
-        return self.box.value()
-
-    def set_value(self, value: float | int) -> None:
-        for widget in (self.slider, self.box):
-            widget.blockSignals(True)
-        self.box.setValue(value)
-        self.slider.setValue(self._to_slider(value))
-        for widget in (self.slider, self.box):
-            widget.blockSignals(False)
-
-    def _to_slider(self, value: float) -> int:
-        low, high = self.param.minimum, self.param.maximum
-        if self.integer:
-            return int(value - low)
-        return round((value - low) / (high - low) * SLIDER_STEPS)
-
-    def _on_slider(self, position: int) -> None:
-        low, high = self.param.minimum, self.param.maximum
-        value = low + position if self.integer else round(low + (high - low) * position / SLIDER_STEPS, 3)
-        self.box.blockSignals(True)
-        self.box.setValue(value)
-        self.box.blockSignals(False)
-        self.edited.emit(self.box.value())
-
-    def _on_box(self, value: float | int) -> None:
-        self.slider.blockSignals(True)
-        self.slider.setValue(self._to_slider(value))
-        self.slider.blockSignals(False)
-        self.edited.emit(value)
-
-
-class ChoiceEditor(QComboBox):
-    """A combo box for a choice parameter; ``edited(value)`` on user changes."""
-
-    edited = Signal(object)
-
-    def __init__(self, param: ParamSpec) -> None:
-        super().__init__()
-        self.addItems(list(param.choices))
-        self.setToolTip(param.help)
-        self.currentTextChanged.connect(lambda text: self.edited.emit(text))
-
-    def value(self) -> str:
-        return self.currentText()
-
-    def set_value(self, value: str) -> None:
-        self.blockSignals(True)
-        self.setCurrentText(value)
-        self.blockSignals(False)
-
-
 class AugmentPanel(QWidget):
     """Steps and their settings (left) | original and augmented preview (right)."""
 
     def __init__(self, window) -> None:
         super().__init__()
         self.doc = window.document
-        self.editors: dict[str, NumberEditor | ChoiceEditor] = {}
+        self.editors: dict[str, ParamEditor] = {}
         self._editor_row: int | None = None
         self._editor_type: str | None = None
         self.preview: Preview | None = None
@@ -322,7 +244,8 @@ class AugmentPanel(QWidget):
     def reset(self) -> None:
         """A project was opened: show its steps; the preview seed starts at the training seed."""
         self.seed_box.blockSignals(True)
-        self.seed_box.setValue(int(self.doc.project.training.get("seed", 0) or 0))
+        seed = TrainingConfig.from_dict(self.doc.project.training).seed
+        self.seed_box.setValue(seed if isinstance(seed, int) and not isinstance(seed, bool) else 0)
         self.seed_box.blockSignals(False)
         self.refresh_steps()
         self.schedule_preview()
@@ -375,10 +298,9 @@ class AugmentPanel(QWidget):
         self.editor_group.setTitle(f"{spec.title} settings")
         self.step_help.setText(spec.help)
         for param in spec.params:
-            editor = ChoiceEditor(param) if param.kind == "choice" else NumberEditor(param)
-            editor.set_value(step[param.name])
+            editor = make_editor(param, step[param.name], slider=True)
             editor.edited.connect(lambda value, row=row, name=param.name: self.set_param(row, name, value))
-            label = QLabel(param.name.replace("_", " ").capitalize())
+            label = QLabel(param.title)
             label.setToolTip(param.help)
             self.editor_form.addRow(label, editor)
             self.editors[param.name] = editor
@@ -396,7 +318,7 @@ class AugmentPanel(QWidget):
         spec = dict(self.doc.project.dataset or default_dataset_spec())
         steps = self.steps()
         seed, epoch = self.seed_box.value(), self.epoch_box.value()
-        batch_size = int(self.doc.project.training.get("batch_size", 32) or 32)
+        batch_size = TrainingConfig.from_dict(self.doc.project.training).batch_size
         if self.preview is None:
             for grid in (self.original_grid, self.augmented_grid):
                 grid.show_message("Preparing the preview (TensorFlow loads the first time)…")

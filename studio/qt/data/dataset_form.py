@@ -1,5 +1,6 @@
 """The Data panel's form: a source with its options, split ratios, seed and normalization.
 
+The source options are editors generated from ``SOURCE_OPTIONS`` (declared in core).
 ``DatasetForm.spec()`` is the project's ``dataset`` dict (see ARCHITECTURE.md, "Dataset spec");
 ``set_spec`` shows one. Keys the form does not edit (e.g. a folder's ``image_size`` written by the
 CLI) are kept while the source stays the same.
@@ -9,20 +10,17 @@ from __future__ import annotations
 
 import csv
 import zipfile
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget
 
-from studio.core.data.builtin import SHAPES, TOY_SETS
-from studio.core.data.keras_cache import KERAS_DATASETS, keras_datasets_dir
+from studio.core.data.keras_cache import keras_datasets_dir
 from studio.core.data.loader import DEFAULT_SPLIT
+from studio.core.data.source_options import SOURCE_OPTIONS
 from studio.core.data.splits import NORMALIZE_MODES
-from studio.core.data.tabular import TASK_CHOICES
+from studio.qt.widgets.param_editors import ParamEditor, make_editor
 
 SOURCE_TITLES = {
     "digits": "Digits (built-in)",
@@ -79,208 +77,6 @@ def _show(setter, value: Any, default: Any) -> None:
         setter(default)
 
 
-class Option(QWidget):
-    """One editable source option; ``value()`` None means "leave the key out" (core default)."""
-
-    changed = Signal()
-
-    def __init__(self, key: str, label: str, help: str) -> None:
-        super().__init__()
-        self.key, self.label = key, label
-        self.setToolTip(help)
-        self._layout = QHBoxLayout(self)
-        self._layout.setContentsMargins(0, 0, 0, 0)
-
-    def value(self) -> Any:
-        raise NotImplementedError
-
-    def set_value(self, value: Any) -> None:
-        raise NotImplementedError
-
-
-class IntOption(Option):
-    def __init__(self, key, label, default, low, high, help="", step=1) -> None:
-        super().__init__(key, label, help)
-        self.default = default
-        self.box = QSpinBox(minimum=low, maximum=high, singleStep=step)
-        self.box.setValue(default)
-        self._layout.addWidget(self.box)
-        self.box.valueChanged.connect(self.changed)
-
-    def value(self):
-        return self.box.value() if self.isEnabled() else None
-
-    def set_value(self, value) -> None:
-        self.box.setValue(int(self.default if value is None else value))
-
-
-class FloatOption(Option):
-    def __init__(self, key, label, default, low, high, help="", step=0.05) -> None:
-        super().__init__(key, label, help)
-        self.default = default
-        self.box = QDoubleSpinBox(minimum=low, maximum=high, singleStep=step, decimals=2)
-        self.box.setValue(default)
-        self._layout.addWidget(self.box)
-        self.box.valueChanged.connect(self.changed)
-
-    def value(self):
-        return round(self.box.value(), 4)
-
-    def set_value(self, value) -> None:
-        self.box.setValue(float(self.default if value is None else value))
-
-
-class ChoiceOption(Option):
-    """A combo box; ``choices`` may also come from a file (``refill``), e.g. CSV columns."""
-
-    def __init__(self, key, label, choices, default=None, help="", omit_default=False) -> None:
-        super().__init__(key, label, help)
-        self.default, self.omit_default = default, omit_default
-        self.box = QComboBox()
-        self.box.addItems(list(choices))
-        self._layout.addWidget(self.box)
-        self.set_value(default)
-        self.box.currentTextChanged.connect(lambda _text: self.changed.emit())
-
-    def value(self):
-        text = self.box.currentText()
-        return None if not text or (self.omit_default and text == self.default) else text
-
-    def set_value(self, value) -> None:
-        value = self.default if value is None else value
-        if value is not None and self.box.findText(str(value)) < 0:
-            self.box.addItem(str(value))
-        self.box.setCurrentText("" if value is None else str(value))
-
-    def refill(self, choices: list[str], pick: str | None) -> None:
-        """Offer ``choices`` (keeping the current pick when it is among them, else ``pick``)."""
-        current = self.box.currentText()
-        self.box.blockSignals(True)
-        self.box.clear()
-        self.box.addItems(choices)
-        self.box.setCurrentText(current if current in choices else (pick or ""))
-        self.box.blockSignals(False)
-
-
-class BoolOption(Option):
-    def __init__(self, key, label, default=False, help="") -> None:
-        super().__init__(key, label, help)
-        self.default = default
-        self.box = QCheckBox()
-        self.box.setChecked(default)
-        self._layout.addWidget(self.box)
-        self.box.toggled.connect(lambda _on: self.changed.emit())
-
-    def value(self):
-        return self.box.isChecked()
-
-    def set_value(self, value) -> None:
-        self.box.setChecked(bool(self.default if value is None else value))
-
-
-class ShapeClassesOption(Option):
-    """Which shapes (classes) to draw: a check box per shape."""
-
-    def __init__(self) -> None:
-        super().__init__("classes", "Classes", "The shapes to draw; each one is a class.")
-        self.boxes = {}
-        grid = QGridLayout()
-        for index, name in enumerate(SHAPES):
-            box = QCheckBox(name)
-            box.toggled.connect(lambda _on: self.changed.emit())
-            grid.addWidget(box, *divmod(index, 3))
-            self.boxes[name] = box
-        self._layout.addLayout(grid)
-        self._layout.addStretch(1)
-        self.set_value(None)
-
-    def value(self):
-        return [name for name, box in self.boxes.items() if box.isChecked()]
-
-    def set_value(self, value) -> None:
-        chosen = set(value if value is not None else SHAPES[:4])
-        for name, box in self.boxes.items():
-            box.setChecked(name in chosen)
-
-
-class PathOption(Option):
-    """A file or folder path: typed, chosen with Browse…, or set by a drop on the panel."""
-
-    def __init__(self, key, label, folder: bool, file_filter: str = "", help="") -> None:
-        super().__init__(key, label, help)
-        self.folder, self.file_filter = folder, file_filter
-        self.edit = QLineEdit(placeholderText="Choose a folder…" if folder else "Choose a file…")
-        self.edit.setClearButtonEnabled(True)
-        browse = QPushButton("Browse…")
-        self._layout.addWidget(self.edit, 1)
-        self._layout.addWidget(browse)
-        self.edit.editingFinished.connect(self._on_edited)
-        browse.clicked.connect(self.browse)
-        self._last = ""
-
-    def value(self):
-        return self.edit.text().strip() or None
-
-    def set_value(self, value) -> None:
-        text = str(value or "")
-        if text != self.edit.text():
-            self.edit.setText(text)
-        self._last = text
-
-    def browse(self) -> None:
-        start = self.edit.text() or str(Path.home())
-        if self.folder:
-            path = QFileDialog.getExistingDirectory(self, self.label, start)
-        else:
-            path, _ = QFileDialog.getOpenFileName(self, self.label, start, self.file_filter)
-        if path:
-            self.edit.setText(path)
-            self._on_edited()
-
-    def _on_edited(self) -> None:
-        if self.edit.text() != self._last:
-            self._last = self.edit.text()
-            self.changed.emit()
-
-
-def _source_options() -> dict[str, list[Option]]:
-    size = "Images are resized to this many pixels per side."
-    task = "auto: text or few whole-number labels are classes, other numbers are a regression target."
-    return {
-        "digits": [IntOption("image_size", "Image size", 28, 8, 64, size)],
-        "shapes": [
-            ShapeClassesOption(),
-            IntOption("count", "Images per class", 100, 1, 100_000, "How many images of each shape.", 50),
-            IntOption("image_size", "Image size", 28, 8, 256, size),
-            FloatOption("noise", "Noise", 0.05, 0.0, 1.0, "Random grain added to every pixel."),
-            BoolOption("colour", "Colour", False, "Random colours instead of white on black."),
-        ],
-        "toy": [
-            ChoiceOption("name", "Set", TOY_SETS, "moons", "Which point pattern to generate."),
-            IntOption("samples", "Points", 400, 8, 1_000_000, "How many points in total.", 100),
-            FloatOption("noise", "Noise", 0.1, 0.0, 5.0, "How far points scatter from the clean pattern."),
-            IntOption("classes", "Classes", 3, 2, 10, "Number of spiral arms or blobs."),
-        ],
-        "keras": [ChoiceOption("name", "Dataset", KERAS_DATASETS, "mnist", "Which keras.datasets set.")],
-        "folder": [
-            PathOption("path", "Folder", True, help="A folder with one sub-folder of images per class."),
-            ChoiceOption("color", "Colour", ("auto", "grayscale", "rgb"), "auto",
-                         "auto: RGB when any image has colour, else grayscale.", omit_default=True),
-        ],
-        "csv": [
-            PathOption("path", "File", False, "CSV files (*.csv *.tsv *.txt);;All files (*)"),
-            ChoiceOption("target", "Target column", (), None, "The column the model learns to predict."),
-            ChoiceOption("task", "Task", TASK_CHOICES, AUTO, task, omit_default=True),
-        ],
-        "npz": [
-            PathOption("path", "File", False, "NumPy archives (*.npz);;All files (*)"),
-            ChoiceOption("x_key", "Inputs array", (), "x", "The array holding the inputs.", omit_default=True),
-            ChoiceOption("y_key", "Labels array", (), "y", "The array holding the labels.", omit_default=True),
-            ChoiceOption("task", "Task", TASK_CHOICES, AUTO, task, omit_default=True),
-        ],
-    }
-
-
 class DatasetForm(QWidget):
     """Source, its options, split, seed and normalization. ``edited`` fires on every user change."""
 
@@ -302,14 +98,17 @@ class DatasetForm(QWidget):
         self.source_help = QLabel(wordWrap=True)
         self.source_help.setObjectName("hint")
         self.pages: dict[str, QWidget] = {}  # only the current source's page is visible
-        self.options = _source_options()
-        for source, options in self.options.items():
+        self.options: dict[str, dict[str, ParamEditor]] = {}
+        for source, specs in SOURCE_OPTIONS.items():
             page = QWidget()
             form = QFormLayout(page)
             form.setContentsMargins(0, 0, 0, 0)
-            for option in options:
-                form.addRow(option.label, option)
-                option.changed.connect(lambda source=source, option=option: self._on_option(source, option))
+            self.options[source] = {}
+            for spec in specs:
+                editor = make_editor(spec, None)
+                form.addRow(spec.title, editor)
+                editor.edited.connect(lambda _value, source=source, key=spec.name: self._on_option(source, key))
+                self.options[source][spec.name] = editor
             if source == "keras":
                 where = QLabel(f"Cache folder: {keras_datasets_dir()}", wordWrap=True)
                 where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -356,20 +155,20 @@ class DatasetForm(QWidget):
     def source(self) -> str:
         return self.source_box.currentData()
 
-    def option(self, source: str, key: str) -> Option:
-        return next(o for o in self.options[source] if o.key == key)
+    def option(self, source: str, key: str) -> ParamEditor:
+        return self.options[source][key]
 
     def spec(self) -> dict[str, Any]:
         """The dataset spec the form shows."""
         source = self.source
         spec: dict[str, Any] = {"source": source}
         if self._base.get("source") == source:
-            edited = {o.key for o in self.options[source]} | {"split", "seed", "normalize", "max_samples"}
+            edited = set(self.options[source]) | {"split", "seed", "normalize", "max_samples"}
             spec.update({k: v for k, v in self._base.items() if k not in edited})
-        for option in self.options[source]:
-            value = option.value()
-            if value is not None:
-                spec[option.key] = value
+        for key, editor in self.options[source].items():
+            value = editor.current_value()
+            if value is not None and editor.isEnabled():
+                spec[key] = value
         train, val = self.train_slider.value(), self.val_slider.value()
         spec["split"] = {"train": train / 100, "val": val / 100, "test": round(1 - train / 100 - val / 100, 2)}
         spec["seed"] = self.seed_box.value()
@@ -388,8 +187,8 @@ class DatasetForm(QWidget):
             index = self.source_box.findData(source)
             self.source_box.setCurrentIndex(max(index, 0))
             self._show_page(source)
-            for option in self.options.get(source, []):
-                _show(option.set_value, spec.get(option.key), None)
+            for key, editor in self.options.get(source, {}).items():
+                _show(editor.set_value, spec.get(key), editor.spec.default_value())
             self._refresh_file_choices(source)
             split = spec.get("split") if isinstance(spec.get("split"), dict) else DEFAULT_SPLIT
             _show(lambda v: self.train_slider.setValue(round(100 * float(v))), split.get("train"), 0.7)
@@ -428,20 +227,20 @@ class DatasetForm(QWidget):
         self._enable_toy_classes()
 
     def _enable_toy_classes(self) -> None:
-        self.option("toy", "classes").setEnabled(self.option("toy", "name").value() in ("spirals", "blobs"))
+        self.option("toy", "classes").setEnabled(self.option("toy", "name").current_value() in ("spirals", "blobs"))
 
     def _refresh_file_choices(self, source: str) -> None:
         """Fill the column/array pickers from the chosen file."""
         if source not in ("csv", "npz"):
             return
-        path = self.option(source, "path").value() or ""
+        path = self.option(source, "path").current_value() or ""
         if source == "csv":
             columns = csv_columns(path) if path else []
-            self.option("csv", "target").refill(columns, columns[-1] if columns else None)
+            self.option("csv", "target").set_choices(columns, columns[-1] if columns else None)
         else:
             arrays = npz_arrays(path) if path else []
-            self.option("npz", "x_key").refill(arrays or ["x"], "x")
-            self.option("npz", "y_key").refill(arrays or ["y"], "y")
+            self.option("npz", "x_key").set_choices(arrays or ["x"], "x")
+            self.option("npz", "y_key").set_choices(arrays or ["y"], "y")
 
     def _on_source(self) -> None:
         if not self._updating:
@@ -449,10 +248,10 @@ class DatasetForm(QWidget):
             self.normalize_box.setCurrentText(AUTO)  # the suitable scaling depends on the kind of data
             self._changed()
 
-    def _on_option(self, source: str, option: Option) -> None:
-        if source == "toy" and option.key == "name":
+    def _on_option(self, source: str, key: str) -> None:
+        if source == "toy" and key == "name":
             self._enable_toy_classes()
-        if option.key == "path":
+        if key == "path":
             self._refresh_file_choices(source)
         self._changed()
 

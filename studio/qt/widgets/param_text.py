@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from studio.core.graph.catalog import ParamSpec, check_param
+from studio.core.params import ParamError, ParamSpec
 
 _SEPARATORS = re.compile(r"[,\s×]+")
 
@@ -28,7 +28,7 @@ def format_value(spec: ParamSpec, value: Any) -> str:
 
 
 def parse_value(spec: ParamSpec, text: str) -> Any:
-    """The value ``text`` stands for, checked against the catalog; raises ParamTextError."""
+    """The value ``text`` stands for, checked by ``spec.check``; raises ParamTextError."""
     text = text.strip()
     kind = spec.kind
     if not text:
@@ -56,10 +56,10 @@ def parse_value(spec: ParamSpec, text: str) -> Any:
             value = json.loads(text)
     except (ValueError, json.JSONDecodeError):
         raise ParamTextError(f"{spec.name}: cannot read {text!r}; {_hint(spec)}") from None
-    problem = check_param(spec, value)
-    if problem:
-        raise ParamTextError(problem)
-    return value
+    try:
+        return spec.check(value)
+    except ParamError as exc:
+        raise ParamTextError(str(exc)) from None
 
 
 def _numbers(text: str) -> list:
