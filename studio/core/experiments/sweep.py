@@ -111,7 +111,10 @@ def make_sampler(name: str, dims: list[Dimension], seed: int):
 def retried_numbers(trials) -> set[int]:
     """Numbers of failed trials that were queued again (by ``requeue_interrupted`` or by Optuna's
     heartbeat check on another machine)."""
-    return {t.user_attrs.get("retry_of") for t in trials} | {t.system_attrs.get("failed_trial") for t in trials}
+    numbers = {t.user_attrs.get("retry_of") for t in trials}
+    for trial in trials:
+        numbers.update(trial.system_attrs.get("retry_history", ()))
+    return numbers
 
 
 def counted_trials(trials) -> int:
