@@ -22,7 +22,7 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("words", nargs="*", metavar="DIR | tag RUN TAG | note RUN TEXT",
                         help=f"runs folder (default: {DEFAULT_ROOT})")
-    parser.add_argument("--sort", metavar="COL", help="sort by a column (-COL: descending)")
+    parser.add_argument("--sort", metavar="COL", help="sort by a column (--sort=-COL: descending)")
     parser.add_argument("--filter", action="append", default=[], metavar="COL=VALUE",
                         help="keep matching runs (repeatable)")
     parser.add_argument("--columns", metavar="A,B,...", help="columns to show ('all': every filled column)")

@@ -27,6 +27,7 @@ from studio.core.training.callbacks import better_is_higher
 SAMPLERS = ("grid", "random", "tpe")
 MAX_TRIALS = 10_000
 MAX_WORKERS = 64
+SQLITE_WAIT_S = 30  # how long a worker waits for another's write lock on a SQLite study
 HEARTBEAT_S = 30  # a trial whose worker stops beating this long (x3) is requeued (any machine)
 
 
@@ -86,10 +87,11 @@ def open_storage(url: str):
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             return RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=3 * HEARTBEAT_S,
                               heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(),
-                              engine_kwargs={"connect_args": {"timeout": 30}} if url.startswith("sqlite") else None)
-    except (ImportError, ModuleNotFoundError) as exc:
+                              engine_kwargs={"connect_args": {"timeout": SQLITE_WAIT_S}} if url.startswith("sqlite") else None)
+    except ImportError as exc:
+        missing = getattr(exc.__cause__, "name", None) or "its driver"
         raise SweepError(f"the storage {redact(url)} needs a database driver that is not installed "
-                         f"({exc.name}): pip install psycopg2-binary for PostgreSQL") from None
+                         f"({missing}): for PostgreSQL, pip install 'psycopg[binary]'") from None
     except Exception as exc:  # SQLAlchemy/Optuna raise many kinds for unreachable or locked storage
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SweepError(f"cannot open the study storage {redact(url)}: {reason[:200]}; check the URL, that "
