@@ -15,6 +15,7 @@ import os
 import re
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -75,19 +76,33 @@ def redact(url: str) -> str:
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
-def open_storage(url: str):
-    """An Optuna RDB storage with heartbeats; SweepError with a clear line when unreachable."""
+def _rdb_storage(url: str):
     import warnings
 
     import optuna
     from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+    from sqlalchemy.exc import IntegrityError
+
+    with warnings.catch_warnings():  # heartbeats are marked experimental; we rely on them knowingly
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        for attempt in range(3):
+            try:
+                return RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=3 * HEARTBEAT_S,
+                                  heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(),
+                                  engine_kwargs={"connect_args": {"timeout": SQLITE_WAIT_S}}
+                                  if url.startswith("sqlite") else None)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+                time.sleep(1.0)  # another worker was creating the tables at the same moment
+
+
+def open_storage(url: str):
+    """An Optuna RDB storage with heartbeats; SweepError with a clear line when unreachable."""
+    import optuna
 
     try:
-        with warnings.catch_warnings():  # heartbeats are marked experimental; we rely on them knowingly
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=3 * HEARTBEAT_S,
-                              heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(),
-                              engine_kwargs={"connect_args": {"timeout": SQLITE_WAIT_S}} if url.startswith("sqlite") else None)
+        return _rdb_storage(url)
     except ImportError as exc:
         missing = getattr(exc.__cause__, "name", None) or "its driver"
         raise SweepError(f"the storage {redact(url)} needs a database driver that is not installed "
@@ -97,7 +112,7 @@ def open_storage(url: str):
         raise SweepError(f"cannot open the study storage {redact(url)}: {reason[:200]}; check the URL, that "
                          "the server runs and accepts you, and that no other program locks the file") from None
     finally:
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        optuna.logging.set_verbosity(optuna.logging.ERROR)  # trial outcomes are reported by the sweep itself
 
 
 def make_sampler(name: str, dims: list[Dimension], seed: int):
