@@ -66,7 +66,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from studio.core.experiments.curve_cache import load_curves
-    from studio.core.experiments.index import RunIndex
+    from studio.core.experiments.index import INDEX_FILE, RunIndex
     from studio.core.training.curves import RunCurves
     from studio.core.training.runs import read_events
 
@@ -86,8 +86,11 @@ def main() -> None:
         first, rows = timed(lambda: RunIndex(root).rows(progress))
         assert len(rows) == args.runs
         indexed, _ = timed(lambda: RunIndex(root).rows())
+        (root / INDEX_FILE).unlink()
+        rebuilt, _ = timed(lambda: RunIndex(root).rows())  # runs with summary.json, as the engine leaves them
         command = [sys.executable, "-c", "import sys; from studio.cli import main; sys.exit(main())",
                    "runs", str(root), "--sort=-best.val_accuracy"]
+        python, _ = timed(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True))
         cli, _ = timed(lambda: subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True))
 
         long_run = work / "long"
@@ -98,7 +101,9 @@ def main() -> None:
         assert len(curves.series["loss/batch"]) == args.long
 
         print(f"first indexing of {args.runs} old-style runs: {first:.2f} s (summaries built once)")
+        print(f"index rebuilt (runs with summary.json):     {rebuilt:.2f} s")
         print(f"indexed listing (RunIndex.rows):            {indexed:.3f} s")
+        print(f"bare `python -c pass` on this machine:      {python:.3f} s")
         print(f"`studio runs` (whole command, new process): {cli:.3f} s  ratio to target "
               f"{cli / LIST_TARGET_S:.2f} (target <= 1 s)")
         print(f"curves of a {args.long}-batch run, no cache:     {cold:.3f} s")
