@@ -18,6 +18,8 @@ COMMAND_MODULES = [
     "studio.cli.inspect_cmds",
     "studio.cli.generative_cmds",
     "studio.cli.export_cmds",
+    "studio.cli.runs_cmds",
+    "studio.cli.sweep_cmds",
 ]
 
 

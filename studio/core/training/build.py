@@ -46,13 +46,24 @@ class Built:
 
 
 def builder_for(project) -> Callable[..., Built]:
-    """The build function for ``project`` (the generative module's for generative projects)."""
+    """The build function for ``project`` (the generative module's for generative projects),
+    adding the run store's folder callback (summary.json, curves.npz) to what it builds."""
     if not getattr(project, "generative", None):
-        return build_supervised
-    try:
-        return importlib.import_module(GENERATIVE_BUILDER).build
-    except (ImportError, AttributeError) as exc:
-        raise TrainingError(f"generative training is not available in this install ({exc})") from None
+        build = build_supervised
+    else:
+        try:
+            build = importlib.import_module(GENERATIVE_BUILDER).build
+        except (ImportError, AttributeError) as exc:
+            raise TrainingError(f"generative training is not available in this install ({exc})") from None
+
+    def build_with_store(*args, **kwargs) -> Built:
+        from studio.core.experiments.hook import StoreHook
+
+        built = build(*args, **kwargs)
+        built.folder_callbacks.append(StoreHook)
+        return built
+
+    return build_with_store
 
 
 def loss_name(config: TrainingConfig, task: str, out_units: int, soft_labels: bool) -> str:

@@ -72,6 +72,29 @@ class RunCurves:
     def get(self, key: str) -> Series | None:
         return self.series.get(key)
 
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """``(JSON-ready state, {key: 2 x n array})``: everything ``from_state`` needs to continue."""
+        state = {
+            "metric": self.metric, "steps": self.steps,
+            "smoothers": {key: [s.weight, s._value, s._count] for key, s in self._smoothers.items()},
+            "last_batch": list(self._last_batch) if self._last_batch else None,
+        }
+        return state, {key: np.stack([series.x, series.y]) for key, series in self.series.items()}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> RunCurves:
+        """The curves saved by ``state()``; adding later events continues them exactly."""
+        curves = cls()
+        curves.metric, curves.steps = state["metric"], int(state["steps"])
+        for key, (weight, value, count) in state["smoothers"].items():
+            smoother = curves._smoothers[key] = Smoother(weight)
+            smoother._value, smoother._count = float(value), int(count)
+        curves._last_batch = tuple(state["last_batch"]) if state["last_batch"] else None
+        for key, xy in arrays.items():
+            series = curves.series[key] = Series()
+            series._data, series.size = np.array(xy, dtype=float), int(xy.shape[1])
+        return curves
+
     def _put(self, key: str, x: float, y: float, changed: set[str]) -> None:
         if y is None or not math.isfinite(y):
             return

@@ -1,0 +1,56 @@
+"""User labels of a run: tags and a free-text note, in RUN/labels.json.
+
+Kept apart from run.json, which the training process rewrites while it runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from studio.core import fileio
+
+LABELS_FILE = "labels.json"
+MAX_TAG_LENGTH = 64
+MAX_NOTE_LENGTH = 10_000
+
+
+def read_labels(run_dir: str | os.PathLike) -> dict[str, Any]:
+    """``{"tags": [...], "note": str}`` (empty when the run has none)."""
+    try:
+        data = json.loads((Path(run_dir) / LABELS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    tags = data.get("tags") if isinstance(data, dict) else None
+    note = data.get("note") if isinstance(data, dict) else None
+    return {"tags": [str(tag) for tag in tags] if isinstance(tags, list) else [],
+            "note": note if isinstance(note, str) else ""}
+
+
+def _check_run(run_dir: str | os.PathLike) -> Path:
+    path = Path(run_dir)
+    if not (path / "run.json").exists() and not (path / "events.jsonl").exists():
+        raise ValueError(f"{path} is not a run folder (no run.json, no events.jsonl)")
+    return path
+
+
+def add_tag(run_dir: str | os.PathLike, tag: str, remove: bool = False) -> list[str]:
+    """Add (or remove) one tag; return the run's tags."""
+    tag = tag.strip()
+    if not tag or len(tag) > MAX_TAG_LENGTH or any(ch in tag for ch in ",\n"):
+        raise ValueError(f"a tag is 1 to {MAX_TAG_LENGTH} characters without commas or line breaks")
+    path = _check_run(run_dir)
+    labels = read_labels(path)
+    tags = [t for t in labels["tags"] if t != tag] + ([] if remove else [tag])
+    fileio.atomic_write_json(path / LABELS_FILE, {**labels, "tags": tags})
+    return tags
+
+
+def set_note(run_dir: str | os.PathLike, note: str) -> None:
+    """Replace the run's note (empty text clears it)."""
+    if len(note) > MAX_NOTE_LENGTH:
+        raise ValueError(f"a note holds at most {MAX_NOTE_LENGTH} characters")
+    path = _check_run(run_dir)
+    fileio.atomic_write_json(path / LABELS_FILE, {**read_labels(path), "note": note})
