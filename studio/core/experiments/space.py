@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from studio.core.graph.catalog import check_param, get_spec
-from studio.core.params import ParamSpec
+from studio.core.graph.catalog import get_spec
+from studio.core.params import ParamError, ParamSpec
 from studio.core.training.config import TRAINING_FIELDS, TrainingConfig
 
 MAX_DIMENSIONS = 32
@@ -80,7 +80,11 @@ def _spec_for(name: str, project) -> tuple[ParamSpec, str | None]:
 
 def _check_value(dim_name: str, spec: ParamSpec, layer: str | None, value: Any, project) -> None:
     if layer is not None:
-        problem = check_param(spec, value)
+        try:
+            spec.check(value)
+            problem = None
+        except ParamError as exc:
+            problem = str(exc)
     else:
         problems = TrainingConfig.from_dict({**project.training, spec.name: value}).validate()
         problem = next((p for p in problems if spec.name in p), None)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from studio.core import fileio
 from studio.core.experiments.labels import read_labels
 from studio.core.experiments.tail import read_appended
 from studio.core.training.callbacks import better_is_higher
-from studio.core.training.runs import EVENTS_FILE, RUN_JSON, pid_alive
+from studio.core.training.runs import EVENTS_FILE, RUN_JSON, run_status
 
 SUMMARY_FILE = "summary.json"
 SUMMARY_VERSION = 1
@@ -98,19 +97,6 @@ def config_digest(config: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def live_status(info: dict[str, Any]) -> str:
-    """run.json's status, with a dead ``running``/``paused`` process (or a dead launcher of a
-    ``starting`` run) on this host reported as ``crashed`` -- the rule of ``read_run``."""
-    status = info.get("status", "unknown")
-    if info.get("host", socket.gethostname()) != socket.gethostname():
-        return status
-    if status in ("running", "paused") and not pid_alive(info.get("pid")):
-        return "crashed"
-    if status == "starting" and not info.get("pid") and "launcher" in info and not pid_alive(info["launcher"]):
-        return "crashed"
-    return status
-
-
 def device_name(device: dict[str, Any] | None) -> str:
     """``cpu``, or the GPU names (``2x NVIDIA H100``)."""
     if not device:
@@ -122,7 +108,7 @@ def device_name(device: dict[str, Any] | None) -> str:
 
 
 def build_row(run_dir: str | os.PathLike, info: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
-    """One run-table row (JSON-ready; ``status`` as stored -- see ``live_status``)."""
+    """One run-table row (JSON-ready; ``status`` as stored -- see ``runs.run_status``)."""
     path = Path(run_dir)
     config = info.get("config") or {}
     started, ended = info.get("started"), info.get("ended")
@@ -170,7 +156,7 @@ def run_row(run_dir: str | os.PathLike) -> dict[str, Any]:
 def with_live_status(row: dict[str, Any]) -> dict[str, Any]:
     """``row`` with a dead live run shown as crashed, and the duration of a live run so far."""
     if row["status"] in ("running", "paused", "starting"):
-        row = {**row, "status": live_status({"status": row["status"], **row["info"]})}
+        row = {**row, "status": run_status({**row["info"], "status": row["status"]})}
         started = row["info"].get("started")
         if row["status"] in ("running", "paused") and started:
             row["duration_s"] = time.time() - started
