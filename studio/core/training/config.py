@@ -66,6 +66,10 @@ TRAINING_FIELDS: tuple[ParamSpec, ...] = (
     ParamSpec("grad_norm_every", "int", 50,
               "Log per-layer gradient norms every N steps (0: never).", 0),
     ParamSpec("devices", "str", "auto", "Where to train: " + DEVICES_HELP + "."),
+    ParamSpec("backup_every_steps", "int", 0,
+              "Also save the resume backup every N steps (0: at epoch ends and on the timer only).", 0),
+    ParamSpec("backup_every_s", "float", 60.0,
+              "Also save the resume backup when this many seconds passed since the last (0: never).", 0.0),
 )
 
 _SPECS = {spec.name: spec for spec in TRAINING_FIELDS}
@@ -99,6 +103,8 @@ class TrainingConfig:
     mixed_precision: bool = False
     grad_norm_every: int = 50
     devices: str = "auto"
+    backup_every_steps: int = 0
+    backup_every_s: float = 60.0
     unknown: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
