@@ -2,10 +2,11 @@
 
 ``training_metadata.json`` (the name Keras' BackupAndRestore uses) is the commit point::
 
-    {"epoch": 2, "step": 17, "global_step": 97, "weights": "state-1712345678901234567.weights.h5"}
+    {"epoch": 2, "step": 17, "global_step": 97, "weights": "state-1712345678901234567.weights.h5",
+     "seeds": [[1, 97]]}
 
 ``epoch`` counts finished epochs and ``step`` the steps already done in the next one, so a resume
-continues at step 18 of epoch 3. A save writes a new weights file, then the metadata naming it
+continues at step 18 of epoch 3; ``seeds`` are the random-number states of Dropout-like layers. A save writes a new weights file, then the metadata naming it
 (atomically), then removes older files: a kill or a full disk at any moment leaves the previous
 backup whole, and ``backup/`` is never left without one. Free space is checked first.
 """
@@ -16,6 +17,8 @@ import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+import numpy as np
 
 from studio.core import fileio
 from studio.core.training.diskspace import ensure_free_space, saved_size
@@ -54,8 +57,9 @@ def write_backup(folder: RunFolder, model, state: BackupState) -> None:
     ensure_free_space(backup_dir, saved_size(model))
     weights = f"state-{time.time_ns()}.weights.h5"
     fileio.atomic_replace_with(backup_dir / weights, model.save_weights)
-    fileio.atomic_write_json(backup_dir / BACKUP_METADATA, asdict(BackupState(
-        state.epoch, state.step, state.global_step, weights)))
+    seeds = [v.numpy().tolist() for v in _seed_states(model)]
+    fileio.atomic_write_json(backup_dir / BACKUP_METADATA, {
+        **asdict(BackupState(state.epoch, state.step, state.global_step, weights)), "seeds": seeds})
     for path in backup_dir.iterdir():  # older states and temp files left by a killed save
         if path.is_file() and path.name not in (weights, BACKUP_METADATA):
             path.unlink(missing_ok=True)
@@ -66,3 +70,17 @@ def restore_backup(folder: RunFolder, model, state: BackupState) -> None:
     if model.optimizer is not None and not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)  # its variables must exist to be loaded
     model.load_weights(folder.backup_dir / state.weights)
+    try:
+        seeds = json.loads((folder.backup_dir / BACKUP_METADATA).read_text(encoding="utf-8")).get("seeds")
+    except (OSError, ValueError):
+        seeds = None
+    variables = _seed_states(model)
+    if isinstance(seeds, list) and len(seeds) == len(variables):
+        for variable, value in zip(variables, seeds):
+            variable.assign(np.asarray(value, dtype=variable.dtype))
+
+
+def _seed_states(model) -> list:
+    """The random-number states of layers such as Dropout. Keras does not save them with the
+    weights, but a resume must continue their sequence to train as if never interrupted."""
+    return [v for v in model.non_trainable_variables if v.name == "seed_generator_state"]
