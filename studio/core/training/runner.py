@@ -107,7 +107,8 @@ class Runner:
         status = "killed" if self._killed or self.exitcode == -signal.SIGKILL else "crashed"
         kind, message = crash_cause(self.folder.path, self.exitcode)
         try:
-            lock.release(self.folder.path, self._process.pid)
+            for holder in (self._process.pid, os.getpid()):  # the child, or us if it died before taking it
+                lock.release(self.folder.path, holder)
             if status == "crashed":
                 self.folder.emit("error", kind=kind, message=message)
             self.folder.update_info(status=status, ended=time.time(),
