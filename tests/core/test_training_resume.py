@@ -11,7 +11,7 @@ from studio.core.project import default_project, save_project
 from studio.core.training import RunFolder, TrainingError
 from studio.core.training import diskspace
 from studio.core.training.backup import BackupState, read_backup, restore_backup, write_backup
-from studio.core.training.callbacks import Backup, Monitor, RunState
+from studio.core.training.callbacks import Backup, Checkpoints, Monitor, RunState
 from studio.core.training.errors import describe_failure
 from studio.core.training.resume import apply_changes, reopen_for_resume, setting_changes
 from studio.core.training.runs import read_events, send_control
@@ -119,6 +119,11 @@ def test_full_disk_while_backing_up_keeps_the_previous_backup(tmp_path, monkeypa
     kind, message = describe_failure(info.value, 32)
     assert kind == "disk_full" and "needs about" in message and "1 MB free" in message
     assert read_backup(folder) == before and sorted(folder.backup_dir.iterdir()) == files
+    checkpoints = Checkpoints(folder, RunState(), "loss")  # checkpoints are checked the same way
+    checkpoints.set_model(model)
+    with pytest.raises(OSError, match="needs about"):
+        checkpoints.on_epoch_end(0, {"loss": 1.0})
+    assert not folder.last_checkpoint.exists()
     monkeypatch.undo()
 
     # A write that fails with ENOSPC anyway (the check cannot see other writers).
