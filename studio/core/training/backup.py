@@ -6,9 +6,10 @@
      "seeds": [[1, 97]]}
 
 ``epoch`` counts finished epochs and ``step`` the steps already done in the next one, so a resume
-continues at step 18 of epoch 3; ``seeds`` are the random-number states of Dropout-like layers. A save writes a new weights file, then the metadata naming it
-(atomically), then removes older files: a kill or a full disk at any moment leaves the previous
-backup whole, and ``backup/`` is never left without one. Free space is checked first.
+continues at step 18 of epoch 3; ``seeds`` are the random-number states of Dropout-like layers.
+A save writes a new weights file, then the metadata naming it (atomically), then removes older
+files: a kill or a full disk at any moment leaves the previous backup whole, and ``backup/`` is
+never left without one. Free space is checked first.
 """
 
 from __future__ import annotations
