@@ -90,10 +90,14 @@ def _make_runner(args):
         project = None
         changes = _overrides(args)
         if changes:
-            from studio.core.project import load_project
+            from studio.core.project import ProjectError, load_project
+            from studio.core.training import TrainingError
 
-            project = load_project(run_dir / "project.dlstudio")
-            project.training = {**read_run(run_dir).get("config", {}), **changes}
+            try:
+                project = load_project(run_dir / "project.dlstudio")
+                project.training = {**read_run(run_dir).get("config", {}), **changes}
+            except (ProjectError, TrainingError) as exc:
+                raise CliError(f"cannot resume {run_dir}: {exc}") from None
         return Runner(project, run_dir, resume=True)
     if not args.source:
         raise CliError("give a project file or a template name (or --resume RUN)")

@@ -74,14 +74,15 @@ def test_gan_run_logs_both_players_and_writes_a_grid_each_epoch(runs):
     run_dir = runs["gan"]
     assert read_run(run_dir)["status"] == "completed", read_run(run_dir).get("error")
     epochs = _epoch_events(run_dir)
-    assert [event["epoch"] for event in epochs] == [1, 2, 3]  # 2 was cut short by the stop
+    # an epoch cut short by the stop is recorded as partial, then finished by the resume
+    assert [event["epoch"] for event in epochs if not event.get("partial")] == [1, 2, 3]
     for event in epochs:
         logs = event["logs"]
         assert {"g_loss", "d_loss", "d_acc_real", "d_acc_fake", "fid", "diversity"} <= set(logs)
         assert 0 <= logs["d_acc_real"] <= 1 and 0 <= logs["d_acc_fake"] <= 1 and logs["fid"] >= 0
     samples = [event for event in read_events(run_dir) if event["type"] == "samples"]
-    assert [(event["epoch"], event["kind"]) for event in samples] == [(1, "generated"), (2, "generated"),
-                                                                      (3, "generated")]
+    assert sorted({(event["epoch"], event["kind"]) for event in samples}) == [
+        (1, "generated"), (2, "generated"), (3, "generated")]
     side = 4 * TILE + 3 * GAP  # 16 samples in a 4 x 4 grid
     for event in samples:
         assert _grid_pixels(run_dir / event["path"]).shape == (side, side)

@@ -40,7 +40,7 @@ def test_nan_in_epoch_two_keeps_epoch_one_checkpoints(tmp_path):
     folder = RunFolder(tmp_path)
     state, history = RunState(), {}
     callbacks = [Monitor(folder, state, 4, 2, 4, history), Checkpoints(folder, state, "loss"),
-                 Backup(folder, state)]
+                 Backup(folder, state, 4)]
     model.fit(_batches(x, y), epochs=2, steps_per_epoch=4, callbacks=callbacks, shuffle=False, verbose=0)
 
     assert state.failure[0] == "nan" and "epoch 2, step 2" in state.failure[1]

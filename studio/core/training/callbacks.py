@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 
 from studio.core import fileio
+from studio.core.training.backup import BackupState, write_backup
+from studio.core.training.diskspace import ensure_free_space, saved_size
 from studio.core.training.runs import RunFolder, read_control
 
 HISTOGRAM_BINS = 30
@@ -30,10 +32,17 @@ class RunState:
     global_step: int = 0
     failure: tuple[str, str] | None = None  # (kind, message)
     stop_reason: str | None = None
+    resume_epoch: int = -1  # the epoch (from 0) a resume entered mid-way, after resume_step steps
+    resume_step: int = 0
 
     @property
     def failed(self) -> bool:
         return self.failure is not None
+
+    def steps_before(self, epoch: int) -> int:
+        """Steps of ``epoch`` (from 0) trained before this session: Keras counts batches from 0
+        in every ``fit``, so a resumed epoch's batch numbers are shifted by this much."""
+        return self.resume_step if epoch == self.resume_epoch else 0
 
 
 class Hooks:
@@ -71,16 +80,17 @@ class Monitor(Hooks):
         self.batch_size, self.epochs, self.steps = batch_size, epochs, steps_per_epoch
         self.throttle_s = throttle_s
         self._control_mtime = None
-        self.epoch = self.step = 0
+        self.epoch = self.step = self.first_step = 0
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.epoch, self.step = epoch + 1, 0
+        self.epoch = epoch + 1
+        self.step = self.first_step = self.state.steps_before(epoch)
         self._epoch_start = time.perf_counter()
         self._last_emit = -math.inf  # the first batch of an epoch is always reported
         self._paused = 0.0
 
     def on_train_batch_end(self, batch, logs=None):
-        self.step = batch + 1
+        self.step = self.first_step + batch + 1
         self.state.global_step += 1
         # Every loss counts: a GAN logs d_loss and g_loss but no plain "loss".
         bad = next(((k, v) for k, v in (logs or {}).items()
@@ -93,16 +103,22 @@ class Monitor(Hooks):
         if now - self._last_emit >= self.throttle_s or self.step == self.steps:
             self._last_emit = now
             busy = max(now - self._epoch_start - self._paused, 1e-9)
+            done = self.step - self.first_step
             left = (self.epochs - self.epoch) * self.steps + (self.steps - self.step)
             self.folder.emit("batch", epoch=self.epoch, step=self.step, steps=self.steps,
                              logs=dict(logs or {}), lr=current_lr(self.model),
-                             samples_per_s=self.step * self.batch_size / busy,
-                             eta_s=left * busy / self.step)
+                             samples_per_s=done * self.batch_size / busy,
+                             eta_s=left * busy / done)
 
     def _fail_nan(self, name: str, loss: float) -> None:
         what = "NaN" if math.isnan(loss) else "infinite"
+        if self.folder.last_checkpoint.is_file():
+            kept = f"checkpoints/last.keras from epoch {max(self.history)} is kept" if self.history \
+                else "checkpoints/last.keras is kept"
+        else:
+            kept = "no checkpoint was saved yet (one is saved at the end of each epoch)"
         message = (f"the {name} became {what} at epoch {self.epoch}, step {self.step}: lower the "
-                   "learning rate or add gradient clipping; the last good checkpoint is kept")
+                   f"learning rate or add gradient clipping; {kept}")
         self.state.failure = ("nan", message)
         self.folder.emit("error", kind="nan", message=message, epoch=self.epoch, step=self.step)
         self.model.stop_training = True
@@ -170,6 +186,7 @@ class Checkpoints(Hooks):
             return
         logs = logs or {}
         self.folder.checkpoints.mkdir(exist_ok=True)
+        ensure_free_space(self.folder.checkpoints, saved_size(self.model))
         fileio.atomic_replace_with(self.folder.last_checkpoint, self.model.save)
         monitor = self.monitor if self.monitor in logs else ("val_loss" if "val_loss" in logs else "loss")
         value = logs.get(monitor)
@@ -185,31 +202,44 @@ class Checkpoints(Hooks):
 
 
 class Backup(Hooks):
-    """Keras ``BackupAndRestore`` for resume, with atomic saves and no save after a failure.
+    """Saves the resume backup (see ``backup.py``) at each epoch end, every ``every_steps`` steps
+    and every ``every_s`` seconds, and where a stop ends an epoch early; never after a failure.
 
-    Restoring (weights, optimizer state, epoch) is Keras' own; saving writes the same two files
-    atomically, so a kill during a save leaves the previous backup usable.
+    A backup taken mid-epoch records the step, so a resume continues right after it: a kill loses
+    at most the steps since the last backup.
     """
 
-    def __init__(self, folder: RunFolder, state: RunState) -> None:
-        import keras
-
-        self.state = state
-        self.keras = keras.callbacks.BackupAndRestore(str(folder.backup_dir), delete_checkpoint=False)
-
-    def set_model(self, model) -> None:
-        super().set_model(model)
-        self.keras.set_model(model)
+    def __init__(self, folder: RunFolder, state: RunState, steps_per_epoch: int,
+                 every_steps: int = 0, every_s: float = 0.0) -> None:
+        self.folder, self.state, self.steps = folder, state, steps_per_epoch
+        self.every_steps, self.every_s = every_steps, every_s
 
     def on_train_begin(self, logs=None):
-        self.keras.on_train_begin(logs)
+        self._saved_at, self._saved_step = time.monotonic(), self.state.global_step
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch, self.step = epoch, self.state.steps_before(epoch)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step = self.state.steps_before(self.epoch) + batch + 1
+        if self.state.failed or self.step == self.steps:  # the epoch's end saves anyway
+            return
+        due_steps = self.every_steps and self.state.global_step - self._saved_step >= self.every_steps
+        due_time = self.every_s and time.monotonic() - self._saved_at >= self.every_s
+        if due_steps or due_time:
+            self._save(self.epoch, self.step)
 
     def on_epoch_end(self, epoch, logs=None):
         if self.state.failed:
             return
-        os.makedirs(self.keras.backup_dir, exist_ok=True)
-        fileio.atomic_replace_with(self.keras._weights_path, self.model.save_weights)
-        fileio.atomic_write_json(self.keras._training_metadata_path, {"epoch": epoch + 1, "batch": 0})
+        if self.step >= self.steps:
+            self._save(epoch + 1, 0)
+        else:  # stopped mid-epoch: the epoch is partial, a resume finishes it
+            self._save(epoch, self.step)
+
+    def _save(self, epochs_done: int, step: int) -> None:
+        write_backup(self.folder, self.model, BackupState(epochs_done, step, self.state.global_step))
+        self._saved_at, self._saved_step = time.monotonic(), self.state.global_step
 
 
 class GradientProbe(Hooks):
@@ -269,7 +299,7 @@ class GradientProbe(Hooks):
         for layer, indexes in self.layers.items():
             parts = [tf.reduce_sum(tf.square(tf.cast(grads[i], tf.float32))) for i in indexes if grads[i] is not None]
             norms[layer] = float(tf.sqrt(tf.add_n(parts))) if parts else 0.0
-        self.folder.emit("grad_norms", epoch=self.epoch, step=batch + 1,
+        self.folder.emit("grad_norms", epoch=self.epoch, step=self.state.steps_before(self.epoch - 1) + batch + 1,
                          global_step=self.state.global_step, norms=norms)
 
     def on_epoch_end(self, epoch, logs=None):

@@ -68,6 +68,10 @@ TRAINING_FIELDS: tuple[ParamSpec, ...] = (
               "Log per-layer gradient norms every N steps (0: never).", 0),
     ParamSpec("devices", "str", "auto", "Where to train: " + DEVICES_HELP + ".",
               choices=("auto", "cpu", "gpu", "all", "cpu:2")),
+    ParamSpec("backup_every_steps", "int", 0,
+              "Also save the resume backup every N steps (0: at epoch ends and on the timer only).", 0),
+    ParamSpec("backup_every_s", "float", 60.0,
+              "Also save the resume backup when this many seconds passed since the last (0: never).", 0.0),
 )
 
 _SPECS = {spec.name: spec for spec in TRAINING_FIELDS}
@@ -112,6 +116,8 @@ class TrainingConfig:
     mixed_precision: bool = _default("mixed_precision")
     grad_norm_every: int = _default("grad_norm_every")
     devices: str = _default("devices")
+    backup_every_steps: int = _default("backup_every_steps")
+    backup_every_s: float = _default("backup_every_s")
     unknown: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod

@@ -8,7 +8,6 @@ also be called in-process (benchmarks). Every failure ends as an ``error`` event
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import sys
@@ -16,8 +15,12 @@ import time
 import traceback
 
 from studio.core import fileio
+from studio.core.training import lock
+from studio.core.training.backup import BackupState, read_backup, restore_backup
+from studio.core.training.diskspace import ensure_free_space, saved_size
 from studio.core.training.errors import TrainingError, describe_failure
-from studio.core.training.runs import BACKUP_METADATA, RunFolder, read_events
+from studio.core.training.resume import apply_changes
+from studio.core.training.runs import RunFolder, read_events
 
 
 def child_main(run_dir: str, resume: bool) -> None:
@@ -46,6 +49,11 @@ def train_run(folder: RunFolder, resume: bool = False) -> str:
     info = folder.info()
     batch_size = TrainingConfig.from_dict(info.get("config")).batch_size
     try:
+        lock.adopt(folder.path)
+    except TrainingError as exc:  # another trainer owns the folder: leave its files alone
+        print(exc, file=sys.stderr)
+        return "failed"
+    try:
         folder.update_info(status="running", pid=os.getpid(), started=time.time())
         status = _train(folder, resume)
     except BaseException as exc:  # the run must always end with a status and a message
@@ -58,15 +66,9 @@ def train_run(folder: RunFolder, resume: bool = False) -> str:
         if isinstance(exc, KeyboardInterrupt):
             raise
         return "failed"
+    finally:
+        lock.release(folder.path)
     return status
-
-
-def backup_epoch(folder: RunFolder) -> int:
-    """Epochs completed according to the resume backup (0 when there is none)."""
-    try:
-        return int(json.loads((folder.backup_dir / BACKUP_METADATA).read_text())["epoch"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return 0
 
 
 def _train(folder: RunFolder, resume: bool) -> str:
@@ -95,19 +97,26 @@ def _train(folder: RunFolder, resume: bool) -> str:
     if expected and dataset.fingerprint() != expected:
         raise TrainingError("the dataset changed since this run started (fingerprint differs): "
                             "start a new run instead of resuming")
-    start_epoch = backup_epoch(folder) if resume else 0
+    backup = read_backup(folder) if resume else None
+    start = backup or BackupState()
+    start_epoch = start.epoch
     scope = setup.strategy.scope() if setup.strategy is not None else contextlib.nullcontext()
     with scope:
         built = builder_for(project)(project, config, dataset, setup, start_epoch)
+        if backup is not None:
+            restore_backup(folder, built.model, backup)
     notes = setup.notes + built.notes
+    if resume:
+        notes += apply_changes(built.model, config, info.get("resume_changes") or {})
     folder.update_info(notes=notes)
 
-    state = RunState()
+    state = RunState(global_step=start.global_step, resume_epoch=start_epoch, resume_step=start.step)
     history = {event["epoch"]: event["logs"] for event in read_events(folder.path)
                if event["type"] == "epoch" and event["epoch"] <= start_epoch}
     monitor = Monitor(folder, state, config.batch_size, config.epochs, built.steps_per_epoch, history)
     callbacks = [make(folder) for make in built.folder_callbacks]
-    callbacks += [monitor, Checkpoints(folder, state, config.early_stopping_monitor), Backup(folder, state)]
+    callbacks += [monitor, Checkpoints(folder, state, config.early_stopping_monitor),
+                  Backup(folder, state, built.steps_per_epoch, config.backup_every_steps, config.backup_every_s)]
     if built.loss_fn is not None and built.probe is not None:
         callbacks.append(GradientProbe(folder, state, built.loss_fn, built.probe, config.grad_norm_every))
     callbacks.append(LiveProbes(folder, state, dataset.x_test))
@@ -122,9 +131,9 @@ def _train(folder: RunFolder, resume: bool) -> str:
     folder.emit("start", resumed=resume, device=setup.info, compile_mode=setup.compile_mode,
                 epochs=config.epochs, steps_per_epoch=built.steps_per_epoch,
                 batch_size=config.batch_size, notes=notes,
-                adaptations=info.get("adaptations", []))
-    built.model.fit(built.train, validation_data=built.val, epochs=config.epochs,
-                    steps_per_epoch=built.steps_per_epoch, callbacks=callbacks, shuffle=False, verbose=0)
+                adaptations=info.get("adaptations", []),
+                **({"from_epoch": start_epoch + 1, "from_step": start.step + 1} if resume else {}))
+    _fit(built, config.epochs, start_epoch, start.step, callbacks)
 
     if state.failed:
         kind, message = state.failure
@@ -134,6 +143,7 @@ def _train(folder: RunFolder, resume: bool) -> str:
     if early is not None and early.stopped_epoch > 0:
         state.stop_reason = "early_stopping"
         folder.emit("stop", reason="early_stopping", epoch=early.stopped_epoch + 1)
+    ensure_free_space(folder.path, saved_size(built.model))
     fileio.atomic_replace_with(folder.model_file, built.model.save)
     status = "stopped" if state.stop_reason == "user" else "completed"
     if status == "completed":
@@ -141,3 +151,24 @@ def _train(folder: RunFolder, resume: bool) -> str:
     folder.update_info(status=status, ended=time.time(), stop_reason=state.stop_reason)
     folder.emit("end", status=status)
     return status
+
+
+def _fit(built, epochs: int, start_epoch: int, start_step: int, callbacks: list) -> None:
+    """Train epochs ``start_epoch``..``epochs - 1`` (from 0), the first from step ``start_step``.
+
+    Keras runs every epoch of one ``fit`` for the same number of steps, so the rest of an epoch
+    a resume enters mid-way is a ``fit`` of its own. ``built.train`` is an endless stream that
+    starts at ``start_epoch``; skipping batches keeps every later batch where it would have been.
+    """
+    steps = built.steps_per_epoch
+
+    def fit(train, first: int, last: int, steps_per_epoch: int) -> None:
+        built.model.fit(train, validation_data=built.val, initial_epoch=first, epochs=last,
+                        steps_per_epoch=steps_per_epoch, callbacks=callbacks, shuffle=False, verbose=0)
+
+    if not start_step:
+        fit(built.train, start_epoch, epochs, steps)
+        return
+    fit(built.train.skip(start_step), start_epoch, start_epoch + 1, steps - start_step)
+    if start_epoch + 1 < epochs and not built.model.stop_training:
+        fit(built.train.skip(steps), start_epoch + 1, epochs, steps)

@@ -9,6 +9,14 @@ class TrainingError(Exception):
     """A problem the user can fix (settings, graph, data, folder); the message says how."""
 
 
+class DiskFull(OSError):
+    """Too little free space for a write, found before writing: an ``ENOSPC`` OSError."""
+
+    def __init__(self, directory, needed: int, free: int) -> None:
+        super().__init__(errno.ENOSPC, f"needs about {needed / 2**20:.0f} MB, {free / 2**20:.0f} MB free",
+                         str(directory))
+
+
 def describe_failure(exc: BaseException, batch_size: int) -> tuple[str, str]:
     """Map an exception raised while training to ``(kind, one-line message)``.
 
@@ -25,7 +33,8 @@ def describe_failure(exc: BaseException, batch_size: int) -> tuple[str, str]:
     if isinstance(oserror, OSError):
         where = f" ({oserror.filename})" if getattr(oserror, "filename", None) else ""
         if oserror.errno in (errno.ENOSPC, errno.EDQUOT):
-            return "disk_full", f"the disk is full{where}: free some space; earlier checkpoints are intact"
+            need = f"the write {oserror.strerror}; " if isinstance(oserror, DiskFull) else ""
+            return "disk_full", f"the disk is full{where}: {need}free some space; earlier checkpoints are intact"
         if oserror.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
             return "unwritable", f"cannot write the run folder{where}: choose a writable folder"
     if isinstance(exc, TrainingError):

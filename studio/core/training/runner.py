@@ -7,6 +7,7 @@ Nothing the child does can raise in the caller: a crash shows up as an ``end`` e
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -14,7 +15,10 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
-from studio.core.training.plan import plan_run, prepare_run_folder, reopen_run_folder
+from studio.core.training import lock
+from studio.core.training.diskspace import crash_cause
+from studio.core.training.plan import plan_run, prepare_run_folder
+from studio.core.training.resume import reopen_for_resume
 from studio.core.training.runs import EventTail, RunFolder, read_run, send_control
 
 POLL_INTERVAL_S = 0.02
@@ -50,12 +54,15 @@ class Runner:
         """Check, prepare the folder and spawn the training process."""
         if self.resuming:
             training = self.project.training if self.project is not None else None
-            reopen_run_folder(self.folder.path, training)
+            lock.acquire(self.folder.path)  # before anything changes: one trainer per folder
+            with _unlocked_on_error(self.folder.path):
+                reopen_for_resume(self.folder.path, training)
             self._tail = EventTail(self.folder.path)
             self._tail.read()  # the caller gets only this session's events
         else:
             self.plan = plan_run(self.project, self.dataset)
             prepare_run_folder(self.plan, self.folder.path)
+            lock.acquire(self.folder.path)
         self._spawn()
 
     def _spawn(self) -> None:
@@ -64,7 +71,8 @@ class Runner:
         context = multiprocessing.get_context("spawn")
         self._process = context.Process(target=child_main, args=(str(self.folder.path), self.resuming),
                                         name=f"studio-train-{self.folder.path.name}", daemon=True)
-        self._process.start()
+        with _unlocked_on_error(self.folder.path):
+            self._process.start()  # the child takes the lock over from here
 
     @property
     def alive(self) -> bool:
@@ -103,12 +111,14 @@ class Runner:
         """Write what the dead child could not: its final status and an end event."""
         # SIGKILL from us, the user or the system's out-of-memory killer: resumable, not a bug.
         status = "killed" if self._killed or self.exitcode == -signal.SIGKILL else "crashed"
-        message = f"the training process ended unexpectedly (exit code {self.exitcode}); see log.txt"
+        kind, message = crash_cause(self.folder.path, self.exitcode)
         try:
+            for holder in (self._process.pid, os.getpid()):  # the child, or us if it died before taking it
+                lock.release(self.folder.path, holder)
             if status == "crashed":
-                self.folder.emit("error", kind="crash", message=message)
+                self.folder.emit("error", kind=kind, message=message)
             self.folder.update_info(status=status, ended=time.time(),
-                                    error=None if status == "killed" else {"kind": "crash", "message": message})
+                                    error=None if status == "killed" else {"kind": kind, "message": message})
             self.folder.emit("end", status=status)
         except OSError:
             pass  # the folder itself is gone or full; poll still hands the caller an end event
@@ -141,3 +151,14 @@ class Runner:
             self._process.kill()
             self._process.join(5)
             self._record_death()
+
+
+
+@contextlib.contextmanager
+def _unlocked_on_error(run_dir: Path):
+    """Give up the run folder's lock if the block fails."""
+    try:
+        yield
+    except BaseException:
+        lock.release(run_dir)
+        raise

@@ -194,7 +194,7 @@ def read_run(run_dir: str | os.PathLike) -> dict[str, Any]:
         "path": str(folder.path),
         "name": folder.path.name,
         "status": status,
-        "epochs_done": len({event.get("epoch") for event in epochs}),
+        "epochs_done": len({event.get("epoch") for event in epochs if not event.get("partial")}),
         "last_epoch": epochs[-1] if epochs else None,
         "error": info.get("error") or (errors[-1] if errors else None),
     }

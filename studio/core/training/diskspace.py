@@ -1,0 +1,59 @@
+"""Free-space checks before the big writes of a run (backup, checkpoints, final model).
+
+A write that hits a full disk inside h5py can kill the process outright (no exception to catch),
+so the engine checks first and stops with a ``disk_full`` error while the old files are intact.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+
+import numpy as np
+
+from studio.core.training.errors import DiskFull
+from studio.core.training.runs import RunFolder
+
+MARGIN_BYTES = 16 << 20  # room kept for events, run.json and the file system itself
+PER_VARIABLE_BYTES = 8 << 10  # HDF5 and zip overhead per stored array
+
+
+def optimizers(model) -> list:
+    """The model's optimizers (a GAN has two), found among its attributes."""
+    import keras
+
+    return [value for value in vars(model).values() if isinstance(value, keras.optimizers.Optimizer)]
+
+
+def saved_size(model) -> int:
+    """An upper estimate of the bytes a saved copy of ``model`` takes with its optimizer state."""
+    variables = list(model.weights)
+    for optimizer in optimizers(model):
+        variables += list(optimizer.variables)
+    data = sum(math.prod(v.shape) * np.dtype(v.dtype).itemsize for v in variables)
+    return data + PER_VARIABLE_BYTES * len(variables)
+
+
+def ensure_free_space(directory: str | os.PathLike, needed: int) -> None:
+    """Raise DiskFull unless ``directory``'s disk has ``needed`` bytes plus a margin free."""
+    free = shutil.disk_usage(directory).free
+    if free < needed + MARGIN_BYTES:
+        raise DiskFull(directory, needed + MARGIN_BYTES, free)
+
+
+def crash_cause(run_dir: str | os.PathLike, exitcode: int | None) -> tuple[str, str]:
+    """``(kind, message)`` for a training process that died without a word: ``disk_full`` when
+    its disk has less room than its largest backup or checkpoint file needs (a write into a full
+    disk can kill it inside HDF5), else ``crash``."""
+    run = RunFolder(run_dir)
+    sizes = [path.stat().st_size for folder in (run.backup_dir, run.checkpoints)
+             if folder.is_dir() for path in folder.iterdir() if path.is_file()]
+    try:
+        free = shutil.disk_usage(run.path).free
+    except OSError:
+        free = None
+    if free is not None and free < max(sizes, default=0) + MARGIN_BYTES:
+        return "disk_full", (f"the training process ended unexpectedly (exit code {exitcode}) with the "
+                             f"disk nearly full ({free / 2**20:.0f} MB free): free some space, then resume")
+    return "crash", f"the training process ended unexpectedly (exit code {exitcode}); see log.txt"
