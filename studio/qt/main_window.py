@@ -292,12 +292,12 @@ class MainWindow(QMainWindow):
         return True
 
     def templates_dialog(self) -> None:
-        dialog = TemplatesDialog(self)
+        dialog = TemplatesDialog(self, self.document.project)
         if dialog.exec() and dialog.selected_name:
             if dialog.mode == "insert":
                 self.model_area.insert_template(dialog.selected_name)
             else:
-                self.model_area.open_template(dialog.selected_name)
+                self.model_area.open_template(dialog.selected_name, dialog.sections)
             self.show_area("Model")
 
     def show_code(self) -> None:

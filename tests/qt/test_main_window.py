@@ -193,3 +193,45 @@ def test_generative_template_brings_its_sections_in_one_undo_step(window):
     assert after_undo["generative"] is None
     assert (after_undo["graph"], after_undo["training"], after_undo["dataset"]) == (
         before["graph"], before["training"], before["dataset"])
+
+
+def test_opening_a_template_says_what_changes_and_can_keep_the_dataset(window, qtbot, monkeypatch):
+    from PySide6.QtCore import QPoint, Qt
+
+    doc = window.document
+    shapes = {**doc.project.dataset, "source": "shapes", "split": {"train": 0.7, "val": 0.15, "test": 0.15}}
+    doc.set_section("dataset", shapes)
+    before = doc.project.to_dict()
+    seen = {}
+
+    def exec_dialog(dialog):
+        dialog.show()
+        dialog.select("vae_28")
+        seen["changes"] = dialog.changes.text()
+        assert dialog.keep_dataset.isVisible()
+        box = dialog.keep_dataset
+        qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))  # on the tick box
+        assert box.isChecked()
+        qtbot.mouseClick(dialog.open_button, Qt.MouseButton.LeftButton)
+        return dialog.result()
+
+    monkeypatch.setattr(TemplatesDialog, "exec", exec_dialog)
+    window.templates_dialog()
+    for expected in ("Model:", "VAE 28x28", "Generative: none → VAE", "Dataset: shapes 70/15/15 → digits 80/10/10",
+                     "Training:", "epochs"):
+        assert expected in seen["changes"]
+    assert doc.project.generative == {"kind": "vae"} and doc.project.dataset == shapes  # data kept
+    assert doc.project.training["batch_size"] == 64
+    doc.undo_stack.undo()  # one step undoes everything
+    after = doc.project.to_dict()
+    assert (after["graph"], after["training"], after["dataset"], after["generative"]) == (
+        before["graph"], before["training"], before["dataset"], before["generative"])
+
+
+def test_template_dialog_hides_keep_dataset_when_the_dataset_stays(window, qtbot):
+    dialog = TemplatesDialog(window, window.document.project)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.select("lenet5")
+    assert "Dataset" not in dialog.changes.text() and not dialog.keep_dataset.isVisible()
+    assert dialog.sections is None

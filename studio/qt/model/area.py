@@ -260,13 +260,14 @@ class ModelArea(QWidget):
         self.doc.push(MoveNodes(self.doc, old, new, "Automatic layout"))
         self.view.fit()
 
-    def open_template(self, name: str) -> None:
+    def open_template(self, name: str, sections: tuple[str, ...] | None = None) -> None:
         """Open a template as the model, with the sections it brings (a GAN's ``generative``
-        settings, its suggested dataset and training) as one undo step."""
-        from studio.core.generative.templates import apply_template
+        settings, its suggested dataset and training; only those in ``sections``, default all) as
+        one undo step."""
+        from studio.core.generative.templates import SECTIONS, apply_template  # loads numpy
 
         template = load_template(name)
-        target = apply_template(self.doc.project.copy(), template)
+        target = apply_template(self.doc.project.copy(), template, sections or SECTIONS)
         stack = self.doc.undo_stack
         stack.beginMacro(f"Open template {template.title}")
         self.doc.push(ReplaceGraph(self.doc, template.graph, self.layout_of(template.graph), "Replace the model"))
