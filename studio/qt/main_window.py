@@ -38,6 +38,14 @@ def load_backend() -> dict:
     return {"tensorflow": tf.__version__, "keras": keras.__version__, "device": device, "gpus": gpus}
 
 
+def data_facts(spec: dict):
+    """What the model check needs to know about the dataset ``spec`` (loads it, through the cache)."""
+    from studio.core.data.cache import load_cached
+    from studio.core.training.compat import DataFacts
+
+    return DataFacts.of(load_cached(spec))
+
+
 class MainWindow(QMainWindow):
     """The studio window. Panels reach the project through ``window.document`` (a Document).
 
@@ -389,6 +397,21 @@ class MainWindow(QMainWindow):
         self.backend = info
         self.backend_label.setText(f"{info['device']} · TensorFlow {info['tensorflow']} · Keras {info['keras']}")
         self.backend_ready.emit(info)
+        self.document.section_changed.connect(self._on_section_changed)
+        self.document.project_replaced.connect(self.refresh_data_facts)
+        self.refresh_data_facts()
+
+    def _on_section_changed(self, section: str) -> None:
+        if section == "dataset":
+            self.refresh_data_facts()
+
+    def refresh_data_facts(self) -> None:
+        """Load the project's data in the background (shared cache) so the Model area can check the
+        model against it; data that cannot load is reported by the Data area, not here."""
+        problems = self.model_area.problems
+        problems.set_data_facts(None)
+        self.worker.submit("data-facts", lambda spec=self.document.project.dataset: data_facts(spec),
+                           problems.set_data_facts, lambda _reason: problems.set_data_facts(None))
 
     def _display_name(self) -> str:
         return self.document.path.name if self.document.path else self.document.project.name
