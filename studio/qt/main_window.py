@@ -272,6 +272,7 @@ class MainWindow(QMainWindow):
         return self.save_project(path)
 
     def save_project(self, path: str | Path) -> bool:
+        self.document.project.name = Path(path).stem  # the name (runs, exports) follows Save As
         try:
             save_project(self.document.project, path)
         except OSError as exc:
@@ -296,6 +297,7 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot import model", str(exc))
             return False
         self.model_area.replace_graph(graph, f"Import {Path(path).name}")
+        self.document.project.view["template"] = Path(path).stem  # names the runs of this model
         self.show_area("Model")
         return True
 

@@ -202,3 +202,25 @@ def test_a_start_loads_the_dataset_once_and_inspect_reuses_it(window, qtbot, tmp
     source = load_graph_source(window.document.project)  # what the Inspect area loads on its worker
     assert source.dataset is cache.cached_dataset(TINY_DIGITS) and len(calls) == 1
     cache.clear()
+
+
+def test_runs_are_named_after_the_project_file_model_and_data(window, qtbot, tmp_path, monkeypatch):
+    import studio.qt.train.panel as train_module
+    from studio.core.training import TrainingError
+
+    started = []
+
+    def refuse(project, run_dir):
+        started.append(run_dir)
+        raise TrainingError("not in this test")
+
+    monkeypatch.setattr(train_module, "start_runner", refuse)
+    window.model_area.open_template("resnet18")
+    window.document.set_section("dataset", {"source": "shapes", "image_size": 32, "seed": 0})
+    assert window.save_project(tmp_path / "myproj.dlstudio")
+    assert window.document.project.name == "myproj"
+    window.show_area("Train")
+    panel = window.area_widget("Train")
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(started), timeout=10_000)
+    assert started[0].name.endswith("-myproj-resnet18-shapes") and started[0].parent == tmp_path / "runs"

@@ -350,6 +350,7 @@ class ModelArea(QWidget):
             if getattr(target, section) != getattr(self.doc.project, section):
                 self.doc.push(SetSection(self.doc, section, getattr(target, section), f"Set {section}"))
         stack.endMacro()
+        self.doc.project.view["template"] = template.name  # names the runs of this model
         self.show_graph()
 
     def insert_template(self, name: str) -> None:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QMessageBox, QP
 from studio.core.formatting import format_duration
 from studio.core.data.cache import load_cached
 from studio.core.training import Runner, RunWatcher, new_run_dir
+from studio.core.training.runs import run_name
 from studio.core.training.plan import load_checked_dataset
 from studio.qt.widgets.plot_theme import series_color
 from studio.qt.widgets.plots import TRAIN, VAL, CurvePlot
@@ -213,7 +214,7 @@ class TrainPanel(QWidget):
             return
         project = self.doc.project.copy()
         try:
-            run_dir = new_run_dir(self.runs_root, project.name)
+            run_dir = new_run_dir(self.runs_root, run_name(project, self.doc.path))
         except OSError as exc:
             self.show_error(f"Cannot create a run folder in {self.runs_root}: {exc}")
             return
