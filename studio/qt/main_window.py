@@ -71,6 +71,8 @@ class MainWindow(QMainWindow):
             self._hosts[area] = host
             self.tabs.addTab(host, area)
         self.set_area_widget("Model", self.model_area)
+        self.model_area.guide.link_activated.connect(
+            lambda link: self.templates_dialog() if link == "templates" else self.show_area(link))
         self.setCentralWidget(self.tabs)
         self.tabs.currentChanged.connect(self._ensure_panel)
         self.setAcceptDrops(True)  # dropped files and folders go to the Data area
@@ -348,6 +350,16 @@ class MainWindow(QMainWindow):
         source = settings.app_settings().value("recovery_source", "") or None
         self.document.set_project(project, source, modified=True)
         return True
+
+    def offer_last_project(self) -> bool:
+        """At launch (nothing recovered, no file given): offer to reopen the last project; True if
+        it was reopened."""
+        recent = [path for path in settings.recent_projects() if Path(path).is_file()]
+        if not recent or self.document.path is not None or self.document.modified:
+            return False
+        answer = QMessageBox.question(self, "Reopen the last project",
+                                      f"Reopen {Path(recent[0]).name}?\n{recent[0]}")
+        return answer == QMessageBox.StandardButton.Yes and self.open_project(recent[0])
 
     # -- window lifecycle ----------------------------------------------------------------
     def showEvent(self, event) -> None:

@@ -235,3 +235,32 @@ def test_template_dialog_hides_keep_dataset_when_the_dataset_stays(window, qtbot
     dialog.select("lenet5")
     assert "Dataset" not in dialog.changes.text() and not dialog.keep_dataset.isVisible()
     assert dialog.sections is None
+
+
+def test_relaunch_offers_to_reopen_the_last_project(window, qtbot, dialogs, tmp_path):
+    path = tmp_path / "last.dlstudio"
+    assert window.save_project(path)
+    fresh = MainWindow()
+    qtbot.addWidget(fresh)
+    dialogs.answer = QMessageBox.StandardButton.No
+    assert not fresh.offer_last_project() and fresh.document.path is None
+    dialogs.answer = QMessageBox.StandardButton.Yes
+    assert fresh.offer_last_project() and fresh.document.path == path
+    assert "last.dlstudio" in dialogs.questions[-1]
+
+
+def test_the_empty_properties_panel_guides_a_newcomer(window, qtbot):
+    from PySide6.QtCore import Qt
+
+    from conftest import view_point
+
+    area = window.model_area
+    guide = area.guide
+    assert guide.isVisible() and "Data" in guide.text() and "Train" in guide.text()
+    node = area.node_item(next(iter(window.document.graph.nodes)))
+    qtbot.mouseClick(area.view.viewport(), Qt.MouseButton.LeftButton, pos=view_point(area.view, node.sceneBoundingRect().center()))
+    assert window.document.selection and not guide.isVisible()
+    window.document.select([])
+    assert guide.isVisible()
+    guide.linkActivated.emit("Data")
+    assert window.current_area == "Data"

@@ -21,6 +21,7 @@ from studio.qt.commands import AddNodes, MoveNodes, RemoveItems, ReplaceGraph, S
 from studio.qt.document import X_SPACING, Y_SPACING, Document
 from studio.qt.model.palette import Palette
 from studio.qt.model.properties import PropertiesPanel
+from studio.qt.model.start_guide import StartGuide
 
 NODES_MIME = "application/x-dlstudio-nodes"
 PASTE_OFFSET = 40.0
@@ -153,6 +154,7 @@ class ModelArea(QWidget):
         self.scene = GraphScene(doc, self)
         self.view = GraphView(self.scene)
         self.properties = PropertiesPanel(doc)
+        self.guide = StartGuide()
         self.problems = ProblemsList(doc)
         self.summary = QLabel()
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -168,13 +170,14 @@ class ModelArea(QWidget):
         canvas_layout.addWidget(self.summary)
 
         side = QSplitter(Qt.Orientation.Vertical)
-        for title, widget in (("Properties", self.properties), ("Problems", self.problems)):
+        for title, widgets in (("Properties", (self.guide, self.properties)), ("Problems", (self.problems,))):
             box = QWidget()
             box_layout = QVBoxLayout(box)
             box_layout.setContentsMargins(4, 4, 4, 4)
             heading = QLabel(f"<b>{title}</b>")
             box_layout.addWidget(heading)
-            box_layout.addWidget(widget, 1)
+            for widget in widgets:
+                box_layout.addWidget(widget, 0 if widget is self.guide else 1)
             side.addWidget(box)
         side.setSizes([520, 200])
 
@@ -198,6 +201,7 @@ class ModelArea(QWidget):
         self.palette.layer_activated.connect(self.append_layer)
         self.view.layer_dropped.connect(self.add_layer)
         self.problems.changed.connect(self._show_summary)
+        doc.selection_changed.connect(lambda ids: self.guide.setVisible(not ids))
         doc.project_replaced.connect(self.show_graph)
         self._show_summary()
 
