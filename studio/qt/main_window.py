@@ -51,9 +51,11 @@ class MainWindow(QMainWindow):
 
     Signals:
         backend_ready(dict): TensorFlow/Keras finished loading (versions and device); see ``backend``.
+        run_ended(str): a run followed by the Train area reached its end (its folder).
     """
 
     backend_ready = Signal(dict)
+    run_ended = Signal(str)
 
     def __init__(self, project: Project | None = None, path: str | Path | None = None) -> None:
         super().__init__()

@@ -319,6 +319,7 @@ class TrainPanel(QWidget):
             self.show_error(message)
         self.redraw(everything=True)
         self.runs_view.refresh()
+        self.window.run_ended.emit(str(self.watcher.path))
 
     def failure_message(self) -> str | None:
         """What went wrong and what to do, for the shown run once it ended."""
