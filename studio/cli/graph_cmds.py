@@ -6,13 +6,16 @@ from pathlib import Path
 
 from studio.cli import CliError
 
+HDF5_SUFFIXES = (".h5", ".hdf5")
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
 
 def register(subparsers) -> None:
     summary = subparsers.add_parser("summary", help="per-layer table: shapes, parameters, errors")
-    summary.add_argument("source", help="project file (.dlstudio), template name, or .keras file")
+    summary.add_argument("source", help="project file (.dlstudio), template name or file (.json), or .keras file")
     summary.set_defaults(func=_summary)
     validate = subparsers.add_parser("validate", help="check a model; exit 1 when it has errors")
-    validate.add_argument("source", help="project file (.dlstudio), template name, or .keras file")
+    validate.add_argument("source", help="project file (.dlstudio), template name or file (.json), or .keras file")
     validate.set_defaults(func=_validate)
     templates = subparsers.add_parser("templates", help="list the model templates")
     templates.set_defaults(func=_templates)
@@ -21,13 +24,18 @@ def register(subparsers) -> None:
 def load_graph(source: str):
     """The graph behind a project file, a ``.keras`` file or a template name."""
     from studio.core.graph.keras_io import KerasImportError, load_keras_file
-    from studio.core.graph.templates import TemplateError, load_template, template_names
+    from studio.core.graph.templates import (TemplateError, is_template_file, load_template, load_template_file,
+                                             template_names)
     from studio.core.project import ProjectError, load_project
 
     path = Path(source)
+    if path.suffix.lower() in HDF5_SUFFIXES or _starts_with(path, HDF5_MAGIC):
+        raise CliError(f"{source}: legacy Keras HDF5 file: not supported for import, save it as .keras")
     try:
         if path.suffix.lower() in (".keras", ".h5", ".hdf5"):  # .h5 gets its "save it as .keras" line
             return load_keras_file(path)
+        if is_template_file(path):
+            return load_template_file(path).graph
         if path.exists():
             return load_project(path).graph
         if source in template_names():
@@ -35,6 +43,14 @@ def load_graph(source: str):
     except (KerasImportError, ProjectError, TemplateError) as exc:
         raise CliError(str(exc)) from None
     raise CliError(f"{source}: no such file or template (see `studio templates`)")
+
+
+def _starts_with(path: Path, magic: bytes) -> bool:
+    try:
+        with path.open("rb") as file:
+            return file.read(len(magic)) == magic
+    except OSError:
+        return False
 
 
 def _shape(shape) -> str:

@@ -82,6 +82,7 @@ def _overrides(args) -> dict:
 
 def _make_runner(args):
     from studio.core.training import Runner, new_run_dir, read_run
+    from studio.core.training.runs import run_name
 
     if args.resume:
         if args.source or args.data:
@@ -105,7 +106,8 @@ def _make_runner(args):
     if args.data:
         project.dataset = dataset_spec(args.data)
     project.training = {**project.training, **_overrides(args)}
-    run_dir = Path(args.run_dir) if args.run_dir else new_run_dir(runs_root, project.name)
+    owner = args.source if Path(args.source).exists() else None
+    run_dir = Path(args.run_dir) if args.run_dir else new_run_dir(runs_root, run_name(project, owner))
     return Runner(project, run_dir)
 
 

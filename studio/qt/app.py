@@ -31,5 +31,5 @@ def run_app(argv: list[str] | None = None) -> int:
     """Run the app until its window closes; returns the exit code."""
     app, window = create_app(argv)
     window.start_backend_loading()
-    QTimer.singleShot(0, window.offer_recovery)
+    QTimer.singleShot(0, lambda: window.offer_recovery() or window.offer_last_project())
     return app.exec()

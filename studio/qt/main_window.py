@@ -38,14 +38,24 @@ def load_backend() -> dict:
     return {"tensorflow": tf.__version__, "keras": keras.__version__, "device": device, "gpus": gpus}
 
 
+def data_facts(spec: dict):
+    """What the model check needs to know about the dataset ``spec`` (loads it, through the cache)."""
+    from studio.core.data.cache import load_cached
+    from studio.core.training.compat import DataFacts
+
+    return DataFacts.of(load_cached(spec))
+
+
 class MainWindow(QMainWindow):
     """The studio window. Panels reach the project through ``window.document`` (a Document).
 
     Signals:
         backend_ready(dict): TensorFlow/Keras finished loading (versions and device); see ``backend``.
+        run_ended(str): a run followed by the Train area reached its end (its folder).
     """
 
     backend_ready = Signal(dict)
+    run_ended = Signal(str)
 
     def __init__(self, project: Project | None = None, path: str | Path | None = None) -> None:
         super().__init__()
@@ -63,6 +73,8 @@ class MainWindow(QMainWindow):
             self._hosts[area] = host
             self.tabs.addTab(host, area)
         self.set_area_widget("Model", self.model_area)
+        self.model_area.guide.link_activated.connect(
+            lambda link: self.templates_dialog() if link == "templates" else self.show_area(link))
         self.setCentralWidget(self.tabs)
         self.tabs.currentChanged.connect(self._ensure_panel)
         self.setAcceptDrops(True)  # dropped files and folders go to the Data area
@@ -264,6 +276,7 @@ class MainWindow(QMainWindow):
         return self.save_project(path)
 
     def save_project(self, path: str | Path) -> bool:
+        self.document.project.name = Path(path).stem  # the name (runs, exports) follows Save As
         try:
             save_project(self.document.project, path)
         except OSError as exc:
@@ -288,16 +301,17 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot import model", str(exc))
             return False
         self.model_area.replace_graph(graph, f"Import {Path(path).name}")
+        self.document.project.view["template"] = Path(path).stem  # names the runs of this model
         self.show_area("Model")
         return True
 
     def templates_dialog(self) -> None:
-        dialog = TemplatesDialog(self)
+        dialog = TemplatesDialog(self, self.document.project)
         if dialog.exec() and dialog.selected_name:
             if dialog.mode == "insert":
                 self.model_area.insert_template(dialog.selected_name)
             else:
-                self.model_area.open_template(dialog.selected_name)
+                self.model_area.open_template(dialog.selected_name, dialog.sections)
             self.show_area("Model")
 
     def show_code(self) -> None:
@@ -338,6 +352,16 @@ class MainWindow(QMainWindow):
         source = settings.app_settings().value("recovery_source", "") or None
         self.document.set_project(project, source, modified=True)
         return True
+
+    def offer_last_project(self) -> bool:
+        """At launch (nothing recovered, no file given): offer to reopen the last project; True if
+        it was reopened."""
+        recent = [path for path in settings.recent_projects() if Path(path).is_file()]
+        if not recent or self.document.path is not None or self.document.modified:
+            return False
+        answer = QMessageBox.question(self, "Reopen the last project",
+                                      f"Reopen {Path(recent[0]).name}?\n{recent[0]}")
+        return answer == QMessageBox.StandardButton.Yes and self.open_project(recent[0])
 
     # -- window lifecycle ----------------------------------------------------------------
     def showEvent(self, event) -> None:
@@ -389,6 +413,21 @@ class MainWindow(QMainWindow):
         self.backend = info
         self.backend_label.setText(f"{info['device']} · TensorFlow {info['tensorflow']} · Keras {info['keras']}")
         self.backend_ready.emit(info)
+        self.document.section_changed.connect(self._on_section_changed)
+        self.document.project_replaced.connect(self.refresh_data_facts)
+        self.refresh_data_facts()
+
+    def _on_section_changed(self, section: str) -> None:
+        if section == "dataset":
+            self.refresh_data_facts()
+
+    def refresh_data_facts(self) -> None:
+        """Load the project's data in the background (shared cache) so the Model area can check the
+        model against it; data that cannot load is reported by the Data area, not here."""
+        problems = self.model_area.problems
+        problems.set_data_facts(None)
+        self.worker.submit("data-facts", lambda spec=self.document.project.dataset: data_facts(spec),
+                           problems.set_data_facts, lambda _reason: problems.set_data_facts(None))
 
     def _display_name(self) -> str:
         return self.document.path.name if self.document.path else self.document.project.name

@@ -40,3 +40,18 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
 def test_console_entry_point_runs_headless():
     result = subprocess.run([sys.executable, "-m", "studio", "summary", "mlp_xor"], capture_output=True, text=True)
     assert result.returncode == 0 and "Total params: 17" in result.stdout
+
+
+def test_summary_reads_a_template_file(capsys):
+    from studio.resources import models_dir
+
+    assert main(["summary", str(models_dir() / "vgg16.json")]) == 0
+    assert "Total params: 138,357,544" in capsys.readouterr().out
+
+
+def test_a_legacy_h5_file_is_named_as_such(tmp_path, capsys):
+    for name in ("model.h5", "model.bin"):
+        path = tmp_path / name
+        path.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(64))
+        assert main(["summary", str(path)]) == 2
+        assert "legacy Keras HDF5 file: not supported for import, save it as .keras" in capsys.readouterr().err

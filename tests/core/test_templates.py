@@ -47,3 +47,18 @@ def test_resnet50_matches_keras_applications_layer_for_layer():
 def test_unknown_template_lists_the_available_ones():
     with pytest.raises(TemplateError, match="small_cnn_28"):
         load_template("nope")
+
+
+def test_template_changes_name_each_changed_section_and_sections_can_be_kept():
+    from studio.core.generative.templates import apply_template, template_changes
+    from studio.core.project import default_project
+
+    project = default_project()
+    project.dataset = {**project.dataset, "source": "shapes", "split": {"train": 0.7, "val": 0.15, "test": 0.15}}
+    vae = load_template("vae_28")
+    changes = {c.section: c.text for c in template_changes(project, vae)}
+    assert list(changes) == ["model", "generative", "dataset", "training"]
+    assert changes["dataset"] == "Dataset: shapes 70/15/15 → digits 80/10/10"
+    kept = apply_template(project.copy(), vae, ("model", "generative", "training"))
+    assert kept.dataset == project.dataset and kept.generative == {"kind": "vae"}
+    assert [c.section for c in template_changes(project, load_template("lenet5"))] == ["model"]

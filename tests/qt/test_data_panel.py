@@ -183,3 +183,11 @@ def test_a_project_file_dropped_on_the_window_opens_it(window, tmp_path):
     drop(window, path)
     assert window.document.project.name == "Dropped project"
     assert window.document.path == path
+
+
+def test_a_vae_is_said_to_fit_its_data(window, qtbot):
+    window.model_area.open_template("vae_28")
+    window.show_area("Data")
+    panel = window.area_widget("Data")
+    qtbot.waitUntil(lambda: panel.dataset is not None and not panel.loader.busy, timeout=20_000)
+    assert "The VAE fits this data" in panel.fit_label.text() and "Cannot fit" not in panel.fit_label.text()

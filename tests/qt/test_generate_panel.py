@@ -93,3 +93,33 @@ def test_sample_button_draws_from_the_run_model(qtbot, tmp_path):
     qtbot.mouseClick(panel.manifold_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not panel.busy, timeout=60_000)
     assert "2-D latent" in panel.explore_status.text()
+
+
+def test_no_run_disables_exploring_with_the_reason_and_a_new_run_shows_by_itself(window, qtbot, tmp_path):
+    window.show_area("Generate")
+    panel = window.area_widget("Generate")
+    panel.runs_root = lambda: tmp_path / "runs"
+    (tmp_path / "runs").mkdir()
+    panel.refresh_runs()
+    assert panel.run_combo.count() == 0
+    for button in (panel.sample_button, panel.interpolate_button):
+        assert not button.isEnabled() and "No generative run" in button.toolTip()
+    qtbot.mouseClick(panel.sample_button, Qt.MouseButton.LeftButton)  # does nothing, says why
+    assert panel.explore_status.text() == ""
+
+    _new_run(tmp_path)  # a run folder appears: listed without pressing Refresh
+    qtbot.waitUntil(lambda: panel.run_combo.count() == 1, timeout=5000)
+    assert panel.run_dir == tmp_path / "runs" / "gan" and panel.sample_button.isEnabled()
+
+
+def test_a_run_ended_in_the_train_area_is_shown(window, qtbot, tmp_path):
+    panel = window.area_widget("Generate")
+    panel.runs_root = lambda: tmp_path / "runs"
+    panel.refresh_runs()
+    first = _new_run(tmp_path)
+    second = RunFolder(tmp_path / "runs" / "vae")
+    (second.path / "samples").mkdir(parents=True)
+    (second.path / "samples" / "fixed.npz").write_bytes((first.path / "samples" / "fixed.npz").read_bytes())
+    second.update_info(name="vae", status="completed", created=time.time() + 5)
+    window.run_ended.emit(str(second.path))
+    assert panel.run_combo.count() == 2 and panel.run_dir == second.path

@@ -193,3 +193,74 @@ def test_generative_template_brings_its_sections_in_one_undo_step(window):
     assert after_undo["generative"] is None
     assert (after_undo["graph"], after_undo["training"], after_undo["dataset"]) == (
         before["graph"], before["training"], before["dataset"])
+
+
+def test_opening_a_template_says_what_changes_and_can_keep_the_dataset(window, qtbot, monkeypatch):
+    from PySide6.QtCore import QPoint, Qt
+
+    doc = window.document
+    shapes = {**doc.project.dataset, "source": "shapes", "split": {"train": 0.7, "val": 0.15, "test": 0.15}}
+    doc.set_section("dataset", shapes)
+    before = doc.project.to_dict()
+    seen = {}
+
+    def exec_dialog(dialog):
+        dialog.show()
+        dialog.select("vae_28")
+        seen["changes"] = dialog.changes.text()
+        assert dialog.keep_dataset.isVisible()
+        box = dialog.keep_dataset
+        qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))  # on the tick box
+        assert box.isChecked()
+        qtbot.mouseClick(dialog.open_button, Qt.MouseButton.LeftButton)
+        return dialog.result()
+
+    monkeypatch.setattr(TemplatesDialog, "exec", exec_dialog)
+    window.templates_dialog()
+    for expected in ("Model:", "VAE 28x28", "Generative: none → VAE", "Dataset: shapes 70/15/15 → digits 80/10/10",
+                     "Training:", "epochs"):
+        assert expected in seen["changes"]
+    assert doc.project.generative == {"kind": "vae"} and doc.project.dataset == shapes  # data kept
+    assert doc.project.training["batch_size"] == 64
+    doc.undo_stack.undo()  # one step undoes everything
+    after = doc.project.to_dict()
+    assert (after["graph"], after["training"], after["dataset"], after["generative"]) == (
+        before["graph"], before["training"], before["dataset"], before["generative"])
+
+
+def test_template_dialog_hides_keep_dataset_when_the_dataset_stays(window, qtbot):
+    dialog = TemplatesDialog(window, window.document.project)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.select("lenet5")
+    assert "Dataset" not in dialog.changes.text() and not dialog.keep_dataset.isVisible()
+    assert dialog.sections is None
+
+
+def test_relaunch_offers_to_reopen_the_last_project(window, qtbot, dialogs, tmp_path):
+    path = tmp_path / "last.dlstudio"
+    assert window.save_project(path)
+    fresh = MainWindow()
+    qtbot.addWidget(fresh)
+    dialogs.answer = QMessageBox.StandardButton.No
+    assert not fresh.offer_last_project() and fresh.document.path is None
+    dialogs.answer = QMessageBox.StandardButton.Yes
+    assert fresh.offer_last_project() and fresh.document.path == path
+    assert "last.dlstudio" in dialogs.questions[-1]
+
+
+def test_the_empty_properties_panel_guides_a_newcomer(window, qtbot):
+    from PySide6.QtCore import Qt
+
+    from conftest import view_point
+
+    area = window.model_area
+    guide = area.guide
+    assert guide.isVisible() and "Data" in guide.text() and "Train" in guide.text()
+    node = area.node_item(next(iter(window.document.graph.nodes)))
+    qtbot.mouseClick(area.view.viewport(), Qt.MouseButton.LeftButton, pos=view_point(area.view, node.sceneBoundingRect().center()))
+    assert window.document.selection and not guide.isVisible()
+    window.document.select([])
+    assert guide.isVisible()
+    guide.linkActivated.emit("Data")
+    assert window.current_area == "Data"

@@ -2,7 +2,7 @@
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDrag, QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from conftest import chain_project, view_point
 from studio.qt.model.canvas.items import NODE_HEIGHT, NODE_WIDTH
@@ -305,3 +305,41 @@ def test_wire_turns_red_over_a_refused_target(window, qtbot):
     assert "cycle" in window.statusBar().currentMessage()
     qtbot.mouseRelease(viewport, LEFT, pos=refused)
     assert area.scene._wire is None and len(doc.graph.edges) == 2
+
+
+def _fix_button(problems, row):
+    from PySide6.QtWidgets import QPushButton
+
+    return problems.itemWidget(problems.item(row)).findChild(QPushButton)
+
+
+def test_problems_check_model_data_and_loss_and_fix_with_one_click(window, qtbot):
+    """"ready to train" only when it will train: MSE on 3 classes and a 10-unit output are listed,
+    each Fix click repairs one as an undo step, then the summary says ready to train."""
+    from studio.core.training.compat import DataFacts
+
+    doc, area = window.document, window.model_area
+    problems = area.problems
+    assert "ready to build" in area.summary.text() and "ready to train" not in area.summary.text()
+    doc.set_section("training", {**doc.project.training, "loss": "mse"})
+    problems.set_data_facts(DataFacts("classification", (28, 28, 1), 3))
+    texts = [problems.itemWidget(problems.item(i)).findChild(QLabel).text() for i in range(problems.count())]
+    assert any("has 10 units but the data has 3 classes" in t for t in texts)
+    assert any("loss mse" in t for t in texts)
+    assert "2 problems" in area.summary.text()
+    qtbot.mouseClick(_fix_button(problems, 0), Qt.MouseButton.LeftButton)
+    assert doc.graph.by_name("predictions").params["units"] == 3
+    qtbot.mouseClick(_fix_button(problems, 0), Qt.MouseButton.LeftButton)
+    assert doc.project.training["loss"] == "auto"
+    assert "ready to train" in area.summary.text() and problems.count() == 1
+    doc.undo_stack.undo()
+    assert doc.project.training["loss"] == "mse" and "1 problem" in area.summary.text()
+
+
+def test_window_loads_the_data_to_check_the_model(window, qtbot):
+    window.document.set_section("dataset", {"source": "shapes", "classes": ["circle", "square", "triangle"],
+                                            "count": 8, "image_size": 28, "seed": 0})
+    window.refresh_data_facts()
+    qtbot.waitUntil(lambda: window.model_area.problems.data_facts is not None, timeout=20_000)
+    assert window.model_area.problems.data_facts.num_classes == 3
+    assert "1 problem" in window.model_area.summary.text()

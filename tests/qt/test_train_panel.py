@@ -206,3 +206,49 @@ def test_a_start_loads_the_dataset_once_and_inspect_reuses_it(window, qtbot, tmp
     source = load_graph_source(window.document.project)  # what the Inspect area loads on its worker
     assert source.dataset is cache.cached_dataset(TINY_DIGITS) and len(calls) == 1
     cache.clear()
+
+
+def test_runs_are_named_after_the_project_file_model_and_data(window, qtbot, tmp_path, monkeypatch):
+    import studio.qt.train.panel as train_module
+    from studio.core.training import TrainingError
+
+    started = []
+
+    def refuse(project, run_dir):
+        started.append(run_dir)
+        raise TrainingError("not in this test")
+
+    monkeypatch.setattr(train_module, "start_runner", refuse)
+    window.model_area.open_template("resnet18")
+    window.document.set_section("dataset", {"source": "shapes", "image_size": 32, "seed": 0})
+    assert window.save_project(tmp_path / "myproj.dlstudio")
+    assert window.document.project.name == "myproj"
+    window.show_area("Train")
+    panel = window.area_widget("Train")
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(started), timeout=10_000)
+    assert started[0].name.endswith("-myproj-resnet18-shapes") and started[0].parent == tmp_path / "runs"
+
+
+def test_plots_follow_what_a_gan_run_logs(window, qtbot, tmp_path):
+    from studio.core.training import RunFolder
+
+    folder = RunFolder(tmp_path / "runs" / "gan")
+    folder.path.mkdir(parents=True)
+    folder.update_info(name="gan", status="completed", created=1.0)
+    folder.emit("start", steps_per_epoch=2)
+    for step in (1, 2):
+        folder.emit("batch", epoch=1, step=step, logs={"d_loss": 0.7, "g_loss": 1.2 + step, "d_acc_real": 0.5}, lr=1e-3)
+    folder.emit("epoch", epoch=1, logs={"d_loss": 0.7, "g_loss": 2.0, "d_acc_real": 0.5})
+    folder.emit("warning", kind="mode_collapse", epoch=1, message="sample diversity fell below half the data's")
+    folder.emit("end", status="completed")
+    panel = window.area_widget("Train")
+    panel.show_run(str(folder.path))
+    qtbot.waitUntil(lambda: panel.watcher.ended, timeout=5000)
+    panel.redraw(everything=True)
+    loss = panel.plots["loss"]
+    assert points(loss, "loss/batch") == 2 and points(loss, "loss/smoothed/g_loss") == 2
+    assert "d_loss" in loss.curves["loss/batch"].name() and "g_loss" in loss.curves["loss/smoothed/g_loss"].name()
+    assert panel.plots["metric"].plot_title == "D acc real"
+    assert "not recorded" in panel.plots["grad"].plot_title
+    assert "diversity fell" in panel.notes.text() and not panel.notes.isHidden()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from studio.core.graph.model import Graph, GraphError
@@ -51,11 +52,30 @@ def load_template(name: str) -> Template:
     path = models_dir() / f"{name}.json"
     if not path.exists():
         raise TemplateError(f"No template named {name!r}; available: {', '.join(template_names())}")
+    return load_template_file(path)
+
+
+def is_template_file(path: Path) -> bool:
+    """True for a template JSON file (a ``graph`` and no project ``schema_version``), e.g. a copy
+    of ``models/vgg16.json``."""
+    if path.suffix != ".json" or not path.is_file():
+        return False
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(data, dict) and "graph" in data and "schema_version" not in data
+
+
+def load_template_file(path: Path) -> Template:
+    """The template stored in the JSON file ``path``."""
+    name = path.stem
     data = json.loads(path.read_text(encoding="utf-8"))
     try:
         graph = Graph.from_dict(data["graph"])
-    except (KeyError, GraphError) as exc:
+    except (KeyError, TypeError, GraphError) as exc:
         raise TemplateError(f"Template {name!r} is damaged: {exc}") from None
+    data.setdefault("name", name)
     meta = {k: data.get(k) for k in _META_KEYS}
     extra = {k: v for k, v in data.items() if k not in _META_KEYS and k != "graph"}
     return Template(graph=graph, extra=extra, **meta)

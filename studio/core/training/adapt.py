@@ -41,7 +41,7 @@ def output_activation(graph: Graph) -> str:
         node = graph.nodes[inputs[0]]
 
 
-def _output_dense(graph: Graph):
+def output_dense(graph: Graph):
     """The Dense node whose units set the output size, or None when there is none."""
     node = graph.nodes[graph.output_nodes()[0]]
     while node.type in _PASS_THROUGH and graph.inputs(node.id):
@@ -96,7 +96,7 @@ def adapt_graph(graph: Graph, task: str, input_shape, num_classes: int | None,
     what = {"classification": f"{num_classes} classes", "binary": "a binary target"}.get(
         task, f"{target_size} target value(s)")
     if len(shape) != 1 or current != need:
-        dense = _output_dense(graph)
+        dense = output_dense(graph)
         if dense is None or len(shape) != 1:
             raise TrainingError(
                 f"output {graph.nodes[output_id].name!r} gives shape {shape} but the dataset has "
@@ -105,7 +105,7 @@ def adapt_graph(graph: Graph, task: str, input_shape, num_classes: int | None,
         graph.set_param(dense.id, "units", need)
         changes.append(f"output {dense.name!r}: units {current} -> {need} ({what})")
     activation = output_activation(graph)
-    dense = _output_dense(graph)
+    dense = output_dense(graph)
     if task == "regression" and activation in ("softmax", "sigmoid") and dense is not None:
         if graph.nodes[output_id].type in ("Softmax", "Activation"):
             raise TrainingError(

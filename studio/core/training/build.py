@@ -84,6 +84,9 @@ def loss_name(config: TrainingConfig, task: str, out_units: int, soft_labels: bo
         raise TrainingError("mixup/cutmix make soft labels: use categorical_crossentropy (or auto)")
     if name == "binary_crossentropy" and task == "classification":
         raise TrainingError("binary_crossentropy fits two classes only: use auto or a categorical loss")
+    if name not in _CROSS_ENTROPIES and task != "regression" and out_units != 1:
+        raise TrainingError(f"loss {name} compares numbers but the dataset has class labels and the model "
+                            f"{out_units} outputs: use auto or a cross-entropy")
     return name
 
 

@@ -1,7 +1,9 @@
 """A run's plotted series, built incrementally from its events (no Qt: easy to test and reuse).
 
-Series keys: ``loss/batch``, ``loss/smoothed``, ``loss/epoch``, ``loss/val`` and the same under
-``metric/`` for the run's main metric (accuracy when logged), ``lr``, ``grad/<layer>``.
+Series keys: ``loss/batch``, ``loss/smoothed``, ``loss/epoch``, ``loss/val`` for the run's main
+loss (``loss``, else the first logged ``*loss``: a GAN's ``d_loss``), ``loss/smoothed/<name>`` and
+``loss/val/<name>`` for its other losses (``g_loss``, a VAE's ``kl_loss``...), the same as the main
+loss under ``metric/`` for the run's main metric (accuracy when logged), ``lr``, ``grad/<layer>``.
 X values are fractional epochs: batch ``s`` of ``S`` in epoch ``e`` sits at ``e - 1 + s / S``.
 """
 
@@ -53,9 +55,16 @@ class Smoother:
         return self._value / (1 - self.weight**self._count)
 
 
+def losses(logs: dict[str, Any]) -> list[str]:
+    """The losses a run logs, the main one first: ``loss`` if logged, else the first ``*loss``."""
+    names = [key for key in logs if key.endswith("loss") and not key.startswith("val_")]
+    return sorted(names, key=lambda name: name != "loss")
+
+
 def main_metric(logs: dict[str, Any]) -> str | None:
-    """The metric worth a plot of its own: accuracy if logged, else the first non-loss value."""
-    names = [key for key in logs if key != "loss" and not key.startswith("val_")]
+    """The metric worth a plot of its own: accuracy if logged, else the first value that is not
+    a loss (None when the run logs only losses)."""
+    names = [key for key in logs if not key.endswith("loss") and not key.startswith("val_")]
     return "accuracy" if "accuracy" in names else (names[0] if names else None)
 
 
@@ -65,6 +74,7 @@ class RunCurves:
     def __init__(self) -> None:
         self.series: dict[str, Series] = {}
         self.metric: str | None = None
+        self.losses: list[str] = []  # the main loss first (see ``losses``)
         self.steps = 1
         self._smoothers: dict[str, Smoother] = {}
         self._last_batch: tuple[int, int, dict] | None = None  # (epoch, step, logs) of the last batch event
@@ -123,31 +133,40 @@ class RunCurves:
     def _add_batch(self, event: dict[str, Any], changed: set[str]) -> None:
         epoch, step, logs = event.get("epoch", 1), event.get("step", 0), event.get("logs") or {}
         self.steps = max(1, int(event.get("steps") or self.steps))
-        if self.metric is None:
-            self.metric = main_metric(logs)
+        self._learn_names(logs)
         x = self._x(epoch, step)
         previous = self._last_batch if self._last_batch and self._last_batch[0] == epoch else None
-        for name, prefix in (("loss", "loss"), (self.metric, "metric")):
+        for name, prefix, tail in self._plotted():
             if name not in logs:
                 continue
             value = _interval_mean(logs[name], step, previous[2].get(name), previous[1]) if previous else logs[name]
             if value is None or not math.isfinite(value):
                 continue
-            self._put(f"{prefix}/batch", x, value, changed)
-            self._put(f"{prefix}/smoothed", x, self._smoothers.setdefault(prefix, Smoother())(value), changed)
+            if not tail:  # the other losses: smoothed only, so a plot keeps a few curves
+                self._put(f"{prefix}/batch", x, value, changed)
+            self._put(f"{prefix}/smoothed{tail}", x, self._smoothers.setdefault(prefix + tail, Smoother())(value), changed)
         self._put("lr", x, event.get("lr"), changed)
         self._last_batch = (epoch, step, logs)
 
     def _add_epoch(self, event: dict[str, Any], changed: set[str]) -> None:
         logs = event.get("logs") or {}
-        if self.metric is None:
-            self.metric = main_metric(logs)
+        self._learn_names(logs)
         x = float(event.get("epoch", 0))
-        for name, prefix in (("loss", "loss"), (self.metric, "metric")):
-            if name in logs:
+        for name, prefix, tail in self._plotted():
+            if name in logs and not tail:
                 self._put(f"{prefix}/epoch", x, logs[name], changed)
             if f"val_{name}" in logs:
-                self._put(f"{prefix}/val", x, logs[f"val_{name}"], changed)
+                self._put(f"{prefix}/val{tail}", x, logs[f"val_{name}"], changed)
+
+    def _learn_names(self, logs: dict[str, Any]) -> None:
+        if not self.losses:
+            self.losses = losses(logs)
+            self.metric = main_metric(logs)
+
+    def _plotted(self) -> list[tuple[str, str, str]]:
+        """``(logged name, plot prefix, key tail)`` of every plotted value."""
+        found = [(name, "loss", f"/{name}" if index else "") for index, name in enumerate(self.losses)]
+        return found + ([(self.metric, "metric", "")] if self.metric else [])
 
 
 def _interval_mean(mean: float, step: int, previous_mean: float | None, previous_step: int) -> float | None:

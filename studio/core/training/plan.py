@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from studio.core.training.adapt import adapt_graph
+from studio.core.training.compat import DataFacts, check_compat
 from studio.core.training.config import TrainingConfig
 from studio.core.training.errors import TrainingError
 from studio.core.training.runs import FINAL_STATUSES, RunFolder, pid_alive, send_control
@@ -79,14 +80,13 @@ def plan_run(project, dataset=None) -> RunPlan:
     planned = project.copy()
     planned.training = config.to_dict()
     changes: list[str] = []
-    if planned.generative:
-        from studio.core.generative.training import check
-
-        check(planned, dataset)
-    else:
-        target = dataset.y_train.shape[1] if dataset.y_train.ndim > 1 else 1
+    facts = DataFacts.of(dataset)
+    if not planned.generative:
         planned.graph, changes = adapt_graph(planned.graph, dataset.task, dataset.input_shape,
-                                             dataset.num_classes, target)
+                                             dataset.num_classes, facts.target_size)
+    problems = check_compat(planned, facts)  # what adapting cannot fix: the Model area shows the same
+    if problems:
+        raise TrainingError("; ".join(problem.message for problem in problems))
     return RunPlan(planned, config, changes, dataset_summary(dataset))
 
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, Q
 from studio.core.data import Dataset, DataError, default_dataset_spec
 from studio.core.data.paths import spec_for_path
 from studio.core.training.adapt import adapt_graph
+from studio.core.training.compat import DataFacts, check_compat
 from studio.core.training.errors import TrainingError
 from studio.core import formatting
 from studio.qt.commands import SetParam, SetSection
@@ -365,6 +366,13 @@ class DataPanel(QWidget):
         dataset = self.dataset
         if dataset is None:
             self.fit_label.setText("Load a dataset to compare it with the model.")
+            self.apply_button.setEnabled(False)
+            return
+        if self.doc.project.generative:  # trained as a whole (generator and critic), never adapted
+            problems = check_compat(self.doc.project, DataFacts.of(dataset))
+            kind = self.doc.project.generative["kind"].upper()
+            self.fit_label.setText(f"✗ The {kind} cannot train on this data: {problems[0].message}." if problems
+                                   else f"✓ The {kind} fits this data (images {formatting.shape(dataset.input_shape)}).")
             self.apply_button.setEnabled(False)
             return
         need = f"This data needs input {formatting.shape(dataset.input_shape)}"

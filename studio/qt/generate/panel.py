@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer
+from PySide6.QtCore import QFileSystemWatcher, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
                                QSlider, QSpinBox, QVBoxLayout, QWidget)
@@ -26,6 +26,8 @@ POLL_MS = 500
 KIND_TITLES = {"generated": "Samples from the fixed latents", "reconstruction": "Input | reconstruction"}
 INTERPOLATION_STEPS = 11
 MANIFOLD_SIZE = 12
+RELIST_MS = 500  # a new run folder is re-read once its files settle
+NO_RUN = "No generative run to draw from: train a GAN, VAE or autoencoder (Model → Templates), then it appears here"
 
 
 def is_generative_run(path: str | Path) -> bool:
@@ -147,7 +149,26 @@ class GeneratePanel(QWidget):
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
         self.timer.start()
+        # New runs are listed by themselves: the runs folder is watched (and re-read when shown).
+        self.folder_watcher = QFileSystemWatcher(self)
+        self._relist = QTimer(self, singleShot=True, interval=RELIST_MS)
+        self._relist.timeout.connect(self.refresh_runs)
+        self.folder_watcher.directoryChanged.connect(lambda _path: self._relist.start())
+        self._listed: set[str] = set()
         self.refresh_runs()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._relist.start()
+
+    def _watch(self, root: Path) -> None:
+        """Watch ``root`` (or, until it exists, the folder it will be made in)."""
+        target = str(root if root.is_dir() else root.parent)
+        if self.folder_watcher.directories() != [target]:
+            if self.folder_watcher.directories():
+                self.folder_watcher.removePaths(self.folder_watcher.directories())
+            if Path(target).is_dir():
+                self.folder_watcher.addPath(target)
 
     def _layout(self, refresh) -> None:
         top = QHBoxLayout()
@@ -198,15 +219,21 @@ class GeneratePanel(QWidget):
 
     # -- runs and their events ---------------------------------------------------------
     def refresh_runs(self) -> None:
-        """List the generative runs under ``runs_root()``, newest first."""
+        """List the generative runs under ``runs_root()``, newest first; a run that was not listed
+        before is shown at once (a run just started or finished), else the shown one stays."""
+        root = self.runs_root()
+        self._watch(root)
         current = self.run_combo.currentData()
         self.run_combo.blockSignals(True)
         self.run_combo.clear()
-        for run in list_runs(self.runs_root()):
+        for run in list_runs(root):
             if is_generative_run(run["path"]):
                 self.run_combo.addItem(f"{run['name']} ({run['status']}, {run['epochs_done']} epochs)", run["path"])
         self.run_combo.blockSignals(False)
-        index = self.run_combo.findData(current) if current else 0
+        listed = {str(self.run_combo.itemData(i)) for i in range(self.run_combo.count())}
+        new = listed - self._listed
+        self._listed = listed
+        index = 0 if new or not current else self.run_combo.findData(current)
         self.run_combo.setCurrentIndex(max(index, 0))
         self.open_run(self.run_combo.currentData())
 
@@ -225,6 +252,7 @@ class GeneratePanel(QWidget):
         self.kind_combo.clear()
         self.kind_combo.blockSignals(False)
         self.poll()
+        self._set_busy(self.busy)
         if path is None:
             self.grid_view.set_image(None, "No generative run yet: open a GAN, VAE or autoencoder template (Model → Templates) and train it.")
 
@@ -334,9 +362,14 @@ class GeneratePanel(QWidget):
         self.explore_status.setText(message)
 
     def _set_busy(self, busy: bool) -> None:
+        """Exploring needs a run and one request at a time; a disabled button says why."""
         self.busy = busy
+        why = NO_RUN if self.run_dir is None else "Busy: wait for the drawing in progress" if busy else ""
         for button in (self.sample_button, self.interpolate_button, self.manifold_button, self.scatter_button):
-            button.setEnabled(not busy)
+            if not button.property("help"):
+                button.setProperty("help", button.toolTip())
+            button.setEnabled(not why)
+            button.setToolTip(why or button.property("help"))
 
     def _label(self) -> int | None:
         return None if self.label_spin.value() < 0 else self.label_spin.value()
@@ -413,4 +446,5 @@ def create_panel(window) -> GeneratePanel:
     """The Generate area of ``window``: runs are read from ``window.runs_root()``."""
     panel = GeneratePanel(window.runs_root)
     window.document.path_changed.connect(lambda _path: panel.refresh_runs())
+    window.run_ended.connect(lambda _path: panel.refresh_runs())
     return panel

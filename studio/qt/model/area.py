@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, QSize, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QMenu, QSplitter, QToolBar,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMenu, QPushButton,
+                               QSplitter, QToolBar, QVBoxLayout, QWidget)
 
 from studio.core.graph.catalog import CATALOG, snake_name
 from studio.core.graph.layout import layered_layout
@@ -17,39 +17,110 @@ from studio.core import formatting
 from studio.qt.model.canvas.items import NodeItem
 from studio.qt.model.canvas.scene import GraphScene
 from studio.qt.model.canvas.view import GraphView
-from studio.qt.commands import AddNodes, MoveNodes, RemoveItems, ReplaceGraph, SetSection
+from studio.qt.commands import AddNodes, MoveNodes, RemoveItems, ReplaceGraph, SetParam, SetSection
 from studio.qt.document import X_SPACING, Y_SPACING, Document
 from studio.qt.model.palette import Palette
 from studio.qt.model.properties import PropertiesPanel
+from studio.qt.model.start_guide import StartGuide
 
 NODES_MIME = "application/x-dlstudio-nodes"
 PASTE_OFFSET = 40.0
 
 
 class ProblemsList(QListWidget):
-    """Every problem of the analysis; clicking one selects its node and brings it into view."""
+    """Every problem of the analysis, then what stops the model training on its data (model ⇄ data
+    ⇄ loss, see ``studio.core.training.compat``) with a Fix button where one is obvious. Clicking
+    a problem selects its node and brings it into view.
+
+    ``data_facts`` (a ``DataFacts``) is set by the window once the project's data is loaded; until
+    then only the graph is checked.
+    """
+
+    changed = Signal()  # the problems were checked again (see ``ready_to_train``)
 
     def __init__(self, doc: Document, parent=None) -> None:
         super().__init__(parent)
         self.doc = doc
-        self._shown: list | None = None
+        self.data_facts = None
+        self.compat: list = []
+        self._shown: tuple | None = None
         self.setWordWrap(True)
-        doc.analysis_changed.connect(self.show_problems)
+        doc.analysis_changed.connect(self.refresh)
+        doc.section_changed.connect(self.refresh)
+        doc.project_replaced.connect(self.refresh)
         self.itemClicked.connect(self._on_click)
-        self.show_problems(doc.analysis)
+        self.refresh()
 
-    def show_problems(self, analysis) -> None:
-        if analysis.problems == self._shown:
-            return
-        self._shown = list(analysis.problems)
+    def set_data_facts(self, facts) -> None:
+        self.data_facts = facts
+        self.refresh()
+
+    @property
+    def ready_to_train(self) -> bool:
+        return self.data_facts is not None and self.doc.analysis.ok and not self.compat
+
+    def refresh(self, *_args) -> None:
+        analysis = self.doc.analysis
+        self.compat = []
+        if self.data_facts is not None and analysis.ok:
+            from studio.core.training.compat import check_compat
+
+            self.compat = check_compat(self.doc.project, self.data_facts)
+        shown = (tuple(analysis.problems), tuple(self.compat), self.data_facts is not None)
+        if shown != self._shown:
+            self._shown = shown
+            self._fill(analysis)
+        self.changed.emit()
+
+    def _fill(self, analysis) -> None:
         self.clear()
         for problem in analysis.problems:
-            item = QListWidgetItem(f"⚠ {problem.message}")
-            item.setData(Qt.ItemDataRole.UserRole, problem.node_id)
-            item.setToolTip(problem.message)
-            self.addItem(item)
-        if not analysis.problems:
-            self.addItem(QListWidgetItem("✓ No problems: the model can be built."))
+            self._add(problem.message, problem.node_id)
+        for problem in self.compat:
+            self._add(problem.message, problem.node_id, problem.fix)
+        if not analysis.problems and not self.compat:
+            text = "✓ No problems: the model fits its data and loss." if self.data_facts is not None else \
+                "✓ No problems: the model can be built (its data is checked once loaded)."
+            self.addItem(QListWidgetItem(text))
+
+    def _add(self, message: str, node_id: str | None, fix=None) -> None:
+        item = QListWidgetItem(f"⚠ {message}")
+        item.setData(Qt.ItemDataRole.UserRole, node_id)
+        item.setToolTip(message)
+        self.addItem(item)
+        if fix is None:
+            return
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(2, 2, 2, 2)
+        label = QLabel(f"⚠ {message}")
+        label.setWordWrap(True)
+        button = QPushButton("Fix")
+        button.setToolTip(fix.text)
+        button.clicked.connect(lambda _checked=False, fix=fix: self.apply_fix(fix))
+        layout.addWidget(label, 1)
+        layout.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+        item.setText("")
+        self.setItemWidget(item, row)
+        width = max(self.viewport().width(), 200)
+        item.setSizeHint(QSize(width - 4, max(label.heightForWidth(width - button.sizeHint().width() - 16),
+                                               button.sizeHint().height()) + 6))
+
+    def apply_fix(self, fix) -> None:
+        """Apply a compatibility fix as one undo step."""
+        doc = self.doc
+        doc.undo_stack.beginMacro(fix.text)
+        for node_id, key, value in fix.params:
+            doc.push(SetParam(doc, node_id, key, value))
+        if fix.training:
+            doc.push(SetSection(doc, "training", {**doc.project.training, **dict(fix.training)}, "Set training"))
+        if fix.append:
+            layer_type, params = fix.append
+            node = Graph().add_node(layer_type, params, name=doc.graph.unique_name(snake_name(layer_type)))
+            doc.push(AddNodes(doc, [node.to_dict()], [Edge(fix.after, node.id, 0)],
+                              {node.id: doc.free_spot_below([fix.after])}, fix.text))
+        doc.undo_stack.endMacro()
+        doc.message.emit(f"Fixed: {fix.text}.")
 
     def _on_click(self, item: QListWidgetItem) -> None:
         node_id = item.data(Qt.ItemDataRole.UserRole)
@@ -83,6 +154,7 @@ class ModelArea(QWidget):
         self.scene = GraphScene(doc, self)
         self.view = GraphView(self.scene)
         self.properties = PropertiesPanel(doc)
+        self.guide = StartGuide()
         self.problems = ProblemsList(doc)
         self.summary = QLabel()
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -98,13 +170,14 @@ class ModelArea(QWidget):
         canvas_layout.addWidget(self.summary)
 
         side = QSplitter(Qt.Orientation.Vertical)
-        for title, widget in (("Properties", self.properties), ("Problems", self.problems)):
+        for title, widgets in (("Properties", (self.guide, self.properties)), ("Problems", (self.problems,))):
             box = QWidget()
             box_layout = QVBoxLayout(box)
             box_layout.setContentsMargins(4, 4, 4, 4)
             heading = QLabel(f"<b>{title}</b>")
             box_layout.addWidget(heading)
-            box_layout.addWidget(widget, 1)
+            for widget in widgets:
+                box_layout.addWidget(widget, 0 if widget is self.guide else 1)
             side.addWidget(box)
         side.setSizes([520, 200])
 
@@ -127,9 +200,10 @@ class ModelArea(QWidget):
                   context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.palette.layer_activated.connect(self.append_layer)
         self.view.layer_dropped.connect(self.add_layer)
-        doc.analysis_changed.connect(self._show_summary)
+        self.problems.changed.connect(self._show_summary)
+        doc.selection_changed.connect(lambda ids: self.guide.setVisible(not ids))
         doc.project_replaced.connect(self.show_graph)
-        self._show_summary(doc.analysis)
+        self._show_summary()
 
     def _context_menu(self, pos) -> None:
         """Right-click: actions on the node under the mouse (selected first), or on the canvas."""
@@ -154,12 +228,17 @@ class ModelArea(QWidget):
         menu.exec(self.view.viewport().mapToGlobal(pos))
 
     # -- summary -------------------------------------------------------------------------
-    def _show_summary(self, analysis) -> None:
-        problems = len(analysis.problems)
-        status = "<span style='color:#1e8e3e'>✓ ready to build</span>" if not problems else \
-            f"<span style='color:#d93025'>⚠ {problems} problem{'s' * (problems != 1)}</span>"
+    def _show_summary(self) -> None:
+        analysis = self.doc.analysis
+        problems = len(analysis.problems) + len(self.problems.compat)
+        if problems:
+            status = f"<span style='color:#d93025'>⚠ {problems} problem{'s' * (problems != 1)}</span>"
+        elif self.problems.ready_to_train:
+            status = "<span style='color:#1e8e3e'>✓ ready to train</span>"
+        else:
+            status = "<span style='color:#1e8e3e'>✓ ready to build</span> (data not checked yet)"
         # Layers after an error have no shape, so their weights cannot be counted yet.
-        at_least = "at least " if problems else ""
+        at_least = "at least " if analysis.problems else ""
         self.summary.setText(
             f"{len(self.doc.graph.nodes)} layers · {at_least}<b>{analysis.total_params:,}</b> params "
             f"({analysis.trainable_params:,} trainable) · {formatting.count(analysis.flops)} FLOPs/sample · "
@@ -260,13 +339,14 @@ class ModelArea(QWidget):
         self.doc.push(MoveNodes(self.doc, old, new, "Automatic layout"))
         self.view.fit()
 
-    def open_template(self, name: str) -> None:
+    def open_template(self, name: str, sections: tuple[str, ...] | None = None) -> None:
         """Open a template as the model, with the sections it brings (a GAN's ``generative``
-        settings, its suggested dataset and training) as one undo step."""
-        from studio.core.generative.templates import apply_template
+        settings, its suggested dataset and training; only those in ``sections``, default all) as
+        one undo step."""
+        from studio.core.generative.templates import SECTIONS, apply_template  # loads numpy
 
         template = load_template(name)
-        target = apply_template(self.doc.project.copy(), template)
+        target = apply_template(self.doc.project.copy(), template, sections or SECTIONS)
         stack = self.doc.undo_stack
         stack.beginMacro(f"Open template {template.title}")
         self.doc.push(ReplaceGraph(self.doc, template.graph, self.layout_of(template.graph), "Replace the model"))
@@ -274,6 +354,7 @@ class ModelArea(QWidget):
             if getattr(target, section) != getattr(self.doc.project, section):
                 self.doc.push(SetSection(self.doc, section, getattr(target, section), f"Set {section}"))
         stack.endMacro()
+        self.doc.project.view["template"] = template.name  # names the runs of this model
         self.show_graph()
 
     def insert_template(self, name: str) -> None:

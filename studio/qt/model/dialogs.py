@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase, QGuiApplication
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QMessageBox, QPlainTextEdit, QPushButton, QVBoxLayout)
+from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel,
+                               QListWidget, QListWidgetItem, QMessageBox, QPlainTextEdit, QPushButton,
+                               QVBoxLayout)
 
 from studio.core.fileio import atomic_write_text
-from studio.core.graph.templates import list_templates
+from studio.core.graph.templates import list_templates, load_template
 
 
 class TemplatesDialog(QDialog):
-    """Pick a template; ``mode`` is then "open" (replace the graph) or "insert" (add as a block)."""
+    """Pick a template; ``mode`` is then "open" (replace the graph) or "insert" (add as a block).
 
-    def __init__(self, parent=None) -> None:
+    Given the open ``project``, it lists exactly what opening the selected template would change
+    (model, generative, dataset, training) and offers to keep the dataset; ``sections`` is then
+    what to apply.
+    """
+
+    def __init__(self, parent=None, project=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Model templates")
-        self.resize(720, 440)
+        self.resize(760, 480)
         self.mode: str | None = None
+        self.project = project
         self.templates = list_templates()
         self.list = QListWidget()
         for meta in self.templates:
@@ -30,6 +39,11 @@ class TemplatesDialog(QDialog):
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         self.details.setOpenExternalLinks(True)
+        self.changes = QLabel()
+        self.changes.setWordWrap(True)
+        self.keep_dataset = QCheckBox("Keep my dataset")
+        self.keep_dataset.setToolTip("Open the model and its settings but leave the Data area as it is")
+        self.keep_dataset.setVisible(False)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.open_button = QPushButton("Open as the model")
         self.insert_button = QPushButton("Insert as a block")
@@ -40,7 +54,11 @@ class TemplatesDialog(QDialog):
         buttons.rejected.connect(self.reject)
         top = QHBoxLayout()
         top.addWidget(self.list, 1)
-        top.addWidget(self.details, 2)
+        side = QVBoxLayout()
+        side.addWidget(self.details, 1)
+        side.addWidget(self.changes)
+        side.addWidget(self.keep_dataset)
+        top.addLayout(side, 2)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(buttons)
@@ -53,6 +71,15 @@ class TemplatesDialog(QDialog):
     def selected_name(self) -> str | None:
         item = self.list.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+    @property
+    def sections(self) -> tuple[str, ...] | None:
+        """The sections "Open as the model" applies: None for all, all but the dataset when kept."""
+        if self.keep_dataset.isHidden() or not self.keep_dataset.isChecked():
+            return None
+        from studio.core.generative.templates import SECTIONS
+
+        return tuple(s for s in SECTIONS if s != "dataset")
 
     def select(self, name: str) -> None:
         for row in range(self.list.count()):
@@ -73,6 +100,17 @@ class TemplatesDialog(QDialog):
         if meta.get("reference"):
             lines.append(f"<p><i>{meta['reference']}</i></p>")
         self.details.setText("".join(lines))
+        self._show_changes(meta["name"])
+
+    def _show_changes(self, name: str) -> None:
+        if self.project is None:
+            return
+        from studio.core.generative.templates import template_changes  # loads numpy
+
+        changes = template_changes(self.project, load_template(name))
+        self.changes.setText("<b>Open as the model changes:</b><ul>" +
+                             "".join(f"<li>{html.escape(c.text)}</li>" for c in changes) + "</ul>")
+        self.keep_dataset.setVisible(any(c.section == "dataset" for c in changes))
 
     def _finish(self, mode: str) -> None:
         if self.selected_name:

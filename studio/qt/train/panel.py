@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QMessageBox, QP
 from studio.core.formatting import format_duration
 from studio.core.data.cache import load_cached
 from studio.core.training import Runner, RunWatcher, new_run_dir
+from studio.core.training.runs import run_name
 from studio.core.training.plan import load_checked_dataset
 from studio.qt.widgets.plot_theme import series_color
 from studio.qt.widgets.plots import TRAIN, VAL, CurvePlot
@@ -41,6 +42,7 @@ CONTROL_TEXTS = {"pause": "Pausing after this batch…", "run": "Resuming…",
 END_TEXTS = {"completed": "Completed", "stopped": "Stopped: checkpoint saved", "failed": "Failed",
              "killed": "Killed", "crashed": "Crashed"}
 
+GENERATIVE_LOSSES = ("d_loss", "g_loss", "reconstruction_loss", "kl_loss")
 PRESET_CURVES = ("loss/batch", "loss/smoothed", "loss/epoch", "loss/val", "metric/batch", "metric/smoothed",
                  "metric/epoch", "metric/val", "lr")
 # key suffix -> (legend label, colour index, role)
@@ -213,7 +215,7 @@ class TrainPanel(QWidget):
             return
         project = self.doc.project.copy()
         try:
-            run_dir = new_run_dir(self.runs_root, project.name)
+            run_dir = new_run_dir(self.runs_root, run_name(project, self.doc.path))
         except OSError as exc:
             self.show_error(f"Cannot create a run folder in {self.runs_root}: {exc}")
             return
@@ -310,6 +312,8 @@ class TrainPanel(QWidget):
             self.status.setText(f"Stopping ({reason}) at epoch {event['epoch']}…")
         elif kind == "end":
             self.status.setText(END_TEXTS.get(self.watcher.state, self.watcher.state))
+        elif kind == "warning":  # e.g. a GAN's mode collapse: shown here as on the Generate tab
+            self._show_notes([f"⚠ epoch {event.get('epoch')}: {event.get('message', '')}"])
 
     def _finish(self) -> None:
         self._poll_timer.stop()
@@ -318,6 +322,7 @@ class TrainPanel(QWidget):
             self.show_error(message)
         self.redraw(everything=True)
         self.runs_view.refresh()
+        self.window.run_ended.emit(str(self.watcher.path))
 
     def failure_message(self) -> str | None:
         """What went wrong and what to do, for the shown run once it ended."""
@@ -359,9 +364,7 @@ class TrainPanel(QWidget):
                 plot.set_data(key, series.x, series.y)
                 self._dirty.discard(key)
                 self._drawn_at[plot] = now
-        if self.curves.metric:
-            name = self.curves.metric.replace("_", " ").capitalize()
-            self.plots["metric"].set_labels(name, name.lower())
+        self._label_plots()
         if self._dirty:
             left = [PLOT_INTERVAL_S - (now - self._drawn_at.get(self._look(key)[0], -1e9)) for key in self._dirty]
             self._redraw_timer.start(max(REDRAW_MS, int(min(left) * 1000)))
@@ -369,12 +372,31 @@ class TrainPanel(QWidget):
     def _look(self, key: str) -> tuple[CurvePlot, str | None, int, str]:
         prefix, _, rest = key.partition("/")
         if prefix in ("loss", "metric"):
-            name, colour_index, role = CURVE_LOOKS[rest]
+            look, _, loss = rest.partition("/")  # "smoothed/g_loss": another loss of the run
+            name, colour_index, role = CURVE_LOOKS[look]
+            if loss:
+                offset = 2 * self.curves.losses.index(loss) if loss in self.curves.losses else 4
+                return self.plots[prefix], f"{loss} ({name.split(' ')[0]})", colour_index + offset, role
+            if self.curves.losses and self.curves.losses[0] != "loss":
+                name = f"{self.curves.losses[0]} {name.partition(' ')[2] or '(' + name + ')'}".strip()
             return self.plots[prefix], name, colour_index, role
         if prefix == "lr":
             return self.plots["lr"], None, 2, "line"
         layers = [k for k in self.curves.series if k.startswith("grad/")]
         return self.plots["grad"], rest, layers.index(key), "points"
+
+    def _label_plots(self) -> None:
+        """Plots follow what the run logs: its metric (or none), and gradient norms only where the
+        run records them (GAN, VAE and autoencoder runs train with their own step: none)."""
+        if not self.curves.losses:
+            return
+        if self.curves.metric:
+            name = self.curves.metric.replace("_", " ").capitalize()
+            self.plots["metric"].set_labels(name, name.lower())
+        else:
+            self.plots["metric"].set_labels("No metric: this run logs only losses", "")
+        if any(name in GENERATIVE_LOSSES for name in self.curves.losses):
+            self.plots["grad"].set_labels("Gradient norms: not recorded for GAN, VAE and autoencoder runs", "")
 
     def apply_theme(self) -> None:
         for plot in list(self.plots.values()) + [self.runs_view.loss_plot, self.runs_view.metric_plot]:
@@ -388,6 +410,8 @@ class TrainPanel(QWidget):
         self._dirty.clear()
         for plot in self.plots.values():
             plot.clear_curves()
+        self.plots["metric"].set_labels("Accuracy", "accuracy")
+        self.plots["grad"].set_labels("Gradient norm per layer (log scale)", "gradient norm")
         for key in PRESET_CURVES:  # made now so the first points do not re-lay out the legends
             self._look(key)[0].curve(key, *self._look(key)[1:])
         self.error_banner.hide()

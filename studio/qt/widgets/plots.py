@@ -69,6 +69,11 @@ class CurvePlot(pg.PlotWidget):
             self.addItem(item)  # takes the plot's clip-to-view and downsampling settings
             self.curves[key] = item
             self._looks[key] = (role, colour_index)
+        elif name is not None and item.name() != name:  # e.g. "train" became "d_loss" once logged
+            item.opts["name"] = name
+            label = self.getPlotItem().legend.getLabel(item)
+            if label is not None:
+                label.setText(name)
         return item
 
     def set_labels(self, title: str, y_label: str) -> None:

@@ -1,0 +1,130 @@
+"""Will this model train on this data with this loss? A pure-Python check of model ⇄ data ⇄ loss.
+
+``check_compat(project, facts)`` returns the problems that would stop (or silently change) a run:
+Input shape vs the data, output units and rank vs the classes or targets, the loss vs the task,
+the output activation vs the loss. Each problem may carry a ``Fix``: edits the GUI applies as one
+undo step. The Model area shows these live; ``plan_run`` refuses what is left after adapting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from studio.core.graph.infer import analyze
+from studio.core.training.adapt import output_dense, needed_outputs, output_activation
+from studio.core.training.build import loss_name
+from studio.core.training.config import TrainingConfig
+from studio.core.training.errors import TrainingError
+
+@dataclass(frozen=True)
+class DataFacts:
+    """What the check needs to know about a dataset (no arrays): see ``of(dataset)``."""
+
+    task: str
+    input_shape: tuple[int, ...]
+    num_classes: int | None
+    target_size: int = 1
+
+    @classmethod
+    def of(cls, dataset) -> "DataFacts":
+        y = dataset.y_train
+        return cls(dataset.task, tuple(dataset.input_shape), dataset.num_classes,
+                   int(y.shape[1]) if y.ndim > 1 else 1)
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A one-click repair: ``params`` edits ``(node_id, key, value)``, ``training`` settings
+    ``(key, value)``, ``append`` a layer ``(type, params)`` after node ``after``."""
+
+    text: str
+    params: tuple[tuple[str, str, Any], ...] = ()
+    training: tuple[tuple[str, Any], ...] = ()
+    append: tuple[str, dict] | None = None
+    after: str | None = None
+
+
+@dataclass(frozen=True)
+class CompatProblem:
+    node_id: str | None
+    message: str
+    fix: Fix | None = None
+
+
+def check_compat(project, facts: DataFacts) -> list[CompatProblem]:
+    """Problems that stop ``project`` from training on data described by ``facts`` (empty: it will
+    train). Graph errors are not repeated here: with any, the check waits for them to be fixed."""
+    graph = project.graph
+    if not analyze(graph).ok:
+        return []
+    if project.generative:
+        return _check_generative(project, facts)
+    inputs, outputs = graph.input_nodes(), graph.output_nodes()
+    if len(inputs) != 1 or len(outputs) != 1:
+        return [CompatProblem(None, f"the model has {len(inputs)} inputs and {len(outputs)} outputs; "
+                                    "training on a dataset needs exactly one of each")]
+    problems = []
+    source = graph.nodes[inputs[0]]
+    have, want = tuple(source.params.get("shape") or ()), tuple(facts.input_shape)
+    if have != want:
+        if len(have) != len(want):
+            return [CompatProblem(source.id, f"input {source.name!r} expects shape {have} but the data gives "
+                                             f"{want}: pick a model made for this kind of data")]
+        problems.append(CompatProblem(source.id, f"input {source.name!r} has shape {have} but the data gives {want}",
+                                      Fix(f"Set the input shape to {want}", params=((source.id, "shape", list(want)),))))
+    output = graph.nodes[outputs[0]]
+    shape = analyze(graph).nodes[output.id].output_shape or ()
+    current = shape[-1] if shape else None
+    need = needed_outputs(facts.task, facts.num_classes, facts.target_size, current)
+    what = {"classification": f"{facts.num_classes} classes", "binary": "a binary target"}.get(
+        facts.task, f"{facts.target_size} target value(s)")
+    dense = output_dense(graph)
+    if dense is None or len(shape) != 1:
+        activation = "softmax" if facts.task == "classification" or need == 2 else \
+            "sigmoid" if facts.task == "binary" else "linear"
+        fix = Fix(f"Add Dense({need}, {activation}) as the output", append=("Dense", {"units": need, "activation": activation}),
+                  after=output.id) if len(shape) == 1 else None
+        how = "" if fix else "flatten or pool it first, then "
+        return problems + [CompatProblem(output.id, f"output {output.name!r} gives shape {tuple(shape)} but the data has "
+                                                    f"{what}: {how}end the model with a Dense layer of {need} units", fix)]
+    if current != need:
+        problems.append(CompatProblem(dense.id, f"output {dense.name!r} has {current} units but the data has {what}",
+                                      Fix(f"Set {dense.name}.units to {need}", params=((dense.id, "units", need),))))
+    return problems + _check_loss(project, facts, dense, need)
+
+
+def _check_loss(project, facts: DataFacts, dense, units: int) -> list[CompatProblem]:
+    """The loss against the task, and the output activation against the loss."""
+    from studio.core.augment.catalog import needs_soft_labels  # the augment package loads numpy
+
+    try:
+        config = TrainingConfig.from_dict(project.training)
+        name = loss_name(config, facts.task, units, needs_soft_labels(project.augmentation))
+    except TrainingError as exc:
+        return [CompatProblem(None, str(exc), Fix("Set the loss to auto", training=(("loss", "auto"),)))]
+    activation = output_activation(project.graph)
+    if facts.task == "regression" and activation in ("softmax", "sigmoid"):
+        return [CompatProblem(dense.id, f"output {dense.name!r} applies {activation}, which does not fit a regression "
+                                        "target", _activation_fix(project.graph, dense, "linear"))]
+    if name == "binary_crossentropy" and units == 1 and activation == "softmax":
+        return [CompatProblem(dense.id, f"output {dense.name!r} applies softmax to one unit (always 1): use sigmoid",
+                              _activation_fix(project.graph, dense, "sigmoid"))]
+    return []
+
+
+def _activation_fix(graph, dense, activation: str) -> Fix | None:
+    """Setting the output Dense's activation fixes it unless a separate activation layer follows."""
+    if graph.nodes[graph.output_nodes()[0]].type in ("Softmax", "Activation"):
+        return None
+    return Fix(f"Set {dense.name}.activation to {activation}", params=((dense.id, "activation", activation),))
+
+
+def _check_generative(project, facts: DataFacts) -> list[CompatProblem]:
+    from studio.core.generative.training import check  # loads numpy: the data is loaded by now
+
+    try:
+        check(project, facts)
+    except TrainingError as exc:
+        return [CompatProblem(None, str(exc))]
+    return []
