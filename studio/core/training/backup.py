@@ -19,7 +19,6 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
 
 from studio.core import fileio
 from studio.core.training.diskspace import ensure_free_space, saved_size
@@ -77,6 +76,8 @@ def restore_backup(folder: RunFolder, model, state: BackupState) -> None:
         seeds = None
     variables = _seed_states(model)
     if isinstance(seeds, list) and len(seeds) == len(variables):
+        import numpy as np
+
         for variable, value in zip(variables, seeds):
             variable.assign(np.asarray(value, dtype=variable.dtype))
 

@@ -10,7 +10,6 @@ import math
 import os
 import shutil
 
-import numpy as np
 
 from studio.core.training.errors import DiskFull
 from studio.core.training.runs import RunFolder
@@ -28,6 +27,8 @@ def optimizers(model) -> list:
 
 def saved_size(model) -> int:
     """An upper estimate of the bytes a saved copy of ``model`` takes with its optimizer state."""
+    import numpy as np
+
     variables = list(model.weights)
     for optimizer in optimizers(model):
         variables += list(optimizer.variables)
