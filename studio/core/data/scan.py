@@ -119,6 +119,7 @@ class Scanner:
 
     def save(self) -> None:
         try:
+            self.index_path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_json(self.index_path, {"version": 1, "entries": {**self.old, **self.new}})
         except OSError:
             pass  # the index only speeds up the next scan
