@@ -183,3 +183,21 @@ def test_a_project_file_dropped_on_the_window_opens_it(window, tmp_path):
     drop(window, path)
     assert window.document.project.name == "Dropped project"
     assert window.document.path == path
+
+
+def test_scanning_a_folder_shows_progress_and_cancel_stops_it(panel, qtbot, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        for i in range(600):
+            Image.fromarray(np.full((8, 8), i % 256, np.uint8)).save(tmp_path / name / f"{i}.png")
+    shown = []
+    panel._scan_progress.connect(lambda done, total, rate, eta: shown.append(panel.busy_label.text()))
+    panel.request({"source": "folder", "path": str(tmp_path)}, commit=True)
+    qtbot.waitUntil(lambda: bool(shown), timeout=20000)
+    assert panel.cancel_button.isVisible() and "files/s" in shown[0]
+    qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "cancelled" in panel.error_label.text(), timeout=20000)
+    assert panel.doc.project.dataset.get("path") != str(tmp_path)

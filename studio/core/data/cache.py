@@ -32,12 +32,13 @@ def cached_dataset(spec: dict[str, Any]) -> Dataset | None:
         return _cache.get(key)
 
 
-def load_cached(spec: dict[str, Any]) -> Dataset:
-    """``load_dataset(spec)``, reusing a recent load of the same spec. Raises ``DataError``."""
+def load_cached(spec: dict[str, Any], progress=None, cancel=None) -> Dataset:
+    """``load_dataset(spec, progress, cancel)``, reusing a recent load of the same spec. Raises
+    ``DataError``."""
     dataset = cached_dataset(spec)
     if dataset is not None:
         return dataset
-    dataset = load_dataset(spec)
+    dataset = load_dataset(spec, progress, cancel)
     dataset.fingerprint()  # hashes every array (slow for big sets): done here, off the GUI thread
     with _lock:
         _cache[spec_key(spec)] = dataset
