@@ -150,7 +150,7 @@ def folder_benchmarks(quick: bool) -> None:
         start = time.perf_counter()
         load_dataset({"source": "folder", "path": str(biggest), "seed": 1}, progress=lambda *a: rates.append(a[2]))
         print(f"incremental re-scan: {rates[-1]:,.0f} files/s ({time.perf_counter() - start:.1f} s)")
-        print(f"storage: {[l for l in data.report if l.startswith('storage')][0]}")
+        print([l for l in data.report if l.startswith('storage')][0])
         from studio.core.data import make_pipeline
 
         next(iter(make_pipeline(data, "test", BATCH)))  # import Keras/TF and trace outside the timing
