@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from studio.core.augment.builder import batch_seed
 from studio.core.augment import (
     AUGMENTATIONS,
     AugmentationError,
@@ -63,9 +64,9 @@ def test_every_step_changes_a_batch_deterministically_and_keeps_its_shape(step_t
     labels = np.eye(4, dtype=np.float32)[rng.integers(0, 4, 8)]
     step = {"type": step_type, "probability": 1.0} if step_type == "random_erasing" else {"type": step_type}
     augmenter = build_augmenter([step], seed=1)
-    out, out_labels = augmenter.apply(images, labels, 0, 0)
-    again, _ = augmenter.apply(images, labels, 0, 0)
-    later, _ = augmenter.apply(images, labels, 0, 1)
+    out, out_labels = augmenter.apply(images, labels, batch_seed(1, 0, 0))
+    again, _ = augmenter.apply(images, labels, batch_seed(1, 0, 0))
+    later, _ = augmenter.apply(images, labels, batch_seed(1, 0, 1))
     assert out.shape == images.shape and out_labels.shape == labels.shape
     assert not np.array_equal(np.asarray(out), images)
     assert np.array_equal(np.asarray(out), np.asarray(again))
@@ -78,7 +79,7 @@ def test_every_step_changes_a_batch_deterministically_and_keeps_its_shape(step_t
 
 def test_random_crop_moves_whole_pixels_per_image():
     images = np.arange(2 * 6 * 6, dtype=np.float32).reshape(2, 6, 6, 1) + 1
-    out = np.asarray(build_augmenter([{"type": "random_crop", "padding": 2}], seed=3).apply(images, images, 0, 0)[0])
+    out = np.asarray(build_augmenter([{"type": "random_crop", "padding": 2}], seed=3).apply(images, images, batch_seed(3, 0, 0))[0])
     for original, cropped in zip(images, out):
         kept = cropped[cropped > 0]
         assert set(kept) <= set(original.ravel())  # values are copied, never interpolated
@@ -86,7 +87,7 @@ def test_random_crop_moves_whole_pixels_per_image():
 
 def test_brightness_respects_the_value_range():
     images = np.full((4, 8, 8, 1), 0.5, np.float32)
-    out = build_augmenter([{"type": "brightness", "factor": 1.0}], value_range=(0.0, 1.0)).apply(images, images, 0, 0)[0]
+    out = build_augmenter([{"type": "brightness", "factor": 1.0}], value_range=(0.0, 1.0)).apply(images, images, batch_seed(0, 0, 0))[0]
     assert 0.0 <= float(np.min(out)) and float(np.max(out)) <= 1.0
 
 

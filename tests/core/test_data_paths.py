@@ -21,6 +21,10 @@ def test_folders_tables_and_arrays(tmp_path):
         assert spec_for_path(tmp_path / name) == {"source": "csv", "path": str(tmp_path / name)}
     (tmp_path / "x.npz").write_bytes(b"")
     assert spec_for_path(str(tmp_path / "x.npz")) == {"source": "npz", "path": str(tmp_path / "x.npz")}
+    (tmp_path / "x.npy").write_bytes(b"")
+    assert spec_for_path(tmp_path / "x.npy") == {"source": "npy", "path": str(tmp_path / "x.npy")}
+    (tmp_path / "list.csv").write_text("path,label\ncat/1.PNG,cat\n")
+    assert spec_for_path(tmp_path / "list.csv") == {"source": "image_list", "path": str(tmp_path / "list.csv")}
 
 
 def test_spec_files_inline_json_projects_and_names(tmp_path):

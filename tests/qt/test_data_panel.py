@@ -191,3 +191,21 @@ def test_a_vae_is_said_to_fit_its_data(window, qtbot):
     panel = window.area_widget("Data")
     qtbot.waitUntil(lambda: panel.dataset is not None and not panel.loader.busy, timeout=20_000)
     assert "The VAE fits this data" in panel.fit_label.text() and "Cannot fit" not in panel.fit_label.text()
+
+
+def test_scanning_a_folder_shows_progress_and_cancel_stops_it(panel, qtbot, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        for i in range(600):
+            Image.fromarray(np.full((8, 8), i % 256, np.uint8)).save(tmp_path / name / f"{i}.png")
+    shown = []
+    panel._scan_progress.connect(lambda done, total, rate, eta: shown.append(panel.busy_label.text()))
+    panel.request({"source": "folder", "path": str(tmp_path)}, commit=True)
+    qtbot.waitUntil(lambda: bool(shown), timeout=20000)
+    assert panel.cancel_button.isVisible() and "files/s" in shown[0]
+    qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "cancelled" in panel.error_label.text(), timeout=20000)
+    assert panel.doc.project.dataset.get("path") != str(tmp_path)

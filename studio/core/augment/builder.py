@@ -1,13 +1,16 @@
 """Turn augmentation step specs into Keras preprocessing layers applied with explicit seeds.
 
-Every batch gets its own seed pair (derived from the run seed, the epoch and the batch index) and
-each step draws from it statelessly, so the same (seed, epoch, batch) always yields the same
-augmented batch - in tf.data during training and in the preview alike.
+Every batch gets its own seed pair (derived from the run seed, the epoch and the batch index, see
+``batch_seed``) and each step draws from it statelessly, so the same (seed, epoch, batch) always
+yields the same augmented batch - in the training pipeline and in the preview alike. Everything is
+Keras layers and ``keras.ops``, so it runs on the training backend (TensorFlow, JAX or PyTorch).
 """
 
 from __future__ import annotations
 
 import functools
+
+import numpy as np
 
 from studio.core.augment.catalog import AUGMENTATIONS, AugmentationError, validate_steps
 
@@ -15,6 +18,13 @@ from studio.core.augment.catalog import AUGMENTATIONS, AugmentationError, valida
 _STEP_STRIDE = 1_000_003
 _DRAW_STRIDE = 7_919
 _EPOCH_STRIDE = 1 << 24
+_SEED_MODULUS = 1 << 30  # seeds stay positive in every backend's seed dtype (int32/uint32/int64)
+
+
+def batch_seed(seed: int, epoch: int, batch_index: int) -> np.ndarray:
+    """The int64 seed pair of batch ``batch_index`` of ``epoch`` (same arithmetic as the tf.data
+    graph in ``studio.core.data.pipeline``)."""
+    return np.array([seed % _SEED_MODULUS, (epoch * _EPOCH_STRIDE + batch_index) % _SEED_MODULUS], np.int64)
 
 
 def default_augmentation() -> list[dict]:
@@ -48,17 +58,11 @@ class Augmenter:
             if spec.mixes_labels and task == "regression":
                 raise AugmentationError(f"{spec.title} blends class labels: it needs a classification task")
 
-    def apply(self, images, labels, epoch, batch_index):
-        """Augment batch ``batch_index`` of ``epoch`` (ints or int64 tensors). ``labels`` must be
-        soft (float) when a step mixes labels."""
-        import tensorflow as tf
-
-        batch_seed = tf.stack([
-            tf.constant(self.seed, tf.int64),
-            tf.cast(epoch, tf.int64) * _EPOCH_STRIDE + tf.cast(batch_index, tf.int64),
-        ])
+    def apply(self, images, labels, seed_pair):
+        """Augment one batch with its ``seed_pair`` (``batch_seed(...)``: a numpy pair, or an int64
+        tensor inside a tf.data graph). ``labels`` must be soft (float) when a step mixes labels."""
         for index, (step, layer) in enumerate(zip(self.steps, self._layers)):
-            seed = _batch_seed_class()(batch_seed, index)
+            seed = _batch_seed_class()(seed_pair, index)
             if step["type"] == "gaussian_noise":
                 images = _add_noise(images, step["stddev"] * (self.value_range[1] - self.value_range[0]), seed)
                 continue
@@ -95,11 +99,13 @@ def _batch_seed_class():
             self._draws = 0
 
         def next(self, ordered=True):
-            import tensorflow as tf
+            from keras.src.backend import random_seed_dtype
 
             self._draws += 1
-            offset = tf.constant([self._step * _STEP_STRIDE + self._draws * _DRAW_STRIDE, 0], tf.int64)
-            return self._base + offset
+            offset = np.array([self._step * _STEP_STRIDE + self._draws * _DRAW_STRIDE, 0], np.int64)
+            if isinstance(self._base, np.ndarray):  # eager: exact int64 arithmetic in numpy
+                return keras.ops.convert_to_tensor((self._base + offset) % _SEED_MODULUS, random_seed_dtype())
+            return keras.ops.cast((self._base + offset) % _SEED_MODULUS, random_seed_dtype())
 
     return BatchSeed
 
@@ -116,16 +122,17 @@ def _pad_and_crop(images, padding, fill, seed):
     Written with gathers because keras.layers.RandomCrop uses one offset for the whole batch.
     """
     import keras
-    import tensorflow as tf
 
-    height, width = tf.shape(images)[1], tf.shape(images)[2]
-    batch = tf.shape(images)[0]
-    padded = tf.pad(images, [[0, 0], [padding, padding], [padding, padding], [0, 0]], constant_values=fill)
+    ops = keras.ops
+    batch, height, width, channels = ops.shape(images)
+    padded = ops.pad(images, [[0, 0], [padding, padding], [padding, padding], [0, 0]], constant_values=fill)
     offsets = keras.random.randint((batch, 2), 0, 2 * padding + 1, seed=seed)
-    rows = offsets[:, :1] + tf.range(height)[None, :]
-    cols = offsets[:, 1:] + tf.range(width)[None, :]
-    cropped = tf.gather(padded, rows, axis=1, batch_dims=1)
-    return tf.gather(cropped, cols, axis=2, batch_dims=1)
+    rows = offsets[:, :1] + ops.arange(height)[None, :]
+    cols = offsets[:, 1:] + ops.arange(width)[None, :]
+    rows = ops.broadcast_to(rows[:, :, None, None], (batch, height, width + 2 * padding, channels))
+    cropped = ops.take_along_axis(padded, rows, axis=1)
+    cols = ops.broadcast_to(cols[:, None, :, None], (batch, height, width, channels))
+    return ops.take_along_axis(cropped, cols, axis=2)
 
 
 def _make_layer(step: dict, value_range: tuple[float, float]):

@@ -38,8 +38,9 @@ def cached_dataset(spec: dict[str, Any]) -> Dataset | None:
         return _cache.get(key)
 
 
-def load_cached(spec: dict[str, Any]) -> Dataset:
-    """``load_dataset(spec)``, reusing a recent load of the same spec. Raises ``DataError``.
+def load_cached(spec: dict[str, Any], progress=None, cancel=None) -> Dataset:
+    """``load_dataset(spec, progress, cancel)``, reusing a recent load of the same spec. Raises
+    ``DataError``.
 
     The dataset's fingerprint is computed here too (it hashes every array), so callers on the GUI
     thread never pay for it. Callers share the returned object: treat its arrays as read-only.
@@ -47,7 +48,7 @@ def load_cached(spec: dict[str, Any]) -> Dataset:
     dataset = cached_dataset(spec)
     if dataset is not None:
         return dataset
-    dataset = load_dataset(spec)
+    dataset = load_dataset(spec, progress, cancel)
     dataset.fingerprint()
     with _lock:
         _cache[spec_key(spec)] = dataset

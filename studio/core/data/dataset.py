@@ -75,7 +75,8 @@ class Dataset:
             for name in SPLITS:
                 for array in self.split(name):
                     digest.update(str((array.dtype.str, array.shape)).encode())
-                    digest.update(np.ascontiguousarray(array).tobytes())
+                    streamed = getattr(array, "fingerprint_bytes", None)  # store.ImageStore
+                    digest.update(streamed() if streamed else np.ascontiguousarray(array).tobytes())
             self._fingerprint = digest.hexdigest()[:16]
         return self._fingerprint
 

@@ -1,84 +1,134 @@
-"""An image folder with one sub-folder per class, decoded up front with Pillow.
+"""Image folders (one sub-folder per class) and image lists (a CSV of path,label).
 
-Every file is opened, verified and fully decoded here; the decoded pixels are exactly what
-training uses, so a bad file is reported and left out now instead of failing mid-epoch.
+A scan reads and verifies every header (``scan.py``: progress, cancel, incremental index, the
+quarantine report); decoding goes through the on-disk sample cache (``disk_cache.py``). Small sets
+are then decoded into memory (``storage: memory``); sets whose float32 pixels exceed the memory
+budget are streamed from disk (``storage: stream``, ``store.ImageStore``). ``storage: auto``
+(default) picks by size, and the report says which was chosen.
 """
 
 from __future__ import annotations
 
+import csv
+import os
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 from studio.core.data.dataset import DataError
-from studio.core.data.raw import RawData, existing_path, option, task_for_classes
+from studio.core.data.disk_cache import SampleCache
+from studio.core.data.raw import RawData, existing_path, task_for_classes
+from studio.core.data.scan import IMAGE_SUFFIXES, CancelToken, Progress, Scanner, list_images
 from studio.core.data.source_options import source_option
+from studio.core.data.store import ImageSource, ImageStore
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
-DECODABLE_FORMATS = {"PNG", "JPEG", "MPO", "BMP", "GIF", "WEBP", "TIFF"}
 GRAY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}
-_FORMAT_SUFFIXES = {"JPEG": {".jpg", ".jpeg"}, "MPO": {".jpg", ".jpeg"}, "TIFF": {".tif", ".tiff"}}
-_MAX_BYTES = 2 << 30
+MEMORY_ENV = "DL_STUDIO_DATA_MEMORY"
+_MEMORY_BUDGET = 128 << 20  # auto: float32 pixels up to this size are held in memory
+_MAX_BYTES = 2 << 30  # storage "memory" refuses more than this
+_MAX_LIST_ROWS = 10_000_000
 
 
-def load_folder(spec: dict) -> RawData:
-    """Scan, decode, convert (gray/RGB) and resize every image under ``spec["path"]``."""
+def memory_budget() -> int:
+    """Bytes of float32 pixels ``storage: auto`` keeps in memory (``$DL_STUDIO_DATA_MEMORY``)."""
+    try:
+        return int(os.environ.get(MEMORY_ENV, _MEMORY_BUDGET))
+    except ValueError:
+        return _MEMORY_BUDGET
+
+
+def load_folder(spec: dict, progress: Progress | None = None, cancel: CancelToken | None = None) -> RawData:
+    """Every image under ``spec["path"]``, labelled by its class sub-folder."""
     root = existing_path(spec, folder=True)
-    colour_mode = source_option(spec, "folder", "color")
-    max_pixels = option(spec, "max_pixels", 40_000_000, int, 1)
     report: list[str] = []
     class_dirs = _class_dirs(root, report)
-    class_names = [d.name for d in class_dirs]
-    task = task_for_classes(class_names)
+    items = [(path, label) for label, folder in enumerate(class_dirs) for path in list_images(folder)]
+    return _load_images(spec, root, items, [d.name for d in class_dirs], report, progress, cancel, "class folder")
 
-    files, labels, headers = [], [], []
-    for label, folder in enumerate(class_dirs):
-        found = 0
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() and not _hidden(p.relative_to(folder))):
-            where = path.relative_to(root).as_posix()
-            header, reason = _read_header(path, max_pixels)
-            if reason:
-                report.append(f"skipped {where}: {reason}")
+
+def load_image_list(spec: dict, progress: Progress | None = None, cancel: CancelToken | None = None) -> RawData:
+    """Images named in a CSV (``path_column``, default "path"; ``label_column``, default "label");
+    relative paths are relative to the CSV's folder."""
+    listing = existing_path(spec)
+    path_column = source_option(spec, "image_list", "path_column")
+    label_column = source_option(spec, "image_list", "label_column")
+    from studio.core.data.tabular import open_csv_reader
+
+    rows, report = [], []
+    with open_csv_reader(listing) as (header, reader):
+        missing = [c for c in (path_column, label_column) if c not in header]
+        if missing:
+            raise DataError(f"{listing.name}: no column {missing[0]!r}; columns are {', '.join(header)} "
+                            "(set path_column / label_column)")
+        p, l = header.index(path_column), header.index(label_column)
+        for line, row in enumerate(reader, start=2):
+            if len(rows) >= _MAX_LIST_ROWS:
+                raise DataError(f"{listing.name}: more than {_MAX_LIST_ROWS} rows; split the list")
+            if len(row) != len(header) or not row[p].strip() or not row[l].strip():
+                report.append(f"skipped line {line}: needs a path and a label")
                 continue
-            if header["note"]:
-                report.append(f"{where}: {header['note']}")
-            files.append(path)
-            labels.append(label)
-            headers.append(header)
-            found += 1
-        if not found:
-            raise DataError(
-                f"class folder {folder.name!r} has no readable image; add images "
-                f"({', '.join(sorted(IMAGE_SUFFIXES))}) or remove the folder"
-            )
+            rows.append((row[p].strip(), row[l].strip()))
+    if not rows:
+        raise DataError(f"{listing.name}: no row with a path and a label")
+    class_names = sorted({label for _, label in rows})
+    index = {name: i for i, name in enumerate(class_names)}
+    items = [((listing.parent / path).expanduser(), index[label]) for path, label in rows]
+    return _load_images(spec, listing.parent, items, class_names, report, progress, cancel, "class")
 
-    size = _target_size(spec, headers)
-    colour = colour_mode == "rgb" or colour_mode == "auto" and any(h["mode"] not in GRAY_MODES for h in headers)
-    channels = 3 if colour else 1
-    if len(files) * size[0] * size[1] * channels * 4 > _MAX_BYTES:
-        raise DataError(
-            f"{len(files)} images of {size[0]}x{size[1]}x{channels} need more than 2 GiB; "
-            "set a smaller image_size"
-        )
-    x = np.empty((len(files), size[0], size[1], channels), np.float32)
-    keep = np.ones(len(files), bool)
-    for i, path in enumerate(files):
-        try:
-            x[i] = _decode(path, size, colour)
-        except (OSError, ValueError, SyntaxError) as exc:  # truncated data shows up only when decoding
-            report.append(f"skipped {path.relative_to(root).as_posix()}: cannot decode ({exc})")
-            keep[i] = False
-    _report_conversions(headers, keep, size, colour, report)
-    y = np.asarray(labels, np.int32)[keep]
+
+def _load_images(spec, root, items, class_names, report, progress, cancel, kind) -> RawData:
+    source = spec.get("source", "folder")
+    colour_mode = source_option(spec, source, "color")
+    storage = source_option(spec, source, "storage")
+    max_pixels = source_option(spec, source, "max_pixels")
+    task = task_for_classes(class_names)
+    scan = Scanner(root, max_pixels, progress, cancel).scan(items)
+    report.extend(scan.report)
+    found = Counter(scan.labels)
+    for label, name in enumerate(class_names):
+        if not found[label]:
+            raise DataError(f"{kind} {name!r} has no readable image; add images "
+                            f"({', '.join(sorted(IMAGE_SUFFIXES))}) or remove it")
+
+    size = _target_size(spec, scan.headers)
+    colour = colour_mode == "rgb" or colour_mode == "auto" and any(h["mode"] not in GRAY_MODES for h in scan.headers)
+    shape = (size[0], size[1], 3 if colour else 1)
+    names = [str(path) for path in scan.files]
+    key = {"files": str(root.resolve()), "shape": list(shape), "version": 1}
+    cache = SampleCache(key, names, np.asarray(scan.stamps, np.int64).reshape(-1, 2), shape)
+    if cache.note:
+        report.append(cache.note)
+    source = ImageSource(root, scan.files, shape, cache)
+    store = ImageStore(source, np.arange(len(scan.files)))
+    needed = len(scan.files) * int(np.prod(shape)) * 4
+    in_memory = storage == "memory" or storage == "auto" and needed <= memory_budget()
+    if storage == "memory" and needed > _MAX_BYTES:
+        raise DataError(f"{len(scan.files)} images of {shape[0]}x{shape[1]}x{shape[2]} need {needed >> 20} MiB "
+                        f"in memory (limit {_MAX_BYTES >> 20} MiB); use storage stream or a smaller image_size")
+    labels = np.asarray(scan.labels, np.int32)
+    keep = np.ones(len(scan.files), bool)
+    if in_memory:
+        x = np.empty((len(scan.files), *shape), np.float32)
+        for start in range(0, len(scan.files), 1024):
+            chunk, ok = store.read_batch(slice(start, start + 1024))
+            x[start:start + len(ok)][ok] = chunk
+            keep[start:start + len(ok)] = ok
+        cache.flush()
+        report.extend(f"skipped {where}: cannot decode ({reason})" for where, reason in source.skipped.values())
+        x = x[keep]
+        report.append(f"storage: in memory ({x.nbytes >> 20} MiB)")
+    else:
+        x = store
+        where = f"cache at {cache.folder}" if cache.enabled else "without cache"
+        report.append(f"storage: streamed from disk, {where} ({needed >> 20} MiB as float32 is over the "
+                      f"{memory_budget() >> 20} MiB memory budget)")
+    _report_conversions(scan.headers, keep, size, colour, report)
+    y = labels[keep]
     empty = [class_names[c] for c in range(len(class_names)) if not np.any(y == c)]
     if empty:
-        raise DataError(f"class folder {empty[0]!r} has no decodable image; see the skipped files")
-    return RawData(x=x[keep], y=y, task=task, class_names=class_names, report=report)
-
-
-def _hidden(relative: Path) -> bool:
-    return any(part.startswith(".") for part in relative.parts)
+        raise DataError(f"{kind} {empty[0]!r} has no decodable image; see the skipped files")
+    return RawData(x=x, y=y, task=task, class_names=class_names, report=report)
 
 
 def _class_dirs(root: Path, report: list[str]) -> list[Path]:
@@ -96,36 +146,6 @@ def _class_dirs(root: Path, report: list[str]) -> list[Path]:
     return dirs
 
 
-def _read_header(path: Path, max_pixels: int):
-    """Verify ``path`` without decoding pixels: ``({format, mode, size, note}, None)`` or
-    ``(None, reason)``."""
-    from PIL import Image, UnidentifiedImageError
-
-    if path.suffix.lower() not in IMAGE_SUFFIXES:
-        return None, "not an image file type"
-    if path.stat().st_size == 0:
-        return None, "empty file"
-    try:
-        with Image.open(path) as image:
-            fmt, mode, (width, height) = image.format, image.mode, image.size
-            if fmt not in DECODABLE_FORMATS:
-                return None, f"unsupported image format {fmt}"
-            if width * height > max_pixels:
-                return None, f"too large ({width}x{height} pixels, limit {max_pixels}); shrink it or raise max_pixels"
-            image.verify()
-    except UnidentifiedImageError:
-        return None, "not a readable image (unknown or corrupt content)"
-    except Image.DecompressionBombError:
-        return None, f"too large (over Pillow's safety limit, limit {max_pixels} pixels); shrink it"
-    except (OSError, SyntaxError, ValueError) as exc:
-        return None, f"corrupt ({exc})"
-    note = None
-    expected = _FORMAT_SUFFIXES.get(fmt, {"." + fmt.lower()})
-    if path.suffix.lower() not in expected:
-        note = f"{fmt} content under a {path.suffix} name (loaded as {fmt})"
-    return {"format": fmt, "mode": mode, "size": (height, width), "note": note}, None
-
-
 def _target_size(spec: dict, headers: list[dict]) -> tuple[int, int]:
     size = spec.get("image_size")
     if size is None:
@@ -138,24 +158,6 @@ def _target_size(spec: dict, headers: list[dict]) -> tuple[int, int]:
     ):
         raise DataError(f"folder: image_size must be [height, width] between 4 and 1024, got {size!r}")
     return int(size[0]), int(size[1])
-
-
-def _decode(path: Path, size: tuple[int, int], colour: bool) -> np.ndarray:
-    """Decode one file to float32 (H, W, C) in 0..255; transparency is flattened onto white."""
-    from PIL import Image
-
-    with Image.open(path) as image:
-        image.load()
-        if image.mode.startswith("I;16") or image.mode == "I":
-            image = Image.fromarray((np.asarray(image, np.float32) / 257).clip(0, 255).astype(np.uint8))
-        if image.mode in ("RGBA", "LA", "PA", "P") or "transparency" in image.info:
-            rgba = image.convert("RGBA")
-            image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
-        image = image.convert("RGB" if colour else "L")
-        if image.size != (size[1], size[0]):
-            image = image.resize((size[1], size[0]), Image.BILINEAR)
-        pixels = np.asarray(image, np.float32)
-    return pixels if colour else pixels[..., None]
 
 
 def _report_conversions(headers, keep, size, colour, report):

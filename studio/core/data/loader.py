@@ -7,11 +7,13 @@ from typing import Any
 
 from studio.core.data.builtin import load_digits, load_shapes, load_toy
 from studio.core.data.dataset import SPLITS, Dataset, DataError
-from studio.core.data.folder import load_folder
+from studio.core.data.folder import load_folder, load_image_list
 from studio.core.data.keras_cache import load_keras
 from studio.core.data.raw import option
 from studio.core.data.splits import NORMALIZE_MODES, check_ratios, normalize, split_indices, subsample
-from studio.core.data.tabular import load_csv, load_npz
+from studio.core.data.scan import CancelToken, Progress
+from studio.core.data.store import ImageStore
+from studio.core.data.tabular import load_csv, load_npy, load_npz
 
 SOURCES = {
     "digits": load_digits,
@@ -21,7 +23,10 @@ SOURCES = {
     "folder": load_folder,
     "csv": load_csv,
     "npz": load_npz,
+    "npy": load_npy,
+    "image_list": load_image_list,
 }
+SCANNED_SOURCES = ("folder", "image_list")  # loaders that take progress and cancel
 DEFAULT_SPLIT = {"train": 0.7, "val": 0.15, "test": 0.15}
 
 
@@ -30,12 +35,14 @@ def default_dataset_spec() -> dict[str, Any]:
     return {"source": "digits", "image_size": 28, "split": dict(DEFAULT_SPLIT), "seed": 0, "normalize": "scale"}
 
 
-def load_dataset(spec: dict[str, Any]) -> Dataset:
+def load_dataset(spec: dict[str, Any], progress: Progress | None = None, cancel: CancelToken | None = None) -> Dataset:
     """Load, split (stratified for classes) and normalize the data a project's ``dataset`` describes.
 
     Common options: ``split`` ratios, ``seed`` (split and generator seed), ``normalize`` (scale |
     standardize | none; default scale for images, standardize for tables) and ``max_samples``
-    (keep a stratified subset). Raises ``DataError`` for any bad input.
+    (keep a stratified subset). Image sources report scan progress as ``progress(done, total,
+    files_per_s, eta_s)`` and stop when ``cancel`` is cancelled (``ScanCancelled``). Raises
+    ``DataError`` for any bad input.
     """
     if not isinstance(spec, dict) or "source" not in spec:
         raise DataError('a dataset spec is a dict with a "source" key, e.g. {"source": "digits"}')
@@ -44,7 +51,7 @@ def load_dataset(spec: dict[str, Any]) -> Dataset:
         raise DataError(f"unknown dataset source {spec['source']!r}; use one of {', '.join(SOURCES)}")
     ratios = check_ratios(spec.get("split", DEFAULT_SPLIT))
     seed = option(spec, "seed", 0, int)
-    raw = loader(spec)
+    raw = loader(spec, progress, cancel) if spec["source"] in SCANNED_SOURCES else loader(spec)
     mode = option(spec, "normalize", "scale" if raw.is_image else "standardize", str)
     if mode not in NORMALIZE_MODES:
         raise DataError(f"normalize must be one of {', '.join(NORMALIZE_MODES)}, got {mode!r}")
@@ -56,11 +63,11 @@ def load_dataset(spec: dict[str, Any]) -> Dataset:
         keep = subsample(y, limit, seed, classes is not None)
         if len(keep) < len(y):
             report.append(f"kept {len(keep)} of {len(y)} samples (max_samples)")
-        x, y = x[keep], y[keep]
+        x, y = _take(x, keep), y[keep]
 
     if raw.test is None:
         indices = split_indices(y, ratios, seed, classes)
-        parts = {name: x[indices[name]] for name in SPLITS}
+        parts = {name: _take(x, indices[name]) for name in SPLITS}
         labels = {name: y[indices[name]] for name in SPLITS}
     else:  # keep the official test set; split the rest into train and val
         pool = ratios["train"] + ratios["val"]
@@ -69,7 +76,7 @@ def load_dataset(spec: dict[str, Any]) -> Dataset:
         if limit is not None:
             keep = subsample(y_test, max(10, round(limit * ratios["test"] / pool)), seed, True)
             x_test, y_test = x_test[keep], y_test[keep]
-        parts = {"train": x[indices["train"]], "val": x[indices["val"]], "test": x_test}
+        parts = {"train": _take(x, indices["train"]), "val": _take(x, indices["val"]), "test": x_test}
         labels = {"train": y[indices["train"]], "val": y[indices["val"]], "test": y_test}
 
     feature_names = raw.feature_names
@@ -90,3 +97,8 @@ def load_dataset(spec: dict[str, Any]) -> Dataset:
         report=report,
         feature_names=list(feature_names),
     )
+
+
+def _take(x, indices):
+    """``x[indices]``; a streamed store gives a view without reading any pixels."""
+    return x.view(indices) if isinstance(x, ImageStore) else x[indices]

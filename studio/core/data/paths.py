@@ -5,8 +5,10 @@ the window. It accepts:
 
 - a folder: images in one sub-folder per class (``{"source": "folder", "path": ...}``); an image
   file inside such a class folder stands for the whole folder;
-- a table: ``.csv``, ``.tsv`` or ``.txt`` (``source: csv``);
-- a ``.npz`` file of arrays (``source: npz``);
+- a table: ``.csv``, ``.tsv`` or ``.txt`` (``source: csv``); a CSV whose header has ``path`` and
+  ``label`` columns lists images instead (``source: image_list``);
+- a ``.npz`` file of arrays (``source: npz``) or a ``.npy`` array (``source: npy``, memory-mapped;
+  labels from ``y.npy`` beside an ``x.npy``);
 - a ``.json`` dataset spec file, or inline JSON (``{"source": "digits", ...}``); a JSON object with
   a ``"dataset"`` key (and optional ``"augmentation"``, ``"training"``) also works;
 - a ``.dlstudio`` project: its dataset (and its augmentation and training settings);
@@ -17,6 +19,7 @@ Anything else raises ``DataError`` with one line saying what is accepted.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 from dataclasses import dataclass, field
@@ -24,13 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.data.dataset import DataError
-from studio.core.data.folder import IMAGE_SUFFIXES
+from studio.core.data.scan import IMAGE_SUFFIXES
 from studio.core.data.loader import SOURCES
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 MAX_SPEC_BYTES = 1 << 20  # a dataset spec is a few lines; refuse to read anything huge as one
-ACCEPTED = ("a folder with one sub-folder per class, a .csv/.tsv/.txt table, a .npz file, a .json dataset "
-            "spec, a .dlstudio project or a built-in dataset name")
+ACCEPTED = ("a folder with one sub-folder per class, a .csv/.tsv/.txt table (or a CSV of path,label), "
+            "a .npz or .npy file, a .json dataset spec, a .dlstudio project or a built-in dataset name")
 
 
 @dataclass
@@ -57,10 +60,12 @@ def read_source(path: str | os.PathLike) -> DataSource:
         return DataSource({"source": "folder", "path": text})
     if target.is_file():
         suffix = target.suffix.lower()
+        if suffix == ".csv" and _lists_images(target):
+            return DataSource({"source": "image_list", "path": text})
         if suffix in TABLE_SUFFIXES:
             return DataSource({"source": "csv", "path": text})
-        if suffix == ".npz":
-            return DataSource({"source": "npz", "path": text})
+        if suffix in (".npz", ".npy"):
+            return DataSource({"source": suffix[1:], "path": text})
         if suffix == ".json":
             return _from_json(_read_text(target), target.name)
         if suffix == ".dlstudio":
@@ -71,6 +76,16 @@ def read_source(path: str | os.PathLike) -> DataSource:
     if text in SOURCES:
         return DataSource({"source": text})
     raise DataError(f"{text}: no such file or folder, and not a built-in dataset ({', '.join(SOURCES)})")
+
+
+def _lists_images(path: Path) -> bool:
+    """True for a CSV whose header has ``path`` and ``label`` columns (a list of images)."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            header = [name.strip() for name in next(csv.reader([handle.readline(4096)]), [])]
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False
+    return "path" in header and "label" in header
 
 
 def _read_text(path: Path) -> str:

@@ -16,8 +16,16 @@ TOY_SETS = ("xor", "moons", "circles", "spirals", "blobs")
 KERAS_DATASETS = ("mnist", "fashion_mnist", "cifar10", "cifar100")
 COLOUR_MODES = ("auto", "grayscale", "rgb")
 TASK_CHOICES = ("auto", "classification", "regression")
+STORAGE_CHOICES = ("auto", "memory", "stream")
 
 _SIZE = "Images are resized to this many pixels per side."
+_COLOUR = ParamSpec("color", "choice", "auto", "auto: RGB when any image has colour, else grayscale.",
+                    choices=COLOUR_MODES, label="Colour")
+_STORAGE = ParamSpec("storage", "choice", "auto", "memory: decode every image into memory; stream: read "
+                     "batches from disk through the sample cache; auto: memory while it is small.",
+                     choices=STORAGE_CHOICES, label="Storage")
+_MAX_PIXELS = ParamSpec("max_pixels", "int", 40_000_000, "Images with more pixels are skipped (pixel bombs).",
+                        1, 1_000_000_000, label="Max pixels per image")
 _TASK = ParamSpec("task", "choice", "auto", "auto: text or few whole-number labels are classes, other "
                   "numbers are a regression target.", choices=TASK_CHOICES, label="Task")
 
@@ -44,8 +52,14 @@ SOURCE_OPTIONS: dict[str, tuple[ParamSpec, ...]] = {
                         label="Dataset"),),
     "folder": (
         ParamSpec("path", "folder", None, "A folder with one sub-folder of images per class.", label="Folder"),
-        ParamSpec("color", "choice", "auto", "auto: RGB when any image has colour, else grayscale.",
-                  choices=COLOUR_MODES, label="Colour"),
+        _COLOUR, _STORAGE, _MAX_PIXELS,
+    ),
+    "image_list": (
+        ParamSpec("path", "file", None, "A CSV listing images (paths relative to its folder) and labels.",
+                  choices=(".csv",), label="List"),
+        ParamSpec("path_column", "str", "path", "The column holding image paths.", label="Path column"),
+        ParamSpec("label_column", "str", "label", "The column holding class labels.", label="Label column"),
+        _COLOUR, _STORAGE, _MAX_PIXELS,
     ),
     "csv": (
         ParamSpec("path", "file", None, "A table with a header row.", choices=(".csv", ".tsv", ".txt"),
@@ -58,6 +72,13 @@ SOURCE_OPTIONS: dict[str, tuple[ParamSpec, ...]] = {
         ParamSpec("path", "file", None, "A numpy.savez archive.", choices=(".npz",), label="File"),
         ParamSpec("x_key", "str", "x", "The array holding the inputs.", label="Inputs array"),
         ParamSpec("y_key", "str", "y", "The array holding the labels.", label="Labels array"),
+        _TASK,
+    ),
+    "npy": (
+        ParamSpec("path", "file", None, "A .npy array of inputs (memory-mapped).", choices=(".npy",),
+                  label="Inputs file"),
+        ParamSpec("labels", "file", None, "A .npy array with one label per sample (default: y.npy beside "
+                  "an x.npy).", choices=(".npy",), label="Labels file"),
         _TASK,
     ),
 }

@@ -75,6 +75,8 @@ def normalize(parts: dict[str, np.ndarray], mode: str, is_image: bool):
     if mode not in NORMALIZE_MODES:
         raise DataError(f"normalize must be one of {', '.join(NORMALIZE_MODES)}, got {mode!r}")
     train = parts["train"]
+    if not isinstance(train, np.ndarray):  # streamed images (store.ImageStore): the same arithmetic, lazily
+        return _normalize_store(parts, mode)
     if mode == "none":
         low, high = (0.0, 255.0) if is_image else (float(train.min()), float(train.max()))
         return parts, {"mode": "none"}, (low, high)
@@ -103,3 +105,17 @@ def normalize(parts: dict[str, np.ndarray], mode: str, is_image: bool):
     else:
         value_range = (float(parts["train"].min()), float(parts["train"].max()))
     return parts, info, value_range
+
+
+def _normalize_store(parts, mode: str):
+    """``normalize`` for streamed image splits; standardizing reads the training split once."""
+    if mode == "none":
+        return parts, {"mode": "none"}, (0.0, 255.0)
+    if mode == "scale":
+        return {n: x.normalized(255.0) for n, x in parts.items()}, {"mode": "scale", "divide": 255.0}, (0.0, 1.0)
+    mean, std = parts["train"].normalized(255.0).channel_stats()
+    std = np.where(std > 1e-8, std, 1.0)
+    offset, factor = mean.astype(np.float32), std.astype(np.float32)
+    info = {"mode": "standardize", "mean": mean.tolist(), "std": std.tolist(), "divide": 255.0}
+    value_range = (float(np.min(-offset / factor)), float(np.max((1 - offset) / factor)))
+    return {n: x.normalized(255.0, offset, factor) for n, x in parts.items()}, info, value_range

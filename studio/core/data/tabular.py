@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import os
 import zipfile
 from pathlib import Path
 
@@ -15,6 +17,18 @@ from studio.core.data.source_options import source_option
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-"}
 MAX_CLASSES_AUTO = 20  # an integer target with more distinct values is treated as regression
 MAX_CATEGORIES = 50
+MAX_FIELD_CHARS = 1 << 20  # one CSV field (the csv module's default limit is 131,072)
+MAX_CSV_BYTES = 512 << 20  # a CSV is parsed in memory (about 10x its size in Python objects)
+MAX_ARRAY_BYTES_ENV = "DL_STUDIO_DATA_MAX_BYTES"
+_MAX_ARRAY_BYTES = 4 << 30  # float32 inputs held in memory
+
+
+def max_array_bytes() -> int:
+    """The most bytes of float32 inputs loaded in memory (``$DL_STUDIO_DATA_MAX_BYTES``)."""
+    try:
+        return int(os.environ.get(MAX_ARRAY_BYTES_ENV, _MAX_ARRAY_BYTES))
+    except ValueError:
+        return _MAX_ARRAY_BYTES
 
 
 def _targets(values: np.ndarray, numeric: bool, task: str, where: str):
@@ -55,6 +69,13 @@ def load_csv(spec: dict) -> RawData:
     if not len(table):
         raise DataError(f"{path.name}: target column {target!r} has no values")
     numeric_target = _all_numeric(target_values)
+    if numeric_target:
+        finite = np.isfinite(target_values.astype(np.float64))
+        if not finite.all():
+            report.append(f"dropped {int((~finite).sum())} row(s) with an infinite value in target column {target!r}")
+            table, target_values = table[finite], target_values[finite]
+        if not len(table):
+            raise DataError(f"{path.name}: target column {target!r} has no finite values")
     values = target_values.astype(np.float64) if numeric_target else target_values.astype(str)
     y, task, class_names = _targets(values, numeric_target, task, f"{path.name}: column {target!r}")
     features = [name for name in header if name != target]
@@ -66,30 +87,53 @@ def load_csv(spec: dict) -> RawData:
     return RawData(x=x, y=y, task=task, class_names=class_names, report=report, encode=encoder)
 
 
-def _read_rows(path: Path):
+@contextlib.contextmanager
+def open_csv_reader(path: Path):
+    """``(header, row reader)`` of a UTF-8 CSV read as a stream; every failure is a ``DataError``."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        size = path.stat().st_size
+        if size > MAX_CSV_BYTES:
+            raise DataError(f"{path.name} is {size >> 20} MiB; CSV tables are read into memory up to "
+                            f"{MAX_CSV_BYTES >> 20} MiB: convert it to .npy/.npz (streamed from disk)")
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            first = handle.readline()
+            while first and not first.strip():
+                first = handle.readline()
+            try:
+                dialect = csv.Sniffer().sniff(first[:MAX_FIELD_CHARS], delimiters=",;\t|")
+            except csv.Error:
+                dialect = csv.excel
+            lines = (line for line in _chain(first, handle) if line.strip())
+            csv.field_size_limit(MAX_FIELD_CHARS)
+            reader = csv.reader(lines, dialect)
+            header = [name.strip() for name in next(reader, [])]
+            if len(set(header)) != len(header) or "" in header:
+                raise DataError(f"{path.name}: header row has empty or repeated column names: {header[:20]}")
+            yield header, reader
     except UnicodeDecodeError as exc:
         raise DataError(f"{path.name} is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV") from exc
+    except csv.Error as exc:
+        raise DataError(f"{path.name}: unreadable CSV ({exc}; a field may be over "
+                        f"{MAX_FIELD_CHARS} characters): fix or shorten that field") from exc
     except OSError as exc:
         raise DataError(f"cannot read {path} ({exc.strerror})") from exc
-    lines = [line for line in text.splitlines() if line.strip()]
-    if len(lines) < 2:
-        raise DataError(f"{path.name} needs a header row and at least one data row")
-    try:
-        dialect = csv.Sniffer().sniff(lines[0], delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(lines, dialect)
-    header = [name.strip() for name in next(reader)]
-    if len(set(header)) != len(header) or "" in header:
-        raise DataError(f"{path.name}: header row has empty or repeated column names: {header}")
+
+
+def _chain(first: str, handle):
+    yield first
+    yield from handle
+
+
+def _read_rows(path: Path):
     rows, report = [], []
-    for line_number, row in enumerate(reader, start=2):
-        if len(row) != len(header):
-            report.append(f"skipped line {line_number}: {len(row)} fields, the header has {len(header)}")
-            continue
-        rows.append(row)
+    with open_csv_reader(path) as (header, reader):
+        for line_number, row in enumerate(reader, start=2):
+            if len(row) != len(header):
+                report.append(f"skipped line {line_number}: {len(row)} fields, the header has {len(header)}")
+                continue
+            rows.append(row)
+    if not header or not rows and not report:
+        raise DataError(f"{path.name} needs a header row and at least one data row")
     if not rows:
         raise DataError(f"{path.name}: no row has as many fields as the header ({len(header)})")
     return header, rows, report
@@ -157,6 +201,8 @@ class _CsvEncoder:
 
 def _encode_numeric(name, raw, mode):
     values = {s: np.array([np.nan if _is_missing(v) else float(v) for v in col]) for s, col in raw.items()}
+    infinite = sum(int(np.isinf(v).sum()) for v in values.values())
+    values = {s: np.where(np.isinf(v), np.nan, v) for s, v in values.items()}  # inf counts as missing
     missing = sum(int(np.isnan(v).sum()) for v in values.values())
     train = values["train"][~np.isnan(values["train"])]
     fill = float(train.mean()) if len(train) else 0.0
@@ -171,6 +217,8 @@ def _encode_numeric(name, raw, mode):
         values = {s: (v - low) / ((high - low) or 1.0) for s, v in values.items()}
         info.update(min=low, max=high)
     note = f"column {name!r}: {missing} missing value(s) filled with the training mean {fill:.4g}" if missing else None
+    if infinite:
+        note += f" ({infinite} of them infinite)"
     return {s: v[:, None] for s, v in values.items()}, info, note
 
 
@@ -193,46 +241,120 @@ def _encode_category(name, raw):
 
 
 def load_npz(spec: dict) -> RawData:
-    """Arrays ``x`` (N, features) or images (N, H, W[, C]) and labels ``y`` from a ``.npz`` file."""
+    """Arrays ``x`` (N, features) or images (N, H, W[, C]) and labels ``y`` from a ``.npz`` file.
+
+    Each member's .npy header is read and checked (shape, dtype, claimed vs stored size) before any
+    data: archive bombs, non-.npy members, 0-d arrays and inputs too big for memory get one line.
+    """
     path = existing_path(spec)
     x_key, y_key = source_option(spec, "npz", "x_key"), source_option(spec, "npz", "y_key")
     task = source_option(spec, "npz", "task")
     if not zipfile.is_zipfile(path):
         raise DataError(f"{path.name} is not a readable .npz file (not a zip archive); save it with numpy.savez")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            missing = [k for k in (x_key, y_key) if k not in data.files]
+        with zipfile.ZipFile(path) as archive:
+            members = {info.filename[:-4]: info for info in archive.infolist() if info.filename.endswith(".npy")}
+            missing = [k for k in (x_key, y_key) if k not in members]
             if missing:
+                others = [i.filename for i in archive.infolist() if i.filename[:-4] in missing or i.filename in missing]
+                hint = f" ({others[0]!r} is not a .npy array)" if others else ""
                 raise DataError(
-                    f"{path.name} has no array {' or '.join(map(repr, missing))}; it holds "
-                    f"{', '.join(data.files) or 'nothing'} (set x_key / y_key)"
+                    f"{path.name} has no array {' or '.join(map(repr, missing))}{hint}; it holds "
+                    f"{', '.join(members) or 'no .npy array'} (set x_key / y_key)"
                 )
-            x, y = data[x_key], data[y_key]
-            names = [str(n) for n in data["class_names"]] if "class_names" in data.files else None
-    except DataError:
-        raise
-    except ValueError as exc:
-        raise DataError(f"{path.name}: arrays must be plain numbers, not Python objects ({exc})") from exc
-    except (OSError, EOFError) as exc:
+            x = _read_member(archive, members[x_key], path.name, x_key)
+            y = _read_member(archive, members[y_key], path.name, y_key)
+            names = None
+            if "class_names" in members:
+                names = [str(n) for n in _read_member(archive, members["class_names"], path.name, "class_names", False)]
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise DataError(f"{path.name} is not a readable .npz file ({exc})") from exc
+    return _arrays_to_raw(x, y, names, task, path.name, x_key, y_key)
+
+
+def load_npy(spec: dict) -> RawData:
+    """Inputs in ``path`` (.npy) and labels in ``labels`` (.npy; default: ``y.npy`` beside an
+    ``x.npy``); memory-mapped, so only the float32 copy is held in memory."""
+    path = existing_path(spec)
+    default = str(path.with_name("y.npy")) if path.name == "x.npy" else None
+    labels = source_option(spec, "npy", "labels") or default
+    labels_path = Path(labels) if labels else Path("")
+    if not labels_path.name:
+        raise DataError(f"{path.name}: set the 'labels' option to the .npy file with one label per sample")
+    task = source_option(spec, "npy", "task")
+    arrays = []
+    for file, key in ((path, "inputs"), (labels_path.expanduser(), "labels")):
+        try:
+            with open(file, "rb") as handle:
+                shape, dtype, _ = _npy_header(handle, file.name)
+            _check_array(shape, dtype, file.name, key, file.stat().st_size)
+            arrays.append(np.load(file, mmap_mode="r", allow_pickle=False))
+        except (OSError, ValueError) as exc:
+            raise DataError(f"{file.name} is not a readable .npy file ({exc})") from exc
+    return _arrays_to_raw(arrays[0], arrays[1], None, task, path.name, "inputs", "labels")
+
+
+def _npy_header(handle, file_name: str):
+    try:
+        version = np.lib.format.read_magic(handle)
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read(handle, max_header_size=1 << 16)
+    except (ValueError, SyntaxError, EOFError, UnicodeDecodeError) as exc:
+        raise DataError(f"{file_name}: not a .npy array ({exc})") from exc
+    return shape, dtype, fortran
+
+
+def _check_array(shape, dtype, file_name, key, stored_bytes, inputs: bool = True) -> None:
+    """Refuse 0-d arrays, objects, sizes the file cannot hold and inputs over the memory limit."""
+    if dtype.hasobject:
+        raise DataError(f"{file_name}: arrays must be plain numbers, not Python objects ({key})")
+    if not shape:
+        raise DataError(f"{file_name}: {key} is a single value (0-d array); it needs one row per sample")
+    claimed = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if claimed > stored_bytes + 1024:
+        raise DataError(f"{file_name}: {key} claims shape {shape} ({claimed >> 20} MiB) but the file stores "
+                        f"{stored_bytes >> 20} MiB; the file is damaged")
+    need = int(np.prod(shape, dtype=object)) * 4
+    if inputs and need > max_array_bytes():
+        raise DataError(f"{file_name}: {key} needs {need >> 20} MiB in memory as float32 (limit "
+                        f"{max_array_bytes() >> 20} MiB); keep fewer samples or save images to a folder "
+                        "(streamed from disk)")
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, file_name: str, key: str, inputs: bool = True):
+    """One .npy member, its header checked first; reads never exceed the size the header claims."""
+    with archive.open(info) as handle:
+        shape, dtype, fortran = _npy_header(handle, f"{file_name}/{info.filename}")
+        _check_array(shape, dtype, file_name, key, info.file_size, inputs)
+        count = int(np.prod(shape))
+        data = handle.read(count * dtype.itemsize)
+    if len(data) != count * dtype.itemsize:
+        raise DataError(f"{file_name}: {key} is truncated ({len(data)} of {count * dtype.itemsize} bytes)")
+    array = np.frombuffer(data, dtype)
+    return array.reshape(shape[::-1]).T if fortran else array.reshape(shape)
+
+
+def _arrays_to_raw(x, y, names, task, file_name, x_key, y_key) -> RawData:
     report = []
+    if y.ndim == 0:
+        raise DataError(f"{file_name}: {y_key} is a single value (0-d array); it needs one label per sample")
     if len(x) != len(y):
-        raise DataError(f"{path.name}: {x_key} has {len(x)} samples but {y_key} has {len(y)}; they must match")
+        raise DataError(f"{file_name}: {x_key} has {len(x)} samples but {y_key} has {len(y)}; they must match")
     if not len(x):
-        raise DataError(f"{path.name}: {x_key} is empty")
+        raise DataError(f"{file_name}: {x_key} is empty")
     if not np.issubdtype(x.dtype, np.number) or not np.issubdtype(y.dtype, np.number):
-        raise DataError(f"{path.name}: {x_key} and {y_key} must be numeric arrays")
-    x = _npz_inputs(x, path.name, x_key, report)
+        raise DataError(f"{file_name}: {x_key} and {y_key} must be numeric arrays")
+    x = _npz_inputs(x, file_name, x_key, report)
     if y.ndim == 2 and y.shape[1] > 1:
         y = y.argmax(axis=1)
         report.append(f"{y_key} looked one-hot: converted to class indices")
-    y = y.reshape(len(y), -1)[:, 0] if y.ndim > 1 else y
+    y = y.reshape(len(y), -1)[:, 0] if y.ndim > 1 else np.asarray(y)
     if not np.all(np.isfinite(y)):
-        raise DataError(f"{path.name}: {y_key} contains NaN or infinite values")
-    y, task, class_names = _targets(y, True, task, f"{path.name}: {y_key}")
+        raise DataError(f"{file_name}: {y_key} contains NaN or infinite values")
+    y, task, class_names = _targets(y, True, task, f"{file_name}: {y_key}")
     if names is not None and task != "regression":
         if len(names) != len(class_names):
-            raise DataError(f"{path.name}: class_names has {len(names)} names but {y_key} has {len(class_names)} classes")
+            raise DataError(f"{file_name}: class_names has {len(names)} names but {y_key} has {len(class_names)} classes")
         class_names = names
     return RawData(x=x, y=y, task=task, class_names=class_names, report=report)
 

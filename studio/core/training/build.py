@@ -215,15 +215,13 @@ def build_supervised(project, config: TrainingConfig, dataset, setup, start_epoc
     model.compile(optimizer=make_optimizer(config, steps), loss=loss, metrics=metrics,
                   jit_compile=setup.jit_compile)
     train = make_pipeline(dataset, "train", config.batch_size, config.seed, project.augmentation,
-                          epoch=start_epoch, shuffle=True, epochs=None)
+                          epoch=start_epoch, shuffle=True, epochs=None, one_hot=one_hot)
     # Gradient norms read their own stream so training batches are never consumed twice.
     probe = make_pipeline(dataset, "train", config.batch_size, config.seed + 1, project.augmentation,
-                          shuffle=True, epochs=None)
+                          shuffle=True, epochs=None, one_hot=one_hot)
     val = None
     if len(dataset.x_val):
-        val = make_pipeline(dataset, "val", config.batch_size, config.seed, project.augmentation)
-    if one_hot:
-        train, probe, val = (_one_hot(stream, dataset.num_classes) for stream in (train, probe, val))
+        val = make_pipeline(dataset, "val", config.batch_size, config.seed, project.augmentation, one_hot=one_hot)
     callbacks = []
     if config.schedule == "reduce_on_plateau":
         callbacks.append(keras.callbacks.ReduceLROnPlateau(
@@ -231,12 +229,3 @@ def build_supervised(project, config: TrainingConfig, dataset, setup, start_epoc
             patience=config.plateau_patience, min_lr=config.min_learning_rate))
     return Built(model, train, val, steps, loss_fn=loss, probe=probe, callbacks=callbacks, notes=notes)
 
-
-def _one_hot(stream, num_classes: int):
-    """``stream`` with its integer labels turned into one-hot vectors (None stays None)."""
-    import tensorflow as tf
-
-    if stream is None:
-        return None
-    return stream.map(lambda x, y: (x, tf.one_hot(tf.cast(y, tf.int32), num_classes)),
-                      num_parallel_calls=tf.data.AUTOTUNE)

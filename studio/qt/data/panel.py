@@ -11,13 +11,15 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton,
                                QScrollArea, QSplitter, QStackedWidget, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
 from studio.core.data import Dataset, DataError, default_dataset_spec
 from studio.core.data.paths import spec_for_path
+from studio.core.data.scan import CancelToken
+from studio.core.formatting import format_duration
 from studio.core.training.adapt import adapt_graph
 from studio.core.training.compat import DataFacts, check_compat
 from studio.core.training.errors import TrainingError
@@ -82,6 +84,8 @@ def model_changes(graph, dataset: Dataset) -> list[tuple[str, str, Any]]:
 class DataPanel(QWidget):
     """Dataset form (left) | samples, class chart and loading report (right)."""
 
+    _scan_progress = Signal(int, int, float, float)  # emitted on the loader thread, shown on the GUI thread
+
     def __init__(self, window) -> None:
         super().__init__()
         self.doc = window.document
@@ -100,6 +104,11 @@ class DataPanel(QWidget):
 
         self.busy = QProgressBar(minimum=0, maximum=0, textVisible=False, maximumHeight=6)
         self.busy_label = QLabel(wordWrap=True)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop scanning this folder; the project keeps its dataset.")
+        self.cancel_button.clicked.connect(self.cancel_load)
+        self._cancel_token = CancelToken()
+        self._scan_progress.connect(self._on_progress)
         self.hint_label = QLabel(wordWrap=True)
         self.error_label = QLabel(wordWrap=True, textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.setStyleSheet(ERROR_STYLE)
@@ -118,6 +127,7 @@ class DataPanel(QWidget):
         left_layout.addWidget(self.form)
         left_layout.addWidget(self.busy)
         left_layout.addWidget(self.busy_label)
+        left_layout.addWidget(self.cancel_button, 0, Qt.AlignmentFlag.AlignLeft)
         left_layout.addWidget(self.hint_label)
         left_layout.addWidget(self.error_label)
         left_layout.addWidget(model_group)
@@ -216,7 +226,21 @@ class DataPanel(QWidget):
         self.busy_label.setText(f"Loading {describe(spec)}…")
         if self.dataset is None:
             self.grid.show_message(f"Loading {describe(spec)}…")
-        self.loader.submit("load", lambda: load_cached(spec), self._on_loaded, self._on_failed)
+        self._cancel_token.cancel()  # the newest request wins: stop an older scan
+        token = self._cancel_token = CancelToken()
+        self.busy.setRange(0, 0)
+        self.loader.submit("load", lambda: load_cached(spec, self._scan_progress.emit, token),
+                           self._on_loaded, self._on_failed)
+
+    def cancel_load(self) -> None:
+        """Stop the running scan (the worker ends with a "cancelled" message)."""
+        self._cancel_token.cancel()
+
+    def _on_progress(self, done: int, total: int, rate: float, eta: float) -> None:
+        self.busy.setRange(0, total)
+        self.busy.setValue(done)
+        self.busy_label.setText(f"Scanning {done:,} of {total:,} files ({rate:,.0f} files/s, "
+                                f"{format_duration(eta)} left)…")
 
     def _on_loaded(self, dataset: Dataset) -> None:
         spec, commit = self._requested
@@ -244,6 +268,7 @@ class DataPanel(QWidget):
     def _on_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
         self.busy_label.setVisible(busy)
+        self.cancel_button.setVisible(busy)
 
     def _show_hint(self, text: str) -> None:
         self.hint_label.setText(text)
