@@ -10,6 +10,7 @@ import numpy as np
 
 from studio.core.data.dataset import DataError
 from studio.core.data.raw import RawData, encode_labels, existing_path, option, task_for_classes
+from studio.core.data.sequences import is_sequence_array, npz_sequences
 
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-"}
 MAX_CLASSES_AUTO = 20  # an integer target with more distinct values is treated as regression
@@ -229,6 +230,8 @@ def load_npz(spec: dict) -> RawData:
         raise DataError(f"{path.name}: {x_key} is empty")
     if not np.issubdtype(x.dtype, np.number) or not np.issubdtype(y.dtype, np.number):
         raise DataError(f"{path.name}: {x_key} and {y_key} must be numeric arrays")
+    if is_sequence_array(x, y, spec):
+        return npz_sequences(x, y, path.name, task)
     x = _npz_inputs(x, path.name, x_key, report)
     if y.ndim == 2 and y.shape[1] > 1:
         y = y.argmax(axis=1)
@@ -261,7 +264,8 @@ def _npz_inputs(x: np.ndarray, file_name: str, key: str, report: list[str]) -> n
         raise DataError(f"{file_name}: images need 1 or 3 channels last, got shape {x.shape}{hint}")
     low, high = float(x.min()), float(x.max())
     if low < 0 or high > 255:
-        raise DataError(f"{file_name}: image values must be within 0..1 or 0..255, found {low:.3g}..{high:.3g}")
+        raise DataError(f"{file_name}: image values must be within 0..1 or 0..255, found {low:.3g}..{high:.3g}"
+                        " (for (N, T, F) sequences set kind to sequence)")
     if high <= 1.0:
         report.append(f"{key} values are within 0..1: treated as pixel fractions")
         x = x * np.float32(255)

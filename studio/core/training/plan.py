@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from studio.core.training.adapt import adapt_graph
+from studio.core.training.adapt import adapt_to_dataset
 from studio.core.training.config import TrainingConfig
 from studio.core.training.errors import TrainingError
 from studio.core.training.runs import FINAL_STATUSES, RunFolder, pid_alive, send_control
@@ -76,9 +76,7 @@ def plan_run(project) -> RunPlan:
 
         check(planned, dataset)
     else:
-        target = dataset.y_train.shape[1] if dataset.y_train.ndim > 1 else 1
-        planned.graph, changes = adapt_graph(planned.graph, dataset.task, dataset.input_shape,
-                                             dataset.num_classes, target)
+        planned.graph, changes = adapt_to_dataset(planned.graph, dataset)
     return RunPlan(planned, config, changes, dataset_summary(dataset))
 
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, Q
 
 from studio.core.data import Dataset, DataError, default_dataset_spec
 from studio.core.data.folder import IMAGE_SUFFIXES
-from studio.core.training.adapt import adapt_graph
+from studio.core.training.adapt import adapt_to_dataset
 from studio.core.training.errors import TrainingError
 from studio.core import formatting
 from studio.qt.commands import SetParam, SetSection
@@ -85,7 +85,7 @@ def model_changes(graph, dataset: Dataset) -> list[tuple[str, str, Any]]:
 
     Raises TrainingError when the model cannot be fitted (wrong input rank, no Dense output...).
     """
-    adapted, _notes = adapt_graph(graph, dataset.task, dataset.input_shape, dataset.num_classes)
+    adapted, _notes = adapt_to_dataset(graph, dataset)
     edits = []
     for node_id, node in adapted.nodes.items():
         old = graph.nodes[node_id].params

@@ -105,9 +105,8 @@ def load_graph_source(project) -> InspectSource:
     """The project's graph built with fresh (untrained) weights, fitted to its dataset as training would."""
     from studio.core.data import load_dataset
     from studio.core.graph.keras_io import to_keras
-    from studio.core.training.adapt import adapt_graph
+    from studio.core.training.adapt import adapt_to_dataset
 
     dataset = load_dataset(project.dataset)
-    target = dataset.y_train.shape[1] if dataset.y_train.ndim > 1 else 1
-    graph, changes = adapt_graph(project.graph, dataset.task, dataset.input_shape, dataset.num_classes, target)
+    graph, changes = adapt_to_dataset(project.graph, dataset)
     return InspectSource("current weights", to_keras(graph), dataset, None, changes)
