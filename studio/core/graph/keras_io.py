@@ -16,8 +16,11 @@ from studio.core.graph.catalog import CATALOG
 from studio.core.graph.model import Graph
 
 _CONTAINERS = {"Functional", "Sequential", "Model"}
+CUSTOM_TYPES = ("Sampling", "PositionalEmbedding")  # studio>... layers (graph/custom_layers.py)
 _MULTI_INPUT = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Concatenate", "Sampling"}
 _ATTENTION_KWARGS = ("query", "value", "key")
+# Node params that are arguments of the layer's call, not of its config.
+CALL_PARAMS = {"MultiHeadAttention": ("use_causal_mask",)}
 
 
 class KerasImportError(ValueError):
@@ -36,7 +39,7 @@ def make_layer(type: str, name: str, params: dict[str, Any]):
     from studio.core.graph.custom_layers import CUSTOM_LAYERS
 
     cls = CUSTOM_LAYERS.get(type) or getattr(keras.layers, CATALOG[type].keras_class)
-    config = {k: v for k, v in params.items() if k != "name"}
+    config = {k: v for k, v in params.items() if k not in ("name", *CALL_PARAMS.get(type, ()))}
     for key in ("kernel_size", "strides", "pool_size", "dilation_rate", "size", "output_padding",
                 "target_shape", "shared_axes"):
         if isinstance(config.get(key), list):
@@ -44,7 +47,7 @@ def make_layer(type: str, name: str, params: dict[str, Any]):
     for key in ("padding", "cropping"):
         if isinstance(config.get(key), list):
             config[key] = tuple(tuple(v) if isinstance(v, list) else v for v in config[key])
-    if type == "Bidirectional":
+    if type in ("Bidirectional", "TimeDistributed"):
         inner = dict(config["layer"])
         inner.setdefault("module", "keras.layers")
         inner["config"] = {"name": f"{name}_rnn", **inner.get("config", {})}
@@ -75,7 +78,7 @@ def to_keras(graph: Graph, name: str = "model"):
         elif node.type == "Attention":
             tensors[node_id] = layer(args)
         elif node.type == "MultiHeadAttention":
-            tensors[node_id] = layer(*args)
+            tensors[node_id] = layer(*args, use_causal_mask=bool(node.params.get("use_causal_mask")))
         else:
             tensors[node_id] = layer(args[0])
     inputs = [tensors[i] for i in graph.input_nodes()]
@@ -121,7 +124,9 @@ def check_layers_supported(serialized: dict[str, Any], where: str = "model") -> 
             raise KerasImportError(f"Layer {name!r} in {where} has type {class_name!r}, which is not in "
                                    "the DL Studio catalog (custom and unknown layers are refused).")
         inner = (layer.get("config") or {}).get("layer")
-        if isinstance(inner, dict) and inner.get("class_name") not in ("SimpleRNN", "LSTM", "GRU"):
+        wrappable = set(CATALOG) - {"Input", "Bidirectional", "TimeDistributed", *CUSTOM_TYPES} \
+            if class_name == "TimeDistributed" else {"SimpleRNN", "LSTM", "GRU"}
+        if isinstance(inner, dict) and inner.get("class_name") not in wrappable:
             raise KerasImportError(f"Layer {name!r} wraps a {inner.get('class_name')!r}, which is not supported.")
 
 
@@ -187,6 +192,9 @@ def _from_functional(config: dict[str, Any]) -> Graph:
             kwargs = entry.get("kwargs", {}) if isinstance(entry, dict) else {}
             sources = _keras_tensors(args)
             sources += [h for key in _ATTENTION_KWARGS if key in kwargs for h in _keras_tensors(kwargs[key])]
+            for key in CALL_PARAMS.get(node.type, ()):
+                if key in kwargs:
+                    graph.set_param(node.id, key, kwargs[key])
             for history in sources:
                 if history[2] != 0:
                     raise KerasImportError(f"Layer {name!r} reads output {history[2]} of {history[0]!r}; "

@@ -197,7 +197,8 @@ class Graph:
         spec = get_spec(self.nodes[dst].type)
         if spec.max_inputs == 0:
             return f"{self.nodes[dst].name} is an Input: nothing can feed it."
-        if any(e.src == src and e.dst == dst for e in self.edges):
+        # One node may feed several ports of a multi-input layer (self-attention: query = value = key).
+        if spec.max_inputs == 1 and any(e.src == src and e.dst == dst for e in self.edges):
             return f"{self.nodes[src].name} already feeds {self.nodes[dst].name}."
         if self.reaches(dst, src):
             return f"Connecting {self.nodes[src].name} to {self.nodes[dst].name} would create a cycle."
