@@ -59,10 +59,21 @@ def needed_outputs(task: str, num_classes: int | None, target_size: int, current
 
 
 def adapt_to_dataset(graph: Graph, dataset) -> tuple[Graph, list[str]]:
-    """``adapt_graph`` with the task, shapes and classes of a loaded ``Dataset``."""
+    """``adapt_graph`` with the task, shapes and classes of a loaded ``Dataset``; for token-id
+    inputs, an Embedding read straight from the Input also gets the dataset's vocabulary size."""
     y = dataset.y_train
-    return adapt_graph(graph, dataset.task, dataset.input_shape, dataset.num_classes,
-                       y.shape[-1] if y.ndim > 1 else 1, y.shape[1:])
+    graph, changes = adapt_graph(graph, dataset.task, dataset.input_shape, dataset.num_classes,
+                                 y.shape[-1] if y.ndim > 1 else 1, y.shape[1:])
+    if dataset.normalization.get("tokens"):
+        vocabulary = int(dataset.value_range[1]) + 1
+        for node_id in graph.successors(graph.input_nodes()[0]):
+            node = graph.nodes[node_id]
+            if node.type == "Embedding" and node.params["input_dim"] != vocabulary:
+                changes.append(f"embedding {node.name!r}: input_dim {node.params['input_dim']} -> "
+                               f"{vocabulary} (vocabulary)")
+                graph.set_param(node_id, "input_dim", vocabulary)
+        check_graph(graph)
+    return graph, changes
 
 
 def adapt_graph(graph: Graph, task: str, input_shape, num_classes: int | None,
