@@ -18,7 +18,7 @@ def encoder_block(b: Builder, x: str, heads: int, key_dim: int, ff: int, width: 
     attention = b.add("MultiHeadAttention", x, x, x, num_heads=heads, key_dim=key_dim, dropout=dropout,
                       use_causal_mask=causal)
     x = b.add("LayerNormalization", b.add("Add", x, attention))
-    hidden = b.add("Dense", x, units=ff, activation="gelu")
+    hidden = b.add("Dense", x, units=ff, activation="relu")  # gelu needs Erfc, which ONNX export lacks
     out = b.add("Dense", hidden, units=width)
     if dropout:
         out = b.add("Dropout", out, rate=dropout)
@@ -32,7 +32,7 @@ def decoder_block(b: Builder, x: str, memory: str, heads: int, key_dim: int, ff:
     x = b.add("LayerNormalization", b.add("Add", x, attention))
     cross = b.add("MultiHeadAttention", x, memory, memory, num_heads=heads, key_dim=key_dim)
     x = b.add("LayerNormalization", b.add("Add", x, cross))
-    out = b.add("Dense", b.add("Dense", x, units=ff, activation="gelu"), units=width)
+    out = b.add("Dense", b.add("Dense", x, units=ff, activation="relu"), units=width)
     return b.add("LayerNormalization", b.add("Add", x, out))
 
 
