@@ -213,6 +213,70 @@ def mobilenet() -> Graph:
     return b.graph
 
 
+def text_classifier(cell: str) -> Graph:
+    b = Builder()
+    x = b.add("Input", shape=[200], dtype="int32", name="tokens")
+    x = b.add("Embedding", x, input_dim=20000, output_dim=64, mask_zero=True, name="embedding")
+    x = b.add(cell, x, units=64, name=cell.lower())
+    x = b.add("Dropout", x, rate=0.3)
+    b.add("Dense", x, units=2, activation="softmax", name="predictions")
+    return b.graph
+
+
+def forecaster() -> Graph:
+    b = Builder()
+    x = b.add("Input", shape=[48, 1], name="signal")
+    x = b.add("LSTM", x, units=32, return_sequences=True, name="lstm1")
+    x = b.add("LSTM", x, units=32, return_sequences=True, name="lstm2")
+    b.add("TimeDistributed", x, layer={"class_name": "Dense", "config": {"units": 1}}, name="next_value")
+    return b.graph
+
+
+def seq2seq_attention(steps: int = 8, vocabulary: int = 14) -> Graph:
+    b = Builder()
+    x = b.add("Input", shape=[steps], dtype="int32", name="source")
+    x = b.add("Embedding", x, input_dim=vocabulary, output_dim=32, name="embedding")
+    states = b.add("LSTM", x, units=64, return_sequences=True, name="encoder")
+    summary = b.add("LSTM", states, units=64, name="encoder_summary")
+    decoder = b.add("LSTM", b.add("RepeatVector", summary, n=steps), units=64, return_sequences=True,
+                    name="decoder")
+    context = b.add("Attention", decoder, states, name="attention")  # query: decoder, value: encoder
+    x = b.add("Concatenate", decoder, context)
+    b.add("TimeDistributed", x, layer={"class_name": "Dense", "config": {"units": vocabulary,
+                                                                        "activation": "softmax"}},
+          name="characters")
+    return b.graph
+
+
+def tiny_gpt(steps: int = 64, vocabulary: int = 32, width: int = 64, layers: int = 2) -> Graph:
+    from studio.core.graph.blocks import encoder_block
+
+    b = Builder()
+    x = b.add("Input", shape=[steps], dtype="int32", name="tokens")
+    x = b.add("Embedding", x, input_dim=vocabulary, output_dim=width, name="token_embedding")
+    x = b.add("PositionalEmbedding", x, sequence_length=steps, name="position_embedding")
+    for _ in range(layers):
+        x = encoder_block(b, x, heads=4, key_dim=width // 4, ff=2 * width, width=width, causal=True)
+    b.add("Dense", x, units=vocabulary, name="next_token")  # logits
+    return b.graph
+
+
+_CLASSIFIER_TRAINING = {"epochs": 5, "batch_size": 32, "learning_rate": 1e-3}
+SEQUENCE_EXTRAS = {
+    "lstm_text_classifier": {"dataset": {"source": "keras_text", "name": "imdb", "max_tokens": 20000,
+                                         "max_length": 200}, "training": _CLASSIFIER_TRAINING},
+    "gru_text_classifier": {"dataset": {"source": "keras_text", "name": "imdb", "max_tokens": 20000,
+                                        "max_length": 200}, "training": _CLASSIFIER_TRAINING},
+    "lstm_forecaster": {"dataset": {"source": "sequences", "name": "signals_steps", "samples": 1000},
+                        "training": {"epochs": 10, "batch_size": 32, "loss": "mse", "metrics": ["mae"]}},
+    "seq2seq_attention": {"dataset": {"source": "sequences", "name": "reverse", "samples": 4000},
+                          "training": {"epochs": 20, "batch_size": 64, "learning_rate": 3e-3}},
+    "tiny_gpt": {"dataset": {"source": "sequences", "name": "grammar", "samples": 2000, "max_length": 64},
+                 "training": {"epochs": 10, "batch_size": 32, "learning_rate": 1e-3},
+                 "language_model": {"prompts": ["the cat ", "a dog "], "tokens": 60, "temperature": 0.8,
+                                    "top_k": 5}},
+}
+
 TEMPLATES = {
     "mlp_xor": (mlp_xor, "MLP for XOR", "The smallest network that needs a hidden layer: XOR cannot be "
                 "separated by one straight line, two tanh units bend the space so it can.",
@@ -247,6 +311,25 @@ TEMPLATES = {
     "mobilenet": (mobilenet, "MobileNet", "Depthwise-separable convolutions: nearly the accuracy of a "
                   "full CNN at a fraction of the computation, built for phones.",
                   "Howard et al. (2017), MobileNets", "classification", 1000),
+    "lstm_text_classifier": (lambda: text_classifier("LSTM"), "LSTM text classifier", "Word ids -> "
+                             "embeddings -> an LSTM reads the review -> positive or negative.",
+                             "Keras example 'Bidirectional LSTM on IMDB' (single direction)", "binary", 2),
+    "gru_text_classifier": (lambda: text_classifier("GRU"), "GRU text classifier", "The text classifier "
+                            "with a GRU: fewer gates than an LSTM, often as accurate.",
+                            "Cho et al. (2014), Learning phrase representations using RNN encoder-decoder",
+                            "binary", 2),
+    "lstm_forecaster": (forecaster, "LSTM forecaster (many-to-many)", "Two stacked LSTMs read a signal "
+                        "and predict its next value at every time step.",
+                        "Hochreiter & Schmidhuber (1997), Long short-term memory", "regression", 0),
+    "seq2seq_attention": (seq2seq_attention, "Seq2seq with attention", "An LSTM encoder reads digits, an "
+                          "LSTM decoder writes them reversed while attention looks back at the encoder.",
+                          "Bahdanau et al. (2014), Neural machine translation by jointly learning to align "
+                          "and translate (dot-product attention, no teacher forcing)", "classification", 14),
+    "tiny_gpt": (tiny_gpt, "Tiny GPT (causal LM)", "Token and position embeddings, two Transformer blocks "
+                 "whose attention only looks back, and a next-token classifier: write text one "
+                 "character at a time.",
+                 "Radford et al. (2018), Improving language understanding by generative pre-training",
+                 "classification", 32),
 }
 
 
@@ -259,7 +342,8 @@ def main() -> None:
         atomic_write_json(MODELS / f"{name}.json", {
             "name": name, "title": title, "description": description, "reference": reference,
             "task": task, "input_shape": shape, "num_classes": classes,
-            "expected_params": analysis.total_params, "graph": graph.to_dict(),
+            "expected_params": analysis.total_params, **SEQUENCE_EXTRAS.get(name, {}),
+            "graph": graph.to_dict(),
         })
         print(f"{name:14s} {analysis.total_params:>12,d} params  {len(graph.nodes):4d} layers")
 

@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "studio.cli.train_cmds",
     "studio.cli.inspect_cmds",
     "studio.cli.generative_cmds",
+    "studio.cli.text_cmds",
     "studio.cli.export_cmds",
     "studio.cli.runs_cmds",
     "studio.cli.sweep_cmds",

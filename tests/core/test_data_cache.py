@@ -17,9 +17,9 @@ def loads(monkeypatch):
     calls = []
     real = data.load_dataset
 
-    def counting(spec):
+    def counting(spec, *progress_and_cancel):
         calls.append(spec)
-        return real(spec)
+        return real(spec, *progress_and_cancel)
 
     monkeypatch.setattr(cache, "load_dataset", counting)
     monkeypatch.setattr(data, "load_dataset", counting)

@@ -66,10 +66,14 @@ def test_inbound_node_naming_an_unknown_layer_or_short_history_is_named(tmp_path
     _refused(tmp_path, config, "'hidden' has a malformed input reference")
 
 
-def test_a_layer_reading_the_same_tensor_twice_is_refused_not_crashing(tmp_path):
+def test_a_merge_reading_the_same_tensor_twice_feeds_two_ports(tmp_path):
+    """x + x (and self-attention's query = value = key): one node may feed several ports."""
     config = base_config()
     _layers(config)[-1] = layer("Add", "z", ["z_mean", "z_mean"])
-    _refused(tmp_path, config, "already feeds")
+    write_keras(tmp_path / "m.keras", config)
+    graph = load_keras_file(tmp_path / "m.keras")
+    z, z_mean = graph.by_name("z"), graph.by_name("z_mean")
+    assert sorted(e.port for e in graph.edges if e.src == z_mean.id and e.dst == z.id) == [0, 1]
 
 
 def test_twenty_thousand_layers_are_refused_at_once():

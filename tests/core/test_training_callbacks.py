@@ -146,3 +146,31 @@ def test_any_named_loss_going_nan_stops_the_run(tmp_path):
     monitor.on_train_batch_end(1, {"d_loss": 0.7, "g_loss": float("nan")})
     assert state.failure[0] == "nan" and "g_loss became NaN at epoch 1, step 2" in state.failure[1]
     assert model.stop_training
+
+
+def test_embedding_sparse_gradients_give_numeric_norms_and_histograms(tmp_path):
+    """An Embedding's gradient is IndexedSlices: the probe densifies it (repeated tokens add up)."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((5,), dtype="int32")
+    pooled = keras.layers.GlobalAveragePooling1D()(keras.layers.Embedding(20, 4, name="embed")(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(2, name="out")(pooled))
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile("sgd", loss, jit_compile=False)
+    x = np.array([[1, 1, 1, 2, 0]] * 4 + [[3, 4, 5, 6, 7]] * 4, dtype="int32")
+    y = np.array([0] * 4 + [1] * 4)
+    folder, state = RunFolder(tmp_path), RunState()
+    callbacks = [Monitor(folder, state, 4, 1, 2, {}),
+                 GradientProbe(folder, state, loss, _batches(x, y, 8).repeat(), every=1)]
+    model.fit(_batches(x, y), epochs=1, steps_per_epoch=2, callbacks=callbacks, shuffle=False, verbose=0)
+
+    norms = [e for e in read_events(tmp_path) if e["type"] == "grad_norms"][-1]["norms"]
+    probe = callbacks[1]
+    grads = probe._grads_fn(x, y)
+    dense = np.asarray(grads[0])
+    assert dense.shape == (20, 4) and dense.dtype == np.float32
+    assert norms["embed"] == pytest.approx(float(np.linalg.norm(dense)), rel=1e-5) and norms["embed"] > 0
+    assert not dense[8:].any()  # tokens never seen get no gradient
+    hist = next(e for e in read_events(tmp_path) if e["type"] == "weights_hist")["layers"]
+    assert sum(hist["embed"]["grads"][0]) == 20 * 4

@@ -193,9 +193,26 @@ def test_a_vae_is_said_to_fit_its_data(window, qtbot):
     assert "The VAE fits this data" in panel.fit_label.text() and "Cannot fit" not in panel.fit_label.text()
 
 
-def test_scanning_a_folder_shows_progress_and_cancel_stops_it(panel, qtbot, tmp_path):
+def test_scanning_a_folder_shows_progress_and_cancel_stops_it(panel, qtbot, tmp_path, monkeypatch):
+    import time
+
     import numpy as np
     from PIL import Image
+
+    from studio.core.data import scan
+
+    real_init = scan.Scanner.__init__
+
+    def held_after_each_report(self, root, max_pixels, progress, cancel):
+        """The scan waits after reporting until Cancel is clicked (else a fast machine finishes first)."""
+        def report(*args):
+            progress(*args)
+            deadline = time.monotonic() + 15
+            while not cancel.cancelled and time.monotonic() < deadline:
+                time.sleep(0.01)
+        real_init(self, root, max_pixels, report, cancel)
+
+    monkeypatch.setattr(scan.Scanner, "__init__", held_after_each_report)
 
     for name in ("a", "b"):
         (tmp_path / name).mkdir()

@@ -196,7 +196,7 @@ def test_a_start_loads_the_dataset_once_and_inspect_reuses_it(window, qtbot, tmp
     calls = []
     real = data.load_dataset
     for module in (cache, data):  # wherever load_dataset is looked up: the cache, the planner
-        monkeypatch.setattr(module, "load_dataset", lambda spec: calls.append(spec) or real(spec))
+        monkeypatch.setattr(module, "load_dataset", lambda spec, *rest: calls.append(spec) or real(spec, *rest))
     monkeypatch.setattr(Runner, "_spawn", lambda self: None)  # the child process loads its own copy
     cache.clear()
     panel = train_panel(window, tmp_path)

@@ -65,7 +65,7 @@ class Dataset:
         """Samples per class name in ``split`` (empty for regression)."""
         if self.task == "regression":
             return {}
-        counts = np.bincount(self.split(split)[1], minlength=self.num_classes)
+        counts = np.bincount(self.split(split)[1].ravel(), minlength=self.num_classes)  # (N, T): per step
         return {name: int(count) for name, count in zip(self.class_names, counts)}
 
     def fingerprint(self) -> str:
@@ -95,11 +95,12 @@ class Dataset:
         if self.task == "regression":
             lines.append("target: numeric (regression)")
         else:
-            lines.append(f"classes ({self.num_classes}): {', '.join(self.class_names)}")
+            names = self.class_names if self.num_classes <= 20 else [*self.class_names[:20], "..."]
+            lines.append(f"classes ({self.num_classes}): {', '.join(map(repr, names) if self.y_train.ndim > 1 else names)}")
         for name in SPLITS:
             x, _ = self.split(name)
             line = f"{name}: {len(x)} samples"
-            if self.task != "regression" and len(x):
+            if self.task != "regression" and len(x) and self.num_classes <= 20:
                 counts = self.class_counts(name)
                 line += " (" + ", ".join(f"{k} {v}" for k, v in counts.items()) + ")"
             lines.append(line)

@@ -19,7 +19,7 @@ import numpy as np
 from studio.core.data.dataset import DataError
 from studio.core.data.disk_cache import SampleCache
 from studio.core.data.raw import RawData, existing_path, task_for_classes
-from studio.core.data.scan import IMAGE_SUFFIXES, CancelToken, Progress, Scanner, list_images
+from studio.core.data.scan import IMAGE_SUFFIXES, CancelToken, Progress, Scanner, ScanCancelled, list_images
 from studio.core.data.source_options import source_option
 from studio.core.data.store import ImageSource, ImageStore
 
@@ -111,6 +111,9 @@ def _load_images(spec, root, items, class_names, report, progress, cancel, kind)
     if in_memory:
         x = np.empty((len(scan.files), *shape), np.float32)
         for start in range(0, len(scan.files), 1024):
+            if cancel is not None and cancel.cancelled:
+                cache.flush()  # what was decoded so far is kept for the next load
+                raise ScanCancelled(f"loading {root} cancelled after decoding {start} of {len(scan.files)} images")
             chunk, ok = store.read_batch(slice(start, start + 1024))
             x[start:start + len(ok)][ok] = chunk
             keep[start:start + len(ok)] = ok

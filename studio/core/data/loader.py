@@ -10,10 +10,12 @@ from studio.core.data.dataset import SPLITS, Dataset, DataError
 from studio.core.data.folder import load_folder, load_image_list
 from studio.core.data.keras_cache import load_keras
 from studio.core.data.raw import option
+from studio.core.data.sequences import load_sequences
 from studio.core.data.splits import NORMALIZE_MODES, check_ratios, normalize, split_indices, subsample
 from studio.core.data.scan import CancelToken, Progress
 from studio.core.data.store import ImageStore
 from studio.core.data.tabular import load_csv, load_npy, load_npz
+from studio.core.data.text import load_corpus, load_keras_text, load_text_csv, load_text_folder
 
 SOURCES = {
     "digits": load_digits,
@@ -25,6 +27,11 @@ SOURCES = {
     "npz": load_npz,
     "npy": load_npy,
     "image_list": load_image_list,
+    "sequences": load_sequences,
+    "text_folder": load_text_folder,
+    "text_csv": load_text_csv,
+    "corpus": load_corpus,
+    "keras_text": load_keras_text,
 }
 SCANNED_SOURCES = ("folder", "image_list")  # loaders that take progress and cancel
 DEFAULT_SPLIT = {"train": 0.7, "val": 0.15, "test": 0.15}
@@ -55,7 +62,8 @@ def load_dataset(spec: dict[str, Any], progress: Progress | None = None, cancel:
     mode = option(spec, "normalize", "scale" if raw.is_image else "standardize", str)
     if mode not in NORMALIZE_MODES:
         raise DataError(f"normalize must be one of {', '.join(NORMALIZE_MODES)}, got {mode!r}")
-    classes = raw.class_names if raw.task != "regression" else None
+    # Per-time-step targets (N, T) are not stratified: their classes are tokens, not samples.
+    classes = raw.class_names if raw.task != "regression" and raw.y.ndim == 1 else None
     x, y, report = raw.x, raw.y, list(raw.report)
     limit = spec.get("max_samples")
     if limit is not None:

@@ -17,6 +17,10 @@ KERAS_DATASETS = ("mnist", "fashion_mnist", "cifar10", "cifar100")
 COLOUR_MODES = ("auto", "grayscale", "rgb")
 TASK_CHOICES = ("auto", "classification", "regression")
 STORAGE_CHOICES = ("auto", "memory", "stream")
+ARRAY_KINDS = ("auto", "sequence", "image")
+BUILTIN_SEQUENCES = ("signals", "signals_steps", "reverse", "dates", "grammar")
+TEXT_LEVELS = ("word", "char")
+KERAS_TEXT_SETS = ("imdb", "reuters")
 
 _SIZE = "Images are resized to this many pixels per side."
 _COLOUR = ParamSpec("color", "choice", "auto", "auto: RGB when any image has colour, else grayscale.",
@@ -26,6 +30,23 @@ _STORAGE = ParamSpec("storage", "choice", "auto", "memory: decode every image in
                      choices=STORAGE_CHOICES, label="Storage")
 _MAX_PIXELS = ParamSpec("max_pixels", "int", 40_000_000, "Images with more pixels are skipped (pixel bombs).",
                         1, 1_000_000_000, label="Max pixels per image")
+_KIND = ParamSpec("kind", "choice", "auto", "Whether 3-D arrays (N, T, F) are sequences or gray images; auto: "
+                  "sequences when they hold negative values or the targets have one value per step.",
+                  choices=ARRAY_KINDS, label="Arrays are")
+_MAX_TOKENS = ParamSpec("max_tokens", "int", 20_000, "Vocabulary size: the most frequent tokens are kept, the "
+                        "rest become [UNK] (0: keep all).", 0, 1_000_000, label="Vocabulary size")
+
+
+def _level(default: str) -> ParamSpec:
+    return ParamSpec("level", "choice", default, "Split the text into words or into characters.",
+                     choices=TEXT_LEVELS, label="Tokens")
+
+
+def _max_length(default: int) -> ParamSpec:
+    return ParamSpec("max_length", "int", default, "Tokens per sequence: longer texts are cut (and reported), "
+                     "shorter ones padded.", 1, 100_000, label="Sequence length")
+
+
 _TASK = ParamSpec("task", "choice", "auto", "auto: text or few whole-number labels are classes, other "
                   "numbers are a regression target.", choices=TASK_CHOICES, label="Task")
 
@@ -72,14 +93,51 @@ SOURCE_OPTIONS: dict[str, tuple[ParamSpec, ...]] = {
         ParamSpec("path", "file", None, "A numpy.savez archive.", choices=(".npz",), label="File"),
         ParamSpec("x_key", "str", "x", "The array holding the inputs.", label="Inputs array"),
         ParamSpec("y_key", "str", "y", "The array holding the labels.", label="Labels array"),
-        _TASK,
+        _TASK, _KIND,
     ),
     "npy": (
         ParamSpec("path", "file", None, "A .npy array of inputs (memory-mapped).", choices=(".npy",),
                   label="Inputs file"),
         ParamSpec("labels", "file", None, "A .npy array with one label per sample (default: y.npy beside "
                   "an x.npy).", choices=(".npy",), label="Labels file"),
-        _TASK,
+        _TASK, _KIND,
+    ),
+    "sequences": (
+        ParamSpec("name", "choice", "signals", "signals: forecast the next values of noisy waves (many-to-one); "
+                  "signals_steps: the next value at every step (many-to-many); reverse and dates: sequence to "
+                  "sequence toys; grammar: a character corpus for language models.",
+                  choices=BUILTIN_SEQUENCES, label="Set"),
+        ParamSpec("samples", "int", 1000, "How many sequences (grammar: sentences).", 10, 1_000_000,
+                  label="Samples", step=100),
+        ParamSpec("length", "optional_int", None, "Steps per sequence (default: 48 for signals, 8 for reverse).",
+                  2, 10_000, label="Length"),
+        ParamSpec("noise", "float", 0.1, "Noise added to the signals.", 0.0, 10.0, label="Noise"),
+        ParamSpec("horizon", "int", 1, "How many future values the signals set predicts.", 1, 1000,
+                  label="Horizon"),
+    ),
+    "text_folder": (
+        ParamSpec("path", "folder", None, "A folder with one sub-folder of .txt files per class.", label="Folder"),
+        _level("word"), _MAX_TOKENS, _max_length(200),
+    ),
+    "text_csv": (
+        ParamSpec("path", "file", None, "A table with a text column and a label column.", choices=(".csv",),
+                  label="File"),
+        ParamSpec("text", "str", None, "The column holding the text (default: the first).", label="Text column"),
+        ParamSpec("target", "str", None, "The column holding the label (default: the last).",
+                  label="Target column"),
+        _level("word"), _MAX_TOKENS, _max_length(200),
+    ),
+    "corpus": (
+        ParamSpec("path", "file", None, "One .txt file to learn to continue (language modelling).",
+                  choices=(".txt",), label="File"),
+        _level("char"), _MAX_TOKENS, _max_length(64),
+        ParamSpec("stride", "optional_int", None, "Tokens between the starts of two windows (default: half "
+                  "the sequence length).", 1, 100_000, label="Stride"),
+    ),
+    "keras_text": (
+        ParamSpec("name", "choice", "imdb", "Which keras.datasets text set (read from Keras's cache).",
+                  choices=KERAS_TEXT_SETS, label="Dataset"),
+        _MAX_TOKENS, _max_length(200),
     ),
 }
 

@@ -13,6 +13,7 @@ import numpy as np
 from studio.core.data.dataset import DataError
 from studio.core.data.raw import RawData, encode_labels, existing_path, task_for_classes
 from studio.core.data.source_options import source_option
+from studio.core.data.sequences import is_sequence_array, npz_sequences
 
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-"}
 MAX_CLASSES_AUTO = 20  # an integer target with more distinct values is treated as regression
@@ -269,7 +270,7 @@ def load_npz(spec: dict) -> RawData:
                 names = [str(n) for n in _read_member(archive, members["class_names"], path.name, "class_names", False)]
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise DataError(f"{path.name} is not a readable .npz file ({exc})") from exc
-    return _arrays_to_raw(x, y, names, task, path.name, x_key, y_key)
+    return _arrays_to_raw(x, y, names, task, path.name, x_key, y_key, spec)
 
 
 def load_npy(spec: dict) -> RawData:
@@ -291,7 +292,7 @@ def load_npy(spec: dict) -> RawData:
             arrays.append(np.load(file, mmap_mode="r", allow_pickle=False))
         except (OSError, ValueError) as exc:
             raise DataError(f"{file.name} is not a readable .npy file ({exc})") from exc
-    return _arrays_to_raw(arrays[0], arrays[1], None, task, path.name, "inputs", "labels")
+    return _arrays_to_raw(arrays[0], arrays[1], None, task, path.name, "inputs", "labels", spec)
 
 
 def _npy_header(handle, file_name: str):
@@ -334,7 +335,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, file_name: str
     return array.reshape(shape[::-1]).T if fortran else array.reshape(shape)
 
 
-def _arrays_to_raw(x, y, names, task, file_name, x_key, y_key) -> RawData:
+def _arrays_to_raw(x, y, names, task, file_name, x_key, y_key, spec) -> RawData:
     report = []
     if y.ndim == 0:
         raise DataError(f"{file_name}: {y_key} is a single value (0-d array); it needs one label per sample")
@@ -344,6 +345,8 @@ def _arrays_to_raw(x, y, names, task, file_name, x_key, y_key) -> RawData:
         raise DataError(f"{file_name}: {x_key} is empty")
     if not np.issubdtype(x.dtype, np.number) or not np.issubdtype(y.dtype, np.number):
         raise DataError(f"{file_name}: {x_key} and {y_key} must be numeric arrays")
+    if is_sequence_array(x, y, spec):
+        return npz_sequences(x, y, file_name, task)
     x = _npz_inputs(x, file_name, x_key, report)
     if y.ndim == 2 and y.shape[1] > 1:
         y = y.argmax(axis=1)
@@ -376,7 +379,8 @@ def _npz_inputs(x: np.ndarray, file_name: str, key: str, report: list[str]) -> n
         raise DataError(f"{file_name}: images need 1 or 3 channels last, got shape {x.shape}{hint}")
     low, high = float(x.min()), float(x.max())
     if low < 0 or high > 255:
-        raise DataError(f"{file_name}: image values must be within 0..1 or 0..255, found {low:.3g}..{high:.3g}")
+        raise DataError(f"{file_name}: image values must be within 0..1 or 0..255, found {low:.3g}..{high:.3g}"
+                        " (for (N, T, F) sequences set kind to sequence)")
     if high <= 1.0:
         report.append(f"{key} values are within 0..1: treated as pixel fractions")
         x = x * np.float32(255)

@@ -13,6 +13,8 @@ from typing import Any
 
 from studio.core.graph.catalog import CATALOG
 from studio.core.graph.keras_io import _MULTI_INPUT  # layers called with a list, as to_keras does
+from studio.core.graph.keras_io import CALL_PARAMS
+from studio.core.graph.objects import STUDIO_LAYERS
 from studio.core.graph.model import Graph
 
 _LINE = 99
@@ -37,8 +39,9 @@ def graph_to_python(graph: Graph, model_name: str = "model",
     names = _variable_names(graph)
     order = graph.topological_order()
     lines = [f'"""{docstring}"""', "", "import keras", "from keras import layers"]
-    if any(graph.nodes[i].type == "Sampling" for i in order):
-        lines.append("from studio.core.graph.custom_layers import Sampling")
+    custom = sorted({graph.nodes[i].type for i in order} & STUDIO_LAYERS)
+    if custom:
+        lines.append(f"from studio.core.graph.custom_layers import {', '.join(custom)}")
     lines.append("")
     for node_id in order:
         node = graph.nodes[node_id]
@@ -48,11 +51,14 @@ def graph_to_python(graph: Graph, model_name: str = "model",
                                          "dtype": node.params.get("dtype", "float32"), "name": node.name})
             lines.append(f"{names[node_id]} = {call}")
             continue
-        layer = _call(_layer_class(node.type), {**node.params, "name": node.name})
+        call_keys = CALL_PARAMS.get(node.type, ())
+        config = {k: v for k, v in node.params.items() if k not in call_keys}
+        layer = _call(_layer_class(node.type), {**config, "name": node.name})
         if node.type in _MULTI_INPUT or node.type == "Attention":
             inputs = f"([{', '.join(args)}])"
         else:
-            inputs = f"({', '.join(args)})"
+            extra = [f"{k}={node.params[k]!r}" for k in call_keys if node.params.get(k)]
+            inputs = f"({', '.join(args + extra)})"
         lines.append(f"{names[node_id]} = {layer}{inputs}")
     inputs = [names[i] for i in graph.input_nodes()]
     outputs = [names[i] for i in graph.output_nodes()]
@@ -62,7 +68,7 @@ def graph_to_python(graph: Graph, model_name: str = "model",
 
 
 def _layer_class(type: str) -> str:
-    return "Sampling" if type == "Sampling" else f"layers.{CATALOG[type].keras_class}"
+    return type if type in STUDIO_LAYERS else f"layers.{CATALOG[type].keras_class}"
 
 
 def _variable_names(graph: Graph) -> dict[str, str]:

@@ -51,10 +51,11 @@ class ExportSource:
     def samples(self, split: str = "test", limit: int | None = 64, seed: int = 0) -> list[np.ndarray]:
         """Real samples of ``split`` (falling back to other splits) or, without them, seeded noise."""
         if self.uses_dataset_inputs():
+            dtype = self.input_specs()[0][1]  # token ids stay integers
             for name in (split, "test", "val", "train"):
                 x = self.dataset.split(name)[0]
                 if len(x):
-                    return [np.asarray(x[:limit], dtype="float32")]
+                    return [np.asarray(x[:limit], dtype=dtype if "int" in dtype else "float32")]
         rng = np.random.default_rng(seed)
         count = limit or 64
         arrays = []

@@ -290,7 +290,9 @@ _SPECS: list[LayerSpec] = [
               (_int("num_heads", 4, "Number of parallel attention heads.", 1, 1024),
                _int("key_dim", 32, "Size of each head's query/key projection.", 1, 65536),
                ParamSpec("value_dim", "optional_int", None, "Size of each head's value projection (default key_dim).", 1),
-               _float("dropout", 0.0, "Dropout on the attention weights.", 0.0, 1.0), _bias(), _init(), _reg()),
+               _float("dropout", 0.0, "Dropout on the attention weights.", 0.0, 1.0), _bias(), _init(), _reg(),
+               _bool("use_causal_mask", False, "Each position sees only itself and earlier ones (GPT-style "
+                     "decoders); passed when the layer is called.")),
               min_inputs=2, max_inputs=3, key_params=("num_heads", "key_dim"),
               port_names=("query", "value", "key")),
     LayerSpec("Attention", "Attention", "Dot-product attention: weights the value vectors by how well "
@@ -299,6 +301,21 @@ _SPECS: list[LayerSpec] = [
                _choice("score_mode", "dot", ("dot", "concat"), "How query and key are compared."),
                _float("dropout", 0.0, "Dropout on the attention weights.", 0.0, 1.0)),
               min_inputs=2, max_inputs=3, port_names=("query", "value", "key")),
+    LayerSpec("PositionalEmbedding", "Attention", "Adds a learned vector for each position to a sequence of "
+              "embeddings, so attention (which ignores order) can tell first from last.",
+              (_int("sequence_length", 128, "Longest sequence it can take (one vector per position).", 1, 1 << 20),
+               _init("initializer", "glorot_uniform")), key_params=("sequence_length",)),
+    # -- sequence ----------------------------------------------------------------------------
+    LayerSpec("Masking", "Recurrent", "Marks time steps whose features all equal mask_value as padding, "
+              "so recurrent and attention layers skip them.",
+              (_float("mask_value", 0.0, "Feature value that marks a padded step."),)),
+    LayerSpec("TimeDistributed", "Recurrent", "Applies one layer (e.g. Dense) to every time step with the same "
+              "weights: per-step outputs for many-to-many models.",
+              (ParamSpec("layer", "layer", {"class_name": "Dense", "config": {"units": 32}},
+                         "The layer applied to each step."),), key_params=()),
+    LayerSpec("RepeatVector", "Recurrent", "Repeats a vector n times into a sequence: how a decoder starts "
+              "from an encoder's summary (one-to-many).",
+              (_int("n", 8, "Number of time steps to produce.", 1, 1 << 20),), key_params=("n",)),
     # -- generative --------------------------------------------------------------------------
     LayerSpec("Sampling", "Generative", "Draws z = mean + exp(log_var / 2) * noise: the "
               "reparameterization trick that lets a VAE learn through random sampling. Inputs: "

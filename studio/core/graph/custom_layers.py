@@ -26,4 +26,31 @@ class Sampling(keras.layers.Layer):
         return {**super().get_config(), "seed": self.seed}
 
 
-CUSTOM_LAYERS = {"Sampling": Sampling}
+@keras.saving.register_keras_serializable(package="studio")
+class PositionalEmbedding(keras.layers.Layer):
+    """Adds a learned vector per position to a sequence of embeddings (steps, features), so
+    attention, which ignores order, can tell positions apart. Keeps the input's mask."""
+
+    def __init__(self, sequence_length: int, initializer="glorot_uniform", **kwargs):
+        super().__init__(**kwargs)
+        self.sequence_length = int(sequence_length)
+        self.initializer = keras.initializers.get(initializer)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        self.position_embeddings = self.add_weight(
+            name="embeddings", shape=(self.sequence_length, input_shape[-1]), initializer=self.initializer)
+
+    def call(self, inputs):
+        steps = keras.ops.shape(inputs)[-2]
+        return inputs + keras.ops.cast(self.position_embeddings[:steps], inputs.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "sequence_length": self.sequence_length,
+                "initializer": keras.initializers.serialize(self.initializer)}
+
+
+CUSTOM_LAYERS = {"Sampling": Sampling, "PositionalEmbedding": PositionalEmbedding}

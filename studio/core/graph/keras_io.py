@@ -17,11 +17,13 @@ from studio.core.fileio import loads_json_bounded
 from studio.core.formatting import size_bytes
 from studio.core.graph.catalog import CATALOG, default_params
 from studio.core.graph.model import MAX_NODES, Graph, GraphError, new_id
-from studio.core.graph.objects import STUDIO_LAYERS, STUDIO_MODULE, node_errors
+from studio.core.graph.objects import KERAS_OBJECTS, STUDIO_LAYERS, STUDIO_MODULE, node_errors
 
 _CONTAINERS = {"Functional", "Sequential", "Model"}
 _MULTI_INPUT = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Concatenate", "Sampling"}
 _ATTENTION_KWARGS = ("query", "value", "key")
+# Node params that are arguments of the layer's call, not of its config.
+CALL_PARAMS = {"MultiHeadAttention": ("use_causal_mask",)}
 
 
 class KerasImportError(ValueError):
@@ -40,7 +42,7 @@ def make_layer(type: str, name: str, params: dict[str, Any]):
     from studio.core.graph.custom_layers import CUSTOM_LAYERS
 
     cls = CUSTOM_LAYERS.get(type) or getattr(keras.layers, CATALOG[type].keras_class)
-    config = {k: v for k, v in params.items() if k != "name"}
+    config = {k: v for k, v in params.items() if k not in ("name", *CALL_PARAMS.get(type, ()))}
     for key in ("kernel_size", "strides", "pool_size", "dilation_rate", "size", "output_padding",
                 "target_shape", "shared_axes"):
         if isinstance(config.get(key), list):
@@ -48,7 +50,7 @@ def make_layer(type: str, name: str, params: dict[str, Any]):
     for key in ("padding", "cropping"):
         if isinstance(config.get(key), list):
             config[key] = tuple(tuple(v) if isinstance(v, list) else v for v in config[key])
-    if type == "Bidirectional":
+    if type in ("Bidirectional", "TimeDistributed"):
         inner = dict(config["layer"])
         inner.setdefault("module", "keras.layers")
         inner["config"] = {"name": f"{name}_rnn", **inner.get("config", {})}
@@ -79,7 +81,7 @@ def to_keras(graph: Graph, name: str = "model"):
         elif node.type == "Attention":
             tensors[node_id] = layer(args)
         elif node.type == "MultiHeadAttention":
-            tensors[node_id] = layer(*args)
+            tensors[node_id] = layer(*args, use_causal_mask=bool(node.params.get("use_causal_mask")))
         else:
             tensors[node_id] = layer(args[0])
     inputs = [tensors[i] for i in graph.input_nodes()]
@@ -167,7 +169,8 @@ def _check_layer(layer: Any, index: int, where: str) -> None:
         raise KerasImportError(f"Layer {label} in {where} has type {ascii(class_name)} (module {ascii(module)}), "
                                "which is not in the DL Studio catalog (custom and unknown layers are refused).")
     inner = config.get("layer")
-    if isinstance(inner, dict) and inner.get("class_name") not in ("SimpleRNN", "LSTM", "GRU"):
+    wrappable = KERAS_OBJECTS["keras.layers"] if class_name == "TimeDistributed" else {"SimpleRNN", "LSTM", "GRU"}
+    if isinstance(inner, dict) and inner.get("class_name") not in wrappable:
         raise KerasImportError(f"Layer {label} wraps a {ascii(inner.get('class_name'))}, which is not supported.")
     if class_name == "InputLayer":
         _input_params(config)
@@ -286,6 +289,9 @@ def _from_functional(config: dict[str, Any]) -> Graph:
             kwargs = kwargs if isinstance(kwargs, dict) else {}
             sources = _keras_tensors(args)
             sources += [h for key in _ATTENTION_KWARGS if key in kwargs for h in _keras_tensors(kwargs[key])]
+            for key in CALL_PARAMS.get(nodes[-1][0], ()):
+                if key in kwargs:
+                    nodes[-1][2][key] = kwargs[key]
             edges += [(_source_name(history, name, defined), name) for history in sources]
         defined.add(name)
     return _build(nodes, edges)

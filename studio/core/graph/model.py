@@ -200,7 +200,8 @@ class Graph:
         spec = get_spec(self.nodes[dst].type)
         if spec.max_inputs == 0:
             return f"{self.nodes[dst].name} is an Input: nothing can feed it."
-        if any(e.dst == dst for e in self.out_edges(src)):
+        # One node may feed several ports of a multi-input layer (self-attention: query = value = key).
+        if spec.max_inputs == 1 and any(e.dst == dst for e in self.out_edges(src)):
             return f"{self.nodes[src].name} already feeds {self.nodes[dst].name}."
         if self.reaches(dst, src):
             return f"Connecting {self.nodes[src].name} to {self.nodes[dst].name} would create a cycle."

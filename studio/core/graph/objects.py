@@ -23,10 +23,12 @@ KERAS_OBJECTS: dict[str, frozenset[str]] = {
         "TruncatedNormal", "VarianceScaling", "Zeros"}),
     "keras.regularizers": frozenset({"L1", "L2", "L1L2", "OrthogonalRegularizer"}),
     "keras.constraints": frozenset({"MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm"}),
-    "keras.layers": frozenset({"SimpleRNN", "LSTM", "GRU"}),  # the layers a wrapper may hold
 }
 # Layers the studio registers itself (studio.core.graph.custom_layers, ``studio>`` names).
-STUDIO_LAYERS = frozenset({"Sampling"})
+STUDIO_LAYERS = frozenset({"Sampling", "PositionalEmbedding"})
+# The layers a wrapper (Bidirectional, TimeDistributed) may hold: plain catalog layers; each
+# wrapper's own param check narrows this (Bidirectional: recurrent layers only).
+KERAS_OBJECTS["keras.layers"] = frozenset(set(CATALOG) - {"Input", "Bidirectional", "TimeDistributed"} - STUDIO_LAYERS)
 STUDIO_MODULE = "studio.core.graph.custom_layers"
 _MODEL_KEYS = ("layers", "input_layers", "output_layers")  # a config with these is a whole model
 _MAX_INT = 2**63 - 1  # what Keras/TensorFlow can hold

@@ -339,6 +339,36 @@ def _attention(p, shapes):
     return (*query[:-1], value[-1]), weights, weights, 4 * (_prod(query) or 0) * (value[0] or 1)
 
 
+def _positional(p, shapes):
+    (shape,) = shapes
+    _rank(shape, 2, "PositionalEmbedding (a sequence: steps, features)")
+    if shape[0] is not None and shape[0] > p["sequence_length"]:
+        raise ShapeError(f"sequences of {shape[0]} steps are longer than sequence_length {p['sequence_length']}")
+    weights = p["sequence_length"] * shape[1]
+    return shape, weights, weights, _prod(shape) or 0
+
+
+def _repeat(p, shapes):
+    (shape,) = shapes
+    _rank(shape, 1, "RepeatVector (a vector)")
+    return (p["n"], shape[0]), 0, 0, 0
+
+
+def _time_distributed(p, shapes):
+    (shape,) = shapes
+    inner = p["layer"] if isinstance(p["layer"], dict) else {}
+    inner_type = inner.get("class_name")
+    if inner_type not in RULES or inner_type in ("TimeDistributed", "Bidirectional"):
+        raise ShapeError(f"TimeDistributed wraps a catalog layer such as Dense, not {inner_type!r}")
+    if len(shape) < 2:
+        raise ShapeError(f"TimeDistributed needs a sequence (steps, ...), got {_fmt(shape)}")
+    from studio.core.graph.catalog import default_params
+
+    out, weights, trainable, flops = RULES[inner_type]({**default_params(inner_type), **inner.get("config", {})},
+                                                       [shape[1:]])
+    return (shape[0], *out), weights, trainable, flops * (shape[0] or 1)
+
+
 RULES: dict[str, Callable] = {
     "Dense": _dense, "Embedding": _embedding,
     "Conv1D": _conv(1), "Conv2D": _conv(2), "Conv2DTranspose": _conv(2, transpose=True),
@@ -356,6 +386,8 @@ RULES: dict[str, Callable] = {
     "Maximum": _broadcast, "Concatenate": _concatenate,
     "SimpleRNN": _rnn("SimpleRNN"), "LSTM": _rnn("LSTM"), "GRU": _rnn("GRU"), "Bidirectional": _bidirectional,
     "MultiHeadAttention": _mha, "Attention": _attention, "Sampling": _sampling,
+    "PositionalEmbedding": _positional, "Masking": _identity, "RepeatVector": _repeat,
+    "TimeDistributed": _time_distributed,
 }
 
 

@@ -58,11 +58,31 @@ def needed_outputs(task: str, num_classes: int | None, target_size: int, current
     return target_size
 
 
+def adapt_to_dataset(graph: Graph, dataset) -> tuple[Graph, list[str]]:
+    """``adapt_graph`` with the task, shapes and classes of a loaded ``Dataset``; for token-id
+    inputs, an Embedding read straight from the Input also gets the dataset's vocabulary size."""
+    y = dataset.y_train
+    graph, changes = adapt_graph(graph, dataset.task, dataset.input_shape, dataset.num_classes,
+                                 y.shape[-1] if y.ndim > 1 else 1, y.shape[1:])
+    if dataset.normalization.get("tokens"):
+        vocabulary = int(dataset.value_range[1]) + 1
+        for node_id in graph.successors(graph.input_nodes()[0]):
+            node = graph.nodes[node_id]
+            if node.type == "Embedding" and node.params["input_dim"] != vocabulary:
+                changes.append(f"embedding {node.name!r}: input_dim {node.params['input_dim']} -> "
+                               f"{vocabulary} (vocabulary)")
+                graph.set_param(node_id, "input_dim", vocabulary)
+        check_graph(graph)
+    return graph, changes
+
+
 def adapt_graph(graph: Graph, task: str, input_shape, num_classes: int | None,
-                target_size: int = 1) -> tuple[Graph, list[str]]:
+                target_size: int = 1, target_shape: tuple | None = None) -> tuple[Graph, list[str]]:
     """A copy of ``graph`` fitted to the dataset, and the list of changes made (human readable).
 
-    Raises TrainingError when the graph has errors or cannot be fitted.
+    ``target_shape`` is one sample's target shape (default: one label, or ``target_size`` values);
+    targets per time step ((T,) class ids or (T, F) values) need an output with the same steps. Raises TrainingError when the graph has
+    errors or cannot be fitted.
     """
     check_graph(graph)
     graph = graph.copy()
@@ -95,9 +115,19 @@ def adapt_graph(graph: Graph, task: str, input_shape, num_classes: int | None,
     need = needed_outputs(task, num_classes, target_size, current)
     what = {"classification": f"{num_classes} classes", "binary": "a binary target"}.get(
         task, f"{target_size} target value(s)")
-    if len(shape) != 1 or current != need:
+    if target_shape is None:
+        target_shape = (target_size,) if task == "regression" else ()
+    steps = tuple(target_shape) if task != "regression" else tuple(target_shape)[:-1]
+    if tuple(shape[:-1]) != steps:
+        per, fix = ((f"per time step, shape {tuple(target_shape)}", "keep the time axis (return_sequences, "
+                     "TimeDistributed)") if steps else
+                    (f"per sample, shape {tuple(target_shape) or (1,)}", "reduce the time axis (pooling, "
+                     "or return_sequences off on the last recurrent layer)"))
+        raise TrainingError(f"output {graph.nodes[output_id].name!r} gives shape {shape} but the dataset's "
+                            f"target is {per}: {fix} so the output has one value per target")
+    if current != need:
         dense = output_dense(graph)
-        if dense is None or len(shape) != 1:
+        if dense is None:
             raise TrainingError(
                 f"output {graph.nodes[output_id].name!r} gives shape {shape} but the dataset has "
                 f"{what}: end the model with a Dense layer of {need} units"

@@ -227,5 +227,14 @@ def build_supervised(project, config: TrainingConfig, dataset, setup, start_epoc
         callbacks.append(keras.callbacks.ReduceLROnPlateau(
             monitor="val_loss" if val is not None else "loss", factor=config.decay_rate,
             patience=config.plateau_patience, min_lr=config.min_learning_rate))
-    return Built(model, train, val, steps, loss_fn=loss, probe=probe, callbacks=callbacks, notes=notes)
+    folder_callbacks = []
+    from studio.core.generative.text import TextSamples, fixed_prompts, is_language_model
+
+    if is_language_model(dataset):  # live text from fixed prompts, each epoch
+        from studio.core.data.tokenize import dataset_vocabulary
+
+        vocabulary, prompts = dataset_vocabulary(dataset), fixed_prompts(dataset)
+        folder_callbacks.append(lambda folder: TextSamples(folder, vocabulary, prompts))
+    return Built(model, train, val, steps, loss_fn=loss, probe=probe, callbacks=callbacks, notes=notes,
+                 folder_callbacks=folder_callbacks)
 

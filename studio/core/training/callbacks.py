@@ -275,7 +275,7 @@ class GradientProbe(Hooks):
                 tape.watch(trainable)
                 y_pred, _ = model.stateless_call(trainable, frozen, x, training=True)
                 loss = loss_fn(y, y_pred)
-            return tape.gradient(loss, trainable)
+            return [dense_gradient(g) for g in tape.gradient(loss, trainable)]
 
         self._grads_fn = gradients
 
@@ -315,6 +315,17 @@ class GradientProbe(Hooks):
             if grad_parts:
                 layers[layer]["grads"] = histogram(np.concatenate(grad_parts))
         self.folder.emit("weights_hist", epoch=epoch + 1, layers=layers)
+
+
+def dense_gradient(gradient):
+    """A gradient as a dense tensor (``None`` kept). Embedding and Gather layers get sparse
+    ``IndexedSlices`` gradients; summing them into the variable's shape gives the true norm
+    (repeated indices add up) and a numeric array for histograms instead of an object array."""
+    import tensorflow as tf
+
+    if isinstance(gradient, tf.IndexedSlices):
+        return tf.convert_to_tensor(gradient)
+    return gradient
 
 
 def histogram(values: np.ndarray) -> list[list[float]]:

@@ -25,12 +25,19 @@ class DataFacts:
     input_shape: tuple[int, ...]
     num_classes: int | None
     target_size: int = 1
+    target_shape: tuple[int, ...] | None = None  # one sample's target; None: one label or value(s)
 
     @classmethod
     def of(cls, dataset) -> "DataFacts":
         y = dataset.y_train
         return cls(dataset.task, tuple(dataset.input_shape), dataset.num_classes,
-                   int(y.shape[1]) if y.ndim > 1 else 1)
+                   int(y.shape[-1]) if y.ndim > 1 else 1, tuple(int(d) for d in y.shape[1:]))
+
+    @property
+    def steps(self) -> tuple[int, ...]:
+        """The time steps the output must keep (empty: one prediction per sample)."""
+        shape = self.target_shape or ()
+        return tuple(shape[:-1]) if self.task == "regression" else tuple(shape)
 
 
 @dataclass(frozen=True)
@@ -80,11 +87,12 @@ def check_compat(project, facts: DataFacts) -> list[CompatProblem]:
     what = {"classification": f"{facts.num_classes} classes", "binary": "a binary target"}.get(
         facts.task, f"{facts.target_size} target value(s)")
     dense = output_dense(graph)
-    if dense is None or len(shape) != 1:
+    rank_ok = tuple(shape[:-1]) == facts.steps
+    if dense is None or not rank_ok:
         activation = "softmax" if facts.task == "classification" or need == 2 else \
             "sigmoid" if facts.task == "binary" else "linear"
         fix = Fix(f"Add Dense({need}, {activation}) as the output", append=("Dense", {"units": need, "activation": activation}),
-                  after=output.id) if len(shape) == 1 else None
+                  after=output.id) if rank_ok else None
         how = "" if fix else "flatten or pool it first, then "
         return problems + [CompatProblem(output.id, f"output {output.name!r} gives shape {tuple(shape)} but the data has "
                                                     f"{what}: {how}end the model with a Dense layer of {need} units", fix)]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from studio.core.training.adapt import adapt_graph
+from studio.core.training.adapt import adapt_to_dataset
 from studio.core.training.compat import DataFacts, check_compat
 from studio.core.training.config import TrainingConfig
 from studio.core.training.errors import TrainingError
@@ -82,8 +82,7 @@ def plan_run(project, dataset=None) -> RunPlan:
     changes: list[str] = []
     facts = DataFacts.of(dataset)
     if not planned.generative:
-        planned.graph, changes = adapt_graph(planned.graph, dataset.task, dataset.input_shape,
-                                             dataset.num_classes, facts.target_size)
+        planned.graph, changes = adapt_to_dataset(planned.graph, dataset)
     problems = check_compat(planned, facts)  # what adapting cannot fix: the Model area shows the same
     if problems:
         raise TrainingError("; ".join(problem.message for problem in problems))

@@ -20,7 +20,7 @@ from studio.core.data import Dataset, DataError, default_dataset_spec
 from studio.core.data.paths import spec_for_path
 from studio.core.data.scan import CancelToken
 from studio.core.formatting import format_duration
-from studio.core.training.adapt import adapt_graph
+from studio.core.training.adapt import adapt_to_dataset
 from studio.core.training.compat import DataFacts, check_compat
 from studio.core.training.errors import TrainingError
 from studio.core import formatting
@@ -73,7 +73,7 @@ def model_changes(graph, dataset: Dataset) -> list[tuple[str, str, Any]]:
 
     Raises TrainingError when the model cannot be fitted (wrong input rank, no Dense output...).
     """
-    adapted, _notes = adapt_graph(graph, dataset.task, dataset.input_shape, dataset.num_classes)
+    adapted, _notes = adapt_to_dataset(graph, dataset)
     edits = []
     for node_id, node in adapted.nodes.items():
         old = graph.nodes[node_id].params

@@ -107,9 +107,8 @@ def load_graph_source(project) -> InspectSource:
     The dataset comes from the shared cache: the one the Data panel and training starts use.
     """
     from studio.core.graph.keras_io import to_keras
-    from studio.core.training.adapt import adapt_graph
+    from studio.core.training.adapt import adapt_to_dataset
 
     dataset = load_cached(project.dataset)
-    target = dataset.y_train.shape[1] if dataset.y_train.ndim > 1 else 1
-    graph, changes = adapt_graph(project.graph, dataset.task, dataset.input_shape, dataset.num_classes, target)
+    graph, changes = adapt_to_dataset(project.graph, dataset)
     return InspectSource("current weights", to_keras(graph), dataset, None, changes)

@@ -1,0 +1,141 @@
+"""Text from a language model: prompt -> tokens, with temperature and top-k, seeded.
+
+A language model maps (T,) token ids to next-token scores at every step (T, vocabulary). The
+prompt sits at the start of the window (causal attention never looks at the padding after it);
+once the text is longer than the window, the window slides. ``TextSamples`` writes text from
+fixed prompts each epoch while a language model trains (``samples/epoch_NNN.txt``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from studio.core import fileio
+from studio.core.data.tokenize import Vocabulary, dataset_vocabulary
+from studio.core.training.callbacks import Hooks
+
+VOCABULARY_FILE = "vocabulary.json"
+MAX_NEW_TOKENS = 10_000
+
+
+class GenerationError(ValueError):
+    """Bad generation input (prompt, settings, run); the message says what to do."""
+
+
+def is_language_model(dataset) -> bool:
+    """Token inputs whose targets are the next token at every step (a corpus)."""
+    return (bool(dataset.normalization.get("tokens")) and dataset.y_train.shape == dataset.x_train.shape
+            and dataset_vocabulary(dataset) is not None)
+
+
+def next_token(scores: np.ndarray, temperature: float, top_k: int, rng: np.random.Generator,
+               logits: bool = True) -> int:
+    """Sample one id from one step's scores (logits or probabilities); temperature 0 = argmax."""
+    scores = np.asarray(scores, np.float64)
+    if not logits:
+        scores = np.log(np.maximum(scores, 1e-12))
+    scores[:2] = -np.inf  # never write padding or the unknown token
+    if temperature <= 0:
+        return int(np.argmax(scores))
+    scores = scores / temperature
+    if 0 < top_k < len(scores):
+        cutoff = np.partition(scores, -top_k)[-top_k]
+        scores = np.where(scores >= cutoff, scores, -np.inf)
+    probabilities = np.exp(scores - scores.max())
+    return int(rng.choice(len(scores), p=probabilities / probabilities.sum()))
+
+
+def generate(model, vocabulary: Vocabulary, prompt: str, tokens: int, temperature: float = 1.0,
+             top_k: int = 0, seed: int = 0) -> str:
+    """``prompt`` followed by ``tokens`` generated tokens, as text."""
+    if not 0 <= tokens <= MAX_NEW_TOKENS:
+        raise GenerationError(f"the number of tokens must be between 0 and {MAX_NEW_TOKENS}, got {tokens}")
+    if temperature < 0 or top_k < 0:
+        raise GenerationError("temperature and top-k must not be negative")
+    window = int(model.inputs[0].shape[1])
+    ids = vocabulary.ids(prompt) or [vocabulary.ids(" ")[0] if vocabulary.level == "char" else 1]
+    logits = _outputs_logits(model)
+    rng = np.random.default_rng(seed)
+    batch = np.zeros((1, window), np.int32)
+    start = len(ids)
+    for _ in range(tokens):
+        context = ids[-window:]
+        batch[0, :] = 0
+        batch[0, :len(context)] = context
+        scores = np.asarray(model.predict_on_batch(batch))[0, len(context) - 1]  # compiled: fast per token
+        ids.append(next_token(scores, temperature, top_k, rng, logits))
+    return vocabulary.decode(ids[:start]) + _joiner(vocabulary, start) + vocabulary.decode(ids[start:])
+
+
+def _joiner(vocabulary: Vocabulary, start: int) -> str:
+    return " " if vocabulary.level == "word" and start else ""
+
+
+def _outputs_logits(model) -> bool:
+    activation = getattr(model.layers[-1], "activation", None)
+    return getattr(activation, "__name__", "linear") != "softmax"
+
+
+def save_vocabulary(run_dir, vocabulary: Vocabulary) -> None:
+    fileio.atomic_write_json(Path(run_dir) / VOCABULARY_FILE, {"level": vocabulary.level,
+                                                               "tokens": vocabulary.tokens})
+
+
+def run_vocabulary(run_dir) -> Vocabulary:
+    """The vocabulary a language-model run was trained with (written when it started)."""
+    path = Path(run_dir) / VOCABULARY_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Vocabulary(list(data["tokens"]), data["level"])
+    except FileNotFoundError:
+        raise GenerationError(f"{run_dir} has no {VOCABULARY_FILE}: it is not a language-model run "
+                              "(train a model on a text corpus, e.g. the tiny_gpt template)") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise GenerationError(f"{path} is damaged ({exc}); train the run again") from None
+
+
+def load_language_model(run_dir, which: str = "auto"):
+    """The run's model (final, else best/last checkpoint), loaded in safe mode."""
+    import keras
+
+    from studio.core.graph import custom_layers  # noqa: F401  (registers PositionalEmbedding)
+
+    run = Path(run_dir)
+    candidates = {"final": [run / "model.keras"], "best": [run / "checkpoints" / "best.keras"],
+                  "last": [run / "checkpoints" / "last.keras"]}
+    paths = candidates.get(which) or [p for key in ("final", "best", "last") for p in candidates[key]]
+    for path in paths:
+        if path.is_file():
+            return keras.models.load_model(path, safe_mode=True, compile=False)
+    raise GenerationError(f"{run} has no trained model yet ({', '.join(p.name for p in paths)}); "
+                          "wait for the first epoch to finish")
+
+
+class TextSamples(Hooks):
+    """Each epoch: text from fixed prompts -> ``samples/epoch_NNN.txt`` + a ``samples`` event."""
+
+    def __init__(self, folder, vocabulary: Vocabulary, prompts: list[str], tokens: int = 60,
+                 temperature: float = 0.8, top_k: int = 5) -> None:
+        self.folder, self.vocabulary, self.prompts = folder, vocabulary, prompts
+        self.tokens, self.temperature, self.top_k = tokens, temperature, top_k
+
+    def on_train_begin(self, logs=None):
+        save_vocabulary(self.folder.path, self.vocabulary)
+
+    def on_epoch_end(self, epoch, logs=None):
+        texts = [generate(self.model, self.vocabulary, prompt, self.tokens, self.temperature, self.top_k, seed=i)
+                 for i, prompt in enumerate(self.prompts)]
+        relative = f"samples/epoch_{epoch + 1:03d}.txt"
+        (self.folder.path / "samples").mkdir(exist_ok=True)
+        fileio.atomic_write_text(self.folder.path / relative, "\n\n".join(texts) + "\n")
+        self.folder.emit("samples", epoch=epoch + 1, path=relative, kind="text")
+
+
+def fixed_prompts(dataset, count: int = 2, length: int = 8) -> list[str]:
+    """Prompts for the live samples: the starts of the first validation (else training) windows."""
+    vocabulary = dataset_vocabulary(dataset)
+    x = dataset.x_val if len(dataset.x_val) else dataset.x_train
+    return [vocabulary.decode(row[:length]) for row in x[:count]]
