@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from studio.cli import CliError
+from studio.core.backends import CHOICES as BACKEND_CHOICES
 from studio.core.formatting import format_duration
 
 BAR_WIDTH = 24
@@ -31,6 +32,9 @@ def register(subparsers) -> None:
     parser.add_argument("--resume", metavar="RUN", help="continue a stopped, killed or crashed run folder")
     parser.add_argument("--devices", metavar="WHERE",
                         help="auto, cpu, gpu, all (every GPU), N (first N GPUs) or cpu:N")
+    parser.add_argument("--backend", choices=BACKEND_CHOICES,
+                        help="Keras backend: auto (fastest measured by `studio doctor --bench`), "
+                        "tensorflow, jax or torch")
     parser.set_defaults(func=_train)
 
 
@@ -67,7 +71,7 @@ def load_source(source: str):
 
 def _overrides(args) -> dict:
     changes = {}
-    for key in ("epochs", "batch_size", "devices"):
+    for key in ("epochs", "batch_size", "devices", "backend"):
         if getattr(args, key) is not None:
             changes[key] = getattr(args, key)
     return changes
@@ -156,7 +160,8 @@ class Progress:
             self.epochs = event.get("epochs", 0)
             device = event.get("device", {})
             where = ", ".join(gpu["name"] for gpu in device.get("gpus", [])) or "CPU"
-            self._line(f"training on {where} ({event.get('compile_mode')} mode), {self.epochs} epochs of "
+            backend = device.get("backend", "tensorflow")
+            self._line(f"training on {where} with {backend} ({event.get('compile_mode')} mode), {self.epochs} epochs of "
                        f"{event.get('steps_per_epoch')} steps" + (" (resumed)" if event.get("resumed") else ""))
             for note in event.get("notes", []):
                 self._line(f"note: {note}")

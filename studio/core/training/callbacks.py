@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from studio.core import fileio
+from studio.core.backends import adapter
 from studio.core.training.runs import RunFolder, read_control
 
 HISTOGRAM_BINS = 30
@@ -59,6 +60,7 @@ class Hooks:
 
 def current_lr(model) -> float:
     """The optimizer's learning rate right now (schedules evaluated at the current step)."""
+    adapter().sync(model)
     return float(np.asarray(model.optimizer.learning_rate))
 
 
@@ -221,7 +223,7 @@ class GradientProbe(Hooks):
 
     def __init__(self, folder: RunFolder, state: RunState, loss_fn, probe, every: int,
                  with_histograms: bool = True) -> None:
-        """``probe`` is a tf.data stream of ``(x, y)`` training batches; norms cycle through its
+        """``probe`` is an iterable of ``(x, y)`` training batches (tf.data or PyDataset); norms cycle through its
         first ``PROBE_BATCHES`` so successive values compare like with like."""
         self.folder, self.state, self.loss_fn, self.probe = folder, state, loss_fn, probe
         self.every, self.with_histograms = every, with_histograms
@@ -229,32 +231,33 @@ class GradientProbe(Hooks):
         self._grads_fn = None
 
     def on_train_begin(self, logs=None):
-        import tensorflow as tf
-
-        model, loss_fn = self.model, self.loss_fn
+        model, loss_fn, backend = self.model, self.loss_fn, adapter()
         variables = model.trainable_variables
         self.layers: dict[str, list[int]] = {}
         for index, variable in enumerate(variables):
             self.layers.setdefault(variable.path.rsplit("/", 1)[0], []).append(index)
 
-        @tf.function(reduce_retracing=True)
-        def gradients(x, y):
-            trainable = [v.value for v in variables]
-            frozen = [v.value for v in model.non_trainable_variables]
-            with tf.GradientTape() as tape:
-                tape.watch(trainable)
-                y_pred, _ = model.stateless_call(trainable, frozen, x, training=True)
-                loss = loss_fn(y, y_pred)
-            return tape.gradient(loss, trainable)
+        def loss(trainable, frozen, x, y):
+            y_pred, _ = model.stateless_call(trainable, frozen, x, training=True)
+            return loss_fn(y, y_pred)
 
-        self._grads_fn = gradients
+        def gradients(trainable, frozen, x, y):
+            return backend.value_and_grad(lambda t: loss(t, frozen, x, y), [trainable])[1][0]
+
+        self._grads_fn = backend.compile(gradients)
 
     def _gradients(self) -> list[Any]:
         if self._batches is None:
             # A few batches held in memory: no second input pipeline running beside training's.
-            self._batches = itertools.cycle(list(self.probe.take(PROBE_BATCHES)))
-        x, y = next(self._batches)[:2]
-        return self._grads_fn(x, y)
+            self._batches = itertools.cycle(
+                [tuple(np.asarray(part) for part in batch[:2])
+                 for batch in itertools.islice(iter(self.probe), PROBE_BATCHES)])
+        x, y = next(self._batches)
+        adapter().sync(self.model)
+        trainable = [v.value for v in self.model.trainable_variables]
+        frozen = [v.value for v in self.model.non_trainable_variables]
+        return [None if g is None else np.asarray(g, dtype=np.float32)
+                for g in self._grads_fn(trainable, frozen, x, y)]
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch + 1
@@ -262,13 +265,11 @@ class GradientProbe(Hooks):
     def on_train_batch_end(self, batch, logs=None):
         if not self.every or self.state.failed or self.state.global_step % self.every:
             return
-        import tensorflow as tf
-
         grads = self._gradients()
         norms = {}
         for layer, indexes in self.layers.items():
-            parts = [tf.reduce_sum(tf.square(tf.cast(grads[i], tf.float32))) for i in indexes if grads[i] is not None]
-            norms[layer] = float(tf.sqrt(tf.add_n(parts))) if parts else 0.0
+            parts = [float(np.sum(np.square(grads[i]))) for i in indexes if grads[i] is not None]
+            norms[layer] = math.sqrt(sum(parts)) if parts else 0.0
         self.folder.emit("grad_norms", epoch=self.epoch, step=batch + 1,
                          global_step=self.state.global_step, norms=norms)
 
@@ -279,12 +280,19 @@ class GradientProbe(Hooks):
         variables = self.model.trainable_variables
         layers = {}
         for layer, indexes in self.layers.items():
-            weights = np.concatenate([np.ravel(variables[i].numpy()) for i in indexes])
+            weights = np.concatenate([np.ravel(keras_numpy(variables[i])) for i in indexes])
             grad_parts = [np.ravel(np.asarray(grads[i])) for i in indexes if grads[i] is not None]
             layers[layer] = {"weights": histogram(weights)}
             if grad_parts:
                 layers[layer]["grads"] = histogram(np.concatenate(grad_parts))
         self.folder.emit("weights_hist", epoch=epoch + 1, layers=layers)
+
+
+def keras_numpy(variable) -> np.ndarray:
+    """A Keras variable's value as numpy on any backend (bfloat16 read as float32)."""
+    import keras
+
+    return np.asarray(keras.ops.convert_to_numpy(keras.ops.cast(variable.value, "float32")))
 
 
 def histogram(values: np.ndarray) -> list[list[float]]:

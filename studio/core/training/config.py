@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from studio.core.backends import CHOICES as BACKEND_CHOICES
 from studio.core.params import ParamSpec
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adam", "adamw")
@@ -66,6 +67,8 @@ TRAINING_FIELDS: tuple[ParamSpec, ...] = (
     ParamSpec("grad_norm_every", "int", 50,
               "Log per-layer gradient norms every N steps (0: never).", 0),
     ParamSpec("devices", "str", "auto", "Where to train: " + DEVICES_HELP + "."),
+    ParamSpec("backend", "choice", "auto", "Keras backend that trains: auto (fastest measured, see "
+              "`studio doctor --bench`), tensorflow, jax or torch.", choices=BACKEND_CHOICES),
 )
 
 _SPECS = {spec.name: spec for spec in TRAINING_FIELDS}
@@ -99,6 +102,7 @@ class TrainingConfig:
     mixed_precision: bool = False
     grad_norm_every: int = 50
     devices: str = "auto"
+    backend: str = "auto"
     unknown: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod

@@ -64,7 +64,19 @@ class Runner:
         context = multiprocessing.get_context("spawn")
         self._process = context.Process(target=child_main, args=(str(self.folder.path), self.resuming),
                                         name=f"studio-train-{self.folder.path.name}", daemon=True)
-        self._process.start()
+        # The child inherits the environment: its Keras loads the run's backend even when the
+        # spawned interpreter re-imports a main module that imports Keras.
+        backend = self.folder.info().get("backend")
+        saved = os.environ.get("KERAS_BACKEND")
+        if backend:
+            os.environ["KERAS_BACKEND"] = backend
+        try:
+            self._process.start()
+        finally:
+            if saved is None:
+                os.environ.pop("KERAS_BACKEND", None)
+            else:
+                os.environ["KERAS_BACKEND"] = saved
 
     @property
     def alive(self) -> bool:
