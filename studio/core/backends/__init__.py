@@ -164,3 +164,24 @@ def active() -> str:
 def adapter(name: str | None = None):
     """The adapter module for ``name`` (default: the active backend)."""
     return importlib.import_module(f"studio.core.backends.{name or active()}")
+
+
+def stateless(model, fn):
+    """``fn(*args)`` compiled by the active backend with ``model``'s variables passed in as
+    arguments, so the compiled function always reads the current weights (a jitted JAX closure
+    would freeze them at tracing time)."""
+    import keras
+
+    backend, variables = adapter(), list(model.variables)
+
+    def pure(values, *args):
+        with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+            return fn(*args)
+
+    compiled = backend.compile(pure)
+
+    def call(*args):
+        backend.sync(model)
+        return compiled([v.value for v in variables], *args)
+
+    return call
