@@ -42,7 +42,10 @@ class BackendFacts:
 
 def installed(name: str) -> bool:
     """Whether ``name``'s package can be imported (checked without importing it)."""
-    return util.find_spec(PACKAGES[name]) is not None
+    try:
+        return util.find_spec(PACKAGES[name]) is not None
+    except (ImportError, ValueError):  # a blocked or half-removed package
+        return False
 
 
 def version(name: str) -> str | None:

@@ -73,9 +73,9 @@ def check(project, dataset) -> Parts:
 
 def build(project, config, dataset, setup, start_epoch: int = 0):
     """The engine's builder for generative projects: ``Built`` with the compiled model and streams."""
-    from studio.core.data import make_pipeline, steps_per_epoch
+    from studio.core.data import steps_per_epoch
     from studio.core.generative.live import LiveSamples
-    from studio.core.training.build import Built, make_optimizer
+    from studio.core.training.build import Built, make_inputs, make_optimizer
 
     options = settings(project.generative)
     parts = check(project, dataset)
@@ -94,8 +94,8 @@ def build(project, config, dataset, setup, start_epoch: int = 0):
     to_unit = unit_range(dataset)
 
     def stream(split, **kwargs):
-        pipeline = make_pipeline(dataset, split, config.batch_size, config.seed, project.augmentation, **kwargs)
-        return pipeline.map(lambda x, y: (to_unit(x), y))
+        return make_inputs(dataset, split, config.batch_size, config.seed, project.augmentation,
+                           transform=to_unit, **kwargs)
 
     train = stream("train", epoch=start_epoch, shuffle=True, epochs=None)
     val = stream("val") if parts.kind != "gan" and len(dataset.x_val) else None

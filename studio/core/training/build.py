@@ -184,7 +184,7 @@ def build_supervised(project, config: TrainingConfig, dataset, setup, start_epoc
     """
     import keras
 
-    from studio.core.data import make_pipeline, needs_soft_labels, steps_per_epoch
+    from studio.core.data import needs_soft_labels, steps_per_epoch
     from studio.core.graph.keras_io import to_keras
 
     model = to_keras(project.graph)
@@ -200,16 +200,15 @@ def build_supervised(project, config: TrainingConfig, dataset, setup, start_epoc
     steps = steps_per_epoch(dataset, "train", config.batch_size)
     model.compile(optimizer=make_optimizer(config, steps), loss=loss, metrics=metrics,
                   jit_compile=setup.jit_compile)
-    train = make_pipeline(dataset, "train", config.batch_size, config.seed, project.augmentation,
-                          epoch=start_epoch, shuffle=True, epochs=None)
+    classes = dataset.num_classes if one_hot else None
+    train = make_inputs(dataset, "train", config.batch_size, config.seed, project.augmentation,
+                        epoch=start_epoch, shuffle=True, epochs=None, one_hot=classes)
     # Gradient norms read their own stream so training batches are never consumed twice.
-    probe = make_pipeline(dataset, "train", config.batch_size, config.seed + 1, project.augmentation,
-                          shuffle=True, epochs=None)
+    probe = make_inputs(dataset, "train", config.batch_size, config.seed + 1, project.augmentation,
+                        shuffle=True, epochs=None, one_hot=classes)
     val = None
     if len(dataset.x_val):
-        val = make_pipeline(dataset, "val", config.batch_size, config.seed, project.augmentation)
-    if one_hot:
-        train, probe, val = (_one_hot(stream, dataset.num_classes) for stream in (train, probe, val))
+        val = make_inputs(dataset, "val", config.batch_size, config.seed, project.augmentation, one_hot=classes)
     callbacks = []
     if config.schedule == "reduce_on_plateau":
         callbacks.append(keras.callbacks.ReduceLROnPlateau(
@@ -218,11 +217,66 @@ def build_supervised(project, config: TrainingConfig, dataset, setup, start_epoc
     return Built(model, train, val, steps, loss_fn=loss, probe=probe, callbacks=callbacks, notes=notes)
 
 
-def _one_hot(stream, num_classes: int):
-    """``stream`` with its integer labels turned into one-hot vectors (None stays None)."""
-    import tensorflow as tf
+def make_inputs(dataset, split: str, batch_size: int, seed: int, augmentation, *, one_hot: int | None = None,
+                transform: Callable | None = None, **options):
+    """The ``(x, y)`` batches of ``split`` for ``fit``, on any backend.
 
-    if stream is None:
-        return None
-    return stream.map(lambda x, y: (x, tf.one_hot(tf.cast(y, tf.int32), num_classes)),
-                      num_parallel_calls=tf.data.AUTOTUNE)
+    With TensorFlow installed: the tf.data pipeline (``make_pipeline``; Keras feeds it to every
+    backend). Without it: numpy batches in the same per-epoch seeded order, without augmentation.
+    The one place to point at a TensorFlow-free streaming pipeline. ``one_hot``: number of classes
+    to one-hot the labels into; ``transform(x)``: applied to each batch of inputs.
+    """
+    from studio.core.backends import installed
+
+    if installed("tensorflow"):
+        import tensorflow as tf
+
+        from studio.core.data import make_pipeline
+
+        stream = make_pipeline(dataset, split, batch_size, seed, augmentation, **options)
+        if one_hot is None and transform is None:
+            return stream
+        return stream.map(lambda x, y: (x if transform is None else transform(x),
+                                        y if one_hot is None else tf.one_hot(tf.cast(y, tf.int32), one_hot)),
+                          num_parallel_calls=tf.data.AUTOTUNE)
+    if augmentation and split == "train":
+        raise TrainingError("augmentation needs TensorFlow in this version: pip install tensorflow, "
+                            "or clear the augmentation steps")
+    return array_batches(dataset, split, batch_size, seed, one_hot=one_hot, transform=transform, **options)
+
+
+def array_batches(dataset, split: str, batch_size: int, seed: int, *, epoch: int = 0,
+                  shuffle: bool | None = None, epochs: int | None = 1, one_hot: int | None = None,
+                  transform: Callable | None = None):
+    """Numpy ``(x, y)`` batches of ``split``: a ``keras.utils.PyDataset`` for finite streams
+    (re-read by every validation pass), a generator for endless ones; shuffled per epoch from
+    ``(seed, epoch)``."""
+    import itertools
+
+    import keras
+    import numpy as np
+
+    x, y = getattr(dataset, f"x_{split}"), getattr(dataset, f"y_{split}")
+    shuffle = split == "train" if shuffle is None else shuffle
+
+    def one_epoch(index):
+        order = np.random.default_rng([seed, index]).permutation(len(x)) if shuffle else np.arange(len(x))
+        for start in range(0, len(x), batch_size):
+            rows = order[start:start + batch_size]
+            xb, yb = x[rows], y[rows]
+            if one_hot is not None:
+                yb = np.eye(one_hot, dtype="float32")[yb.astype(int).ravel()]
+            yield (xb if transform is None else transform(xb)), yb
+
+    if epochs is None:
+        return (batch for index in itertools.count(epoch) for batch in one_epoch(index))
+    batches = [batch for index in range(epoch, epoch + epochs) for batch in one_epoch(index)]
+
+    class Batches(keras.utils.PyDataset):
+        def __len__(self):
+            return len(batches)
+
+        def __getitem__(self, index):
+            return batches[index]
+
+    return Batches()
