@@ -140,3 +140,15 @@ def test_generative_train_steps_update_every_part(backend):
     for kind in ("vae", "autoencoder"):
         logs = result[kind]["logs"]
         assert logs["loss"][-1] < logs["loss"][0] and "val_loss" in logs, kind
+
+
+def test_doctor_prints_every_backend_as_json():
+    done = subprocess.run([sys.executable, "-m", "studio", "doctor", "--json"], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+    report = json.loads(done.stdout)
+    names = [item["name"] for item in report["backends"]]
+    assert names == list(backends.BACKENDS)
+    for item in report["backends"]:
+        assert item["installed"] == (item["name"] in AVAILABLE)
+        assert item["usable"] or item["fix"], item
+    assert done.returncode == 0

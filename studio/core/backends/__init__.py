@@ -119,6 +119,23 @@ def probe(name: str, timeout: float = PROBE_TIMEOUT_S) -> BackendFacts:
     return facts
 
 
+def describe(facts) -> list[str]:
+    """Readable lines for one backend's facts (``studio doctor`` and the app's Devices dialog)."""
+    title = TITLES[facts.name]
+    if not facts.installed:
+        return [f"{title}: not installed  ->  {facts.fix}"]
+    state = "usable" if facts.usable else f"NOT usable ({facts.reason})"
+    lines = [f"{title} {facts.version}: {state}"]
+    for gpu in facts.gpus:
+        memory = f", {gpu['memory_mb']:,} MB" if gpu.get("memory_mb") else ""
+        lines.append(f"  GPU {gpu.get('id')}: {gpu['name']}{memory}")
+    if facts.usable and not facts.gpus:
+        lines.append("  no GPU: trains on the CPU")
+    if facts.fix:
+        lines.append(f"  fix: {facts.fix}")
+    return lines
+
+
 def probe_all(timeout: float = PROBE_TIMEOUT_S) -> list[BackendFacts]:
     """``probe`` of every backend, in parallel processes."""
     from concurrent.futures import ThreadPoolExecutor
