@@ -65,7 +65,11 @@ def current_lr(model) -> float:
 
 
 class Monitor(Hooks):
-    """Writes batch and epoch events, obeys the control file, stops at the first NaN/Inf loss."""
+    """Writes batch and epoch events, obeys the control file, stops at a NaN/Inf loss.
+
+    Batch logs are read (a host sync on GPUs), the control file polled and events written every
+    ``throttle_s`` seconds and at the last step of an epoch, not at every batch.
+    """
 
     def __init__(self, folder: RunFolder, state: RunState, batch_size: int, epochs: int,
                  steps_per_epoch: int, history: dict[int, dict], throttle_s: float = 0.25) -> None:
@@ -84,22 +88,22 @@ class Monitor(Hooks):
     def on_train_batch_end(self, batch, logs=None):
         self.step = batch + 1
         self.state.global_step += 1
+        now = time.perf_counter()
+        if now - self._last_emit < self.throttle_s and self.step != self.steps:
+            return  # no per-batch host sync: logs are read, the control file polled, by time
+        self._last_emit = now
+        logs = {key: float(value) for key, value in (logs or {}).items()}
         # Every loss counts: a GAN logs d_loss and g_loss but no plain "loss".
-        bad = next(((k, v) for k, v in (logs or {}).items()
-                    if k.endswith("loss") and v is not None and not math.isfinite(v)), None)
+        bad = next(((k, v) for k, v in logs.items() if k.endswith("loss") and not math.isfinite(v)), None)
         if bad:
             self._fail_nan(*bad)
             return
         self._obey_control()
-        now = time.perf_counter()
-        if now - self._last_emit >= self.throttle_s or self.step == self.steps:
-            self._last_emit = now
-            busy = max(now - self._epoch_start - self._paused, 1e-9)
-            left = (self.epochs - self.epoch) * self.steps + (self.steps - self.step)
-            self.folder.emit("batch", epoch=self.epoch, step=self.step, steps=self.steps,
-                             logs=dict(logs or {}), lr=current_lr(self.model),
-                             samples_per_s=self.step * self.batch_size / busy,
-                             eta_s=left * busy / self.step)
+        busy = max(now - self._epoch_start - self._paused, 1e-9)
+        left = (self.epochs - self.epoch) * self.steps + (self.steps - self.step)
+        self.folder.emit("batch", epoch=self.epoch, step=self.step, steps=self.steps, logs=logs,
+                         lr=current_lr(self.model), samples_per_s=self.step * self.batch_size / busy,
+                         eta_s=left * busy / self.step)
 
     def _fail_nan(self, name: str, loss: float) -> None:
         what = "NaN" if math.isnan(loss) else "infinite"
@@ -136,6 +140,10 @@ class Monitor(Hooks):
         if self.state.failed:
             return
         logs = {key: float(value) for key, value in (logs or {}).items()}
+        bad = next(((k, v) for k, v in logs.items() if k.endswith("loss") and not math.isfinite(v)), None)
+        if bad:
+            self._fail_nan(*bad)
+            return
         fields = {"partial": True} if self.step < self.steps else {}
         self.folder.emit("epoch", epoch=epoch + 1, logs=logs, lr=current_lr(self.model),
                          duration_s=time.perf_counter() - self._epoch_start, **fields)
