@@ -123,9 +123,13 @@ def _info(used: list, gpus: list, replicas: int, strategy: str, policy: str) -> 
 def _setup_jax(request: DeviceRequest, mixed_precision: bool) -> DeviceSetup:
     """JAX: the chosen devices data-parallel through ``keras.distribution`` (several processes
     too, see ``studio.core.training.cluster``); XLA always."""
+    import os
+
     import jax
     import keras
 
+    if os.environ.get("JAX_COORDINATOR_ADDRESS") and not jax.distributed.is_initialized():
+        jax.distributed.initialize()  # several hosts: JAX_NUM_PROCESSES, JAX_PROCESS_ID (docs/training.md)
     notes: list[str] = []
     gpus = detect_gpus() if request.kind not in ("cpu", "cpu_split") else []
     _check_request(request, gpus)
