@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "studio.cli.export_cmds",
     "studio.cli.runs_cmds",
     "studio.cli.sweep_cmds",
+    "studio.cli.doctor_cmds",
 ]
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from studio.cli import CliError
 from studio.core.data.source_options import SOURCE_OPTIONS
+from studio.core.backends import CHOICES as BACKEND_CHOICES
 from studio.core.formatting import format_duration
 from studio.core.training.config import TRAINING_FIELDS
 
@@ -33,6 +34,7 @@ def register(subparsers) -> None:
     parser.add_argument("--run-dir", metavar="DIR", help="run folder to create (default: runs/<time>-<name>)")
     parser.add_argument("--resume", metavar="RUN", help="continue a stopped, killed or crashed run folder")
     parser.add_argument("--devices", metavar="WHERE", help=_help(fields["devices"]))
+    parser.add_argument("--backend", choices=BACKEND_CHOICES, help=_help(fields["backend"]))
     parser.set_defaults(func=_train)
 
 
@@ -74,7 +76,7 @@ def load_source(source: str):
 
 def _overrides(args) -> dict:
     changes = {}
-    for key in ("epochs", "batch_size", "devices"):
+    for key in ("epochs", "batch_size", "devices", "backend"):
         if getattr(args, key) is not None:
             changes[key] = getattr(args, key)
     return changes
@@ -169,7 +171,8 @@ class Progress:
             self.epochs = event.get("epochs", 0)
             device = event.get("device", {})
             where = ", ".join(gpu["name"] for gpu in device.get("gpus", [])) or "CPU"
-            self._line(f"training on {where} ({event.get('compile_mode')} mode), {self.epochs} epochs of "
+            backend = device.get("backend", "tensorflow")
+            self._line(f"training on {where} with {backend} ({event.get('compile_mode')} mode), {self.epochs} epochs of "
                        f"{event.get('steps_per_epoch')} steps" + (" (resumed)" if event.get("resumed") else ""))
             for note in event.get("notes", []):
                 self._line(f"note: {note}")

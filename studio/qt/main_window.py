@@ -19,6 +19,7 @@ from studio.qt.document import Document
 from studio.qt.model.area import ModelArea
 from studio.qt.theme import canvas_colors, dark_palette, is_dark
 from studio.qt.widgets.worker import TaskRunner
+from studio.qt.train.devices_dialog import DevicesDialog
 
 AREAS = ("Data", "Augment", "Model", "Train", "Inspect", "Generate", "Export")
 PROJECT_FILTER = "DL Studio projects (*.dlstudio);;All files (*)"
@@ -216,6 +217,7 @@ class MainWindow(QMainWindow):
         area.toolbar.addActions([templates, code])
 
         help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&Devices…", lambda: DevicesDialog(self.document.project, self).exec())
         self._action(help_menu, "&About DL Studio", self._about)
 
     def _fill_recent_menu(self) -> None:

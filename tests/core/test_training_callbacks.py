@@ -43,7 +43,7 @@ def test_nan_in_epoch_two_keeps_epoch_one_checkpoints(tmp_path):
                  Backup(folder, state, 4)]
     model.fit(_batches(x, y), epochs=2, steps_per_epoch=4, callbacks=callbacks, shuffle=False, verbose=0)
 
-    assert state.failure[0] == "nan" and "epoch 2, step 2" in state.failure[1]
+    assert state.failure[0] == "nan" and "epoch 2, step " in state.failure[1]  # seen at the next check
     assert [event["epoch"] for event in read_events(tmp_path) if event["type"] == "epoch"] == [1]
     assert sorted(history) == [1]
     import keras
@@ -138,13 +138,13 @@ def test_any_named_loss_going_nan_stops_the_run(tmp_path):
     model, _ = _model()
     folder = RunFolder(tmp_path)
     state = RunState()
-    monitor = Monitor(folder, state, 4, 2, 4, {})
+    monitor = Monitor(folder, state, 4, 2, 4, {}, throttle_s=0)  # check at every batch
     monitor.set_model(model)
     monitor.on_epoch_begin(0)
     monitor.on_train_batch_end(0, {"d_loss": 0.7, "g_loss": 0.9})  # a GAN logs no plain "loss"
     assert state.failure is None
     monitor.on_train_batch_end(1, {"d_loss": 0.7, "g_loss": float("nan")})
-    assert state.failure[0] == "nan" and "g_loss became NaN at epoch 1, step 2" in state.failure[1]
+    assert state.failure[0] == "nan" and "g_loss became NaN by epoch 1, step 2" in state.failure[1]
     assert model.stop_training
 
 
@@ -167,8 +167,7 @@ def test_embedding_sparse_gradients_give_numeric_norms_and_histograms(tmp_path):
 
     norms = [e for e in read_events(tmp_path) if e["type"] == "grad_norms"][-1]["norms"]
     probe = callbacks[1]
-    grads = probe._grads_fn(x, y)
-    dense = np.asarray(grads[0])
+    dense = probe._gradients()[0]
     assert dense.shape == (20, 4) and dense.dtype == np.float32
     assert norms["embed"] == pytest.approx(float(np.linalg.norm(dense)), rel=1e-5) and norms["embed"] > 0
     assert not dense[8:].any()  # tokens never seen get no gradient

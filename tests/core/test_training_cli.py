@@ -38,14 +38,14 @@ def test_data_argument(tmp_path):
 def test_progress_bar_with_eta_on_a_terminal():
     stream = Terminal()
     progress = Progress(stream)
-    progress.show({"type": "start", "epochs": 3, "steps_per_epoch": 10, "compile_mode": "graph",
-                   "device": {"gpus": []}, "notes": ["no GPU found"]})
+    progress.show({"type": "start", "epochs": 3, "steps_per_epoch": 10, "compile_mode": "xla",
+                   "device": {"gpus": [], "backend": "jax"}, "notes": ["no GPU found"]})
     progress.show({"type": "batch", "epoch": 1, "step": 5, "steps": 10, "logs": {"loss": 0.75},
                    "samples_per_s": 321.0, "eta_s": 125.0})
     progress.show({"type": "epoch", "epoch": 1, "logs": {"loss": 0.5, "val_loss": 0.6}, "duration_s": 2.0})
     progress.show({"type": "error", "kind": "nan", "message": "the loss became NaN"})
     text = stream.getvalue()
-    assert "training on CPU (graph mode), 3 epochs of 10 steps" in text and "note: no GPU found" in text
+    assert "training on CPU with jax (xla mode), 3 epochs of 10 steps" in text and "note: no GPU found" in text
     assert "\r\033[Kepoch 1/3 [############............] 5/10  loss 0.75  321 samples/s  ETA 02:05" in text
     assert "epoch 1/3  loss 0.5  val_loss 0.6  (2.0s)" in text and "error (nan): the loss became NaN" in text
     plain = io.StringIO()

@@ -180,7 +180,7 @@ def test_nan_in_the_first_epoch_says_no_checkpoint_exists(tmp_path):
     x = np.ones((32, 4), "float32")
     x[9] = np.nan  # step 3 (batches of 4)
     data = tf.data.Dataset.from_tensor_slices((x, np.zeros(32, "int64"))).batch(4)
-    callbacks = [Monitor(folder, state, 4, 1, 8, {}), Backup(folder, state, 8, every_steps=1)]
+    callbacks = [Monitor(folder, state, 4, 1, 8, {}, throttle_s=0), Backup(folder, state, 8, every_steps=1)]
     _model().fit(data, epochs=1, steps_per_epoch=8, callbacks=callbacks, shuffle=False, verbose=0)
     kind, message = state.failure
     assert kind == "nan" and "epoch 1, step 3" in message
@@ -196,3 +196,17 @@ def test_a_silent_death_on_a_full_disk_is_called_disk_full(tmp_path, monkeypatch
     monkeypatch.setattr(diskspace.shutil, "disk_usage", lambda path: type("U", (), {"free": 4096})())
     kind, message = diskspace.crash_cause(tmp_path, -11)
     assert kind == "disk_full" and "exit code -11" in message and "free some space" in message
+
+
+def test_a_backup_never_keeps_weights_a_nan_has_reached(tmp_path):
+    """Batch logs are read by time (no per-batch device sync): a backup due meanwhile checks them."""
+    import tensorflow as tf
+
+    folder, state = RunFolder(tmp_path), RunState()
+    x = np.ones((32, 4), "float32")
+    x[9] = np.nan  # step 3 (batches of 4)
+    data = tf.data.Dataset.from_tensor_slices((x, np.zeros(32, "int64"))).batch(4)
+    callbacks = [Monitor(folder, state, 4, 1, 8, {}, throttle_s=3600), Backup(folder, state, 8, every_steps=1)]
+    _model().fit(data, epochs=1, steps_per_epoch=8, callbacks=callbacks, shuffle=False, verbose=0)
+    assert state.failure[0] == "nan" and "by epoch 1, step" in state.failure[1]
+    assert read_backup(folder).global_step == 2

@@ -48,6 +48,7 @@ def make_pipeline(
     shuffle: bool | None = None,
     epochs: int | None = 1,
     one_hot: bool = False,
+    transform=None,
 ):
     """A stream of ``(x, y)`` batches for ``split``: tf.data on TensorFlow, else a PyDataset.
 
@@ -58,9 +59,10 @@ def make_pipeline(
     (N, classes), or float32 (N, 1) for a binary task mixed by a step.
 
     The stream covers ``epochs`` consecutive epochs starting at ``epoch`` (``None``: endless; use
-    ``steps_per_epoch`` with ``model.fit``).
+    ``steps_per_epoch`` with ``model.fit``). ``transform(x)`` maps every batch of inputs after
+    augmentation (e.g. generative models rescale images to [0, 1]).
     """
-    plan = _Plan(dataset, split, batch_size, seed, augmentation, shuffle, one_hot)
+    plan = _Plan(dataset, split, batch_size, seed, augmentation, shuffle, one_hot, transform)
     if backend() == "tensorflow":
         return _tf_stream(plan, epoch, epochs)
     from studio.core.data.batches import batch_dataset
@@ -71,7 +73,7 @@ def make_pipeline(
 class _Plan:
     """What a stream needs, checked once: samples, label form, augmenter, order rule."""
 
-    def __init__(self, dataset, split, batch_size, seed, augmentation, shuffle, one_hot):
+    def __init__(self, dataset, split, batch_size, seed, augmentation, shuffle, one_hot, transform=None):
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise DataError(f"batch_size must be a whole number above 0, got {batch_size!r}")
         self.x, y = dataset.split(split)
@@ -81,6 +83,7 @@ class _Plan:
         self.labels = training_labels(dataset, y, needs_soft_labels(steps), one_hot)
         self.augmenter = cached_augmenter(dataset, steps, seed) if split == "train" and steps else None
         self.shuffle = split == "train" if shuffle is None else shuffle
+        self.transform = transform
         self.batch_size, self.seed, self.count = batch_size, int(seed), len(self.x)
         self.steps = math.ceil(self.count / batch_size)
 
@@ -92,7 +95,8 @@ class _Plan:
         order = self.order(epoch) if order is None else order
         indices = order[batch_index * self.batch_size:(batch_index + 1) * self.batch_size]
         xb, yb = gather(self.x, self.labels, indices)
-        return augment_batch(self.augmenter, xb, yb, batch_seed(self.seed, int(epoch), batch_index))
+        xb, yb = augment_batch(self.augmenter, xb, yb, batch_seed(self.seed, int(epoch), batch_index))
+        return (xb if self.transform is None else self.transform(xb)), yb
 
 
 def _tf_stream(plan: _Plan, epoch: int, epochs: int | None):
@@ -124,7 +128,8 @@ def _tf_stream(plan: _Plan, epoch: int, epochs: int | None):
                 tf.constant(plan.seed % (1 << 30), tf.int64),
                 (epoch_index * (1 << 24) + batch_index) % (1 << 30),
             ])
-            return augment_batch(plan.augmenter, xb, yb, seed_pair)
+            xb, yb = augment_batch(plan.augmenter, xb, yb, seed_pair)
+            return (xb if plan.transform is None else plan.transform(xb)), yb
 
         return batches.map(step, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 

@@ -15,10 +15,12 @@ Predict = Callable[[list[np.ndarray]], list[np.ndarray]]
 
 def keras_runtime(model) -> Predict:
     """A live Keras model, called directly (inference mode)."""
+    import keras
+
     def predict(inputs):
         outputs = model(inputs[0] if len(inputs) == 1 else inputs, training=False)
         outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-        return [np.asarray(output) for output in outputs]
+        return [np.asarray(keras.ops.convert_to_numpy(output)) for output in outputs]  # any backend
     return predict
 
 

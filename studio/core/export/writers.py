@@ -22,21 +22,39 @@ def write_weights(model, path: str) -> None:
     model.save_weights(path)
 
 
+ONNX_CONVERTERS = {"tensorflow": "tf2onnx", "jax": "jax2onnx", "torch": "onnxscript"}
+
+
+def needs_tensorflow(what: str) -> None:
+    """ExportError when TensorFlow, which ``what`` is made with, is not installed."""
+    from studio.core.backends import installed
+
+    if not installed("tensorflow"):
+        raise ExportError(f"{what} export needs TensorFlow, which is not installed: pip install tensorflow "
+                          "(or export .keras or ONNX, which work with every backend)")
+
+
 def write_savedmodel(model, path: str) -> None:
+    needs_tensorflow("SavedModel")
     model.export(path, format="tf_saved_model", verbose=False)
 
 
 def write_onnx(model, path: str) -> None:
+    import keras
+
+    converter = ONNX_CONVERTERS.get(keras.backend.backend(), "tf2onnx")
     try:
         model.export(path, format="onnx", verbose=False)
     except ImportError as exc:
-        raise ExportError(f"ONNX export needs tf2onnx ({exc}); install it with `pip install tf2onnx`") from None
-    except Exception as exc:  # tf2onnx raises many types; each becomes a message naming the layer
+        raise ExportError(f"ONNX export on the {keras.backend.backend()} backend needs {converter} ({exc}): "
+                          f"pip install {converter}") from None
+    except Exception as exc:  # converters raise many types; each becomes a message naming the layer
         raise conversion_error(model, "ONNX", exc) from exc
 
 
 def write_tflite(model, path: str, mode: str = "float32", calibration=None) -> None:
     """Convert through a SavedModel; ``mode``: float32, float16, dynamic or int8 (needs ``calibration``)."""
+    needs_tensorflow("TFLite")
     import tensorflow as tf
 
     with tempfile.TemporaryDirectory(prefix="studio-tflite-") as folder:

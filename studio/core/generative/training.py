@@ -94,8 +94,8 @@ def build(project, config, dataset, setup, start_epoch: int = 0):
     to_unit = unit_range(dataset)
 
     def stream(split, **kwargs):
-        pipeline = make_pipeline(dataset, split, config.batch_size, config.seed, project.augmentation, **kwargs)
-        return pipeline.map(lambda x, y: (to_unit(x), y))
+        return make_pipeline(dataset, split, config.batch_size, config.seed, project.augmentation,
+                             transform=to_unit, **kwargs)
 
     train = stream("train", epoch=start_epoch, shuffle=True, epochs=None)
     val = stream("val") if parts.kind != "gan" and len(dataset.x_val) else None

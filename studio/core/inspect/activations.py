@@ -6,15 +6,15 @@ import threading
 
 import numpy as np
 
-from studio.core.inspect.layers import as_batch, find_layer, input_signature, layer_output
+from studio.core.inspect.layers import as_batch, find_layer, layer_output
 from studio.core.inspect.per_model import PerModel
 
 
 class ActivationProbe:
     """Reads the output of any layer of ``model`` for given inputs.
 
-    Each layer's probe ``keras.Model(model.inputs, layer.output)`` is built once and compiled with
-    ``tf.function``; it shares the model's variables, so it always sees the current weights.
+    Each layer's probe ``keras.Model(model.inputs, layer.output)`` is built once and compiled by the
+    active backend (``studio.core.backends.stateless``), so it always sees the current weights.
     Safe to call from a worker thread.
     """
 
@@ -29,31 +29,36 @@ class ActivationProbe:
             probe = self._probes.get(layer_name)
             if probe is None:
                 import keras
-                import tensorflow as tf
+
+                from studio.core.backends import stateless
 
                 if layer_name is None:
                     sub_model = self.model
                 else:
                     output = layer_output(find_layer(self.model, layer_name))
                     sub_model = keras.Model(self.model.inputs[0], output)
-                probe = tf.function(
-                    lambda x: sub_model(x, training=False),
-                    input_signature=input_signature(self.model),
-                )
+                probe = stateless(self.model, lambda x: sub_model(x, training=False))
                 self._probes[layer_name] = probe
             return probe
 
     def activations(self, x, layer_name: str) -> np.ndarray:
         """Output of ``layer_name`` for a sample or batch ``x``; always batched (first axis)."""
         probe = self._probe(layer_name)
-        return np.asarray(probe(as_batch(self.model, x)))
+        return to_numpy(probe(as_batch(self.model, x)))
 
     def outputs(self, x, batch_size: int = 256) -> np.ndarray:
         """The model's outputs for ``x`` (sample or batch), computed ``batch_size`` rows at a time."""
         probe = self._probe(None)
         x = as_batch(self.model, x)
-        parts = [np.asarray(probe(x[start : start + batch_size])) for start in range(0, len(x), batch_size)]
+        parts = [to_numpy(probe(x[start : start + batch_size])) for start in range(0, len(x), batch_size)]
         return np.concatenate(parts) if parts else np.zeros((0, *self.model.outputs[0].shape[1:]), "float32")
+
+
+def to_numpy(tensor) -> np.ndarray:
+    """A backend tensor as numpy (PyTorch tensors may carry gradients)."""
+    import keras
+
+    return np.asarray(keras.ops.convert_to_numpy(tensor))
 
 
 _SHARED = PerModel(ActivationProbe)

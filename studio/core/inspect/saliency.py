@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from studio.core.inspect.activations import to_numpy
 from studio.core.inspect.errors import InspectError
 from studio.core.inspect.layers import (
     as_batch,
     find_layer,
-    input_signature,
     is_spatial,
     layer_output,
     spatial_layers,
@@ -56,13 +56,13 @@ def _score_source(model):
 
 def _class_scores(logits):
     """(batch, classes) scores; a single sigmoid unit becomes two classes (-z, z)."""
-    import tensorflow as tf
+    from keras import ops
 
     # A static width keeps ``shape[-1]`` known (a -1 reshape would hide a single sigmoid unit).
     width = -1 if None in logits.shape[1:] else int(np.prod(logits.shape[1:]))
-    logits = tf.reshape(tf.cast(logits, tf.float32), (tf.shape(logits)[0], width))
+    logits = ops.reshape(ops.cast(logits, "float32"), (ops.shape(logits)[0], width))
     if logits.shape[-1] == 1:
-        return tf.concat([-logits, logits], axis=-1)
+        return ops.concatenate([-logits, logits], axis=-1)
     return logits
 
 
@@ -74,22 +74,36 @@ def _num_classes(model) -> int:
 
 def _pick_classes(scores, class_index):
     """Per-row class: the top-scoring one when ``class_index`` < 0, else ``class_index``."""
-    import tensorflow as tf
+    from keras import ops
 
-    top = tf.argmax(scores, axis=-1, output_type=tf.int32)
-    return tf.where(class_index < 0, top, tf.fill(tf.shape(top), class_index))
+    top = ops.cast(ops.argmax(scores, axis=-1), "int32")
+    return ops.where(class_index < 0, top, ops.full_like(top, class_index))
 
 
 def _normalize_and_resize(maps, target_shape):
     """Resize each map to the input's spatial size when that makes sense, then scale it to [0, 1]."""
-    import tensorflow as tf
+    from keras import ops
 
-    if maps.shape.rank == 3 and len(target_shape) == 3:
-        maps = tf.image.resize(maps[..., None], target_shape[:2])[..., 0]
-    elif maps.shape.rank == 2 and len(target_shape) == 2:
-        maps = tf.image.resize(maps[:, :, None, None], (target_shape[0], 1))[:, :, 0, 0]
-    peak = tf.reduce_max(maps, axis=tuple(range(1, maps.shape.rank)), keepdims=True)
-    return tf.math.divide_no_nan(maps, peak)
+    if len(maps.shape) == 3 and len(target_shape) == 3:
+        maps = ops.image.resize(maps[..., None], target_shape[:2], data_format="channels_last")[..., 0]
+    elif len(maps.shape) == 2 and len(target_shape) == 2:
+        maps = ops.image.resize(maps[:, :, None, None], (target_shape[0], 1),
+                                data_format="channels_last")[:, :, 0, 0]
+    peak = ops.max(maps, axis=tuple(range(1, len(maps.shape))), keepdims=True)
+    return ops.where(peak > 0, maps / ops.where(peak > 0, peak, 1.0), 0.0)
+
+
+def _forward_with_offset(model, layer, x, offset):
+    """``model(x)`` (inference) with ``offset`` added to ``layer``'s output, so the gradient with
+    respect to ``offset`` (at zero) is the gradient with respect to that intermediate output on
+    every backend. Uses the functional graph runner Keras' own ``Functional.call`` uses."""
+    from keras.src.models.functional import operation_fn
+
+    def run(op):
+        call = operation_fn(op, training=False)
+        return (lambda *args, **kwargs: call(*args, **kwargs) + offset) if op is layer else call
+
+    return model._run_through_graph(x, operation_fn=run)
 
 
 class SaliencyMaps:
@@ -134,7 +148,7 @@ class SaliencyMaps:
             )
         function = self._function(layer_name, per_position)
         heatmaps, classes, outputs = function(as_batch(self.model, x), np.int32(index))
-        return SaliencyResult(np.asarray(heatmaps), np.asarray(classes), np.asarray(outputs), layer_name)
+        return SaliencyResult(*(to_numpy(value) for value in (heatmaps, classes, outputs)), layer_name)
 
     def _function(self, layer_name, per_position):
         with self._lock:
@@ -145,40 +159,47 @@ class SaliencyMaps:
 
     def _compile(self, layer_name, per_position):
         import keras
-        import tensorflow as tf
+        from keras import ops
 
+        from studio.core.backends import adapter, stateless
+
+        backend = adapter()
         source, to_logits = _score_source(self.model)
         target_shape = tuple(self.model.inputs[0].shape[1:])
-        if layer_name is None:
-            grad_model = keras.Model(self.model.inputs[0], [source, self.model.outputs[0]])
-        else:
-            feature = layer_output(find_layer(self.model, layer_name))
-            grad_model = keras.Model(self.model.inputs[0], [feature, source, self.model.outputs[0]])
+        layer = None if layer_name is None else find_layer(self.model, layer_name)
+        outputs = [source, self.model.outputs[0]]
+        if layer is not None:
+            outputs.insert(0, layer_output(layer))
+        grad_model = keras.Model(self.model.inputs[0], outputs)
+
+        def score(x, offset, class_index):
+            if layer is None:
+                features, (h, outputs) = x, grad_model(x, training=False)
+            else:
+                features, h, outputs = _forward_with_offset(grad_model, layer, x, offset)
+            scores = _class_scores(to_logits(h))
+            classes = _pick_classes(scores, class_index)
+            # Samples are independent in inference mode, so one summed score gives per-sample grads.
+            total = ops.sum(ops.take_along_axis(scores, classes[:, None], axis=1))
+            return total, (features, classes, outputs)
 
         def run(x, class_index):
-            with tf.GradientTape() as tape:
-                if layer_name is None:
-                    tape.watch(x)
-                    features = x
-                    h, outputs = grad_model(x, training=False)
-                else:
-                    features, h, outputs = grad_model(x, training=False)
-                scores = _class_scores(to_logits(h))
-                classes = _pick_classes(scores, class_index)
-                # Samples are independent in inference mode, so one summed score gives per-sample grads.
-                total = tf.reduce_sum(tf.gather(scores, classes, axis=1, batch_dims=1))
-            grads = tf.cast(tape.gradient(total, features), tf.float32)
-            if layer_name is None:
+            offset = ops.zeros(()) if layer is None else ops.zeros(
+                (ops.shape(x)[0], *layer_output(layer).shape[1:]), dtype=layer.compute_dtype)
+            (_, (features, classes, outputs)), (grads_x, grads_offset) = backend.value_and_grad(
+                lambda x_, offset_: score(x_, offset_, class_index), [x, offset], has_aux=True)
+            grads = ops.cast(grads_x if layer is None else grads_offset, "float32")
+            if layer is None:
                 # Tabular inputs keep one value per feature; images/sequences take the channel max.
-                maps = tf.abs(grads) if grads.shape.rank == 2 else tf.reduce_max(tf.abs(grads), axis=-1)
+                maps = ops.abs(grads) if len(grads.shape) == 2 else ops.max(ops.abs(grads), axis=-1)
             else:
-                spatial_axes = tuple(range(1, grads.shape.rank - 1))
-                weights = grads if per_position else tf.reduce_mean(grads, axis=spatial_axes, keepdims=True)
-                maps = tf.nn.relu(tf.reduce_sum(weights * tf.cast(features, tf.float32), axis=-1))
+                spatial_axes = tuple(range(1, len(grads.shape) - 1))
+                weights = grads if per_position else ops.mean(grads, axis=spatial_axes, keepdims=True)
+                maps = ops.relu(ops.sum(weights * ops.cast(features, "float32"), axis=-1))
             return _normalize_and_resize(maps, target_shape), classes, outputs
 
-        signature = [*input_signature(self.model), tf.TensorSpec((), tf.int32)]
-        return tf.function(run, input_signature=signature)
+        compiled = stateless(self.model, run)
+        return lambda x, class_index: compiled(ops.convert_to_tensor(x), ops.convert_to_tensor(class_index))
 
 
 _SHARED = PerModel(SaliencyMaps)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from studio.core import fileio
+from studio.core.backends import adapter
 from studio.core.training.backup import BackupState, write_backup
 from studio.core.training.diskspace import ensure_free_space, saved_size
 from studio.core.training.runs import RunFolder, read_control
@@ -68,11 +69,16 @@ class Hooks:
 
 def current_lr(model) -> float:
     """The optimizer's learning rate right now (schedules evaluated at the current step)."""
+    adapter().sync(model)
     return float(np.asarray(model.optimizer.learning_rate))
 
 
 class Monitor(Hooks):
-    """Writes batch and epoch events, obeys the control file, stops at the first NaN/Inf loss."""
+    """Writes batch and epoch events, obeys the control file, stops at a NaN/Inf loss.
+
+    Batch logs are read (a host sync on GPUs), the control file polled and events written every
+    ``throttle_s`` seconds and at the last step of an epoch, not at every batch.
+    """
 
     def __init__(self, folder: RunFolder, state: RunState, batch_size: int, epochs: int,
                  steps_per_epoch: int, history: dict[int, dict], throttle_s: float = 0.25) -> None:
@@ -92,23 +98,22 @@ class Monitor(Hooks):
     def on_train_batch_end(self, batch, logs=None):
         self.step = self.first_step + batch + 1
         self.state.global_step += 1
-        # Every loss counts: a GAN logs d_loss and g_loss but no plain "loss".
-        bad = next(((k, v) for k, v in (logs or {}).items()
-                    if k.endswith("loss") and v is not None and not math.isfinite(v)), None)
+        now = time.perf_counter()
+        if now - self._last_emit < self.throttle_s and self.step != self.steps:
+            return  # no per-batch host sync: logs are read, the control file polled, by time
+        self._last_emit = now
+        logs = {key: float(value) for key, value in (logs or {}).items()}
+        bad = bad_loss(logs)
         if bad:
             self._fail_nan(*bad)
             return
         self._obey_control()
-        now = time.perf_counter()
-        if now - self._last_emit >= self.throttle_s or self.step == self.steps:
-            self._last_emit = now
-            busy = max(now - self._epoch_start - self._paused, 1e-9)
-            done = self.step - self.first_step
-            left = (self.epochs - self.epoch) * self.steps + (self.steps - self.step)
-            self.folder.emit("batch", epoch=self.epoch, step=self.step, steps=self.steps,
-                             logs=dict(logs or {}), lr=current_lr(self.model),
-                             samples_per_s=done * self.batch_size / busy,
-                             eta_s=left * busy / done)
+        busy = max(now - self._epoch_start - self._paused, 1e-9)
+        done = max(self.step - self.first_step, 1)
+        left = (self.epochs - self.epoch) * self.steps + (self.steps - self.step)
+        self.folder.emit("batch", epoch=self.epoch, step=self.step, steps=self.steps, logs=logs,
+                         lr=current_lr(self.model), samples_per_s=done * self.batch_size / busy,
+                         eta_s=left * busy / done)
 
     def _fail_nan(self, name: str, loss: float) -> None:
         what = "NaN" if math.isnan(loss) else "infinite"
@@ -117,7 +122,7 @@ class Monitor(Hooks):
                 else "checkpoints/last.keras is kept"
         else:
             kept = "no checkpoint was saved yet (one is saved at the end of each epoch)"
-        message = (f"the {name} became {what} at epoch {self.epoch}, step {self.step}: lower the "
+        message = (f"the {name} became {what} by epoch {self.epoch}, step {self.step}: lower the "
                    f"learning rate or add gradient clipping; {kept}")
         self.state.failure = ("nan", message)
         self.folder.emit("error", kind="nan", message=message, epoch=self.epoch, step=self.step)
@@ -150,11 +155,25 @@ class Monitor(Hooks):
         if self.state.failed:
             return
         logs = {key: float(value) for key, value in (logs or {}).items()}
+        bad = next(((k, v) for k, v in logs.items() if k.endswith("loss") and not math.isfinite(v)), None)
+        if bad:
+            self._fail_nan(*bad)
+            return
         fields = {"partial": True} if self.step < self.steps else {}
         self.folder.emit("epoch", epoch=epoch + 1, logs=logs, lr=current_lr(self.model),
                          duration_s=time.perf_counter() - self._epoch_start, **fields)
         self.history[epoch + 1] = logs
         write_history(self.folder, self.history)
+
+
+def bad_loss(logs: dict | None) -> tuple[str, float] | None:
+    """The first non-finite loss in a batch's ``logs`` as ``(name, value)`` (reading them waits for
+    the device). Every loss counts: a GAN logs d_loss and g_loss but no plain "loss"; Keras logs
+    the epoch's running mean, so a NaN at any earlier step of the epoch still shows."""
+    for key, value in (logs or {}).items():
+        if key.endswith("loss") and not math.isfinite(float(value)):
+            return key, float(value)
+    return None
 
 
 def write_history(folder: RunFolder, history: dict[int, dict]) -> None:
@@ -226,7 +245,7 @@ class Backup(Hooks):
             return
         due_steps = self.every_steps and self.state.global_step - self._saved_step >= self.every_steps
         due_time = self.every_s and time.monotonic() - self._saved_at >= self.every_s
-        if due_steps or due_time:
+        if (due_steps or due_time) and not bad_loss(logs):  # never keep weights a NaN has reached
             self._save(self.epoch, self.step)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -251,7 +270,7 @@ class GradientProbe(Hooks):
 
     def __init__(self, folder: RunFolder, state: RunState, loss_fn, probe, every: int,
                  with_histograms: bool = True) -> None:
-        """``probe`` is a tf.data stream of ``(x, y)`` training batches; norms cycle through its
+        """``probe`` is an iterable of ``(x, y)`` training batches (tf.data or PyDataset); norms cycle through its
         first ``PROBE_BATCHES`` so successive values compare like with like."""
         self.folder, self.state, self.loss_fn, self.probe = folder, state, loss_fn, probe
         self.every, self.with_histograms = every, with_histograms
@@ -259,32 +278,33 @@ class GradientProbe(Hooks):
         self._grads_fn = None
 
     def on_train_begin(self, logs=None):
-        import tensorflow as tf
-
-        model, loss_fn = self.model, self.loss_fn
+        model, loss_fn, backend = self.model, self.loss_fn, adapter()
         variables = model.trainable_variables
         self.layers: dict[str, list[int]] = {}
         for index, variable in enumerate(variables):
             self.layers.setdefault(variable.path.rsplit("/", 1)[0], []).append(index)
 
-        @tf.function(reduce_retracing=True)
-        def gradients(x, y):
-            trainable = [v.value for v in variables]
-            frozen = [v.value for v in model.non_trainable_variables]
-            with tf.GradientTape() as tape:
-                tape.watch(trainable)
-                y_pred, _ = model.stateless_call(trainable, frozen, x, training=True)
-                loss = loss_fn(y, y_pred)
-            return [dense_gradient(g) for g in tape.gradient(loss, trainable)]
+        def loss(trainable, frozen, x, y):
+            y_pred, _ = model.stateless_call(trainable, frozen, x, training=True)
+            return loss_fn(y, y_pred)
 
-        self._grads_fn = gradients
+        def gradients(trainable, frozen, x, y):
+            return backend.value_and_grad(lambda t: loss(t, frozen, x, y), [trainable])[1][0]
+
+        self._grads_fn = backend.compile(gradients)
 
     def _gradients(self) -> list[Any]:
         if self._batches is None:
             # A few batches held in memory: no second input pipeline running beside training's.
-            self._batches = itertools.cycle(list(self.probe.take(PROBE_BATCHES)))
-        x, y = next(self._batches)[:2]
-        return self._grads_fn(x, y)
+            self._batches = itertools.cycle(
+                [tuple(np.asarray(part) for part in batch[:2])
+                 for batch in itertools.islice(iter(self.probe), PROBE_BATCHES)])
+        x, y = next(self._batches)
+        adapter().sync(self.model)
+        trainable = [v.value for v in self.model.trainable_variables]
+        frozen = [v.value for v in self.model.non_trainable_variables]
+        return [None if g is None else np.asarray(g, dtype=np.float32)
+                for g in self._grads_fn(trainable, frozen, x, y)]
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch + 1
@@ -292,13 +312,11 @@ class GradientProbe(Hooks):
     def on_train_batch_end(self, batch, logs=None):
         if not self.every or self.state.failed or self.state.global_step % self.every:
             return
-        import tensorflow as tf
-
         grads = self._gradients()
         norms = {}
         for layer, indexes in self.layers.items():
-            parts = [tf.reduce_sum(tf.square(tf.cast(grads[i], tf.float32))) for i in indexes if grads[i] is not None]
-            norms[layer] = float(tf.sqrt(tf.add_n(parts))) if parts else 0.0
+            parts = [float(np.sum(np.square(grads[i]))) for i in indexes if grads[i] is not None]
+            norms[layer] = math.sqrt(sum(parts)) if parts else 0.0
         self.folder.emit("grad_norms", epoch=self.epoch, step=self.state.steps_before(self.epoch - 1) + batch + 1,
                          global_step=self.state.global_step, norms=norms)
 
@@ -309,7 +327,7 @@ class GradientProbe(Hooks):
         variables = self.model.trainable_variables
         layers = {}
         for layer, indexes in self.layers.items():
-            weights = np.concatenate([np.ravel(variables[i].numpy()) for i in indexes])
+            weights = np.concatenate([np.ravel(keras_numpy(variables[i])) for i in indexes])
             grad_parts = [np.ravel(np.asarray(grads[i])) for i in indexes if grads[i] is not None]
             layers[layer] = {"weights": histogram(weights)}
             if grad_parts:
@@ -317,15 +335,11 @@ class GradientProbe(Hooks):
         self.folder.emit("weights_hist", epoch=epoch + 1, layers=layers)
 
 
-def dense_gradient(gradient):
-    """A gradient as a dense tensor (``None`` kept). Embedding and Gather layers get sparse
-    ``IndexedSlices`` gradients; summing them into the variable's shape gives the true norm
-    (repeated indices add up) and a numeric array for histograms instead of an object array."""
-    import tensorflow as tf
+def keras_numpy(variable) -> np.ndarray:
+    """A Keras variable's value as numpy on any backend (bfloat16 read as float32)."""
+    import keras
 
-    if isinstance(gradient, tf.IndexedSlices):
-        return tf.convert_to_tensor(gradient)
-    return gradient
+    return np.asarray(keras.ops.convert_to_numpy(keras.ops.cast(variable.value, "float32")))
 
 
 def histogram(values: np.ndarray) -> list[list[float]]:

@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from studio.core.backends import CHOICES as BACKEND_CHOICES
 from studio.core.params import ParamError, ParamSpec
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adam", "adamw")
@@ -72,6 +73,8 @@ TRAINING_FIELDS: tuple[ParamSpec, ...] = (
               "Also save the resume backup every N steps (0: at epoch ends and on the timer only).", 0),
     ParamSpec("backup_every_s", "float", 60.0,
               "Also save the resume backup when this many seconds passed since the last (0: never).", 0.0),
+    ParamSpec("backend", "choice", "auto", "Keras backend that trains: auto (fastest measured, see "
+              "`studio doctor --bench`), tensorflow, jax or torch.", choices=BACKEND_CHOICES),
 )
 
 _SPECS = {spec.name: spec for spec in TRAINING_FIELDS}
@@ -118,6 +121,7 @@ class TrainingConfig:
     devices: str = _default("devices")
     backup_every_steps: int = _default("backup_every_steps")
     backup_every_s: float = _default("backup_every_s")
+    backend: str = _default("backend")
     unknown: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod

@@ -26,9 +26,12 @@ class DeviceSetup:
     info: dict[str, Any]
     jit_compile: bool
     notes: list[str] = field(default_factory=list)
+    compiler: str = "xla"  # what jit_compile turns on: xla, or torch.compile on PyTorch
 
     @property
     def compile_mode(self) -> str:
+        if self.compiler == "torch.compile":
+            return "torch.compile" if self.jit_compile else "eager"
         return "xla" if self.jit_compile else "graph"
 
 
@@ -49,28 +52,131 @@ def parse_devices(text: str) -> DeviceRequest:
 
 
 def detect_gpus() -> list[dict[str, Any]]:
-    """Local GPUs as ``{"name", "memory_mb"}`` (memory None when the driver does not say)."""
-    import tensorflow as tf
+    """Local GPUs the active Keras backend sees, as ``{"name", "id", "memory_mb", ...}``."""
+    from studio.core.backends import adapter
 
-    gpus = []
-    for device in tf.config.list_physical_devices("GPU"):
-        details = tf.config.experimental.get_device_details(device)
-        memory = details.get("memory_limit") or details.get("device_memory_size")
-        gpus.append({
-            "name": details.get("device_name", device.name),
-            "id": device.name,
-            "memory_mb": round(memory / 2**20) if memory else None,
-        })
-    return gpus
+    return adapter().list_gpus()
 
 
-def setup_devices(request: DeviceRequest, mixed_precision: bool = False) -> DeviceSetup:
+def precision_policy(gpus: list[dict[str, Any]]) -> str:
+    """The mixed policy for these GPUs: bfloat16 where every one has it (compute capability 8+,
+    Apple GPUs), float16 otherwise."""
+    def has_bf16(gpu):
+        capability = gpu.get("compute_capability")
+        if gpu.get("id") == "mps":
+            return True
+        try:
+            return float(str(capability).split(",")[0].strip("() ")) >= 8.0
+        except ValueError:
+            return False
+    return "mixed_bfloat16" if gpus and all(has_bf16(gpu) for gpu in gpus) else "mixed_float16"
+
+
+def _set_precision(mixed_precision: bool, used: list, notes: list[str]) -> str:
+    """Set Keras' global dtype policy; return its name."""
+    import keras
+
+    policy = "float32"
+    if mixed_precision and used:
+        policy = precision_policy(used)
+    elif mixed_precision:
+        notes.append("mixed precision needs a GPU: training in float32")
+    keras.mixed_precision.set_global_policy(policy)
+    return policy
+
+
+def setup_devices(request: DeviceRequest, mixed_precision: bool = False,
+                  compile_choice: bool | None = None) -> DeviceSetup:
+    """Devices, distribution, precision and compile mode for the active Keras backend.
+
+    ``compile_choice``: whether XLA / torch.compile measured faster for this model on this
+    machine (``studio doctor --bench``); None: the backend's default (TensorFlow: XLA on GPUs
+    only; JAX: always XLA; PyTorch: eager).
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        setup = _setup_tensorflow(request, mixed_precision)
+        if compile_choice is not None and setup.info["kind"] == "gpu":
+            setup.jit_compile = compile_choice
+    else:
+        setup = _setup_jax(request, mixed_precision) if backend == "jax" else \
+            _setup_torch(request, mixed_precision, bool(compile_choice))
+    setup.info["backend"] = backend
+    setup.info["compile_mode"] = setup.compile_mode
+    return setup
+
+
+def _check_request(request: DeviceRequest, gpus: list) -> None:
+    if request.kind in ("gpu", "gpus") and not gpus:
+        raise ValueError("no GPU found: train with --devices cpu (or auto)")
+    if request.kind == "gpus" and request.count > len(gpus):
+        raise ValueError(f"{request.count} GPUs requested but only {len(gpus)} found")
+
+
+def _info(used: list, gpus: list, replicas: int, strategy: str, policy: str) -> dict[str, Any]:
+    return {"kind": "gpu" if used else "cpu", "gpus": used, "replicas": replicas, "strategy": strategy,
+            "mixed_precision": policy != "float32", "precision": policy, "detected_gpus": gpus}
+
+
+def _setup_jax(request: DeviceRequest, mixed_precision: bool) -> DeviceSetup:
+    """JAX: the chosen devices data-parallel through ``keras.distribution`` (several processes
+    too, see ``studio.core.training.cluster``); XLA always."""
+    import os
+
+    import jax
+    import keras
+
+    if os.environ.get("JAX_COORDINATOR_ADDRESS") and not jax.distributed.is_initialized():
+        jax.distributed.initialize()  # several hosts: JAX_NUM_PROCESSES, JAX_PROCESS_ID (docs/training.md)
+    notes: list[str] = []
+    gpus = detect_gpus() if request.kind not in ("cpu", "cpu_split") else []
+    _check_request(request, gpus)
+    if gpus:
+        count = len(gpus) if request.kind == "gpus" and request.count == 0 else \
+            (request.count if request.kind == "gpus" else 1)
+        devices, used = jax.devices("gpu")[:count], gpus[:count]
+    else:
+        if request.kind == "auto":
+            notes.append("no GPU found: training on the CPU")
+        devices, used = jax.devices("cpu"), []
+        if request.kind != "cpu_split":
+            devices = devices[:1]
+        jax.config.update("jax_default_device", devices[0])
+    if jax.process_count() > 1:
+        devices = jax.devices()  # every process's devices: one data-parallel mesh over the cluster
+    strategy = "default"
+    if len(devices) > 1:
+        keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+        strategy = "DataParallel"
+    policy = _set_precision(mixed_precision, used, notes)
+    return DeviceSetup(None, _info(used, gpus, len(devices), strategy, policy), jit_compile=True,
+                       notes=notes, compiler="xla")
+
+
+def _setup_torch(request: DeviceRequest, mixed_precision: bool, compile_model: bool) -> DeviceSetup:
+    """PyTorch: one device (Keras' PyTorch trainer has no data parallelism)."""
+    notes: list[str] = []
+    gpus = detect_gpus() if request.kind not in ("cpu", "cpu_split") else []
+    _check_request(request, gpus)
+    if request.kind == "cpu_split" or (request.kind == "gpus" and request.count != 1):
+        raise ValueError("several devices need the jax or tensorflow backend: "
+                         "use --backend jax, or --devices gpu")
+    if not gpus and request.kind == "auto":
+        notes.append("no GPU found: training on the CPU")
+    used = gpus[:1]
+    policy = _set_precision(mixed_precision, used, notes)
+    return DeviceSetup(None, _info(used, gpus, 1, "default", policy), jit_compile=compile_model,
+                       notes=notes, compiler="torch.compile")
+
+
+def _setup_tensorflow(request: DeviceRequest, mixed_precision: bool = False) -> DeviceSetup:
     """Make the requested devices visible, turn on memory growth and pick strategy and XLA.
 
     XLA is used on GPUs only: on CPUs it brought no clear gain here and was measured ~6x slower
     than plain graph mode for a small CNN on another machine.
     """
-    import keras
     import tensorflow as tf
 
     notes: list[str] = []
@@ -106,19 +212,7 @@ def setup_devices(request: DeviceRequest, mixed_precision: bool = False) -> Devi
     elif len(used) > 1:
         strategy = tf.distribute.MirroredStrategy()  # every visible GPU: exactly the chosen ones
 
-    if mixed_precision:
-        if used:
-            keras.mixed_precision.set_global_policy("mixed_float16")
-        else:
-            notes.append("mixed precision needs a GPU: training in float32")
-
+    policy = _set_precision(mixed_precision, used, notes)
     replicas = strategy.num_replicas_in_sync if strategy is not None else 1
-    info = {
-        "kind": "gpu" if used else "cpu",
-        "gpus": used,
-        "replicas": replicas,
-        "strategy": type(strategy).__name__ if strategy is not None else "default",
-        "mixed_precision": bool(mixed_precision and used),
-        "detected_gpus": gpus,
-    }
+    info = _info(used, gpus, replicas, type(strategy).__name__ if strategy is not None else "default", policy)
     return DeviceSetup(strategy, info, jit_compile=bool(used), notes=notes)

@@ -27,11 +27,29 @@ def child_main(run_dir: str, resume: bool) -> None:
     """Entry point of the training process: quiet TensorFlow, log to log.txt, train, exit."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     folder = RunFolder(run_dir)
+    select_backend(folder.info())
     # TensorFlow and Keras write straight to the process's stdout/stderr: send both to log.txt.
     log = os.open(folder.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(log, 1)
     os.dup2(log, 2)
     sys.exit(0 if train_run(folder, resume) in ("completed", "stopped") else 1)
+
+
+def select_backend(info: dict) -> None:
+    """Set the run's Keras backend (and JAX's CPU device count for ``cpu:N``) before Keras loads."""
+    backend = info.get("backend")
+    if not backend:
+        return
+    if "keras" in sys.modules and sys.modules["keras"].backend.backend() != backend:
+        raise RuntimeError(f"Keras was imported with another backend before the run could select "
+                           f"{backend}: start training through Runner or `studio train`")
+    os.environ["KERAS_BACKEND"] = backend
+    devices = str(info.get("config", {}).get("devices", ""))
+    if backend == "jax" and devices.startswith("cpu:") and devices[4:].isdigit():
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
+                                   + f" --xla_force_host_platform_device_count={devices[4:]}").strip()
+    if devices.startswith("cpu"):  # hide GPUs before the backend initialises them
+        os.environ.update({"jax": {"JAX_PLATFORMS": "cpu"}, "torch": {"CUDA_VISIBLE_DEVICES": ""}}.get(backend, {}))
 
 
 def _safe(action, *args, **kwargs) -> None:
@@ -73,8 +91,8 @@ def train_run(folder: RunFolder, resume: bool = False) -> str:
 
 def _train(folder: RunFolder, resume: bool) -> str:
     import keras
-    import tensorflow as tf
 
+    from studio.core.backends.measurements import best_compile, project_signature
     from studio.core.project import load_project
     from studio.core.training.build import builder_for
     from studio.core.training.callbacks import Backup, Checkpoints, GradientProbe, Monitor, RunState
@@ -86,11 +104,14 @@ def _train(folder: RunFolder, resume: bool) -> str:
     info = folder.info()
     config = TrainingConfig.from_dict(info["config"])
     project = load_project(folder.project_file)
-    setup = setup_devices(parse_devices(config.devices), config.mixed_precision)
+    setup = setup_devices(parse_devices(config.devices), config.mixed_precision,
+                          best_compile(project_signature(project), keras.backend.backend()))
     keras.utils.set_random_seed(config.seed)
-    if setup.info["kind"] == "cpu":
+    if setup.info["kind"] == "cpu" and keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
         tf.config.experimental.enable_op_determinism()
-    folder.update_info(device=setup.info, compile_mode=setup.compile_mode)
+    folder.update_info(device=setup.info, compile_mode=setup.compile_mode, precision=setup.info["precision"])
 
     dataset = load_checked_dataset(project.dataset)
     expected = info.get("dataset", {}).get("fingerprint")

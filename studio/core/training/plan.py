@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from studio.core.backends import versions  # noqa: F401  (re-exported for export manifests)
 from studio.core.training.adapt import adapt_to_dataset
 from studio.core.training.compat import DataFacts, check_compat
 from studio.core.training.config import TrainingConfig
@@ -100,18 +101,15 @@ def _check_writable(path: Path) -> None:
                             "choose a writable folder") from None
 
 
-def versions() -> dict[str, str]:
-    """Versions of the pieces that decide a run's numbers (read without importing TensorFlow)."""
-    import platform
-    from importlib import metadata
+def choose_backend(project, config: TrainingConfig) -> tuple[str, str]:
+    """``(backend, why)`` for a run; TrainingError when the chosen one is not installed."""
+    from studio.core.backends import resolve
+    from studio.core.backends.measurements import project_signature
 
-    found = {"python": platform.python_version()}
-    for package in ("keras", "tensorflow", "numpy"):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[package] = "missing"
-    return found
+    try:
+        return resolve(config.backend, project_signature(project))
+    except ValueError as exc:
+        raise TrainingError(str(exc)) from None
 
 
 def prepare_run_folder(plan: RunPlan, run_dir: str | os.PathLike) -> RunFolder:
@@ -122,11 +120,13 @@ def prepare_run_folder(plan: RunPlan, run_dir: str | os.PathLike) -> RunFolder:
     if folder.path.exists() and any(folder.path.iterdir()):
         raise TrainingError(f"{folder.path} already holds files: pick a new run folder, or --resume it")
     _check_writable(folder.path)
+    backend, why = choose_backend(plan.project, plan.config)
     try:
         save_project(plan.project, folder.project_file)
         folder.update_info(
             name=plan.project.name, status="starting", created=time.time(), config=plan.config.to_dict(),
-            dataset=plan.dataset, adaptations=plan.adaptations, versions=versions(),
+            dataset=plan.dataset, adaptations=plan.adaptations, versions=versions(backend),
+            backend=backend, backend_reason=why,
             host=socket.gethostname(), launcher=os.getpid(), error=None, resumes=0,
         )
     except OSError as exc:

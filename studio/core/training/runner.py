@@ -71,8 +71,20 @@ class Runner:
         context = multiprocessing.get_context("spawn")
         self._process = context.Process(target=child_main, args=(str(self.folder.path), self.resuming),
                                         name=f"studio-train-{self.folder.path.name}", daemon=True)
-        with _unlocked_on_error(self.folder.path):
-            self._process.start()  # the child takes the lock over from here
+        # The child inherits the environment: its Keras loads the run's backend even when the
+        # spawned interpreter re-imports a main module that imports Keras.
+        backend = self.folder.info().get("backend")
+        saved = os.environ.get("KERAS_BACKEND")
+        if backend:
+            os.environ["KERAS_BACKEND"] = backend
+        try:
+            with _unlocked_on_error(self.folder.path):
+                self._process.start()  # the child takes the lock over from here
+        finally:
+            if saved is None:
+                os.environ.pop("KERAS_BACKEND", None)
+            else:
+                os.environ["KERAS_BACKEND"] = saved
 
     @property
     def alive(self) -> bool:
