@@ -106,7 +106,7 @@ class GeneratePanel(QWidget):
         self.grid_view = PictureView()
         self.quality_label = QLabel()
         self.quality_label.setWordWrap(True)
-        self.training_plot = CurvePlot("Training", "value", legend_columns=2)
+        self.training_plot = CurvePlot("Training", "value")
         self.quality_plot = CurvePlot("Quality (Fréchet distance, lower is better)", "distance")
         for plot in (self.training_plot, self.quality_plot):
             plot.setMaximumHeight(200)
@@ -138,7 +138,7 @@ class GeneratePanel(QWidget):
         self.scatter_button = QPushButton("Latent scatter")
         self.scatter_button.setToolTip("VAE/autoencoder with a 2-D latent: test images' latent means by class")
         self.scatter_button.clicked.connect(self.draw_scatter)
-        self.scatter_plot = CurvePlot("Latent means of the test split", "z[1]", x_label="z[0]", legend_columns=2)
+        self.scatter_plot = CurvePlot("Latent means of the test split", "z[1]", x_label="z[0]")
         self.scatter_plot.setMinimumHeight(160)
         self.scatter_plot.hide()
         self.explore_status = QLabel()

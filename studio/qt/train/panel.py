@@ -140,7 +140,7 @@ class TrainPanel(QWidget):
             "loss": CurvePlot("Loss", "loss"),
             "metric": CurvePlot("Accuracy", "accuracy", legend_at_bottom=True),
             "lr": CurvePlot("Learning rate (log scale)", "learning rate", log_y=True),
-            "grad": CurvePlot("Gradient norm per layer (log scale)", "gradient norm", log_y=True, legend_columns=2),
+            "grad": CurvePlot("Gradient norm per layer (log scale)", "gradient norm", log_y=True),
         }
         live = QWidget()
         grid = QGridLayout(live)
