@@ -95,8 +95,8 @@ class GeneratePanel(QWidget):
         self.run_combo = QComboBox()
         self.run_combo.setMinimumContentsLength(28)
         self.run_combo.currentIndexChanged.connect(lambda _index: self.open_run(self.run_combo.currentData()))
-        refresh = QPushButton("Refresh")
-        refresh.clicked.connect(self.refresh_runs)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.clicked.connect(self.refresh_runs)
         self.kind_combo = QComboBox()
         self.kind_combo.currentIndexChanged.connect(lambda _index: self._update_epochs(keep_last=False))
         self.epoch_slider = QSlider(Qt.Orientation.Horizontal)
@@ -143,7 +143,7 @@ class GeneratePanel(QWidget):
         self.scatter_plot.hide()
         self.explore_status = QLabel()
         self.explore_status.setWordWrap(True)
-        self._layout(refresh)
+        self._layout()
 
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
@@ -170,11 +170,11 @@ class GeneratePanel(QWidget):
             if Path(target).is_dir():
                 self.folder_watcher.addPath(target)
 
-    def _layout(self, refresh) -> None:
+    def _layout(self) -> None:
         top = QHBoxLayout()
         top.addWidget(QLabel("Run"))
         top.addWidget(self.run_combo, 1)
-        top.addWidget(refresh)
+        top.addWidget(self.refresh_button)
         top.addWidget(self.kind_combo)
         slider = QHBoxLayout()
         slider.addWidget(self.epoch_label)
