@@ -138,7 +138,7 @@ class TrainPanel(QWidget):
 
         self.plots = {
             "loss": CurvePlot("Loss", "loss"),
-            "metric": CurvePlot("Accuracy", "accuracy", legend_at_bottom=True),
+            "metric": CurvePlot("Accuracy", "accuracy"),
             "lr": CurvePlot("Learning rate (log scale)", "learning rate", log_y=True),
             "grad": CurvePlot("Gradient norm per layer (log scale)", "gradient norm", log_y=True),
         }
