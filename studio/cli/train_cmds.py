@@ -193,7 +193,8 @@ class Progress:
         elif kind in ("pause", "resume"):
             self._line(f"{kind}d at epoch {event['epoch']}, step {event['step']}")
         elif kind == "stop":
-            self._line(f"stopped ({event['reason'].replace('_', ' ')}) at epoch {event['epoch']}")
+            where = f"at epoch {event['epoch']}" if event.get("epoch") else "before the first batch"
+            self._line(f"stopped ({event['reason'].replace('_', ' ')}) {where}")
         elif kind == "error":
             self._line(f"error ({event['kind']}): {event['message']}")
 

@@ -91,7 +91,8 @@ class MainWindow(QMainWindow):
         self._autosave = QTimer(self, interval=AUTOSAVE_MS)
         self._autosave.timeout.connect(self.autosave)
         self._autosave.start()
-        self.resize(1400, 860)
+        screen = self.screen().availableGeometry()  # a 1366x768 laptop must see the whole window
+        self.resize(min(1400, screen.width() - 24), min(860, screen.height() - 48))  # room for the frame
         self._restore_window_state()
         self.tabs.setCurrentIndex(AREAS.index("Model"))
         QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _scheme: self.apply_theme())

@@ -89,7 +89,10 @@ def test_a_run_writes_its_folder_and_events(runs):
     run_dir = runs["runners"]["reference"].run_dir
     events = runs["events"]["reference"]
     kinds = [event["type"] for event in events]
-    assert kinds[0] == "start" and kinds[-1] == "end" and events[-1]["status"] == "completed"
+    assert kinds[-1] == "end" and events[-1]["status"] == "completed"
+    # each start-up stage, in order, before the first batch (Keras compiles the step in that batch)
+    startup = [event.get("stage", event["type"]) for event in events[:kinds.index("batch")]]
+    assert startup == ["loading_backend", "loading_data", "building", "start", "compiling"]
     for kind in ("batch", "epoch", "grad_norms", "weights_hist"):
         assert kind in kinds
     epochs = [event for event in events if event["type"] == "epoch"]
@@ -163,6 +166,41 @@ def test_two_logical_cpu_devices_and_graceful_stop(runs):
     assert (run_dir / "backup" / "training_metadata.json").is_file()  # a stopped run can be resumed
 
 
+@pytest.mark.parametrize("stop_at", ["spawn", "building"])
+def test_stop_during_start_up_ends_the_run_as_stopped_before_training(tmp_path, monkeypatch, stop_at):
+    """Stop sent before the process runs, or while it builds the model: no batch, status stopped."""
+    project = _project()
+    runner = Runner(project, tmp_path / "run")
+    if stop_at == "spawn":
+        runner.start()
+        runner.stop()
+        events = _follow(runner)
+    else:
+        from studio.core.training import engine
+        from studio.core.training.plan import plan_run, prepare_run_folder
+        from studio.core.training.runs import RunFolder, send_control
+
+        prepare_run_folder(plan_run(project), runner.run_dir)
+        emit = RunFolder.emit
+
+        def emit_then_stop(folder, kind, **fields):
+            if fields.get("stage") == "building":
+                send_control(folder.path, "stop")
+            return emit(folder, kind, **fields)
+
+        monkeypatch.setattr(RunFolder, "emit", emit_then_stop)
+        assert engine.train_run(RunFolder(runner.run_dir)) == "stopped"
+        events = read_events(runner.run_dir)
+    kinds = [event["type"] for event in events]
+    assert "batch" not in kinds and kinds[-2:] == ["stop", "end"] and events[-1]["status"] == "stopped"
+    assert events[-2]["reason"] == "user" and events[-2]["epoch"] == 0
+    stages = [event["stage"] for event in events if event["type"] == "stage"]
+    assert stages == ([] if stop_at == "spawn" else ["loading_backend", "loading_data", "building"])
+    run = read_run(runner.run_dir)
+    assert run["status"] == "stopped" and run["stop_reason"] == "user" and run["epochs_done"] == 0
+    assert not (runner.run_dir / "model.keras").exists()
+
+
 def test_sigkill_mid_epoch_then_resume(tmp_path):
     project = _project(epochs=3, grad_norm_every=0)
     project.dataset["max_samples"] = 120
@@ -178,14 +216,16 @@ def test_sigkill_mid_epoch_then_resume(tmp_path):
             os.kill(runner._process.pid, signal.SIGKILL)
 
     events = _follow(runner, kill_in_epoch_two)
-    assert killed["epoch"] == 2 and killed["step"] < events[0]["steps_per_epoch"]
+    start = next(event for event in events if event["type"] == "start")
+    assert killed["epoch"] == 2 and killed["step"] < start["steps_per_epoch"]
     assert events[-1] == {**events[-1], "type": "end", "status": "killed"}
     assert read_run(tmp_path / "run")["status"] == "killed"
 
     resumed = Runner(None, tmp_path / "run", resume=True)
     resumed.start()
     events = _follow(resumed)
-    assert events[0]["type"] == "start" and events[0]["resumed"] is True
+    start = next(event for event in events if event["type"] == "start")
+    assert start["resumed"] is True and events[0]["type"] == "stage"
     assert [event["epoch"] for event in events if event["type"] == "epoch"] == [2, 3]
     run = read_run(tmp_path / "run")
     assert run["status"] == "completed" and run["resumes"] == 1

@@ -7,6 +7,7 @@ import socket
 
 from studio.core.training import RunFolder, RunWatcher, read_run
 from studio.core.training.runs import default_runs_root, read_control, run_status
+from studio.core.training.watch import STAGES
 
 
 def dead_pid() -> int:
@@ -139,3 +140,27 @@ def test_default_runs_root(tmp_path):
     assert default_runs_root(tmp_path / "a.dlstudio") == tmp_path / "runs"
     assert str(default_runs_root(None)) == "runs"
     assert default_runs_root(None, tmp_path / "app") == tmp_path / "app"
+
+
+def test_the_start_up_stage_is_kept_until_the_first_batch(tmp_path):
+    batches = [[event("stage", stage="loading_backend")], [event("stage", stage="loading_data")],
+               [event("start", epochs=1), event("stage", stage="compiling")], [event("batch", epoch=1, step=1)]]
+    watcher = RunWatcher.for_runner(FakeRunner(tmp_path, batches))
+    seen = []
+    for _ in batches:
+        watcher.poll()
+        seen.append((watcher.state, watcher.stage))
+    assert seen == [("starting", "loading_backend"), ("starting", "loading_data"),
+                    ("running", "compiling"), ("running", None)]
+    assert list(STAGES) == ["loading_backend", "loading_data", "building", "compiling"]
+
+
+def test_stop_is_accepted_while_the_run_starts(tmp_path):
+    runner = FakeRunner(tmp_path, [[event("stage", stage="loading_data")],
+                                   [event("stop", reason="user", epoch=0, step=0), event("end", status="stopped")]])
+    watcher = RunWatcher.for_runner(runner)
+    watcher.poll()
+    watcher.control("stop")
+    assert runner.calls == ["stop"] and watcher.state == "stopping"
+    watcher.poll()
+    assert watcher.state == "stopped" and watcher.stage == "loading_data"  # ended before any batch

@@ -3,6 +3,7 @@ latent-exploration buttons draw from the run's model on a worker thread."""
 
 import io
 import os
+import shutil
 import socket
 import time
 
@@ -123,3 +124,37 @@ def test_a_run_ended_in_the_train_area_is_shown(window, qtbot, tmp_path):
     second.update_info(name="vae", status="completed", created=time.time() + 5)
     window.run_ended.emit(str(second.path))
     assert panel.run_combo.count() == 2 and panel.run_dir == second.path
+
+
+def _long_named_run(root, source):
+    folder = RunFolder(root / "runs" / ("20261201-120000-" + "a-very-long-project-name-" * 4 + "vae_28-digits"))
+    (folder.path / "samples").mkdir(parents=True)
+    (folder.path / "samples" / "fixed.npz").write_bytes((source.path / "samples" / "fixed.npz").read_bytes())
+    folder.update_info(name=folder.path.name, status="completed", created=time.time() + 5)
+
+
+def test_the_refresh_button_stays_put_whatever_the_run_names(window, qtbot, tmp_path):
+    """Long run names neither push Refresh aside when the panel first shows nor when listed later."""
+    window.resize(1366, 768)
+    assert window.save_project(tmp_path / "p.dlstudio")  # its runs folder: tmp_path/runs
+    _long_named_run(tmp_path, _new_run(tmp_path))
+    window.show_area("Generate")
+    panel = window.area_widget("Generate")
+    qtbot.waitUntil(lambda: panel.run_combo.count() == 2, timeout=5000)
+    button = panel.refresh_button
+
+    def place():
+        return button.mapTo(window, button.rect().topLeft()), button.size()
+
+    shown_with_runs = place()
+    assert window.rect().contains(button.mapTo(window, button.rect().bottomRight()))
+    shutil.rmtree(tmp_path / "runs")
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.run_combo.count() == 0, timeout=5000)
+    qtbot.wait(50)
+    assert place() == shown_with_runs
+    _long_named_run(tmp_path, _new_run(tmp_path))
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.run_combo.count() == 2, timeout=5000)
+    qtbot.wait(50)
+    assert place() == shown_with_runs

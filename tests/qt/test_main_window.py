@@ -264,3 +264,11 @@ def test_the_empty_properties_panel_guides_a_newcomer(window, qtbot):
     assert guide.isVisible()
     guide.linkActivated.emit("Data")
     assert window.current_area == "Data"
+
+
+def test_a_first_window_fits_its_screen(window):
+    """No saved geometry: the default size never exceeds the screen (the right-hand panels of a
+    1400-pixel window were cut off on a 1366x768 laptop)."""
+    screen = window.screen().availableGeometry()
+    frame = window.frameGeometry()
+    assert frame.width() <= screen.width() and frame.height() <= screen.height()

@@ -252,3 +252,96 @@ def test_plots_follow_what_a_gan_run_logs(window, qtbot, tmp_path):
     assert panel.plots["metric"].plot_title == "D acc real"
     assert "not recorded" in panel.plots["grad"].plot_title
     assert "diversity fell" in panel.notes.text() and not panel.notes.isHidden()
+
+
+def untrained_stop_shown(panel) -> None:
+    """A run stopped before its first batch: status, bar and buttons agree; no ETA is left."""
+    from studio.qt.train.panel import STOPPED_UNTRAINED_TEXT
+
+    run = read_run(panel.watcher.path)
+    assert run["status"] == "stopped" and run["epochs_done"] == 0
+    assert panel.status.text() == STOPPED_UNTRAINED_TEXT and panel.progress.format() == "Not trained"
+    assert panel.rate.text() == "" and not panel.error_banner.isVisible()
+    assert panel.start_button.isEnabled() and not panel.stop_button.isEnabled()
+    assert not panel.pause_button.isEnabled() and not panel.kill_button.isEnabled()
+
+
+@pytest.mark.slow
+def test_stop_works_during_start_up_and_the_run_ends_stopped(window, qtbot, tmp_path):
+    from studio.qt.train.panel import STOP_STARTING_TEXT
+
+    panel = train_panel(window, tmp_path, epochs=50)
+    # Pressed while the run is still being prepared: sent as soon as its process exists.
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    assert panel.stop_button.isEnabled() and not panel.pause_button.isEnabled()
+    qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    assert panel.status.text() == STOP_STARTING_TEXT and not panel.stop_button.isEnabled()
+    qtbot.waitUntil(lambda: ended(panel), timeout=60_000)
+    untrained_stop_shown(panel)
+
+    # Pressed during a start-up stage: the process ends at the next one.
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.watcher is not None and panel.watcher.stage == "loading_backend", timeout=60_000)
+    assert panel.status.text() == "Loading Keras and its backend…"
+    assert panel.progress.format() == "Starting up: step 1 of 4" and panel.rate.text() == ""
+    assert panel.stop_button.isEnabled() and panel.kill_button.isEnabled() and not panel.pause_button.isEnabled()
+    qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    assert panel.status.text() == STOP_STARTING_TEXT
+    qtbot.waitUntil(lambda: ended(panel), timeout=60_000)
+    untrained_stop_shown(panel)
+
+
+class ScriptedRunner:
+    """A Runner stand-in whose events the test hands out, recording the controls it receives."""
+
+    def __init__(self, run_dir):
+        self.run_dir, self.exitcode, self.events, self.calls = run_dir, None, [], []
+
+    def poll(self):
+        events, self.events = self.events, []
+        return events
+
+    stop, pause, resume = (lambda self: self.calls.append("stop"), lambda self: self.calls.append("pause"),
+                           lambda self: self.calls.append("run"))
+
+
+def test_pause_and_stop_texts_agree_with_the_progress_and_drop_the_eta(window, qtbot, tmp_path):
+    from studio.core.training import RunWatcher
+
+    panel = train_panel(window, tmp_path)
+    runner = ScriptedRunner(tmp_path / "runs" / "scripted")
+    panel._reset_view()
+    panel.watcher = RunWatcher.for_runner(runner)
+
+    def deliver(kind, **fields):
+        runner.events.append({"type": kind, "time": 0.0, **fields})
+        panel.poll()
+
+    def click(button):
+        assert button.isEnabled(), button.text()
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    deliver("stage", stage="building")
+    assert panel.status.text() == "Building the model…" and panel.progress.format() == "Starting up: step 3 of 4"
+    deliver("start", epochs=2, steps_per_epoch=10)
+    deliver("stage", stage="compiling")
+    assert panel.status.text().startswith("Compiling the training step") and panel.pause_button.isEnabled()
+    deliver("batch", epoch=1, step=1, steps=10, samples_per_s=100.0, eta_s=30.0)
+    assert panel.status.text() == "Training" and "ETA 00:30" in panel.rate.text()
+    click(panel.pause_button)
+    assert runner.calls == ["pause"] and panel.rate.text() == ""
+    deliver("pause", epoch=1, step=3)  # batches 2-3 were not reported (throttled): the bar catches up
+    assert panel.status.text() == "Paused at epoch 1, batch 3" and panel.progress.format() == "Epoch 1/2 · batch 3/10"
+    click(panel.resume_button)
+    deliver("resume", epoch=1, step=3)
+    deliver("batch", epoch=1, step=4, steps=10, samples_per_s=100.0, eta_s=20.0)
+    assert panel.status.text() == "Training" and "ETA" in panel.rate.text()
+    click(panel.stop_button)
+    assert runner.calls == ["pause", "run", "stop"] and panel.rate.text() == ""
+    assert panel.status.text().startswith("Stopping: finishing the batch")
+    deliver("batch", epoch=1, step=5, steps=10, samples_per_s=100.0, eta_s=19.0)  # the last batch
+    assert panel.status.text().startswith("Stopping")
+    deliver("stop", reason="user", epoch=1, step=5)
+    deliver("end", status="stopped")
+    assert panel.status.text() == "Stopped: checkpoint saved" and panel.rate.text() == ""
+    assert panel.progress.format() == "Epoch 1/2 · batch 5/10" and not panel.stop_button.isEnabled()

@@ -20,7 +20,7 @@ from studio.core.training.backup import BackupState, read_backup, restore_backup
 from studio.core.training.diskspace import ensure_free_space, saved_size
 from studio.core.training.errors import TrainingError, describe_failure
 from studio.core.training.resume import apply_changes
-from studio.core.training.runs import RunFolder, read_events
+from studio.core.training.runs import RunFolder, read_control, read_events
 
 
 def child_main(run_dir: str, resume: bool) -> None:
@@ -52,6 +52,26 @@ def select_backend(info: dict) -> None:
         os.environ.update({"jax": {"JAX_PLATFORMS": "cpu"}, "torch": {"CUDA_VISIBLE_DEVICES": ""}}.get(backend, {}))
 
 
+class StopDuringStartup(Exception):
+    """Stop was sent before the first batch: the run ends as ``stopped`` with nothing trained."""
+
+
+def stage(folder: RunFolder, name: str) -> None:
+    """Announce a start-up stage (``STAGES`` in training/watch.py), ending the run first if Stop
+    was sent during the previous one: start-up can take a while, and Stop must work all along."""
+    if read_control(folder.path) == "stop":
+        raise StopDuringStartup
+    folder.emit("stage", stage=name)
+
+
+def stopped_during_startup(folder: RunFolder) -> str:
+    """End a run stopped before its first batch: the same ``stop``/``end`` events as a later stop."""
+    folder.emit("stop", reason="user", epoch=0, step=0)
+    folder.update_info(status="stopped", ended=time.time(), stop_reason="user")
+    folder.emit("end", status="stopped")
+    return "stopped"
+
+
 def _safe(action, *args, **kwargs) -> None:
     """Run a bookkeeping write that may itself fail (disk full) without hiding the first error."""
     try:
@@ -73,7 +93,10 @@ def train_run(folder: RunFolder, resume: bool = False) -> str:
         return "failed"
     try:
         folder.update_info(status="running", pid=os.getpid(), started=time.time())
+        stage(folder, "loading_backend")
         status = _train(folder, resume)
+    except StopDuringStartup:
+        status = stopped_during_startup(folder)
     except BaseException as exc:  # the run must always end with a status and a message
         kind, message = describe_failure(exc, batch_size)
         traceback.print_exc()
@@ -113,6 +136,7 @@ def _train(folder: RunFolder, resume: bool) -> str:
         tf.config.experimental.enable_op_determinism()
     folder.update_info(device=setup.info, compile_mode=setup.compile_mode, precision=setup.info["precision"])
 
+    stage(folder, "loading_data")
     dataset = load_checked_dataset(project.dataset)
     expected = info.get("dataset", {}).get("fingerprint")
     if expected and dataset.fingerprint() != expected:
@@ -121,6 +145,7 @@ def _train(folder: RunFolder, resume: bool) -> str:
     backup = read_backup(folder) if resume else None
     start = backup or BackupState()
     start_epoch = start.epoch
+    stage(folder, "building")
     scope = setup.strategy.scope() if setup.strategy is not None else contextlib.nullcontext()
     with scope:
         built = builder_for(project)(project, config, dataset, setup, start_epoch)
@@ -154,6 +179,7 @@ def _train(folder: RunFolder, resume: bool) -> str:
                 batch_size=config.batch_size, notes=notes,
                 adaptations=info.get("adaptations", []),
                 **({"from_epoch": start_epoch + 1, "from_step": start.step + 1} if resume else {}))
+    stage(folder, "compiling")  # Keras traces and compiles the training step in the first batch
     _fit(built, config.epochs, start_epoch, start.step, callbacks)
 
     if state.failed:

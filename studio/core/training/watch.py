@@ -7,6 +7,9 @@ state from here instead of interpreting events and process ids themselves::
                 running | paused -> stopping
     any live state -> completed | stopped | failed | killed | crashed   (final)
 
+Before its first batch a run goes through the start-up ``STAGES`` (``stage`` events); Stop works
+in any of them (the training process checks it between stages).
+
 Example::
 
     watcher = RunWatcher.for_folder(run_dir)      # or RunWatcher.for_runner(runner)
@@ -29,6 +32,13 @@ LIVENESS_S = 1.0  # how often a folder-fed watcher checks that the run's process
 EVENT_STATES = {"start": "running", "batch": "running", "pause": "paused", "resume": "running", "stop": "stopping"}
 # control command -> state shown until the training process confirms it with an event
 CONTROL_STATES = {"pause": "paused", "run": "running", "stop": "stopping"}
+# start-up stage (``stage`` events, in this order) -> what the run is doing
+STAGES = {
+    "loading_backend": "Loading Keras and its backend",
+    "loading_data": "Loading the data",
+    "building": "Building the model",
+    "compiling": "Compiling the training step (the first batch takes longest)",
+}
 
 
 class RunWatcher:
@@ -38,6 +48,8 @@ class RunWatcher:
         path: the run folder.
         state: one of ``LIVE_STATUSES`` or ``FINAL_STATUSES``.
         start: the run's last ``start`` event ({} before it), with epochs, device, notes.
+        stage: the start-up stage (a ``STAGES`` key) while no batch has been reported since the
+            run (re)started, else None.
         error: the last ``error`` event, or None.
         killed_by_user: ``kill()`` was called on this watcher.
     """
@@ -48,6 +60,7 @@ class RunWatcher:
         self.liveness_s = liveness_s
         self.state = "starting"
         self.start: dict[str, Any] = {}
+        self.stage: str | None = None
         self.error: dict[str, Any] | None = None
         self.killed_by_user = False
         self._tail = None if runner is not None else EventTail(self.path)
@@ -116,8 +129,12 @@ class RunWatcher:
         elif kind == "start":
             self.start = event
             self.state = "running"
+        elif kind == "stage":
+            self.stage = event.get("stage")
         elif kind in EVENT_STATES and not (kind == "batch" and self.state != "starting"):
             self.state = EVENT_STATES[kind]
+        if kind == "batch":
+            self.stage = None
 
     def control(self, command: str) -> None:
         """Send ``run``, ``pause`` or ``stop`` to a live run; ``state`` shows the request at once.

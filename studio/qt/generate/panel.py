@@ -95,8 +95,8 @@ class GeneratePanel(QWidget):
         self.run_combo = QComboBox()
         self.run_combo.setMinimumContentsLength(28)
         self.run_combo.currentIndexChanged.connect(lambda _index: self.open_run(self.run_combo.currentData()))
-        refresh = QPushButton("Refresh")
-        refresh.clicked.connect(self.refresh_runs)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.clicked.connect(self.refresh_runs)
         self.kind_combo = QComboBox()
         self.kind_combo.currentIndexChanged.connect(lambda _index: self._update_epochs(keep_last=False))
         self.epoch_slider = QSlider(Qt.Orientation.Horizontal)
@@ -106,7 +106,7 @@ class GeneratePanel(QWidget):
         self.grid_view = PictureView()
         self.quality_label = QLabel()
         self.quality_label.setWordWrap(True)
-        self.training_plot = CurvePlot("Training", "value", legend_columns=2)
+        self.training_plot = CurvePlot("Training", "value")
         self.quality_plot = CurvePlot("Quality (Fréchet distance, lower is better)", "distance")
         for plot in (self.training_plot, self.quality_plot):
             plot.setMaximumHeight(200)
@@ -138,12 +138,12 @@ class GeneratePanel(QWidget):
         self.scatter_button = QPushButton("Latent scatter")
         self.scatter_button.setToolTip("VAE/autoencoder with a 2-D latent: test images' latent means by class")
         self.scatter_button.clicked.connect(self.draw_scatter)
-        self.scatter_plot = CurvePlot("Latent means of the test split", "z[1]", x_label="z[0]", legend_columns=2)
+        self.scatter_plot = CurvePlot("Latent means of the test split", "z[1]", x_label="z[0]")
         self.scatter_plot.setMinimumHeight(160)
         self.scatter_plot.hide()
         self.explore_status = QLabel()
         self.explore_status.setWordWrap(True)
-        self._layout(refresh)
+        self._layout()
 
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
@@ -170,11 +170,11 @@ class GeneratePanel(QWidget):
             if Path(target).is_dir():
                 self.folder_watcher.addPath(target)
 
-    def _layout(self, refresh) -> None:
+    def _layout(self) -> None:
         top = QHBoxLayout()
         top.addWidget(QLabel("Run"))
         top.addWidget(self.run_combo, 1)
-        top.addWidget(refresh)
+        top.addWidget(self.refresh_button)
         top.addWidget(self.kind_combo)
         slider = QHBoxLayout()
         slider.addWidget(self.epoch_label)

@@ -6,7 +6,6 @@ import math
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QListWidget, QScrollArea, QSlider,
                                QSplitter, QVBoxLayout, QWidget)
@@ -15,11 +14,11 @@ from studio.core.inspect import (InspectError, gradient_norm_series, gradient_wa
                                  load_probe_snapshot)
 from studio.core.inspect.render import feature_map_grid, heatmap_overlay
 from studio.qt.inspect.pictures import PictureView, sample_picture
-from studio.qt.inspect.plots import HistogramPlot, Plot
+from studio.qt.inspect.plots import HistogramPlot
+from studio.qt.widgets.plots import CurvePlot
 from studio.qt.inspect.views import InspectTab, set_items
 
 MAX_WARNINGS = 200
-LINE_COLOURS = ("#1a73e8", "#e8710a", "#1e8e3e", "#d93025", "#9334e6", "#12a4af", "#e52592", "#5f6368")
 
 
 def epoch_slider() -> QSlider:
@@ -44,9 +43,8 @@ class WeightsTab(InspectTab):
         self.epoch_label = QLabel()
         self.weights = HistogramPlot("weights", "value", "count")
         self.grads = HistogramPlot("gradients", "value", "count")
-        self.norms = Plot("gradient norm per layer", "step", "norm (log)")
-        self.norms.getPlotItem().setLogMode(y=True)
-        self.norms.getPlotItem().addLegend(offset=(-8, 8), labelTextSize="8pt")
+        # a CurvePlot: legend outside the curves, in the theme's colours
+        self.norms = CurvePlot("gradient norm per layer", "norm (log)", x_label="step", log_y=True)
         self.warnings = QListWidget()
         top = QHBoxLayout()
         top.addWidget(QLabel("Layer:"))
@@ -103,12 +101,11 @@ class WeightsTab(InspectTab):
         self.grads.set_histogram(series.grads[index])
 
     def _draw_norms(self, events: list[dict]) -> None:
-        self.norms.clear()
+        self.norms.clear_curves()
         for number, (name, points) in enumerate(gradient_norm_series(events).items()):
             steps, values = np.array(points, dtype="float64").T
             positive = values > 0  # a log axis cannot show zeros; those layers are in the warnings
-            self.norms.plot(steps[positive], values[positive], name=name,
-                            pen=pg.mkPen(LINE_COLOURS[number % len(LINE_COLOURS)], width=1.5))
+            self.norms.curve(name, name, number).setData(steps[positive], values[positive])
         self.warnings.clear()
         found = []
         for event in events:

@@ -22,6 +22,7 @@ from studio.core.data.cache import load_cached
 from studio.core.training import Runner, RunWatcher, new_run_dir
 from studio.core.training.runs import run_name
 from studio.core.training.plan import load_checked_dataset
+from studio.core.training.watch import STAGES
 from studio.qt.widgets.plot_theme import series_color
 from studio.qt.widgets.plots import TRAIN, VAL, CurvePlot
 from studio.core.training.curves import RunCurves
@@ -39,8 +40,10 @@ KEEP_NOTE = "The project and earlier runs are unchanged."
 SELF_EXPLAINED = ("nan", "oom", "disk_full", "unwritable", "config", "data")
 CONTROL_TEXTS = {"pause": "Pausing after this batch…", "run": "Resuming…",
                  "stop": "Stopping: finishing the batch and saving a checkpoint…"}
+STOP_STARTING_TEXT = "Stopping before training starts…"
 END_TEXTS = {"completed": "Completed", "stopped": "Stopped: checkpoint saved", "failed": "Failed",
              "killed": "Killed", "crashed": "Crashed"}
+STOPPED_UNTRAINED_TEXT = "Stopped before the first batch: nothing was trained"
 
 GENERATIVE_LOSSES = ("d_loss", "g_loss", "reconstruction_loss", "kl_loss")
 PRESET_CURVES = ("loss/batch", "loss/smoothed", "loss/epoch", "loss/val", "metric/batch", "metric/smoothed",
@@ -71,6 +74,8 @@ class TrainPanel(QWidget):
         self.doc = window.document
         self.watcher: RunWatcher | None = None  # the run shown; None before any
         self._starting = False  # a Runner is being started on a worker thread
+        self._stop_pending = False  # Stop was pressed while it was being started
+        self._in_startup = True  # the shown run has not reported a batch yet
         self.worker = TaskRunner(self)
         self.curves = RunCurves()
         self._dirty: set[str] = set()
@@ -85,9 +90,11 @@ class TrainPanel(QWidget):
         self.start_button = QPushButton("Start")
         self.start_button.setToolTip("Train the current model on the current dataset in a separate process")
         self.pause_button = QPushButton("Pause")
+        self.pause_button.setToolTip("Pause after the current batch (once training has started)")
         self.resume_button = QPushButton("Resume")
         self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Finish the current batch, save a checkpoint and stop")
+        self.stop_button.setToolTip("Finish the current batch, save a checkpoint and stop "
+                                    "(during start-up: stop before training)")
         self.kill_button = QPushButton("Kill")
         self.kill_button.setToolTip("End the training process at once (when Stop does not respond)")
         self.status = QLabel("Ready")
@@ -131,9 +138,9 @@ class TrainPanel(QWidget):
 
         self.plots = {
             "loss": CurvePlot("Loss", "loss"),
-            "metric": CurvePlot("Accuracy", "accuracy", legend_at_bottom=True),
+            "metric": CurvePlot("Accuracy", "accuracy"),
             "lr": CurvePlot("Learning rate (log scale)", "learning rate", log_y=True),
-            "grad": CurvePlot("Gradient norm per layer (log scale)", "gradient norm", log_y=True, legend_columns=2),
+            "grad": CurvePlot("Gradient norm per layer (log scale)", "gradient norm", log_y=True),
         }
         live = QWidget()
         grid = QGridLayout(live)
@@ -222,11 +229,13 @@ class TrainPanel(QWidget):
         self._detach()
         self._reset_view()
         self._starting = True
+        self._stop_pending = False
         self._draw_state("Checking the project and starting the training process…")
         self.worker.submit("start", lambda: start_runner(project, run_dir), self._started, self._start_failed)
 
     def _start_failed(self, message: str) -> None:
         self._starting = False
+        self.progress.setFormat("Not started")
         self._draw_state("Not started")
         self.show_error(f"Cannot start training: {message.rstrip('.')}. {KEEP_NOTE}")
 
@@ -237,9 +246,11 @@ class TrainPanel(QWidget):
         if adaptations:
             self._show_notes(["The model was adapted to the dataset: " + "; ".join(adaptations)])
         self._show_run_folder(runner.run_dir)
-        self._draw_state("Training process started; loading TensorFlow…")
+        self._draw_state("Starting the training process…")
         self._poll_timer.start()
         self.runs_view.refresh()
+        if self._stop_pending:
+            self._control("stop")
 
     # -- following a run folder ----------------------------------------------------------
     def show_run(self, path: str) -> None:
@@ -261,13 +272,19 @@ class TrainPanel(QWidget):
     # -- controls ------------------------------------------------------------------------
     def _control(self, command: str) -> None:
         if self.watcher is None:
+            if self._starting and command == "stop":  # sent as soon as the training process exists
+                self._stop_pending = True
+                self._draw_state(STOP_STARTING_TEXT)
             return
+        starting = self.watcher.state == "starting"
         try:
             self.watcher.control(command)
         except OSError as exc:
             self.show_error(f"Cannot reach the run folder: {exc}")
             return
-        self._draw_state(CONTROL_TEXTS[command])
+        if command != "run":
+            self.rate.setText("")  # no ETA for a run about to pause or stop
+        self._draw_state(STOP_STARTING_TEXT if command == "stop" and starting else CONTROL_TEXTS[command])
 
     def kill(self) -> None:
         if self.watcher is not None and self.watcher.can_kill:
@@ -297,21 +314,37 @@ class TrainPanel(QWidget):
         if kind == "start":
             self._show_device(event.get("device") or {}, event.get("compile_mode"))
             self._show_notes(event.get("notes") or [])
-            self.status.setText("Training")
+        elif kind == "stage":
+            self._show_stage(event.get("stage"))
         elif kind == "batch":
             self._show_progress(event)
+            if self._in_startup:
+                self._in_startup = False
+                if self.watcher.state == "running":
+                    self.status.setText("Training")
         elif kind == "epoch":
             logs = "  ".join(f"{key} {value:.4g}" for key, value in event.get("logs", {}).items())
             self.status.setText(f"Epoch {event['epoch']} done: {logs}")
         elif kind == "pause":
+            self._show_position(event["epoch"], event["step"])
+            self.rate.setText("")
             self.status.setText(f"Paused at epoch {event['epoch']}, batch {event['step']}")
         elif kind == "resume":
             self.status.setText("Training")
         elif kind == "stop":
+            self.rate.setText("")
+            if not event.get("epoch"):
+                self.status.setText(STOP_STARTING_TEXT)
+                return
             reason = "early stopping" if event.get("reason") == "early_stopping" else "stop requested"
             self.status.setText(f"Stopping ({reason}) at epoch {event['epoch']}…")
         elif kind == "end":
-            self.status.setText(END_TEXTS.get(self.watcher.state, self.watcher.state))
+            self.rate.setText("")
+            if self._in_startup:  # ended before its first batch
+                self.progress.setFormat("Not trained")
+            state = self.watcher.state
+            self.status.setText(STOPPED_UNTRAINED_TEXT if self._in_startup and state == "stopped"
+                                else END_TEXTS.get(state, state))
         elif kind == "warning":  # e.g. a GAN's mode collapse: shown here as on the Generate tab
             self._show_notes([f"⚠ epoch {event.get('epoch')}: {event.get('message', '')}"])
 
@@ -416,9 +449,10 @@ class TrainPanel(QWidget):
             self._look(key)[0].curve(key, *self._look(key)[1:])
         self.error_banner.hide()
         self.notes.hide()
-        self.progress.setRange(0, 1)
+        self._in_startup = True
+        self.progress.setRange(0, len(STAGES))
         self.progress.setValue(0)
-        self.progress.setFormat("Waiting for the first batch…")
+        self.progress.setFormat("Starting up…")
         self.rate.setText("")
 
     def _detach(self) -> None:
@@ -434,15 +468,28 @@ class TrainPanel(QWidget):
         self.start_button.setEnabled(not self.training_here)
         self.pause_button.setEnabled(state == "running")
         self.resume_button.setEnabled(state == "paused")
-        self.stop_button.setEnabled(state in ("running", "paused"))
+        starting_here = self._starting and not self._stop_pending
+        self.stop_button.setEnabled(state in ("starting", "running", "paused") or starting_here)
         self.kill_button.setEnabled(here and self.watcher.live)
 
-    def _show_progress(self, event: dict[str, Any]) -> None:
-        epochs = int(self.watcher.start.get("epochs") or event["epoch"])
-        steps = max(1, int(event.get("steps") or 1))
+    def _show_stage(self, stage: str | None) -> None:
+        """Start-up, before the first batch: which stage of how many, on the bar and in the status."""
+        index = list(STAGES).index(stage) + 1 if stage in STAGES else 1
+        self.progress.setRange(0, len(STAGES))
+        self.progress.setValue(index - 1)
+        self.progress.setFormat(f"Starting up: step {index} of {len(STAGES)}")
+        if self.watcher.state in ("starting", "running"):  # a requested stop keeps its text
+            self.status.setText(f"{STAGES.get(stage, stage)}…")
+
+    def _show_position(self, epoch: int, step: int) -> None:
+        epochs = int(self.watcher.start.get("epochs") or epoch)
+        steps = max(1, int(self.watcher.start.get("steps_per_epoch") or step))
         self.progress.setRange(0, epochs * steps)
-        self.progress.setValue((event["epoch"] - 1) * steps + event["step"])
-        self.progress.setFormat(f"Epoch {event['epoch']}/{epochs} · batch {event['step']}/{steps}")
+        self.progress.setValue((epoch - 1) * steps + step)
+        self.progress.setFormat(f"Epoch {epoch}/{epochs} · batch {step}/{steps}")
+
+    def _show_progress(self, event: dict[str, Any]) -> None:
+        self._show_position(event["epoch"], event["step"])
         self.rate.setText(f"{event.get('samples_per_s', 0):,.0f} samples/s · "
                           f"ETA {format_duration(event.get('eta_s', 0))}")
 

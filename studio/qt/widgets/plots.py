@@ -15,6 +15,8 @@ from studio.qt.widgets.plot_theme import series_color, style_plot
 from studio.qt.theme import is_dark
 
 TRAIN, VAL = 0, 1  # series colour indexes
+LEGEND_MAX_ROWS = 3  # a legend with more entries (one per layer, say) shows its first rows only
+LEGEND_ROW_ABOVE, LEGEND_ROW_BELOW = 1, 4  # PlotItem layout rows: top axis (never shown), under the x axis
 
 
 def _style(role: str, base: QColor) -> dict:
@@ -42,8 +44,9 @@ class CurvePlot(pg.PlotWidget):
     """A titled plot of named curves, each under a key of the caller's choosing."""
 
     def __init__(self, title: str, y_label: str, x_label: str = "epoch", log_y: bool = False,
-                 legend_columns: int = 1, legend_at_bottom: bool = False, parent=None) -> None:
-        """``legend_at_bottom``: put the legend in the lower right corner (curves that rise)."""
+                 legend_at_bottom: bool = False, parent=None) -> None:
+        """The legend sits in a row of its own, never over a curve: between the title and the
+        data, or under the x axis with ``legend_at_bottom``; its columns follow the plot's width."""
         super().__init__(parent)
         self.setMinimumSize(220, 160)
         self.plot_title, self.y_label, self.x_label = title, y_label, x_label
@@ -57,8 +60,41 @@ class CurvePlot(pg.PlotWidget):
         item.setDownsampling(auto=True, mode="peak")
         for axis in ("left", "bottom"):  # "accuracy (x0.001)" reads worse than plain numbers
             item.getAxis(axis).enableAutoSIPrefix(False)
-        item.addLegend(offset=(-8, -8 if legend_at_bottom else 8), colCount=legend_columns, labelTextSize="8pt")
+        self._add_legend(LEGEND_ROW_BELOW if legend_at_bottom else LEGEND_ROW_ABOVE)
         self.apply_theme()
+
+    def _add_legend(self, row: int) -> None:
+        item = self.getPlotItem()
+        if row == LEGEND_ROW_ABOVE:
+            item.layout.removeItem(item.getAxis("top"))
+        legend = pg.LegendItem(offset=None, labelTextSize="8pt")
+        legend.layout.setContentsMargins(0, 0, 0, 0)
+        legend.setFlag(legend.GraphicsItemFlag.ItemClipsChildrenToShape)  # rows past the maximum
+        item.layout.addItem(legend, row, 1)
+        item.legend = legend  # named curves added to the plot get an entry, as with addLegend
+
+    def _fit_legend(self) -> None:
+        """As many columns as the widest entry allows, at most ``LEGEND_MAX_ROWS`` rows shown."""
+        item = self.getPlotItem()
+        legend = item.legend if item is not None else None  # None while pyqtgraph builds the plot
+        if legend is None:
+            return
+        if not legend.items:
+            legend.setMaximumHeight(0)
+            return
+        widest = max(sample.boundingRect().width() + label.boundingRect().width() + 8
+                     for sample, label in legend.items)
+        room = self.width() - item.getAxis("left").width() - 8
+        columns = max(1, min(len(legend.items), int(room // widest)))
+        legend.setColumnCount(columns)
+        row_height = max(label.boundingRect().height() for _sample, label in legend.items)
+        rows = min(LEGEND_MAX_ROWS, -(-len(legend.items) // columns))
+        legend.setMaximumHeight(rows * row_height)
+        legend.setMinimumHeight(rows * row_height)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_legend()
 
     def curve(self, key: str, name: str | None, colour_index: int, role: str = "line") -> pg.PlotDataItem:
         """The curve for ``key``, created on first use (``name`` None: not in the legend)."""
@@ -69,11 +105,14 @@ class CurvePlot(pg.PlotWidget):
             self.addItem(item)  # takes the plot's clip-to-view and downsampling settings
             self.curves[key] = item
             self._looks[key] = (role, colour_index)
+            if name is not None:
+                self._fit_legend()
         elif name is not None and item.name() != name:  # e.g. "train" became "d_loss" once logged
             item.opts["name"] = name
             label = self.getPlotItem().legend.getLabel(item)
             if label is not None:
                 label.setText(name)
+                self._fit_legend()
         return item
 
     def set_labels(self, title: str, y_label: str) -> None:
@@ -90,15 +129,13 @@ class CurvePlot(pg.PlotWidget):
         self.getPlotItem().legend.clear()
         self.curves.clear()
         self._looks.clear()
+        self._fit_legend()
 
     def apply_theme(self) -> None:
         """Background, axes, text and curve colours for the current light or dark scheme."""
         style_plot(self)
         self._draw_labels()
         item = self.getPlotItem()
-        see_through = self.palette().color(QPalette.ColorRole.Base)
-        see_through.setAlpha(110)  # curves behind the legend stay visible
-        item.legend.setBrush(pg.mkBrush(see_through))
         dark = is_dark()
         for key, (role, index) in self._looks.items():
             style = _style(role, series_color(index, dark))
