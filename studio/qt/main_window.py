@@ -20,7 +20,7 @@ from studio.qt.model.area import ModelArea
 from studio.qt.theme import canvas_colors, dark_palette, is_dark
 from studio.qt.widgets.worker import TaskRunner
 
-AREAS = ("Data", "Augment", "Model", "Train", "Inspect", "Generate", "Export")
+AREAS = ("Data", "Augment", "Model", "Train", "Experiments", "Inspect", "Generate", "Export")
 PROJECT_FILTER = "DL Studio projects (*.dlstudio);;All files (*)"
 AUTOSAVE_MS = 30_000
 
