@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from bench_gui_training import FRAME_MS, Heartbeat, percentile  # noqa: E402
+from bench_gui_training import FRAME_MS, Heartbeat, percentile
 
 
 def tiny_project(epochs: int):

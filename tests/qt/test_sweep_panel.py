@@ -10,11 +10,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
-from experiments_helpers import tiny_project  # noqa: E402
+from experiments_helpers import tiny_project
 
-from studio.core.experiments.space import parse_space  # noqa: E402
-from studio.core.experiments.sweep import Sweep, SweepSettings  # noqa: E402
-from studio.qt.experiments.space_editor import entry_from_text  # noqa: E402
+from studio.core.experiments.space import parse_space
+from studio.core.experiments.sweep import Sweep, SweepSettings
+from studio.qt.experiments.space_editor import entry_from_text
 
 
 def sweep_panel(window, tmp_path, project=None):
@@ -104,6 +104,7 @@ def test_a_real_sweep_fills_the_trials_table_live_and_its_best_trial_is_used_und
     states = [panel.trials_table.item(r, 1).text() for r in range(4)]
     assert states.count("complete") >= 2, states
     assert len(panel.parallel.lines) == states.count("complete")
+    qtbot.waitUntil(lambda: set(panel.importance.shown) == {"learning_rate", "optimizer"}, timeout=30_000)
     runs = [panel.trials_table.item(r, headers.index("run")).text() for r in range(4)]
     assert all(Path(run).parent == window.runs_root() for run in runs)
 
