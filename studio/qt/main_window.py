@@ -21,7 +21,7 @@ from studio.qt.theme import canvas_colors, dark_palette, is_dark
 from studio.qt.widgets.worker import TaskRunner
 from studio.qt.train.devices_dialog import DevicesDialog
 
-AREAS = ("Data", "Augment", "Model", "Train", "Inspect", "Generate", "Export")
+AREAS = ("Data", "Augment", "Model", "Train", "Experiments", "Inspect", "Generate", "Export")
 PROJECT_FILTER = "DL Studio projects (*.dlstudio);;All files (*)"
 AUTOSAVE_MS = 30_000
 

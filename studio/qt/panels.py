@@ -1,5 +1,5 @@
 """Work-area panels. Each area other than Model is a package ``studio/qt/<area>/`` (``data``,
-``augment``, ``train``, ``inspect``, ``generate``, ``export``) whose ``panel`` module exposes
+``augment``, ``train``, ``experiments``, ``inspect``, ``generate``, ``export``) whose ``panel`` module exposes
 ``create_panel(window: MainWindow) -> QWidget``. The main window creates a panel the first time its
 tab is shown (keeping start-up fast) and shows a placeholder while the module does not exist yet.
 """
@@ -16,6 +16,7 @@ PLACEHOLDERS = {
     "Data": "Choose and preview the dataset here.",
     "Augment": "Add data augmentation steps and preview them here.",
     "Train": "Configure training, start it and watch the curves here.",
+    "Experiments": "Search hyperparameters with sweeps here.",
     "Inspect": "Look inside the trained model (activations, filters, saliency) here.",
     "Generate": "Sample from generative models (GAN, VAE) here.",
     "Export": "Export the model (.keras, SavedModel, TFLite, ONNX, Python) here.",

@@ -104,9 +104,9 @@ def test_start_shows_live_curves_and_stop_saves_a_checkpoint(window, qtbot, tmp_
     assert run["status"] == "stopped" and panel.status.text().startswith("Stopped")
     assert RunFolder(run["path"]).last_checkpoint.exists()
     assert not panel.error_banner.isVisible() and panel.start_button.isEnabled()
-    table = panel.runs_view.table
-    qtbot.waitUntil(lambda: table.rowCount() == 1 and table.item(0, 1).text() == "stopped", timeout=10_000)
-    assert "batch 16" in table.item(0, 2).text()
+    model = panel.runs_view.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1 and model.shown[0]["status"] == "stopped", timeout=10_000)
+    assert model.shown[0]["config.batch_size"] == 16
 
 
 @pytest.mark.slow

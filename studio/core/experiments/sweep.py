@@ -165,6 +165,7 @@ class Sweep:
         self._claim = threading.Lock()
         self._local = threading.local()
         self._runners: list[Any] = []
+        self._stopped = False
         self.grid_size = None
         if settings.sampler == "grid":
             self.grid_size = 1
@@ -230,10 +231,15 @@ class Sweep:
         for runner in list(self._runners):
             runner.kill()
 
+    def stop(self) -> None:
+        """Start no more trials; the running ones finish (``run`` returns after them). Running the
+        sweep again later continues the study."""
+        self._stopped = True
+
     def _work(self, study) -> None:
         while True:
             self._claim.acquire()  # held until this worker's next trial exists in the storage
-            if self.remaining(study) <= 0:
+            if self._stopped or self.remaining(study) <= 0:
                 self._claim.release()
                 return
             self._local.claimed = True

@@ -18,17 +18,16 @@ from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QMessageBox, QP
                                QScrollArea, QSizePolicy, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from studio.core.formatting import format_duration
-from studio.core.data.cache import load_cached
 from studio.core.training import Runner, RunWatcher, new_run_dir
+from studio.core.training.curves import RunCurves
 from studio.core.training.runs import run_name
-from studio.core.training.plan import load_checked_dataset
 from studio.core.training.watch import STAGES
+from studio.qt.train.runs_table import RunsView
+from studio.qt.train.starting import start_runner
+from studio.qt.train.training_form import TrainingForm
 from studio.qt.widgets.plot_theme import series_color
 from studio.qt.widgets.plots import TRAIN, VAL, CurvePlot
-from studio.core.training.curves import RunCurves
-from studio.qt.train.runs_table import RunsView
 from studio.qt.widgets.worker import TaskRunner
-from studio.qt.train.training_form import TrainingForm
 
 POLL_MS = 100
 REDRAW_MS = 34  # at most ~30 redraws a second
@@ -55,14 +54,6 @@ CURVE_LOOKS = {
     "epoch": ("train (epoch)", TRAIN, "epoch"),
     "val": ("validation", VAL, "val"),
 }
-
-
-def start_runner(project, run_dir: Path) -> Runner:
-    """Plan and start a run on the dataset the Data panel already loaded (the shared cache), so a
-    start loads it only once in this process. Runs on a worker thread."""
-    runner = Runner(project, run_dir, dataset=load_checked_dataset(project.dataset, load_cached))
-    runner.start()
-    return runner
 
 
 class TrainPanel(QWidget):

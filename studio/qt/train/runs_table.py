@@ -1,111 +1,162 @@
-"""The Runs view: a project's runs in a table, their curves overlaid, open/follow/delete runs."""
+"""The Runs view: a runs folder as a sortable, filterable table, with the selected runs' curves.
+
+The table is backed by the runs folder's index (``RunIndex``: listing never parses whole event
+logs; the first indexing reports progress), refreshed on a worker thread. Columns are any config
+value, metric or dataset field (the column chooser); the filter line takes the filters of
+``studio runs --filter`` separated by ``;``. Tags and notes are edited in the table. Selected runs
+are overlaid (``run_overlay``); two selected runs can be compared (``run_diff``); the table exports
+as CSV; "Compare Variants…" trains variants of the open project (``variants_dialog``).
+"""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QMessageBox,
-                               QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from studio.core.formatting import format_duration
-from studio.core.training import TrainingError, delete_run, list_runs, read_events, read_run
+from studio.core.experiments import table as core_table
+from studio.core.experiments.compare import compare_runs
+from studio.core.experiments.index import RunIndex
+from studio.core.training import TrainingError, delete_run, read_run
 from studio.core.training.runs import LIVE_STATUSES
+from studio.qt.train.run_diff import DiffDialog
+from studio.qt.train.run_overlay import OverlayPlot, load_overlay
+from studio.qt.train.runs_model import EDITABLE, RunsModel, split_filters
 from studio.qt.widgets.plots import CurvePlot
-from studio.core.training.curves import RunCurves
 from studio.qt.widgets.worker import TaskRunner
 
-COLUMNS = ("Run", "Status", "Settings", "Best", "Duration")
-LIVE_REFRESH_MS = 3000  # while a listed run is training, its row is refreshed this often
+LIVE_REFRESH_MS = 3000  # while a listed run is training, the table is refreshed this often
 MAX_OVERLAY = 10
-
-
-def settings_summary(config: dict) -> str:
-    """``adam lr 0.001 · batch 32 · 5 epochs`` from a run's config."""
-    if not config:
-        return ""
-    return (f"{config.get('optimizer', '?')} lr {config.get('learning_rate', 0):g} · "
-            f"batch {config.get('batch_size', '?')} · {config.get('epochs', '?')} epochs")
-
-
-def best_summary(run: dict) -> str:
-    """The best checkpoint's monitored value, plus the last epoch's validation metrics."""
-    parts = []
-    best = run.get("best")
-    if best:
-        parts.append(f"{best['monitor']} {best['value']:.4g} (epoch {best['epoch']})")
-    last = (run.get("last_epoch") or {}).get("logs", {})
-    parts += [f"{key} {value:.4g}" for key, value in last.items()
-              if key.startswith("val_") and key != "val_loss" and isinstance(value, (int, float))][:2]
-    return " · ".join(parts)
-
-
-def duration(run: dict) -> str:
-    start = run.get("started") or run.get("created")
-    if not start:
-        return ""
-    end = run.get("ended") or (time.time() if run["status"] in LIVE_STATUSES else None)
-    return format_duration(end - start) if end else ""
+ERROR_STYLE = "QLabel { color: #d93025; }"
 
 
 class RunsView(QWidget):
-    """Runs under one folder; select several to overlay their loss and metric curves.
+    """Runs under one folder; select several to overlay their curves.
 
     Signals:
         show_requested(str): a run folder to show (and follow, if it is training) in the live view.
         listed: the table shows a fresh listing.
+        overlaid: the plots show the selected runs.
     """
 
     show_requested = Signal(str)
     listed = Signal()
+    overlaid = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.root: Path | None = None
-        self.runs: list[dict] = []
         self.worker = TaskRunner(self)
+        self._keep_selected: list[str] = []
         self.where = QLabel()
         self.where.setWordWrap(True)
         self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.indexing = QProgressBar()
+        self.indexing.setFormat("Indexing runs: %v of %m")
+        self.indexing.hide()
+
+        self.model = RunsModel(self)
+        self.model.failed.connect(self._show_problem)
+        self.model.modelAboutToBeReset.connect(self._remember_selection)
+        self.model.modelReset.connect(self._restore_selection)
+        self.table = QTableView()
+        self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
+                                   | QAbstractItemView.EditTrigger.EditKeyPressed)
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        self.table.itemSelectionChanged.connect(self._overlay_selected)
-        self.table.itemDoubleClicked.connect(lambda item: self.show_requested.emit(self.runs[item.row()]["path"]))
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # newest first until a header is clicked
+        self.table.setSortingEnabled(True)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._overlay_selected())
+        self.table.doubleClicked.connect(self._double_clicked)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter, as studio runs --filter: optimizer=adam; val_loss<0.5; "
+                                            "tags=baseline; note~relu  (Enter)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.returnPressed.connect(self.apply_filter)
+        self.filter_edit.textChanged.connect(lambda text: self.apply_filter() if not text else None)
+        self.problem = QLabel()
+        self.problem.setStyleSheet(ERROR_STYLE)
+        self.problem.setWordWrap(True)
+        self.problem.hide()
+        self.columns_button = QToolButton()
+        self.columns_button.setText("Columns")
+        self.columns_button.setToolTip("Choose the columns: any setting, metric or dataset field")
+        self.columns_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.columns_menu = QMenu(self.columns_button)
+        self.columns_menu.aboutToShow.connect(self._fill_columns_menu)
+        self.columns_button.setMenu(self.columns_menu)
+        filter_row = QHBoxLayout()
+        filter_row.addWidget(self.filter_edit, 1)
+        filter_row.addWidget(self.columns_button)
 
         self.refresh_button = QPushButton("Refresh")
         self.open_button = QPushButton("Open Run Folder…")
         self.open_button.setToolTip("Show a run from any folder, e.g. one started with `studio train`, and "
                                     "follow it live while it trains")
         self.show_button = QPushButton("Show in Live View")
+        self.compare_button = QPushButton("Compare Two…")
+        self.compare_button.setToolTip("Settings, graph and data differences of the two selected runs")
+        self.variants_button = QPushButton("Compare Variants…")
+        self.variants_button.setToolTip("Train variants of the open project that differ in one choice "
+                                        "(activation, optimizer, ...) one after another, then overlay them")
+        self.csv_button = QPushButton("Export CSV…")
+        self.csv_button.setToolTip("The table as shown (columns, filter, order) as a CSV file")
         self.delete_button = QPushButton("Delete…")
         self.refresh_button.clicked.connect(self.refresh)
         self.open_button.clicked.connect(self.open_dialog)
         self.show_button.clicked.connect(self._show_selected)
+        self.compare_button.clicked.connect(self.compare_selected)
+        self.variants_button.clicked.connect(self.open_variants)
+        self.csv_button.clicked.connect(self.export_csv)
         self.delete_button.clicked.connect(self.delete_selected)
         buttons = QHBoxLayout()
-        for button in (self.refresh_button, self.open_button, self.show_button, self.delete_button):
+        for button in (self.refresh_button, self.open_button, self.show_button, self.compare_button,
+                       self.variants_button, self.csv_button, self.delete_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
 
         self.loss_plot = CurvePlot("Loss of the selected runs (solid: train, dashed: validation)", "loss")
         self.metric_plot = CurvePlot("Metric of the selected runs", "metric", legend_at_bottom=True)
+        self.overlays = (OverlayPlot(self.loss_plot, ("loss", "d_loss"), 0),
+                         OverlayPlot(self.metric_plot, ("accuracy", "g_loss", "kl_loss"), 1))
         plots = QWidget()
         plots_layout = QHBoxLayout(plots)
         plots_layout.setContentsMargins(0, 0, 0, 0)
-        plots_layout.addWidget(self.loss_plot)
-        plots_layout.addWidget(self.metric_plot)
+        for overlay in self.overlays:
+            plots_layout.addWidget(overlay)
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.addWidget(self.where)
         top_layout.addLayout(buttons)
+        top_layout.addLayout(filter_row)
+        top_layout.addWidget(self.problem)
+        top_layout.addWidget(self.indexing)
         top_layout.addWidget(self.table)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(top)
@@ -127,81 +178,169 @@ class RunsView(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        """Re-read the run folders on a worker thread (large event logs take a while to read)."""
+        """Re-read the index on the worker thread (only changed run folders are read again)."""
         if self.root is None:
             return
         root = self.root
-        self.worker.submit("list", lambda: list_runs(root), self._show_runs,
-                           lambda message: self.where.setText(f"Cannot list the runs in {root}: {message}"))
+        self.worker.submit("list", lambda progress: RunIndex(root).rows(lambda *done: progress(done)),
+                           self._show_runs, lambda message: self._listing_failed(root, message),
+                           self._show_indexing)
 
-    def _show_runs(self, runs: list[dict]) -> None:
-        selected = set(self.selected_paths())
-        self.runs = runs
-        self.table.blockSignals(True)
-        self.table.setRowCount(len(runs))
-        for row, run in enumerate(runs):
-            error = (run.get("error") or {}).get("message", "")
-            values = (run["name"], run["status"], settings_summary(run.get("config") or {}),
-                      best_summary(run), duration(run))
-            for column, text in enumerate(values):
-                item = QTableWidgetItem(text)
-                item.setToolTip(run["path"] if column == 0 else error if column == 1 else text)
-                self.table.setItem(row, column, item)
-        self.table.clearSelection()
-        keep = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
-        for row, run in enumerate(runs):
-            if run["path"] in selected:
-                self.table.selectionModel().select(self.table.model().index(row, 0), keep)
-        self.table.blockSignals(False)
-        self._update_buttons()
-        if any(run["status"] in LIVE_STATUSES for run in runs):
+    def _show_indexing(self, done_total: tuple[int, int]) -> None:
+        done, total = done_total
+        if total > 20:  # only a first (or large) indexing is worth a progress bar
+            self.indexing.setRange(0, total)
+            self.indexing.setValue(done)
+            self.indexing.show()
+
+    def _listing_failed(self, root: Path, message: str) -> None:
+        self.indexing.hide()
+        self.where.setText(f"Cannot list the runs in {root}: {message}")
+
+    def _show_runs(self, rows: list[dict]) -> None:
+        self.indexing.hide()
+        self.model.set_rows(rows)
+        if not self.model.columns:
+            return
+        if self.table.horizontalHeader().sectionSize(0) == self.table.horizontalHeader().defaultSectionSize():
+            self.table.resizeColumnsToContents()
+        if any(row["status"] in LIVE_STATUSES for row in rows):
             self._live_timer.start()
         self.listed.emit()
 
+    def apply_filter(self) -> None:
+        """Show the runs that pass every filter of the filter line (one line when one is wrong)."""
+        if self.model.set_filters(split_filters(self.filter_edit.text())):
+            self.problem.hide()
+
+    def _show_problem(self, message: str) -> None:
+        self.problem.setText(message)
+        self.problem.show()
+
+    def _fill_columns_menu(self) -> None:
+        self.columns_menu.clear()
+        shown = set(self.model.columns)
+        for column in self.model.available_columns():
+            action = QAction(column, self.columns_menu, checkable=True, checked=column in shown)
+            action.toggled.connect(lambda on, c=column: self.toggle_column(c, on))
+            self.columns_menu.addAction(action)
+
+    def toggle_column(self, column: str, on: bool) -> None:
+        columns = [c for c in self.model.columns if c != column] + ([column] if on else [])
+        self.model.set_columns(columns)
+
+    # -- selection -----------------------------------------------------------------------
     def selected_paths(self) -> list[str]:
         rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
-        return [self.runs[row]["path"] for row in rows if row < len(self.runs)]
+        return [self.model.path(row) for row in rows if row < self.model.rowCount()]
+
+    def select_paths(self, paths: list[str]) -> None:
+        """Select the listed runs whose folders are ``paths`` (and overlay them)."""
+        self._keep_selected = list(paths)
+        self._restore_selection()
+
+    def _remember_selection(self) -> None:
+        self._keep_selected = self.selected_paths()
+
+    def _restore_selection(self) -> None:
+        selection = self.table.selectionModel()
+        selection.blockSignals(True)
+        selection.clearSelection()
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        wanted = set(self._keep_selected)
+        for row in range(self.model.rowCount()):
+            if self.model.path(row) in wanted:
+                selection.select(self.model.index(row, 0), flags)
+        selection.blockSignals(False)
+        self.table.viewport().update()
+        self._overlay_selected()
 
     def _update_buttons(self) -> None:
         count = len(self.selected_paths())
         self.show_button.setEnabled(count == 1)
+        self.compare_button.setEnabled(count == 2)
         self.delete_button.setEnabled(count > 0)
+
+    def _double_clicked(self, index) -> None:
+        if self.model.columns[index.column()] not in EDITABLE:  # tags and notes open an editor instead
+            self.show_requested.emit(self.model.path(index.row()))
 
     # -- overlay -------------------------------------------------------------------------
     def _overlay_selected(self) -> None:
         self._update_buttons()
         paths = self.selected_paths()[:MAX_OVERLAY]
-        names = {run["path"]: run["name"] for run in self.runs}
+        runs = [(path, Path(path).name) for path in paths]
+        self.worker.submit("overlay", lambda: load_overlay(runs), self._draw_overlay,
+                           lambda message: self._show_problem(f"Cannot read a run: {message}"))
 
-        def load() -> list[tuple[str, RunCurves]]:
-            loaded = []
-            for path in paths:
-                curves = RunCurves()
-                curves.add(read_events(path))
-                loaded.append((names[path], curves))
-            return loaded
-
-        self.worker.submit("overlay", load, self._draw_overlay,
-                           lambda message: self.where.setText(f"Cannot read a run: {message}"))
-
-    def _draw_overlay(self, loaded: list[tuple[str, RunCurves]]) -> None:
-        for plot in (self.loss_plot, self.metric_plot):
-            plot.clear_curves()
-        metrics = {curves.metric for _name, curves in loaded if curves.metric}
-        self.metric_plot.set_labels(self.metric_plot.plot_title, ", ".join(sorted(metrics)) or "metric")
-        for index, (name, curves) in enumerate(loaded):
-            for plot, prefix in ((self.loss_plot, "loss"), (self.metric_plot, "metric")):
-                for kind, role, label in (("epoch", "points", name), ("val", "val", None)):
-                    series = curves.get(f"{prefix}/{kind}")
-                    if series is not None and len(series):
-                        plot.curve(f"{name}/{kind}", label, index, role)
-                        plot.set_data(f"{name}/{kind}", series.x, series.y)
+    def _draw_overlay(self, loaded) -> None:
+        for overlay in self.overlays:
+            overlay.set_runs(loaded)
+        self.overlaid.emit()
 
     # -- actions -------------------------------------------------------------------------
+    def _context_menu(self, position) -> None:
+        """The one context menu of the table (add run actions here)."""
+        paths = self.selected_paths()
+        menu = QMenu(self)
+        menu.addAction("Show in Live View", self._show_selected).setEnabled(len(paths) == 1)
+        menu.addAction("Compare Two…", self.compare_selected).setEnabled(len(paths) == 2)
+        index = self.table.indexAt(position)
+        for column in EDITABLE:
+            if column in self.model.columns and index.isValid():
+                target = self.model.index(index.row(), self.model.columns.index(column))
+                menu.addAction(f"Edit {column.capitalize()}", lambda t=target: self.table.edit(t))
+        menu.addSeparator()
+        menu.addAction("Delete…", self.delete_selected).setEnabled(bool(paths))
+        menu.popup(self.table.viewport().mapToGlobal(position))
+
     def _show_selected(self) -> None:
         paths = self.selected_paths()
         if len(paths) == 1:
             self.show_requested.emit(paths[0])
+
+    def compare_selected(self) -> DiffDialog | None:
+        """The differences of the two selected runs in a dialog (shown, not modal)."""
+        paths = self.selected_paths()
+        if len(paths) != 2:
+            return None
+        try:
+            comparison = compare_runs(*paths)
+        except (ValueError, OSError) as exc:
+            QMessageBox.warning(self, "Cannot compare", f"Cannot compare these runs: {exc}")
+            return None
+        dialog = DiffDialog(comparison, Path(paths[0]).name, Path(paths[1]).name, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def export_csv(self) -> str | None:
+        """Write the table as shown to a CSV file the user picks; returns the path written."""
+        start = str((self.root or Path.home()) / "runs.csv")
+        path, _ = QFileDialog.getSaveFileName(self, "Export runs table", start, "CSV files (*.csv)")
+        if not path:
+            return None
+        try:
+            core_table.write_csv(path, self.model.columns, self.model.shown)
+        except OSError as exc:
+            QMessageBox.warning(self, "Cannot export", f"Cannot write {path}: {exc.strerror or exc}")
+            return None
+        return path
+
+    def open_variants(self):
+        """The "Compare variants" dialog for the window's open project."""
+        from studio.qt.train.variants_dialog import VariantsDialog
+
+        main = self.window()
+        dialog = VariantsDialog(main.document, main.runs_root(), self)
+        dialog.started_runs.connect(lambda _paths: self.refresh())
+        dialog.finished_runs.connect(self._overlay_variants)
+        dialog.show()
+        return dialog
+
+    def _overlay_variants(self, paths: list[str]) -> None:
+        self.select_paths(paths)
+        self.refresh()
 
     def open_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open run folder", str(self.root or Path.home()))

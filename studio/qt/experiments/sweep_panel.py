@@ -1,0 +1,328 @@
+"""The Sweep panel: a search space built from the settings specs, an Optuna sweep of normal runs
+(``studio.core.experiments.sweep``, as ``studio sweep`` runs it), and its results live.
+
+The sweep runs on its own worker thread (each trial is a training child process); the study is
+read on another worker thread every few seconds and after each trial event, so the window never
+waits on Optuna or on training. The study is the project's (``<project>.sweep.sqlite`` beside it,
+named after the project): starting again continues it. Trial runs are listed in Train > Runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.experiments import sweep as core_sweep
+from studio.core.experiments.space import SpaceError, parse_space
+from studio.core.experiments.table import cell
+from studio.qt.commands import ReplaceGraph, SetSection
+from studio.qt.experiments.space_editor import SpaceEditor
+from studio.qt.experiments.sweep_plots import ImportanceBars, ParallelCoordinates
+from studio.qt.widgets.worker import TaskRunner
+
+REFRESH_MS = 2000  # while a sweep runs, its study is read this often
+ERROR_STYLE = "QLabel { color: #d93025; }"
+TRIAL_COLUMNS = ("number", "state", "value")
+
+
+def read_results(storage: str, study_name: str, known_complete: int) -> dict[str, Any]:
+    """What the panel shows of a study (worker thread): trial rows, direction, log axes and the
+    parameter importances (None when the finished trials are still ``known_complete``)."""
+    from optuna.trial import TrialState
+
+    study = core_sweep.load_study(storage, study_name)
+    trials = study.get_trials(deepcopy=False)
+    logs = {}
+    for trial in trials:
+        for name, distribution in trial.distributions.items():
+            logs[name] = bool(getattr(distribution, "log", False))
+    complete = sum(1 for t in trials if t.state == TrialState.COMPLETE)
+    return {"rows": core_sweep.trials_table(study), "maximize": study.direction.name == "MAXIMIZE",
+            "logs": logs, "complete": complete,
+            "importances": core_sweep.importances(study) if complete != known_complete else None}
+
+
+class SweepPanel(QWidget):
+    """Space, sweep settings, Start/Stop; trials table, parallel coordinates, importances.
+
+    Signals:
+        results_shown: the trials table shows a fresh reading of the study.
+        sweep_event(str, object): an event from the running sweep (forwarded from its threads).
+    """
+
+    results_shown = Signal()
+    sweep_event = Signal(str, object)
+
+    def __init__(self, window) -> None:
+        super().__init__()
+        self.window = window
+        self.doc = window.document
+        self.sweep: core_sweep.Sweep | None = None
+        self.runner = TaskRunner(self)  # runs the sweep
+        self.reader = TaskRunner(self)  # reads the study
+        self._importance_count = -1
+        self.maximize = False
+
+        self.space_editor = SpaceEditor()
+        self.space_editor.changed.connect(self.check_space)
+        self.trials = QSpinBox()
+        self.trials.setRange(1, core_sweep.MAX_TRIALS)
+        self.trials.setValue(10)
+        self.trials.setToolTip("How many trials the study should hold (a grid stops at its size)")
+        self.sampler = QComboBox()
+        self.sampler.addItems(core_sweep.SAMPLERS)
+        self.sampler.setCurrentText("tpe")
+        self.sampler.setToolTip("grid: every combination (ranges need a step); random; tpe: Bayesian (Optuna TPE)")
+        self.workers = QSpinBox()
+        self.workers.setRange(1, 16)
+        self.workers.setToolTip("Trials trained at the same time (each in its own process)")
+        for widget in (self.trials, self.sampler, self.workers):
+            signal = widget.currentTextChanged if isinstance(widget, QComboBox) else widget.valueChanged
+            signal.connect(lambda *_: self.check_space())
+        form = QFormLayout()
+        form.addRow("Trials", self.trials)
+        form.addRow("Sampler", self.sampler)
+        form.addRow("Workers", self.workers)
+        self.check_label = QLabel()
+        self.check_label.setWordWrap(True)
+        self.start_button = QPushButton("Start Sweep")
+        self.start_button.setToolTip("Train trials as normal runs until the study holds the trials asked for; "
+                                     "a stopped sweep continues where it stopped")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Start no more trials; the running ones finish")
+        self.best_button = QPushButton("Use Best Trial")
+        self.best_button.setToolTip("Set the best finished trial's settings in the open project (undoable)")
+        self.refresh_button = QPushButton("Refresh")
+        self.start_button.clicked.connect(self.start)
+        self.stop_button.clicked.connect(self.stop)
+        self.best_button.clicked.connect(self.use_best)
+        self.refresh_button.clicked.connect(self.refresh_results)
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.stop_button, self.best_button, self.refresh_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        space_box = QGroupBox("Search space")
+        space_layout = QVBoxLayout(space_box)
+        space_layout.addWidget(self.space_editor, 1)
+        space_layout.addLayout(form)
+        space_layout.addWidget(self.check_label)
+        space_layout.addLayout(buttons)
+        space_layout.addWidget(self.status)
+
+        self.trials_table = QTableWidget(0, 0)
+        self.trials_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.trials_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.trials_table.verticalHeader().hide()
+        self.trials_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.parallel = ParallelCoordinates()
+        self.importance = ImportanceBars()
+        plots = QSplitter()
+        plots.addWidget(self.parallel)
+        plots.addWidget(self.importance)
+        plots.setStretchFactor(0, 2)
+        results = QSplitter(Qt.Orientation.Vertical)
+        results.addWidget(self.trials_table)
+        results.addWidget(plots)
+        splitter = QSplitter()
+        splitter.addWidget(space_box)
+        splitter.addWidget(results)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([420, 900])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(splitter)
+
+        self._timer = QTimer(self, interval=REFRESH_MS)
+        self._timer.timeout.connect(self.refresh_results)
+        self.sweep_event.connect(self._on_event)
+        self.doc.project_replaced.connect(self._project_changed)
+        self.doc.path_changed.connect(lambda _path: self._project_changed())
+        self.doc.graph_changed.connect(lambda _event: self._offer_settings())
+        self._project_changed()
+
+    # -- space -----------------------------------------------------------------------------
+    def _offer_settings(self) -> None:
+        self.space_editor.set_project(self.doc.project)
+
+    def _project_changed(self) -> None:
+        self._offer_settings()
+        self._importance_count = -1
+        self.refresh_results()
+
+    @property
+    def running(self) -> bool:
+        return self.sweep is not None
+
+    def dimensions(self):
+        """The space of the editor checked against the open project; SpaceError when invalid."""
+        return parse_space(self.space_editor.space(), self.doc.project)
+
+    def check_space(self) -> bool:
+        """Say whether the space is valid (one line when not) and enable Start accordingly."""
+        try:
+            dims = self.dimensions()
+            size = 1
+            if self.sampler.currentText() == "grid":
+                for dim in dims:
+                    size *= len(dim.grid())
+        except SpaceError as exc:
+            self._show_check(str(exc), ok=False)
+            return False
+        grid = f"; a grid of {size} trials" if self.sampler.currentText() == "grid" else ""
+        if not self.doc.path:
+            self._show_check("Save the project first: the study and its runs are kept beside it.", ok=False)
+            return False
+        self._show_check(f"Valid: {len(dims)} setting{'s' if len(dims) != 1 else ''} searched{grid}.", ok=True)
+        return True
+
+    def _show_check(self, text: str, ok: bool) -> None:
+        self.check_label.setText(text)
+        self.check_label.setStyleSheet("" if ok else ERROR_STYLE)
+        self._draw_buttons(ok)
+
+    def _draw_buttons(self, valid: bool | None = None) -> None:
+        valid = self.check_label.styleSheet() == "" if valid is None else valid
+        self.start_button.setEnabled(valid and not self.running)
+        self.stop_button.setEnabled(self.running)
+        for widget in (self.space_editor, self.trials, self.sampler, self.workers):
+            widget.setEnabled(not self.running)
+
+    # -- running ---------------------------------------------------------------------------
+    def settings(self) -> core_sweep.SweepSettings:
+        return core_sweep.SweepSettings(trials=self.trials.value(), sampler=self.sampler.currentText(),
+                                        workers=self.workers.value())
+
+    def start(self) -> bool:
+        if self.running or not self.check_space():
+            return False
+        try:
+            sweep = core_sweep.Sweep(self.doc.project.copy(), self.dimensions(), self.settings(), self.doc.path,
+                                     runs_root=self.window.runs_root(),
+                                     on_event=lambda kind, data: self.sweep_event.emit(kind, data))
+        except (SpaceError, core_sweep.SweepError) as exc:
+            self._show_check(str(exc), ok=False)
+            return False
+        self.sweep = sweep
+        self.status.setText(f"Sweep running: study {sweep.study_name} in {core_sweep.redact(sweep.storage_url)}; "
+                            "each trial is a run listed in Train > Runs.")
+        self.runner.submit("sweep", sweep.run, self._finished, self._failed)
+        self._timer.start()
+        self._draw_buttons()
+        return True
+
+    def stop(self) -> None:
+        if self.sweep is not None:
+            self.sweep.stop()
+            self.status.setText("Stopping: no new trials; the running ones finish first…")
+
+    def _finished(self, _study) -> None:
+        self.sweep = None
+        self._timer.stop()
+        self.status.setText("Sweep done. Start again to continue the study (more trials, or after a stop).")
+        self._draw_buttons()
+        self.refresh_results()
+
+    def _failed(self, message: str) -> None:
+        self.sweep = None
+        self._timer.stop()
+        self.status.setText(f"The sweep stopped: {message}")
+        self._draw_buttons()
+        self.refresh_results()
+
+    def _on_event(self, kind: str, data: dict) -> None:
+        texts = {"trial_started": "Trial {number} started", "trial_done": "Trial {number} finished: {value:.4g}",
+                 "trial_pruned": "Trial {number} pruned", "trial_failed": "Trial {number} failed: {message}",
+                 "requeued": "{count} interrupted trial(s) queued again"}
+        if kind in texts:
+            self.status.setText(texts[kind].format(**{"number": "", "value": 0.0, "message": "", "count": 0, **data}))
+        self.refresh_results()
+
+    # -- results ---------------------------------------------------------------------------
+    def _study(self) -> tuple[str, str] | None:
+        if not self.doc.path:
+            return None
+        if self.sweep is not None:
+            return self.sweep.storage_url, self.sweep.study_name
+        return core_sweep.default_storage(self.doc.path), core_sweep.default_study_name(self.doc.project)
+
+    def refresh_results(self) -> None:
+        """Read the study on the worker thread (no study yet: nothing to show)."""
+        study = self._study()
+        if study is None:
+            return
+        storage, name = study
+        if self.sweep is None and storage.startswith("sqlite:///") and not Path(storage[10:]).exists():
+            return  # no sweep yet
+        known = self._importance_count
+        self.reader.submit("results", lambda: read_results(storage, name, known),
+                           self._show_results, lambda message: None if self.running else self.status.setText(message))
+
+    def _show_results(self, results: dict[str, Any]) -> None:
+        rows, self.maximize = results["rows"], results["maximize"]
+        params = list(dict.fromkeys(key for row in rows for key in row if key.startswith("param.")))
+        columns = list(TRIAL_COLUMNS) + params + ["run", "error"]
+        table = self.trials_table
+        table.setColumnCount(len(columns))
+        table.setHorizontalHeaderLabels([c.removeprefix("param.") for c in columns])
+        table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, column in enumerate(columns):
+                item = QTableWidgetItem(cell(column, row.get(column)))
+                item.setToolTip(str(row.get(column, "")))
+                table.setItem(r, c, item)
+        done = [row for row in rows if row["state"] == "complete" and row["value"] is not None]
+        names = [p.removeprefix("param.") for p in params]
+        self.parallel.show_trials(names, [[row.get(p) for row in done] for p in params],
+                                  [row["value"] for row in done], self.maximize, results["logs"])
+        if results["importances"] is not None:
+            self._importance_count = results["complete"]
+            self.importance.show_importances(results["importances"])
+        self.best_button.setEnabled(bool(done))
+        self.results_shown.emit()
+
+    def use_best(self) -> None:
+        """Put the best finished trial's settings into the open project, as one undoable edit."""
+        study = self._study()
+        if study is None:
+            return
+        storage, name = study
+        project = self.doc.project.copy()
+
+        def best():
+            return core_sweep.best_project(core_sweep.load_study(storage, name), project)
+
+        self.reader.submit("best", best, self._apply_best, lambda message: self.status.setText(
+            f"Cannot use the best trial: {message}"))
+
+    def _apply_best(self, best) -> None:
+        doc = self.doc
+        doc.undo_stack.beginMacro("Use best trial")
+        if best.graph.to_dict() != doc.graph.to_dict():
+            doc.push(ReplaceGraph(doc, best.graph, doc.positions, "Use best trial"))
+        if best.training != doc.project.training:
+            doc.push(SetSection(doc, "training", best.training, "Use best trial"))
+        doc.undo_stack.endMacro()
+        self.status.setText("The best trial's settings are now in the project (Edit > Undo takes them back).")
+

@@ -1,0 +1,116 @@
+"""Experiments area: the sweep panel builds a search space from the settings specs (refusing an
+invalid one with one line), runs a real tiny sweep without blocking the window and shows its trials
+live, plots them, and puts the best trial's settings into the project as one undoable edit."""
+
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLineEdit
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
+from experiments_helpers import tiny_project
+
+from studio.core.experiments.space import parse_space
+from studio.core.experiments.sweep import Sweep, SweepSettings
+from studio.qt.experiments.space_editor import entry_from_text
+
+
+def sweep_panel(window, tmp_path, project=None):
+    if project is not None:
+        window.document.set_project(project)
+    assert window.save_project(tmp_path / "tiny.dlstudio")
+    window.show_area("Experiments")
+    return window.area_widget("Experiments")
+
+
+def edit_values(qtbot, panel, name, text):
+    """Type ``text`` into the values cell of the row ``name``, as a user would (click, F2, type, Enter)."""
+    table = panel.space_editor.table
+    item = table.item(panel.space_editor.names().index(name), 1)
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=table.visualItemRect(item).center())
+    qtbot.keyClick(table, Qt.Key.Key_F2)
+    editor = [e for e in table.findChildren(QLineEdit) if e.isVisible()][-1]
+    editor.selectAll()
+    qtbot.keyClicks(editor, text)
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: item.text() == text, timeout=3_000)
+
+
+def test_values_text_becomes_the_space_the_cli_reads():
+    assert entry_from_text("learning_rate", "1e-4 .. 1e-1 log") == {"low": 1e-4, "high": 0.1, "log": True}
+    assert entry_from_text("out.rate", "0 .. 0.5 step 0.1") == {"low": 0, "high": 0.5, "step": 0.1}
+    assert entry_from_text("batch_size", "16, 32,64") == {"choices": [16, 32, 64]}
+    assert entry_from_text("optimizer", "adam, sgd") == {"choices": ["adam", "sgd"]}
+
+
+def test_sweep_panel_builds_a_valid_space_and_refuses_an_invalid_one(window, qtbot, tmp_path):
+    panel = sweep_panel(window, tmp_path, tiny_project())
+    editor = panel.space_editor
+    assert editor.names() == ["learning_rate", "optimizer"]  # a starting space from the training specs
+    assert panel.check_label.text().startswith("Valid: 2 settings") and panel.start_button.isEnabled()
+    assert "dense_1.units" in [editor.setting.itemText(i) for i in range(editor.setting.count())]
+
+    editor.setting.setCurrentText("dense_1.units")  # a layer's units, chosen from the graph
+    qtbot.mouseClick(editor.add_button, Qt.MouseButton.LeftButton)
+    assert editor.names()[-1] == "dense_1.units" and editor.space()["dense_1.units"] == {"choices": [4, 8, 16]}
+    space = panel.dimensions()
+    assert [dim.name for dim in space] == ["learning_rate", "optimizer", "dense_1.units"]
+    assert space[0].log and space[0].low == 1e-4
+
+    edit_values(qtbot, panel, "learning_rate", "0 .. 0.1 log")
+    assert panel.check_label.text() == "learning_rate: a log range must start above 0, got low 0"
+    assert not panel.start_button.isEnabled() and "\n" not in panel.check_label.text()
+    edit_values(qtbot, panel, "learning_rate", "0.1 .. 0.01")
+    assert "empty range" in panel.check_label.text() and not panel.start_button.isEnabled()
+    edit_values(qtbot, panel, "learning_rate", "0.001, 0.01")
+    panel.sampler.setCurrentText("grid")
+    assert panel.check_label.text() == "Valid: 3 settings searched; a grid of 18 trials."
+    edit_values(qtbot, panel, "dense_1.units", "0, 8")
+    assert panel.check_label.text().startswith("dense_1.units:") and not panel.start_button.isEnabled()
+
+
+def test_an_unsaved_project_is_asked_to_be_saved_first(window, qtbot):
+    window.show_area("Experiments")
+    panel = window.area_widget("Experiments")
+    assert "Save the project first" in panel.check_label.text() and not panel.start_button.isEnabled()
+
+
+def test_a_stopped_sweep_starts_no_trial(tmp_path):
+    project = tiny_project()
+    sweep = Sweep(project, parse_space({"batch_size": {"choices": [8, 16]}}, project),
+                  SweepSettings(trials=2, sampler="random"), tmp_path / "tiny.dlstudio")
+    sweep.stop()
+    assert sweep.run().get_trials() == []
+
+
+@pytest.mark.slow
+def test_a_real_sweep_fills_the_trials_table_live_and_its_best_trial_is_used_undoably(window, qtbot, tmp_path):
+    panel = sweep_panel(window, tmp_path, tiny_project())
+    edit_values(qtbot, panel, "learning_rate", "0.001, 0.05")
+    edit_values(qtbot, panel, "optimizer", "adam, sgd")
+    panel.sampler.setCurrentText("grid")
+    panel.trials.setValue(4)
+    panel.workers.setValue(2)
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    assert panel.running and not panel.start_button.isEnabled() and panel.stop_button.isEnabled()
+    qtbot.waitUntil(lambda: panel.trials_table.rowCount() >= 1, timeout=120_000)  # live, while it runs
+    assert panel.running
+    qtbot.waitUntil(lambda: not panel.running, timeout=300_000)
+    qtbot.waitUntil(lambda: panel.trials_table.rowCount() == 4 and panel.best_button.isEnabled(), timeout=30_000)
+    headers = [panel.trials_table.horizontalHeaderItem(i).text() for i in range(panel.trials_table.columnCount())]
+    assert headers[:3] == ["number", "state", "value"] and {"learning_rate", "optimizer"} <= set(headers)
+    states = [panel.trials_table.item(r, 1).text() for r in range(4)]
+    assert states.count("complete") >= 2, states
+    assert len(panel.parallel.lines) == states.count("complete")
+    qtbot.waitUntil(lambda: set(panel.importance.shown) == {"learning_rate", "optimizer"}, timeout=30_000)
+    runs = [panel.trials_table.item(r, headers.index("run")).text() for r in range(4)]
+    assert all(Path(run).parent == window.runs_root() for run in runs)
+
+    before = dict(window.document.project.training)
+    qtbot.mouseClick(panel.best_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.document.project.training != before, timeout=30_000)
+    assert {window.document.project.training[k] for k in ("learning_rate",)} <= {0.001, 0.05}
+    window.document.undo_stack.undo()
+    assert window.document.project.training == before
