@@ -1,4 +1,4 @@
-"""Regenerate the template graphs in ``models/`` (run: ``python tools/build_templates.py``).
+"""Regenerate the template graphs in ``models/`` (run: ``python tools/build_templates.py [NAME ...]``).
 
 Templates are data; this script is how that data was written, kept so it can be reviewed and
 re-run. Parameter counts are computed by the studio's own inference and stored in each file;
@@ -24,6 +24,21 @@ def mlp_xor() -> Graph:
     b = Builder()
     x = b.add("Input", shape=[2])
     x = b.add("Dense", x, units=4, activation="tanh", name="hidden")
+    b.add("Dense", x, units=1, activation="sigmoid", name="output")
+    return b.graph
+
+
+def perceptron() -> Graph:
+    b = Builder()
+    x = b.add("Input", shape=[2])
+    b.add("Dense", x, units=1, activation="sigmoid", name="output")
+    return b.graph
+
+
+def mlp_one_hidden() -> Graph:
+    b = Builder()
+    x = b.add("Input", shape=[2])
+    x = b.add("Dense", x, units=8, activation="tanh", name="hidden")
     b.add("Dense", x, units=1, activation="sigmoid", name="output")
     return b.graph
 
@@ -218,6 +233,13 @@ TEMPLATES = {
                 "separated by one straight line, two tanh units bend the space so it can.",
                 "Rumelhart, Hinton & Williams (1986), Learning representations by back-propagating errors",
                 "binary", 2),
+    "perceptron": (perceptron, "Perceptron, no hidden layer", "One unit drawing one straight line: it "
+                   "separates AND and OR but can never get XOR right (the decision-boundary lab).",
+                   "Rosenblatt (1958); Minsky & Papert (1969), Perceptrons", "binary", 2),
+    "mlp_one_hidden": (mlp_one_hidden, "MLP, one hidden layer", "Eight tanh units, each a line of its own, "
+                       "combined by the output: enough to bend the boundary around XOR.",
+                       "Rumelhart, Hinton & Williams (1986), Learning representations by back-propagating "
+                       "errors", "binary", 2),
     "small_cnn_28": (lambda: small_cnn(28, 1), "Small CNN 28x28", "Two convolution + pooling stages and a "
                      "softmax classifier: trains in seconds on digits or MNIST-sized images.",
                      "Keras example 'Simple MNIST convnet'", "classification", 10),
@@ -250,8 +272,17 @@ TEMPLATES = {
 }
 
 
-def main() -> None:
+# The dataset and training a template suggests (``apply_template`` sets them): the boundary lab opens on XOR.
+_LAB_SETTINGS = {"dataset": {"source": "toy", "name": "xor", "samples": 400, "noise": 0.02},
+                 "training": {"optimizer": "adam", "learning_rate": 0.05, "epochs": 60, "batch_size": 32}}
+SUGGESTED = {"perceptron": _LAB_SETTINGS, "mlp_one_hidden": _LAB_SETTINGS}
+
+
+def main(names: list[str]) -> None:
+    """Write the named templates (all of them when none is named)."""
     for name, (build, title, description, reference, task, classes) in TEMPLATES.items():
+        if names and name not in names:
+            continue
         graph = build()
         analysis = analyze(graph)
         assert analysis.ok, (name, analysis.problems)
@@ -259,10 +290,10 @@ def main() -> None:
         atomic_write_json(MODELS / f"{name}.json", {
             "name": name, "title": title, "description": description, "reference": reference,
             "task": task, "input_shape": shape, "num_classes": classes,
-            "expected_params": analysis.total_params, "graph": graph.to_dict(),
+            "expected_params": analysis.total_params, **SUGGESTED.get(name, {}), "graph": graph.to_dict(),
         })
         print(f"{name:14s} {analysis.total_params:>12,d} params  {len(graph.nodes):4d} layers")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

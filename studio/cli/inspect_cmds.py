@@ -1,4 +1,4 @@
-"""``studio evaluate`` and ``studio featuremaps``: look at a trained run, headless."""
+"""``studio evaluate``, ``studio featuremaps`` and ``studio boundary``: look at a trained run, headless."""
 
 from __future__ import annotations
 
@@ -31,6 +31,17 @@ def register(subparsers) -> None:
     _add_run_options(maps)
     maps.add_argument("-o", "--output", required=True, help="PNG file to write")
     maps.set_defaults(func=_featuremaps)
+
+    boundary = subparsers.add_parser(
+        "boundary", help="draw the decision boundary of a run with 2 inputs over its data as a PNG",
+        description="Colour the plane by the class the model predicts (pale where it is unsure) and draw "
+        "the data points on top; --unit draws one hidden unit's activation instead.")
+    boundary.add_argument("run", help="run folder of a model with a 2-D input (e.g. on a toy dataset)")
+    _add_run_options(boundary)
+    boundary.add_argument("--unit", help="a hidden unit to draw instead, e.g. hidden[0]")
+    boundary.add_argument("--size", type=int, default=200, help="grid cells per side (20..1000, default 200)")
+    boundary.add_argument("-o", "--output", required=True, help="PNG file to write")
+    boundary.set_defaults(func=_boundary)
 
 
 def _add_run_options(parser) -> None:
@@ -164,5 +175,33 @@ def _featuremaps(args) -> int:
     print(f"layer {args.layer} on {where}: output {tuple(activation.shape)}, values "
           f"{float(stats['min'].min()):.4g} .. {float(stats['max'].max()):.4g}, "
           f"{dead} of {len(stats['mean'])} channels all zero")
+    print(f"wrote {output}")
+    return 0
+
+
+def _boundary(args) -> int:
+    from studio.core.inspect import InspectError, evaluate_model
+    from studio.core.inspect.boundary import boundary_image, decision_boundary
+    from studio.core.inspect.render import save_png
+
+    if not 20 <= args.size <= 1000:
+        raise CliError(f"--size must be from 20 to 1000, got {args.size}")
+    output = Path(args.output)
+    if output.suffix.lower() != ".png" or not output.parent.is_dir():
+        raise CliError(f"{output} should be a .png file in an existing folder")
+    contents, x, y = _open_run(args)
+    try:
+        boundary = decision_boundary(contents.model, x, args.size, task=contents.dataset.task)
+    except InspectError as exc:
+        raise CliError(str(exc)) from None
+    unit = None
+    if args.unit is not None:
+        if args.unit not in boundary.unit_names:
+            raise CliError(f"no hidden unit {args.unit!r}; this model has: {', '.join(boundary.unit_names) or 'none'}")
+        unit = boundary.unit_names.index(args.unit)
+    save_png(output, boundary_image(boundary, x, y, unit, scale=max(1, 400 // args.size)))
+    if boundary.probabilities is not None and len(x):
+        report = evaluate_model(contents.model, x, y, contents.dataset.task)
+        print(f"{args.split} accuracy {report.accuracy:.1%} on {len(x)} points")
     print(f"wrote {output}")
     return 0

@@ -89,7 +89,7 @@ def _paint(masks: np.ndarray, colour: bool, rng: np.random.Generator) -> np.ndar
 
 
 def load_toy(spec: dict) -> RawData:
-    """2-D point sets for first MLP lessons: xor, moons, circles, spirals, blobs."""
+    """2-D point sets for first MLP lessons: xor, moons, circles, spirals, blobs, and, or."""
     name, samples, noise, classes = (source_option(spec, "toy", key) for key in ("name", "samples", "noise", "classes"))
     seed = option(spec, "seed", 0, int)
     rng = np.random.default_rng(seed)
@@ -98,6 +98,9 @@ def load_toy(spec: dict) -> RawData:
         y = (x[:, 0] * x[:, 1] < 0).astype(np.int32)
         x = x + rng.normal(0, noise, x.shape)
         names = ["same sign", "opposite signs"]
+    elif name in ("and", "or"):
+        x, y = _truth_table(name, samples, noise, rng)
+        names = ["false", "true"]
     elif name == "moons":
         from sklearn.datasets import make_moons
 
@@ -131,3 +134,11 @@ def _spirals(samples: int, arms: int, noise: float, rng: np.random.Generator):
     angle = 2 * np.pi * y / arms + 3 * np.pi * t
     x = np.stack([t * np.cos(angle), t * np.sin(angle)], axis=1)
     return x + rng.normal(0, noise * 0.1, x.shape), y
+
+
+def _truth_table(name: str, samples: int, noise: float, rng: np.random.Generator):
+    """Points scattered around the four corners (+-1, +-1) of a logic gate's truth table (+1 = true):
+    AND is true at one corner, OR at three; both are separable by one straight line."""
+    corners = rng.integers(0, 2, (samples, 2))
+    y = corners.all(axis=1) if name == "and" else corners.any(axis=1)
+    return 2.0 * corners - 1 + rng.normal(0, noise, (samples, 2)), y

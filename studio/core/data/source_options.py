@@ -12,7 +12,7 @@ from studio.core.data.dataset import DataError
 from studio.core.params import ParamError, ParamSpec
 
 SHAPES = ("circle", "square", "triangle", "cross", "ring")
-TOY_SETS = ("xor", "moons", "circles", "spirals", "blobs")
+TOY_SETS = ("xor", "moons", "circles", "spirals", "blobs", "and", "or")
 KERAS_DATASETS = ("mnist", "fashion_mnist", "cifar10", "cifar100")
 COLOUR_MODES = ("auto", "grayscale", "rgb")
 TASK_CHOICES = ("auto", "classification", "regression")

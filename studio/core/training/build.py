@@ -16,6 +16,7 @@ from typing import Any, Callable
 from studio.core.training.adapt import output_activation
 from studio.core.training.config import TrainingConfig
 from studio.core.training.errors import TrainingError
+from studio.core.training.live_boundary import boundary_callbacks
 
 GENERATIVE_BUILDER = "studio.core.generative.training"
 
@@ -215,7 +216,8 @@ def build_supervised(project, config: TrainingConfig, dataset, setup, start_epoc
         callbacks.append(keras.callbacks.ReduceLROnPlateau(
             monitor="val_loss" if val is not None else "loss", factor=config.decay_rate,
             patience=config.plateau_patience, min_lr=config.min_learning_rate))
-    return Built(model, train, val, steps, loss_fn=loss, probe=probe, callbacks=callbacks, notes=notes)
+    return Built(model, train, val, steps, loss_fn=loss, probe=probe, callbacks=callbacks,
+                 folder_callbacks=boundary_callbacks(dataset), notes=notes)
 
 
 def _one_hot(stream, num_classes: int):
