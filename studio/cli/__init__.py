@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "studio.cli.inspect_cmds",
     "studio.cli.generative_cmds",
     "studio.cli.export_cmds",
+    "studio.cli.ensemble_cmds",
 ]
 
 

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QMessageBox,
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QMenu, QMessageBox,
                                QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from studio.core.formatting import format_duration
@@ -78,6 +78,9 @@ class RunsView(QWidget):
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._overlay_selected)
         self.table.itemDoubleClicked.connect(lambda item: self.show_requested.emit(self.runs[item.row()]["path"]))
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.menu: QMenu | None = None  # the open context menu
 
         self.refresh_button = QPushButton("Refresh")
         self.open_button = QPushButton("Open Run Folder…")
@@ -217,6 +220,33 @@ class RunsView(QWidget):
             return False
         self.show_requested.emit(str(Path(folder)))
         return True
+
+    def _context_menu(self, position) -> None:
+        self.menu = QMenu(self)
+        combine = self.menu.addAction("Combine as ensemble", self.combine_selected)
+        combine.setEnabled(len(self.selected_paths()) >= 2)
+        combine.setToolTip("Average the selected runs' outputs in one new run (same input and output needed)")
+        self.menu.popup(self.table.viewport().mapToGlobal(position))
+
+    def combine_selected(self) -> None:
+        """Average the selected runs into a new finished run folder (built on the worker thread)."""
+        paths, root = self.selected_paths(), self.root
+        if len(paths) < 2 or root is None:
+            return
+
+        def build() -> Path:
+            from studio.core.ensemble import combine, save_ensemble_run
+            from studio.core.training.runs import new_run_dir
+
+            return save_ensemble_run(combine(paths), new_run_dir(root, "ensemble"))
+
+        def done(path: Path) -> None:
+            self.where.setText(f"Saved the ensemble of {len(paths)} runs as run {path.name}.")
+            self.refresh()
+
+        self.where.setText(f"Combining {len(paths)} runs…")
+        self.worker.submit("ensemble", build, done,
+                           lambda message: self.where.setText(f"Cannot combine these runs: {message}"))
 
     def delete_selected(self) -> None:
         paths = self.selected_paths()
