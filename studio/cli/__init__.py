@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "studio.cli.generative_cmds",
     "studio.cli.export_cmds",
     "studio.cli.ensemble_cmds",
+    "studio.cli.lesson_cmds",
 ]
 
 

@@ -75,7 +75,8 @@ def test_pictures_put_y_up_and_points_in_their_class_colour():
     picture = boundary_image(boundary, scale=3)
     assert picture.shape == (60, 60, 3)
     top, bottom = picture[2, 30].astype(int), picture[57, 30].astype(int)  # class 1 above, class 0 below
-    assert np.argmax(top - 255) == np.argmax(PALETTE[1] - 255) and np.argmax(bottom - 255) == np.argmax(PALETTE[0] - 255)
+    assert np.argmax(top - 255) == np.argmax(PALETTE[1] - 255)
+    assert np.argmax(bottom - 255) == np.argmax(PALETTE[0] - 255)
     with_point = boundary_image(boundary, np.array([[0.0, 0.5]]), np.array([0]), scale=3)
     centre = (round((1 - 0.5) / 2 * 59), round(0.5 * 59))
     np.testing.assert_array_equal(with_point[centre], PALETTE[0].astype("uint8"))

@@ -187,8 +187,11 @@ def build_supervised(project, config: TrainingConfig, dataset, setup, start_epoc
 
     from studio.core.data import make_pipeline, needs_soft_labels, steps_per_epoch
     from studio.core.graph.keras_io import to_keras
+    from studio.core.transfer.training import transfer_setup
 
     model = to_keras(project.graph)
+    steps = steps_per_epoch(dataset, "train", config.batch_size)
+    transfer_callbacks, transfer_notes = transfer_setup(model, config, lambda c: make_optimizer(c, steps))
     out_units = int(model.outputs[0].shape[-1])
     soft = needs_soft_labels(project.augmentation)
     name = loss_name(config, dataset.task, out_units, soft)
@@ -198,7 +201,7 @@ def build_supervised(project, config: TrainingConfig, dataset, setup, start_epoc
     from_logits = name in _CROSS_ENTROPIES and output_activation(project.graph) == "linear"
     loss = make_loss(name, from_logits)
     metrics, notes = make_metrics(config, dataset.task, name, dataset.num_classes, from_logits)
-    steps = steps_per_epoch(dataset, "train", config.batch_size)
+    notes += transfer_notes
     model.compile(optimizer=make_optimizer(config, steps), loss=loss, metrics=metrics,
                   jit_compile=setup.jit_compile)
     train = make_pipeline(dataset, "train", config.batch_size, config.seed, project.augmentation,
@@ -217,7 +220,7 @@ def build_supervised(project, config: TrainingConfig, dataset, setup, start_epoc
             monitor="val_loss" if val is not None else "loss", factor=config.decay_rate,
             patience=config.plateau_patience, min_lr=config.min_learning_rate))
     return Built(model, train, val, steps, loss_fn=loss, probe=probe, callbacks=callbacks,
-                 folder_callbacks=boundary_callbacks(dataset), notes=notes)
+                 folder_callbacks=boundary_callbacks(dataset) + transfer_callbacks, notes=notes)
 
 
 def _one_hot(stream, num_classes: int):

@@ -233,6 +233,7 @@ class GradientProbe(Hooks):
 
         model, loss_fn = self.model, self.loss_fn
         variables = model.trainable_variables
+        self._variable_count = len(variables)
         self.layers: dict[str, list[int]] = {}
         for index, variable in enumerate(variables):
             self.layers.setdefault(variable.path.rsplit("/", 1)[0], []).append(index)
@@ -250,6 +251,8 @@ class GradientProbe(Hooks):
         self._grads_fn = gradients
 
     def _gradients(self) -> list[Any]:
+        if len(self.model.trainable_variables) != self._variable_count:  # layers were (un)frozen mid-run
+            self.on_train_begin()
         if self._batches is None:
             # A few batches held in memory: no second input pipeline running beside training's.
             self._batches = itertools.cycle(list(self.probe.take(PROBE_BATCHES)))

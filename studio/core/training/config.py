@@ -68,6 +68,13 @@ TRAINING_FIELDS: tuple[ParamSpec, ...] = (
               "Log per-layer gradient norms every N steps (0: never).", 0),
     ParamSpec("devices", "str", "auto", "Where to train: " + DEVICES_HELP + ".",
               choices=("auto", "cpu", "gpu", "all", "cpu:2")),
+    ParamSpec("backbone", "optional_str", None,
+              "Starting weights of the backbone_* layers: a run folder, a .keras file, keras:NAME or builtin:NAME.",
+              label="Backbone weights"),
+    ParamSpec("fine_tune_epochs", "int", 0, "The last N epochs fine-tune the whole backbone (BatchNorm "
+              "stays frozen) after the head has trained alone (0: one phase).", 0, label="Fine-tune epochs"),
+    ParamSpec("fine_tune_learning_rate", "float", 1e-4, "Learning rate of the fine-tuning epochs.",
+              minimum=0.0, exclusive_minimum=True, label="Fine-tune learning rate"),
 )
 
 _SPECS = {spec.name: spec for spec in TRAINING_FIELDS}
@@ -112,6 +119,9 @@ class TrainingConfig:
     mixed_precision: bool = _default("mixed_precision")
     grad_norm_every: int = _default("grad_norm_every")
     devices: str = _default("devices")
+    backbone: str | None = _default("backbone")
+    fine_tune_epochs: int = _default("fine_tune_epochs")
+    fine_tune_learning_rate: float = _default("fine_tune_learning_rate")
     unknown: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -148,6 +158,9 @@ class TrainingConfig:
                 f"min_learning_rate ({self.min_learning_rate}) is above learning_rate "
                 f"({self.learning_rate}): lower it"
             )
+        if not problems and self.fine_tune_epochs >= self.epochs:
+            problems.append(f"fine_tune_epochs ({self.fine_tune_epochs}) must be fewer than epochs ({self.epochs}): "
+                            "the head trains alone first")
         if not problems:
             from studio.core.training.devices import parse_devices
 
