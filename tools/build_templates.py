@@ -43,6 +43,28 @@ def mlp_one_hidden() -> Graph:
     return b.graph
 
 
+def unet_28() -> Graph:
+    """A small U-Net: two down stages, a bottleneck, two up stages with skip connections, a 1x1 head."""
+    b = Builder()
+
+    def double(x, filters, name):
+        for part in ("a", "b"):
+            x = b.add("Conv2D", x, filters=filters, kernel_size=[3, 3], padding="same", activation="relu",
+                      name=f"{name}_{part}")
+        return x
+
+    x = b.add("Input", shape=[28, 28, 1])
+    down1 = double(x, 16, "down1")
+    down2 = double(b.add("MaxPooling2D", down1, name="pool1"), 32, "down2")
+    middle = double(b.add("MaxPooling2D", down2, name="pool2"), 64, "middle")
+    up2 = b.add("Conv2DTranspose", middle, filters=32, kernel_size=[2, 2], strides=[2, 2], name="up2_upsample")
+    up2 = double(b.add("Concatenate", up2, down2, name="up2_skip"), 32, "up2")
+    up1 = b.add("Conv2DTranspose", up2, filters=16, kernel_size=[2, 2], strides=[2, 2], name="up1_upsample")
+    up1 = double(b.add("Concatenate", up1, down1, name="up1_skip"), 16, "up1")
+    b.add("Conv2D", up1, filters=5, kernel_size=[1, 1], activation="softmax", name="pixel_classes")
+    return b.graph
+
+
 def small_cnn(size: int, channels: int) -> Graph:
     b = Builder()
     x = b.add("Input", shape=[size, size, channels])
@@ -240,6 +262,10 @@ TEMPLATES = {
                        "combined by the output: enough to bend the boundary around XOR.",
                        "Rumelhart, Hinton & Williams (1986), Learning representations by back-propagating "
                        "errors", "binary", 2),
+    "unet_28": (unet_28, "U-Net 28x28 (segmentation)", "Labels every pixel: an encoder shrinks the image to "
+                "what is where, a decoder grows it back, and skip connections bring back the fine detail.",
+                "Ronneberger, Fischer & Brox (2015), U-Net: convolutional networks for biomedical image "
+                "segmentation", "segmentation", 5),
     "small_cnn_28": (lambda: small_cnn(28, 1), "Small CNN 28x28", "Two convolution + pooling stages and a "
                      "softmax classifier: trains in seconds on digits or MNIST-sized images.",
                      "Keras example 'Simple MNIST convnet'", "classification", 10),
@@ -275,7 +301,9 @@ TEMPLATES = {
 # The dataset and training a template suggests (``apply_template`` sets them): the boundary lab opens on XOR.
 _LAB_SETTINGS = {"dataset": {"source": "toy", "name": "xor", "samples": 400, "noise": 0.02},
                  "training": {"optimizer": "adam", "learning_rate": 0.05, "epochs": 60, "batch_size": 32}}
-SUGGESTED = {"perceptron": _LAB_SETTINGS, "mlp_one_hidden": _LAB_SETTINGS}
+SUGGESTED = {"perceptron": _LAB_SETTINGS, "mlp_one_hidden": _LAB_SETTINGS,
+             "unet_28": {"dataset": {"source": "shape_masks", "count": 150, "image_size": 28},
+                         "training": {"epochs": 25, "batch_size": 32, "learning_rate": 2e-3}}}
 
 
 def main(names: list[str]) -> None:

@@ -78,6 +78,9 @@ def _evaluate(args) -> int:
     except InspectError as exc:
         raise CliError(str(exc)) from None
     print(f"{args.run}: {dataset.task}, {args.split} split, {len(x)} samples")
+    if dataset.task == "segmentation":
+        print(format_segmentation(report))
+        return 0
     if dataset.task == "regression":
         print(format_regression(report))
         print("regression task: no confusion matrix (the table above lists the error metrics)")
@@ -111,6 +114,17 @@ def format_classification(report) -> str:
         for index in mistakes:
             lines.append(f"  sample {index}: true {report.class_names[report.y_true[index]]}, predicted "
                          f"{report.class_names[report.y_pred[index]]} ({report.confidence[index]:.1%})")
+    return "\n".join(lines)
+
+
+def format_segmentation(report) -> str:
+    """Per-class IoU and Dice over every pixel, their means and the pixel accuracy."""
+    width = max(12, *(len(name) for name in report.class_names))
+    lines = [f"{'class':<{width}}     IoU    Dice"]
+    for name, iou, dice in zip(report.class_names, report.iou, report.dice):
+        lines.append(f"{name:<{width}}  {iou:6.4f}  {dice:6.4f}")
+    lines.append(f"{'mean':<{width}}  {report.mean_iou:6.4f}  {report.mean_dice:6.4f}")
+    lines.append(f"pixel accuracy {report.pixel_accuracy:.4f}")
     return "\n".join(lines)
 
 

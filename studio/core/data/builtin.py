@@ -52,6 +52,23 @@ def load_shapes(spec: dict) -> RawData:
     return RawData(x=x, y=np.concatenate(labels), task=task, class_names=list(classes))
 
 
+def load_shape_masks(spec: dict) -> RawData:
+    """Segmentation: one procedural shape per image, every pixel labelled 0 (background) or 1 + the
+    index of its shape (y is (N, H, W) int32)."""
+    classes, count, size, noise = (source_option(spec, "shape_masks", key)
+                                   for key in ("classes", "count", "image_size", "noise"))
+    rng = np.random.default_rng(option(spec, "seed", 0, int))
+    images, masks = [], []
+    for label, shape in enumerate(classes):
+        drawn = _draw(shape, count, size, rng)
+        images.append(_paint(drawn, False, rng))
+        masks.append(np.where(drawn, label + 1, 0).astype(np.int32))
+    x = np.concatenate(images)
+    if noise:
+        x = np.clip(x + rng.normal(0.0, noise * 255, x.shape).astype(np.float32), 0, 255)
+    return RawData(x=x, y=np.concatenate(masks), task="segmentation", class_names=["background", *classes])
+
+
 def _draw(shape: str, count: int, size: int, rng: np.random.Generator) -> np.ndarray:
     """Boolean masks (count, size, size) of ``shape`` with random centre, radius and angle."""
     centre = rng.uniform(0.35, 0.65, (count, 2, 1, 1)) * size

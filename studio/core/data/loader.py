@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from studio.core.data.builtin import load_digits, load_shapes, load_toy
+from studio.core.data.builtin import load_digits, load_shape_masks, load_shapes, load_toy
 from studio.core.data.dataset import SPLITS, Dataset, DataError
 from studio.core.data.folder import load_folder
 from studio.core.data.keras_cache import load_keras
@@ -16,6 +16,7 @@ from studio.core.data.tabular import load_csv, load_npz
 SOURCES = {
     "digits": load_digits,
     "shapes": load_shapes,
+    "shape_masks": load_shape_masks,
     "toy": load_toy,
     "keras": load_keras,
     "folder": load_folder,
@@ -48,7 +49,7 @@ def load_dataset(spec: dict[str, Any]) -> Dataset:
     mode = option(spec, "normalize", "scale" if raw.is_image else "standardize", str)
     if mode not in NORMALIZE_MODES:
         raise DataError(f"normalize must be one of {', '.join(NORMALIZE_MODES)}, got {mode!r}")
-    classes = raw.class_names if raw.task != "regression" else None
+    classes = raw.class_names if raw.task in ("classification", "binary") else None  # stratify by class
     x, y, report = raw.x, raw.y, list(raw.report)
     limit = spec.get("max_samples")
     if limit is not None:

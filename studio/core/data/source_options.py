@@ -40,6 +40,15 @@ SOURCE_OPTIONS: dict[str, tuple[ParamSpec, ...]] = {
         ParamSpec("classes", "int", 3, "Number of spiral arms or blobs (spirals and blobs only).", 2, 10,
                   label="Classes"),
     ),
+    "shape_masks": (
+        ParamSpec("classes", "multichoice", ["circle", "square", "triangle", "cross"],
+                  "The shapes to draw; every pixel is labelled with its shape (or background).", choices=SHAPES,
+                  label="Classes"),
+        ParamSpec("count", "int", 100, "How many images of each shape.", 1, 100_000, label="Images per class",
+                  step=50),
+        ParamSpec("image_size", "int", 28, _SIZE, 8, 256, label="Image size"),
+        ParamSpec("noise", "float", 0.05, "Random grain added to every pixel.", 0.0, 1.0, label="Noise"),
+    ),
     "keras": (ParamSpec("name", "choice", "mnist", "Which keras.datasets set.", choices=KERAS_DATASETS,
                         label="Dataset"),),
     "folder": (

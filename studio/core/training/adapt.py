@@ -91,6 +91,8 @@ def adapt_graph(graph: Graph, task: str, input_shape, num_classes: int | None,
         )
     output_id = outputs[0]
     shape = analysis.nodes[output_id].output_shape or ()
+    if task == "segmentation":
+        return graph, changes + _fit_pixel_output(graph, output_id, shape, tuple(input_shape), num_classes)
     current = shape[-1] if shape else None
     need = needed_outputs(task, num_classes, target_size, current)
     what = {"classification": f"{num_classes} classes", "binary": "a binary target"}.get(
@@ -123,3 +125,23 @@ def adapt_graph(graph: Graph, task: str, input_shape, num_classes: int | None,
         changes.append(f"output {dense.name!r}: activation softmax -> sigmoid (binary)")
     check_graph(graph)
     return graph, changes
+
+
+def _fit_pixel_output(graph: Graph, output_id: str, shape: tuple, input_shape: tuple, classes: int) -> list[str]:
+    """Check that a segmentation model outputs one class score per pixel; fit a last Conv2D's filters."""
+    if len(shape) != 3 or tuple(shape[:2]) != tuple(input_shape[:2]):
+        raise TrainingError(
+            f"this dataset has a per-pixel target (a class for every pixel of {input_shape[:2]}) but "
+            f"output {graph.nodes[output_id].name!r} gives {shape}: a classification model outputs one label "
+            f"per image; use a model that outputs ({input_shape[0]}, {input_shape[1]}, {classes}), e.g. the "
+            "unet_28 template")
+    if shape[-1] == classes:
+        return []
+    node = graph.nodes[output_id]
+    while node.type in _PASS_THROUGH and graph.inputs(node.id):
+        node = graph.nodes[graph.inputs(node.id)[0]]
+    if node.type != "Conv2D":
+        raise TrainingError(f"the model outputs {shape[-1]} scores per pixel but the masks have {classes} "
+                            f"classes: end it with a 1x1 Conv2D of {classes} filters")
+    graph.set_param(node.id, "filters", classes)
+    return [f"output {node.name!r}: filters {shape[-1]} -> {classes} ({classes} mask classes)"]

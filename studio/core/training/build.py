@@ -62,6 +62,12 @@ def loss_name(config: TrainingConfig, task: str, out_units: int, soft_labels: bo
     Raises TrainingError when an explicit loss cannot work with the task or labels.
     """
     name = config.loss
+    if task == "segmentation":
+        if name not in ("auto", "sparse_categorical_crossentropy", "dice"):
+            raise TrainingError(f"loss {name} does not fit per-pixel masks: use auto (per-pixel cross-entropy) or dice")
+        return "dice" if name == "dice" else "sparse_categorical_crossentropy"
+    if name == "dice":
+        raise TrainingError("the dice loss needs per-pixel masks (a segmentation dataset): use auto")
     if name == "auto":
         if task == "regression":
             return "mse"
@@ -81,6 +87,10 @@ def make_loss(name: str, from_logits: bool):
     """The Keras loss object for ``name``."""
     import keras
 
+    if name == "dice":
+        from studio.core.segmentation import sparse_dice_loss
+
+        return sparse_dice_loss
     if name in _CROSS_ENTROPIES:
         cls = {"sparse_categorical_crossentropy": keras.losses.SparseCategoricalCrossentropy,
                "categorical_crossentropy": keras.losses.CategoricalCrossentropy,
@@ -109,6 +119,9 @@ def make_metrics(config: TrainingConfig, task: str, loss: str, num_classes: int,
     import keras
 
     metrics, notes = [], []
+    if task == "segmentation":  # per-pixel accuracy and the mean intersection-over-union of the classes
+        return ["accuracy", keras.metrics.MeanIoU(num_classes, sparse_y_true=True, sparse_y_pred=False,
+                                                  name="iou")], []
     threshold = 0.0 if from_logits else 0.5
     for name in config.metrics or (["mae"] if task == "regression" else ["accuracy"]):
         made = None

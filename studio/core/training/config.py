@@ -22,6 +22,7 @@ LOSSES = (
     "mse",
     "mae",
     "huber",
+    "dice",
 )
 METRICS = ("accuracy", "precision", "recall", "auc", "top_k", "mae", "mse")
 DEVICES_HELP = (
