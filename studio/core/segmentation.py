@@ -85,3 +85,11 @@ def mask_overlay(image, mask, alpha: float = 0.5) -> np.ndarray:
     colours = PALETTE[(mask - 1) % len(PALETTE)]
     tinted = np.where((mask > 0)[..., None], picture * (1 - alpha) + colours * alpha, picture)
     return tinted.round().astype("uint8")
+
+
+def mask_pictures(image, predicted, truth=None, scale: int = 4) -> np.ndarray:
+    """The predicted mask over ``image`` beside the true one (when given), enlarged ``scale`` times."""
+    pictures = [mask_overlay(image, predicted)] + ([mask_overlay(image, truth)] if truth is not None else [])
+    gap = np.full((pictures[0].shape[0], 2, 3), 255, "uint8")
+    joined = np.concatenate([part for picture in pictures for part in (picture, gap)][:-1], axis=1)
+    return joined.repeat(scale, axis=0).repeat(scale, axis=1)

@@ -1,0 +1,51 @@
+"""The Inspect area on a segmentation run: IoU/Dice in Evaluation, mask overlays in Predict."""
+
+import os
+import socket
+import time
+
+import numpy as np
+
+from studio.core import fileio
+from studio.core.graph.keras_io import to_keras
+from studio.core.graph.templates import load_template
+from studio.core.project import Project, save_project
+from studio.core.training import RunFolder
+from studio.core.training.adapt import adapt_graph
+
+WAIT_MS = 30_000
+
+
+def test_evaluation_scores_masks_and_predict_overlays_them(qtbot, tmp_path):
+    from studio.qt.main_window import MainWindow
+
+    dataset = {"source": "shape_masks", "classes": ["circle", "cross"], "count": 15, "seed": 0}
+    graph, _changes = adapt_graph(load_template("unet_28").graph, "segmentation", (28, 28, 1), 3)
+    project = Project(name="seg", dataset=dataset, graph=graph)
+    run = RunFolder(tmp_path / "runs" / "20260101-000000-seg")
+    run.path.mkdir(parents=True)
+    save_project(project, run.project_file)
+    fileio.atomic_replace_with(run.model_file, to_keras(graph).save)
+    run.update_info(name="seg", status="completed", created=time.time(), pid=os.getpid(), host=socket.gethostname())
+
+    window = MainWindow(project, tmp_path / "seg.dlstudio")
+    qtbot.addWidget(window)
+    window.show()
+    window.show_area("Inspect")
+    panel = window.area_widget("Inspect")
+    qtbot.waitUntil(lambda: panel.source is not None, timeout=WAIT_MS)
+
+    panel.tabs.setCurrentWidget(panel.evaluation)
+    qtbot.waitUntil(lambda: panel.evaluation.report is not None, timeout=WAIT_MS)
+    table = panel.evaluation.table
+    assert [table.horizontalHeaderItem(c).text() for c in range(3)] == ["class", "IoU", "Dice"]
+    assert [table.item(r, 0).text() for r in range(3)] == ["background", "circle", "cross"]
+    assert "mean IoU" in panel.evaluation.message.text()
+
+    predict = panel.prediction
+    panel.tabs.setCurrentWidget(predict)
+    qtbot.waitUntil(lambda: predict.result is not None, timeout=WAIT_MS)
+    assert predict.result.shape == (28, 28) and predict.overlay.image is not None
+    assert predict.overlay.image.width() > 2 * 28 * 4  # predicted beside true, enlarged
+    assert np.isclose(predict.bars.bar_values.sum(), 1.0)
+    assert "Predicted mask" in predict.message.text()
