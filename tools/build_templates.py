@@ -65,6 +65,21 @@ def unet_28() -> Graph:
     return b.graph
 
 
+def localizer_28() -> Graph:
+    """A CNN with two heads joined into one output: the class (softmax) and the box (4 sigmoid values)."""
+    b = Builder()
+    x = b.add("Input", shape=[28, 28, 1])
+    for i, filters in enumerate((16, 32, 64), start=1):
+        x = b.add("Conv2D", x, filters=filters, kernel_size=[3, 3], padding="same", activation="relu", name=f"conv{i}")
+        x = b.add("MaxPooling2D", x, name=f"pool{i}")
+    x = b.add("Flatten", x)
+    x = b.add("Dense", x, units=64, activation="relu", name="features")
+    label = b.add("Dense", x, units=4, activation="softmax", name="class_scores")
+    box = b.add("Dense", x, units=4, activation="sigmoid", name="box")
+    b.add("Concatenate", label, box, name="class_and_box")
+    return b.graph
+
+
 def small_cnn(size: int, channels: int) -> Graph:
     b = Builder()
     x = b.add("Input", shape=[size, size, channels])
@@ -266,6 +281,10 @@ TEMPLATES = {
                 "what is where, a decoder grows it back, and skip connections bring back the fine detail.",
                 "Ronneberger, Fischer & Brox (2015), U-Net: convolutional networks for biomedical image "
                 "segmentation", "segmentation", 5),
+    "localizer_28": (localizer_28, "Localizer 28x28 (class + box)", "Finds one object: a class head and a "
+                     "box head share the features, the step before R-CNN-style detectors.",
+                     "Sermanet et al. (2014), OverFeat: integrated recognition, localization and detection",
+                     "localization", 4),
     "small_cnn_28": (lambda: small_cnn(28, 1), "Small CNN 28x28", "Two convolution + pooling stages and a "
                      "softmax classifier: trains in seconds on digits or MNIST-sized images.",
                      "Keras example 'Simple MNIST convnet'", "classification", 10),
@@ -303,7 +322,10 @@ _LAB_SETTINGS = {"dataset": {"source": "toy", "name": "xor", "samples": 400, "no
                  "training": {"optimizer": "adam", "learning_rate": 0.05, "epochs": 60, "batch_size": 32}}
 SUGGESTED = {"perceptron": _LAB_SETTINGS, "mlp_one_hidden": _LAB_SETTINGS,
              "unet_28": {"dataset": {"source": "shape_masks", "count": 150, "image_size": 28},
-                         "training": {"epochs": 25, "batch_size": 32, "learning_rate": 2e-3}}}
+                         "training": {"epochs": 25, "batch_size": 32, "learning_rate": 2e-3}},
+             "localizer_28": {"dataset": {"source": "shape_boxes", "count": 300, "image_size": 28},
+                              "training": {"epochs": 20, "batch_size": 32, "learning_rate": 2e-3,
+                                           "metrics": []}}}
 
 
 def main(names: list[str]) -> None:

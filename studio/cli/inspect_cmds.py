@@ -81,6 +81,13 @@ def _evaluate(args) -> int:
     if dataset.task == "segmentation":
         print(format_segmentation(report))
         return 0
+    if dataset.task == "localization":
+        print(f"class accuracy {report.accuracy:.4f}\nmean box IoU {report.mean_iou:.4f}\n"
+              f"right class with box IoU >= 0.5: {report.hits:.4f}")
+        output = Path(args.output) if args.output else contents.run_dir
+        write_boxes_picture(report, x, output)
+        print(f"wrote {output / 'boxes.png'} (true boxes green, predicted red)")
+        return 0
     if dataset.task == "regression":
         print(format_regression(report))
         print("regression task: no confusion matrix (the table above lists the error metrics)")
@@ -115,6 +122,22 @@ def format_classification(report) -> str:
             lines.append(f"  sample {index}: true {report.class_names[report.y_true[index]]}, predicted "
                          f"{report.class_names[report.y_pred[index]]} ({report.confidence[index]:.1%})")
     return "\n".join(lines)
+
+
+def write_boxes_picture(report, x, folder: Path, count: int = 16) -> None:
+    """The first ``count`` samples with their true and predicted boxes, as a PNG grid."""
+    import numpy as np
+
+    from studio.core.inspect.render import save_png, tile_grid
+    from studio.core.localization import draw_boxes
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"cannot create output folder {folder}: {exc.strerror}") from None
+    tiles = np.stack([draw_boxes(x[i], [report.y_true[i, 1:], report.boxes[i]])
+                      for i in range(min(count, len(x)))])
+    save_png(folder / "boxes.png", tile_grid(tiles, columns=4))
 
 
 def format_segmentation(report) -> str:

@@ -1,4 +1,5 @@
-"""The Inspect area on a segmentation run: IoU/Dice in Evaluation, mask overlays in Predict."""
+"""The Inspect area on segmentation and localization runs: their scores in Evaluation, mask overlays
+and boxes in Predict."""
 
 import os
 import socket
@@ -16,11 +17,10 @@ from studio.core.training.adapt import adapt_graph
 WAIT_MS = 30_000
 
 
-def test_evaluation_scores_masks_and_predict_overlays_them(qtbot, tmp_path):
+def _open(qtbot, tmp_path, dataset, template, task):
     from studio.qt.main_window import MainWindow
 
-    dataset = {"source": "shape_masks", "classes": ["circle", "cross"], "count": 15, "seed": 0}
-    graph, _changes = adapt_graph(load_template("unet_28").graph, "segmentation", (28, 28, 1), 3)
+    graph, _changes = adapt_graph(load_template(template).graph, task, (28, 28, 1), 3)
     project = Project(name="seg", dataset=dataset, graph=graph)
     run = RunFolder(tmp_path / "runs" / "20260101-000000-seg")
     run.path.mkdir(parents=True)
@@ -34,7 +34,12 @@ def test_evaluation_scores_masks_and_predict_overlays_them(qtbot, tmp_path):
     window.show_area("Inspect")
     panel = window.area_widget("Inspect")
     qtbot.waitUntil(lambda: panel.source is not None, timeout=WAIT_MS)
+    return panel
 
+
+def test_evaluation_scores_masks_and_predict_overlays_them(qtbot, tmp_path):
+    dataset = {"source": "shape_masks", "classes": ["circle", "cross"], "count": 15, "seed": 0}
+    panel = _open(qtbot, tmp_path, dataset, "unet_28", "segmentation")
     panel.tabs.setCurrentWidget(panel.evaluation)
     qtbot.waitUntil(lambda: panel.evaluation.report is not None, timeout=WAIT_MS)
     table = panel.evaluation.table
@@ -49,3 +54,16 @@ def test_evaluation_scores_masks_and_predict_overlays_them(qtbot, tmp_path):
     assert predict.overlay.image.width() > 2 * 28 * 4  # predicted beside true, enlarged
     assert np.isclose(predict.bars.bar_values.sum(), 1.0)
     assert "Predicted mask" in predict.message.text()
+
+
+def test_localization_scores_and_boxes(qtbot, tmp_path):
+    dataset = {"source": "shape_boxes", "classes": ["circle", "square", "cross"], "count": 15, "seed": 0}
+    panel = _open(qtbot, tmp_path, dataset, "localizer_28", "localization")
+    panel.tabs.setCurrentWidget(panel.evaluation)
+    qtbot.waitUntil(lambda: panel.evaluation.report is not None, timeout=WAIT_MS)
+    assert panel.evaluation.table.item(1, 0).text() == "mean box IoU"
+    predict = panel.prediction
+    panel.tabs.setCurrentWidget(predict)
+    qtbot.waitUntil(lambda: predict.result is not None, timeout=WAIT_MS)
+    assert predict.overlay.image.width() == 28 * 8 and "red box" in predict.message.text()
+    assert len(predict.bars.bar_values) == 3

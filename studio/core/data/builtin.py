@@ -69,10 +69,32 @@ def load_shape_masks(spec: dict) -> RawData:
     return RawData(x=x, y=np.concatenate(masks), task="segmentation", class_names=["background", *classes])
 
 
-def _draw(shape: str, count: int, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Boolean masks (count, size, size) of ``shape`` with random centre, radius and angle."""
-    centre = rng.uniform(0.35, 0.65, (count, 2, 1, 1)) * size
-    radius = rng.uniform(0.18, 0.3, (count, 1, 1)) * size
+def load_shape_boxes(spec: dict) -> RawData:
+    """Localization: one procedural shape per image at a random place and size; y is (N, 5) float32
+    ``[class, x0, y0, x1, y1]`` with the box corners as fractions of the image side."""
+    classes, count, size, noise = (source_option(spec, "shape_boxes", key)
+                                   for key in ("classes", "count", "image_size", "noise"))
+    rng = np.random.default_rng(option(spec, "seed", 0, int))
+    images, labels = [], []
+    for label, shape in enumerate(classes):
+        drawn = _draw(shape, count, size, rng, spread=(0.2, 0.8), radius=(0.1, 0.3))
+        images.append(_paint(drawn, False, rng))
+        rows, columns = drawn.any(axis=2), drawn.any(axis=1)
+        boxes = np.stack([columns.argmax(1), rows.argmax(1), size - columns[:, ::-1].argmax(1),
+                          size - rows[:, ::-1].argmax(1)], axis=1) / size
+        labels.append(np.concatenate([np.full((count, 1), label), boxes], axis=1).astype(np.float32))
+    x = np.concatenate(images)
+    if noise:
+        x = np.clip(x + rng.normal(0.0, noise * 255, x.shape).astype(np.float32), 0, 255)
+    return RawData(x=x, y=np.concatenate(labels), task="localization", class_names=list(classes))
+
+
+def _draw(shape: str, count: int, size: int, rng: np.random.Generator, spread=(0.35, 0.65),
+          radius=(0.18, 0.3)) -> np.ndarray:
+    """Boolean masks (count, size, size) of ``shape`` with random centre, radius and angle (centre and
+    radius drawn from ``spread`` and ``radius``, fractions of the image side)."""
+    centre = rng.uniform(*spread, (count, 2, 1, 1)) * size
+    radius = rng.uniform(*radius, (count, 1, 1)) * size
     angle = rng.uniform(0, 2 * np.pi, (count, 1, 1))
     grid = np.arange(size) + 0.5
     dy, dx = grid[None, :, None] - centre[:, 0], grid[None, None, :] - centre[:, 1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from studio.core.data.builtin import load_digits, load_shape_masks, load_shapes, load_toy
+from studio.core.data.builtin import load_digits, load_shape_boxes, load_shape_masks, load_shapes, load_toy
 from studio.core.data.dataset import SPLITS, Dataset, DataError
 from studio.core.data.folder import load_folder
 from studio.core.data.keras_cache import load_keras
@@ -17,6 +17,7 @@ SOURCES = {
     "digits": load_digits,
     "shapes": load_shapes,
     "shape_masks": load_shape_masks,
+    "shape_boxes": load_shape_boxes,
     "toy": load_toy,
     "keras": load_keras,
     "folder": load_folder,

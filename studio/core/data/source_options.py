@@ -49,6 +49,15 @@ SOURCE_OPTIONS: dict[str, tuple[ParamSpec, ...]] = {
         ParamSpec("image_size", "int", 28, _SIZE, 8, 256, label="Image size"),
         ParamSpec("noise", "float", 0.05, "Random grain added to every pixel.", 0.0, 1.0, label="Noise"),
     ),
+    "shape_boxes": (
+        ParamSpec("classes", "multichoice", ["circle", "square", "triangle", "cross"],
+                  "The shapes to draw; each image has one, labelled with its class and bounding box.",
+                  choices=SHAPES, label="Classes"),
+        ParamSpec("count", "int", 100, "How many images of each shape.", 1, 100_000, label="Images per class",
+                  step=50),
+        ParamSpec("image_size", "int", 28, _SIZE, 8, 256, label="Image size"),
+        ParamSpec("noise", "float", 0.05, "Random grain added to every pixel.", 0.0, 1.0, label="Noise"),
+    ),
     "keras": (ParamSpec("name", "choice", "mnist", "Which keras.datasets set.", choices=KERAS_DATASETS,
                         label="Dataset"),),
     "folder": (

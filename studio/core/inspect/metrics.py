@@ -224,6 +224,10 @@ def evaluate_predictions(y_true, outputs, task: str, class_names=None):
                 f"targets have {y_true.shape[1]} values per sample but the model outputs {y_pred.shape[1]}"
             )
         return RegressionReport(y_true, y_pred)
+    if task == "localization":
+        from studio.core.localization import localization_report
+
+        return localization_report(y_true, outputs, class_names or [])
     if task == "segmentation":
         from studio.core.segmentation import segmentation_report
 

@@ -91,6 +91,8 @@ def adapt_graph(graph: Graph, task: str, input_shape, num_classes: int | None,
         )
     output_id = outputs[0]
     shape = analysis.nodes[output_id].output_shape or ()
+    if task == "localization":
+        return graph, changes + _fit_box_output(graph, output_id, shape, num_classes)
     if task == "segmentation":
         return graph, changes + _fit_pixel_output(graph, output_id, shape, tuple(input_shape), num_classes)
     current = shape[-1] if shape else None
@@ -145,3 +147,23 @@ def _fit_pixel_output(graph: Graph, output_id: str, shape: tuple, input_shape: t
                             f"classes: end it with a 1x1 Conv2D of {classes} filters")
     graph.set_param(node.id, "filters", classes)
     return [f"output {node.name!r}: filters {shape[-1]} -> {classes} ({classes} mask classes)"]
+
+
+def _fit_box_output(graph: Graph, output_id: str, shape: tuple, classes: int) -> list[str]:
+    """Check that a localizer outputs class scores + 4 box values (a Concatenate of a class Dense and a
+    box Dense); fit the class Dense's units."""
+    node = graph.nodes[output_id]
+    parts = [graph.nodes[i] for i in graph.inputs(output_id)] if node.type == "Concatenate" else []
+    if len(shape) != 1 or len(parts) != 2 or any(part.type != "Dense" for part in parts):
+        raise TrainingError(
+            f"this dataset has a box target (a class and 4 box coordinates per image) but output {node.name!r} "
+            f"gives {shape}: a classification model predicts the class only; use a model that ends in a "
+            "Concatenate of a class Dense (softmax) and a box Dense (4, sigmoid), e.g. the localizer_28 template")
+    head, box = parts
+    if box.params.get("units") != 4:
+        raise TrainingError(f"the second input of {node.name!r} must be the box: a Dense of 4 units")
+    if head.params.get("units") == classes:
+        return []
+    old = head.params.get("units")
+    graph.set_param(head.id, "units", classes)
+    return [f"output {head.name!r}: units {old} -> {classes} ({classes} classes)"]

@@ -62,6 +62,11 @@ def loss_name(config: TrainingConfig, task: str, out_units: int, soft_labels: bo
     Raises TrainingError when an explicit loss cannot work with the task or labels.
     """
     name = config.loss
+    if task == "localization":
+        if name != "auto":
+            raise TrainingError(f"loss {name} does not fit class + box targets: use auto (class cross-entropy "
+                                "+ box error)")
+        return "localization"
     if task == "segmentation":
         if name not in ("auto", "sparse_categorical_crossentropy", "dice"):
             raise TrainingError(f"loss {name} does not fit per-pixel masks: use auto (per-pixel cross-entropy) or dice")
@@ -91,6 +96,10 @@ def make_loss(name: str, from_logits: bool):
         from studio.core.segmentation import sparse_dice_loss
 
         return sparse_dice_loss
+    if name == "localization":
+        from studio.core.localization import localization_loss
+
+        return localization_loss
     if name in _CROSS_ENTROPIES:
         cls = {"sparse_categorical_crossentropy": keras.losses.SparseCategoricalCrossentropy,
                "categorical_crossentropy": keras.losses.CategoricalCrossentropy,
@@ -119,6 +128,10 @@ def make_metrics(config: TrainingConfig, task: str, loss: str, num_classes: int,
     import keras
 
     metrics, notes = [], []
+    if task == "localization":  # the class, and how well the box overlaps the true one
+        from studio.core.localization import box_iou, class_accuracy
+
+        return [class_accuracy, box_iou], []
     if task == "segmentation":  # per-pixel accuracy and the mean intersection-over-union of the classes
         return ["accuracy", keras.metrics.MeanIoU(num_classes, sparse_y_true=True, sparse_y_pred=False,
                                                   name="iou")], []

@@ -221,7 +221,15 @@ class EvaluationTab(InspectTab):
         self.matrix_box.setVisible(classification)
         self.mistakes.setText("Most confident mistakes" if classification else "Largest errors")
         self.curves.setVisible(classification and report.curves is not None)
-        if hasattr(report, "iou"):  # segmentation: IoU and Dice per class over every test pixel
+        if hasattr(report, "hits"):  # localization: the class and the box
+            self._fill(["metric", "value"], [["class accuracy", f"{report.accuracy:.3f}"],
+                                             ["mean box IoU", f"{report.mean_iou:.3f}"],
+                                             ["right class, IoU >= 0.5", f"{report.hits:.3f}"]])
+            self.say(f"Localization on {len(report.classes)} test images: the Predict tab draws the true (green) "
+                     "and predicted (red) boxes.")
+            self.mistakes.setText("")
+            self.gallery_title.setText("")
+        elif hasattr(report, "iou"):  # segmentation: IoU and Dice per class over every test pixel
             self._fill(["class", "IoU", "Dice"], [[name, f"{iou:.3f}", f"{dice:.3f}"] for name, iou, dice
                                                   in zip(report.class_names, report.iou, report.dice)])
             self.say(f"Segmentation on the test split: mean IoU {report.mean_iou:.3f}, mean Dice "
