@@ -76,3 +76,28 @@ def test_a_short_unet_run_is_scored_per_class(tmp_path, capsys):
     assert "IoU    Dice" in out and "cross" in out and "pixel accuracy" in out
     assert main(["train", "small_cnn_28", "--data", '{"source": "shape_masks", "count": 10}']) == 2
     assert "per-pixel target" in capsys.readouterr().err
+
+
+def test_image_and_mask_folders_pair_by_name(tmp_path):
+    from PIL import Image
+
+    from studio.core.data import DataError
+
+    (tmp_path / "images").mkdir()
+    (tmp_path / "masks").mkdir()
+    rng = np.random.default_rng(0)
+    for index in range(12):
+        mask = np.zeros((20, 20), "uint8")
+        mask[5:12, 4:15] = 1 + index % 2
+        Image.fromarray((mask > 0).astype("uint8") * 200 + rng.integers(0, 20, (20, 20), dtype="uint8")).save(
+            tmp_path / "images" / f"s{index}.png")
+        Image.fromarray(mask).save(tmp_path / "masks" / f"s{index}.png")
+    Image.new("L", (20, 20)).save(tmp_path / "images" / "orphan.png")
+    (tmp_path / "classes.txt").write_text("background\nleaf\nstone\n")
+    data = load_dataset({"source": "mask_folder", "path": str(tmp_path), "image_size": 10})
+    assert data.task == "segmentation" and data.class_names == ["background", "leaf", "stone"]
+    assert data.x_train.shape[1:] == (10, 10, 1) and set(np.unique(data.y_train)) == {0, 1, 2}  # nearest: whole labels
+    assert any("orphan.png: no mask" in line for line in data.report)
+    (tmp_path / "classes.txt").write_text("background\nleaf\n")
+    with pytest.raises(DataError, match="names 2 classes but a mask holds the value 2"):
+        load_dataset({"source": "mask_folder", "path": str(tmp_path), "image_size": 10})

@@ -9,6 +9,7 @@ from studio.core.data.builtin import load_digits, load_shape_boxes, load_shape_m
 from studio.core.data.dataset import SPLITS, Dataset, DataError
 from studio.core.data.folder import load_folder
 from studio.core.data.keras_cache import load_keras
+from studio.core.data.mask_folder import load_mask_folder
 from studio.core.data.raw import option
 from studio.core.data.splits import NORMALIZE_MODES, check_ratios, normalize, split_indices, subsample
 from studio.core.data.tabular import load_csv, load_npz
@@ -18,6 +19,7 @@ SOURCES = {
     "shapes": load_shapes,
     "shape_masks": load_shape_masks,
     "shape_boxes": load_shape_boxes,
+    "mask_folder": load_mask_folder,
     "toy": load_toy,
     "keras": load_keras,
     "folder": load_folder,

@@ -58,6 +58,13 @@ SOURCE_OPTIONS: dict[str, tuple[ParamSpec, ...]] = {
         ParamSpec("image_size", "int", 28, _SIZE, 8, 256, label="Image size"),
         ParamSpec("noise", "float", 0.05, "Random grain added to every pixel.", 0.0, 1.0, label="Noise"),
     ),
+    "mask_folder": (
+        ParamSpec("path", "folder", None, "A folder with images/ and masks/ (same file names; mask pixel values "
+                  "are class indices, 0 = background) and an optional classes.txt.", label="Folder"),
+        ParamSpec("image_size", "int", 64, _SIZE, 8, 512, label="Image size"),
+        ParamSpec("color", "choice", "grayscale", "Read the images as grayscale or RGB.",
+                  choices=("grayscale", "rgb"), label="Colour"),
+    ),
     "keras": (ParamSpec("name", "choice", "mnist", "Which keras.datasets set.", choices=KERAS_DATASETS,
                         label="Dataset"),),
     "folder": (
