@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "studio.cli.export_cmds",
     "studio.cli.ensemble_cmds",
     "studio.cli.lesson_cmds",
+    "studio.cli.pretrain_cmds",
 ]
 
 

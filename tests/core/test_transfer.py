@@ -161,10 +161,12 @@ def test_cli_trains_from_a_backbone_with_two_phases(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_the_less_data_lesson_transfers_better_than_from_scratch(tmp_path):
+def test_the_less_data_lesson_pretrained_beats_from_scratch(tmp_path):
     from studio.core.transfer.lesson import run_lesson
 
     rows = {row.name: row for row in run_lesson(tmp_path, say=lambda _text: None)}
     data = load_dataset(load_project(rows["transferred"].run_dir / "project.dlstudio").dataset)
     assert len(data.x_train) < 0.06 * (len(data.x_train) + len(data.x_val) + len(data.x_test))
+    assert list(rows) == ["transferred", "self_supervised", "from_scratch"]
     assert rows["transferred"].accuracy > rows["from_scratch"].accuracy + 0.1, rows
+    assert rows["self_supervised"].accuracy > rows["from_scratch"].accuracy + 0.1, rows
