@@ -67,3 +67,24 @@ def test_localization_scores_and_boxes(qtbot, tmp_path):
     qtbot.waitUntil(lambda: predict.result is not None, timeout=WAIT_MS)
     assert predict.overlay.image.width() == 28 * 8 and "red box" in predict.message.text()
     assert len(predict.bars.bar_values) == 3
+
+
+def test_live_probes_of_a_segmentation_run_show_the_predicted_mask(qtbot, tmp_path):
+    from studio.core.inspect import load_run_model
+    from studio.core.training.callbacks import RunState
+    from studio.core.training.probes import LiveProbes, write_probes_config
+    from studio.core.training.runs import read_events
+
+    dataset = {"source": "shape_masks", "classes": ["circle", "cross"], "count": 15, "seed": 0}
+    panel = _open(qtbot, tmp_path, dataset, "unet_28", "segmentation")
+    run = RunFolder(tmp_path / "runs" / "20260101-000000-seg")
+    panel.tabs.setCurrentWidget(panel.live)
+    panel.live.set_events(run.path, [])
+    write_probes_config(run.path, [0, 1], "down2_a")
+    engine_side = LiveProbes(run, RunState(), panel.source.x_test)
+    engine_side.set_model(load_run_model(run.path))
+    engine_side.on_epoch_end(0)
+    panel.live.set_events(run.path, read_events(run.path))
+    labels = [panel.live.grid.itemAt(i).widget().text() for i in range(panel.live.grid.count())
+              if hasattr(panel.live.grid.itemAt(i).widget(), "text")]
+    assert "predicted mask" in labels and len(panel.live.grid_pictures()) == 2 * 3
