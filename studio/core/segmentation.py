@@ -75,14 +75,13 @@ def segmentation_report(y_true, outputs, class_names) -> SegmentationReport:
 
 def mask_overlay(image, mask, alpha: float = 0.5) -> np.ndarray:
     """An RGB uint8 picture of ``image`` with each non-background class of ``mask`` tinted."""
-    from studio.core.inspect.boundary import PALETTE
-    from studio.core.inspect.render import normalize01
+    from studio.core.inspect.render import CLASS_COLOURS, normalize01
 
     image = np.asarray(image, dtype="float64")
     grey = normalize01(image.mean(axis=-1) if image.ndim == 3 else image)
     picture = np.repeat(grey[..., None] * 255, 3, axis=-1)
     mask = np.asarray(mask).astype(int)
-    colours = PALETTE[(mask - 1) % len(PALETTE)]
+    colours = CLASS_COLOURS[(mask - 1) % len(CLASS_COLOURS)]
     tinted = np.where((mask > 0)[..., None], picture * (1 - alpha) + colours * alpha, picture)
     return tinted.round().astype("uint8")
 

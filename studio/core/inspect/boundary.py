@@ -23,14 +23,13 @@ from studio.core.inspect.errors import InspectError
 from studio.core.inspect.layers import input_shape
 from studio.core.inspect.metrics import class_probabilities
 from studio.core.inspect.per_model import PerModel
+from studio.core.inspect.render import CLASS_COLOURS, colormap, normalize01
 
 GRID = 200
 MAX_UNITS = 16  # hidden units kept per snapshot (the first ones, layer by layer)
 MARGIN = 0.15  # share of the data's span added around it
 BOUNDARY_DIR = "boundary"
-# Class colours (colour-blind safe, Okabe-Ito) for regions and points.
-PALETTE = np.array([[0, 114, 178], [230, 159, 0], [0, 158, 115], [204, 121, 167], [86, 180, 233],
-                    [213, 94, 0], [240, 228, 66], [90, 90, 90], [150, 80, 40], [40, 40, 140]], dtype="float64")
+PALETTE = CLASS_COLOURS
 
 
 @dataclass
@@ -168,8 +167,6 @@ def load_boundary(path: str | os.PathLike) -> Boundary:
 def region_colours(boundary: Boundary) -> np.ndarray:
     """(size, size, 3) uint8 picture of the class regions (pale where the model is unsure), y up."""
     if boundary.probabilities is None:
-        from studio.core.inspect.render import colormap, normalize01
-
         return colormap(normalize01(boundary.values))[::-1]
     probabilities = boundary.probabilities
     classes = probabilities.argmax(axis=-1)
