@@ -1,4 +1,4 @@
-"""Regenerate the template graphs in ``models/`` (run: ``python tools/build_templates.py``).
+"""Regenerate the template graphs in ``models/`` (run: ``python tools/build_templates.py [NAME ...]``).
 
 Templates are data; this script is how that data was written, kept so it can be reviewed and
 re-run. Parameter counts are computed by the studio's own inference and stored in each file;
@@ -25,6 +25,58 @@ def mlp_xor() -> Graph:
     x = b.add("Input", shape=[2])
     x = b.add("Dense", x, units=4, activation="tanh", name="hidden")
     b.add("Dense", x, units=1, activation="sigmoid", name="output")
+    return b.graph
+
+
+def perceptron() -> Graph:
+    b = Builder()
+    x = b.add("Input", shape=[2])
+    b.add("Dense", x, units=1, activation="sigmoid", name="output")
+    return b.graph
+
+
+def mlp_one_hidden() -> Graph:
+    b = Builder()
+    x = b.add("Input", shape=[2])
+    x = b.add("Dense", x, units=8, activation="tanh", name="hidden")
+    b.add("Dense", x, units=1, activation="sigmoid", name="output")
+    return b.graph
+
+
+def unet_28() -> Graph:
+    """A small U-Net: two down stages, a bottleneck, two up stages with skip connections, a 1x1 head."""
+    b = Builder()
+
+    def double(x, filters, name):
+        for part in ("a", "b"):
+            x = b.add("Conv2D", x, filters=filters, kernel_size=[3, 3], padding="same", activation="relu",
+                      name=f"{name}_{part}")
+        return x
+
+    x = b.add("Input", shape=[28, 28, 1])
+    down1 = double(x, 16, "down1")
+    down2 = double(b.add("MaxPooling2D", down1, name="pool1"), 32, "down2")
+    middle = double(b.add("MaxPooling2D", down2, name="pool2"), 64, "middle")
+    up2 = b.add("Conv2DTranspose", middle, filters=32, kernel_size=[2, 2], strides=[2, 2], name="up2_upsample")
+    up2 = double(b.add("Concatenate", up2, down2, name="up2_skip"), 32, "up2")
+    up1 = b.add("Conv2DTranspose", up2, filters=16, kernel_size=[2, 2], strides=[2, 2], name="up1_upsample")
+    up1 = double(b.add("Concatenate", up1, down1, name="up1_skip"), 16, "up1")
+    b.add("Conv2D", up1, filters=5, kernel_size=[1, 1], activation="softmax", name="pixel_classes")
+    return b.graph
+
+
+def localizer_28() -> Graph:
+    """A CNN with two heads joined into one output: the class (softmax) and the box (4 sigmoid values)."""
+    b = Builder()
+    x = b.add("Input", shape=[28, 28, 1])
+    for i, filters in enumerate((16, 32, 64), start=1):
+        x = b.add("Conv2D", x, filters=filters, kernel_size=[3, 3], padding="same", activation="relu", name=f"conv{i}")
+        x = b.add("MaxPooling2D", x, name=f"pool{i}")
+    x = b.add("Flatten", x)
+    x = b.add("Dense", x, units=64, activation="relu", name="features")
+    label = b.add("Dense", x, units=4, activation="softmax", name="class_scores")
+    box = b.add("Dense", x, units=4, activation="sigmoid", name="box")
+    b.add("Concatenate", label, box, name="class_and_box")
     return b.graph
 
 
@@ -282,6 +334,21 @@ TEMPLATES = {
                 "separated by one straight line, two tanh units bend the space so it can.",
                 "Rumelhart, Hinton & Williams (1986), Learning representations by back-propagating errors",
                 "binary", 2),
+    "perceptron": (perceptron, "Perceptron, no hidden layer", "One unit drawing one straight line: it "
+                   "separates AND and OR but can never get XOR right (the decision-boundary lab).",
+                   "Rosenblatt (1958); Minsky & Papert (1969), Perceptrons", "binary", 2),
+    "mlp_one_hidden": (mlp_one_hidden, "MLP, one hidden layer", "Eight tanh units, each a line of its own, "
+                       "combined by the output: enough to bend the boundary around XOR.",
+                       "Rumelhart, Hinton & Williams (1986), Learning representations by back-propagating "
+                       "errors", "binary", 2),
+    "unet_28": (unet_28, "U-Net 28x28 (segmentation)", "Labels every pixel: an encoder shrinks the image to "
+                "what is where, a decoder grows it back, and skip connections bring back the fine detail.",
+                "Ronneberger, Fischer & Brox (2015), U-Net: convolutional networks for biomedical image "
+                "segmentation", "segmentation", 5),
+    "localizer_28": (localizer_28, "Localizer 28x28 (class + box)", "Finds one object: a class head and a "
+                     "box head share the features, the step before R-CNN-style detectors.",
+                     "Sermanet et al. (2014), OverFeat: integrated recognition, localization and detection",
+                     "localization", 4),
     "small_cnn_28": (lambda: small_cnn(28, 1), "Small CNN 28x28", "Two convolution + pooling stages and a "
                      "softmax classifier: trains in seconds on digits or MNIST-sized images.",
                      "Keras example 'Simple MNIST convnet'", "classification", 10),
@@ -333,8 +400,22 @@ TEMPLATES = {
 }
 
 
-def main() -> None:
+# The dataset and training a template suggests (``apply_template`` sets them): the boundary lab opens on XOR.
+_LAB_SETTINGS = {"dataset": {"source": "toy", "name": "xor", "samples": 400, "noise": 0.02},
+                 "training": {"optimizer": "adam", "learning_rate": 0.05, "epochs": 60, "batch_size": 32}}
+SUGGESTED = {"perceptron": _LAB_SETTINGS, "mlp_one_hidden": _LAB_SETTINGS,
+             "unet_28": {"dataset": {"source": "shape_masks", "count": 150, "image_size": 28},
+                         "training": {"epochs": 25, "batch_size": 32, "learning_rate": 2e-3}},
+             "localizer_28": {"dataset": {"source": "shape_boxes", "count": 300, "image_size": 28},
+                              "training": {"epochs": 20, "batch_size": 32, "learning_rate": 2e-3,
+                                           "metrics": []}}}
+
+
+def main(names: list[str]) -> None:
+    """Write the named templates (all of them when none is named)."""
     for name, (build, title, description, reference, task, classes) in TEMPLATES.items():
+        if names and name not in names:
+            continue
         graph = build()
         analysis = analyze(graph)
         assert analysis.ok, (name, analysis.problems)
@@ -342,11 +423,11 @@ def main() -> None:
         atomic_write_json(MODELS / f"{name}.json", {
             "name": name, "title": title, "description": description, "reference": reference,
             "task": task, "input_shape": shape, "num_classes": classes,
-            "expected_params": analysis.total_params, **SEQUENCE_EXTRAS.get(name, {}),
+            "expected_params": analysis.total_params, **SEQUENCE_EXTRAS.get(name, {}), **SUGGESTED.get(name, {}),
             "graph": graph.to_dict(),
         })
         print(f"{name:14s} {analysis.total_params:>12,d} params  {len(graph.nodes):4d} layers")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

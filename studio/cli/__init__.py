@@ -22,6 +22,9 @@ COMMAND_MODULES = [
     "studio.cli.runs_cmds",
     "studio.cli.sweep_cmds",
     "studio.cli.doctor_cmds",
+    "studio.cli.ensemble_cmds",
+    "studio.cli.lesson_cmds",
+    "studio.cli.pretrain_cmds",
 ]
 
 

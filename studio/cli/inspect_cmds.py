@@ -1,4 +1,4 @@
-"""``studio evaluate`` and ``studio featuremaps``: look at a trained run, headless."""
+"""``studio evaluate``, ``studio featuremaps`` and ``studio boundary``: look at a trained run, headless."""
 
 from __future__ import annotations
 
@@ -31,6 +31,17 @@ def register(subparsers) -> None:
     _add_run_options(maps)
     maps.add_argument("-o", "--output", required=True, help="PNG file to write")
     maps.set_defaults(func=_featuremaps)
+
+    boundary = subparsers.add_parser(
+        "boundary", help="draw the decision boundary of a run with 2 inputs over its data as a PNG",
+        description="Colour the plane by the class the model predicts (pale where it is unsure) and draw "
+        "the data points on top; --unit draws one hidden unit's activation instead.")
+    boundary.add_argument("run", help="run folder of a model with a 2-D input (e.g. on a toy dataset)")
+    _add_run_options(boundary)
+    boundary.add_argument("--unit", help="a hidden unit to draw instead, e.g. hidden[0]")
+    boundary.add_argument("--size", type=int, default=200, help="grid cells per side (20..1000, default 200)")
+    boundary.add_argument("-o", "--output", required=True, help="PNG file to write")
+    boundary.set_defaults(func=_boundary)
 
 
 def _add_run_options(parser) -> None:
@@ -67,6 +78,16 @@ def _evaluate(args) -> int:
     except InspectError as exc:
         raise CliError(str(exc)) from None
     print(f"{args.run}: {dataset.task}, {args.split} split, {len(x)} samples")
+    if dataset.task == "segmentation":
+        print(format_segmentation(report))
+        return 0
+    if dataset.task == "localization":
+        print(f"class accuracy {report.accuracy:.4f}\nmean box IoU {report.mean_iou:.4f}\n"
+              f"right class with box IoU >= 0.5: {report.hits:.4f}")
+        output = Path(args.output) if args.output else contents.run_dir
+        write_boxes_picture(report, x, output)
+        print(f"wrote {output / 'boxes.png'} (true boxes green, predicted red)")
+        return 0
     if dataset.task == "regression":
         print(format_regression(report))
         print("regression task: no confusion matrix (the table above lists the error metrics)")
@@ -100,6 +121,33 @@ def format_classification(report) -> str:
         for index in mistakes:
             lines.append(f"  sample {index}: true {report.class_names[report.y_true[index]]}, predicted "
                          f"{report.class_names[report.y_pred[index]]} ({report.confidence[index]:.1%})")
+    return "\n".join(lines)
+
+
+def write_boxes_picture(report, x, folder: Path, count: int = 16) -> None:
+    """The first ``count`` samples with their true and predicted boxes, as a PNG grid."""
+    import numpy as np
+
+    from studio.core.inspect.render import save_png, tile_grid
+    from studio.core.localization import draw_boxes
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"cannot create output folder {folder}: {exc.strerror}") from None
+    tiles = np.stack([draw_boxes(x[i], [report.y_true[i, 1:], report.boxes[i]])
+                      for i in range(min(count, len(x)))])
+    save_png(folder / "boxes.png", tile_grid(tiles, columns=4))
+
+
+def format_segmentation(report) -> str:
+    """Per-class IoU and Dice over every pixel, their means and the pixel accuracy."""
+    width = max(12, *(len(name) for name in report.class_names))
+    lines = [f"{'class':<{width}}     IoU    Dice"]
+    for name, iou, dice in zip(report.class_names, report.iou, report.dice):
+        lines.append(f"{name:<{width}}  {iou:6.4f}  {dice:6.4f}")
+    lines.append(f"{'mean':<{width}}  {report.mean_iou:6.4f}  {report.mean_dice:6.4f}")
+    lines.append(f"pixel accuracy {report.pixel_accuracy:.4f}")
     return "\n".join(lines)
 
 
@@ -164,5 +212,33 @@ def _featuremaps(args) -> int:
     print(f"layer {args.layer} on {where}: output {tuple(activation.shape)}, values "
           f"{float(stats['min'].min()):.4g} .. {float(stats['max'].max()):.4g}, "
           f"{dead} of {len(stats['mean'])} channels all zero")
+    print(f"wrote {output}")
+    return 0
+
+
+def _boundary(args) -> int:
+    from studio.core.inspect import InspectError, evaluate_model
+    from studio.core.inspect.boundary import boundary_image, decision_boundary
+    from studio.core.inspect.render import save_png
+
+    if not 20 <= args.size <= 1000:
+        raise CliError(f"--size must be from 20 to 1000, got {args.size}")
+    output = Path(args.output)
+    if output.suffix.lower() != ".png" or not output.parent.is_dir():
+        raise CliError(f"{output} should be a .png file in an existing folder")
+    contents, x, y = _open_run(args)
+    try:
+        boundary = decision_boundary(contents.model, x, args.size, task=contents.dataset.task)
+    except InspectError as exc:
+        raise CliError(str(exc)) from None
+    unit = None
+    if args.unit is not None:
+        if args.unit not in boundary.unit_names:
+            raise CliError(f"no hidden unit {args.unit!r}; this model has: {', '.join(boundary.unit_names) or 'none'}")
+        unit = boundary.unit_names.index(args.unit)
+    save_png(output, boundary_image(boundary, x, y, unit, scale=max(1, 400 // args.size)))
+    if boundary.probabilities is not None and len(x):
+        report = evaluate_model(contents.model, x, y, contents.dataset.task)
+        print(f"{args.split} accuracy {report.accuracy:.1%} on {len(x)} points")
     print(f"wrote {output}")
     return 0

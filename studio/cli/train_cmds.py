@@ -14,6 +14,7 @@ from studio.core.data.source_options import SOURCE_OPTIONS
 from studio.core.backends import CHOICES as BACKEND_CHOICES
 from studio.core.formatting import format_duration
 from studio.core.training.config import TRAINING_FIELDS
+from studio.core.transfer.attach import FREEZE_HELP
 
 BAR_WIDTH = 24
 
@@ -35,6 +36,12 @@ def register(subparsers) -> None:
     parser.add_argument("--resume", metavar="RUN", help="continue a stopped, killed or crashed run folder")
     parser.add_argument("--devices", metavar="WHERE", help=_help(fields["devices"]))
     parser.add_argument("--backend", choices=BACKEND_CHOICES, help=_help(fields["backend"]))
+    parser.add_argument("--backbone", metavar="RUN|FILE",
+                        help="start from a pretrained backbone with a new head for the dataset: a run folder, "
+                        "a .keras file, keras:NAME (weights in Keras's cache) or builtin:NAME")
+    parser.add_argument("--freeze", default="all", metavar="WHICH",
+                        help=f"with --backbone: which backbone layers stay fixed: {FREEZE_HELP} (default all)")
+    parser.add_argument("--fine-tune-epochs", type=int, metavar="N", help=_help(fields["fine_tune_epochs"]))
     parser.set_defaults(func=_train)
 
 
@@ -76,7 +83,7 @@ def load_source(source: str):
 
 def _overrides(args) -> dict:
     changes = {}
-    for key in ("epochs", "batch_size", "devices", "backend"):
+    for key in ("epochs", "batch_size", "devices", "backend", "fine_tune_epochs"):
         if getattr(args, key) is not None:
             changes[key] = getattr(args, key)
     return changes
@@ -87,8 +94,9 @@ def _make_runner(args):
     from studio.core.training.runs import run_name
 
     if args.resume:
-        if args.source or args.data:
-            raise CliError("--resume continues a run with its own project and data: drop PROJECT and --data")
+        if args.source or args.data or args.backbone:
+            raise CliError("--resume continues a run with its own project and data: "
+                           "drop PROJECT, --data and --backbone")
         run_dir = Path(args.resume)
         project = None
         changes = _overrides(args)
@@ -108,6 +116,15 @@ def _make_runner(args):
     if args.data:
         project.dataset = dataset_spec(args.data)
     project.training = {**project.training, **_overrides(args)}
+    if args.backbone:
+        from studio.core.data import DataError
+        from studio.core.transfer import BackboneError
+        from studio.core.transfer.project import attach_backbone
+
+        try:
+            attach_backbone(project, args.backbone, args.freeze)
+        except (BackboneError, DataError, ValueError) as exc:
+            raise CliError(str(exc)) from None
     owner = args.source if Path(args.source).exists() else None
     run_dir = Path(args.run_dir) if args.run_dir else new_run_dir(runs_root, run_name(project, owner))
     return Runner(project, run_dir)
@@ -190,6 +207,9 @@ class Progress:
         elif kind == "epoch":
             self._line(f"epoch {event['epoch']}/{self.epochs}  {format_logs(event['logs'])}  "
                        f"({event['duration_s']:.1f}s)")
+        elif kind == "phase":
+            self._line(f"epoch {event['epoch']}: fine-tuning the backbone at learning rate {event['learning_rate']:g} "
+                       f"({event['trainable_params']:,} trainable weights)")
         elif kind in ("pause", "resume"):
             self._line(f"{kind}d at epoch {event['epoch']}, step {event['step']}")
         elif kind == "stop":

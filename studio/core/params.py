@@ -199,7 +199,7 @@ def pad_pairs(value: Any) -> list[list[int]] | None:
 
 _CHECKS: dict[str, Callable[[ParamSpec, Any], Any]] = {
     "int": _int, "optional_int": _int, "float": _float, "optional_float": _float, "bool": _bool,
-    "choice": _choice, "multichoice": _multichoice, "str": _text, "folder": _text, "file": _text,
+    "choice": _choice, "multichoice": _multichoice, "str": _text, "optional_str": _text, "folder": _text, "file": _text,
     "ints": _ints, "optional_ints": _ints, "shape": _shape, "pad2d": _pad2d, "axis": _axis,
     "initializer": _initializer, "regularizer": _config, "layer": _config,
 }

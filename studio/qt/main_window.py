@@ -14,6 +14,7 @@ from studio.core.graph.model import GraphError
 from studio.core.project import Project, ProjectError, default_project, load_project, save_project
 from studio.core.training.runs import RUNS_DIR, default_runs_root
 from studio.qt import panels, settings
+from studio.qt.model.backbone import BackboneActions
 from studio.qt.model.dialogs import CodeDialog, TemplatesDialog
 from studio.qt.document import Document
 from studio.qt.model.area import ModelArea
@@ -214,6 +215,9 @@ class MainWindow(QMainWindow):
         model = bar.addMenu("&Model")
         templates = self._action(model, "&Templates…", self.templates_dialog, "Ctrl+T")
         code = self._action(model, "View as &Code…", self.show_code, "Ctrl+Shift+K")
+        self.backbones = BackboneActions(self)
+        self._action(model, "Use Pretrained &Backbone…", self.backbones.choose)
+        self._action(model, "Train Backbone From &Selected Layer", self.backbones.train_from_selected, model_only=True)
         area.toolbar.addSeparator()
         area.toolbar.addActions([templates, code])
 

@@ -52,10 +52,49 @@ def load_shapes(spec: dict) -> RawData:
     return RawData(x=x, y=np.concatenate(labels), task=task, class_names=list(classes))
 
 
-def _draw(shape: str, count: int, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Boolean masks (count, size, size) of ``shape`` with random centre, radius and angle."""
-    centre = rng.uniform(0.35, 0.65, (count, 2, 1, 1)) * size
-    radius = rng.uniform(0.18, 0.3, (count, 1, 1)) * size
+def load_shape_masks(spec: dict) -> RawData:
+    """Segmentation: one procedural shape per image, every pixel labelled 0 (background) or 1 + the
+    index of its shape (y is (N, H, W) int32)."""
+    classes, count, size, noise = (source_option(spec, "shape_masks", key)
+                                   for key in ("classes", "count", "image_size", "noise"))
+    rng = np.random.default_rng(option(spec, "seed", 0, int))
+    images, masks = [], []
+    for label, shape in enumerate(classes):
+        drawn = _draw(shape, count, size, rng)
+        images.append(_paint(drawn, False, rng))
+        masks.append(np.where(drawn, label + 1, 0).astype(np.int32))
+    x = np.concatenate(images)
+    if noise:
+        x = np.clip(x + rng.normal(0.0, noise * 255, x.shape).astype(np.float32), 0, 255)
+    return RawData(x=x, y=np.concatenate(masks), task="segmentation", class_names=["background", *classes])
+
+
+def load_shape_boxes(spec: dict) -> RawData:
+    """Localization: one procedural shape per image at a random place and size; y is (N, 5) float32
+    ``[class, x0, y0, x1, y1]`` with the box corners as fractions of the image side."""
+    classes, count, size, noise = (source_option(spec, "shape_boxes", key)
+                                   for key in ("classes", "count", "image_size", "noise"))
+    rng = np.random.default_rng(option(spec, "seed", 0, int))
+    images, labels = [], []
+    for label, shape in enumerate(classes):
+        drawn = _draw(shape, count, size, rng, spread=(0.2, 0.8), radius=(0.1, 0.3))
+        images.append(_paint(drawn, False, rng))
+        rows, columns = drawn.any(axis=2), drawn.any(axis=1)
+        boxes = np.stack([columns.argmax(1), rows.argmax(1), size - columns[:, ::-1].argmax(1),
+                          size - rows[:, ::-1].argmax(1)], axis=1) / size
+        labels.append(np.concatenate([np.full((count, 1), label), boxes], axis=1).astype(np.float32))
+    x = np.concatenate(images)
+    if noise:
+        x = np.clip(x + rng.normal(0.0, noise * 255, x.shape).astype(np.float32), 0, 255)
+    return RawData(x=x, y=np.concatenate(labels), task="localization", class_names=list(classes))
+
+
+def _draw(shape: str, count: int, size: int, rng: np.random.Generator, spread=(0.35, 0.65),
+          radius=(0.18, 0.3)) -> np.ndarray:
+    """Boolean masks (count, size, size) of ``shape`` with random centre, radius and angle (centre and
+    radius drawn from ``spread`` and ``radius``, fractions of the image side)."""
+    centre = rng.uniform(*spread, (count, 2, 1, 1)) * size
+    radius = rng.uniform(*radius, (count, 1, 1)) * size
     angle = rng.uniform(0, 2 * np.pi, (count, 1, 1))
     grid = np.arange(size) + 0.5
     dy, dx = grid[None, :, None] - centre[:, 0], grid[None, None, :] - centre[:, 1]
@@ -89,7 +128,7 @@ def _paint(masks: np.ndarray, colour: bool, rng: np.random.Generator) -> np.ndar
 
 
 def load_toy(spec: dict) -> RawData:
-    """2-D point sets for first MLP lessons: xor, moons, circles, spirals, blobs."""
+    """2-D point sets for first MLP lessons: xor, moons, circles, spirals, blobs, and, or."""
     name, samples, noise, classes = (source_option(spec, "toy", key) for key in ("name", "samples", "noise", "classes"))
     seed = option(spec, "seed", 0, int)
     rng = np.random.default_rng(seed)
@@ -98,6 +137,9 @@ def load_toy(spec: dict) -> RawData:
         y = (x[:, 0] * x[:, 1] < 0).astype(np.int32)
         x = x + rng.normal(0, noise, x.shape)
         names = ["same sign", "opposite signs"]
+    elif name in ("and", "or"):
+        x, y = _truth_table(name, samples, noise, rng)
+        names = ["false", "true"]
     elif name == "moons":
         from sklearn.datasets import make_moons
 
@@ -131,3 +173,11 @@ def _spirals(samples: int, arms: int, noise: float, rng: np.random.Generator):
     angle = 2 * np.pi * y / arms + 3 * np.pi * t
     x = np.stack([t * np.cos(angle), t * np.sin(angle)], axis=1)
     return x + rng.normal(0, noise * 0.1, x.shape), y
+
+
+def _truth_table(name: str, samples: int, noise: float, rng: np.random.Generator):
+    """Points scattered around the four corners (+-1, +-1) of a logic gate's truth table (+1 = true):
+    AND is true at one corner, OR at three; both are separable by one straight line."""
+    corners = rng.integers(0, 2, (samples, 2))
+    y = corners.all(axis=1) if name == "and" else corners.any(axis=1)
+    return 2.0 * corners - 1 + rng.normal(0, noise, (samples, 2)), y

@@ -63,7 +63,7 @@ class Dataset:
 
     def class_counts(self, split: str = "train") -> dict[str, int]:
         """Samples per class name in ``split`` (empty for regression)."""
-        if self.task == "regression":
+        if self.task not in ("classification", "binary"):
             return {}
         counts = np.bincount(self.split(split)[1].ravel(), minlength=self.num_classes)  # (N, T): per step
         return {name: int(count) for name, count in zip(self.class_names, counts)}
@@ -100,7 +100,7 @@ class Dataset:
         for name in SPLITS:
             x, _ = self.split(name)
             line = f"{name}: {len(x)} samples"
-            if self.task != "regression" and len(x) and self.num_classes <= 20:
+            if self.task in ("classification", "binary") and len(x) and self.num_classes <= 20:
                 counts = self.class_counts(name)
                 line += " (" + ", ".join(f"{k} {v}" for k, v in counts.items()) + ")"
             lines.append(line)

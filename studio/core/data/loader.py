@@ -5,10 +5,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from studio.core.data.builtin import load_digits, load_shapes, load_toy
+from studio.core.data.builtin import load_digits, load_shape_boxes, load_shape_masks, load_shapes, load_toy
 from studio.core.data.dataset import SPLITS, Dataset, DataError
 from studio.core.data.folder import load_folder, load_image_list
 from studio.core.data.keras_cache import load_keras
+from studio.core.data.mask_folder import load_mask_folder
 from studio.core.data.raw import option
 from studio.core.data.sequences import load_sequences
 from studio.core.data.splits import NORMALIZE_MODES, check_ratios, normalize, split_indices, subsample
@@ -20,6 +21,9 @@ from studio.core.data.text import load_corpus, load_keras_text, load_text_csv, l
 SOURCES = {
     "digits": load_digits,
     "shapes": load_shapes,
+    "shape_masks": load_shape_masks,
+    "shape_boxes": load_shape_boxes,
+    "mask_folder": load_mask_folder,
     "toy": load_toy,
     "keras": load_keras,
     "folder": load_folder,
@@ -62,8 +66,8 @@ def load_dataset(spec: dict[str, Any], progress: Progress | None = None, cancel:
     mode = option(spec, "normalize", "scale" if raw.is_image else "standardize", str)
     if mode not in NORMALIZE_MODES:
         raise DataError(f"normalize must be one of {', '.join(NORMALIZE_MODES)}, got {mode!r}")
-    # Per-time-step targets (N, T) are not stratified: their classes are tokens, not samples.
-    classes = raw.class_names if raw.task != "regression" and raw.y.ndim == 1 else None
+    # Stratify by class; per-time-step targets (N, T) are not: their classes are tokens, not samples.
+    classes = raw.class_names if raw.task in ("classification", "binary") and raw.y.ndim == 1 else None
     x, y, report = raw.x, raw.y, list(raw.report)
     limit = spec.get("max_samples")
     if limit is not None:

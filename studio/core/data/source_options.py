@@ -12,7 +12,7 @@ from studio.core.data.dataset import DataError
 from studio.core.params import ParamError, ParamSpec
 
 SHAPES = ("circle", "square", "triangle", "cross", "ring")
-TOY_SETS = ("xor", "moons", "circles", "spirals", "blobs")
+TOY_SETS = ("xor", "moons", "circles", "spirals", "blobs", "and", "or")
 KERAS_DATASETS = ("mnist", "fashion_mnist", "cifar10", "cifar100")
 COLOUR_MODES = ("auto", "grayscale", "rgb")
 TASK_CHOICES = ("auto", "classification", "regression")
@@ -68,6 +68,32 @@ SOURCE_OPTIONS: dict[str, tuple[ParamSpec, ...]] = {
                   label="Noise"),
         ParamSpec("classes", "int", 3, "Number of spiral arms or blobs (spirals and blobs only).", 2, 10,
                   label="Classes"),
+    ),
+    "shape_masks": (
+        ParamSpec("classes", "multichoice", ["circle", "square", "triangle", "cross"],
+                  "The shapes to draw; every pixel is labelled with its shape (or background).", choices=SHAPES,
+                  label="Classes"),
+        ParamSpec("count", "int", 100, "How many images of each shape.", 1, 100_000, label="Images per class",
+                  step=50),
+        ParamSpec("image_size", "int", 28, _SIZE, 8, 256, label="Image size"),
+        ParamSpec("noise", "float", 0.05, "Random grain added to every pixel.", 0.0, 1.0, label="Noise"),
+    ),
+    "shape_boxes": (
+        ParamSpec("classes", "multichoice", ["circle", "square", "triangle", "cross"],
+                  "The shapes to draw; each image has one, labelled with its class and bounding box.",
+                  choices=SHAPES, label="Classes"),
+        ParamSpec("count", "int", 100, "How many images of each shape.", 1, 100_000, label="Images per class",
+                  step=50),
+        ParamSpec("image_size", "int", 28, _SIZE, 8, 256, label="Image size"),
+        ParamSpec("noise", "float", 0.05, "Random grain added to every pixel.", 0.0, 1.0, label="Noise"),
+    ),
+    "mask_folder": (
+        ParamSpec("path", "folder", None, "A folder with images/ and masks/ (same file names; mask pixel values "
+                  "are class indices, 0 = background) and an optional classes.txt.", label="Folder"),
+        ParamSpec("image_size", "int", 64, _SIZE, 8, 512, label="Image size"),
+        ParamSpec("color", "choice", "grayscale", "Read the images as grayscale or RGB.",
+                  choices=("grayscale", "rgb"), label="Colour"),
+        _MAX_PIXELS,
     ),
     "keras": (ParamSpec("name", "choice", "mnist", "Which keras.datasets set.", choices=KERAS_DATASETS,
                         label="Dataset"),),

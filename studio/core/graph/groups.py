@@ -1,7 +1,9 @@
 """Blocks of a graph that the canvas can collapse into one node (residual, inception, ... blocks).
 
-Two sources, in this order of preference:
+Three sources, in this order of preference:
 
+- a pretrained backbone: every layer named ``backbone_<name>`` (``studio.core.transfer``) is one
+  group, however large, so an imported network folds into a single node;
 - names: layers sharing a block prefix such as ``conv2_block1_`` (keras.applications ResNet and
   DenseNet, our templates), ``block1a_`` / ``block_1_`` (EfficientNet, MobileNetV2, VGG) or
   ``inception_3a_``, when those layers are connected to each other;
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from studio.core.graph.model import Graph, GraphError
 
 MAX_GROUP = 64  # a fork whose branches meet only after more layers than this is not a block
+BACKBONE_PREFIX = "backbone_"
 _BLOCK_NAME = re.compile(r"^((?:.*_)?block_?\d+[a-z]?|.+?_\d+[a-z])_.")
 
 
@@ -43,8 +46,15 @@ def find_groups(graph: Graph) -> list[Group]:
     except GraphError:
         return []
     position = {node_id: i for i, node_id in enumerate(order)}
-    groups = _named_groups(graph, order)
+    backbone = [node_id for node_id in order if graph.nodes[node_id].name.startswith(BACKBONE_PREFIX)]
+    groups = []
+    if len(backbone) >= 2 and _connected(graph, backbone):
+        groups.append(Group("backbone", "backbone", tuple(backbone)))
     taken = {node_id for group in groups for node_id in group.members}
+    for group in _named_groups(graph, order):
+        if taken.isdisjoint(group.members):
+            groups.append(group)
+            taken.update(group.members)
     for group in sorted(_fork_regions(graph, order), key=lambda g: len(g.members)):
         if taken.isdisjoint(group.members):
             groups.append(group)

@@ -142,6 +142,8 @@ def _analyze_node(type: str, params: dict, shapes: list) -> NodeInfo:
         out, weights, trainable, flops = layer_info(type, params, shapes)
     except ShapeError as exc:
         return NodeInfo(errors=[str(exc)])
+    if params.get("trainable") is False:  # a frozen layer (e.g. part of a pretrained backbone)
+        trainable = 0
     size = 1
     for dim in out:
         size *= dim or 1

@@ -224,6 +224,15 @@ def evaluate_predictions(y_true, outputs, task: str, class_names=None):
                 f"targets have {y_true.shape[1]} values per sample but the model outputs {y_pred.shape[1]}"
             )
         return RegressionReport(y_true, y_pred)
+    if task == "localization":
+        from studio.core.localization import localization_report
+
+        return localization_report(y_true, outputs, class_names or [])
+    if task == "segmentation":
+        from studio.core.segmentation import segmentation_report
+
+        names = class_names if class_names is not None else [str(i) for i in range(outputs.shape[-1])]
+        return segmentation_report(y_true, outputs, names)
     if task not in CLASSIFICATION_TASKS:
         raise InspectError(f"unknown task {task!r}; expected classification, binary or regression")
     probabilities = class_probabilities(outputs)

@@ -15,6 +15,9 @@ _HEAT_ANCHORS = np.array(
     [[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]], dtype="float64"
 )
 _TILE_MIN_PIXELS = 32
+# Class colours (colour-blind safe, Okabe-Ito first) for class regions, masks and points.
+CLASS_COLOURS = np.array([[0, 114, 178], [230, 159, 0], [0, 158, 115], [204, 121, 167], [86, 180, 233],
+                          [213, 94, 0], [240, 228, 66], [90, 90, 90], [150, 80, 40], [40, 40, 140]], dtype="float64")
 
 
 def colormap(values) -> np.ndarray:

@@ -111,6 +111,10 @@ def adapt_graph(graph: Graph, task: str, input_shape, num_classes: int | None,
         )
     output_id = outputs[0]
     shape = analysis.nodes[output_id].output_shape or ()
+    if task == "localization":
+        return graph, changes + _fit_box_output(graph, output_id, shape, num_classes)
+    if task == "segmentation":
+        return graph, changes + _fit_pixel_output(graph, output_id, shape, tuple(input_shape), num_classes)
     current = shape[-1] if shape else None
     need = needed_outputs(task, num_classes, target_size, current)
     what = {"classification": f"{num_classes} classes", "binary": "a binary target"}.get(
@@ -153,3 +157,43 @@ def adapt_graph(graph: Graph, task: str, input_shape, num_classes: int | None,
         changes.append(f"output {dense.name!r}: activation softmax -> sigmoid (binary)")
     check_graph(graph)
     return graph, changes
+
+
+def _fit_pixel_output(graph: Graph, output_id: str, shape: tuple, input_shape: tuple, classes: int) -> list[str]:
+    """Check that a segmentation model outputs one class score per pixel; fit a last Conv2D's filters."""
+    if len(shape) != 3 or tuple(shape[:2]) != tuple(input_shape[:2]):
+        raise TrainingError(
+            f"this dataset has a per-pixel target (a class for every pixel of {input_shape[:2]}) but "
+            f"output {graph.nodes[output_id].name!r} gives {shape}: a classification model outputs one label "
+            f"per image; use a model that outputs ({input_shape[0]}, {input_shape[1]}, {classes}), e.g. the "
+            "unet_28 template")
+    if shape[-1] == classes:
+        return []
+    node = graph.nodes[output_id]
+    while node.type in _PASS_THROUGH and graph.inputs(node.id):
+        node = graph.nodes[graph.inputs(node.id)[0]]
+    if node.type != "Conv2D":
+        raise TrainingError(f"the model outputs {shape[-1]} scores per pixel but the masks have {classes} "
+                            f"classes: end it with a 1x1 Conv2D of {classes} filters")
+    graph.set_param(node.id, "filters", classes)
+    return [f"output {node.name!r}: filters {shape[-1]} -> {classes} ({classes} mask classes)"]
+
+
+def _fit_box_output(graph: Graph, output_id: str, shape: tuple, classes: int) -> list[str]:
+    """Check that a localizer outputs class scores + 4 box values (a Concatenate of a class Dense and a
+    box Dense); fit the class Dense's units."""
+    node = graph.nodes[output_id]
+    parts = [graph.nodes[i] for i in graph.inputs(output_id)] if node.type == "Concatenate" else []
+    if len(shape) != 1 or len(parts) != 2 or any(part.type != "Dense" for part in parts):
+        raise TrainingError(
+            f"this dataset has a box target (a class and 4 box coordinates per image) but output {node.name!r} "
+            f"gives {shape}: a classification model predicts the class only; use a model that ends in a "
+            "Concatenate of a class Dense (softmax) and a box Dense (4, sigmoid), e.g. the localizer_28 template")
+    head, box = parts
+    if box.params.get("units") != 4:
+        raise TrainingError(f"the second input of {node.name!r} must be the box: a Dense of 4 units")
+    if head.params.get("units") == classes:
+        return []
+    old = head.params.get("units")
+    graph.set_param(head.id, "units", classes)
+    return [f"output {head.name!r}: units {old} -> {classes} ({classes} classes)"]

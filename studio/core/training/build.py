@@ -72,6 +72,17 @@ def loss_name(config: TrainingConfig, task: str, out_units: int, soft_labels: bo
     Raises TrainingError when an explicit loss cannot work with the task or labels.
     """
     name = config.loss
+    if task == "localization":
+        if name != "auto":
+            raise TrainingError(f"loss {name} does not fit class + box targets: use auto (class cross-entropy "
+                                "+ box error)")
+        return "localization"
+    if task == "segmentation":
+        if name not in ("auto", "sparse_categorical_crossentropy", "dice"):
+            raise TrainingError(f"loss {name} does not fit per-pixel masks: use auto (per-pixel cross-entropy) or dice")
+        return "dice" if name == "dice" else "sparse_categorical_crossentropy"
+    if name == "dice":
+        raise TrainingError("the dice loss needs per-pixel masks (a segmentation dataset): use auto")
     if name == "auto":
         if task == "regression":
             return "mse"
@@ -94,6 +105,14 @@ def make_loss(name: str, from_logits: bool):
     """The Keras loss object for ``name``."""
     import keras
 
+    if name == "dice":
+        from studio.core.segmentation import sparse_dice_loss
+
+        return sparse_dice_loss
+    if name == "localization":
+        from studio.core.localization import localization_loss
+
+        return localization_loss
     if name in _CROSS_ENTROPIES:
         cls = {"sparse_categorical_crossentropy": keras.losses.SparseCategoricalCrossentropy,
                "categorical_crossentropy": keras.losses.CategoricalCrossentropy,
@@ -122,6 +141,13 @@ def make_metrics(config: TrainingConfig, task: str, loss: str, num_classes: int,
     import keras
 
     metrics, notes = [], []
+    if task == "localization":  # the class, and how well the box overlaps the true one
+        from studio.core.localization import box_iou, class_accuracy
+
+        return [class_accuracy, box_iou], []
+    if task == "segmentation":  # per-pixel accuracy and the mean intersection-over-union of the classes
+        return ["accuracy", keras.metrics.MeanIoU(num_classes, sparse_y_true=True, sparse_y_pred=False,
+                                                  name="iou")], []
     threshold = 0.0 if from_logits else 0.5
     for name in config.metrics or (["mae"] if task == "regression" else ["accuracy"]):
         made = None
@@ -200,8 +226,12 @@ def build_supervised(project, config: TrainingConfig, dataset, setup, start_epoc
 
     from studio.core.data import make_pipeline, needs_soft_labels, steps_per_epoch
     from studio.core.graph.keras_io import to_keras
+    from studio.core.training.live_boundary import boundary_callbacks
+    from studio.core.transfer.training import transfer_setup
 
     model = to_keras(project.graph)
+    steps = steps_per_epoch(dataset, "train", config.batch_size)
+    transfer_callbacks, transfer_notes = transfer_setup(model, config, lambda c: make_optimizer(c, steps))
     out_units = int(model.outputs[0].shape[-1])
     soft = needs_soft_labels(project.augmentation)
     name = loss_name(config, dataset.task, out_units, soft)
@@ -211,7 +241,7 @@ def build_supervised(project, config: TrainingConfig, dataset, setup, start_epoc
     from_logits = name in _CROSS_ENTROPIES and output_activation(project.graph) == "linear"
     loss = make_loss(name, from_logits)
     metrics, notes = make_metrics(config, dataset.task, name, dataset.num_classes, from_logits)
-    steps = steps_per_epoch(dataset, "train", config.batch_size)
+    notes += transfer_notes
     model.compile(optimizer=make_optimizer(config, steps), loss=loss, metrics=metrics,
                   jit_compile=setup.jit_compile)
     train = make_pipeline(dataset, "train", config.batch_size, config.seed, project.augmentation,
@@ -227,7 +257,7 @@ def build_supervised(project, config: TrainingConfig, dataset, setup, start_epoc
         callbacks.append(keras.callbacks.ReduceLROnPlateau(
             monitor="val_loss" if val is not None else "loss", factor=config.decay_rate,
             patience=config.plateau_patience, min_lr=config.min_learning_rate))
-    folder_callbacks = []
+    folder_callbacks = boundary_callbacks(dataset) + transfer_callbacks
     from studio.core.generative.text import TextSamples, fixed_prompts, is_language_model
 
     if is_language_model(dataset):  # live text from fixed prompts, each epoch

@@ -280,6 +280,7 @@ class GradientProbe(Hooks):
     def on_train_begin(self, logs=None):
         model, loss_fn, backend = self.model, self.loss_fn, adapter()
         variables = model.trainable_variables
+        self._variable_count = len(variables)
         self.layers: dict[str, list[int]] = {}
         for index, variable in enumerate(variables):
             self.layers.setdefault(variable.path.rsplit("/", 1)[0], []).append(index)
@@ -294,6 +295,8 @@ class GradientProbe(Hooks):
         self._grads_fn = backend.compile(gradients)
 
     def _gradients(self) -> list[Any]:
+        if len(self.model.trainable_variables) != self._variable_count:  # layers were (un)frozen mid-run
+            self.on_train_begin()
         if self._batches is None:
             # A few batches held in memory: no second input pipeline running beside training's.
             self._batches = itertools.cycle(

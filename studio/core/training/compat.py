@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from studio.core.graph.infer import analyze
-from studio.core.training.adapt import output_dense, needed_outputs, output_activation
+from studio.core.training.adapt import adapt_graph, needed_outputs, output_activation, output_dense
 from studio.core.training.build import loss_name
 from studio.core.training.config import TrainingConfig
 from studio.core.training.errors import TrainingError
@@ -67,6 +67,12 @@ def check_compat(project, facts: DataFacts) -> list[CompatProblem]:
         return []
     if project.generative:
         return _check_generative(project, facts)
+    if facts.task in ("segmentation", "localization"):  # per-pixel or class + box outputs: adapt_graph knows them
+        try:
+            adapt_graph(graph, facts.task, facts.input_shape, facts.num_classes, facts.target_size)
+        except TrainingError as exc:
+            return [CompatProblem(None, str(exc))]
+        return []
     inputs, outputs = graph.input_nodes(), graph.output_nodes()
     if len(inputs) != 1 or len(outputs) != 1:
         return [CompatProblem(None, f"the model has {len(inputs)} inputs and {len(outputs)} outputs; "

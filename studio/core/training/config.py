@@ -23,6 +23,7 @@ LOSSES = (
     "mse",
     "mae",
     "huber",
+    "dice",
 )
 METRICS = ("accuracy", "precision", "recall", "auc", "top_k", "mae", "mse")
 DEVICES_HELP = (
@@ -75,6 +76,13 @@ TRAINING_FIELDS: tuple[ParamSpec, ...] = (
               "Also save the resume backup when this many seconds passed since the last (0: never).", 0.0),
     ParamSpec("backend", "choice", "auto", "Keras backend that trains: auto (fastest measured, see "
               "`studio doctor --bench`), tensorflow, jax or torch.", choices=BACKEND_CHOICES),
+    ParamSpec("backbone", "optional_str", None,
+              "Starting weights of the backbone_* layers: a run folder, a .keras file, keras:NAME or builtin:NAME.",
+              label="Backbone weights"),
+    ParamSpec("fine_tune_epochs", "int", 0, "The last N epochs fine-tune the whole backbone (BatchNorm "
+              "stays frozen) after the head has trained alone (0: one phase).", 0, label="Fine-tune epochs"),
+    ParamSpec("fine_tune_learning_rate", "float", 1e-4, "Learning rate of the fine-tuning epochs.",
+              minimum=0.0, exclusive_minimum=True, label="Fine-tune learning rate"),
 )
 
 _SPECS = {spec.name: spec for spec in TRAINING_FIELDS}
@@ -122,6 +130,9 @@ class TrainingConfig:
     backup_every_steps: int = _default("backup_every_steps")
     backup_every_s: float = _default("backup_every_s")
     backend: str = _default("backend")
+    backbone: str | None = _default("backbone")
+    fine_tune_epochs: int = _default("fine_tune_epochs")
+    fine_tune_learning_rate: float = _default("fine_tune_learning_rate")
     unknown: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -158,6 +169,9 @@ class TrainingConfig:
                 f"min_learning_rate ({self.min_learning_rate}) is above learning_rate "
                 f"({self.learning_rate}): lower it"
             )
+        if not problems and self.fine_tune_epochs >= self.epochs:
+            problems.append(f"fine_tune_epochs ({self.fine_tune_epochs}) must be fewer than epochs ({self.epochs}): "
+                            "the head trains alone first")
         if not problems:
             from studio.core.training.devices import parse_devices
 

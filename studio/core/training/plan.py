@@ -77,6 +77,10 @@ def plan_run(project, dataset=None) -> RunPlan:
     ``studio.core.data.cache``), so a start loads it only once here; else it is loaded now.
     """
     config = check_config(project.training)
+    if config.backbone:
+        from studio.core.transfer.training import check_backbone_setting
+
+        check_backbone_setting(project.graph, config.backbone)
     dataset = load_checked_dataset(project.dataset) if dataset is None else check_dataset(dataset)
     planned = project.copy()
     planned.training = config.to_dict()

@@ -221,7 +221,23 @@ class EvaluationTab(InspectTab):
         self.matrix_box.setVisible(classification)
         self.mistakes.setText("Most confident mistakes" if classification else "Largest errors")
         self.curves.setVisible(classification and report.curves is not None)
-        if classification:
+        if hasattr(report, "hits"):  # localization: the class and the box
+            self._fill(["metric", "value"], [["class accuracy", f"{report.accuracy:.3f}"],
+                                             ["mean box IoU", f"{report.mean_iou:.3f}"],
+                                             ["right class, IoU >= 0.5", f"{report.hits:.3f}"]])
+            self.say(f"Localization on {len(report.classes)} test images: the Predict tab draws the true (green) "
+                     "and predicted (red) boxes.")
+            self.mistakes.setText("")
+            self.gallery_title.setText("")
+        elif hasattr(report, "iou"):  # segmentation: IoU and Dice per class over every test pixel
+            self._fill(["class", "IoU", "Dice"], [[name, f"{iou:.3f}", f"{dice:.3f}"] for name, iou, dice
+                                                  in zip(report.class_names, report.iou, report.dice)])
+            self.say(f"Segmentation on the test split: mean IoU {report.mean_iou:.3f}, mean Dice "
+                     f"{report.mean_dice:.3f}, pixel accuracy {report.pixel_accuracy:.2%}. The Predict tab "
+                     "overlays the predicted and true masks.")
+            self.mistakes.setText("")
+            self.gallery_title.setText("")
+        elif classification:
             self._classification_table(report)
             self.matrix.set_matrix(report.confusion, report.class_names)
             self.say(f"Test accuracy {report.accuracy:.2%} on {len(report.y_true)} samples "

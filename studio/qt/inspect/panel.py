@@ -21,6 +21,7 @@ from studio.core.inspect import MAX_PINNED, InspectError, load_image
 from studio.core.training import RunWatcher, list_runs
 from studio.core.training.runs import LIVE_STATUSES
 from studio.core.training.probes import read_probes_config, write_probes_config
+from studio.qt.inspect.boundary import BoundaryTab
 from studio.qt.inspect.evaluation import EvaluationTab
 from studio.qt.inspect.pictures import PictureView, sample_picture
 from studio.qt.inspect.progress import LiveProbesTab, WeightsTab
@@ -80,6 +81,7 @@ class InspectPanel(QWidget):
         self.feature_maps, self.filters = FeatureMapsTab(self), FiltersTab(self)
         self.saliency, self.prediction = SaliencyTab(self), PredictTab(self)
         self.evaluation, self.weights, self.live = EvaluationTab(self), WeightsTab(self), LiveProbesTab(self)
+        self.boundary = BoundaryTab(self)
         self.tabs = QTabWidget()
         for tab in self.all_tabs:
             self.tabs.addTab(tab, tab.title)
@@ -118,7 +120,7 @@ class InspectPanel(QWidget):
     @property
     def all_tabs(self):
         return (self.feature_maps, self.filters, self.saliency, self.prediction, self.evaluation, self.weights,
-                self.live)
+                self.live, self.boundary)
 
     # -- start-up and runs -----------------------------------------------------------------
     def showEvent(self, event) -> None:
@@ -218,6 +220,7 @@ class InspectPanel(QWidget):
         self.events = self.watcher.poll() if self.watcher is not None else []
         self.weights.set_events(self.events)
         self.live.set_events(run_dir, self.events)
+        self.boundary.set_events(run_dir, self.events)
 
     def run_info(self) -> dict | None:
         """The listed run the current source comes from (None for current weights)."""
@@ -243,6 +246,7 @@ class InspectPanel(QWidget):
         self.events += new
         self.weights.set_events(self.events)
         self.live.set_events(self.source.run_dir, self.events)
+        self.boundary.set_events(self.source.run_dir, self.events)
         types = {event["type"] for event in new}
         if "end" in types or ("epoch" in types and not self.source.trained):
             self.refresh_runs()

@@ -192,7 +192,10 @@ class LiveProbesTab(InspectTab):
             self.grid.takeAt(0).widget().deleteLater()
         source = self.host.source
         names = source.class_names if source else []
-        for column, text in enumerate(("", "sample", "Grad-CAM", f"{snapshot_layer} feature maps")):
+        outputs = snapshot.get("outputs")
+        per_pixel = outputs is not None and outputs.ndim == 4  # segmentation: show the predicted mask
+        second = "predicted mask" if per_pixel else "Grad-CAM"
+        for column, text in enumerate(("", "sample", second, f"{snapshot_layer} feature maps")):
             self.grid.addWidget(QLabel(text), 0, column, Qt.AlignmentFlag.AlignCenter)
         heatmaps = snapshot.get("heatmaps")
         for row, index in enumerate(snapshot.get("samples", []), start=1):
@@ -201,14 +204,19 @@ class LiveProbesTab(InspectTab):
             caption = f"#{index}"
             if source is not None and index < len(source.x_test):
                 caption += f"\ntrue {source.label_text(index)}"
-            if "classes" in snapshot and int(snapshot["classes"][row - 1]) < len(names):
+            if not per_pixel and "classes" in snapshot and int(snapshot["classes"][row - 1]) < len(names):
                 caption += f"\npredicted {names[int(snapshot['classes'][row - 1])]}"
             self.grid.addWidget(QLabel(caption), row, 0)
-            overlay = (heatmap_overlay(sample, heatmaps[row - 1])
-                       if heatmaps is not None and picture is not None and heatmaps[row - 1].ndim == 2 else None)
+            if per_pixel and sample is not None:
+                from studio.core.segmentation import mask_overlay
+
+                overlay = mask_overlay(sample, outputs[row - 1].argmax(axis=-1))
+            else:
+                overlay = (heatmap_overlay(sample, heatmaps[row - 1])
+                           if heatmaps is not None and picture is not None and heatmaps[row - 1].ndim == 2 else None)
             activation = snapshot["activations"][row - 1]
             wide = max(1, min(activation.shape[-1], math.ceil(math.sqrt(activation.shape[-1] * 3))))
-            cells = [self._view(picture, "not an image"), self._view(overlay, "no Grad-CAM"),
+            cells = [self._view(picture, "not an image"), self._view(overlay, f"no {second}"),
                      self._view(feature_map_grid(activation, wide), "")]  # wide grids fill the row
             for column, view in enumerate(cells, start=1):
                 self.grid.addWidget(view, row, column)

@@ -337,8 +337,24 @@ class PredictTab(InspectTab):
         if source is None or sample is None:
             return
         model, names, regression = source.model, source.class_names, source.task == "regression"
+        index = self.host.sample_index
+        truth = source.y_test[index] if source.task == "segmentation" and index is not None else None
+
+        box = source.y_test[index][1:] if source.task == "localization" and index is not None else None
 
         def compute():
+            if source.task == "localization":
+                from studio.core.localization import BOX_VALUES, draw_boxes
+
+                output = model_outputs(model, sample)[0]
+                boxes = [output[-BOX_VALUES:]] if box is None else [box, output[-BOX_VALUES:]]
+                colours = ((230, 60, 40),) if box is None else ((40, 200, 40), (230, 60, 40))
+                return output, draw_boxes(sample, boxes, colours, scale=8)
+            if source.task == "segmentation":
+                from studio.core.segmentation import mask_pictures
+
+                mask = model_outputs(model, sample)[0].argmax(axis=-1)
+                return mask, mask_pictures(sample, mask, truth)
             if regression:
                 return model_outputs(model, sample)[0], None
             prediction = predict(model, sample, names)
@@ -350,6 +366,25 @@ class PredictTab(InspectTab):
     def _show(self, result) -> None:
         self.result, overlay = result
         truth = self.host.sample_truth()
+        if self.host.source.task == "localization":
+            names = self.host.source.class_names
+            scores = self.result[:len(names)]
+            self.bars.set_bars(scores, names, int(np.argmax(scores)))
+            self.bars.set_title("class probabilities")
+            self.overlay.set_picture(overlay)
+            self.say(f"Predicted {names[int(np.argmax(scores))]!r} in the red box"
+                     + (" (true box in green)" if truth else ""))
+            return
+        if self.host.source.task == "segmentation":
+            names = self.host.source.class_names
+            shares = np.bincount(np.ravel(self.result), minlength=len(names)) / max(1, np.size(self.result))
+            self.bars.set_bars(shares, names)
+            self.bars.set_title("share of pixels per predicted class")
+            self.overlay.set_picture(overlay)
+            found = ", ".join(f"{name} {share:.0%}" for name, share in zip(names[1:], shares[1:]) if share)
+            self.say(f"Predicted mask (left){' beside the true mask (right)' if truth else ''}: "
+                     f"{found or 'background only'}")
+            return
         if self.host.source.task == "regression":
             values = ", ".join(f"{v:.4g}" for v in np.ravel(self.result))
             self.bars.set_bars(np.ravel(self.result))

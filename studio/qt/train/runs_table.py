@@ -92,6 +92,7 @@ class RunsView(QWidget):
         self.table.doubleClicked.connect(self._double_clicked)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
+        self.menu: QMenu | None = None  # the open context menu
 
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter, as studio runs --filter: optimizer=adam; val_loss<0.5; "
@@ -282,7 +283,8 @@ class RunsView(QWidget):
     def _context_menu(self, position) -> None:
         """The one context menu of the table (add run actions here)."""
         paths = self.selected_paths()
-        menu = QMenu(self)
+        menu = self.menu = QMenu(self)
+        menu.addAction("Combine as ensemble", self.combine_selected).setEnabled(len(paths) >= 2)
         menu.addAction("Show in Live View", self._show_selected).setEnabled(len(paths) == 1)
         menu.addAction("Compare Two…", self.compare_selected).setEnabled(len(paths) == 2)
         index = self.table.indexAt(position)
@@ -356,6 +358,26 @@ class RunsView(QWidget):
             return False
         self.show_requested.emit(str(Path(folder)))
         return True
+
+    def combine_selected(self) -> None:
+        """Average the selected runs into a new finished run folder (built on the worker thread)."""
+        paths, root = self.selected_paths(), self.root
+        if len(paths) < 2 or root is None:
+            return
+
+        def build() -> Path:
+            from studio.core.ensemble import combine, save_ensemble_run
+            from studio.core.training.runs import new_run_dir
+
+            return save_ensemble_run(combine(paths), new_run_dir(root, "ensemble"))
+
+        def done(path: Path) -> None:
+            self.where.setText(f"Saved the ensemble of {len(paths)} runs as run {path.name}.")
+            self.refresh()
+
+        self.where.setText(f"Combining {len(paths)} runs…")
+        self.worker.submit("ensemble", build, done,
+                           lambda message: self.where.setText(f"Cannot combine these runs: {message}"))
 
     def delete_selected(self) -> None:
         paths = self.selected_paths()

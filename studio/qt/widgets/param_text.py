@@ -22,7 +22,7 @@ def format_value(spec: ParamSpec, value: Any) -> str:
         return json.dumps(value)
     if isinstance(value, (list, tuple)):
         return ", ".join("None" if v is None else str(v) for v in value)
-    if isinstance(value, (dict, str)) and spec.kind not in ("initializer", "choice", "str"):
+    if isinstance(value, (dict, str)) and spec.kind not in ("initializer", "choice", "str", "optional_str"):
         return json.dumps(value)
     return str(value)
 
@@ -50,7 +50,7 @@ def parse_value(spec: ParamSpec, text: str) -> Any:
             value = int(text)
         elif kind in ("float", "optional_float"):
             value = float(text)
-        elif kind in ("str", "initializer", "choice"):
+        elif kind in ("str", "optional_str", "initializer", "choice"):
             value = text
         else:
             value = json.loads(text)

@@ -1,0 +1,113 @@
+"""The "learning with less data" lesson: a backbone pretrained on one built-in set (supervised),
+an encoder pretrained without labels on other images of the target kind (self-supervised,
+contrastive), each transferred to 5% of the target set, against the same network trained from
+scratch on the same 5%.
+
+Every run is an ordinary run folder (so the app overlays their curves); the scores are test accuracy
+on the other 90% of the target set, which no run saw. The unlabeled pool for the self-supervised
+encoder is drawn with another seed, so it shares no image with the target set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+BACKBONE = "builtin:digits_cnn_28"  # pretrained on the bundled digits (tools/build_backbones.py)
+UNLABELED_SEED_OFFSET = 1000
+TARGET = {"source": "shapes", "classes": ["circle", "square", "triangle", "cross", "ring"], "count": 600,
+          "image_size": 28, "noise": 0.1, "seed": 1}
+
+
+@dataclass
+class LessonRow:
+    name: str
+    run_dir: Path
+    accuracy: float  # on the held-out test split
+
+
+def lesson_projects(fraction: float = 0.05, epochs: int = 40, fine_tune_epochs: int = 20,
+                    backbone: str = BACKBONE, target: dict | None = None) -> dict:
+    """``{"transferred": project, "from_scratch": project}``: the same graph and data, with and
+    without the pretrained weights (the transferred one freezes the backbone, then fine-tunes)."""
+    from studio.core.data import load_dataset
+    from studio.core.project import default_project
+    from studio.core.transfer.project import attach_backbone
+
+    if not 0.01 <= fraction <= 0.5:
+        raise ValueError(f"fraction must be from 0.01 to 0.5, got {fraction}")
+    dataset_spec = {**(target or TARGET), "split": {"train": fraction, "val": fraction, "test": round(1 - 2 * fraction, 6)}}
+    training = {"epochs": epochs, "batch_size": 16, "learning_rate": 3e-3, "seed": 0,
+                "grad_norm_every": 0}
+    transferred = default_project()
+    transferred.name, transferred.dataset = "transferred", dataset_spec
+    transferred.training = {**transferred.training, **training, "fine_tune_epochs": fine_tune_epochs,
+                            "fine_tune_learning_rate": 1e-3}
+    attach_backbone(transferred, backbone, "all", load_dataset(dataset_spec))
+    scratch = transferred.copy()
+    scratch.name = "from_scratch"
+    scratch.training = {**scratch.training, "backbone": None, "fine_tune_epochs": 0}
+    for node_id in scratch.graph.nodes:
+        if "trainable" in scratch.graph.nodes[node_id].params:
+            scratch.graph.set_param(node_id, "trainable", True)
+    return {"transferred": transferred, "from_scratch": scratch}
+
+
+def pretrain_encoder(runs_root: str | Path, epochs: int, backbone: str = BACKBONE, target: dict | None = None,
+                     say: Callable[[str], None] = print) -> Path:
+    """Contrastive pretraining of the backbone's architecture (fresh weights) on an unlabeled pool of
+    the target kind; returns the saved encoder file."""
+    import numpy as np
+
+    from studio.core.data import load_dataset
+    from studio.core.training import new_run_dir
+    from studio.core.transfer.backbones import load_backbone
+    from studio.core.transfer.contrastive import contrastive_pretrain, save_encoder
+
+    target = target or TARGET
+    pool = load_dataset({**target, "seed": int(target.get("seed", 0)) + UNLABELED_SEED_OFFSET})
+    images = np.concatenate([pool.x_train, pool.x_val, pool.x_test])  # labels are never read
+    say(f"self-supervised pretraining on {len(images)} unlabeled images ...")
+    result = contrastive_pretrain(load_backbone(backbone).graph, images, epochs=epochs,
+                                  value_range=pool.value_range, say=say)
+    path = Path(f"{new_run_dir(runs_root, 'lesson-encoder')}.keras")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_encoder(result.encoder, path)
+    return path
+
+
+def run_lesson(runs_root: str | Path, say: Callable[[str], None] = print, contrastive_epochs: int = 15,
+               **options) -> list[LessonRow]:
+    """Train the lesson runs under ``runs_root`` (in this process) and score them on the test split;
+    ``contrastive_epochs`` 0 leaves out the self-supervised row."""
+    from studio.core.data import load_dataset
+    from studio.core.inspect import evaluate_model, load_run_model
+    from studio.core.training import new_run_dir
+    from studio.core.training.engine import train_run
+    from studio.core.training.plan import plan_run, prepare_run_folder
+
+    from studio.core.transfer.project import attach_backbone
+
+    projects = lesson_projects(**options)
+    if contrastive_epochs:
+        encoder = pretrain_encoder(runs_root, contrastive_epochs, options.get("backbone", BACKBONE),
+                                   options.get("target"), say)
+        ssl = projects["transferred"].copy()
+        ssl.name = "self_supervised"
+        attach_backbone(ssl, str(encoder), "all")
+        projects = {"transferred": projects["transferred"], "self_supervised": ssl,
+                    "from_scratch": projects["from_scratch"]}
+    rows = []
+    for name, project in projects.items():
+        folder = prepare_run_folder(plan_run(project), new_run_dir(runs_root, f"lesson-{name}"))
+        say(f"training {name} in {folder.path} ...")
+        status = train_run(folder)
+        if status != "completed":
+            raise RuntimeError(f"the {name} run ended {status}: see {folder.run_json}")
+        data = load_dataset(project.dataset)
+        report = evaluate_model(load_run_model(folder.path), data.x_test, data.y_test, data.task)
+        rows.append(LessonRow(name, folder.path, report.accuracy))
+        say(f"{name}: test accuracy {report.accuracy:.1%} ({len(data.x_train)} training images, "
+            f"{len(data.x_test)} test images)")
+    return rows

@@ -1,0 +1,60 @@
+"""The runs table's context menu combines the selected runs into an ensemble run."""
+
+import os
+import socket
+import time
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from studio.core import fileio
+from studio.core.graph.keras_io import to_keras
+from studio.core.graph.templates import load_template
+from studio.core.inspect import load_run_model
+from studio.core.project import Project, save_project
+from studio.core.training import RunFolder, list_runs
+
+from test_runs import runs_view
+
+TOY = {"source": "toy", "name": "xor", "samples": 100, "seed": 0}
+
+
+def _run(root, name, seed):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    project = Project(name=name, dataset=TOY, graph=load_template("mlp_one_hidden").graph)
+    folder = RunFolder(root / name)
+    folder.path.mkdir(parents=True)
+    save_project(project, folder.project_file)
+    fileio.atomic_replace_with(folder.model_file, to_keras(project.graph).save)
+    folder.update_info(name=name, status="completed", created=time.time() - seed, pid=os.getpid(),
+                       host=socket.gethostname())
+    return folder
+
+
+def test_right_click_combines_the_selected_runs(window, qtbot, tmp_path):
+    members = [_run(tmp_path / "runs", f"2026010{seed}-000000-m{seed}", seed) for seed in (1, 2)]
+    panel, view = runs_view(window, tmp_path)
+    table = view.table
+    rows = table.model().rowCount
+    qtbot.waitUntil(lambda: rows() == 2, timeout=10_000)
+    for row, modifier in ((0, Qt.KeyboardModifier.NoModifier), (1, Qt.KeyboardModifier.ControlModifier)):
+        rect = table.visualRect(table.model().index(row, 0))
+        qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, modifier, rect.center())
+    assert len(view.selected_paths()) == 2
+
+    position = table.visualRect(table.model().index(1, 0)).center()
+    table.customContextMenuRequested.emit(position)  # what a right-click sends (offscreen Qt sends no context event)
+    menu = view.menu
+    qtbot.waitUntil(menu.isVisible, timeout=5000)
+    action = menu.actions()[0]
+    assert action.text() == "Combine as ensemble" and action.isEnabled()
+    qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(action).center())
+    qtbot.waitUntil(lambda: rows() == 3, timeout=30_000)
+
+    ensemble = next(run for run in list_runs(tmp_path / "runs") if "ensemble" in run["name"])
+    assert ensemble["status"] == "completed" and "Saved the ensemble of 2 runs" in view.where.text()
+    x = np.random.default_rng(0).normal(size=(7, 2)).astype("float32")
+    expected = np.mean([load_run_model(m.path).predict(x, verbose=0) for m in members], axis=0)
+    np.testing.assert_allclose(load_run_model(ensemble["path"]).predict(x, verbose=0), expected, atol=1e-6)

@@ -1,0 +1,90 @@
+"""The Inspect area on segmentation and localization runs: their scores in Evaluation, mask overlays
+and boxes in Predict."""
+
+import os
+import socket
+import time
+
+import numpy as np
+
+from studio.core import fileio
+from studio.core.graph.keras_io import to_keras
+from studio.core.graph.templates import load_template
+from studio.core.project import Project, save_project
+from studio.core.training import RunFolder
+from studio.core.training.adapt import adapt_graph
+
+WAIT_MS = 30_000
+
+
+def _open(qtbot, tmp_path, dataset, template, task):
+    from studio.qt.main_window import MainWindow
+
+    graph, _changes = adapt_graph(load_template(template).graph, task, (28, 28, 1), 3)
+    project = Project(name="seg", dataset=dataset, graph=graph)
+    run = RunFolder(tmp_path / "runs" / "20260101-000000-seg")
+    run.path.mkdir(parents=True)
+    save_project(project, run.project_file)
+    fileio.atomic_replace_with(run.model_file, to_keras(graph).save)
+    run.update_info(name="seg", status="completed", created=time.time(), pid=os.getpid(), host=socket.gethostname())
+
+    window = MainWindow(project, tmp_path / "seg.dlstudio")
+    qtbot.addWidget(window)
+    window.show()
+    window.show_area("Inspect")
+    panel = window.area_widget("Inspect")
+    qtbot.waitUntil(lambda: panel.source is not None, timeout=WAIT_MS)
+    return panel
+
+
+def test_evaluation_scores_masks_and_predict_overlays_them(qtbot, tmp_path):
+    dataset = {"source": "shape_masks", "classes": ["circle", "cross"], "count": 15, "seed": 0}
+    panel = _open(qtbot, tmp_path, dataset, "unet_28", "segmentation")
+    panel.tabs.setCurrentWidget(panel.evaluation)
+    qtbot.waitUntil(lambda: panel.evaluation.report is not None, timeout=WAIT_MS)
+    table = panel.evaluation.table
+    assert [table.horizontalHeaderItem(c).text() for c in range(3)] == ["class", "IoU", "Dice"]
+    assert [table.item(r, 0).text() for r in range(3)] == ["background", "circle", "cross"]
+    assert "mean IoU" in panel.evaluation.message.text()
+
+    predict = panel.prediction
+    panel.tabs.setCurrentWidget(predict)
+    qtbot.waitUntil(lambda: predict.result is not None, timeout=WAIT_MS)
+    assert predict.result.shape == (28, 28) and predict.overlay.image is not None
+    assert predict.overlay.image.width() > 2 * 28 * 4  # predicted beside true, enlarged
+    assert np.isclose(predict.bars.bar_values.sum(), 1.0)
+    assert "Predicted mask" in predict.message.text()
+
+
+def test_localization_scores_and_boxes(qtbot, tmp_path):
+    dataset = {"source": "shape_boxes", "classes": ["circle", "square", "cross"], "count": 15, "seed": 0}
+    panel = _open(qtbot, tmp_path, dataset, "localizer_28", "localization")
+    panel.tabs.setCurrentWidget(panel.evaluation)
+    qtbot.waitUntil(lambda: panel.evaluation.report is not None, timeout=WAIT_MS)
+    assert panel.evaluation.table.item(1, 0).text() == "mean box IoU"
+    predict = panel.prediction
+    panel.tabs.setCurrentWidget(predict)
+    qtbot.waitUntil(lambda: predict.result is not None, timeout=WAIT_MS)
+    assert predict.overlay.image.width() == 28 * 8 and "red box" in predict.message.text()
+    assert len(predict.bars.bar_values) == 3
+
+
+def test_live_probes_of_a_segmentation_run_show_the_predicted_mask(qtbot, tmp_path):
+    from studio.core.inspect import load_run_model
+    from studio.core.training.callbacks import RunState
+    from studio.core.training.probes import LiveProbes, write_probes_config
+    from studio.core.training.runs import read_events
+
+    dataset = {"source": "shape_masks", "classes": ["circle", "cross"], "count": 15, "seed": 0}
+    panel = _open(qtbot, tmp_path, dataset, "unet_28", "segmentation")
+    run = RunFolder(tmp_path / "runs" / "20260101-000000-seg")
+    panel.tabs.setCurrentWidget(panel.live)
+    panel.live.set_events(run.path, [])
+    write_probes_config(run.path, [0, 1], "down2_a")
+    engine_side = LiveProbes(run, RunState(), panel.source.x_test)
+    engine_side.set_model(load_run_model(run.path))
+    engine_side.on_epoch_end(0)
+    panel.live.set_events(run.path, read_events(run.path))
+    labels = [panel.live.grid.itemAt(i).widget().text() for i in range(panel.live.grid.count())
+              if hasattr(panel.live.grid.itemAt(i).widget(), "text")]
+    assert "predicted mask" in labels and len(panel.live.grid_pictures()) == 2 * 3
