@@ -70,6 +70,7 @@ def dark_palette() -> QPalette:
         QPalette.ColorRole.ButtonText: "#e6e6e6", QPalette.ColorRole.Highlight: "#4c9dff",
         QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.ToolTipBase: "#35373c",
         QPalette.ColorRole.ToolTipText: "#e6e6e6", QPalette.ColorRole.PlaceholderText: "#8a8f98",
+        QPalette.ColorRole.Link: "#6ab0ff", QPalette.ColorRole.LinkVisited: "#c58cff",  # Qt's are navy
     }
     for role, colour in roles.items():
         palette.setColor(role, QColor(colour))

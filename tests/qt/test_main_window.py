@@ -288,6 +288,7 @@ def test_view_theme_forces_dark_or_light_and_is_remembered(window, qtbot):
     try:
         actions["Dark"].trigger()
         assert is_dark() and app.palette().window().color().lightness() < 128
+        assert app.palette().link().color().lightness() > 160  # the start guide's links stay readable
         qtbot.waitUntil(lambda: plot.backgroundBrush().color().lightness() < 64)  # plots follow, no restart
         assert window.model_area.scene.colors.dark
         again = MainWindow()
