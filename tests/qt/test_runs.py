@@ -148,12 +148,15 @@ def test_runs_are_overlaid_compared_exported_and_deleted(window, qtbot, dialogs,
     root = three_runs(tmp_path)
     _panel, view = runs_view(window, tmp_path)
     qtbot.waitUntil(lambda: view.model.rowCount() == 3, timeout=10_000)
+    for overlay in view.overlays:  # nothing selected yet: the plots say what to do
+        assert overlay.plot.plot_title.startswith("Select runs") and not overlay.choice.isEnabled()
     first, second = names(view).index("20260101-000000-first"), names(view).index("20260101-000100-second")
     click_cell(qtbot, view, first, "name")
     qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier,
                      view.table.visualRect(view.model.index(second, 0)).center())
     assert len(view.selected_paths()) == 2 and view.compare_button.isEnabled()
     qtbot.waitUntil(lambda: len(view.loss_plot.curves) == 4, timeout=10_000)  # train + validation of each
+    assert all(overlay.choice.isEnabled() for overlay in view.overlays)
     assert len(view.loss_plot.curves["20260101-000000-first/loss"].getData()[0]) == 2
     assert view.overlays[1].choice.currentText() == "accuracy" and len(view.metric_plot.curves) == 4
     view.overlays[0].choice.setCurrentText("loss (every batch)")

@@ -61,7 +61,7 @@ class CurvePlot(pg.PlotWidget):
                  legend_at_bottom: bool = False, parent=None) -> None:
         """The legend sits in a row of its own, never over a curve: between the title and the
         data, or under the x axis with ``legend_at_bottom``; its columns follow the plot's width."""
-        super().__init__(parent, axisItems={"left": LogAxis("left")} if log_y else None)
+        super().__init__(parent, axisItems={"left": LogAxis("left")})  # log or not, later too
         self.setMinimumSize(220, 160)
         self.plot_title, self.y_label, self.x_label = title, y_label, x_label
         self.curves: dict[str, pg.PlotDataItem] = {}
