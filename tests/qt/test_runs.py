@@ -241,6 +241,8 @@ def test_variants_are_created_trained_one_after_another_and_overlaid(window, qtb
     before = window.document.project.to_dict()
     dialog = view.open_variants()
     dialog.start_run = start
+    assert dialog.progress.count() == 1 and "Create and Train" in dialog.progress.item(0).text()
+    assert not dialog.progress.item(0).flags() & Qt.ItemFlag.ItemIsSelectable  # a note, not a run
     dialog.choice.setCurrentText("activation")
     dialog.values.clear()
     qtbot.keyClicks(dialog.values, "relu, nope")
@@ -252,7 +254,7 @@ def test_variants_are_created_trained_one_after_another_and_overlaid(window, qtb
     with qtbot.waitSignal(dialog.finished_runs, timeout=20_000) as finished:
         qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
     paths = finished.args[0]
-    assert len(paths) == 2
+    assert len(paths) == 2 and dialog.progress.count() == 2  # the note made way for the runs
     hidden = [[node.params.get("activation") for node in project.graph.nodes.values()
                if node.type in ("Conv2D", "Dense")] for project in started]
     assert "sigmoid" not in hidden[0] and "relu" in hidden[0] and "sigmoid" in hidden[1]
