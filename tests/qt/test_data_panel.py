@@ -246,5 +246,6 @@ def test_every_source_is_offered_and_sequence_targets_read_as_text(panel, qtbot)
     x, y = panel.dataset.split("train")
     tokens = "".join(panel.dataset.class_names[int(v)] for v in y[0])
     assert panel.table.item(0, 0).text() == tokens and len(tokens) > 1  # the reversed digits, not a crash
+    assert not panel.table.wordWrap()  # long texts elide on their one line
     choose_source(panel, "corpus")  # a path source: says to browse instead of failing
     qtbot.waitUntil(lambda: "Browse" in panel.hint_label.text(), timeout=5_000)

@@ -160,6 +160,7 @@ class DataPanel(QWidget):
         self.scatter = pg.PlotWidget()
         self.table = QTableWidget()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(False)  # a long text target is elided on one line, not cut mid-line
         self.samples = QStackedWidget()
         for view in (self.grid, self.scatter, self.table):
             self.samples.addWidget(view)
