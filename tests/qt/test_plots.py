@@ -61,6 +61,19 @@ def test_a_log_axis_labels_one_two_five_of_each_decade_without_crowding(qtbot, l
     assert set(labelled) <= {1, 2, 5}, labelled
 
 
+def test_a_log_axis_over_less_than_a_decade_still_labels_two_ticks(qtbot):
+    plot = CurvePlot("Gradient norm per layer (log scale)", "gradient norm", log_y=True)
+    qtbot.addWidget(plot)
+    plot.resize(400, 200)
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.curve("grad", None, 0).setData(np.arange(5), np.linspace(0.3, 0.8, 5))
+    plot.getPlotItem().vb.setYRange(np.log10(0.3), np.log10(0.8), padding=0)
+    qtbot.wait(10)
+    labelled = _labelled_mantissas(plot)
+    assert 2 <= len(labelled) <= 4, labelled  # readable, and still not crowded
+
+
 def test_plots_follow_a_palette_switch(qtbot):
     from studio.qt.theme import dark_palette
 

@@ -42,16 +42,19 @@ def _style(role: str, base: QColor) -> dict:
 
 
 class LogAxis(pg.AxisItem):
-    """A log-scale axis that labels only 1, 2 and 5 of each decade: nine labels a decade crowd
-    a short plot into an unreadable column."""
+    """A log-scale axis that labels only 1, 2 and 5 of each decade (every other tick when less
+    than a decade is in view): nine labels a decade crowd a short plot into an unreadable column."""
 
     LABELLED = (1, 2, 5)
 
     def logTickStrings(self, values, scale, spacing):
         strings = super().logTickStrings(values, scale, spacing)
         mantissas = [round(10 ** (v - np.floor(v))) for v in np.asarray(values, dtype=float)]
-        return [text if mantissa in self.LABELLED or mantissa == 10 else ""
+        kept = [text if mantissa in self.LABELLED or mantissa == 10 else ""
                 for mantissa, text in zip(mantissas, strings)]
+        if sum(map(bool, kept)) < 2 <= len(strings):  # less than a decade in view: every other tick
+            kept = [text if index % 2 == 0 else "" for index, text in enumerate(strings)]
+        return kept
 
 
 class CurvePlot(pg.PlotWidget):
