@@ -289,6 +289,12 @@ def test_view_theme_forces_dark_or_light_and_is_remembered(window, qtbot):
         actions["Dark"].trigger()
         assert is_dark() and app.palette().window().color().lightness() < 128
         assert app.palette().link().color().lightness() > 160  # the start guide's links stay readable
+
+        def light_blue_pixels():
+            image = window.model_area.guide.grab().toImage()
+            return sum(1 for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)
+                       if (c := image.pixelColor(x, y)).blue() > 230 and 90 < c.red() < 125 and c.green() > 150)
+        qtbot.waitUntil(lambda: light_blue_pixels() > 0)  # drawn in the dark palette's link colour
         qtbot.waitUntil(lambda: plot.backgroundBrush().color().lightness() < 64)  # plots follow, no restart
         assert window.model_area.scene.colors.dark
         again = MainWindow()
