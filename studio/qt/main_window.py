@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths, QTimer, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget,
                                QTabWidget, QWidget)
 
@@ -64,7 +64,7 @@ class MainWindow(QMainWindow):
         self.document = Document(project or default_project(), path, self)
         self.backend: dict | None = None
         self._shown_once = False
-        self._forced_dark = False
+        self._forced_palette = False  # the app palette is ours, not the platform's
         self.worker = TaskRunner(self)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -211,6 +211,15 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         for index, name in enumerate(AREAS, start=1):
             self._action(view, f"{name} Area", lambda name=name: self.show_area(name), f"Ctrl+{index}")
+        view.addSeparator()
+        theme_menu = view.addMenu("&Theme")
+        self.theme_actions = QActionGroup(self)
+        for choice in settings.THEMES:
+            action = self.theme_actions.addAction(choice.capitalize())
+            action.setCheckable(True)
+            action.setChecked(choice == settings.theme_choice())
+            action.triggered.connect(lambda _checked, choice=choice: self.set_theme(choice))
+            theme_menu.addAction(action)
 
         model = bar.addMenu("&Model")
         templates = self._action(model, "&Templates…", self.templates_dialog, "Ctrl+T")
@@ -399,16 +408,24 @@ class MainWindow(QMainWindow):
         if splitter is not None:
             self.model_area.splitter.restoreState(splitter)
 
+    def set_theme(self, choice: str) -> None:
+        """View > Theme: "system", "light" or "dark", remembered for the next launches."""
+        settings.set_theme_choice(choice)
+        self.apply_theme()
+
     def apply_theme(self) -> None:
-        """Follow the system's light/dark scheme (a dark palette where the platform gives none)."""
+        """Follow View > Theme, else the system's light/dark scheme (a dark palette where the
+        platform gives none, the style's light one where the platform is dark but Light is chosen)."""
         app = QApplication.instance()
-        dark = is_dark()
-        if app is not None and dark and app.palette().window().color().lightness() > 128:
-            app.setPalette(dark_palette())
-            self._forced_dark = True
-        elif app is not None and not dark and self._forced_dark:
+        if app is None:
+            return
+        if self._forced_palette:  # ask the platform again, from its own palette
             app.setPalette(app.style().standardPalette())
-            self._forced_dark = False
+            self._forced_palette = False
+        dark = is_dark()
+        if dark != (app.palette().window().color().lightness() < 128):
+            app.setPalette(dark_palette() if dark else app.style().standardPalette())
+            self._forced_palette = True
         self.model_area.scene.apply_colors(canvas_colors(dark))
 
     def start_backend_loading(self) -> None:

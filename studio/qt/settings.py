@@ -9,6 +9,7 @@ from PySide6.QtCore import QSettings, QStandardPaths
 ORGANIZATION = "DL Studio"
 APPLICATION = "DL Studio"
 MAX_RECENT = 8
+THEMES = ("system", "light", "dark")  # View > Theme
 
 
 def app_settings() -> QSettings:
@@ -30,3 +31,13 @@ def recent_projects() -> list[str]:
 def remember_project(path: str) -> None:
     recent = [path] + [p for p in recent_projects() if p != path]
     app_settings().setValue("recent_projects", recent[:MAX_RECENT])
+
+
+def theme_choice() -> str:
+    """The View > Theme choice: "system" (follow the platform), "light" or "dark"."""
+    value = str(app_settings().value("view/theme", "system"))
+    return value if value in THEMES else "system"
+
+
+def set_theme_choice(choice: str) -> None:
+    app_settings().setValue("view/theme", choice if choice in THEMES else "system")

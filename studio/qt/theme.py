@@ -1,4 +1,4 @@
-"""Light/dark colours that follow the system colour scheme (Qt style hints)."""
+"""Light/dark colours that follow the system colour scheme (Qt style hints) or View > Theme."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
+
+from studio.qt.settings import theme_choice
 
 CATEGORY_HUES = {
     "Core": 210, "Convolution": 25, "Pooling": 45, "Reshape": 280, "Normalization": 160,
@@ -34,9 +36,13 @@ class CanvasColors:
 
 
 def is_dark() -> bool:
+    """True when the app draws dark: the View > Theme choice, else the system's scheme."""
     app = QGuiApplication.instance()
     if app is None:
         return False
+    choice = theme_choice()
+    if choice != "system":
+        return choice == "dark"
     scheme = app.styleHints().colorScheme()
     if scheme == Qt.ColorScheme.Unknown:
         return app.palette().color(QPalette.ColorRole.Window).lightness() < 128
@@ -64,6 +70,7 @@ def dark_palette() -> QPalette:
         QPalette.ColorRole.ButtonText: "#e6e6e6", QPalette.ColorRole.Highlight: "#4c9dff",
         QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.ToolTipBase: "#35373c",
         QPalette.ColorRole.ToolTipText: "#e6e6e6", QPalette.ColorRole.PlaceholderText: "#8a8f98",
+        QPalette.ColorRole.Link: "#6ab0ff", QPalette.ColorRole.LinkVisited: "#c58cff",  # Qt's are navy
     }
     for role, colour in roles.items():
         palette.setColor(role, QColor(colour))

@@ -226,3 +226,26 @@ def test_scanning_a_folder_shows_progress_and_cancel_stops_it(panel, qtbot, tmp_
     qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "cancelled" in panel.error_label.text(), timeout=20000)
     assert panel.doc.project.dataset.get("path") != str(tmp_path)
+
+
+def test_every_source_is_offered_and_sequence_targets_read_as_text(panel, qtbot):
+    from studio.core.data.source_options import SOURCE_OPTIONS
+
+    box = panel.form.source_box
+    assert {box.itemData(i) for i in range(box.count())} == set(SOURCE_OPTIONS)
+    box.setFocus()
+    while box.currentData() != "sequences":  # the keyboard, as a user would
+        qtbot.keyClick(box, Qt.Key.Key_Down)
+    assert panel.form.pages["sequences"].isVisibleTo(panel)
+    set_box = panel.form.option("sequences", "name").box
+    set_box.setCurrentIndex(set_box.findText("reverse"))
+    panel.form.option("sequences", "samples").box.setValue(100)
+    qtbot.waitUntil(lambda: loaded(panel, "sequences")() and panel.dataset.spec.get("name") == "reverse",
+                    timeout=20_000)
+    assert panel.samples.currentWidget() is panel.table and not panel.error_label.isVisible()
+    x, y = panel.dataset.split("train")
+    tokens = "".join(panel.dataset.class_names[int(v)] for v in y[0])
+    assert panel.table.item(0, 0).text() == tokens and len(tokens) > 1  # the reversed digits, not a crash
+    assert not panel.table.wordWrap()  # long texts elide on their one line
+    choose_source(panel, "corpus")  # a path source: says to browse instead of failing
+    qtbot.waitUntil(lambda: "Browse" in panel.hint_label.text(), timeout=5_000)

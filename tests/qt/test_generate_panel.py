@@ -18,14 +18,14 @@ from studio.qt.generate.panel import GeneratePanel
 SIDE = 4 * 8 + 3 * 2  # a 4 x 4 grid of 8 x 8 samples
 
 
-def _new_run(root):
-    folder = RunFolder(root / "runs" / "gan")
+def _new_run(root, name="gan"):
+    folder = RunFolder(root / "runs" / name)
     (folder.path / "samples").mkdir(parents=True)
     buffer = io.BytesIO()
     np.savez(buffer, latents=np.zeros((16, 8), np.float32))
     fileio.atomic_write_bytes(folder.path / "samples" / "fixed.npz", buffer.getvalue())
     # still training in this (live) process: more epochs follow
-    folder.update_info(name="gan", status="running", pid=os.getpid(), host=socket.gethostname(), created=time.time())
+    folder.update_info(name=name, status="running", pid=os.getpid(), host=socket.gethostname(), created=time.time())
     return folder
 
 
@@ -158,3 +158,20 @@ def test_the_refresh_button_stays_put_whatever_the_run_names(window, qtbot, tmp_
     qtbot.waitUntil(lambda: panel.run_combo.count() == 2, timeout=5000)
     qtbot.wait(50)
     assert place() == shown_with_runs
+
+
+def test_a_run_without_samples_yet_says_so_instead_of_showing_the_last_runs_grid(qtbot, tmp_path):
+    first = _new_run(tmp_path)
+    _finish_epoch(first, 1, grey=40, fid=30.0)
+    panel = GeneratePanel(lambda: tmp_path / "runs")
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.grid_view.image is not None, timeout=5000)
+    _new_run(tmp_path, "vae")  # just started: no epoch, no event
+    panel.refresh_runs()
+    panel.run_combo.setFocus()
+    index = next(i for i in range(panel.run_combo.count()) if "vae" in panel.run_combo.itemText(i))
+    while panel.run_combo.currentIndex() != index:
+        qtbot.keyClick(panel.run_combo, Qt.Key.Key_Down if panel.run_combo.currentIndex() < index else Qt.Key.Key_Up)
+    assert panel.grid_view.image is None and "Waiting for the first epoch" in panel.grid_view.message
+    assert panel.epoch_label.text() == "no epoch yet"

@@ -92,6 +92,7 @@ def test_selecting_a_node_on_the_canvas_shows_its_feature_maps(inspect_window, q
     assert panel.tabs.currentWidget() is maps and maps.layer.currentText() == "conv_b"
     qtbot.waitUntil(lambda: maps.grid.tiles == (6, 3), timeout=WAIT_MS)
     assert maps.table.rowCount() == 6
+    qtbot.waitUntil(lambda: maps.table.horizontalScrollBar().maximum() == 0)  # no column cut off
     model = load_run_model(run.path)
     import keras
 

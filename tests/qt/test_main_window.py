@@ -272,3 +272,38 @@ def test_a_first_window_fits_its_screen(window):
     screen = window.screen().availableGeometry()
     frame = window.frameGeometry()
     assert frame.width() <= screen.width() and frame.height() <= screen.height()
+
+
+def test_view_theme_forces_dark_or_light_and_is_remembered(window, qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    from studio.qt.theme import is_dark
+
+    app = QApplication.instance()
+    actions = {action.text(): action for action in window.theme_actions.actions()}
+    assert list(actions) == ["System", "Light", "Dark"] and actions["System"].isChecked()
+    assert not is_dark()  # the offscreen platform is light
+    window.show_area("Train")
+    plot = window.area_widget("Train").plots["loss"]
+    try:
+        actions["Dark"].trigger()
+        assert is_dark() and app.palette().window().color().lightness() < 128
+        assert app.palette().link().color().lightness() > 160  # the start guide's links stay readable
+
+        def light_blue_pixels():
+            image = window.model_area.guide.grab().toImage()
+            return sum(1 for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)
+                       if (c := image.pixelColor(x, y)).blue() > 230 and 90 < c.red() < 125 and c.green() > 150)
+        qtbot.waitUntil(lambda: light_blue_pixels() > 0)  # drawn in the dark palette's link colour
+        qtbot.waitUntil(lambda: plot.backgroundBrush().color().lightness() < 64)  # plots follow, no restart
+        assert window.model_area.scene.colors.dark
+        again = MainWindow()
+        qtbot.addWidget(again)
+        assert settings.theme_choice() == "dark"
+        assert [a.text() for a in again.theme_actions.actions() if a.isChecked()] == ["Dark"]
+        actions["Light"].trigger()
+        assert not is_dark() and app.palette().window().color().lightness() > 128
+        qtbot.waitUntil(lambda: plot.backgroundBrush().color().lightness() > 192)
+    finally:
+        actions["System"].trigger()
+    assert app.palette().window().color().lightness() > 128 and settings.theme_choice() == "system"

@@ -148,12 +148,15 @@ def test_runs_are_overlaid_compared_exported_and_deleted(window, qtbot, dialogs,
     root = three_runs(tmp_path)
     _panel, view = runs_view(window, tmp_path)
     qtbot.waitUntil(lambda: view.model.rowCount() == 3, timeout=10_000)
+    for overlay in view.overlays:  # nothing selected yet: the plots say what to do
+        assert overlay.plot.plot_title.startswith("Select runs") and not overlay.choice.isEnabled()
     first, second = names(view).index("20260101-000000-first"), names(view).index("20260101-000100-second")
     click_cell(qtbot, view, first, "name")
     qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier,
                      view.table.visualRect(view.model.index(second, 0)).center())
     assert len(view.selected_paths()) == 2 and view.compare_button.isEnabled()
     qtbot.waitUntil(lambda: len(view.loss_plot.curves) == 4, timeout=10_000)  # train + validation of each
+    assert all(overlay.choice.isEnabled() for overlay in view.overlays)
     assert len(view.loss_plot.curves["20260101-000000-first/loss"].getData()[0]) == 2
     assert view.overlays[1].choice.currentText() == "accuracy" and len(view.metric_plot.curves) == 4
     view.overlays[0].choice.setCurrentText("loss (every batch)")
@@ -238,6 +241,8 @@ def test_variants_are_created_trained_one_after_another_and_overlaid(window, qtb
     before = window.document.project.to_dict()
     dialog = view.open_variants()
     dialog.start_run = start
+    assert dialog.progress.count() == 1 and "Create and Train" in dialog.progress.item(0).text()
+    assert not dialog.progress.item(0).flags() & Qt.ItemFlag.ItemIsSelectable  # a note, not a run
     dialog.choice.setCurrentText("activation")
     dialog.values.clear()
     qtbot.keyClicks(dialog.values, "relu, nope")
@@ -249,7 +254,7 @@ def test_variants_are_created_trained_one_after_another_and_overlaid(window, qtb
     with qtbot.waitSignal(dialog.finished_runs, timeout=20_000) as finished:
         qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
     paths = finished.args[0]
-    assert len(paths) == 2
+    assert len(paths) == 2 and dialog.progress.count() == 2  # the note made way for the runs
     hidden = [[node.params.get("activation") for node in project.graph.nodes.values()
                if node.type in ("Conv2D", "Dense")] for project in started]
     assert "sigmoid" not in hidden[0] and "relu" in hidden[0] and "sigmoid" in hidden[1]

@@ -114,3 +114,17 @@ def test_a_real_sweep_fills_the_trials_table_live_and_its_best_trial_is_used_und
     assert {window.document.project.training[k] for k in ("learning_rate",)} <= {0.001, 0.05}
     window.document.undo_stack.undo()
     assert window.document.project.training == before
+
+
+def test_the_empty_parallel_coordinates_say_what_will_show_there(qtbot):
+    from pyqtgraph import TextItem
+
+    from studio.qt.experiments.sweep_plots import ParallelCoordinates
+
+    plot = ParallelCoordinates()
+    qtbot.addWidget(plot)
+    notes = [item for item in plot.getPlotItem().items if isinstance(item, TextItem)]
+    assert len(notes) == 1 and "finished trial" in notes[0].toPlainText()
+    plot.show_trials(["lr"], [[0.1, 0.01]], [0.5, 0.7], True, {"lr": True})
+    texts = [item.toPlainText() for item in plot.getPlotItem().items if isinstance(item, TextItem)]
+    assert len(plot.lines) == 2 and not any("finished trial" in text for text in texts)

@@ -22,23 +22,38 @@ from studio.core.data.source_options import SOURCE_OPTIONS
 from studio.core.data.splits import NORMALIZE_MODES
 from studio.qt.widgets.param_editors import ParamEditor, make_editor
 
-SOURCE_TITLES = {
+SOURCE_TITLES = {  # the order of the Source list: built-ins first
     "digits": "Digits (built-in)",
     "shapes": "Shapes (built-in)",
     "toy": "2-D points (built-in)",
+    "sequences": "Sequences and text (built-in)",
     "keras": "Keras dataset (MNIST, CIFAR…)",
+    "keras_text": "Keras text dataset (IMDB, Reuters)",
     "folder": "Image folder",
+    "image_list": "Image list (CSV)",
     "csv": "CSV table",
+    "text_csv": "Text in a CSV table",
+    "text_folder": "Text folder",
+    "corpus": "Text corpus (.txt)",
     "npz": "NumPy arrays (.npz)",
+    "npy": "NumPy array (.npy)",
 }
 SOURCE_HELP = {
     "digits": "1,797 scanned handwritten digits (0-9), 8x8 pixels, upscaled to the chosen size.",
     "shapes": "Circles, squares, triangles... drawn at random places, sizes and angles.",
     "toy": "Points in a plane with two or more classes: the quickest way to watch a small MLP learn.",
+    "sequences": "Generated sequences: noisy waves to forecast, sequence-to-sequence toys (reverse, dates) "
+                 "and a small character corpus (grammar) for language models.",
     "keras": "Read from Keras's download cache only; a missing file is named with where to get it.",
+    "keras_text": "Movie reviews (imdb) or newswires (reuters), read from Keras's download cache only.",
     "folder": "A folder with one sub-folder per class, each holding that class's images.",
+    "image_list": "A CSV file listing image paths (relative to its folder) and their labels.",
     "csv": "A table with a header row; pick the column to predict. Text columns are one-hot encoded.",
+    "text_csv": "A table with a column of text and a column of labels, for text classification.",
+    "text_folder": "A folder with one sub-folder per class, each holding that class's .txt files.",
+    "corpus": "One .txt file that a language model learns to continue.",
     "npz": "A numpy.savez file with inputs (N, features) or images (N, H, W[, C]) and labels.",
+    "npy": "A .npy array of inputs (read memory-mapped) and a .npy array of labels.",
 }
 AUTO = "auto"
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, Q
 from studio.core.data import Dataset, DataError, default_dataset_spec
 from studio.core.data.paths import spec_for_path
 from studio.core.data.scan import CancelToken
+from studio.core.data.source_options import SOURCE_OPTIONS
 from studio.core.formatting import format_duration
 from studio.core.training.adapt import adapt_to_dataset
 from studio.core.training.compat import DataFacts, check_compat
@@ -33,7 +34,8 @@ from studio.qt.widgets.plot_theme import series_color, style_plot
 
 SAMPLES_SHOWN = 32
 TABLE_ROWS = 50
-PATH_SOURCES = ("folder", "csv", "npz")
+TARGET_VALUES, TARGET_CHARS = 4, 60  # a sequence target is shortened to this in the table
+PATH_SOURCES = tuple(source for source, specs in SOURCE_OPTIONS.items() if any(p.name == "path" for p in specs))
 EDIT_DELAY_MS = 350  # spin boxes and sliders settle before a reload starts
 SPLIT_TITLES = {"train": "train", "val": "validation", "test": "test"}
 ERROR_STYLE = "background: rgba(217, 48, 37, 40); border: 1px solid #d93025; border-radius: 4px; padding: 6px;"
@@ -66,6 +68,21 @@ def sample_indices(y: np.ndarray, num_classes: int, count: int) -> np.ndarray:
                 if len(picked) == count:
                     return np.asarray(picked)
     return np.asarray(picked, dtype=int)
+
+
+def target_text(dataset: Dataset, target: np.ndarray) -> str:
+    """One sample's target as a reader sees it: a class name, a number, or a (shortened) sequence
+    of tokens or values."""
+    values = np.ravel(target)
+    if dataset.task == "regression":
+        shown = ", ".join(f"{float(v):.3g}" for v in values[:TARGET_VALUES])
+        return shown + (f", … ({len(values)} values)" if len(values) > TARGET_VALUES else "")
+    names = [dataset.class_names[int(v)] for v in values]
+    if len(names) == 1:
+        return names[0]
+    joiner = "" if all(len(name) <= 1 for name in names) else " "  # characters, else words
+    text = joiner.join(name for name in names if name)  # the padding token is empty
+    return text if len(text) <= TARGET_CHARS else text[:TARGET_CHARS - 1] + "…"
 
 
 def model_changes(graph, dataset: Dataset) -> list[tuple[str, str, Any]]:
@@ -143,6 +160,7 @@ class DataPanel(QWidget):
         self.scatter = pg.PlotWidget()
         self.table = QTableWidget()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(False)  # a long text target is elided on one line, not cut mid-line
         self.samples = QStackedWidget()
         for view in (self.grid, self.scatter, self.table):
             self.samples.addWidget(view)
@@ -330,8 +348,7 @@ class DataPanel(QWidget):
         self.table.setColumnCount(len(headers) + 1)
         self.table.setHorizontalHeaderLabels([str(dataset.spec.get("target", "target")), *headers])
         for row in range(rows):
-            target = dataset.class_names[int(y[row])] if dataset.task != "regression" else f"{float(y[row]):.6g}"
-            self.table.setItem(row, 0, QTableWidgetItem(target))
+            self.table.setItem(row, 0, QTableWidgetItem(target_text(dataset, y[row])))
             for col, value in enumerate(flat[row][:len(headers)], start=1):
                 self.table.setItem(row, col, QTableWidgetItem(f"{value:.3g}"))
         self.samples.setCurrentWidget(self.table)

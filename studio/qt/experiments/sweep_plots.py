@@ -41,13 +41,19 @@ class ParallelCoordinates(pg.PlotWidget):
         self.setMouseEnabled(x=False, y=False)
         self.lines: list[pg.PlotDataItem] = []
         style_plot(self)
+        self.show_trials([], [], [], True, {})
 
     def show_trials(self, axes: list[str], columns: list[list[Any]], values: list[float], maximize: bool,
                     logs: dict[str, bool]) -> None:
         """``columns[i]`` holds axis ``axes[i]``'s value for every trial; ``values`` the objective."""
         self.clear()
         self.lines = []
-        if not values:
+        if not values:  # say what will show here
+            note = pg.TextItem("Each finished trial draws a line here,\nacross its settings and the objective.",
+                               anchor=(0.5, 0.5), color=(128, 128, 128))
+            self.addItem(note)
+            self.setXRange(-1, 1)
+            self.setYRange(-1, 1)
             return
         placed = [axis_positions(column, logs.get(name, False)) for name, column in zip(axes, columns)]
         placed.append(axis_positions(values))

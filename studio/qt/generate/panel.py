@@ -252,6 +252,8 @@ class GeneratePanel(QWidget):
         self.kind_combo.clear()
         self.kind_combo.blockSignals(False)
         self.poll()
+        if not self.epochs():  # nothing drawn yet: say so, rather than keep the last run's grid
+            self._update_epochs(keep_last=True)
         self._set_busy(self.busy)
         if path is None:
             self.grid_view.set_image(None, "No generative run yet: open a GAN, VAE or autoencoder template (Model → Templates) and train it.")

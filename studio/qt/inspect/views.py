@@ -147,6 +147,10 @@ class FeatureMapsTab(InspectTab):
                 value = stats[key][row]
                 text = f"{value:.0%}" if key == "zero_fraction" else f"{value:.3g}"
                 self.table.setItem(row, column, QTableWidgetItem(text))
+        header = self.table.horizontalHeader()  # every column in view: the splitter gives way instead
+        header.resizeSections(QHeaderView.ResizeMode.ResizeToContents)
+        scroll_bar = self.table.verticalScrollBar().sizeHint().width()
+        self.table.setMinimumWidth(header.length() + scroll_bar + 2 * self.table.frameWidth())
 
     def _select_channel(self, index: int) -> None:
         if index < self.table.rowCount():

@@ -132,6 +132,10 @@ class OverlayPlot(QWidget):
     def draw(self) -> None:
         plot, quantity = self.plot, self.choice.currentText()
         plot.clear_curves()
+        self.choice.setEnabled(bool(self.runs))
+        if not self.runs:
+            plot.set_labels("Select runs in the table above to compare their curves", "")
+            return
         log = quantity in (GRADIENTS, LEARNING_RATE)
         plot.getPlotItem().setLogMode(y=log)
         x_label = "epoch"

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QListWidgetItem,
     QPushButton,
     QVBoxLayout,
 )
@@ -82,6 +83,9 @@ class VariantsDialog(QDialog):
         self.problem.setWordWrap(True)
         self.problem.hide()
         self.progress = QListWidget()
+        guide = QListWidgetItem("One run per value; each shows its progress here once you press Create and Train.")
+        guide.setFlags(Qt.ItemFlag.NoItemFlags)  # a note, not a run
+        self.progress.addItem(guide)
         self.run_button = QPushButton("Create and Train")
         self.run_button.setDefault(True)
         self.run_button.setToolTip("One run per value, trained one after another with the project's settings")

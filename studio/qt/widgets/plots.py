@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QPalette
 
 from studio.qt.widgets.plot_theme import series_color, style_plot
@@ -16,6 +16,7 @@ from studio.qt.theme import is_dark
 
 TRAIN, VAL = 0, 1  # series colour indexes
 LEGEND_MAX_ROWS = 3  # a legend with more entries (one per layer, say) shows its first rows only
+THEME_EVENTS = (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange)
 LEGEND_ROW_ABOVE, LEGEND_ROW_BELOW = 1, 4  # PlotItem layout rows: top axis (never shown), under the x axis
 
 
@@ -40,6 +41,22 @@ def _style(role: str, base: QColor) -> dict:
     return {"pen": pg.mkPen(base, width=2)}
 
 
+class LogAxis(pg.AxisItem):
+    """A log-scale axis that labels only 1, 2 and 5 of each decade (every other tick when less
+    than a decade is in view): nine labels a decade crowd a short plot into an unreadable column."""
+
+    LABELLED = (1, 2, 5)
+
+    def logTickStrings(self, values, scale, spacing):
+        strings = super().logTickStrings(values, scale, spacing)
+        mantissas = [round(10 ** (v - np.floor(v))) for v in np.asarray(values, dtype=float)]
+        kept = [text if mantissa in self.LABELLED or mantissa == 10 else ""
+                for mantissa, text in zip(mantissas, strings)]
+        if sum(map(bool, kept)) < 2 <= len(strings):  # less than a decade in view: every other tick
+            kept = [text if index % 2 == 0 else "" for index, text in enumerate(strings)]
+        return kept
+
+
 class CurvePlot(pg.PlotWidget):
     """A titled plot of named curves, each under a key of the caller's choosing."""
 
@@ -47,7 +64,7 @@ class CurvePlot(pg.PlotWidget):
                  legend_at_bottom: bool = False, parent=None) -> None:
         """The legend sits in a row of its own, never over a curve: between the title and the
         data, or under the x axis with ``legend_at_bottom``; its columns follow the plot's width."""
-        super().__init__(parent)
+        super().__init__(parent, axisItems={"left": LogAxis("left")})  # log or not, later too
         self.setMinimumSize(220, 160)
         self.plot_title, self.y_label, self.x_label = title, y_label, x_label
         self.curves: dict[str, pg.PlotDataItem] = {}
@@ -95,6 +112,11 @@ class CurvePlot(pg.PlotWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._fit_legend()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() in THEME_EVENTS and self.getPlotItem() is not None:  # light/dark
+            self.apply_theme()
 
     def curve(self, key: str, name: str | None, colour_index: int, role: str = "line") -> pg.PlotDataItem:
         """The curve for ``key``, created on first use (``name`` None: not in the legend)."""
