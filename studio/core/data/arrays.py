@@ -71,8 +71,10 @@ class ArrayStore:
         return self._with(divide=divide, offset=offset, factor=factor)
 
     def read_batch(self, key) -> tuple[np.ndarray, np.ndarray]:
-        """``(float32 rows, ok mask)`` for positions ``key``; every row of a file array is readable."""
+        """``(float32 rows, ok mask)`` for positions ``key``; every row of a file array is readable.
+        The pages read are released again, so an epoch over a larger-than-memory file stays flat."""
         x = self._convert(self._raw(np.atleast_1d(self.indices[key])))
+        release(self.array)
         return x, np.ones(len(x), bool)
 
     def __getitem__(self, key):
