@@ -87,8 +87,9 @@ def main() -> None:
         small = {"source": "shapes", "image_size": 16, "count": 20, "classes": ["circle", "square"]}
         window = MainWindow(Project(name="bench", dataset=small, training={"batch_size": 32}))
         window.show()
+        window.start_backend_loading()  # as the app does: Keras/TF load behind the window
         data = window.area_widget("Data")
-        wait(app, lambda: data.dataset is not None)
+        wait(app, lambda: data.dataset is not None and window.backend is not None)
 
         beat = Heartbeat()
         wait(app, lambda: len(beat.gaps) >= 2000 // HEARTBEAT_MS, timeout=30)
