@@ -22,8 +22,8 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_data import make_folder  # noqa: E402
-from bench_data_panels import HEARTBEAT_MS, Heartbeat, wait  # noqa: E402
+from bench_data import make_folder
+from bench_data_panels import HEARTBEAT_MS, Heartbeat, wait
 
 TARGET_MS = 50
 

@@ -27,13 +27,14 @@ class ArrayStore:
 
     def __init__(self, array: np.ndarray, indices: np.ndarray, sample_shape: tuple[int, ...], stamp: str,
                  multiply=None, fill=None, divide=None, offset=None, factor=None, columns=None):
-        self.array, self.indices, self.sample_shape, self.stamp = array, np.asarray(indices, np.int64), tuple(sample_shape), stamp
+        self.array, self.indices, self.stamp = array, np.asarray(indices, np.int64), stamp
+        self.sample_shape = tuple(sample_shape)
         self.multiply, self.fill, self.divide, self.offset, self.factor = multiply, fill, divide, offset, factor
         self.columns = columns  # kept feature columns of a 2-D table (None: all)
 
     def _with(self, **changes) -> ArrayStore:
-        fields = dict(multiply=self.multiply, fill=self.fill, divide=self.divide, offset=self.offset,
-                      factor=self.factor, columns=self.columns)
+        fields = {"multiply": self.multiply, "fill": self.fill, "divide": self.divide, "offset": self.offset,
+                  "factor": self.factor, "columns": self.columns}
         fields.update(changes)
         indices = fields.pop("indices", self.indices)
         shape = fields.pop("sample_shape", self.sample_shape)
@@ -169,15 +170,10 @@ def _per_column(ufunc, values: np.ndarray, dtype=None) -> np.ndarray:
 
 
 def release(array: np.ndarray) -> None:
-    """Drop the pages of a memory-mapped ``array`` this process has read (they stay in the page
+    """Drop the pages of the memory-mapped ``array`` this process has read (they stay in the page
     cache), so a pass over a file larger than memory does not grow the resident set."""
-    handle = getattr(array, "_mmap", None)
-    base = array.base
-    while handle is None and base is not None:
-        handle = getattr(base, "_mmap", None) if isinstance(base, np.memmap) else None
-        handle = handle or (base if isinstance(base, mmap.mmap) else None)
-        base = getattr(base, "base", None)
-    if handle is not None and hasattr(handle, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
+    handle = getattr(array, "_mmap", None)  # np.memmap's mapping
+    if handle is not None and hasattr(mmap, "MADV_DONTNEED"):
         handle.madvise(mmap.MADV_DONTNEED)
 
 

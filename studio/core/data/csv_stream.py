@@ -183,6 +183,6 @@ class StreamedCsvEncoder:
         offset, factor = offset.astype(np.float32), factor.astype(np.float32)
         scaled = {s: x.converted(fill=fill.astype(np.float32), offset=offset, factor=factor) for s, x in parts.items()}
         value_range = (float(np.min((low - offset) / factor)), float(np.max((high - offset) / factor)))
-        report = [f"column {name!r}: {int(rows - count[i])} missing value(s) filled with the training mean "
+        report = [f"column {name!r}: {int(rows - count[i])} missing training value(s) filled with the mean "
                   f"{fill[i]:.4g}" for i, name in enumerate(self.names) if count[i] < rows]
         return scaled, {"mode": mode, "columns": columns}, value_range, report, list(self.names)

@@ -1,4 +1,9 @@
-"""CSV tables (target column, one-hot categories, imputed gaps) and NPZ arrays (``x``, ``y``)."""
+"""CSV tables (target column, one-hot categories, imputed gaps) and NPZ / .npy arrays (``x``, ``y``).
+
+Inputs over the memory limit (``max_array_bytes``) are streamed: .npy files and uncompressed NPZ
+members memory-mapped (``arrays.ArrayStore``), large CSV converted once to cached .npy files
+(``csv_stream``). Smaller ones are held in memory as float32; the report says when inputs are streamed.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +18,8 @@ import numpy as np
 from studio.core.data.arrays import ArrayStore, file_stamp, npz_member_memmap
 from studio.core.data.dataset import DataError
 from studio.core.data.raw import RawData, encode_labels, existing_path, task_for_classes
-from studio.core.data.source_options import source_option
 from studio.core.data.sequences import is_sequence_array, npz_sequences
+from studio.core.data.source_options import source_option
 
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-"}
 MAX_CLASSES_AUTO = 20  # an integer target with more distinct values is treated as regression
@@ -98,7 +103,11 @@ def load_csv(spec: dict, progress=None, cancel=None) -> RawData:
 
 
 def _streamed_csv(spec: dict, path: Path, task: str, progress, cancel) -> RawData:
-    from studio.core.data.csv_stream import StreamedCsvEncoder, converted_csv, table_store
+    from studio.core.data.csv_stream import (
+        StreamedCsvEncoder,
+        converted_csv,
+        table_store,
+    )
 
     @contextlib.contextmanager
     def open_reader():
@@ -114,8 +123,9 @@ def _streamed_csv(spec: dict, path: Path, task: str, progress, cancel) -> RawDat
     target, header = meta["target"], meta["header"]
     if target != (source_option(spec, "csv", "target") or header[-1]):  # same file, another target column
         raise DataError(f"{path.name}: converted for target {target!r}; clear the data cache to change the target")
-    report = [f"{path.stat().st_size >> 20} MiB table streamed from a converted copy in the data cache "
-              f"({meta['rows']} rows; numeric columns only)"]
+    streamed = (f"{path.stat().st_size >> 20} MiB table streamed from a converted copy in the data cache "
+                f"({meta['rows']} rows; numeric columns only)")
+    report = [streamed]
     if meta["bad_lines"]:
         report.append(f"skipped {meta['bad_lines']} line(s) whose field count differs from the header "
                       f"(first: {', '.join(map(str, meta['skipped_lines'][:5]))})")
@@ -128,8 +138,7 @@ def _streamed_csv(spec: dict, path: Path, task: str, progress, cancel) -> RawDat
     if not len(keep):
         raise DataError(f"{path.name}: target column {target!r} has no values")
     if numeric_target:
-        values, class_names = numbers[keep], None
-        y_out, task, class_names = _targets(values, True, task, f"{path.name}: column {target!r}")
+        y_out, task, class_names = _targets(numbers[keep], True, task, f"{path.name}: column {target!r}")
     else:
         if meta["labels"] is None:
             raise DataError(f"{path.name}: column {target!r} has more than 100000 distinct texts; "
