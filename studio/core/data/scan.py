@@ -9,6 +9,7 @@ for most of a second and stall the GUI thread.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -26,6 +27,7 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".ti
 DECODABLE_FORMATS = {"PNG", "JPEG", "MPO", "BMP", "GIF", "WEBP", "TIFF"}
 _FORMAT_SUFFIXES = {"JPEG": {".jpg", ".jpeg"}, "MPO": {".jpg", ".jpeg"}, "TIFF": {".tif", ".tiff"}}
 _PROGRESS_EVERY_S = 0.1
+_FREEZE_EVERY = 2000  # files
 
 Progress = Callable[[int, int, float, float], None]  # (done, total, files_per_s, eta_s)
 
@@ -69,6 +71,7 @@ class Scanner:
         key = hashlib.sha256(f"{root.resolve()}|{max_pixels}".encode()).hexdigest()[:16]
         self.index_path = cache_root() / "scans" / f"{key}.jsonl"
         self.old = _read_index(self.index_path)
+        keep_out_of_gc()
         self.new: dict[str, list] = {}
         self.reused = 0
 
@@ -91,6 +94,8 @@ class Scanner:
                 result.labels.append(label)
                 result.headers.append(header)
                 result.stamps.append(stamp)
+            if done % _FREEZE_EVERY == 0:
+                keep_out_of_gc()
             now = time.perf_counter()
             if self.progress is not None and (now - last >= _PROGRESS_EVERY_S or done == len(items)):
                 last = now
@@ -139,6 +144,16 @@ def _relative(path: Path, root: Path) -> str:
 _INDEX_HEADER = '{"version": 2}'
 
 
+def keep_out_of_gc() -> None:
+    """Move the objects alive now out of the cyclic garbage collector's sight (``gc.freeze``).
+
+    A scan of 50,000 files keeps some 10^5 small objects (paths, index entries, headers) for as
+    long as the dataset lives; each full collection walked them all with the GIL held, stalling
+    the GUI thread for 200-500 ms. Frozen, they are still freed by reference counting.
+    """
+    gc.freeze()
+
+
 def _read_index(path: Path) -> dict[str, list]:
     """``{relative path: [size, mtime_ns, header, reason]}`` from a scan index ({} when unreadable)."""
     try:
@@ -146,9 +161,11 @@ def _read_index(path: Path) -> dict[str, list]:
         if not lines or lines[0] != _INDEX_HEADER:
             return {}
         entries = {}
-        for line in lines[1:]:
+        for number, line in enumerate(lines[1:], start=1):
             where, *entry = json.loads(line)
             entries[where] = entry
+            if number % _FREEZE_EVERY == 0:
+                keep_out_of_gc()
         return entries
     except (OSError, ValueError, TypeError):
         return {}
@@ -170,6 +187,8 @@ def list_images(folder: Path) -> list[Path]:
                 stack.append(Path(entry.path))
             elif entry.is_file():
                 found.append(Path(entry.path))
+                if len(found) % _FREEZE_EVERY == 0:
+                    keep_out_of_gc()
     return sorted(found)
 
 
