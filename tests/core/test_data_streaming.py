@@ -192,18 +192,19 @@ def test_npz_member_not_npy_and_zip_bomb(tmp_path, monkeypatch):
     _npz_with_member(bomb, "x.npy", (4, 16 << 20), b"\0" * (256 << 20), zipfile.ZIP_DEFLATED)
     assert bomb.stat().st_size < 2 << 20
     monkeypatch.setenv("DL_STUDIO_DATA_MAX_BYTES", str(64 << 20))
-    with pytest.raises(DataError, match="needs 256 MiB in memory"):
+    with pytest.raises(DataError, match="needs 256 MiB as float32.*compressed.*re-save it uncompressed"):
         load_dataset({"source": "npz", "path": str(bomb)})
 
 
-def test_npy_source_and_memory_estimate(tmp_path, monkeypatch):
+def test_npy_source_streams_over_the_memory_limit(tmp_path, monkeypatch):
     np.save(tmp_path / "x.npy", np.random.default_rng(0).random((30, 4)).astype(np.float32))
     np.save(tmp_path / "y.npy", np.arange(30) % 3)
     data = load_dataset({"source": "npy", "path": str(tmp_path / "x.npy")})
     assert data.num_classes == 3 and data.input_shape == (4,)
     monkeypatch.setenv("DL_STUDIO_DATA_MAX_BYTES", "100")
-    with pytest.raises(DataError, match="in memory as float32"):
-        load_dataset({"source": "npy", "path": str(tmp_path / "x.npy")})
+    streamed = load_dataset({"source": "npy", "path": str(tmp_path / "x.npy")})
+    assert not isinstance(streamed.x_train, np.ndarray) and any("memory-mapped" in r for r in streamed.report)
+    np.testing.assert_allclose(np.asarray(streamed.x_train), data.x_train, atol=1e-6)
 
 
 def test_huge_png_is_refused_from_its_header(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from studio.core.data.arrays import ArrayStore
 from studio.core.data.builtin import load_digits, load_shape_boxes, load_shape_masks, load_shapes, load_toy
 from studio.core.data.dataset import SPLITS, Dataset, DataError
 from studio.core.data.folder import load_folder, load_image_list
@@ -37,7 +38,7 @@ SOURCES = {
     "corpus": load_corpus,
     "keras_text": load_keras_text,
 }
-SCANNED_SOURCES = ("folder", "image_list")  # loaders that take progress and cancel
+SCANNED_SOURCES = ("folder", "image_list", "csv")  # loaders that take progress and cancel
 DEFAULT_SPLIT = {"train": 0.7, "val": 0.15, "test": 0.15}
 
 
@@ -112,5 +113,5 @@ def load_dataset(spec: dict[str, Any], progress: Progress | None = None, cancel:
 
 
 def _take(x, indices):
-    """``x[indices]``; a streamed store gives a view without reading any pixels."""
-    return x.view(indices) if isinstance(x, ImageStore) else x[indices]
+    """``x[indices]``; a streamed store gives a view without reading any values."""
+    return x.view(indices) if isinstance(x, (ImageStore, ArrayStore)) else x[indices]

@@ -10,6 +10,8 @@ import numpy as np
 
 from studio.core.data.dataset import DataError
 
+MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-"}  # table cells read as missing values
+
 
 @dataclass
 class RawData:

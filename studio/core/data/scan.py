@@ -2,11 +2,14 @@
 
 Every file's header is read and verified (no pixels decoded); the result per file is kept in a
 scan index under the data cache folder, keyed by relative path + size + mtime, so a re-scan of a
-big folder only opens the files that are new or changed.
+big folder only opens the files that are new or changed. The index is JSON lines, one file per
+line, read and written a line at a time: one ``json`` call over 50,000 entries would hold the GIL
+for most of a second and stall the GUI thread.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -18,12 +21,13 @@ from typing import Callable
 
 from studio.core.data.dataset import DataError
 from studio.core.data.disk_cache import cache_root
-from studio.core.fileio import atomic_write_json
+from studio.core.fileio import atomic_write_text
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 DECODABLE_FORMATS = {"PNG", "JPEG", "MPO", "BMP", "GIF", "WEBP", "TIFF"}
 _FORMAT_SUFFIXES = {"JPEG": {".jpg", ".jpeg"}, "MPO": {".jpg", ".jpeg"}, "TIFF": {".tif", ".tiff"}}
 _PROGRESS_EVERY_S = 0.1
+_FREEZE_EVERY = 2000  # files
 
 Progress = Callable[[int, int, float, float], None]  # (done, total, files_per_s, eta_s)
 
@@ -65,8 +69,9 @@ class Scanner:
         self.root, self.max_pixels = root, max_pixels
         self.progress, self.cancel = progress, cancel
         key = hashlib.sha256(f"{root.resolve()}|{max_pixels}".encode()).hexdigest()[:16]
-        self.index_path = cache_root() / "scans" / f"{key}.json"
+        self.index_path = cache_root() / "scans" / f"{key}.jsonl"
         self.old = _read_index(self.index_path)
+        keep_out_of_gc()
         self.new: dict[str, list] = {}
         self.reused = 0
 
@@ -89,6 +94,8 @@ class Scanner:
                 result.labels.append(label)
                 result.headers.append(header)
                 result.stamps.append(stamp)
+            if done % _FREEZE_EVERY == 0:
+                keep_out_of_gc()
             now = time.perf_counter()
             if self.progress is not None and (now - last >= _PROGRESS_EVERY_S or done == len(items)):
                 last = now
@@ -120,7 +127,9 @@ class Scanner:
     def save(self) -> None:
         try:
             self.index_path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_json(self.index_path, {"version": 1, "entries": {**self.old, **self.new}})
+            entries = {**self.old, **self.new}
+            lines = [_INDEX_HEADER, *(json.dumps([where, *entry]) for where, entry in entries.items())]
+            atomic_write_text(self.index_path, "\n".join(lines) + "\n")
         except OSError:
             pass  # the index only speeds up the next scan
 
@@ -132,12 +141,33 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
+_INDEX_HEADER = '{"version": 2}'
+
+
+def keep_out_of_gc() -> None:
+    """Move the objects alive now out of the cyclic garbage collector's sight (``gc.freeze``).
+
+    A scan of 50,000 files keeps some 10^5 small objects (paths, index entries, headers) for as
+    long as the dataset lives; each full collection walked them all with the GIL held, stalling
+    the GUI thread for 200-500 ms. Frozen, they are still freed by reference counting.
+    """
+    gc.freeze()
+
+
 def _read_index(path: Path) -> dict[str, list]:
+    """``{relative path: [size, mtime_ns, header, reason]}`` from a scan index ({} when unreadable)."""
     try:
-        data = json.loads(path.read_text())
-        entries = data["entries"]
-        return entries if isinstance(entries, dict) else {}
-    except (OSError, ValueError, KeyError, TypeError):
+        lines = path.read_text().splitlines()
+        if not lines or lines[0] != _INDEX_HEADER:
+            return {}
+        entries = {}
+        for number, line in enumerate(lines[1:], start=1):
+            where, *entry = json.loads(line)
+            entries[where] = entry
+            if number % _FREEZE_EVERY == 0:
+                keep_out_of_gc()
+        return entries
+    except (OSError, ValueError, TypeError):
         return {}
 
 
@@ -157,6 +187,8 @@ def list_images(folder: Path) -> list[Path]:
                 stack.append(Path(entry.path))
             elif entry.is_file():
                 found.append(Path(entry.path))
+                if len(found) % _FREEZE_EVERY == 0:
+                    keep_out_of_gc()
     return sorted(found)
 
 

@@ -75,8 +75,8 @@ def normalize(parts: dict[str, np.ndarray], mode: str, is_image: bool):
     if mode not in NORMALIZE_MODES:
         raise DataError(f"normalize must be one of {', '.join(NORMALIZE_MODES)}, got {mode!r}")
     train = parts["train"]
-    if not isinstance(train, np.ndarray):  # streamed images (store.ImageStore): the same arithmetic, lazily
-        return _normalize_store(parts, mode)
+    if not isinstance(train, np.ndarray):  # streamed (store.ImageStore, arrays.ArrayStore): the same arithmetic, lazily
+        return _normalize_store(parts, mode) if is_image else _normalize_table_store(parts, mode)
     if mode == "none":
         low, high = (0.0, 255.0) if is_image else (float(train.min()), float(train.max()))
         return parts, {"mode": "none"}, (low, high)
@@ -119,3 +119,20 @@ def _normalize_store(parts, mode: str):
     info = {"mode": "standardize", "mean": mean.tolist(), "std": std.tolist(), "divide": 255.0}
     value_range = (float(np.min(-offset / factor)), float(np.max((1 - offset) / factor)))
     return {n: x.normalized(255.0, offset, factor) for n, x in parts.items()}, info, value_range
+
+
+def _normalize_table_store(parts, mode: str):
+    """``normalize`` for streamed tables (arrays.ArrayStore); reads the training split once."""
+    stats = parts["train"].stats()
+    low, high = stats["min"], stats["max"]
+    if mode == "none":
+        return parts, {"mode": "none"}, (float(low.min()), float(high.max()))
+    if mode == "scale":
+        offset, factor = low, np.where(high > low, high - low, 1.0)
+        info = {"mode": "scale", "min": low.tolist(), "max": high.tolist()}
+    else:
+        offset, factor = stats["mean"], np.where(stats["std"] > 1e-8, stats["std"], 1.0)
+        info = {"mode": "standardize", "mean": offset.tolist(), "std": factor.tolist()}
+    offset, factor = offset.astype(np.float32), factor.astype(np.float32)
+    value_range = (float(np.min((low - offset) / factor)), float(np.max((high - offset) / factor)))
+    return {n: x.normalized(None, offset, factor) for n, x in parts.items()}, info, value_range

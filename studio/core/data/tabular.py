@@ -1,4 +1,9 @@
-"""CSV tables (target column, one-hot categories, imputed gaps) and NPZ arrays (``x``, ``y``)."""
+"""CSV tables (target column, one-hot categories, imputed gaps) and NPZ / .npy arrays (``x``, ``y``).
+
+Inputs over the memory limit (``max_array_bytes``) are streamed: .npy files and uncompressed NPZ
+members memory-mapped (``arrays.ArrayStore``), large CSV converted once to cached .npy files
+(``csv_stream``). Smaller ones are held in memory as float32; the report says when inputs are streamed.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +15,17 @@ from pathlib import Path
 
 import numpy as np
 
+from studio.core.data.arrays import ArrayStore, file_stamp, npz_member_memmap
 from studio.core.data.dataset import DataError
-from studio.core.data.raw import RawData, encode_labels, existing_path, task_for_classes
-from studio.core.data.source_options import source_option
+from studio.core.data.raw import MISSING, RawData, encode_labels, existing_path, task_for_classes
 from studio.core.data.sequences import is_sequence_array, npz_sequences
+from studio.core.data.source_options import source_option
 
-MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-"}
 MAX_CLASSES_AUTO = 20  # an integer target with more distinct values is treated as regression
 MAX_CATEGORIES = 50
 MAX_FIELD_CHARS = 1 << 20  # one CSV field (the csv module's default limit is 131,072)
-MAX_CSV_BYTES = 512 << 20  # a CSV is parsed in memory (about 10x its size in Python objects)
+MAX_CSV_BYTES = 512 << 20  # a CSV is parsed in memory up to this size; larger ones are streamed
+CSV_MEMORY_FACTOR = 10  # parsed in memory, a CSV takes about 10x its size in Python objects
 MAX_ARRAY_BYTES_ENV = "DL_STUDIO_DATA_MAX_BYTES"
 _MAX_ARRAY_BYTES = 4 << 30  # float32 inputs held in memory
 
@@ -52,10 +58,17 @@ def _few_integers(values: np.ndarray) -> bool:
 # ---------------------------------------------------------------- CSV
 
 
-def load_csv(spec: dict) -> RawData:
-    """Read a CSV with a header row; ``target`` names the label column (default: the last)."""
+def load_csv(spec: dict, progress=None, cancel=None) -> RawData:
+    """Read a CSV with a header row; ``target`` names the label column (default: the last).
+
+    A CSV too large to parse in memory is converted once to cached .npy files and streamed
+    (``csv_stream``; ``progress`` and ``cancel`` as for image scans).
+    """
     path = existing_path(spec)
     task = source_option(spec, "csv", "task")
+    size = path.stat().st_size
+    if size > MAX_CSV_BYTES or size * CSV_MEMORY_FACTOR > max_array_bytes():
+        return _streamed_csv(spec, path, task, progress, cancel)
     header, rows, report = _read_rows(path)
     target = source_option(spec, "csv", "target") or header[-1]
     if target not in header:
@@ -88,12 +101,79 @@ def load_csv(spec: dict) -> RawData:
     return RawData(x=x, y=y, task=task, class_names=class_names, report=report, encode=encoder)
 
 
+def _streamed_csv(spec: dict, path: Path, task: str, progress, cancel) -> RawData:
+    from studio.core.data.csv_stream import (
+        StreamedCsvEncoder,
+        converted_csv,
+        table_store,
+    )
+
+    @contextlib.contextmanager
+    def open_reader():
+        with open_csv_reader(path, bounded=False) as (header, reader):
+            target = source_option(spec, "csv", "target") or header[-1]
+            if target not in header:
+                raise DataError(f"{path.name}: no column {target!r}; columns are {', '.join(header)}")
+            if len(header) < 2:
+                raise DataError(f"{path.name}: only the target column {target!r}; add feature columns")
+            yield header, header.index(target), reader
+
+    x, y, meta = converted_csv(path, open_reader, progress, cancel)
+    target, header = meta["target"], meta["header"]
+    if target != (source_option(spec, "csv", "target") or header[-1]):  # same file, another target column
+        raise DataError(f"{path.name}: converted for target {target!r}; clear the data cache to change the target")
+    streamed = (f"{path.stat().st_size >> 20} MiB table streamed from a converted copy in the data cache "
+                f"({meta['rows']} rows; numeric columns only)")
+    report = [streamed]
+    if meta["bad_lines"]:
+        report.append(f"skipped {meta['bad_lines']} line(s) whose field count differs from the header "
+                      f"(first: {', '.join(map(str, meta['skipped_lines'][:5]))})")
+    numbers, codes = np.asarray(y[:, 0]), np.asarray(y[:, 1])
+    numeric_target = not meta["text_target"]
+    present = np.isfinite(numbers) if numeric_target else codes >= 0
+    if not present.all():
+        report.append(f"dropped {int((~present).sum())} row(s) with no usable value in target column {target!r}")
+    keep = np.flatnonzero(present)
+    if not len(keep):
+        raise DataError(f"{path.name}: target column {target!r} has no values")
+    if numeric_target:
+        y_out, task, class_names = _targets(numbers[keep], True, task, f"{path.name}: column {target!r}")
+    else:
+        if meta["labels"] is None:
+            raise DataError(f"{path.name}: column {target!r} has more than 100000 distinct texts; "
+                            "it cannot be a class label (pick another target)")
+        if task == "regression":
+            raise DataError(f"{path.name}: column {target!r} has text values, so it cannot be a regression "
+                            "target; use task classification")
+        order = np.argsort(np.array(meta["labels"], dtype=object), kind="stable")
+        rank = np.empty(len(order), np.int32)
+        rank[order] = np.arange(len(order), dtype=np.int32)
+        y_out = rank[codes[keep].astype(np.int64)]
+        class_names = [meta["labels"][i] for i in order]
+        task = task_for_classes(class_names)
+    features = [name for name in header if name != target]
+    columns, names = [], []
+    for index, name in enumerate(features):
+        if meta["text_columns"][index]:
+            report.append(f"dropped column {name!r}: it has text values (a streamed table uses numeric "
+                          "columns only; encode categories as numbers)")
+        else:
+            columns.append(index)
+            names.append(name)
+    if not columns:
+        raise DataError(f"{path.name}: no numeric feature column; encode categories as numbers")
+    store = table_store(path, x, keep, columns)
+    return RawData(x=store, y=y_out, task=task, class_names=class_names, report=report,
+                   encode=StreamedCsvEncoder(names))
+
+
 @contextlib.contextmanager
-def open_csv_reader(path: Path):
-    """``(header, row reader)`` of a UTF-8 CSV read as a stream; every failure is a ``DataError``."""
+def open_csv_reader(path: Path, bounded: bool = True):
+    """``(header, row reader)`` of a UTF-8 CSV read as a stream; every failure is a ``DataError``.
+    ``bounded``: refuse files over ``MAX_CSV_BYTES`` (callers that hold the rows in memory)."""
     try:
         size = path.stat().st_size
-        if size > MAX_CSV_BYTES:
+        if bounded and size > MAX_CSV_BYTES:
             raise DataError(f"{path.name} is {size >> 20} MiB; CSV tables are read into memory up to "
                             f"{MAX_CSV_BYTES >> 20} MiB: convert it to .npy/.npz (streamed from disk)")
         with open(path, encoding="utf-8-sig", newline="") as handle:
@@ -263,19 +343,19 @@ def load_npz(spec: dict) -> RawData:
                     f"{path.name} has no array {' or '.join(map(repr, missing))}{hint}; it holds "
                     f"{', '.join(members) or 'no .npy array'} (set x_key / y_key)"
                 )
-            x = _read_member(archive, members[x_key], path.name, x_key)
-            y = _read_member(archive, members[y_key], path.name, y_key)
+            x = _read_member(archive, members[x_key], path, x_key)
+            y = _read_member(archive, members[y_key], path, y_key, False)
             names = None
             if "class_names" in members:
-                names = [str(n) for n in _read_member(archive, members["class_names"], path.name, "class_names", False)]
+                names = [str(n) for n in _read_member(archive, members["class_names"], path, "class_names", False)]
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise DataError(f"{path.name} is not a readable .npz file ({exc})") from exc
-    return _arrays_to_raw(x, y, names, task, path.name, x_key, y_key, spec)
+    return _arrays_to_raw(x, y, names, task, path, x_key, y_key, spec)
 
 
 def load_npy(spec: dict) -> RawData:
     """Inputs in ``path`` (.npy) and labels in ``labels`` (.npy; default: ``y.npy`` beside an
-    ``x.npy``); memory-mapped, so only the float32 copy is held in memory."""
+    ``x.npy``); memory-mapped: inputs over the memory limit are converted to float32 per batch."""
     path = existing_path(spec)
     default = str(path.with_name("y.npy")) if path.name == "x.npy" else None
     labels = source_option(spec, "npy", "labels") or default
@@ -292,7 +372,7 @@ def load_npy(spec: dict) -> RawData:
             arrays.append(np.load(file, mmap_mode="r", allow_pickle=False))
         except (OSError, ValueError) as exc:
             raise DataError(f"{file.name} is not a readable .npy file ({exc})") from exc
-    return _arrays_to_raw(arrays[0], arrays[1], None, task, path.name, "inputs", "labels", spec)
+    return _arrays_to_raw(arrays[0], arrays[1], None, task, path, "inputs", "labels", spec)
 
 
 def _npy_header(handle, file_name: str):
@@ -305,8 +385,8 @@ def _npy_header(handle, file_name: str):
     return shape, dtype, fortran
 
 
-def _check_array(shape, dtype, file_name, key, stored_bytes, inputs: bool = True) -> None:
-    """Refuse 0-d arrays, objects, sizes the file cannot hold and inputs over the memory limit."""
+def _check_array(shape, dtype, file_name, key, stored_bytes) -> None:
+    """Refuse 0-d arrays, objects and sizes the file cannot hold."""
     if dtype.hasobject:
         raise DataError(f"{file_name}: arrays must be plain numbers, not Python objects ({key})")
     if not shape:
@@ -315,18 +395,25 @@ def _check_array(shape, dtype, file_name, key, stored_bytes, inputs: bool = True
     if claimed > stored_bytes + 1024:
         raise DataError(f"{file_name}: {key} claims shape {shape} ({claimed >> 20} MiB) but the file stores "
                         f"{stored_bytes >> 20} MiB; the file is damaged")
-    need = int(np.prod(shape, dtype=object)) * 4
-    if inputs and need > max_array_bytes():
-        raise DataError(f"{file_name}: {key} needs {need >> 20} MiB in memory as float32 (limit "
-                        f"{max_array_bytes() >> 20} MiB); keep fewer samples or save images to a folder "
-                        "(streamed from disk)")
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, file_name: str, key: str, inputs: bool = True):
-    """One .npy member, its header checked first; reads never exceed the size the header claims."""
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, key: str, inputs: bool = True):
+    """One .npy member, its header checked first; reads never exceed the size the header claims.
+
+    Inputs over the memory limit are memory-mapped when stored uncompressed, else refused.
+    """
+    file_name = path.name
     with archive.open(info) as handle:
         shape, dtype, fortran = _npy_header(handle, f"{file_name}/{info.filename}")
-        _check_array(shape, dtype, file_name, key, info.file_size, inputs)
+        _check_array(shape, dtype, file_name, key, info.file_size)
+        need = int(np.prod(shape, dtype=object)) * 4
+        if inputs and need > max_array_bytes():
+            mapped = npz_member_memmap(path, info, shape, dtype, fortran)
+            if mapped is None:
+                raise DataError(f"{file_name}: {key} needs {need >> 20} MiB as float32, over the memory limit "
+                                f"({max_array_bytes() >> 20} MiB), and is compressed, so it cannot be streamed: "
+                                "re-save it uncompressed (numpy.savez) or as .npy")
+            return mapped
         count = int(np.prod(shape))
         data = handle.read(count * dtype.itemsize)
     if len(data) != count * dtype.itemsize:
@@ -335,8 +422,9 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, file_name: str
     return array.reshape(shape[::-1]).T if fortran else array.reshape(shape)
 
 
-def _arrays_to_raw(x, y, names, task, file_name, x_key, y_key, spec) -> RawData:
-    report = []
+def _arrays_to_raw(x, y, names, task, path: Path, x_key, y_key, spec) -> RawData:
+    file_name, report = path.name, []
+    y = np.asarray(y)
     if y.ndim == 0:
         raise DataError(f"{file_name}: {y_key} is a single value (0-d array); it needs one label per sample")
     if len(x) != len(y):
@@ -345,9 +433,13 @@ def _arrays_to_raw(x, y, names, task, file_name, x_key, y_key, spec) -> RawData:
         raise DataError(f"{file_name}: {x_key} is empty")
     if not np.issubdtype(x.dtype, np.number) or not np.issubdtype(y.dtype, np.number):
         raise DataError(f"{file_name}: {x_key} and {y_key} must be numeric arrays")
+    streamed = x.size * 4 > max_array_bytes()
     if is_sequence_array(x, y, spec):
-        return npz_sequences(x, y, file_name, task)
-    x = _npz_inputs(x, file_name, x_key, report)
+        if streamed:
+            raise DataError(f"{file_name}: sequences {x_key} need {x.size * 4 >> 20} MiB as float32, over the "
+                            f"memory limit ({max_array_bytes() >> 20} MiB); keep fewer samples")
+        return npz_sequences(np.asarray(x), y, file_name, task)
+    x = _streamed_inputs(x, path, x_key, report) if streamed else _npz_inputs(np.asarray(x), file_name, x_key, report)
     if y.ndim == 2 and y.shape[1] > 1:
         y = y.argmax(axis=1)
         report.append(f"{y_key} looked one-hot: converted to class indices")
@@ -360,6 +452,40 @@ def _arrays_to_raw(x, y, names, task, file_name, x_key, y_key, spec) -> RawData:
             raise DataError(f"{file_name}: class_names has {len(names)} names but {y_key} has {len(class_names)} classes")
         class_names = names
     return RawData(x=x, y=y, task=task, class_names=class_names, report=report)
+
+
+def _sample_shape(shape: tuple[int, ...], file_name: str, key: str) -> tuple[int, ...]:
+    """The float32 sample shape of inputs of ``shape``: (features,) or (H, W, C)."""
+    tail = tuple(shape[1:])
+    if len(tail) <= 1:
+        return tail or (1,)
+    if len(tail) == 2:
+        tail = (*tail, 1)
+    if len(tail) != 3:
+        raise DataError(f"{file_name}: {key} has shape {tuple(shape)}; use (N, features), (N, H, W) or (N, H, W, C)")
+    if tail[2] not in (1, 3):
+        hint = " (it looks channels-first: transpose to (N, H, W, C))" if tail[0] in (1, 3) else ""
+        raise DataError(f"{file_name}: images need 1 or 3 channels last, got shape {tuple(shape)}{hint}")
+    return tail
+
+
+def _streamed_inputs(x: np.ndarray, path: Path, key: str, report: list[str]) -> ArrayStore:
+    """Memory-mapped inputs over the memory limit, checked in one streaming pass."""
+    file_name = path.name
+    store = ArrayStore(x, np.arange(len(x)), _sample_shape(x.shape, file_name, key), f"{file_stamp(path)}|{key}")
+    stats = store.stats()
+    if stats["nonfinite"]:
+        raise DataError(f"{file_name}: {key} contains NaN or infinite values")
+    report.append(f"{key}: {x.size * 4 >> 20} MiB as float32, over the memory limit ({max_array_bytes() >> 20} "
+                  "MiB): memory-mapped and converted per batch")
+    if len(store.sample_shape) == 3:
+        low, high = float(stats["min"].min()), float(stats["max"].max())
+        if low < 0 or high > 255:
+            raise DataError(f"{file_name}: image values must be within 0..1 or 0..255, found {low:.3g}..{high:.3g}")
+        if high <= 1.0:
+            report.append(f"{key} values are within 0..1: treated as pixel fractions")
+            store = store.converted(multiply=255.0)
+    return store
 
 
 def _npz_inputs(x: np.ndarray, file_name: str, key: str, report: list[str]) -> np.ndarray:

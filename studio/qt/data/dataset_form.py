@@ -27,6 +27,8 @@ SOURCE_TITLES = {  # the order of the Source list: built-ins first
     "shapes": "Shapes (built-in)",
     "toy": "2-D points (built-in)",
     "sequences": "Sequences and text (built-in)",
+    "shape_masks": "Shapes with masks (built-in, segmentation)",
+    "shape_boxes": "Shapes with boxes (built-in, localization)",
     "keras": "Keras dataset (MNIST, CIFAR…)",
     "keras_text": "Keras text dataset (IMDB, Reuters)",
     "folder": "Image folder",
@@ -37,6 +39,7 @@ SOURCE_TITLES = {  # the order of the Source list: built-ins first
     "corpus": "Text corpus (.txt)",
     "npz": "NumPy arrays (.npz)",
     "npy": "NumPy array (.npy)",
+    "mask_folder": "Images with masks (segmentation)",
 }
 SOURCE_HELP = {
     "digits": "1,797 scanned handwritten digits (0-9), 8x8 pixels, upscaled to the chosen size.",
@@ -54,6 +57,9 @@ SOURCE_HELP = {
     "corpus": "One .txt file that a language model learns to continue.",
     "npz": "A numpy.savez file with inputs (N, features) or images (N, H, W[, C]) and labels.",
     "npy": "A .npy array of inputs (read memory-mapped) and a .npy array of labels.",
+    "shape_masks": "Shapes with a per-pixel mask of their class: a dataset for segmentation (U-Net).",
+    "shape_boxes": "One shape per image with its class and bounding box: a dataset for localization.",
+    "mask_folder": "A folder with images/ and masks/ (same file names; mask pixels are class indices).",
 }
 AUTO = "auto"
 

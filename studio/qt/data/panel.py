@@ -85,6 +85,14 @@ def target_text(dataset: Dataset, target: np.ndarray) -> str:
     return text if len(text) <= TARGET_CHARS else text[:TARGET_CHARS - 1] + "…"
 
 
+def _samples_decoded(dataset: Dataset) -> Dataset:
+    """Decode the samples the panel shows on the loader thread: a streamed folder then serves them
+    from its sample cache, so showing the dataset never decodes images on the GUI thread."""
+    if dataset.is_image and not isinstance(dataset.x_train, np.ndarray):
+        dataset.x_train[sample_indices(dataset.y_train, dataset.num_classes, SAMPLES_SHOWN)]
+    return dataset
+
+
 def model_changes(graph, dataset: Dataset) -> list[tuple[str, str, Any]]:
     """``(node_id, key, value)`` edits that fit the graph's Input and output layer to ``dataset``.
 
@@ -247,7 +255,7 @@ class DataPanel(QWidget):
         self._cancel_token.cancel()  # the newest request wins: stop an older scan
         token = self._cancel_token = CancelToken()
         self.busy.setRange(0, 0)
-        self.loader.submit("load", lambda: load_cached(spec, self._scan_progress.emit, token),
+        self.loader.submit("load", lambda: _samples_decoded(load_cached(spec, self._scan_progress.emit, token)),
                            self._on_loaded, self._on_failed)
 
     def cancel_load(self) -> None:
