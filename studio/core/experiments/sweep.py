@@ -7,6 +7,8 @@ SQLite file beside the project; a PostgreSQL URL shares it between machines) and
 trials left running by a dead sweep are marked failed ("interrupted") and queued again with the
 same parameters, and only the missing trials are run. A trial that fails (NaN, out of memory, a bad
 configuration, a dead process) is recorded as failed with its message and the sweep goes on.
+``stop(running=True)`` (SIGTERM on ``studio sweep``) also stops the running trials; each is recorded
+as failed ("stopped with the sweep") and queued again, so the next start trains it in full.
 """
 
 from __future__ import annotations
@@ -166,6 +168,7 @@ class Sweep:
         self._local = threading.local()
         self._runners: list[Any] = []
         self._stopped = False
+        self._stopping_runs = False
         self.grid_size = None
         if settings.sampler == "grid":
             self.grid_size = 1
@@ -231,10 +234,15 @@ class Sweep:
         for runner in list(self._runners):
             runner.kill()
 
-    def stop(self) -> None:
-        """Start no more trials; the running ones finish (``run`` returns after them). Running the
-        sweep again later continues the study."""
+    def stop(self, running: bool = False) -> None:
+        """Start no more trials; the running ones finish (``run`` returns after them), or with
+        ``running`` stop at their next batch and are queued again. Running the sweep again later
+        continues the study."""
         self._stopped = True
+        if running:
+            self._stopping_runs = True
+            for runner in list(self._runners):
+                runner.stop()
 
     def _work(self, study) -> None:
         while True:
@@ -283,6 +291,8 @@ class Sweep:
         except TrainingError as exc:
             return self._fail(trial, "config", str(exc))
         self._runners.append(runner)
+        if self._stopping_runs:  # stop() came while this trial's process was starting
+            runner.stop()
         try:
             add_tag(run_dir, f"sweep:{self.study_name}")
         except (OSError, ValueError):
@@ -309,6 +319,9 @@ class Sweep:
         if pruned:
             self.on_event("trial_pruned", {"number": trial.number})
             raise optuna.TrialPruned()
+        if status == "stopped" and self._stopping_runs:
+            trial.study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number}, skip_if_exists=False)
+            return self._fail(trial, "stopped", "stopped with the sweep; queued again for the next start")
         if status not in ("completed", "stopped"):
             return self._fail(trial, status, error or "the training process ended unexpectedly; see log.txt")
         best = update_summary(run_dir)["best"].get(self.monitor)

@@ -1,9 +1,10 @@
 """The Sweep panel: a search space built from the settings specs, an Optuna sweep of normal runs
 (``studio.core.experiments.sweep``, as ``studio sweep`` runs it), and its results live.
 
-The sweep runs on its own worker thread (each trial is a training child process); the study is
-read on another worker thread every few seconds and after each trial event, so the window never
-waits on Optuna or on training. The study is the project's (``<project>.sweep.sqlite`` beside it,
+The sweep runs as ``studio sweep`` in a child process (``SweepProcess``; each trial is a training
+process of its own); the panel follows it by reading the study on a worker thread every few seconds,
+so the window never waits on Optuna, on datasets or on training. Stop asks the child to stop
+gracefully: no new trials, the running ones stop and are queued again for the next start. The study is the project's (``<project>.sweep.sqlite`` beside it,
 named after the project): starting again continues it. Trial runs are listed in Train > Runs.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -32,9 +33,11 @@ from PySide6.QtWidgets import (
 
 from studio.core.experiments import sweep as core_sweep
 from studio.core.experiments.space import SpaceError, parse_space
+from studio.core.experiments.summary import read_summary
 from studio.core.experiments.table import cell
 from studio.qt.commands import ReplaceGraph, SetSection
 from studio.qt.experiments.space_editor import SpaceEditor
+from studio.qt.experiments.sweep_process import SweepProcess
 from studio.qt.experiments.sweep_plots import ImportanceBars, ParallelCoordinates
 from studio.qt.widgets.worker import TaskRunner
 
@@ -45,7 +48,8 @@ TRIAL_COLUMNS = ("number", "state", "value")
 
 def read_results(storage: str, study_name: str, known_complete: int) -> dict[str, Any]:
     """What the panel shows of a study (worker thread): trial rows, direction, log axes and the
-    parameter importances (None when the finished trials are still ``known_complete``)."""
+    parameter importances (None when the finished trials are still ``known_complete``); running
+    trials' rows carry the epochs their run folder has finished so far (column ``epochs``)."""
     from optuna.trial import TrialState
 
     study = core_sweep.load_study(storage, study_name)
@@ -55,7 +59,11 @@ def read_results(storage: str, study_name: str, known_complete: int) -> dict[str
         for name, distribution in trial.distributions.items():
             logs[name] = bool(getattr(distribution, "log", False))
     complete = sum(1 for t in trials if t.state == TrialState.COMPLETE)
-    return {"rows": core_sweep.trials_table(study), "maximize": study.direction.name == "MAXIMIZE",
+    rows = core_sweep.trials_table(study)
+    for row in rows:
+        if row["state"] == "running" and row["run"]:
+            row["epochs"] = (read_summary(row["run"]) or {}).get("epochs", 0)
+    return {"rows": rows, "maximize": study.direction.name == "MAXIMIZE",
             "logs": logs, "complete": complete,
             "importances": core_sweep.importances(study) if complete != known_complete else None}
 
@@ -65,20 +73,18 @@ class SweepPanel(QWidget):
 
     Signals:
         results_shown: the trials table shows a fresh reading of the study.
-        sweep_event(str, object): an event from the running sweep (forwarded from its threads).
     """
 
     results_shown = Signal()
-    sweep_event = Signal(str, object)
 
     def __init__(self, window) -> None:
         super().__init__()
         self.window = window
         self.doc = window.document
-        self.sweep: core_sweep.Sweep | None = None
-        self.runner = TaskRunner(self)  # runs the sweep
+        self.sweep: SweepProcess | None = None
         self.reader = TaskRunner(self)  # reads the study
         self._importance_count = -1
+        self._states: dict[int, str] = {}  # trial number -> state at the last reading
         self.maximize = False
 
         self.space_editor = SpaceEditor()
@@ -107,7 +113,8 @@ class SweepPanel(QWidget):
         self.start_button.setToolTip("Train trials as normal runs until the study holds the trials asked for; "
                                      "a stopped sweep continues where it stopped")
         self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Start no more trials; the running ones finish")
+        self.stop_button.setToolTip("Start no more trials; the running ones stop now and are trained again "
+                                    "when the sweep starts again")
         self.best_button = QPushButton("Use Best Trial")
         self.best_button.setToolTip("Set the best finished trial's settings in the open project (undoable)")
         self.refresh_button = QPushButton("Refresh")
@@ -155,8 +162,10 @@ class SweepPanel(QWidget):
         layout.addWidget(splitter)
 
         self._timer = QTimer(self, interval=REFRESH_MS)
-        self._timer.timeout.connect(self.refresh_results)
-        self.sweep_event.connect(self._on_event)
+        self._timer.timeout.connect(self._follow)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.stop)
         self.doc.project_replaced.connect(self._project_changed)
         self.doc.path_changed.connect(lambda _path: self._project_changed())
         self.doc.graph_changed.connect(lambda _event: self._offer_settings())
@@ -218,45 +227,38 @@ class SweepPanel(QWidget):
         if self.running or not self.check_space():
             return False
         try:
-            sweep = core_sweep.Sweep(self.doc.project.copy(), self.dimensions(), self.settings(), self.doc.path,
-                                     runs_root=self.window.runs_root(),
-                                     on_event=lambda kind, data: self.sweep_event.emit(kind, data))
-        except (SpaceError, core_sweep.SweepError) as exc:
+            sweep = SweepProcess(self.doc.project.copy(), self.space_editor.space(), self.settings(), self.doc.path,
+                                 self.window.runs_root())
+        except core_sweep.SweepError as exc:
             self._show_check(str(exc), ok=False)
             return False
         self.sweep = sweep
         self.status.setText(f"Sweep running: study {sweep.study_name} in {core_sweep.redact(sweep.storage_url)}; "
                             "each trial is a run listed in Train > Runs.")
-        self.runner.submit("sweep", sweep.run, self._finished, self._failed)
         self._timer.start()
         self._draw_buttons()
         return True
 
     def stop(self) -> None:
-        if self.sweep is not None:
+        """Ask the sweep process to stop gracefully (the running trials are queued again)."""
+        if self.sweep is not None and not self.sweep.stopping:
             self.sweep.stop()
-            self.status.setText("Stopping: no new trials; the running ones finish first…")
+            self.status.setText("Stopping: no new trials; the running ones stop and will be trained again "
+                                "when the sweep starts again…")
 
-    def _finished(self, _study) -> None:
-        self.sweep = None
-        self._timer.stop()
-        self.status.setText("Sweep done. Start again to continue the study (more trials, or after a stop).")
-        self._draw_buttons()
-        self.refresh_results()
-
-    def _failed(self, message: str) -> None:
-        self.sweep = None
-        self._timer.stop()
-        self.status.setText(f"The sweep stopped: {message}")
-        self._draw_buttons()
-        self.refresh_results()
-
-    def _on_event(self, kind: str, data: dict) -> None:
-        texts = {"trial_started": "Trial {number} started", "trial_done": "Trial {number} finished: {value:.4g}",
-                 "trial_pruned": "Trial {number} pruned", "trial_failed": "Trial {number} failed: {message}",
-                 "requeued": "{count} interrupted trial(s) queued again"}
-        if kind in texts:
-            self.status.setText(texts[kind].format(**{"number": "", "value": 0.0, "message": "", "count": 0, **data}))
+    def _follow(self) -> None:
+        """Timer tick while a sweep runs: read the study, and notice when the process ended."""
+        sweep = self.sweep
+        if sweep is not None and sweep.returncode is not None:
+            self.sweep = None
+            self._timer.stop()
+            if sweep.returncode == 0:
+                self.status.setText("Sweep stopped. Start again to continue the study." if sweep.stopping else
+                                    "Sweep done. Start again to continue the study (more trials, or after a stop).")
+            else:
+                self.status.setText(f"The sweep stopped: {sweep.error()}")
+            sweep.close()
+            self._draw_buttons()
         self.refresh_results()
 
     # -- results ---------------------------------------------------------------------------
@@ -273,16 +275,19 @@ class SweepPanel(QWidget):
         if study is None:
             return
         storage, name = study
-        if self.sweep is None and storage.startswith("sqlite:///") and not Path(storage[10:]).exists():
-            return  # no sweep yet
+        if storage.startswith("sqlite:///") and not Path(storage[10:]).exists():
+            return  # no sweep yet (or its process has not created the study yet)
         known = self._importance_count
         self.reader.submit("results", lambda: read_results(storage, name, known),
                            self._show_results, lambda message: None if self.running else self.status.setText(message))
 
     def _show_results(self, results: dict[str, Any]) -> None:
         rows, self.maximize = results["rows"], results["maximize"]
+        if self.running:
+            self._say_changes(rows)
+        self._states = {row["number"]: row["state"] for row in rows}
         params = list(dict.fromkeys(key for row in rows for key in row if key.startswith("param.")))
-        columns = list(TRIAL_COLUMNS) + params + ["run", "error"]
+        columns = list(TRIAL_COLUMNS) + params + ["epochs", "run", "error"]
         table = self.trials_table
         table.setColumnCount(len(columns))
         table.setHorizontalHeaderLabels([c.removeprefix("param.") for c in columns])
@@ -301,6 +306,15 @@ class SweepPanel(QWidget):
             self.importance.show_importances(results["importances"])
         self.best_button.setEnabled(bool(done))
         self.results_shown.emit()
+
+    def _say_changes(self, rows: list[dict[str, Any]]) -> None:
+        """Status line: the latest trial that started, finished, was pruned or failed."""
+        texts = {"running": "Trial {number} running", "complete": "Trial {number} finished: {value:.4g}",
+                 "pruned": "Trial {number} pruned", "fail": "Trial {number} failed: {error}"}
+        changed = [row for row in rows if row["state"] in texts and self._states.get(row["number"]) != row["state"]]
+        if changed:
+            row = changed[-1]
+            self.status.setText(texts[row["state"]].format(**{**row, "value": row["value"] or 0.0}))
 
     def use_best(self) -> None:
         """Put the best finished trial's settings into the open project, as one undoable edit."""

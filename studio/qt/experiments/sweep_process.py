@@ -1,0 +1,84 @@
+"""A sweep run by ``studio sweep`` in a child process, so that its trials (each loading its dataset
+and starting a training process) never take the GUI process's time or its GIL.
+
+The project as open (saved or not) and the space are written to a temporary folder the child reads;
+its output goes to ``sweep.log`` there. The panel follows the study through its storage and polls
+``returncode``; ``stop()`` asks the child for a graceful stop (SIGTERM, CTRL_BREAK on Windows).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import studio
+from studio.core import fileio
+from studio.core.experiments import sweep as core_sweep
+from studio.core.project import save_project
+
+LOG_FILE = "sweep.log"
+
+
+class SweepProcess:
+    """``studio sweep`` of ``project`` over ``space`` (the JSON the CLI reads) in a child process."""
+
+    def __init__(self, project, space: dict, settings: core_sweep.SweepSettings, project_path,
+                 runs_root) -> None:
+        settings.check()
+        self.storage_url = settings.storage or core_sweep.default_storage(project_path)
+        self.study_name = settings.study_name or core_sweep.default_study_name(project)
+        self.folder = Path(tempfile.mkdtemp(prefix="studio-sweep-"))
+        try:
+            save_project(project, self.folder / "project.dlstudio")
+            fileio.atomic_write_text(self.folder / "space.json", json.dumps(space))
+            command = [sys.executable, "-m", "studio", "sweep", str(self.folder / "project.dlstudio"),
+                       "--space", str(self.folder / "space.json"), "--trials", str(settings.trials),
+                       "--sampler", settings.sampler, "--workers", str(settings.workers),
+                       "--storage", self.storage_url, "--study", self.study_name, "--runs-dir", str(runs_root)]
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(Path(studio.__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")]))}
+            windows = sys.platform == "win32"
+            with open(self.folder / LOG_FILE, "wb") as log:
+                self.process = subprocess.Popen(
+                    command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                    creationflags=subprocess.CREATE_NEW_PROCESS_GROUP if windows else 0)
+        except OSError as exc:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise core_sweep.SweepError(f"cannot start the sweep process: {exc.strerror or exc}") from None
+        self.stopping = False
+
+    @property
+    def returncode(self) -> int | None:
+        """None while the sweep runs, then its exit code."""
+        return self.process.poll()
+
+    def stop(self) -> None:
+        """Graceful stop: no new trials; the running ones stop at their next batch, queued again."""
+        if self.process.poll() is None:
+            self.stopping = True
+            self.process.send_signal(signal.CTRL_BREAK_EVENT if sys.platform == "win32" else signal.SIGTERM)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(5)
+
+    def error(self) -> str:
+        """The child's one-line error (``error: ...``), or its last line of output."""
+        try:
+            lines = [line.strip() for line in (self.folder / LOG_FILE).read_text(
+                encoding="utf-8", errors="replace").splitlines() if line.strip()]
+        except OSError:
+            lines = []
+        errors = [line.removeprefix("error: ") for line in lines if line.startswith("error: ")]
+        return (errors or lines or [f"the sweep process ended with code {self.returncode}"])[-1][:300]
+
+    def close(self) -> None:
+        """Remove the temporary folder (after the process ended)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
