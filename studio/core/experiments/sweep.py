@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from studio.core.experiments.labels import add_tag
 from studio.core.experiments.space import Dimension, SpaceError, apply_params, suggest
-from studio.core.experiments.summary import update_summary
+from studio.core.experiments.summary import read_summary, update_summary
 from studio.core.training.callbacks import better_is_higher
 
 SAMPLERS = ("grid", "random", "tpe")
@@ -375,3 +375,25 @@ def best_project(study, project):
     if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         raise SweepError(f"study {study.study_name} has no completed trial yet")
     return apply_params(project, study.best_trial.params)
+
+
+def study_results(storage: str, study_name: str, known_complete: int) -> dict[str, Any]:
+    """What the Sweep panel shows of a study: trial rows, direction, log axes and the parameter
+    importances (None when the finished trials are still ``known_complete``); running trials' rows
+    carry the epochs their run folder has finished so far (column ``epochs``)."""
+    from optuna.trial import TrialState
+
+    study = load_study(storage, study_name)
+    trials = study.get_trials(deepcopy=False)
+    logs = {}
+    for trial in trials:
+        for name, distribution in trial.distributions.items():
+            logs[name] = bool(getattr(distribution, "log", False))
+    complete = sum(1 for t in trials if t.state == TrialState.COMPLETE)
+    rows = trials_table(study)
+    for row in rows:
+        if row["state"] == "running" and row["run"]:
+            row["epochs"] = (read_summary(row["run"]) or {}).get("epochs", 0)
+    return {"rows": rows, "maximize": study.direction.name == "MAXIMIZE",
+            "logs": logs, "complete": complete,
+            "importances": importances(study) if complete != known_complete else None}

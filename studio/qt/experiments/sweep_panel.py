@@ -2,10 +2,12 @@
 (``studio.core.experiments.sweep``, as ``studio sweep`` runs it), and its results live.
 
 The sweep runs as ``studio sweep`` in a child process (``SweepProcess``; each trial is a training
-process of its own); the panel follows it by reading the study on a worker thread every few seconds,
-so the window never waits on Optuna, on datasets or on training. Stop asks the child to stop
-gracefully: no new trials, the running ones stop and are queued again for the next start. The study is the project's (``<project>.sweep.sqlite`` beside it,
-named after the project): starting again continues it. Trial runs are listed in Train > Runs.
+process of its own); the panel follows it by reading the study every few seconds in a helper process
+(``StudyReader``, waited for on a worker thread), so the window never waits on Optuna, on datasets or
+on training, nor shares its GIL with them. Stop asks the child to stop gracefully: no new trials,
+the running ones stop and are queued again for the next start. The study is the project's
+(``<project>.sweep.sqlite`` beside it, named after the project): starting again continues it.
+Trial runs are listed in Train > Runs.
 """
 
 from __future__ import annotations
@@ -33,39 +35,16 @@ from PySide6.QtWidgets import (
 
 from studio.core.experiments import sweep as core_sweep
 from studio.core.experiments.space import SpaceError, parse_space
-from studio.core.experiments.summary import read_summary
 from studio.core.experiments.table import cell
 from studio.qt.commands import ReplaceGraph, SetSection
 from studio.qt.experiments.space_editor import SpaceEditor
-from studio.qt.experiments.sweep_process import SweepProcess
+from studio.qt.experiments.sweep_process import StudyReader, SweepProcess
 from studio.qt.experiments.sweep_plots import ImportanceBars, ParallelCoordinates
 from studio.qt.widgets.worker import TaskRunner
 
 REFRESH_MS = 2000  # while a sweep runs, its study is read this often
 ERROR_STYLE = "QLabel { color: #d93025; }"
 TRIAL_COLUMNS = ("number", "state", "value")
-
-
-def read_results(storage: str, study_name: str, known_complete: int) -> dict[str, Any]:
-    """What the panel shows of a study (worker thread): trial rows, direction, log axes and the
-    parameter importances (None when the finished trials are still ``known_complete``); running
-    trials' rows carry the epochs their run folder has finished so far (column ``epochs``)."""
-    from optuna.trial import TrialState
-
-    study = core_sweep.load_study(storage, study_name)
-    trials = study.get_trials(deepcopy=False)
-    logs = {}
-    for trial in trials:
-        for name, distribution in trial.distributions.items():
-            logs[name] = bool(getattr(distribution, "log", False))
-    complete = sum(1 for t in trials if t.state == TrialState.COMPLETE)
-    rows = core_sweep.trials_table(study)
-    for row in rows:
-        if row["state"] == "running" and row["run"]:
-            row["epochs"] = (read_summary(row["run"]) or {}).get("epochs", 0)
-    return {"rows": rows, "maximize": study.direction.name == "MAXIMIZE",
-            "logs": logs, "complete": complete,
-            "importances": core_sweep.importances(study) if complete != known_complete else None}
 
 
 class SweepPanel(QWidget):
@@ -82,7 +61,8 @@ class SweepPanel(QWidget):
         self.window = window
         self.doc = window.document
         self.sweep: SweepProcess | None = None
-        self.reader = TaskRunner(self)  # reads the study
+        self.reader = TaskRunner(self)  # waits for the study readings and the best trial
+        self.study_reader = StudyReader()
         self._importance_count = -1
         self._states: dict[int, str] = {}  # trial number -> state at the last reading
         self.maximize = False
@@ -166,6 +146,8 @@ class SweepPanel(QWidget):
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.stop)
+            app.aboutToQuit.connect(self.study_reader.close)
+        self.destroyed.connect(self.study_reader.close)
         self.doc.project_replaced.connect(self._project_changed)
         self.doc.path_changed.connect(lambda _path: self._project_changed())
         self.doc.graph_changed.connect(lambda _event: self._offer_settings())
@@ -270,7 +252,7 @@ class SweepPanel(QWidget):
         return core_sweep.default_storage(self.doc.path), core_sweep.default_study_name(self.doc.project)
 
     def refresh_results(self) -> None:
-        """Read the study on the worker thread (no study yet: nothing to show)."""
+        """Read the study in the helper process (no study yet: nothing to show)."""
         study = self._study()
         if study is None:
             return
@@ -278,7 +260,7 @@ class SweepPanel(QWidget):
         if storage.startswith("sqlite:///") and not Path(storage[10:]).exists():
             return  # no sweep yet (or its process has not created the study yet)
         known = self._importance_count
-        self.reader.submit("results", lambda: read_results(storage, name, known),
+        self.reader.submit("results", lambda: self.study_reader.read(storage, name, known),
                            self._show_results, lambda message: None if self.running else self.status.setText(message))
 
     def _show_results(self, results: dict[str, Any]) -> None:

@@ -1,5 +1,6 @@
-"""A sweep run by ``studio sweep`` in a child process, so that its trials (each loading its dataset
-and starting a training process) never take the GUI process's time or its GIL.
+"""The Sweep panel's work outside the GUI process, so that it never takes the window's time or GIL:
+``SweepProcess`` runs ``studio sweep`` in a child process (its trials each load their dataset and
+start a training process there), and ``StudyReader`` reads the study in a helper process.
 
 The project as open (saved or not) and the space are written to a temporary folder the child reads;
 its output goes to ``sweep.log`` there. The panel follows the study through its storage and polls
@@ -9,13 +10,17 @@ its output goes to ``sweep.log`` there. The panel follows the study through its 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
 import studio
 from studio.core import fileio
@@ -82,3 +87,26 @@ class SweepProcess:
     def close(self) -> None:
         """Remove the temporary folder (after the process ended)."""
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class StudyReader:
+    """``core_sweep.study_results`` in one helper process (spawned at the first read). ``read`` blocks
+    its caller, a worker thread, which waits without holding the GIL while Optuna works elsewhere."""
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+
+    def read(self, storage: str, study_name: str, known_complete: int) -> dict[str, Any]:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            return self._pool.submit(core_sweep.study_results, storage, study_name, known_complete).result()
+        except BrokenProcessPool:
+            self._pool = None
+            raise core_sweep.SweepError("the process reading the study ended unexpectedly; "
+                                        "press Refresh to try again") from None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
