@@ -65,6 +65,7 @@ class SweepPanel(QWidget):
         self.study_reader = StudyReader()
         self._importance_count = -1
         self._states: dict[int, str] = {}  # trial number -> state at the last reading
+        self._plotted = None  # what the parallel coordinates show (redrawn only when it changes)
         self.maximize = False
 
         self.space_editor = SpaceEditor()
@@ -159,7 +160,7 @@ class SweepPanel(QWidget):
 
     def _project_changed(self) -> None:
         self._offer_settings()
-        self._importance_count = -1
+        self._importance_count, self._states, self._plotted = -1, {}, None
         self.refresh_results()
 
     @property
@@ -269,25 +270,40 @@ class SweepPanel(QWidget):
             self._say_changes(rows)
         self._states = {row["number"]: row["state"] for row in rows}
         params = list(dict.fromkeys(key for row in rows for key in row if key.startswith("param.")))
-        columns = list(TRIAL_COLUMNS) + params + ["epochs", "run", "error"]
-        table = self.trials_table
-        table.setColumnCount(len(columns))
-        table.setHorizontalHeaderLabels([c.removeprefix("param.") for c in columns])
-        table.setRowCount(len(rows))
-        for r, row in enumerate(rows):
-            for c, column in enumerate(columns):
-                item = QTableWidgetItem(cell(column, row.get(column)))
-                item.setToolTip(str(row.get(column, "")))
-                table.setItem(r, c, item)
+        self._fill_table(rows, list(TRIAL_COLUMNS) + params + ["epochs", "run", "error"])
         done = [row for row in rows if row["state"] == "complete" and row["value"] is not None]
         names = [p.removeprefix("param.") for p in params]
-        self.parallel.show_trials(names, [[row.get(p) for row in done] for p in params],
-                                  [row["value"] for row in done], self.maximize, results["logs"])
+        plotted = (names, [[row.get(p) for row in done] for p in params], [row["value"] for row in done],
+                   self.maximize, results["logs"])
+        if plotted != self._plotted:
+            self._plotted = plotted
+            self.parallel.show_trials(*plotted)
         if results["importances"] is not None:
             self._importance_count = results["complete"]
             self.importance.show_importances(results["importances"])
         self.best_button.setEnabled(bool(done))
         self.results_shown.emit()
+
+    def _fill_table(self, rows: list[dict[str, Any]], columns: list[str]) -> None:
+        """Show ``rows``, changing only the cells whose text changed (the study is read every few
+        seconds while a sweep runs, mostly unchanged)."""
+        table = self.trials_table
+        headers = [c.removeprefix("param.") for c in columns]
+        if [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())] != headers:
+            table.setColumnCount(len(columns))
+            table.setHorizontalHeaderLabels(headers)
+        table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, column in enumerate(columns):
+                text = cell(column, row.get(column))
+                item = table.item(r, c)
+                if item is None:
+                    item = QTableWidgetItem()
+                    table.setItem(r, c, item)
+                elif item.text() == text:
+                    continue
+                item.setText(text)
+                item.setToolTip(str(row.get(column, "")))
 
     def _say_changes(self, rows: list[dict[str, Any]]) -> None:
         """Status line: the latest trial that started, finished, was pruned or failed."""

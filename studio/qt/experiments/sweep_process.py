@@ -1,6 +1,8 @@
 """The Sweep panel's work outside the GUI process, so that it never takes the window's time or GIL:
 ``SweepProcess`` runs ``studio sweep`` in a child process (its trials each load their dataset and
-start a training process there), and ``StudyReader`` reads the study in a helper process.
+start a training process there), and ``StudyReader`` reads the study in a helper process. Both run
+at a lower CPU priority (nice ``BACKGROUND_NICE``; the trials' training processes inherit it), so
+the window is scheduled first when the machine is busy and training takes every idle cycle.
 
 The project as open (saved or not) and the space are written to a temporary folder the child reads;
 its output goes to ``sweep.log`` there. The panel follows the study through its storage and polls
@@ -9,6 +11,7 @@ its output goes to ``sweep.log`` there. The panel follows the study through its 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -28,6 +31,7 @@ from studio.core.experiments import sweep as core_sweep
 from studio.core.project import save_project
 
 LOG_FILE = "sweep.log"
+BACKGROUND_NICE = 10
 
 
 class SweepProcess:
@@ -52,7 +56,11 @@ class SweepProcess:
             with open(self.folder / LOG_FILE, "wb") as log:
                 self.process = subprocess.Popen(
                     command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
-                    creationflags=subprocess.CREATE_NEW_PROCESS_GROUP if windows else 0)
+                    creationflags=subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.BELOW_NORMAL_PRIORITY_CLASS
+                    if windows else 0)
+            if hasattr(os, "setpriority"):  # before the child starts any trial (it loads Optuna first)
+                with contextlib.suppress(OSError):
+                    os.setpriority(os.PRIO_PROCESS, self.process.pid, BACKGROUND_NICE)
         except OSError as exc:
             shutil.rmtree(self.folder, ignore_errors=True)
             raise core_sweep.SweepError(f"cannot start the sweep process: {exc.strerror or exc}") from None
@@ -98,7 +106,8 @@ class StudyReader:
 
     def read(self, storage: str, study_name: str, known_complete: int) -> dict[str, Any]:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_lower_priority)
         try:
             return self._pool.submit(core_sweep.study_results, storage, study_name, known_complete).result()
         except BrokenProcessPool:
@@ -110,3 +119,9 @@ class StudyReader:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+
+
+def _lower_priority() -> None:
+    if hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(BACKGROUND_NICE)
