@@ -77,11 +77,6 @@ class SweepProcess:
             self.stopping = True
             self.process.send_signal(signal.CTRL_BREAK_EVENT if sys.platform == "win32" else signal.SIGTERM)
 
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(5)
-
     def error(self) -> str:
         """The child's one-line error (``error: ...``), or its last line of output."""
         try:
