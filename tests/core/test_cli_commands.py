@@ -26,7 +26,7 @@ def test_studio_runs_starts_without_the_other_commands_modules(tmp_path):
     code = ("import sys; from studio.cli import main; code = main(['runs', sys.argv[1]]); "
             "print(sorted(m for m in sys.modules if m.startswith(('studio.core.data', 'studio.core.export', 'studio.cli.')))); "
             "sys.exit(code)")
-    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT, capture_output=True, text=True, check=False,
-                          timeout=60)
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                          check=False, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "['studio.cli.runs_cmds']"
