@@ -2,8 +2,9 @@
 
 A tiny project (digits 8x8, one hidden Dense layer) is swept from the Sweep panel of a window in
 this process (offscreen when there is no display): a grid of learning rate x batch size, trained
-by 2 workers (each trial a training child process), while the panel reads the study and fills its
-trials table, parallel coordinates and importances live. A heartbeat QTimer fires every 5 ms;
+by 2 workers of a ``studio sweep`` child process (each trial a training process of its own), while
+the panel reads the study in a helper process and fills its trials table, parallel coordinates and
+importances live. A heartbeat QTimer fires every 5 ms;
 stall = gap between two beats minus 5 ms. Target: p99 <= 16.7 ms (one frame at 60 Hz).
 Printed next to it, to separate the GUI's own share from the machine's: the same heartbeat in
 the idle window before Start (the noise floor) and the GUI thread's CPU time between two beats.

@@ -1,9 +1,15 @@
 """``studio variants`` (one choice, several values, trained one after another) and ``studio sweep``
-(Optuna search over a space of settings; ``studio sweep best`` saves the best trial as a project)."""
+(Optuna search over a space of settings; ``studio sweep best`` saves the best trial as a project).
+
+SIGTERM (CTRL_BREAK on Windows) stops a sweep gracefully: no new trial starts, the running ones
+stop at their next batch and are queued again for the next start (the Sweep panel stops it so).
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 from pathlib import Path
 
@@ -145,7 +151,8 @@ def _sweep(args) -> int:
         sweep = Sweep(project, dims, _settings(args), args.project, runs_root, on_event=_report)
         print(f"study {sweep.study_name} in {_redacted(sweep.storage_url)}, optimising {sweep.monitor} "
               f"({sweep.direction})", file=sys.stderr)
-        study = sweep.run()
+        with _graceful_stop(sweep):
+            study = sweep.run()
     except (SpaceError, SweepError) as exc:
         raise CliError(str(exc)) from None
     rows = trials_table(study)
@@ -163,6 +170,22 @@ def _sweep(args) -> int:
         print(f"best: trial {best.number}  {sweep.monitor} {best.value:.4g}  "
               + "  ".join(f"{k}={v}" for k, v in best.params.items()))
     return 0
+
+
+@contextlib.contextmanager
+def _graceful_stop(sweep):
+    """While the sweep runs, SIGTERM (or CTRL_BREAK) stops it and its running trials gracefully."""
+    def handler(signum, _frame):
+        print("stopping: no new trials; the running ones stop and are queued again", file=sys.stderr)
+        sweep.stop(running=True)
+
+    names = [name for name in ("SIGTERM", "SIGBREAK") if hasattr(signal, name)]
+    previous = {name: signal.signal(getattr(signal, name), handler) for name in names}
+    try:
+        yield
+    finally:
+        for name, old in previous.items():
+            signal.signal(getattr(signal, name), old)
 
 
 def _redacted(url: str) -> str:

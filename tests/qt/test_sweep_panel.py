@@ -128,3 +128,50 @@ def test_the_empty_parallel_coordinates_say_what_will_show_there(qtbot):
     plot.show_trials(["lr"], [[0.1, 0.01]], [0.5, 0.7], True, {"lr": True})
     texts = [item.toPlainText() for item in plot.getPlotItem().items if isinstance(item, TextItem)]
     assert len(plot.lines) == 2 and not any("finished trial" in text for text in texts)
+
+
+@pytest.mark.slow
+def test_stop_stops_the_sweep_process_gracefully_and_a_new_start_trains_the_stopped_trials_again(
+        window, qtbot, tmp_path):
+    from studio.core.experiments.sweep import load_study
+    from studio.core.training.runs import read_run
+    from studio.qt.commands import SetSection
+
+    project = tiny_project()
+    project.training = {**project.training, "epochs": 500}  # still training when Stop is clicked
+    panel = sweep_panel(window, tmp_path, project)
+    panel.space_editor.table.setRowCount(0)
+    panel.space_editor.add_row("learning_rate", "0.001, 0.05")
+    panel.sampler.setCurrentText("grid")
+    panel.trials.setValue(2)
+    panel.workers.setValue(2)
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    process = panel.sweep.process
+    assert process.pid != __import__("os").getpid() and process.poll() is None  # a child process
+
+    def running_trials():
+        table = panel.trials_table
+        return [r for r in range(table.rowCount()) if table.item(r, 1).text() == "running"]
+    qtbot.waitUntil(lambda: len(running_trials()) == 2, timeout=120_000)
+    qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    assert panel.status.text().startswith("Stopping")
+    qtbot.waitUntil(lambda: not panel.running, timeout=120_000)
+    assert process.returncode == 0 and panel.status.text().startswith("Sweep stopped")
+    assert panel.start_button.isEnabled() and not panel.stop_button.isEnabled()
+
+    storage = f"sqlite:///{tmp_path / 'tiny.sweep.sqlite'}"
+    trials = load_study(storage, "tiny").get_trials()
+    stopped = [t for t in trials if t.state.name == "FAIL"]
+    waiting = [t for t in trials if t.state.name == "WAITING"]  # queued again with the same parameters
+    assert len(stopped) == 2 and all("queued again" in t.user_attrs["error"] for t in stopped)
+    assert all(read_run(t.user_attrs["run"])["status"] == "stopped" for t in stopped)  # recorded by the run
+    assert sorted(t.params["learning_rate"] for t in stopped) == sorted(t.system_attrs["fixed_params"]["learning_rate"] for t in waiting)
+
+    doc = window.document  # resume quickly: one epoch per trial
+    doc.push(SetSection(doc, "training", {**doc.project.training, "epochs": 1}, "epochs"))
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.running, timeout=180_000)
+    assert panel.status.text().startswith("Sweep done")
+    trials = load_study(storage, "tiny").get_trials()
+    complete = [t for t in trials if t.state.name == "COMPLETE"]
+    assert len(trials) == 4 and sorted(t.params["learning_rate"] for t in complete) == [0.001, 0.05]

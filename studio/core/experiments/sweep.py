@@ -7,6 +7,8 @@ SQLite file beside the project; a PostgreSQL URL shares it between machines) and
 trials left running by a dead sweep are marked failed ("interrupted") and queued again with the
 same parameters, and only the missing trials are run. A trial that fails (NaN, out of memory, a bad
 configuration, a dead process) is recorded as failed with its message and the sweep goes on.
+``stop(running=True)`` (SIGTERM on ``studio sweep``) also stops the running trials; each is recorded
+as failed ("stopped with the sweep") and queued again, so the next start trains it in full.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any, Callable
 
 from studio.core.experiments.labels import add_tag
 from studio.core.experiments.space import Dimension, SpaceError, apply_params, suggest
-from studio.core.experiments.summary import update_summary
+from studio.core.experiments.summary import read_summary, update_summary
 from studio.core.training.callbacks import better_is_higher
 
 SAMPLERS = ("grid", "random", "tpe")
@@ -166,6 +168,7 @@ class Sweep:
         self._local = threading.local()
         self._runners: list[Any] = []
         self._stopped = False
+        self._stopping_runs = False
         self.grid_size = None
         if settings.sampler == "grid":
             self.grid_size = 1
@@ -231,10 +234,15 @@ class Sweep:
         for runner in list(self._runners):
             runner.kill()
 
-    def stop(self) -> None:
-        """Start no more trials; the running ones finish (``run`` returns after them). Running the
-        sweep again later continues the study."""
+    def stop(self, running: bool = False) -> None:
+        """Start no more trials; the running ones finish (``run`` returns after them), or with
+        ``running`` stop at their next batch and are queued again. Running the sweep again later
+        continues the study."""
         self._stopped = True
+        if running:
+            self._stopping_runs = True
+            for runner in list(self._runners):
+                runner.stop()
 
     def _work(self, study) -> None:
         while True:
@@ -283,6 +291,8 @@ class Sweep:
         except TrainingError as exc:
             return self._fail(trial, "config", str(exc))
         self._runners.append(runner)
+        if self._stopping_runs:  # stop() came while this trial's process was starting
+            runner.stop()
         try:
             add_tag(run_dir, f"sweep:{self.study_name}")
         except (OSError, ValueError):
@@ -309,6 +319,9 @@ class Sweep:
         if pruned:
             self.on_event("trial_pruned", {"number": trial.number})
             raise optuna.TrialPruned()
+        if status == "stopped" and self._stopping_runs:
+            trial.study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number}, skip_if_exists=False)
+            return self._fail(trial, "stopped", "stopped with the sweep; queued again for the next start")
         if status not in ("completed", "stopped"):
             return self._fail(trial, status, error or "the training process ended unexpectedly; see log.txt")
         best = update_summary(run_dir)["best"].get(self.monitor)
@@ -362,3 +375,25 @@ def best_project(study, project):
     if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         raise SweepError(f"study {study.study_name} has no completed trial yet")
     return apply_params(project, study.best_trial.params)
+
+
+def study_results(storage: str, study_name: str, known_complete: int) -> dict[str, Any]:
+    """What the Sweep panel shows of a study: trial rows, direction, log axes and the parameter
+    importances (None when the finished trials are still ``known_complete``); running trials' rows
+    carry the epochs their run folder has finished so far (column ``epochs``)."""
+    from optuna.trial import TrialState
+
+    study = load_study(storage, study_name)
+    trials = study.get_trials(deepcopy=False)
+    logs = {}
+    for trial in trials:
+        for name, distribution in trial.distributions.items():
+            logs[name] = bool(getattr(distribution, "log", False))
+    complete = sum(1 for t in trials if t.state == TrialState.COMPLETE)
+    rows = trials_table(study)
+    for row in rows:
+        if row["state"] == "running" and row["run"]:
+            row["epochs"] = (read_summary(row["run"]) or {}).get("epochs", 0)
+    return {"rows": rows, "maximize": study.direction.name == "MAXIMIZE",
+            "logs": logs, "complete": complete,
+            "importances": importances(study) if complete != known_complete else None}

@@ -1,10 +1,13 @@
 """The Sweep panel: a search space built from the settings specs, an Optuna sweep of normal runs
 (``studio.core.experiments.sweep``, as ``studio sweep`` runs it), and its results live.
 
-The sweep runs on its own worker thread (each trial is a training child process); the study is
-read on another worker thread every few seconds and after each trial event, so the window never
-waits on Optuna or on training. The study is the project's (``<project>.sweep.sqlite`` beside it,
-named after the project): starting again continues it. Trial runs are listed in Train > Runs.
+The sweep runs as ``studio sweep`` in a child process (``SweepProcess``; each trial is a training
+process of its own); the panel follows it by reading the study every few seconds in a helper process
+(``StudyReader``, waited for on a worker thread), so the window never waits on Optuna, on datasets or
+on training, nor shares its GIL with them. Stop asks the child to stop gracefully: no new trials,
+the running ones stop and are queued again for the next start. The study is the project's
+(``<project>.sweep.sqlite`` beside it, named after the project): starting again continues it.
+Trial runs are listed in Train > Runs.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -35,6 +38,7 @@ from studio.core.experiments.space import SpaceError, parse_space
 from studio.core.experiments.table import cell
 from studio.qt.commands import ReplaceGraph, SetSection
 from studio.qt.experiments.space_editor import SpaceEditor
+from studio.qt.experiments.sweep_process import StudyReader, SweepProcess
 from studio.qt.experiments.sweep_plots import ImportanceBars, ParallelCoordinates
 from studio.qt.widgets.worker import TaskRunner
 
@@ -43,42 +47,25 @@ ERROR_STYLE = "QLabel { color: #d93025; }"
 TRIAL_COLUMNS = ("number", "state", "value")
 
 
-def read_results(storage: str, study_name: str, known_complete: int) -> dict[str, Any]:
-    """What the panel shows of a study (worker thread): trial rows, direction, log axes and the
-    parameter importances (None when the finished trials are still ``known_complete``)."""
-    from optuna.trial import TrialState
-
-    study = core_sweep.load_study(storage, study_name)
-    trials = study.get_trials(deepcopy=False)
-    logs = {}
-    for trial in trials:
-        for name, distribution in trial.distributions.items():
-            logs[name] = bool(getattr(distribution, "log", False))
-    complete = sum(1 for t in trials if t.state == TrialState.COMPLETE)
-    return {"rows": core_sweep.trials_table(study), "maximize": study.direction.name == "MAXIMIZE",
-            "logs": logs, "complete": complete,
-            "importances": core_sweep.importances(study) if complete != known_complete else None}
-
-
 class SweepPanel(QWidget):
     """Space, sweep settings, Start/Stop; trials table, parallel coordinates, importances.
 
     Signals:
         results_shown: the trials table shows a fresh reading of the study.
-        sweep_event(str, object): an event from the running sweep (forwarded from its threads).
     """
 
     results_shown = Signal()
-    sweep_event = Signal(str, object)
 
     def __init__(self, window) -> None:
         super().__init__()
         self.window = window
         self.doc = window.document
-        self.sweep: core_sweep.Sweep | None = None
-        self.runner = TaskRunner(self)  # runs the sweep
-        self.reader = TaskRunner(self)  # reads the study
+        self.sweep: SweepProcess | None = None
+        self.reader = TaskRunner(self)  # waits for the study readings and the best trial
+        self.study_reader = StudyReader()
         self._importance_count = -1
+        self._states: dict[int, str] = {}  # trial number -> state at the last reading
+        self._plotted = None  # what the parallel coordinates show (redrawn only when it changes)
         self.maximize = False
 
         self.space_editor = SpaceEditor()
@@ -107,7 +94,8 @@ class SweepPanel(QWidget):
         self.start_button.setToolTip("Train trials as normal runs until the study holds the trials asked for; "
                                      "a stopped sweep continues where it stopped")
         self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Start no more trials; the running ones finish")
+        self.stop_button.setToolTip("Start no more trials; the running ones stop now and are trained again "
+                                    "when the sweep starts again")
         self.best_button = QPushButton("Use Best Trial")
         self.best_button.setToolTip("Set the best finished trial's settings in the open project (undoable)")
         self.refresh_button = QPushButton("Refresh")
@@ -155,8 +143,12 @@ class SweepPanel(QWidget):
         layout.addWidget(splitter)
 
         self._timer = QTimer(self, interval=REFRESH_MS)
-        self._timer.timeout.connect(self.refresh_results)
-        self.sweep_event.connect(self._on_event)
+        self._timer.timeout.connect(self._follow)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.stop)
+            app.aboutToQuit.connect(self.study_reader.close)
+        self.destroyed.connect(self.study_reader.close)
         self.doc.project_replaced.connect(self._project_changed)
         self.doc.path_changed.connect(lambda _path: self._project_changed())
         self.doc.graph_changed.connect(lambda _event: self._offer_settings())
@@ -168,7 +160,7 @@ class SweepPanel(QWidget):
 
     def _project_changed(self) -> None:
         self._offer_settings()
-        self._importance_count = -1
+        self._importance_count, self._states, self._plotted = -1, {}, None
         self.refresh_results()
 
     @property
@@ -218,45 +210,38 @@ class SweepPanel(QWidget):
         if self.running or not self.check_space():
             return False
         try:
-            sweep = core_sweep.Sweep(self.doc.project.copy(), self.dimensions(), self.settings(), self.doc.path,
-                                     runs_root=self.window.runs_root(),
-                                     on_event=lambda kind, data: self.sweep_event.emit(kind, data))
-        except (SpaceError, core_sweep.SweepError) as exc:
+            sweep = SweepProcess(self.doc.project.copy(), self.space_editor.space(), self.settings(), self.doc.path,
+                                 self.window.runs_root())
+        except core_sweep.SweepError as exc:
             self._show_check(str(exc), ok=False)
             return False
         self.sweep = sweep
         self.status.setText(f"Sweep running: study {sweep.study_name} in {core_sweep.redact(sweep.storage_url)}; "
                             "each trial is a run listed in Train > Runs.")
-        self.runner.submit("sweep", sweep.run, self._finished, self._failed)
         self._timer.start()
         self._draw_buttons()
         return True
 
     def stop(self) -> None:
-        if self.sweep is not None:
+        """Ask the sweep process to stop gracefully (the running trials are queued again)."""
+        if self.sweep is not None and not self.sweep.stopping:
             self.sweep.stop()
-            self.status.setText("Stopping: no new trials; the running ones finish first…")
+            self.status.setText("Stopping: no new trials; the running ones stop and will be trained again "
+                                "when the sweep starts again…")
 
-    def _finished(self, _study) -> None:
-        self.sweep = None
-        self._timer.stop()
-        self.status.setText("Sweep done. Start again to continue the study (more trials, or after a stop).")
-        self._draw_buttons()
-        self.refresh_results()
-
-    def _failed(self, message: str) -> None:
-        self.sweep = None
-        self._timer.stop()
-        self.status.setText(f"The sweep stopped: {message}")
-        self._draw_buttons()
-        self.refresh_results()
-
-    def _on_event(self, kind: str, data: dict) -> None:
-        texts = {"trial_started": "Trial {number} started", "trial_done": "Trial {number} finished: {value:.4g}",
-                 "trial_pruned": "Trial {number} pruned", "trial_failed": "Trial {number} failed: {message}",
-                 "requeued": "{count} interrupted trial(s) queued again"}
-        if kind in texts:
-            self.status.setText(texts[kind].format(**{"number": "", "value": 0.0, "message": "", "count": 0, **data}))
+    def _follow(self) -> None:
+        """Timer tick while a sweep runs: read the study, and notice when the process ended."""
+        sweep = self.sweep
+        if sweep is not None and sweep.returncode is not None:
+            self.sweep = None
+            self._timer.stop()
+            if sweep.returncode == 0:
+                self.status.setText("Sweep stopped. Start again to continue the study." if sweep.stopping else
+                                    "Sweep done. Start again to continue the study (more trials, or after a stop).")
+            else:
+                self.status.setText(f"The sweep stopped: {sweep.error()}")
+            sweep.close()
+            self._draw_buttons()
         self.refresh_results()
 
     # -- results ---------------------------------------------------------------------------
@@ -268,39 +253,66 @@ class SweepPanel(QWidget):
         return core_sweep.default_storage(self.doc.path), core_sweep.default_study_name(self.doc.project)
 
     def refresh_results(self) -> None:
-        """Read the study on the worker thread (no study yet: nothing to show)."""
+        """Read the study in the helper process (no study yet: nothing to show)."""
         study = self._study()
         if study is None:
             return
         storage, name = study
-        if self.sweep is None and storage.startswith("sqlite:///") and not Path(storage[10:]).exists():
-            return  # no sweep yet
+        if storage.startswith("sqlite:///") and not Path(storage[10:]).exists():
+            return  # no sweep yet (or its process has not created the study yet)
         known = self._importance_count
-        self.reader.submit("results", lambda: read_results(storage, name, known),
+        self.reader.submit("results", lambda: self.study_reader.read(storage, name, known),
                            self._show_results, lambda message: None if self.running else self.status.setText(message))
 
     def _show_results(self, results: dict[str, Any]) -> None:
         rows, self.maximize = results["rows"], results["maximize"]
+        if self.running:
+            self._say_changes(rows)
+        self._states = {row["number"]: row["state"] for row in rows}
         params = list(dict.fromkeys(key for row in rows for key in row if key.startswith("param.")))
-        columns = list(TRIAL_COLUMNS) + params + ["run", "error"]
-        table = self.trials_table
-        table.setColumnCount(len(columns))
-        table.setHorizontalHeaderLabels([c.removeprefix("param.") for c in columns])
-        table.setRowCount(len(rows))
-        for r, row in enumerate(rows):
-            for c, column in enumerate(columns):
-                item = QTableWidgetItem(cell(column, row.get(column)))
-                item.setToolTip(str(row.get(column, "")))
-                table.setItem(r, c, item)
+        self._fill_table(rows, list(TRIAL_COLUMNS) + params + ["epochs", "run", "error"])
         done = [row for row in rows if row["state"] == "complete" and row["value"] is not None]
         names = [p.removeprefix("param.") for p in params]
-        self.parallel.show_trials(names, [[row.get(p) for row in done] for p in params],
-                                  [row["value"] for row in done], self.maximize, results["logs"])
+        plotted = (names, [[row.get(p) for row in done] for p in params], [row["value"] for row in done],
+                   self.maximize, results["logs"])
+        if plotted != self._plotted:
+            self._plotted = plotted
+            self.parallel.show_trials(*plotted)
         if results["importances"] is not None:
             self._importance_count = results["complete"]
             self.importance.show_importances(results["importances"])
         self.best_button.setEnabled(bool(done))
         self.results_shown.emit()
+
+    def _fill_table(self, rows: list[dict[str, Any]], columns: list[str]) -> None:
+        """Show ``rows``, changing only the cells whose text changed (the study is read every few
+        seconds while a sweep runs, mostly unchanged)."""
+        table = self.trials_table
+        headers = [c.removeprefix("param.") for c in columns]
+        if [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())] != headers:
+            table.setColumnCount(len(columns))
+            table.setHorizontalHeaderLabels(headers)
+        table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, column in enumerate(columns):
+                text = cell(column, row.get(column))
+                item = table.item(r, c)
+                if item is None:
+                    item = QTableWidgetItem()
+                    table.setItem(r, c, item)
+                elif item.text() == text:
+                    continue
+                item.setText(text)
+                item.setToolTip(str(row.get(column, "")))
+
+    def _say_changes(self, rows: list[dict[str, Any]]) -> None:
+        """Status line: the latest trial that started, finished, was pruned or failed."""
+        texts = {"running": "Trial {number} running", "complete": "Trial {number} finished: {value:.4g}",
+                 "pruned": "Trial {number} pruned", "fail": "Trial {number} failed: {error}"}
+        changed = [row for row in rows if row["state"] in texts and self._states.get(row["number"]) != row["state"]]
+        if changed:
+            row = changed[-1]
+            self.status.setText(texts[row["state"]].format(**{**row, "value": row["value"] or 0.0}))
 
     def use_best(self) -> None:
         """Put the best finished trial's settings into the open project, as one undoable edit."""
