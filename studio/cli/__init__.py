@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # a name from a file must never crash a print
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
-    args = build_parser(argv[0]).parse_args(argv)
+    known = any(argv[0] in commands for commands in COMMAND_MODULES.values())
+    args = build_parser(argv[0] if known else None).parse_args(argv)  # --help, typos: every command
     if not getattr(args, "func", None):
         build_parser().print_help()
         return 2

@@ -30,3 +30,15 @@ def test_studio_runs_starts_without_the_other_commands_modules(tmp_path):
                           check=False, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "['studio.cli.runs_cmds']"
+
+
+def test_help_lists_every_command(capsys):
+    import pytest
+
+    from studio.cli import COMMAND_MODULES, main
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listed = capsys.readouterr().out
+    assert all(f"    {command} " in listed or f"    {command}\n" in listed
+               for commands in COMMAND_MODULES.values() for command in commands)
