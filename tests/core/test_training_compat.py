@@ -87,3 +87,12 @@ def test_a_vae_on_its_data_is_fine_and_a_wrong_latent_is_reported():
     assert check_compat(project, DataFacts("classification", (28, 28, 1), 10)) == []
     problems = check_compat(project, DataFacts("classification", (32, 32, 3), 10))
     assert problems and problems[0].fix is None
+
+
+def test_a_time_distributed_output_fits_per_step_targets_and_a_per_sample_model_does_not():
+    forecaster = _project(load_template("lstm_forecaster").graph, loss="mse")
+    per_step = DataFacts("regression", (48, 1), None, 1, (48, 1))
+    assert check_compat(forecaster, per_step) == []
+    per_sample = DataFacts("regression", (48, 1), None, 1, (1,))
+    [problem] = check_compat(forecaster, per_sample)
+    assert "(48, 1)" in problem.message and problem.fix is None

@@ -94,7 +94,7 @@ def check_compat(project, facts: DataFacts) -> list[CompatProblem]:
         facts.task, f"{facts.target_size} target value(s)")
     dense = output_dense(graph)
     rank_ok = tuple(shape[:-1]) == facts.steps
-    if dense is None or not rank_ok:
+    if not rank_ok or dense is None and current != need:  # an output of the right size needs no Dense
         activation = "softmax" if facts.task == "classification" or need == 2 else \
             "sigmoid" if facts.task == "binary" else "linear"
         fix = Fix(f"Add Dense({need}, {activation}) as the output", append=("Dense", {"units": need, "activation": activation}),
@@ -105,7 +105,7 @@ def check_compat(project, facts: DataFacts) -> list[CompatProblem]:
     if current != need:
         problems.append(CompatProblem(dense.id, f"output {dense.name!r} has {current} units but the data has {what}",
                                       Fix(f"Set {dense.name}.units to {need}", params=((dense.id, "units", need),))))
-    return problems + _check_loss(project, facts, dense, need)
+    return problems + _check_loss(project, facts, dense or output, need)
 
 
 def _check_loss(project, facts: DataFacts, dense, units: int) -> list[CompatProblem]:
@@ -129,7 +129,7 @@ def _check_loss(project, facts: DataFacts, dense, units: int) -> list[CompatProb
 
 def _activation_fix(graph, dense, activation: str) -> Fix | None:
     """Setting the output Dense's activation fixes it unless a separate activation layer follows."""
-    if graph.nodes[graph.output_nodes()[0]].type in ("Softmax", "Activation"):
+    if dense.type != "Dense" or graph.nodes[graph.output_nodes()[0]].type in ("Softmax", "Activation"):
         return None
     return Fix(f"Set {dense.name}.activation to {activation}", params=((dense.id, "activation", activation),))
 
