@@ -10,13 +10,18 @@ same numpy arrays in this process, once with Keras' default compile mode and onc
 - steady ratio: the same for the median epoch after the first (training speed once compiled);
 - epoch-end event latency: arrival at the caller minus the event's time - target <= 200 ms.
 
-Usage: ``python benchmarks/bench_training.py [--cases small_cnn_28 resnet18] [--epochs 3]``
-(a few minutes on 2 CPU cores).
+``--backends tensorflow jax torch`` instead prints one table of the installed backends side by
+side: per backend the engine (``backend`` setting) and plain ``fit`` in a fresh process with that
+``KERAS_BACKEND``, steady epoch ratio engine ÷ plain (target >= 0.95).
+
+Usage: ``python benchmarks/bench_training.py [--cases small_cnn_28 resnet18] [--epochs 3]
+[--backends jax torch]`` (a few minutes on 2 CPU cores).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -110,13 +115,55 @@ def steady(epoch_s: list[float]) -> float:
     return statistics.median(epoch_s[1:] or epoch_s)
 
 
+def plain_in_process(name: str, epochs: int, backend: str) -> dict:
+    """Plain fit of a case in a fresh process whose Keras uses ``backend``."""
+    import subprocess
+
+    env = {**os.environ, "KERAS_BACKEND": backend}
+    done = subprocess.run([sys.executable, __file__, "--plain", name, "--epochs", str(epochs)],
+                          capture_output=True, text=True, env=env, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def compare_backends(names: list[str], cases: list[str], epochs: int) -> None:
+    """One table: each installed backend's engine and plain fit, side by side."""
+    from studio.core import backends
+
+    print(f"{'case':14} {'backend':11} {'engine samples/s':>17} {'fit samples/s':>14} "
+          f"{'steady ratio':>13} {'total ratio':>12}")
+    for case in cases:
+        for backend in names:
+            if not backends.installed(backend):
+                print(f"{case:14} {backend:11} not installed")
+                continue
+            project = make_project(CASES[case], epochs)
+            project.training["backend"] = backend
+            with tempfile.TemporaryDirectory() as tmp:
+                engine = run_engine(project, Path(tmp) / "run")
+            plain = plain_in_process(case, epochs, backend)
+            samples = plain["samples"]
+            print(f"{case:14} {backend:11} {samples / steady(engine['epoch_s']):17,.0f} "
+                  f"{samples / steady(plain['epoch_s']):14,.0f} "
+                  f"{steady(plain['epoch_s']) / steady(engine['epoch_s']):13.2f} "
+                  f"{plain['total_s'] / engine['total_s']:12.2f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--backends", nargs="+", choices=("tensorflow", "jax", "torch"))
+    parser.add_argument("--plain", choices=list(CASES), help=argparse.SUPPRESS)  # child of --backends
     args = parser.parse_args()
 
     from studio.core.training import plan_run
+
+    if args.plain:
+        print(json.dumps(run_plain(plan_run(make_project(CASES[args.plain], args.epochs)), "auto")))
+        return
+    if args.backends:
+        compare_backends(args.backends, args.cases, args.epochs)
+        return
 
     worst_latency = 0.0
     for name in args.cases:

@@ -144,6 +144,21 @@ def probe_all(timeout: float = PROBE_TIMEOUT_S) -> list[BackendFacts]:
         return list(pool.map(lambda name: probe(name, timeout), BACKENDS))
 
 
+_SESSION_FACTS: list[BackendFacts] = []
+
+
+def session_facts() -> list[BackendFacts]:
+    """``probe_all`` once per process (slow: call it off the GUI thread); later calls reuse it."""
+    if not _SESSION_FACTS:
+        _SESSION_FACTS.extend(probe_all())
+    return list(_SESSION_FACTS)
+
+
+def forget_session_facts() -> None:
+    """Probe again on the next ``session_facts`` (after installing a backend; tests)."""
+    _SESSION_FACTS.clear()
+
+
 def default_backend(system: str | None = None) -> str | None:
     """The documented choice of ``auto`` without measurements: the first installed of an order
     that keeps TensorFlow where it has a GPU (Linux) and prefers PyTorch where it has none."""

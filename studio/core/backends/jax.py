@@ -51,3 +51,19 @@ def value_and_grad(fn: Callable, args: list, has_aux: bool = False):
 
 def compile(fn: Callable) -> Callable:  # noqa: A001
     return load().jit(fn)
+
+
+def process_rows(batch):
+    """This process's rows of a global batch: with several JAX processes (``jax.distributed``)
+    each feeds an equal, contiguous share, which ``keras.distribution`` assembles into the global
+    batch in process order; one process keeps the whole batch."""
+    jax = load()
+    count = jax.process_count()
+    if count == 1:
+        return batch
+    rows = len(batch)
+    if rows % count:
+        raise ValueError(f"a batch of {rows} cannot be split evenly over {count} processes: "
+                         f"use a batch size divisible by {count} (and by the dataset's last batch)")
+    share = rows // count
+    return batch[jax.process_index() * share:(jax.process_index() + 1) * share]

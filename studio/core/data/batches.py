@@ -25,6 +25,11 @@ def batch_dataset(plan, epoch: int = 0, epochs: int | None = 1):
 def _dataset_class():
     import keras
 
+    # Several JAX processes (jax.distributed): each feeds its own rows of every global batch.
+    _rows = lambda batch: batch  # noqa: E731
+    if keras.backend.backend() == "jax":
+        from studio.core.backends.jax import process_rows as _rows
+
     class PlanDataset(keras.utils.PyDataset):
         def __init__(self, plan, epoch, epochs):
             super().__init__(workers=WORKERS, use_multiprocessing=False, max_queue_size=8)
@@ -37,7 +42,7 @@ def _dataset_class():
         def __getitem__(self, index):
             epoch, batch_index = divmod(int(index), self.plan.steps)
             xb, yb = self.plan.batch(self.epoch + epoch, batch_index, self._order(self.epoch + epoch))
-            return np.asarray(xb), np.asarray(yb)
+            return _rows(np.asarray(xb)), _rows(np.asarray(yb))
 
         @functools.lru_cache(maxsize=2)
         def _order(self, epoch):

@@ -121,38 +121,56 @@ def _info(used: list, gpus: list, replicas: int, strategy: str, policy: str) -> 
 
 
 def _setup_jax(request: DeviceRequest, mixed_precision: bool) -> DeviceSetup:
-    """JAX: the chosen devices data-parallel through ``keras.distribution`` (several processes
-    too, see ``studio.core.training.cluster``); XLA always."""
+    """JAX: the chosen devices data-parallel through ``keras.distribution``; XLA always. With
+    ``JAX_COORDINATOR_ADDRESS`` set, several processes form one mesh and each feeds its own rows of
+    every global batch (``studio.core.backends.jax.process_rows``)."""
     import os
 
     import jax
     import keras
 
     if os.environ.get("JAX_COORDINATOR_ADDRESS") and not jax.distributed.is_initialized():
-        jax.distributed.initialize()  # several hosts: JAX_NUM_PROCESSES, JAX_PROCESS_ID (docs/training.md)
+        _join_cluster(jax)
     notes: list[str] = []
     gpus = detect_gpus() if request.kind not in ("cpu", "cpu_split") else []
     _check_request(request, gpus)
     if gpus:
         count = len(gpus) if request.kind == "gpus" and request.count == 0 else \
             (request.count if request.kind == "gpus" else 1)
-        devices, used = jax.devices("gpu")[:count], gpus[:count]
+        devices, used = jax.local_devices(backend="gpu")[:count], gpus[:count]
     else:
         if request.kind == "auto":
             notes.append("no GPU found: training on the CPU")
-        devices, used = jax.devices("cpu"), []
+        devices, used = jax.local_devices(backend="cpu"), []
         if request.kind != "cpu_split":
             devices = devices[:1]
         jax.config.update("jax_default_device", devices[0])
     if jax.process_count() > 1:
         devices = jax.devices()  # every process's devices: one data-parallel mesh over the cluster
     strategy = "default"
-    if len(devices) > 1:
-        keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+    if len(devices) > 1:  # several processes feed their own rows already: no tf.data auto-sharding
+        keras.distribution.set_distribution(keras.distribution.DataParallel(
+            devices=devices, auto_shard_dataset=jax.process_count() == 1))
         strategy = "DataParallel"
     policy = _set_precision(mixed_precision, used, notes)
     return DeviceSetup(None, _info(used, gpus, len(devices), strategy, policy), jit_compile=True,
                        notes=notes, compiler="xla")
+
+
+def _join_cluster(jax) -> None:
+    """Join the processes at ``JAX_COORDINATOR_ADDRESS``; ``JAX_NUM_PROCESSES`` and ``JAX_PROCESS_ID``
+    say how many and which one (JAX reads only the address itself; without them it detects SLURM,
+    Open MPI and the like)."""
+    import os
+
+    def number(name):
+        value = os.environ.get(name)
+        if value is not None and not value.strip().isdigit():
+            raise ValueError(f"{name}={value!r} must be a whole number (docs/training.md, Beyond one machine)")
+        return None if value is None else int(value)
+
+    jax.distributed.initialize(num_processes=number("JAX_NUM_PROCESSES"),
+                               process_id=number("JAX_PROCESS_ID"))
 
 
 def _setup_torch(request: DeviceRequest, mixed_precision: bool, compile_model: bool) -> DeviceSetup:

@@ -2,7 +2,8 @@
 
 Every valid change is an undoable ``SetSection`` through the document (consecutive changes of one
 setting merge); settings that do not apply to the current choices (momentum for Adam, decay for a
-constant rate, ...) are hidden.
+constant rate, ...) are hidden. The backend list marks which backends are installed and usable
+(probed off the GUI thread when it first opens, once per session).
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from typing import Any, Callable
 
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
+from studio.core import backends
 from studio.core.params import ParamError
 from studio.core.training import TRAINING_FIELDS, TrainingConfig
 from studio.qt.commands import SetSection
 from studio.qt.document import Document
 from studio.qt.widgets.param_editors import ParamEditor, make_editor
+from studio.qt.widgets.worker import TaskRunner
 
 SECTIONS = (
     ("Optimizer", ("optimizer", "learning_rate", "momentum", "schedule", "decay_rate", "decay_epochs",
@@ -25,7 +28,7 @@ SECTIONS = (
     ("Data", ("batch_size", "epochs", "seed")),
     ("Early stopping", ("early_stopping", "early_stopping_monitor", "early_stopping_patience", "restore_best")),
     ("Regularization", ("weight_decay", "clipnorm")),
-    ("Hardware and logging", ("devices", "mixed_precision", "grad_norm_every")),
+    ("Hardware and logging", ("backend", "devices", "mixed_precision", "grad_norm_every")),
 )
 
 # When a setting matters, given the whole config (settings not listed always matter).
@@ -77,9 +80,24 @@ class TrainingForm(QWidget):
         self.problems.setStyleSheet("color: #d93025;")
         layout.addWidget(self.problems)
         layout.addStretch(1)
+        self.worker = TaskRunner(self)
+        if "backend" in self.editors:
+            self.editors["backend"].box.opening.connect(self._check_backends)
         doc.project_replaced.connect(self.refresh)
         doc.section_changed.connect(lambda name: self.refresh() if name == "training" else None)
         self.refresh()
+
+    def _check_backends(self) -> None:
+        if not self.worker.busy:
+            self.worker.submit("backends", lambda: backends.session_facts(), self._mark_backends,
+                               lambda message: self._mark_backends([], message))
+
+    def _mark_backends(self, facts: list, failure: str = "") -> None:
+        """Disable the backends that cannot train here; every tooltip says why (as ``studio doctor``)."""
+        states = {f.name: (f.installed and f.usable, "\n".join(backends.describe(f))) for f in facts}
+        if failure:
+            states = {name: (True, f"could not check the backends: {failure}") for name in backends.BACKENDS}
+        self.editors["backend"].mark_choices(states)
 
     def config(self) -> TrainingConfig:
         return TrainingConfig.from_dict(self.doc.project.training)

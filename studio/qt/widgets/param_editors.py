@@ -164,13 +164,23 @@ class BoolEditor(ParamEditor):
         self._last = value
 
 
+class _Combo(QComboBox):
+    """A combo box that says when its list is about to open."""
+
+    opening = Signal()
+
+    def showPopup(self) -> None:  # noqa: N802 (Qt name)
+        self.opening.emit()
+        super().showPopup()
+
+
 class ChoiceEditor(ParamEditor):
     """A combo box of the spec's choices (a value outside them, e.g. from an import, is kept as an
     item). For a ``str`` spec the box is editable and the choices are suggestions."""
 
     def __init__(self, spec: ParamSpec, check: Check | None = None, parent=None) -> None:
         super().__init__(spec, check, parent)
-        self.box = self.input = QComboBox()
+        self.box = self.input = _Combo()
         self.box.setEditable(spec.kind == "str")
         self.box.addItems([str(c) for c in spec.choices])
         self._layout.addWidget(self.box)
@@ -183,6 +193,15 @@ class ChoiceEditor(ParamEditor):
                 self.box.addItem(text)
             self.box.setCurrentText(text)
         self._last = value
+
+    def mark_choices(self, states: dict[str, tuple[bool, str]]) -> None:
+        """Enable or disable choices and set their tooltips: ``{choice: (enabled, tooltip)}``."""
+        model = self.box.model()
+        for choice, (enabled, tip) in states.items():
+            index = self.box.findText(choice)
+            if index >= 0:
+                model.item(index).setEnabled(enabled)
+                self.box.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
 
     def set_choices(self, choices: list[str], pick: str | None) -> None:
         """Offer ``choices`` (read from a file: CSV columns, NPZ arrays), keeping the current value
