@@ -1,5 +1,6 @@
 """Sequence templates train from the CLI on built-in sets (loss falls); a language model writes
-live samples, generates seeded text from the CLI and exports to .keras and ONNX."""
+live samples, generates seeded text from the CLI, draws its attention maps and exports to .keras
+and ONNX."""
 
 import json
 
@@ -60,6 +61,11 @@ def test_generate_from_a_gpt_run_and_export_it(tmp_path, capsys):
     assert first.startswith("the cat") and len(first.rstrip("\n")) == len("the cat") + 20
     assert main(["generate", str(tmp_path), "--prompt", "x"]) == 2
     assert "not a language-model run" in capsys.readouterr().err
+    maps = tmp_path / "maps.png"
+    assert main(["attention", str(run), "--layer", "multi_head_attention_1", "--sample", "1", "-o", str(maps)]) == 0
+    assert "4 heads, 32 x 32 steps" in capsys.readouterr().out and maps.stat().st_size > 0
+    assert main(["attention", str(run), "--layer", "dense", "-o", str(maps)]) == 2
+    assert "not attention" in capsys.readouterr().err
     for fmt, suffix in (("keras", ".keras"), ("onnx", ".onnx")):
         out = tmp_path / f"gpt{suffix}"
         assert main(["export", str(run), "--format", fmt, "-o", str(out)]) == 0, fmt

@@ -21,6 +21,7 @@ from studio.core.inspect import MAX_PINNED, InspectError, load_image
 from studio.core.training import RunWatcher, list_runs
 from studio.core.training.runs import LIVE_STATUSES
 from studio.core.training.probes import read_probes_config, write_probes_config
+from studio.qt.inspect.attention import AttentionTab
 from studio.qt.inspect.evaluation import EvaluationTab
 from studio.qt.inspect.pictures import PictureView, sample_picture
 from studio.qt.inspect.progress import LiveProbesTab, WeightsTab
@@ -80,6 +81,7 @@ class InspectPanel(QWidget):
         self.feature_maps, self.filters = FeatureMapsTab(self), FiltersTab(self)
         self.saliency, self.prediction = SaliencyTab(self), PredictTab(self)
         self.evaluation, self.weights, self.live = EvaluationTab(self), WeightsTab(self), LiveProbesTab(self)
+        self.attention = AttentionTab(self)
         self.tabs = QTabWidget()
         for tab in self.all_tabs:
             self.tabs.addTab(tab, tab.title)
@@ -118,7 +120,7 @@ class InspectPanel(QWidget):
     @property
     def all_tabs(self):
         return (self.feature_maps, self.filters, self.saliency, self.prediction, self.evaluation, self.weights,
-                self.live)
+                self.live, self.attention)
 
     # -- start-up and runs -----------------------------------------------------------------
     def showEvent(self, event) -> None:
