@@ -15,10 +15,18 @@ import numpy as np
 
 from studio.core import fileio
 from studio.core.data.tokenize import Vocabulary, dataset_vocabulary
+from studio.core.params import ParamSpec
 from studio.core.training.callbacks import Hooks
 
 VOCABULARY_FILE = "vocabulary.json"
 MAX_NEW_TOKENS = 10_000
+GENERATION_FIELDS = [
+    ParamSpec("tokens", "int", 100, "How many tokens to write after the prompt.", 1, MAX_NEW_TOKENS),
+    ParamSpec("temperature", "float", 0.8, "Below 1: safer, repetitive text; above 1: more surprising; "
+              "0: always the likeliest token.", 0.0, 5.0, step=0.1),
+    ParamSpec("top_k", "int", 5, "Sample among the K likeliest tokens only (0: all).", 0, 10_000, label="Top-k"),
+    ParamSpec("seed", "int", 0, "Random seed: the same seed and settings write the same text.", 0, 2**31 - 1),
+]
 
 
 class GenerationError(ValueError):
