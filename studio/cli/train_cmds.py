@@ -35,6 +35,7 @@ def register(subparsers) -> None:
     parser.add_argument("--resume", metavar="RUN", help="continue a stopped, killed or crashed run folder")
     parser.add_argument("--devices", metavar="WHERE", help=_help(fields["devices"]))
     parser.add_argument("--backend", choices=BACKEND_CHOICES, help=_help(fields["backend"]))
+    parser.add_argument("--init-from", metavar="RUN", help=_help(fields["init_from"]))
     parser.set_defaults(func=_train)
 
 
@@ -76,7 +77,7 @@ def load_source(source: str):
 
 def _overrides(args) -> dict:
     changes = {}
-    for key in ("epochs", "batch_size", "devices", "backend"):
+    for key in ("epochs", "batch_size", "devices", "backend", "init_from"):
         if getattr(args, key) is not None:
             changes[key] = getattr(args, key)
     return changes

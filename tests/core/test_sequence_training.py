@@ -70,3 +70,30 @@ def test_generate_from_a_gpt_run_and_export_it(tmp_path, capsys):
         out = tmp_path / f"gpt{suffix}"
         assert main(["export", str(run), "--format", fmt, "-o", str(out)]) == 0, fmt
         assert out.exists()
+
+
+@pytest.mark.slow
+def test_tiny_bert_pretrains_on_masked_tokens_then_fine_tunes_from_its_weights(tmp_path, capsys):
+    mlm = {"source": "sequences", "name": "grammar", "samples": 300, "max_length": 32, "objective": "mlm"}
+    pretrained, events = _train(tmp_path, "tiny_bert", mlm, "bert")
+    assert not any(e["type"] == "samples" for e in events)  # masked LM: no next-token text samples
+    notes = json.loads((pretrained / "run.json").read_text())["notes"]
+    assert any("masked tokens only" in note for note in notes)
+
+    data = {**_text_folder(tmp_path / "texts"), "max_length": 32}
+    code = main(["train", "tiny_bert_classifier", "--data", json.dumps(data), "--epochs", "6", "--batch-size", "16",
+                 "--init-from", str(pretrained), "--run-dir", str(tmp_path / "tuned")])
+    assert code == 0
+    info = json.loads((tmp_path / "tuned" / "run.json").read_text())
+    loaded = next(note for note in info["notes"] if note.startswith("weights of"))
+    assert "multi_head_attention_1" in loaded and "position_embedding" in loaded and "predictions" not in loaded
+    epochs = [e["logs"] for e in read_events(tmp_path / "tuned") if e["type"] == "epoch"]
+    assert epochs[-1]["loss"] < epochs[0]["loss"] and epochs[-1]["val_loss"] < epochs[0]["val_loss"]
+
+    from studio.core.inspect import load_run_model
+
+    before, after = load_run_model(pretrained), load_run_model(tmp_path / "tuned")
+    assert before.get_layer("multi_head_attention").get_weights()[0].shape == \
+        after.get_layer("multi_head_attention").get_weights()[0].shape
+    assert main(["train", "tiny_bert_classifier", "--data", json.dumps(data), "--epochs", "1",
+                 "--init-from", str(tmp_path / "nothing"), "--run-dir", str(tmp_path / "bad")]) != 0

@@ -34,9 +34,9 @@ class GenerationError(ValueError):
 
 
 def is_language_model(dataset) -> bool:
-    """Token inputs whose targets are the next token at every step (a corpus)."""
+    """Token inputs whose targets are the next token at every step (a corpus, not masked)."""
     return (bool(dataset.normalization.get("tokens")) and dataset.y_train.shape == dataset.x_train.shape
-            and dataset_vocabulary(dataset) is not None)
+            and dataset.normalization.get("objective") != "mlm" and dataset_vocabulary(dataset) is not None)
 
 
 def next_token(scores: np.ndarray, temperature: float, top_k: int, rng: np.random.Generator,

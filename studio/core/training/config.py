@@ -75,6 +75,9 @@ TRAINING_FIELDS: tuple[ParamSpec, ...] = (
               "Also save the resume backup when this many seconds passed since the last (0: never).", 0.0),
     ParamSpec("backend", "choice", "auto", "Keras backend that trains: auto (fastest measured, see "
               "`studio doctor --bench`), tensorflow, jax or torch.", choices=BACKEND_CHOICES),
+    ParamSpec("init_from", "folder", None, "Start from a run's weights (a run folder; empty: fresh weights): "
+              "layers with the same name and weight shapes take them, e.g. a pretrained encoder "
+              "before fine-tuning.", label="Start from run"),
 )
 
 _SPECS = {spec.name: spec for spec in TRAINING_FIELDS}
@@ -122,6 +125,7 @@ class TrainingConfig:
     backup_every_steps: int = _default("backup_every_steps")
     backup_every_s: float = _default("backup_every_s")
     backend: str = _default("backend")
+    init_from: str | None = _default("init_from")
     unknown: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -149,6 +153,8 @@ class TrainingConfig:
         """Every problem with these settings, one clear sentence each (empty list: all good)."""
         problems = [f"unknown training setting {key!r}" for key in self.unknown]
         for spec in TRAINING_FIELDS:
+            if spec.default is None and getattr(self, spec.name) is None:
+                continue  # a setting whose default is "none" (init_from) may stay unset
             try:
                 spec.check(getattr(self, spec.name))
             except ParamError as exc:
