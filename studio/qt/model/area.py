@@ -14,6 +14,7 @@ from studio.core.graph.layout import layered_layout
 from studio.core.graph.model import Edge, Graph, GraphError, new_id
 from studio.core.graph.templates import load_template
 from studio.core import formatting
+from studio.qt.model.block_menu import add_block_menu
 from studio.qt.model.canvas.items import NodeItem
 from studio.qt.model.canvas.scene import GraphScene
 from studio.qt.model.canvas.view import GraphView
@@ -218,6 +219,7 @@ class ModelArea(QWidget):
             menu.addAction("Duplicate", self.duplicate_selected)
             menu.addAction("Copy", self.copy_selected)
         menu.addAction("Paste", self.paste)
+        add_block_menu(menu, self)
         menu.addSeparator()
         menu.addAction("Automatic layout", self.auto_layout)
         menu.addAction("Fit to view", self.view.fit)
