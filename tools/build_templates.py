@@ -313,6 +313,27 @@ def tiny_gpt(steps: int = 64, vocabulary: int = 32, width: int = 64, layers: int
     return b.graph
 
 
+def tiny_bert(head: str = "mlm", steps: int = 64, vocabulary: int = 33, width: int = 64, layers: int = 2,
+              classes: int = 2) -> Graph:
+    """A small bidirectional Transformer encoder. ``head`` "mlm": a token classifier over the
+    vocabulary (masked-LM pretraining); "classify": mean-pooled tokens -> classes (fine-tuning).
+    Both heads build the encoder in the same order, so its layer names match for ``init_from``."""
+    from studio.core.graph.blocks import encoder_block
+
+    b = Builder()
+    x = b.add("Input", shape=[steps], dtype="int32", name="tokens")
+    x = b.add("Embedding", x, input_dim=vocabulary, output_dim=width, name="token_embedding")
+    x = b.add("PositionalEmbedding", x, sequence_length=steps, name="position_embedding")
+    for _ in range(layers):
+        x = encoder_block(b, x, heads=4, key_dim=width // 4, ff=2 * width, width=width)
+    if head == "mlm":
+        b.add("Dense", x, units=vocabulary, name="masked_tokens")  # logits
+    else:
+        x = b.add("GlobalAveragePooling1D", x, name="pool")
+        b.add("Dense", x, units=classes, activation="softmax", name="predictions")
+    return b.graph
+
+
 _CLASSIFIER_TRAINING = {"epochs": 5, "batch_size": 32, "learning_rate": 1e-3}
 SEQUENCE_EXTRAS = {
     "lstm_text_classifier": {"dataset": {"source": "keras_text", "name": "imdb", "max_tokens": 20000,
@@ -327,6 +348,12 @@ SEQUENCE_EXTRAS = {
                  "training": {"epochs": 10, "batch_size": 32, "learning_rate": 1e-3},
                  "language_model": {"prompts": ["the cat ", "a dog "], "tokens": 60, "temperature": 0.8,
                                     "top_k": 5}},
+    "tiny_bert": {"dataset": {"source": "sequences", "name": "grammar", "samples": 2000, "max_length": 64,
+                              "objective": "mlm"},
+                  "training": {"epochs": 10, "batch_size": 32, "learning_rate": 1e-3}},
+    "tiny_bert_classifier": {"dataset": {"source": "keras_text", "name": "imdb", "max_tokens": 20000,
+                                         "max_length": 64},
+                             "training": {**_CLASSIFIER_TRAINING, "learning_rate": 3e-4}},
 }
 
 TEMPLATES = {
@@ -397,6 +424,16 @@ TEMPLATES = {
                  "character at a time.",
                  "Radford et al. (2018), Improving language understanding by generative pre-training",
                  "classification", 32),
+    "tiny_bert": (tiny_bert, "Tiny BERT (masked-LM pretraining)", "A Transformer encoder that looks both "
+                  "ways learns the language by filling in hidden characters (15% masked). Then fine-tune "
+                  "tiny_bert_classifier from this run (training setting 'Start from run').",
+                  "Devlin et al. (2018), BERT: pre-training of deep bidirectional Transformers",
+                  "classification", 33),
+    "tiny_bert_classifier": (lambda: tiny_bert("classify"), "Tiny BERT classifier (fine-tuning)",
+                             "The tiny BERT encoder with a classification head: start from a tiny_bert "
+                             "run's weights ('Start from run' / --init-from) and fine-tune on labelled text.",
+                             "Devlin et al. (2018), BERT: pre-training of deep bidirectional Transformers",
+                             "binary", 2),
 }
 
 

@@ -18,7 +18,7 @@ COMMAND_MODULES = {  # module: the commands it registers, in the order of `studi
     "studio.cli.train_cmds": ("train",),
     "studio.cli.inspect_cmds": ("evaluate", "featuremaps", "boundary"),
     "studio.cli.generative_cmds": ("sample",),
-    "studio.cli.text_cmds": ("generate",),
+    "studio.cli.text_cmds": ("generate", "attention"),
     "studio.cli.export_cmds": ("export",),
     "studio.cli.runs_cmds": ("runs", "compare"),
     "studio.cli.sweep_cmds": ("variants", "sweep"),

@@ -42,6 +42,7 @@ def register(subparsers) -> None:
     parser.add_argument("--freeze", default="all", metavar="WHICH",
                         help=f"with --backbone: which backbone layers stay fixed: {FREEZE_HELP} (default all)")
     parser.add_argument("--fine-tune-epochs", type=int, metavar="N", help=_help(fields["fine_tune_epochs"]))
+    parser.add_argument("--init-from", metavar="RUN", help=_help(fields["init_from"]))
     parser.set_defaults(func=_train)
 
 
@@ -83,7 +84,7 @@ def load_source(source: str):
 
 def _overrides(args) -> dict:
     changes = {}
-    for key in ("epochs", "batch_size", "devices", "backend", "fine_tune_epochs"):
+    for key in ("epochs", "batch_size", "devices", "backend", "fine_tune_epochs", "init_from"):
         if getattr(args, key) is not None:
             changes[key] = getattr(args, key)
     return changes

@@ -131,3 +131,19 @@ def test_npz_sequences_are_not_images(tmp_path):
     values = load_dataset({"source": "npz", "path": str(tmp_path / "values.npz"), "split": SPLIT})
     assert values.task == "regression" and values.y_train.shape[1:] == (12, 1)
     assert np.allclose(values.x_train[..., :1] * 2, values.y_train)  # inputs are not rescaled
+
+
+def test_grammar_corpus_with_the_mlm_objective_masks_15_percent():
+    from studio.core.data import load_dataset
+    from studio.core.data.text import MASK_TOKEN
+
+    plain = load_dataset({"source": "sequences", "name": "grammar", "samples": 200, "max_length": 32, "seed": 1})
+    mlm = load_dataset({"source": "sequences", "name": "grammar", "samples": 200, "max_length": 32, "seed": 1,
+                        "objective": "mlm"})
+    assert mlm.class_names == [*plain.class_names, MASK_TOKEN] and mlm.normalization["objective"] == "mlm"
+    x, y = mlm.x_train, mlm.y_train
+    chosen = y != 0
+    assert 0.12 < chosen.mean() < 0.18 and chosen.any(axis=1).all()
+    mask_id = len(mlm.class_names) - 1
+    assert 0.7 < (x[chosen] == mask_id).mean() < 0.9 and not (x[~chosen] == mask_id).any()
+    assert set(np.unique(y[chosen])) <= set(np.unique(plain.x_train))  # targets: the hidden characters

@@ -1,5 +1,6 @@
 """Sequence templates train from the CLI on built-in sets (loss falls); a language model writes
-live samples, generates seeded text from the CLI and exports to .keras and ONNX."""
+live samples, generates seeded text from the CLI, draws its attention maps and exports to .keras
+and ONNX."""
 
 import json
 
@@ -60,7 +61,39 @@ def test_generate_from_a_gpt_run_and_export_it(tmp_path, capsys):
     assert first.startswith("the cat") and len(first.rstrip("\n")) == len("the cat") + 20
     assert main(["generate", str(tmp_path), "--prompt", "x"]) == 2
     assert "not a language-model run" in capsys.readouterr().err
+    maps = tmp_path / "maps.png"
+    assert main(["attention", str(run), "--layer", "multi_head_attention_1", "--sample", "1", "-o", str(maps)]) == 0
+    assert "4 heads, 32 x 32 steps" in capsys.readouterr().out and maps.stat().st_size > 0
+    assert main(["attention", str(run), "--layer", "dense", "-o", str(maps)]) == 2
+    assert "not attention" in capsys.readouterr().err
     for fmt, suffix in (("keras", ".keras"), ("onnx", ".onnx")):
         out = tmp_path / f"gpt{suffix}"
         assert main(["export", str(run), "--format", fmt, "-o", str(out)]) == 0, fmt
         assert out.exists()
+
+
+@pytest.mark.slow
+def test_tiny_bert_pretrains_on_masked_tokens_then_fine_tunes_from_its_weights(tmp_path, capsys):
+    mlm = {"source": "sequences", "name": "grammar", "samples": 300, "max_length": 32, "objective": "mlm"}
+    pretrained, events = _train(tmp_path, "tiny_bert", mlm, "bert")
+    assert not any(e["type"] == "samples" for e in events)  # masked LM: no next-token text samples
+    notes = json.loads((pretrained / "run.json").read_text())["notes"]
+    assert any("masked tokens only" in note for note in notes)
+
+    data = {**_text_folder(tmp_path / "texts"), "max_length": 32}
+    code = main(["train", "tiny_bert_classifier", "--data", json.dumps(data), "--epochs", "6", "--batch-size", "16",
+                 "--init-from", str(pretrained), "--run-dir", str(tmp_path / "tuned")])
+    assert code == 0
+    info = json.loads((tmp_path / "tuned" / "run.json").read_text())
+    loaded = next(note for note in info["notes"] if note.startswith("weights of"))
+    assert "multi_head_attention_1" in loaded and "position_embedding" in loaded and "predictions" not in loaded
+    epochs = [e["logs"] for e in read_events(tmp_path / "tuned") if e["type"] == "epoch"]
+    assert epochs[-1]["loss"] < epochs[0]["loss"] and epochs[-1]["val_loss"] < epochs[0]["val_loss"]
+
+    from studio.core.inspect import load_run_model
+
+    before, after = load_run_model(pretrained), load_run_model(tmp_path / "tuned")
+    assert before.get_layer("multi_head_attention").get_weights()[0].shape == \
+        after.get_layer("multi_head_attention").get_weights()[0].shape
+    assert main(["train", "tiny_bert_classifier", "--data", json.dumps(data), "--epochs", "1",
+                 "--init-from", str(tmp_path / "nothing"), "--run-dir", str(tmp_path / "bad")]) != 0

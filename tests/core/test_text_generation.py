@@ -44,3 +44,11 @@ def test_generate_is_seeded_and_slides_past_the_window():
     assert greedy == generate(model, VOCAB, "ab", 4, temperature=0, seed=9)
     with pytest.raises(GenerationError, match="between 0 and"):
         generate(model, VOCAB, "a", -1)
+
+
+def test_a_batch_of_prompts_writes_what_each_prompt_writes_alone():
+    from studio.core.generative.text import generate_many
+
+    model = _model()
+    texts = generate_many(model, VOCAB, ["abc", "d", "abcdeab"], 8, temperature=1.0, top_k=3, seeds=[4, 1, 2])
+    assert texts == [generate(model, VOCAB, p, 8, 1.0, 3, s) for p, s in (("abc", 4), ("d", 1), ("abcdeab", 2))]

@@ -236,3 +236,39 @@ def test_current_weights_are_built_from_the_graph(inspect_window, qtbot):
     panel.tabs.setCurrentWidget(panel.filters)
     qtbot.waitUntil(lambda: panel.filters.picture.tiles is not None, timeout=WAIT_MS)
     assert panel.filters.picture.tiles[0] == 4 and not panel.filters.channel.isEnabled()
+
+
+def test_attention_tab_draws_each_head_with_token_labels(qtbot, tmp_path):
+    from studio.core.graph.templates import load_template
+    from studio.core.inspect.attention import attention_maps, explained_position
+    from studio.qt.main_window import MainWindow
+
+    template = load_template("tiny_gpt")
+    dataset = {"source": "sequences", "name": "grammar", "samples": 60, "max_length": 64}
+    project = Project(name="gpt", dataset=dataset, graph=template.graph)
+    run = _write_run(tmp_path, "20260101-000000-gpt", project)
+    window = MainWindow(project, tmp_path / "gpt.dlstudio")
+    qtbot.addWidget(window)
+    window.show()
+    window.show_area("Inspect")
+    panel = window.area_widget("Inspect")
+    qtbot.waitUntil(lambda: panel.source is not None and panel.sample is not None, timeout=WAIT_MS)
+    tab = panel.attention
+    qtbot.mouseClick(panel.tabs.tabBar(), LEFT, pos=panel.tabs.tabBar().tabRect(panel.tabs.indexOf(tab)).center())
+    assert panel.tabs.currentWidget() is tab
+    qtbot.waitUntil(lambda: tab.maps is not None, timeout=WAIT_MS)
+    assert tab.maps.layer == "multi_head_attention" and tab.view.scores.shape[0] == 4
+    shown = explained_position(panel.sample) + 1
+    assert tab.view.scores.shape[1:] == (shown, shown) and len(tab.view.labels[0]) == shown
+    assert tab.view.saliency.max() == pytest.approx(1.0)
+
+    tab.layer.setFocus()
+    qtbot.keyClick(tab.layer, Qt.Key.Key_Down)  # the second attention layer
+    qtbot.waitUntil(lambda: tab.maps.layer == "multi_head_attention_1", timeout=WAIT_MS)
+    expected = attention_maps(load_run_model(run.path), panel.sample, "multi_head_attention_1").scores
+    np.testing.assert_allclose(tab.view.scores, expected[:, :shown, :shown], atol=1e-5)
+    rect = tab.view.head_rect(1)
+    point = QPoint(int(rect.left() + rect.width() * 0.99), int(rect.top() + rect.height() * 0.99))
+    qtbot.mouseMove(tab.view, point)
+    assert tab.view.cell_at(QPointF(point)) == (1, shown - 1, shown - 1)
+    assert tab.view.toolTip().startswith("head 2:")

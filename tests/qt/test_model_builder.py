@@ -1,8 +1,8 @@
 """The Model area with real mouse events: palette drops, wiring, editing, errors, undo/redo."""
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
-from PySide6.QtGui import QDrag, QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtGui import QContextMenuEvent, QDrag, QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QLabel, QMenu
 
 from conftest import chain_project, view_point
 from studio.qt.model.canvas.items import NODE_HEIGHT, NODE_WIDTH
@@ -343,3 +343,53 @@ def test_window_loads_the_data_to_check_the_model(window, qtbot):
     qtbot.waitUntil(lambda: window.model_area.problems.data_facts is not None, timeout=20_000)
     assert window.model_area.problems.data_facts.num_classes == 3
     assert "1 problem" in window.model_area.summary.text()
+
+
+def _click_menu_action(qtbot, parent, title: str, text: str) -> None:
+    """Click the action ``text`` of ``parent``'s open menu titled ``title`` ("" for the context menu)."""
+    menu = next(m for m in parent.findChildren(QMenu) if m.isVisible() and m.title() == title)
+    action = next(a for a in menu.actions() if a.text() == text)
+    qtbot.mouseClick(menu, LEFT, pos=menu.actionGeometry(action).center())
+
+
+def _close_menus(parent) -> None:
+    for menu in parent.findChildren(QMenu):
+        menu.close()  # never leave a modal menu open if a step failed
+
+
+def test_insert_a_gpt_block_after_the_selected_node_with_a_right_click(window, qtbot):
+    from PySide6.QtCore import QTimer
+
+    area, doc = window.model_area, window.document
+    area.open_template("tiny_gpt")
+    anchor = _node(window, "position_embedding").id
+    before = set(doc.graph.nodes)
+    item = area.node_item(anchor)
+    area.view.centerOn(item)
+    point = view_point(area.view, item.scenePos() + QPointF(NODE_WIDTH / 2, NODE_HEIGHT / 2))
+    chosen = []
+
+    def pick_block():
+        _click_menu_action(qtbot, area, "", "Insert block")
+        QTimer.singleShot(200, lambda: (chosen.append(True), _click_menu_action(qtbot, area, "Insert block", "GPT block")))
+
+    QTimer.singleShot(300, pick_block)
+    QTimer.singleShot(3000, lambda: _close_menus(area))
+    viewport = area.view.viewport()
+    qtbot.mouseClick(viewport, Qt.MouseButton.RightButton, pos=point)
+    # what the platform sends after a right click (offscreen Qt does not synthesize it)
+    QApplication.sendEvent(viewport, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, point,
+                                                       viewport.mapToGlobal(point)))
+    qtbot.waitUntil(lambda: len(doc.graph.nodes) > len(before), timeout=5000)
+    assert chosen and doc.selection and doc.selection[0] not in before
+    added = set(doc.graph.nodes) - before
+    types = sorted(doc.graph.nodes[i].type for i in added)
+    assert types == ["Add", "Add", "Dense", "Dense", "LayerNormalization", "LayerNormalization", "MultiHeadAttention"]
+    attention = next(i for i in added if doc.graph.nodes[i].type == "MultiHeadAttention")
+    assert doc.graph.inputs(attention) == [anchor] * 3  # query = value = key = the selected node
+    assert doc.graph.nodes[attention].params["use_causal_mask"] is True
+    assert not [p for p in doc.analysis.problems if p.node_id in added]
+    assert all(doc.analysis.nodes[i].output_shape == (64, 64) for i in added if doc.graph.nodes[i].type
+               in ("Add", "LayerNormalization"))
+    doc.undo_stack.undo()  # one step removes the whole block
+    assert set(doc.graph.nodes) == before

@@ -37,6 +37,12 @@ _MAX_TOKENS = ParamSpec("max_tokens", "int", 20_000, "Vocabulary size: the most 
                         "rest become [UNK] (0: keep all).", 0, 1_000_000, label="Vocabulary size")
 
 
+_OBJECTIVE = ParamSpec(
+    "objective", "choice", "next", "What a corpus teaches (grammar set or corpus file): next: the next token at "
+    "every step (GPT); mlm: 15% of the tokens are masked and only they are predicted (BERT).",
+    choices=("next", "mlm"), label="Objective")
+
+
 def _level(default: str) -> ParamSpec:
     return ParamSpec("level", "choice", default, "Split the text into words or into characters.",
                      choices=TEXT_LEVELS, label="Tokens")
@@ -140,6 +146,7 @@ SOURCE_OPTIONS: dict[str, tuple[ParamSpec, ...]] = {
         ParamSpec("noise", "float", 0.1, "Noise added to the signals.", 0.0, 10.0, label="Noise"),
         ParamSpec("horizon", "int", 1, "How many future values the signals set predicts.", 1, 1000,
                   label="Horizon"),
+        _OBJECTIVE,
     ),
     "text_folder": (
         ParamSpec("path", "folder", None, "A folder with one sub-folder of .txt files per class.", label="Folder"),
@@ -159,6 +166,7 @@ SOURCE_OPTIONS: dict[str, tuple[ParamSpec, ...]] = {
         _level("char"), _MAX_TOKENS, _max_length(64),
         ParamSpec("stride", "optional_int", None, "Tokens between the starts of two windows (default: half "
                   "the sequence length).", 1, 100_000, label="Stride"),
+        _OBJECTIVE,
     ),
     "keras_text": (
         ParamSpec("name", "choice", "imdb", "Which keras.datasets text set (read from Keras's cache).",

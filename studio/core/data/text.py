@@ -3,7 +3,8 @@ modelling, and IMDB / Reuters from Keras's download cache (never the network).
 
 Classification texts are tokenized after splitting, with the vocabulary fitted on the training
 split only; inputs are int32 token ids (N, max_length), labels class indices. A corpus becomes
-windows of ``max_length`` token ids whose targets are the next token at every step (N, T).
+windows of ``max_length`` token ids whose targets are the next token at every step (N, T), or with
+``objective: mlm`` masked windows whose targets are the hidden tokens (0 elsewhere, ignored).
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from studio.core.data.dataset import DataError
 from studio.core.data.keras_cache import _KERAS_URL, _RestrictedUnpickler, _missing, keras_datasets_dir
 from studio.core.data.raw import RawData, encode_labels, existing_path, task_for_classes
 from studio.core.data.source_options import source_option
-from studio.core.data.tokenize import fit_vocabulary, token_normalization, vocabulary_report
+from studio.core.data.tokenize import Vocabulary, fit_vocabulary, token_normalization, vocabulary_report
 
+MASK_TOKEN = "[MASK]"
+MASKED_SHARE = 0.15
 MAX_DOCUMENT_CHARS = 100_000  # longer documents (or lines) are cut and reported
 MAX_DOCUMENTS = 500_000
 KERAS_TEXT = {"imdb": ["negative", "positive"], "reuters": [f"topic {k}" for k in range(46)]}
@@ -144,13 +147,36 @@ def corpus_raw(text: str, spec: dict, report: list[str]) -> RawData:
     windows = ids[starts[:, None] + np.arange(length + 1)]
     report.extend(vocabulary_report(vocabulary, [text], tokenizer, len(ids), 0)[:-1])
     report.append(f"corpus: {len(ids)} tokens")
-    report.append(f"{len(starts)} windows of {length} tokens (stride {stride}); target: the next token at each step")
+    x, y = windows[:, :-1], windows[:, 1:]
+    if source_option(spec, "corpus", "objective") == "mlm":
+        vocabulary = Vocabulary([*vocabulary.tokens, MASK_TOKEN], vocabulary.level)
+        x, y = mask_tokens(x, len(vocabulary) - 1, len(vocabulary), np.random.default_rng(spec.get("seed") or 0))
+        report.append(f"{len(starts)} windows of {length} tokens (stride {stride}); masked language model: "
+                      f"{MASKED_SHARE:.0%} of the tokens are hidden and predicted, the rest are ignored")
+    else:
+        report.append(f"{len(starts)} windows of {length} tokens (stride {stride}); target: the next token at each step")
+    normalization = {**token_normalization(vocabulary), "objective": source_option(spec, "corpus", "objective")}
 
     def encode(parts, mode):
-        return parts, token_normalization(vocabulary), (0.0, float(len(vocabulary) - 1)), [], []
+        return parts, normalization, (0.0, float(len(vocabulary) - 1)), [], []
 
-    return RawData(x=windows[:, :-1], y=windows[:, 1:], task="classification",
-                   class_names=list(vocabulary.tokens), report=report, encode=encode)
+    return RawData(x=x, y=y, task="classification", class_names=list(vocabulary.tokens), report=report,
+                   encode=encode)
+
+
+def mask_tokens(x: np.ndarray, mask_id: int, size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """BERT's masking: 15% of the non-padding tokens are chosen (at least one per row); of those 80%
+    become ``mask_id``, 10% a random token, 10% stay. Targets: the original token where chosen,
+    0 (padding, ignored by the loss) elsewhere."""
+    chosen = (rng.random(x.shape) < MASKED_SHARE) & (x != 0)
+    rows = np.flatnonzero(~chosen.any(axis=1) & (x != 0).any(axis=1))
+    for row in rows:
+        chosen[row, rng.choice(np.flatnonzero(x[row] != 0))] = True
+    y = np.where(chosen, x, 0).astype(x.dtype)
+    roll = rng.random(x.shape)
+    masked = np.where(chosen & (roll < 0.8), mask_id, x)
+    masked = np.where(chosen & (roll >= 0.8) & (roll < 0.9), rng.integers(2, mask_id, x.shape), masked)
+    return masked.astype(x.dtype), y
 
 
 def load_keras_text(spec: dict) -> RawData:

@@ -57,3 +57,19 @@ def block_graph(name: str, shape=(32, 64), heads: int = 4, ff: int = 128) -> Gra
     else:
         encoder_block(b, x, heads, key_dim, ff, width, causal=name == "gpt_block")
     return b.graph
+
+
+def block_after(name: str, shape) -> tuple[Graph, list[tuple[str, int]]]:
+    """Block ``name`` sized for a (steps, features) ``shape``, without its Input nodes, and the
+    ``(node id, port)`` inputs those Inputs fed: wire the node the block follows into each
+    (a decoder's encoder input too, until it is rewired to an encoder)."""
+    if len(shape) != 2 or not all(isinstance(n, int) or n is None for n in shape) or not shape[-1]:
+        raise ValueError(f"a block follows a layer with a (steps, features) output, not {tuple(shape)}")
+    features = int(shape[-1])
+    heads = next(h for h in (4, 2, 1) if features % h == 0)
+    graph = block_graph(name, (shape[0] or 1, features), heads=heads, ff=2 * features)
+    inputs = set(graph.input_nodes())
+    feeds = [(edge.dst, edge.port) for edge in graph.edges if edge.src in inputs]
+    for node_id in inputs:
+        graph.remove_node(node_id)
+    return graph, feeds

@@ -313,3 +313,19 @@ class Graph:
         data["nodes"] = [n for n in data["nodes"] if n["id"] in keep]
         data["edges"] = [e for e in data["edges"] if e["src"] in keep and e["dst"] in keep]
         return Graph.from_dict(data)
+
+
+def fresh_copy(graph: Graph, taken_names: set[str]) -> tuple[Graph, dict[str, str]]:
+    """``graph`` with new node ids and names not in ``taken_names``; returns it and old->new ids."""
+    copy = Graph()
+    id_map: dict[str, str] = {}
+    taken = set(taken_names)
+    for node in graph.nodes.values():
+        name, index = node.name, 1
+        while name in taken:
+            name, index = f"{node.name}_{index}", index + 1
+        taken.add(name)
+        id_map[node.id] = copy.add_node(node.type, node.params, name=name, node_id=new_id()).id
+    for edge in graph.edges:
+        copy.connect(id_map[edge.src], id_map[edge.dst], edge.port)
+    return copy, id_map

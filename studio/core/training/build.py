@@ -101,8 +101,9 @@ def loss_name(config: TrainingConfig, task: str, out_units: int, soft_labels: bo
     return name
 
 
-def make_loss(name: str, from_logits: bool):
-    """The Keras loss object for ``name``."""
+def make_loss(name: str, from_logits: bool, ignore_class: int | None = None):
+    """The Keras loss object for ``name``; ``ignore_class`` (sparse cross-entropy only): targets of
+    that class add nothing (the unmasked steps of a masked language model)."""
     import keras
 
     if name == "dice":
@@ -113,6 +114,8 @@ def make_loss(name: str, from_logits: bool):
         from studio.core.localization import localization_loss
 
         return localization_loss
+    if ignore_class is not None:
+        return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits, ignore_class=ignore_class)
     if name in _CROSS_ENTROPIES:
         cls = {"sparse_categorical_crossentropy": keras.losses.SparseCategoricalCrossentropy,
                "categorical_crossentropy": keras.losses.CategoricalCrossentropy,
@@ -232,6 +235,11 @@ def build_supervised(project, config: TrainingConfig, dataset, setup, start_epoc
     model = to_keras(project.graph)
     steps = steps_per_epoch(dataset, "train", config.batch_size)
     transfer_callbacks, transfer_notes = transfer_setup(model, config, lambda c: make_optimizer(c, steps))
+    init_notes = []
+    if config.init_from and start_epoch == 0:  # a resumed run continues from its own backup
+        from studio.core.training.init_from import load_matching_weights
+
+        init_notes.append(load_matching_weights(model, config.init_from))
     out_units = int(model.outputs[0].shape[-1])
     soft = needs_soft_labels(project.augmentation)
     name = loss_name(config, dataset.task, out_units, soft)
@@ -239,9 +247,11 @@ def build_supervised(project, config: TrainingConfig, dataset, setup, start_epoc
     if one_hot:
         name = "categorical_crossentropy"  # the same loss, on the one-hot labels
     from_logits = name in _CROSS_ENTROPIES and output_activation(project.graph) == "linear"
-    loss = make_loss(name, from_logits)
+    masked = dataset.normalization.get("objective") == "mlm" and name == "sparse_categorical_crossentropy"
+    loss = make_loss(name, from_logits, ignore_class=0 if masked else None)
     metrics, notes = make_metrics(config, dataset.task, name, dataset.num_classes, from_logits)
-    notes += transfer_notes
+    notes = init_notes + notes + transfer_notes + (["masked language model: the loss counts the masked tokens "
+                                                    "only (accuracy counts every step)"] if masked else [])
     model.compile(optimizer=make_optimizer(config, steps), loss=loss, metrics=metrics,
                   jit_compile=setup.jit_compile)
     train = make_pipeline(dataset, "train", config.batch_size, config.seed, project.augmentation,

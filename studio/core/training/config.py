@@ -83,6 +83,9 @@ TRAINING_FIELDS: tuple[ParamSpec, ...] = (
               "stays frozen) after the head has trained alone (0: one phase).", 0, label="Fine-tune epochs"),
     ParamSpec("fine_tune_learning_rate", "float", 1e-4, "Learning rate of the fine-tuning epochs.",
               minimum=0.0, exclusive_minimum=True, label="Fine-tune learning rate"),
+    ParamSpec("init_from", "folder", None, "Start from a run's weights (a run folder; empty: fresh weights): "
+              "layers with the same name and weight shapes take them, e.g. a pretrained encoder "
+              "before fine-tuning.", label="Start from run"),
 )
 
 _SPECS = {spec.name: spec for spec in TRAINING_FIELDS}
@@ -133,6 +136,7 @@ class TrainingConfig:
     backbone: str | None = _default("backbone")
     fine_tune_epochs: int = _default("fine_tune_epochs")
     fine_tune_learning_rate: float = _default("fine_tune_learning_rate")
+    init_from: str | None = _default("init_from")
     unknown: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -160,6 +164,8 @@ class TrainingConfig:
         """Every problem with these settings, one clear sentence each (empty list: all good)."""
         problems = [f"unknown training setting {key!r}" for key in self.unknown]
         for spec in TRAINING_FIELDS:
+            if spec.default is None and getattr(self, spec.name) is None:
+                continue  # a setting whose default is "none" (init_from) may stay unset
             try:
                 spec.check(getattr(self, spec.name))
             except ParamError as exc:

@@ -1,5 +1,6 @@
 """The Generate area: a generative run's sample grids epoch by epoch, its quality score, and
-latent exploration (seeded samples, interpolation, the 2-D manifold and the latent scatter).
+latent exploration (seeded samples, interpolation, the 2-D manifold and the latent scatter); a
+second tab writes text with language-model runs (``studio.qt.generate.text``).
 
 The grids are PNG files the training process writes each epoch (``samples`` events); the panel
 follows the run's events.jsonl, so it updates live while training runs elsewhere (GUI or CLI).
@@ -15,9 +16,10 @@ import numpy as np
 from PySide6.QtCore import QFileSystemWatcher, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
-                               QSlider, QSpinBox, QVBoxLayout, QWidget)
+                               QSlider, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
 from studio.core.training import RunWatcher, list_runs
+from studio.qt.generate.text import TextGenerateView
 from studio.qt.widgets.plots import CurvePlot
 from studio.qt.widgets.plot_theme import series_color
 from studio.qt.widgets.worker import TaskRunner
@@ -213,13 +215,19 @@ class GeneratePanel(QWidget):
         right.addWidget(self.explore_view, 1)
         right.addWidget(self.scatter_plot, 1)
         right.addWidget(self.explore_status)
-        layout = QHBoxLayout(self)
-        layout.addLayout(left, 3)
-        layout.addLayout(right, 2)
+        images = QWidget()
+        row = QHBoxLayout(images)
+        row.addLayout(left, 3)
+        row.addLayout(right, 2)
+        self.text = TextGenerateView(self.runs_root)
+        self.modes = QTabWidget()
+        self.modes.addTab(images, "Images (GAN, VAE, autoencoder)")
+        self.modes.addTab(self.text, "Text (language models)")
+        QVBoxLayout(self).addWidget(self.modes)
 
     # -- runs and their events ---------------------------------------------------------
     def refresh_runs(self) -> None:
-        """List the generative runs under ``runs_root()``, newest first; a run that was not listed
+        """List the generative (and language-model) runs under ``runs_root()``, newest first; a run that was not listed
         before is shown at once (a run just started or finished), else the shown one stays."""
         root = self.runs_root()
         self._watch(root)
@@ -236,6 +244,7 @@ class GeneratePanel(QWidget):
         index = 0 if new or not current else self.run_combo.findData(current)
         self.run_combo.setCurrentIndex(max(index, 0))
         self.open_run(self.run_combo.currentData())
+        self.text.refresh_runs()
 
     def open_run(self, path: str | Path | None) -> None:
         """Follow the run at ``path`` (None: none); reads every event it has so far."""

@@ -22,6 +22,7 @@ from studio.core.training import RunWatcher, list_runs
 from studio.core.training.runs import LIVE_STATUSES
 from studio.core.training.probes import read_probes_config, write_probes_config
 from studio.qt.inspect.boundary import BoundaryTab
+from studio.qt.inspect.attention import AttentionTab
 from studio.qt.inspect.evaluation import EvaluationTab
 from studio.qt.inspect.pictures import PictureView, sample_picture
 from studio.qt.inspect.progress import LiveProbesTab, WeightsTab
@@ -82,6 +83,7 @@ class InspectPanel(QWidget):
         self.saliency, self.prediction = SaliencyTab(self), PredictTab(self)
         self.evaluation, self.weights, self.live = EvaluationTab(self), WeightsTab(self), LiveProbesTab(self)
         self.boundary = BoundaryTab(self)
+        self.attention = AttentionTab(self)
         self.tabs = QTabWidget()
         for tab in self.all_tabs:
             self.tabs.addTab(tab, tab.title)
@@ -120,7 +122,7 @@ class InspectPanel(QWidget):
     @property
     def all_tabs(self):
         return (self.feature_maps, self.filters, self.saliency, self.prediction, self.evaluation, self.weights,
-                self.live, self.boundary)
+                self.live, self.boundary, self.attention)
 
     # -- start-up and runs -----------------------------------------------------------------
     def showEvent(self, event) -> None:

@@ -11,9 +11,10 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem
 
 from studio.core.graph.catalog import CATALOG, snake_name
 from studio.core.graph.layout import layered_layout
-from studio.core.graph.model import Edge, Graph, GraphError, new_id
+from studio.core.graph.model import Edge, Graph, GraphError, fresh_copy
 from studio.core.graph.templates import load_template
 from studio.core import formatting
+from studio.qt.model.block_menu import add_block_menu
 from studio.qt.model.canvas.items import NodeItem
 from studio.qt.model.canvas.scene import GraphScene
 from studio.qt.model.canvas.view import GraphView
@@ -128,22 +129,6 @@ class ProblemsList(QListWidget):
             self.doc.focus(node_id)
 
 
-def fresh_copy(graph: Graph, taken_names: set[str]) -> tuple[Graph, dict[str, str]]:
-    """``graph`` with new node ids and names not in ``taken_names``; returns it and old->new ids."""
-    copy = Graph()
-    id_map: dict[str, str] = {}
-    taken = set(taken_names)
-    for node in graph.nodes.values():
-        name, index = node.name, 1
-        while name in taken:
-            name, index = f"{node.name}_{index}", index + 1
-        taken.add(name)
-        id_map[node.id] = copy.add_node(node.type, node.params, name=name, node_id=new_id()).id
-    for edge in graph.edges:
-        copy.connect(id_map[edge.src], id_map[edge.dst], edge.port)
-    return copy, id_map
-
-
 class ModelArea(QWidget):
     """Builds models by hand. Editing actions here are what the Edit and View menus trigger."""
 
@@ -218,6 +203,7 @@ class ModelArea(QWidget):
             menu.addAction("Duplicate", self.duplicate_selected)
             menu.addAction("Copy", self.copy_selected)
         menu.addAction("Paste", self.paste)
+        add_block_menu(menu, self)
         menu.addSeparator()
         menu.addAction("Automatic layout", self.auto_layout)
         menu.addAction("Fit to view", self.view.fit)
