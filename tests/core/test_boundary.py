@@ -146,4 +146,4 @@ def test_xor_needs_a_hidden_layer(tmp_path):
         accuracy[name] = evaluate_model(load_run_model(folder.path), data.x_test, data.y_test, data.task).accuracy
         epochs = [event["epoch"] for event in read_events(folder.path) if event["type"] == "boundary"]
         assert epochs == list(range(1, project.training["epochs"] + 1))
-    assert accuracy["perceptron"] <= 0.75 and accuracy["mlp_one_hidden"] > 0.95, accuracy
+    assert accuracy["perceptron"] <= 0.75 and accuracy["mlp_one_hidden"] >= 0.9, accuracy  # fails vs learns

@@ -96,19 +96,22 @@ class BoundaryProbe:
 
     def __init__(self, model) -> None:
         import keras
-        import tensorflow as tf
+
+        from studio.core.backends import stateless
 
         check_planar(model)
         self.layers = hidden_layers(model)
         sub_model = keras.Model(model.inputs[0], [model.outputs[0], *(layer.output for layer in self.layers)])
-        self._call = tf.function(lambda x: sub_model(x, training=False),
-                                 input_signature=[tf.TensorSpec((None, 2), tf.float32)])
+        self._call = stateless(model, lambda x: sub_model(x, training=False))  # any backend
         self._lock = threading.Lock()
 
     def __call__(self, points: np.ndarray) -> list[np.ndarray]:
+        import keras
+
         with self._lock:
-            parts = self._call(points)
-        return [np.asarray(part) for part in (parts if isinstance(parts, (list, tuple)) else [parts])]
+            parts = self._call(np.asarray(points, np.float32))
+        return [np.asarray(keras.ops.convert_to_numpy(part))
+                for part in (parts if isinstance(parts, (list, tuple)) else [parts])]
 
 
 _PROBES = PerModel(BoundaryProbe)
