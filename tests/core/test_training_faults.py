@@ -83,7 +83,7 @@ def test_stop_mid_epoch_and_sigkill_resume_at_the_next_step(tmp_path):
     on_killed, kill = _hold_mid_epoch(killed, lambda epoch, step: os.kill(killed._process.pid, signal.SIGKILL))
     events = _follow_all({"reference": reference, "stopped": stopped, "killed": killed},
                          {"stopped": on_stopped, "killed": on_killed})
-    steps = events["reference"][0]["steps_per_epoch"]
+    steps = next(e for e in events["reference"] if e["type"] == "start")["steps_per_epoch"]
 
     # Graceful stop: the epoch is recorded as partial, not done.
     stop = next(event for event in events["stopped"] if event["type"] == "stop")
