@@ -110,7 +110,7 @@ def test_stop_mid_epoch_and_sigkill_resume_at_the_next_step(tmp_path):
 
     assert _batches(after["stopped"])[0] == (stop["epoch"], stop["step"] + 1)
     assert _batches(after["killed"])[0] == (kill_epoch, backup.step + 1)
-    start = after["killed"][0]
+    start = next(e for e in after["killed"] if e["type"] == "start")
     assert (start["from_epoch"], start["from_step"]) == (kill_epoch, backup.step + 1)
     assert "resumed with learning_rate 0.001 -> 0.002" in start["notes"]
     assert all(event["lr"] == pytest.approx(2e-3) for event in after["killed"] if event["type"] == "batch")
