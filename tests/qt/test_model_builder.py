@@ -371,10 +371,12 @@ def test_insert_a_gpt_block_after_the_selected_node_with_a_right_click(window, q
 
     def pick_block():
         _click_menu_action(qtbot, area, "", "Insert block")
-        QTimer.singleShot(200, lambda: (chosen.append(True), _click_menu_action(qtbot, area, "Insert block", "GPT block")))
+        QTimer.singleShot(200, area, lambda: (chosen.append(True),
+                                              _click_menu_action(qtbot, area, "Insert block", "GPT block")))
 
-    QTimer.singleShot(300, pick_block)
-    QTimer.singleShot(3000, lambda: _close_menus(area))
+    # timers owned by the area: none fires after this test's window is gone
+    QTimer.singleShot(300, area, pick_block)
+    QTimer.singleShot(3000, area, lambda: _close_menus(area))
     viewport = area.view.viewport()
     qtbot.mouseClick(viewport, Qt.MouseButton.RightButton, pos=point)
     # what the platform sends after a right click (offscreen Qt does not synthesize it)
