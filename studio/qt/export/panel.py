@@ -34,6 +34,7 @@ class ExportPanel(QWidget):
         super().__init__(parent)
         self.runs_root = runs_root
         self.worker = TaskRunner(self)
+        self._exporting = False  # from Export until its results are all shown
         self.results: list[ExportResult] = []
 
         self.run_combo = QComboBox()
@@ -180,12 +181,13 @@ class ExportPanel(QWidget):
                    self.training_box.isChecked(), self.force_box.isChecked())
         self.export_button.setEnabled(False)
         self.status.setText("Exporting…")
+        self._exporting = True
         self.worker.submit("export", lambda progress: export_formats(*options, progress), self._on_finished,
                            self._on_failed, self._on_progress)
 
     @property
     def busy(self) -> bool:
-        return self.worker.busy
+        return self._exporting
 
     def _on_progress(self, report: tuple) -> None:
         kind, *values = report
@@ -223,6 +225,7 @@ class ExportPanel(QWidget):
         self.status.setText(f"Export stopped: {message}")
 
     def _on_finished(self, _result: None) -> None:
+        self._exporting = False
         self.export_button.setEnabled(bool(self.run_combo.currentData()))
         done = sum(result.ok for result in self.results)
         warnings = sorted({w for result in self.results for w in result.warnings})

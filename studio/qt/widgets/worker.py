@@ -90,9 +90,7 @@ class TaskRunner(QObject):
                 result, succeeded = function(), True
             except Exception as exc:  # every failure becomes a message in the panel, never a crash
                 result, succeeded = describe_error(exc), False
-            with self._condition:
-                self._running -= 1
-            try:
+            try:  # still "busy" until the answer is delivered on the GUI thread
                 self._reported.emit(key, sequence, succeeded, result)
             except RuntimeError:  # the panel (and this object) were deleted meanwhile
                 return
@@ -113,6 +111,8 @@ class TaskRunner(QObject):
             self._handlers[key][2](value)
 
     def _deliver(self, key: str, sequence: int, succeeded: bool, result: Any) -> None:
+        with self._condition:
+            self._running -= 1
         if not self.busy:
             self.busy_changed.emit(False)
         if sequence != self._latest.get(key):
