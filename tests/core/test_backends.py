@@ -65,6 +65,7 @@ def test_facts_come_without_importing_a_backend():
         backends.resolve("mxnet")
 
 
+@pytest.mark.slow
 def test_probe_reports_an_installed_backend_and_the_fix_for_a_missing_one(monkeypatch):
     facts = backends.probe(AVAILABLE[0])
     assert facts.installed and facts.usable and facts.version, facts
@@ -142,6 +143,7 @@ def test_generative_train_steps_update_every_part(backend):
         assert logs["loss"][-1] < logs["loss"][0] and "val_loss" in logs, kind
 
 
+@pytest.mark.slow
 def test_doctor_prints_every_backend_as_json():
     done = subprocess.run([sys.executable, "-m", "studio", "doctor", "--json"], capture_output=True, text=True,
                           cwd=ROOT, timeout=300)

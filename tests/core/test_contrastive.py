@@ -26,6 +26,7 @@ def test_the_encoder_is_the_classifier_without_its_last_dense():
     assert "predictions" not in names and "conv2" in names and names[-1].startswith("dropout")
 
 
+@pytest.mark.slow
 def test_pretraining_moves_the_encoder_and_gives_a_usable_backbone(tmp_path):
     images = np.random.default_rng(0).random((48, 28, 28, 1), dtype="float32")
     graph = load_backbone("builtin:digits_cnn_28").graph
@@ -36,6 +37,7 @@ def test_pretraining_moves_the_encoder_and_gives_a_usable_backbone(tmp_path):
         contrastive_pretrain(graph, images[:8], epochs=1, batch_size=16)
 
 
+@pytest.mark.slow
 def test_cli_pretrain_writes_an_encoder_that_attaches_as_a_backbone(tmp_path, capsys):
     out = tmp_path / "encoder.keras"
     data = '{"source": "shapes", "count": 12, "image_size": 28}'

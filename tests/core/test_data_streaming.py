@@ -252,6 +252,7 @@ def _run_backend(backend, block_tf, data_spec):
     return subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", _installed_backends())
 def test_preview_equals_the_training_batch_on_every_installed_backend(tmp_path, backend):
     root = make_folder(tmp_path / "imgs", per_class=8)
@@ -259,6 +260,7 @@ def test_preview_equals_the_training_batch_on_every_installed_backend(tmp_path, 
     assert done.returncode == 0 and "OK" in done.stdout, done.stderr[-2000:]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif("jax" not in _installed_backends(), reason="JAX is not installed")
 def test_pipeline_runs_on_jax_with_tensorflow_blocked(tmp_path):
     root = make_folder(tmp_path / "imgs", per_class=8)

@@ -91,6 +91,7 @@ def test_gan_run_logs_both_players_and_writes_a_grid_each_epoch(runs):
         assert (run_dir / name).is_file(), name
 
 
+@pytest.mark.slow
 def test_vae_run_logs_reconstruction_and_kl_and_writes_pairs(runs):
     run_dir = runs["vae"]
     assert read_run(run_dir)["status"] == "completed", read_run(run_dir).get("error")

@@ -34,6 +34,7 @@ def test_template_round_trip_graph_keras_graph_keras(name):
     assert_same_model(first, to_keras(again))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("factory", ["ResNet50", "MobileNetV2", "DenseNet121", "EfficientNetB0"])
 def test_keras_applications_import_and_rebuild_exactly(factory):
     import keras

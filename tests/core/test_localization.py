@@ -50,6 +50,7 @@ def test_a_classifier_is_refused_and_the_localizer_fits_the_classes():
     assert graph.by_name("class_scores").params["units"] == 3 and "units 4 -> 3" in changes[0]
 
 
+@pytest.mark.slow
 def test_a_short_localizer_run_reports_box_iou_and_draws_boxes(tmp_path, capsys):
     from studio.core.generative.templates import apply_template
     from studio.core.project import default_project

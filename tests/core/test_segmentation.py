@@ -61,6 +61,7 @@ def test_overlays_tint_only_the_shape():
     assert len(set(picture[1, 1])) > 1  # coloured, not grey
 
 
+@pytest.mark.slow
 def test_a_short_unet_run_is_scored_per_class(tmp_path, capsys):
     from studio.core.generative.templates import apply_template
     from studio.core.project import default_project

@@ -118,6 +118,7 @@ def test_frozen_weights_are_bit_identical_after_training(tmp_path):
     assert not trained.get_layer("backbone_bn1").trainable and trained.get_layer("head").trainable
 
 
+@pytest.mark.slow
 def test_two_phases_in_one_run_fine_tune_all_but_batchnorm(tmp_path):
     from studio.core.training.engine import train_run
 
