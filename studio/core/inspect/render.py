@@ -43,12 +43,15 @@ def _upscale(tiles: np.ndarray) -> np.ndarray:
     return tiles.repeat(factor, axis=1).repeat(factor, axis=2)
 
 
+GAP_GREY = 128  # reads as a separator on light and dark themes alike
+
+
 def tile_grid(tiles: np.ndarray, columns: int | None = None, gap: int = 2) -> np.ndarray:
-    """Arrange uint8 (n, h, w[, 3]) tiles in a grid separated by ``gap`` white pixels."""
+    """Arrange uint8 (n, h, w[, 3]) tiles in a grid separated by ``gap`` mid-grey pixels."""
     n, h, w = tiles.shape[:3]
     columns = columns or max(1, math.ceil(math.sqrt(n)))
     rows = max(1, math.ceil(n / columns))
-    grid = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap, *tiles.shape[3:]), 255, tiles.dtype)
+    grid = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap, *tiles.shape[3:]), GAP_GREY, tiles.dtype)
     for index, tile in enumerate(tiles):
         top, left = divmod(index, columns)
         grid[top * (h + gap): top * (h + gap) + h, left * (w + gap): left * (w + gap) + w] = tile
