@@ -19,6 +19,8 @@ from studio.core.training.config import TrainingConfig
 from studio.core.training.errors import TrainingError
 
 GENERATIVE_BUILDER = "studio.core.generative.training"
+# Builders of the other training objectives, imported by name (they import this module).
+OBJECTIVE_BUILDERS = {"contrastive": "studio.core.transfer.contrastive"}
 
 _CROSS_ENTROPIES = ("sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy")
 
@@ -49,15 +51,15 @@ class Built:
 def builder_for(project) -> Callable[..., Built]:
     """The build function for ``project`` (the generative or contrastive one where it applies),
     adding the run store's folder callback (summary.json, curves.npz) to what it builds."""
-    if getattr(project, "generative", None):
+    objective = (project.training or {}).get("objective")
+    module = GENERATIVE_BUILDER if getattr(project, "generative", None) else OBJECTIVE_BUILDERS.get(objective)
+    build = build_supervised
+    if module is not None:
         try:
-            build = importlib.import_module(GENERATIVE_BUILDER).build
+            build = importlib.import_module(module).build
         except (ImportError, AttributeError) as exc:
-            raise TrainingError(f"generative training is not available in this install ({exc})") from None
-    elif (project.training or {}).get("objective") == "contrastive":
-        from studio.core.transfer.contrastive import build
-    else:
-        build = build_supervised
+            kind = "generative" if module == GENERATIVE_BUILDER else objective
+            raise TrainingError(f"{kind} training is not available in this install ({exc})") from None
 
     def build_with_store(*args, **kwargs) -> Built:
         from studio.core.experiments.hook import StoreHook
