@@ -3,7 +3,7 @@ unlabeled images by pulling together two augmented views of the same image and p
 of different images.
 
 A project trains this way when ``training.objective`` is ``contrastive``: ``plan_run`` calls
-``check`` instead of the supervised model/data checks, and the engine builds the run with ``build``
+``fit_to_dataset`` instead of the supervised model/data checks, and the engine builds the run with ``build``
 (``studio.core.training.build.builder_for`` dispatches here), so it is an ordinary run folder with
 events, checkpoints, Stop and resume. The encoder is the project's graph minus its classifier; a
 projection head (Dense-ReLU-Dense) sits on it during pretraining only; the views come from the
@@ -50,10 +50,13 @@ def view_steps(augmentation: list[dict] | None) -> tuple[list[dict], list[str]]:
                    + (f"; {left_out} label-mixing steps left out)" if left_out else ")")]
 
 
-def check(project, dataset) -> None:
-    """Everything checked before a contrastive run starts (pure Python); TrainingError says what to change."""
+def fit_to_dataset(project, dataset) -> tuple[Graph, list[str]]:
+    """What ``plan_run`` does for a contrastive run (pure Python): check that it can work, and fit the
+    graph's input to the images (its classifier is not used); ``(graph, changes)``, or TrainingError
+    saying what to change."""
     from studio.core.augment.catalog import AugmentationError
     from studio.core.graph.infer import analyze
+    from studio.core.training.adapt import check_graph, fit_input
     from studio.core.training.config import TrainingConfig
 
     config = TrainingConfig.from_dict(project.training)
@@ -71,17 +74,25 @@ def check(project, dataset) -> None:
         view_steps(project.augmentation)
     except AugmentationError as exc:
         raise TrainingError(f"augmentation: {exc}") from None
-    analysis = analyze(encoder_graph(project.graph))
-    outputs = encoder_graph(project.graph).output_nodes()
-    if not analysis.ok or len(outputs) != 1:
-        raise TrainingError("the encoder (the model without its last Dense) must be one connected feature "
-                            "extractor with one output: fix the model")
+    graph = project.graph.copy()
+    check_graph(graph)
+    if len(graph.input_nodes()) != 1:
+        raise TrainingError(f"the model has {len(graph.input_nodes())} inputs; pretraining on images needs one")
+    changes = fit_input(graph, dataset.input_shape)
+    encoder = encoder_graph(graph)
+    analysis, outputs = analyze(encoder), encoder.output_nodes()
+    if not analysis.ok:
+        raise TrainingError(f"the model does not accept images of shape {tuple(dataset.input_shape)}: "
+                            f"{analysis.problems[0].message}")
+    if len(outputs) != 1:
+        raise TrainingError("the encoder (the model without its last Dense) must end in one output: fix the model")
     shape = analysis.nodes[outputs[0]].output_shape or ()
     if len(shape) != 1:
         raise TrainingError(f"the encoder (the model without its last Dense) must end in a feature vector; it "
                             f"gives {tuple(shape)}: end the features with GlobalAveragePooling2D or Flatten")
     if not analysis.trainable_params:
         raise TrainingError("the model has no trainable layers before its last Dense: nothing to pretrain")
+    return graph, changes
 
 
 def build(project, config, dataset, setup, start_epoch: int = 0):
@@ -92,7 +103,6 @@ def build(project, config, dataset, setup, start_epoch: int = 0):
     from studio.core.training.build import Built, make_optimizer
     from studio.core.transfer.contrastive_model import ContrastiveModel, projection_head
 
-    check(project, dataset)
     steps, notes = view_steps(project.augmentation)
     encoder = to_keras(encoder_graph(project.graph), name="encoder")
     if config.backbone and start_epoch == 0:  # a resumed run continues from its own backup
