@@ -3,7 +3,8 @@
 Training runs in the engine's child process; this panel only reads its events. A QTimer polls
 the events (merging whatever arrived), plots redraw from a second timer at most 30 times a
 second, and everything slow (preparing a run, listing run folders) happens on worker threads,
-so the window never waits on training.
+so the window never waits on training. A completed pretraining run (objective contrastive) offers
+"Use as backbone": its encoder under a new head, through the Model menu's backbone feature.
 """
 
 from __future__ import annotations
