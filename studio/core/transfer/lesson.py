@@ -65,7 +65,7 @@ def pretraining_project(epochs: int, backbone: str = BACKBONE, target: dict | No
     project.name = "self_supervised_pretraining"
     project.graph = load_backbone(backbone).graph
     project.dataset = {**target, "seed": int(target.get("seed", 0)) + UNLABELED_SEED_OFFSET,
-                       "split": {"train": 0.85, "val": 0.15, "test": 0.0}}
+                       "split": {"train": 1.0, "val": 0.0, "test": 0.0}}  # every image, no labels read
     project.training = {**project.training, "objective": "contrastive", "epochs": epochs, "batch_size": 128,
                         "learning_rate": 1e-3, "temperature": 0.2, "seed": 0, "grad_norm_every": 0}
     return project
