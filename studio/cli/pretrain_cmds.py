@@ -1,49 +1,65 @@
-"""``studio pretrain``: self-supervised (contrastive) pretraining of a model's feature layers."""
+"""``studio pretrain``: self-supervised (contrastive) pretraining of a model's feature layers.
+
+The same run as ``studio train SOURCE --objective contrastive`` (a run folder with events,
+checkpoints, Ctrl-C to stop, ``--resume``); ``-o`` also copies the encoder to a .keras file.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from studio.cli import CliError
+from studio.core.training.config import TRAINING_FIELDS
 
 
 def register(subparsers) -> None:
+    from studio.cli.train_cmds import _help
+
+    fields = {spec.name: spec for spec in TRAINING_FIELDS}
     parser = subparsers.add_parser(
-        "pretrain", help="self-supervised (SimCLR-style) pretraining on unlabeled images -> an encoder",
+        "pretrain", help="self-supervised (SimCLR-style) pretraining on unlabeled images -> an encoder run",
         description="Train the feature layers of a project or template (its last Dense dropped) to give two "
         "augmented views of one image similar features and different images different ones; labels are "
-        "never read. Use the encoder with `studio train ... --backbone encoder.keras` (a linear probe "
-        "with --freeze all, or fine-tuning).")
-    parser.add_argument("source", help="project file or template name (its graph and dataset)")
+        "never read. This is `studio train SOURCE --objective contrastive`: the run folder's model.keras is "
+        "the encoder. Use it with `studio train ... --backbone RUN` (a linear probe with --freeze all, or "
+        "fine-tuning).")
+    parser.add_argument("source", nargs="?", help="project file or template name (its graph and dataset; "
+                        "optional with --resume)")
     parser.add_argument("--data", metavar="SOURCE", help="unlabeled images instead of the project's dataset "
                         "(same forms as `studio train --data`)")
-    parser.add_argument("-o", "--output", required=True, help="the encoder .keras file to write")
-    parser.add_argument("--epochs", type=int, default=20, help="passes over the images (default 20)")
-    parser.add_argument("--batch-size", type=int, default=128, help="images per step (default 128)")
-    parser.add_argument("--temperature", type=float, default=0.2, help="NT-Xent temperature (default 0.2)")
-    parser.set_defaults(func=_pretrain)
+    parser.add_argument("-o", "--output", help="also copy the encoder to this .keras file when the run completes")
+    parser.add_argument("--epochs", type=int, metavar="N", help=_help(fields["epochs"]))
+    parser.add_argument("--batch-size", type=int, metavar="N", help=_help(fields["batch_size"]))
+    parser.add_argument("--temperature", type=float, metavar="T", help=_help(fields["temperature"]))
+    parser.add_argument("--run-dir", metavar="DIR", help="run folder to create (default: runs/<time>-<name>)")
+    parser.add_argument("--resume", metavar="RUN", help="continue a stopped, killed or crashed pretraining run")
+    parser.add_argument("--devices", metavar="WHERE", help=_help(fields["devices"]))
+    parser.add_argument("--backend", choices=fields["backend"].choices, help=_help(fields["backend"]))
+    parser.set_defaults(func=_pretrain, objective="contrastive", backbone=None, freeze="all",
+                        fine_tune_epochs=None, init_from=None)
 
 
 def _pretrain(args) -> int:
-    import numpy as np
+    from studio.cli.train_cmds import train
+    from studio.core import fileio
+    from studio.core.training import RunFolder, TrainingError, read_run
 
-    from studio.cli.train_cmds import dataset_spec, load_source
-    from studio.core.data import DataError, load_dataset
-    from studio.core.transfer.contrastive import contrastive_pretrain, save_encoder
-
-    output = Path(args.output)
-    if output.suffix != ".keras" or not output.parent.is_dir():
+    output = Path(args.output) if args.output else None
+    if output is not None and (output.suffix != ".keras" or not output.parent.is_dir()):
         raise CliError(f"{output} should be a .keras file in an existing folder")
-    if not 1 <= args.epochs <= 10_000 or not 2 <= args.batch_size <= 4096 or not 0 < args.temperature <= 10:
-        raise CliError("--epochs 1..10000, --batch-size 2..4096 and --temperature in (0, 10] please")
-    project, _root = load_source(args.source)
-    try:
-        dataset = load_dataset(dataset_spec(args.data) if args.data else project.dataset)
-        images = np.concatenate([dataset.x_train, dataset.x_val, dataset.x_test])
-        result = contrastive_pretrain(project.graph, images, project.augmentation or None, args.epochs,
-                                      args.batch_size, args.temperature, value_range=dataset.value_range, say=print)
-        save_encoder(result.encoder, output)
-    except (DataError, ValueError) as exc:
-        raise CliError(str(exc).splitlines()[0]) from None
-    print(f"wrote {output}: use it with `studio train ... --backbone {output}`")
+    if args.resume:
+        try:
+            objective = read_run(args.resume).get("config", {}).get("objective", "supervised")
+        except TrainingError as exc:
+            raise CliError(str(exc)) from None
+        if objective != "contrastive":
+            raise CliError(f"{args.resume} is a {objective} run: resume it with `studio train --resume`")
+        args.objective = None  # the run keeps its own settings
+    status, run_dir = train(args)
+    if status != "completed":
+        return 0 if status == "stopped" else 1
+    if output is not None:
+        fileio.atomic_copy(RunFolder(run_dir).model_file, output)
+        print(f"wrote {output}")
+    print(f"use the encoder with `studio train ... --backbone {output or run_dir}`")
     return 0

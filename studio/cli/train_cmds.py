@@ -30,6 +30,8 @@ def register(subparsers) -> None:
                         help=f"dataset: a source name ({', '.join(SOURCE_OPTIONS)}; options: `studio data "
                         "info --help`), a dataset spec (JSON file or inline), a project file, a folder of "
                         "class folders, a .csv/.tsv/.txt or .npz file")
+    parser.add_argument("--objective", choices=fields["objective"].choices, help=_help(fields["objective"]))
+    parser.add_argument("--temperature", type=float, metavar="T", help=_help(fields["temperature"]))
     parser.add_argument("--epochs", type=int, metavar="N", help=_help(fields["epochs"]))
     parser.add_argument("--batch-size", type=int, metavar="N", help=_help(fields["batch_size"]))
     parser.add_argument("--run-dir", metavar="DIR", help="run folder to create (default: runs/<time>-<name>)")
@@ -84,7 +86,8 @@ def load_source(source: str):
 
 def _overrides(args) -> dict:
     changes = {}
-    for key in ("epochs", "batch_size", "devices", "backend", "fine_tune_epochs", "init_from"):
+    for key in ("objective", "temperature", "epochs", "batch_size", "devices", "backend", "fine_tune_epochs",
+                "init_from"):
         if getattr(args, key) is not None:
             changes[key] = getattr(args, key)
     return changes
@@ -116,7 +119,6 @@ def _make_runner(args):
     project, runs_root = load_source(args.source)
     if args.data:
         project.dataset = dataset_spec(args.data)
-    project.training = {**project.training, **_overrides(args)}
     if args.backbone:
         from studio.core.data import DataError
         from studio.core.transfer import BackboneError
@@ -126,12 +128,19 @@ def _make_runner(args):
             attach_backbone(project, args.backbone, args.freeze)
         except (BackboneError, DataError, ValueError) as exc:
             raise CliError(str(exc)) from None
+    project.training = {**project.training, **_overrides(args)}  # after attaching: the options win
     owner = args.source if Path(args.source).exists() else None
     run_dir = Path(args.run_dir) if args.run_dir else new_run_dir(runs_root, run_name(project, owner))
     return Runner(project, run_dir)
 
 
 def _train(args) -> int:
+    status, _run_dir = train(args)
+    return 0 if status in ("completed", "stopped") else 1
+
+
+def train(args) -> tuple[str, Path]:
+    """Start the run ``args`` describe and show its progress until it ends: (status, run folder)."""
     from studio.core.training import TrainingError
 
     runner = _make_runner(args)
@@ -159,7 +168,7 @@ def _train(args) -> int:
                 runner.kill()
     progress.finish()
     print(f"{status}: {runner.run_dir}", file=sys.stderr)
-    return 0 if status in ("completed", "stopped") else 1
+    return status, Path(runner.run_dir)
 
 
 def format_logs(logs: dict) -> str:

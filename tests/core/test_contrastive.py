@@ -1,17 +1,40 @@
-"""Self-supervised pretraining: the NT-Xent loss, the encoder it trains, and ``studio pretrain``."""
+"""Self-supervised pretraining as a training objective: the NT-Xent loss, the checks before a run,
+runs on every installed backend (the loss goes down; model.keras is the encoder), an exact resume,
+and ``studio pretrain``."""
+
+import importlib.util
+import json
 
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
+from studio.cli import main
+from studio.core.graph.templates import load_template
+from studio.core.project import default_project
+from studio.core.training import Runner, TrainingError, plan_run, read_events, read_run
+from studio.core.transfer.contrastive import DEFAULT_VIEWS, encoder_graph, view_steps
 
-from studio.cli import main  # noqa: E402
-from studio.core.graph.templates import load_template  # noqa: E402
-from studio.core.transfer import load_backbone, with_backbone  # noqa: E402
-from studio.core.transfer.contrastive import contrastive_pretrain, encoder_graph, nt_xent  # noqa: E402
+TINY_SHAPES = {"source": "shapes", "count": 40, "image_size": 28, "seed": 0}
+BACKENDS = [name for name in ("tensorflow", "jax", "torch") if importlib.util.find_spec(name)]
+
+
+def contrastive_project(**training):
+    project = default_project()
+    project.dataset = dict(TINY_SHAPES)
+    project.training = {**project.training, "objective": "contrastive", "epochs": 3, "batch_size": 16,
+                        "learning_rate": 3e-3, "grad_norm_every": 0, **training}
+    return project
+
+
+def epoch_losses(run_dir, key="loss"):
+    return [event["logs"][key] for event in read_events(run_dir) if event["type"] == "epoch"
+            and not event.get("partial")]
 
 
 def test_nt_xent_is_low_when_each_view_finds_its_partner_and_high_otherwise():
+    pytest.importorskip("keras")
+    from studio.core.transfer.contrastive_model import nt_xent
+
     z = np.eye(8, dtype="float32")
     matched = float(nt_xent(z, z, 0.1))
     shuffled = float(nt_xent(z, np.roll(z, 1, axis=0), 0.1))
@@ -26,25 +49,91 @@ def test_the_encoder_is_the_classifier_without_its_last_dense():
     assert "predictions" not in names and "conv2" in names and names[-1].startswith("dropout")
 
 
-@pytest.mark.slow
-def test_pretraining_moves_the_encoder_and_gives_a_usable_backbone(tmp_path):
-    images = np.random.default_rng(0).random((48, 28, 28, 1), dtype="float32")
-    graph = load_backbone("builtin:digits_cnn_28").graph
-    result = contrastive_pretrain(graph, images, epochs=2, batch_size=16, seed=0)
-    assert len(result.losses) == 2 and all(np.isfinite(result.losses))
-    assert tuple(result.encoder.outputs[0].shape[1:]) == (64,)
-    with pytest.raises(ValueError, match="at least 16 images"):
-        contrastive_pretrain(graph, images[:8], epochs=1, batch_size=16)
+def test_views_come_from_the_augmentation_chain_without_label_mixing_steps():
+    steps, notes = view_steps([{"type": "flip", "mode": "horizontal"}, {"type": "mixup", "alpha": 0.2}])
+    assert [step["type"] for step in steps] == ["flip"] and "1 label-mixing steps left out" in notes[0]
+    steps, notes = view_steps([])
+    assert steps == DEFAULT_VIEWS and "default contrastive chain" in notes[0]
+
+
+def test_a_contrastive_run_is_refused_before_it_starts_when_it_cannot_work():
+    plan = plan_run(contrastive_project())  # images, an encoder ending in a vector: accepted
+    assert plan.config.objective == "contrastive"
+    toy = contrastive_project()
+    toy.dataset = {"source": "toy", "name": "moons", "samples": 200}
+    with pytest.raises(TrainingError, match="needs images"):
+        plan_run(toy)
+    with pytest.raises(TrainingError, match="batch size of 2 or more"):
+        plan_run(contrastive_project(batch_size=1))
+    with pytest.raises(TrainingError, match="fine_tune_epochs applies to supervised runs"):
+        plan_run(contrastive_project(fine_tune_epochs=1))
+    spatial = contrastive_project()
+    for name in ("flatten", "dropout"):  # the features stay a feature map
+        node = spatial.graph.by_name(name)
+        if node is not None:
+            spatial.graph.remove_node(node.id)
+    spatial.graph.connect(spatial.graph.by_name("pool2").id, spatial.graph.by_name("predictions").id)
+    with pytest.raises(TrainingError, match="must end in a feature vector"):
+        plan_run(spatial)
+    with pytest.raises(TrainingError, match="objective"):
+        plan_run(contrastive_project(objective="labels"))
 
 
 @pytest.mark.slow
-def test_cli_pretrain_writes_an_encoder_that_attaches_as_a_backbone(tmp_path, capsys):
-    out = tmp_path / "encoder.keras"
-    data = '{"source": "shapes", "count": 12, "image_size": 28}'
-    assert main(["pretrain", "small_cnn_28", "--data", data, "-o", str(out), "--epochs", "1",
-                 "--batch-size", "16"]) == 0
-    assert "contrastive loss" in capsys.readouterr().out
-    backbone = load_backbone(str(out))
-    graph = with_backbone(backbone, (28, 28, 1), "classification", 4)
-    assert graph.by_name("backbone_conv1").params["trainable"] is False and graph.by_name("head")
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_contrastive_loss_goes_down_on_every_backend_and_the_run_keeps_the_encoder(tmp_path, backend):
+    runner = Runner(contrastive_project(epochs=6, backend=backend, devices="cpu"), tmp_path / "run")
+    runner.start()
+    runner.wait()
+    run = read_run(tmp_path / "run")
+    assert run["status"] == "completed" and run["backend"] == backend, run.get("error")
+    losses = epoch_losses(tmp_path / "run")
+    assert len(losses) == 6 and all(np.isfinite(losses))
+    assert np.mean(losses[-2:]) < np.mean(losses[:2]) - 0.05, losses
+    assert len(epoch_losses(tmp_path / "run", "contrastive_accuracy")) == 6
+    assert "val_loss" in json.loads((tmp_path / "run" / "history.json").read_text())
+    from studio.core.transfer import load_backbone
+
+    encoder = load_backbone(tmp_path / "run")  # safe mode; the run's model.keras is the encoder
+    assert [node.name for node in encoder.graph.nodes.values()][-1] == "dropout"
+    assert len(encoder.model.outputs[0].shape) == 2
+
+
+@pytest.mark.slow
+def test_a_stopped_contrastive_run_resumes_to_the_same_losses_as_an_uninterrupted_one(tmp_path):
+    whole = Runner(contrastive_project(backend="tensorflow", devices="cpu"), tmp_path / "whole")
+    whole.start()
+    whole.wait()
+    parted = Runner(contrastive_project(backend="tensorflow", devices="cpu"), tmp_path / "parted")
+    parted.start()
+    while not any(event["type"] == "epoch" for event in parted.poll(timeout=0.2)):
+        assert not parted.finished
+    parted.stop()  # during epoch 2: Keras still validates after the stop; the views' seeds stay put
+    parted.wait()
+    assert read_run(tmp_path / "parted")["status"] == "stopped"
+    resumed = Runner(None, tmp_path / "parted", resume=True)
+    resumed.start()
+    resumed.wait()
+    assert read_run(tmp_path / "parted")["status"] == "completed"
+    assert epoch_losses(tmp_path / "parted")[-1] == epoch_losses(tmp_path / "whole")[-1]
+    assert epoch_losses(tmp_path / "parted", "val_loss")[-1] == epoch_losses(tmp_path / "whole", "val_loss")[-1]
+
+
+@pytest.mark.slow
+def test_cli_pretrain_is_a_run_whose_encoder_attaches_as_a_backbone(tmp_path, capsys):
+    out, run = tmp_path / "encoder.keras", tmp_path / "run"
+    data = json.dumps(TINY_SHAPES)
+    assert main(["pretrain", "small_cnn_28", "--data", data, "-o", str(out), "--epochs", "1", "--batch-size", "16",
+                 "--run-dir", str(run), "--devices", "cpu"]) == 0
+    assert f"--backbone {out}" in capsys.readouterr().out
+    assert read_run(run)["config"]["objective"] == "contrastive" and out.read_bytes() == (run / "model.keras").read_bytes()
+    from studio.cli.train_cmds import _make_runner
+    from studio.cli import build_parser
+
+    args = build_parser().parse_args(["train", "small_cnn_28", "--data", data, "--backbone", str(run),
+                                      "--run-dir", str(tmp_path / "probe")])
+    project = _make_runner(args).project  # a linear probe on the encoder, back to the labels
+    assert project.training["backbone"] == str(run) and project.training["objective"] == "supervised"
+    assert project.graph.by_name("backbone_conv1").params["trainable"] is False
     assert main(["pretrain", "small_cnn_28", "-o", str(tmp_path / "e.txt")]) == 2
+    assert main(["pretrain", "--resume", str(run)]) == 2  # completed: nothing to resume

@@ -76,6 +76,22 @@ def adapt_to_dataset(graph: Graph, dataset) -> tuple[Graph, list[str]]:
     return graph, changes
 
 
+def fit_input(graph: Graph, input_shape) -> list[str]:
+    """Set the shape of ``graph``'s one Input to ``input_shape`` when only the sizes differ (in place);
+    the change made, or TrainingError when the rank differs."""
+    input_node = graph.nodes[graph.input_nodes()[0]]
+    have, want = tuple(input_node.params.get("shape") or ()), tuple(input_shape)
+    if have == want:
+        return []
+    if len(have) != len(want):
+        raise TrainingError(
+            f"input {input_node.name!r} expects shape {have} but the dataset gives {want}: "
+            "pick a model made for this kind of data"
+        )
+    graph.set_param(input_node.id, "shape", list(want))
+    return [f"input {input_node.name!r}: shape {have} -> {want}"]
+
+
 def adapt_graph(graph: Graph, task: str, input_shape, num_classes: int | None,
                 target_size: int = 1, target_shape: tuple | None = None) -> tuple[Graph, list[str]]:
     """A copy of ``graph`` fitted to the dataset, and the list of changes made (human readable).
@@ -93,17 +109,8 @@ def adapt_graph(graph: Graph, task: str, input_shape, num_classes: int | None,
             f"the model has {len(inputs)} inputs and {len(outputs)} outputs; training on a dataset "
             "needs exactly one of each"
         )
-    input_node = graph.nodes[inputs[0]]
-    have, want = tuple(input_node.params.get("shape") or ()), tuple(input_shape)
-    if have != want:
-        if len(have) != len(want):
-            raise TrainingError(
-                f"input {input_node.name!r} expects shape {have} but the dataset gives {want}: "
-                "pick a model made for this kind of data"
-            )
-        graph.set_param(input_node.id, "shape", list(want))
-        changes.append(f"input {input_node.name!r}: shape {have} -> {want}")
-
+    changes += fit_input(graph, input_shape)
+    want = tuple(input_shape)
     analysis = analyze(graph)
     if not analysis.ok:
         raise TrainingError(

@@ -1,8 +1,9 @@
 """The model-building step of a run: project + dataset -> compiled Keras model and tf.data inputs.
 
-This is the one step a generative module replaces: ``builder_for(project)`` returns
-``build_supervised`` for ordinary models, and ``studio.core.generative.training.build`` for
-projects with a ``generative`` section. A builder has the signature
+This is the one step other objectives replace: ``builder_for(project)`` returns
+``build_supervised`` for ordinary models, ``studio.core.generative.training.build`` for
+projects with a ``generative`` section and ``studio.core.transfer.contrastive.build`` for
+self-supervised pretraining (``training.objective`` contrastive). A builder has the signature
 ``build(project, config, dataset, setup, start_epoch) -> Built`` and runs inside the distribution strategy's
 scope; the engine does everything else (events, checkpoints, resume, failures).
 """
@@ -18,6 +19,8 @@ from studio.core.training.config import TrainingConfig
 from studio.core.training.errors import TrainingError
 
 GENERATIVE_BUILDER = "studio.core.generative.training"
+# Builders of the other training objectives, imported by name (they import this module).
+OBJECTIVE_BUILDERS = {"contrastive": "studio.core.transfer.contrastive"}
 
 _CROSS_ENTROPIES = ("sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy")
 
@@ -46,15 +49,17 @@ class Built:
 
 
 def builder_for(project) -> Callable[..., Built]:
-    """The build function for ``project`` (the generative module's for generative projects),
+    """The build function for ``project`` (the generative or contrastive one where it applies),
     adding the run store's folder callback (summary.json, curves.npz) to what it builds."""
-    if not getattr(project, "generative", None):
-        build = build_supervised
-    else:
+    objective = (project.training or {}).get("objective")
+    module = GENERATIVE_BUILDER if getattr(project, "generative", None) else OBJECTIVE_BUILDERS.get(objective)
+    build = build_supervised
+    if module is not None:
         try:
-            build = importlib.import_module(GENERATIVE_BUILDER).build
+            build = importlib.import_module(module).build
         except (ImportError, AttributeError) as exc:
-            raise TrainingError(f"generative training is not available in this install ({exc})") from None
+            kind = "generative" if module == GENERATIVE_BUILDER else objective
+            raise TrainingError(f"{kind} training is not available in this install ({exc})") from None
 
     def build_with_store(*args, **kwargs) -> Built:
         from studio.core.experiments.hook import StoreHook

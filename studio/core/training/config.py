@@ -13,6 +13,7 @@ from typing import Any
 from studio.core.backends import CHOICES as BACKEND_CHOICES
 from studio.core.params import ParamError, ParamSpec
 
+OBJECTIVES = ("supervised", "contrastive")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adam", "adamw")
 SCHEDULES = ("constant", "step", "exponential", "cosine", "warmup", "reduce_on_plateau")
 LOSSES = (
@@ -33,6 +34,11 @@ DEVICES_HELP = (
 
 
 TRAINING_FIELDS: tuple[ParamSpec, ...] = (
+    ParamSpec("objective", "choice", "supervised", "What the run learns: supervised (from the labels) or "
+              "contrastive (self-supervised, labels unused: two augmented views of each image should get "
+              "similar features; the run's model is the encoder, a backbone for later runs).", choices=OBJECTIVES),
+    ParamSpec("temperature", "float", 0.2, "Contrastive runs: the NT-Xent temperature (lower: sharper "
+              "separation of the images in a batch).", minimum=0.0, maximum=10.0, exclusive_minimum=True),
     ParamSpec("optimizer", "choice", "adam", "How weights are updated from gradients.", choices=OPTIMIZERS),
     ParamSpec("learning_rate", "float", 1e-3, "Step size of each update.", minimum=0.0,
               exclusive_minimum=True),
@@ -106,6 +112,8 @@ class TrainingConfig:
     Fields follow ``TRAINING_FIELDS`` one to one (a test checks names and order).
     """
 
+    objective: str = _default("objective")
+    temperature: float = _default("temperature")
     optimizer: str = _default("optimizer")
     learning_rate: float = _default("learning_rate")
     momentum: float = _default("momentum")

@@ -86,6 +86,11 @@ def plan_run(project, dataset=None) -> RunPlan:
     planned.training = config.to_dict()
     changes: list[str] = []
     facts = DataFacts.of(dataset)
+    if config.objective == "contrastive":  # labels unused: its own checks instead of model <-> labels
+        from studio.core.transfer.contrastive import fit_to_dataset
+
+        planned.graph, changes = fit_to_dataset(planned, dataset)
+        return RunPlan(planned, config, changes, dataset_summary(dataset))
     if not planned.generative:
         planned.graph, changes = adapt_to_dataset(planned.graph, dataset)
     problems = check_compat(planned, facts)  # what adapting cannot fix: the Model area shows the same

@@ -1,22 +1,21 @@
-"""Self-supervised pretraining (SimCLR-style): an encoder learns from unlabeled images by pulling
-together two augmented views of the same image and pushing apart views of different images.
+"""Self-supervised pretraining (SimCLR-style) as a training objective: an encoder learns from
+unlabeled images by pulling together two augmented views of the same image and pushing apart views
+of different images.
 
-The views come from the project's augmentation chain (``studio.core.augment``; a stronger default
-when the project has none). A projection head (Dense-ReLU-Dense) sits on the encoder during
-pretraining only; the NT-Xent loss (temperature-scaled cosine similarities, the other view as the
-right answer among 2B - 1) trains both. The result is a plain encoder model, saved as .keras, that
-``--backbone`` accepts like any pretrained model (freeze it for a linear probe, or fine-tune).
+A project trains this way when ``training.objective`` is ``contrastive``: ``plan_run`` calls
+``fit_to_dataset`` instead of the supervised model/data checks, and the engine builds the run with ``build``
+(``studio.core.training.build.builder_for`` dispatches here), so it is an ordinary run folder with
+events, checkpoints, Stop and resume. The encoder is the project's graph minus its classifier; a
+projection head (Dense-ReLU-Dense) sits on it during pretraining only; the views come from the
+project's augmentation chain (a stronger default when the project has none); labels are never read.
+The run's model.keras is the encoder, which ``--backbone RUN`` accepts like any pretrained model
+(freeze it for a linear probe, or fine-tune). The Keras side is ``contrastive_model``.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
-from typing import Callable
-
-import numpy as np
-
 from studio.core.graph.model import Graph
+from studio.core.training.errors import TrainingError
 
 # Two views need strong, varied changes; mirrors are left out (a mirrored digit is another symbol).
 DEFAULT_VIEWS = [
@@ -26,13 +25,7 @@ DEFAULT_VIEWS = [
     {"type": "contrast", "factor": 0.4},
     {"type": "gaussian_noise", "stddev": 0.05},
 ]
-MAX_IMAGES = 200_000
-
-
-@dataclass
-class ContrastiveResult:
-    encoder: object  # keras.Model: images -> features
-    losses: list[float] = field(default_factory=list)  # NT-Xent per epoch
+PROJECTION_UNITS = (64, 32)  # the projection head's hidden and output sizes
 
 
 def encoder_graph(graph: Graph) -> Graph:
@@ -43,77 +36,93 @@ def encoder_graph(graph: Graph) -> Graph:
     return graph.subgraph(keep)
 
 
-def nt_xent(z1, z2, temperature: float):
-    """The SimCLR loss of two (B, d) batches of projections (row i of each is the same image)."""
-    import tensorflow as tf
+def view_steps(augmentation: list[dict] | None) -> tuple[list[dict], list[str]]:
+    """The augmentation steps that make the two views, and a note saying where they come from.
+    Steps that blend two images' labels (mixup, cutmix) have no meaning without labels: left out."""
+    from studio.core.augment.catalog import AUGMENTATIONS, validate_steps
 
-    z = tf.math.l2_normalize(tf.concat([z1, z2], axis=0), axis=1)
-    count = tf.shape(z1)[0]
-    similarity = tf.matmul(z, z, transpose_b=True) / temperature
-    similarity -= tf.eye(2 * count) * 1e9  # an image is not its own positive
-    positives = tf.concat([tf.range(count, 2 * count), tf.range(count)], axis=0)
-    losses = tf.keras.losses.sparse_categorical_crossentropy(positives, similarity, from_logits=True)
-    return tf.reduce_mean(losses)
+    steps = [step for step in validate_steps(augmentation) if not AUGMENTATIONS[step["type"]].mixes_labels]
+    if not steps:
+        return list(DEFAULT_VIEWS), ["views: the default contrastive chain (crop, rotation, zoom, contrast, noise); "
+                                     "add augmentation steps to the project to choose your own"]
+    left_out = len(augmentation) - len(steps)
+    return steps, [f"views: the project's augmentation chain ({len(steps)} steps"
+                   + (f"; {left_out} label-mixing steps left out)" if left_out else ")")]
 
 
-def contrastive_pretrain(graph: Graph, images: np.ndarray, views: list[dict] | None = None, epochs: int = 20,
-                         batch_size: int = 128, temperature: float = 0.2, learning_rate: float = 1e-3,
-                         seed: int = 0, value_range=(0.0, 1.0),
-                         say: Callable[[str], None] = lambda _text: None) -> ContrastiveResult:
-    """Train ``encoder_graph(graph)`` on unlabeled ``images`` (normalized like the dataset)."""
-    import keras
-    import tensorflow as tf
+def fit_to_dataset(project, dataset) -> tuple[Graph, list[str]]:
+    """What ``plan_run`` does for a contrastive run (pure Python): check that it can work, and fit the
+    graph's input to the images (its classifier is not used); ``(graph, changes)``, or TrainingError
+    saying what to change."""
+    from studio.core.augment.catalog import AugmentationError
+    from studio.core.graph.infer import analyze
+    from studio.core.training.adapt import check_graph, fit_input
+    from studio.core.training.config import TrainingConfig
 
-    from studio.core.augment import build_augmenter
+    config = TrainingConfig.from_dict(project.training)
+    if project.generative:
+        raise TrainingError("contrastive pretraining trains a classifier's feature layers: "
+                            "set the objective back to supervised for a GAN, VAE or autoencoder")
+    if config.fine_tune_epochs:
+        raise TrainingError("fine_tune_epochs applies to supervised runs: set it to 0 for contrastive pretraining")
+    if config.batch_size < 2:
+        raise TrainingError("contrastive pretraining compares the images of a batch: use a batch size of 2 or more")
+    if len(dataset.input_shape) != 3:
+        raise TrainingError(f"contrastive pretraining needs images (height, width, channels); the dataset gives "
+                            f"samples of shape {tuple(dataset.input_shape)}: use the supervised objective")
+    try:
+        view_steps(project.augmentation)
+    except AugmentationError as exc:
+        raise TrainingError(f"augmentation: {exc}") from None
+    graph = project.graph.copy()
+    check_graph(graph)
+    if len(graph.input_nodes()) != 1:
+        raise TrainingError(f"the model has {len(graph.input_nodes())} inputs; pretraining on images needs one")
+    changes = fit_input(graph, dataset.input_shape)
+    encoder = encoder_graph(graph)
+    analysis, outputs = analyze(encoder), encoder.output_nodes()
+    if not analysis.ok:
+        raise TrainingError(f"the model does not accept images of shape {tuple(dataset.input_shape)}: "
+                            f"{analysis.problems[0].message}")
+    if len(outputs) != 1:
+        raise TrainingError("the encoder (the model without its last Dense) must end in one output: fix the model")
+    shape = analysis.nodes[outputs[0]].output_shape or ()
+    if len(shape) != 1:
+        raise TrainingError(f"the encoder (the model without its last Dense) must end in a feature vector; it "
+                            f"gives {tuple(shape)}: end the features with GlobalAveragePooling2D or Flatten")
+    if not analysis.trainable_params:
+        raise TrainingError("the model has no trainable layers before its last Dense: nothing to pretrain")
+    return graph, changes
+
+
+def build(project, config, dataset, setup, start_epoch: int = 0):
+    """The engine's builder for contrastive runs: ``Built`` with the compiled ContrastiveModel and
+    the image streams (augmentation happens inside the model: the two views)."""
+    from studio.core.data import make_pipeline, steps_per_epoch
     from studio.core.graph.keras_io import to_keras
+    from studio.core.training.build import Built, make_optimizer
+    from studio.core.transfer.contrastive_model import ContrastiveModel, projection_head
 
-    images = np.asarray(images, dtype="float32")[:MAX_IMAGES]
-    if images.ndim != 4 or len(images) < 2 * batch_size // 2 or batch_size < 2:
-        raise ValueError(f"contrastive pretraining needs at least {batch_size} images (got {len(images)}) "
-                         "and a batch of 2 or more")
-    keras.utils.set_random_seed(seed)
-    encoder = to_keras(encoder_graph(graph), name="encoder")
-    if len(encoder.outputs[0].shape) != 2:
-        raise ValueError(f"the encoder must end in a feature vector; it gives {tuple(encoder.outputs[0].shape[1:])}: "
-                         "end the features with GlobalAveragePooling2D or Flatten")
-    head = keras.Sequential([keras.layers.Dense(64, activation="relu"), keras.layers.Dense(32)], name="projection")
-    first = build_augmenter(views or DEFAULT_VIEWS, seed, value_range)
-    second = build_augmenter(views or DEFAULT_VIEWS, seed + 1, value_range)
-    optimizer = keras.optimizers.Adam(learning_rate)
-    source = tf.data.Dataset.from_tensor_slices(images)
+    steps, notes = view_steps(project.augmentation)
+    encoder = to_keras(encoder_graph(project.graph), name="encoder")
+    if config.backbone and start_epoch == 0:  # a resumed run continues from its own backup
+        from studio.core.transfer.backbones import BackboneError
+        from studio.core.transfer.training import copy_backbone_weights
 
-    @tf.function
-    def step(view1, view2):
-        with tf.GradientTape() as tape:
-            loss = nt_xent(head(encoder(view1, training=True)), head(encoder(view2, training=True)), temperature)
-        variables = encoder.trainable_variables + head.trainable_variables
-        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-        return loss
-
-    result = ContrastiveResult(encoder)
-    dummy = tf.zeros((batch_size,))
-    for epoch in range(epochs):
-        batches = source.shuffle(len(images), seed=seed + epoch).batch(batch_size, drop_remainder=True).enumerate()
-        batches = batches.map(lambda index, x: (first.apply(x, dummy, _seed_pair(seed, epoch, index))[0],
-                                                second.apply(x, dummy, _seed_pair(seed + 1, epoch, index))[0]))
-        losses = [float(step(view1, view2)) for view1, view2 in batches]
-        result.losses.append(float(np.mean(losses)))
-        say(f"epoch {epoch + 1}/{epochs}  contrastive loss {result.losses[-1]:.4f}")
-    return result
-
-
-def save_encoder(encoder, path: str | os.PathLike) -> None:
-    """Write the encoder as a .keras file (atomically), usable with ``--backbone``."""
-    from studio.core import fileio
-
-    fileio.atomic_replace_with(path, encoder.save)
-
-
-def _seed_pair(seed: int, epoch: int, index):
-    """``augment.batch_seed`` inside the tf.data graph: one view's seed pair for batch ``index``."""
-    import tensorflow as tf
-
-    from studio.core.augment.builder import batch_seed
-
-    base = batch_seed(seed, epoch, 0)
-    return tf.stack([tf.constant(base[0], tf.int64), (tf.constant(base[1], tf.int64) + index) % (1 << 30)])
+        try:
+            notes.append(f"backbone weights from {config.backbone} ({copy_backbone_weights(encoder, config.backbone)} "
+                         "layers)")
+        except BackboneError as exc:
+            raise TrainingError(f"backbone: {exc}") from None
+    features = int(encoder.outputs[0].shape[-1])
+    model = ContrastiveModel(encoder, projection_head(features, PROJECTION_UNITS), steps, dataset.value_range,
+                             config.temperature, config.seed, name="contrastive")
+    batches = steps_per_epoch(dataset, "train", config.batch_size)
+    model.compile(optimizer=make_optimizer(config, batches), jit_compile=setup.jit_compile)
+    model.optimizer.build(model.trainable_variables)
+    train = make_pipeline(dataset, "train", config.batch_size, config.seed, epoch=start_epoch, shuffle=True,
+                          epochs=None)
+    val = make_pipeline(dataset, "val", config.batch_size, config.seed) if len(dataset.x_val) else None
+    notes.append(f"contrastive pretraining: labels unused; the run's model is the encoder ({features} features), "
+                 "usable as a backbone")
+    return Built(model, train, val, batches, notes=notes)

@@ -54,27 +54,21 @@ def lesson_projects(fraction: float = 0.05, epochs: int = 40, fine_tune_epochs: 
     return {"transferred": transferred, "from_scratch": scratch}
 
 
-def pretrain_encoder(runs_root: str | Path, epochs: int, backbone: str = BACKBONE, target: dict | None = None,
-                     say: Callable[[str], None] = print) -> Path:
-    """Contrastive pretraining of the backbone's architecture (fresh weights) on an unlabeled pool of
-    the target kind; returns the saved encoder file."""
-    import numpy as np
-
-    from studio.core.data import load_dataset
-    from studio.core.training import new_run_dir
+def pretraining_project(epochs: int, backbone: str = BACKBONE, target: dict | None = None):
+    """A contrastive run of the backbone's architecture (fresh weights) on an unlabeled pool of the
+    target kind, drawn with another seed so it shares no image with the target set."""
+    from studio.core.project import default_project
     from studio.core.transfer.backbones import load_backbone
-    from studio.core.transfer.contrastive import contrastive_pretrain, save_encoder
 
     target = target or TARGET
-    pool = load_dataset({**target, "seed": int(target.get("seed", 0)) + UNLABELED_SEED_OFFSET})
-    images = np.concatenate([pool.x_train, pool.x_val, pool.x_test])  # labels are never read
-    say(f"self-supervised pretraining on {len(images)} unlabeled images ...")
-    result = contrastive_pretrain(load_backbone(backbone).graph, images, epochs=epochs,
-                                  value_range=pool.value_range, say=say)
-    path = Path(f"{new_run_dir(runs_root, 'lesson-encoder')}.keras")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_encoder(result.encoder, path)
-    return path
+    project = default_project()
+    project.name = "self_supervised_pretraining"
+    project.graph = load_backbone(backbone).graph
+    project.dataset = {**target, "seed": int(target.get("seed", 0)) + UNLABELED_SEED_OFFSET,
+                       "split": {"train": 1.0, "val": 0.0, "test": 0.0}}  # every image, no labels read
+    project.training = {**project.training, "objective": "contrastive", "epochs": epochs, "batch_size": 128,
+                        "learning_rate": 1e-3, "temperature": 0.2, "seed": 0, "grad_norm_every": 0}
+    return project
 
 
 def run_lesson(runs_root: str | Path, say: Callable[[str], None] = print, contrastive_epochs: int = 15,
@@ -83,16 +77,13 @@ def run_lesson(runs_root: str | Path, say: Callable[[str], None] = print, contra
     ``contrastive_epochs`` 0 leaves out the self-supervised row."""
     from studio.core.data import load_dataset
     from studio.core.inspect import evaluate_model, load_run_model
-    from studio.core.training import new_run_dir
-    from studio.core.training.engine import train_run
-    from studio.core.training.plan import plan_run, prepare_run_folder
-
     from studio.core.transfer.project import attach_backbone
 
     projects = lesson_projects(**options)
     if contrastive_epochs:
-        encoder = pretrain_encoder(runs_root, contrastive_epochs, options.get("backbone", BACKBONE),
-                                   options.get("target"), say)
+        pretraining = pretraining_project(contrastive_epochs, options.get("backbone", BACKBONE), options.get("target"))
+        say("self-supervised pretraining on unlabeled images (labels unused) ...")
+        encoder = _train(pretraining, runs_root, "pretraining", say)
         ssl = projects["transferred"].copy()
         ssl.name = "self_supervised"
         attach_backbone(ssl, str(encoder), "all")
@@ -100,14 +91,24 @@ def run_lesson(runs_root: str | Path, say: Callable[[str], None] = print, contra
                     "from_scratch": projects["from_scratch"]}
     rows = []
     for name, project in projects.items():
-        folder = prepare_run_folder(plan_run(project), new_run_dir(runs_root, f"lesson-{name}"))
-        say(f"training {name} in {folder.path} ...")
-        status = train_run(folder)
-        if status != "completed":
-            raise RuntimeError(f"the {name} run ended {status}: see {folder.run_json}")
+        folder = _train(project, runs_root, name, say)
         data = load_dataset(project.dataset)
-        report = evaluate_model(load_run_model(folder.path), data.x_test, data.y_test, data.task)
-        rows.append(LessonRow(name, folder.path, report.accuracy))
+        report = evaluate_model(load_run_model(folder), data.x_test, data.y_test, data.task)
+        rows.append(LessonRow(name, folder, report.accuracy))
         say(f"{name}: test accuracy {report.accuracy:.1%} ({len(data.x_train)} training images, "
             f"{len(data.x_test)} test images)")
     return rows
+
+
+def _train(project, runs_root: str | Path, name: str, say: Callable[[str], None]) -> Path:
+    """Train ``project`` as the lesson run ``name`` (in this process); its run folder."""
+    from studio.core.training import new_run_dir
+    from studio.core.training.engine import train_run
+    from studio.core.training.plan import plan_run, prepare_run_folder
+
+    folder = prepare_run_folder(plan_run(project), new_run_dir(runs_root, f"lesson-{name}"))
+    say(f"training {name} in {folder.path} ...")
+    status = train_run(folder)
+    if status != "completed":
+        raise RuntimeError(f"the {name} run ended {status}: see {folder.run_json}")
+    return folder.path

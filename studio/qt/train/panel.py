@@ -3,7 +3,8 @@
 Training runs in the engine's child process; this panel only reads its events. A QTimer polls
 the events (merging whatever arrived), plots redraw from a second timer at most 30 times a
 second, and everything slow (preparing a run, listing run folders) happens on worker threads,
-so the window never waits on training.
+so the window never waits on training. A completed pretraining run (objective contrastive) offers
+"Use as backbone": its encoder under a new head, through the Model menu's backbone feature.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QMessageBox, QP
 from studio.core.formatting import format_duration
 from studio.core.training import Runner, RunWatcher, new_run_dir
 from studio.core.training.curves import RunCurves
-from studio.core.training.runs import run_name
+from studio.core.training.runs import RunFolder, run_name
 from studio.core.training.watch import STAGES
 from studio.qt.train.runs_table import RunsView
 from studio.qt.train.starting import start_runner
@@ -67,6 +68,7 @@ class TrainPanel(QWidget):
         self._starting = False  # a Runner is being started on a worker thread
         self._stop_pending = False  # Stop was pressed while it was being started
         self._in_startup = True  # the shown run has not reported a batch yet
+        self._objective: str | None = None  # the shown run's training objective
         self.worker = TaskRunner(self)
         self.curves = RunCurves()
         self._dirty: set[str] = set()
@@ -79,7 +81,6 @@ class TrainPanel(QWidget):
         form_scroll.setMinimumWidth(340)
 
         self.start_button = QPushButton("Start")
-        self.start_button.setToolTip("Train the current model on the current dataset in a separate process")
         self.pause_button = QPushButton("Pause")
         self.pause_button.setToolTip("Pause after the current batch (once training has started)")
         self.resume_button = QPushButton("Resume")
@@ -88,6 +89,10 @@ class TrainPanel(QWidget):
                                     "(during start-up: stop before training)")
         self.kill_button = QPushButton("Kill")
         self.kill_button.setToolTip("End the training process at once (when Stop does not respond)")
+        self.backbone_button = QPushButton("Use as backbone")
+        self.backbone_button.setToolTip("Replace the model with this pretrained encoder (frozen) and a new head "
+                                        "for the dataset, ready for supervised training (one undo step)")
+        self.backbone_button.hide()
         self.status = QLabel("Ready")
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         # Texts that change with every event must not re-lay out (and so repaint) the whole panel.
@@ -97,9 +102,10 @@ class TrainPanel(QWidget):
         self.resume_button.clicked.connect(lambda: self._control("run"))
         self.stop_button.clicked.connect(lambda: self._control("stop"))
         self.kill_button.clicked.connect(self.kill)
+        self.backbone_button.clicked.connect(self.use_as_backbone)
         controls = QHBoxLayout()
         for button in (self.start_button, self.pause_button, self.resume_button, self.stop_button,
-                       self.kill_button):
+                       self.kill_button, self.backbone_button):
             controls.addWidget(button)
         controls.addSpacing(12)
         controls.addWidget(self.status, 1)
@@ -168,11 +174,14 @@ class TrainPanel(QWidget):
         self._redraw_timer.timeout.connect(self.redraw)
         self.doc.path_changed.connect(lambda _path: self._update_runs_root())
         self.doc.project_replaced.connect(self._update_runs_root)
+        self.doc.project_replaced.connect(self._name_start)
+        self.doc.section_changed.connect(lambda name: self._name_start() if name == "training" else None)
         window.backend_ready.connect(self._on_backend)
         if window.backend:
             self._on_backend(window.backend)
         QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _scheme: self.apply_theme())
         self._update_runs_root()
+        self._name_start()
         self._draw_state()
 
     # -- where runs go -------------------------------------------------------------------
@@ -192,6 +201,15 @@ class TrainPanel(QWidget):
             self.run_label.setText(where)
 
     # -- starting ------------------------------------------------------------------------
+    def _name_start(self) -> None:
+        """Start says what the run will do: train, or pretrain without labels (the objective setting)."""
+        contrastive = self.form.config().objective == "contrastive"
+        self.start_button.setText("Start pretraining" if contrastive else "Start")
+        self.start_button.setToolTip(
+            "Pretrain the model's feature layers without labels (contrastive) in a separate process; when it "
+            "completes, Use as backbone puts the encoder under a new head" if contrastive else
+            "Train the current model on the current dataset in a separate process")
+
     def start_problems(self) -> list[str]:
         """Why the current project cannot train (graph errors name their layer), or []."""
         problems = [problem.message for problem in self.doc.analysis.problems]
@@ -233,6 +251,7 @@ class TrainPanel(QWidget):
     def _started(self, runner: Runner) -> None:
         self._starting = False
         self.watcher = RunWatcher.for_runner(runner)
+        self._objective = runner.plan.config.objective if runner.plan else None
         adaptations = runner.plan.adaptations if runner.plan else []
         if adaptations:
             self._show_notes(["The model was adapted to the dataset: " + "; ".join(adaptations)])
@@ -253,6 +272,7 @@ class TrainPanel(QWidget):
         self._detach()
         self._reset_view()
         self.watcher = RunWatcher.for_folder(path)
+        self._objective = RunFolder(path).info().get("config", {}).get("objective")
         self._show_run_folder(Path(path))
         self._draw_state("Following the run…")
         self.tabs.setCurrentIndex(0)
@@ -276,6 +296,12 @@ class TrainPanel(QWidget):
         if command != "run":
             self.rate.setText("")  # no ETA for a run about to pause or stop
         self._draw_state(STOP_STARTING_TEXT if command == "stop" and starting else CONTROL_TEXTS[command])
+
+    def use_as_backbone(self) -> None:
+        """The shown pretraining run's encoder under a new head for the dataset, through the Model
+        menu's backbone feature (a worker thread builds it; one undo step applies it)."""
+        if self.watcher is not None and self.watcher.state == "completed":
+            self.window.backbones.attach(str(self.watcher.path), "all")
 
     def kill(self) -> None:
         if self.watcher is not None and self.watcher.can_kill:
@@ -341,6 +367,7 @@ class TrainPanel(QWidget):
 
     def _finish(self) -> None:
         self._poll_timer.stop()
+        self.backbone_button.setVisible(self._objective == "contrastive" and self.watcher.state == "completed")
         message = self.failure_message()
         if message:
             self.show_error(message)
@@ -421,6 +448,8 @@ class TrainPanel(QWidget):
             self.plots["metric"].set_labels("No metric: this run logs only losses", "")
         if any(name in GENERATIVE_LOSSES for name in self.curves.losses):
             self.plots["grad"].set_labels("Gradient norms: not recorded for GAN, VAE and autoencoder runs", "")
+        elif self._objective == "contrastive":
+            self.plots["grad"].set_labels("Gradient norms: not recorded for contrastive pretraining runs", "")
 
     def apply_theme(self) -> None:
         for plot in list(self.plots.values()) + [self.runs_view.loss_plot, self.runs_view.metric_plot]:
@@ -440,6 +469,8 @@ class TrainPanel(QWidget):
             self._look(key)[0].curve(key, *self._look(key)[1:])
         self.error_banner.hide()
         self.notes.hide()
+        self.backbone_button.hide()
+        self._objective = None
         self._in_startup = True
         self.progress.setRange(0, len(STAGES))
         self.progress.setValue(0)

@@ -22,6 +22,7 @@ from studio.qt.widgets.param_editors import ParamEditor, make_editor
 from studio.qt.widgets.worker import TaskRunner
 
 SECTIONS = (
+    ("Objective", ("objective", "temperature")),
     ("Optimizer", ("optimizer", "learning_rate", "momentum", "schedule", "decay_rate", "decay_epochs",
                    "warmup_epochs", "min_learning_rate", "plateau_patience")),
     ("Loss and metrics", ("loss", "metrics", "top_k")),
@@ -39,7 +40,13 @@ RELEVANT: dict[str, Callable[[TrainingConfig], bool]] = {
     "warmup_epochs": lambda c: c.schedule == "warmup",
     "min_learning_rate": lambda c: c.schedule in ("cosine", "warmup", "reduce_on_plateau"),
     "plateau_patience": lambda c: c.schedule == "reduce_on_plateau",
-    "top_k": lambda c: "top_k" in (c.metrics or ()),
+    "temperature": lambda c: c.objective == "contrastive",
+    "loss": lambda c: c.objective == "supervised",
+    "metrics": lambda c: c.objective == "supervised",
+    "top_k": lambda c: c.objective == "supervised" and "top_k" in (c.metrics or ()),
+    "fine_tune_epochs": lambda c: c.objective == "supervised",
+    "fine_tune_learning_rate": lambda c: c.objective == "supervised",
+    "grad_norm_every": lambda c: c.objective == "supervised",
     "early_stopping_monitor": lambda c: c.early_stopping,
     "early_stopping_patience": lambda c: c.early_stopping,
     "restore_best": lambda c: c.early_stopping,
