@@ -239,7 +239,11 @@ def evaluate_predictions(y_true, outputs, task: str, class_names=None):
     k = probabilities.shape[1]
     names = [str(name) for name in class_names] if class_names is not None else [str(i) for i in range(k)]
     if len(names) != k:
-        raise InspectError(f"{len(names)} class names but the model outputs {k} classes")
+        raise InspectError(
+            f"the dataset has {len(names)} classes but the model outputs {k} values per sample: only a "
+            "classifier made for this dataset can be evaluated (a contrastive pretraining run's model is a "
+            "feature encoder: train a classifier on it with --backbone RUN, or Use as backbone, and evaluate that)"
+        )
     labels = label_indices(y_true, k)
     curves = binary_curves(labels, probabilities[:, 1]) if k == 2 else None
     return ClassificationReport(names, labels, probabilities, curves)
