@@ -27,8 +27,10 @@ def test_the_objective_combo_shows_the_pretraining_settings_and_renames_start(wi
     choose_contrastive(panel, qtbot)
     assert doc.project.training["objective"] == "contrastive"
     assert panel.start_button.text() == "Start pretraining" and row("temperature") and not row("loss")
+    assert [box.title() for box, _names in form.boxes if box.isHidden()] == ["Loss and metrics"]
     doc.undo_stack.undo()
     assert panel.start_button.text() == "Start" and form.editors["objective"].box.currentText() == "supervised"
+    assert not any(box.isHidden() for box, _names in form.boxes)
 
 
 def test_a_finished_pretraining_run_offers_use_as_backbone_and_others_do_not(window, qtbot, tmp_path):

@@ -61,6 +61,7 @@ class TrainingForm(QWidget):
         self.doc = doc
         self.editors: dict[str, ParamEditor] = {}
         self.rows: dict[str, tuple[QFormLayout, int]] = {}
+        self.boxes: list[tuple[QGroupBox, list[str]]] = []  # each section and its settings
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         specs = {spec.name: spec for spec in TRAINING_FIELDS}
@@ -82,6 +83,7 @@ class TrainingForm(QWidget):
                 self.editors[name] = editor
                 self.rows[name] = (form, form.rowCount() - 1)
             layout.addWidget(box)
+            self.boxes.append((box, names))
         self.problems = QLabel()
         self.problems.setWordWrap(True)
         self.problems.setStyleSheet("color: #d93025;")
@@ -132,7 +134,13 @@ class TrainingForm(QWidget):
         for name, editor in self.editors.items():
             editor.set_value(getattr(config, name))
             form, row = self.rows[name]
-            form.setRowVisible(row, RELEVANT.get(name, lambda _c: True)(config))
+            form.setRowVisible(row, self._relevant(name, config))
+        for box, names in self.boxes:  # a section with nothing relevant left is hidden whole
+            box.setVisible(any(self._relevant(name, config) for name in names))
+
+    @staticmethod
+    def _relevant(name: str, config: TrainingConfig) -> bool:
+        return RELEVANT.get(name, lambda _c: True)(config)
         problems = config.validate()
         self.problems.setText("\n".join(problems))
         self.problems.setVisible(bool(problems))
