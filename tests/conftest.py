@@ -4,10 +4,20 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", os.environ.get("STUDIO_TEST_GPU", "-1"))
 
+import tempfile  # noqa: E402
+
 import pytest  # noqa: E402
 
 
+@pytest.fixture(scope="session")
+def _data_caches(tmp_path_factory):
+    return tmp_path_factory.mktemp("data-caches")
+
+
 @pytest.fixture(autouse=True)
-def _data_cache(tmp_path_factory, monkeypatch):
-    """Every test gets its own data cache folder (never the user's ~/.cache)."""
-    monkeypatch.setenv("DL_STUDIO_DATA_CACHE", str(tmp_path_factory.mktemp("data-cache")))
+def _data_cache(_data_caches, monkeypatch):
+    """Every test gets its own data cache folder (never the user's ~/.cache).
+
+    Made with mkdtemp under one session folder: ``tmp_path_factory.mktemp`` per test would scan
+    every numbered folder made before it (quadratic, seconds over the whole suite)."""
+    monkeypatch.setenv("DL_STUDIO_DATA_CACHE", tempfile.mkdtemp(dir=_data_caches))

@@ -69,10 +69,11 @@ def test_generated_code_builds_the_same_model(make):
     graph = make()
     source = graph_to_python(graph, model_name="generated")
     namespace: dict = {}
-    keras.utils.clear_session()  # auto-named inner layers (Bidirectional's) restart their count
+    # auto-named inner layers (Bidirectional's) restart their count; no garbage collection (seconds)
+    keras.utils.clear_session(free_memory=False)
     exec(compile(source, "<generated>", "exec"), namespace)
     built = namespace["model"]
-    keras.utils.clear_session()
+    keras.utils.clear_session(free_memory=False)
     expected = to_keras(graph)
     assert built.name == "generated"
     assert built.count_params() == expected.count_params()

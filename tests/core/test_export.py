@@ -27,7 +27,7 @@ def test_inputs(runs):
     return source.dataset.x_test[:32], source.model
 
 
-@pytest.mark.parametrize("kind", ["cnn", "skip"])
+@pytest.mark.parametrize("kind", ["cnn", pytest.param("skip", marks=pytest.mark.slow)])
 def test_float_formats_round_trip(runs, tmp_path, kind):
     for name in FLOAT_FORMATS:
         path = tmp_path / f"model{FORMATS[name].suffix}"

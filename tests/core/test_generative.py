@@ -1,5 +1,6 @@
-"""Tiny GAN and VAE runs through the training engine (child processes): losses, sample grids,
-fixed-noise grids that reload identically, resume, `studio sample`, export of one part."""
+"""Tiny GAN and VAE runs through the training engine: losses, sample grids, fixed-noise grids that
+reload identically, `studio sample`, export of one part (in-process runs); stop and resume of a GAN
+run in child processes (slow)."""
 
 import hashlib
 import time
@@ -13,6 +14,8 @@ from studio.core.generative import (GenerativeError, epoch_grids, exportable_mod
 from studio.core.generative.graphs import dcgan, vae
 from studio.core.project import Project
 from studio.core.training import Runner, read_events, read_run
+from studio.core.training.engine import train_run
+from studio.core.training.plan import plan_run, prepare_run_folder
 
 DIGITS_8 = {"source": "digits", "image_size": 8, "max_samples": 60, "seed": 0}
 TILE, GAP = 8, 2
@@ -36,29 +39,37 @@ def _follow(runners, on_event=None, limit_s=120):
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """A tiny GAN and a tiny VAE (2-D latent, no quality score) trained side by side; the GAN is
-    stopped after its first epoch and resumed to its third."""
+def trained(tmp_path_factory):
+    """A tiny GAN (one epoch, no quality score) and a tiny VAE (2-D latent, two epochs) trained in
+    this process: the same engine as a child process runs, without starting one."""
     root = tmp_path_factory.mktemp("generative")
-    gan = _project("gan", dcgan(8, 1, latent_dim=8, width=8), epochs=3)
-    runners = [Runner(gan, root / "gan"),
-               Runner(_project("vae", vae(8, 1, latent_dim=2, width=8), quality=False), root / "vae")]
-    for runner in runners:
-        runner.start()
+    projects = {"gan": _project("gan", dcgan(8, 1, latent_dim=8, width=8), epochs=1, quality=False),
+                "vae": _project("vae", vae(8, 1, latent_dim=2, width=8), quality=False)}
+    for name, project in projects.items():
+        assert train_run(prepare_run_folder(plan_run(project), root / name)) == "completed"
+    return {name: root / name for name in projects}
+
+
+@pytest.fixture(scope="module")
+def resumed_gan(tmp_path_factory):
+    """A tiny GAN trained in a child process, stopped after its first epoch and resumed to its third."""
+    root = tmp_path_factory.mktemp("generative")
+    runner = Runner(_project("gan", dcgan(8, 1, latent_dim=8, width=8), epochs=3), root / "gan")
+    runner.start()
     stopped = {}
 
-    def stop_gan_after_first_epoch(runner, event):
-        if runner is runners[0] and event["type"] == "epoch" and event["epoch"] == 1:
+    def stop_after_first_epoch(runner, event):
+        if event["type"] == "epoch" and event["epoch"] == 1:
             runner.stop()
             stopped["fixed"] = (root / "gan/samples/fixed.npz").read_bytes()
             stopped["scorer"] = (root / "gan/quality/classifier.keras").stat().st_mtime_ns
 
-    _follow(runners, stop_gan_after_first_epoch)
+    _follow([runner], stop_after_first_epoch)
     stopped["status"] = read_run(root / "gan")["status"]
     resumed = Runner(None, root / "gan", resume=True)
     resumed.start()
     _follow([resumed])
-    return {"gan": root / "gan", "vae": root / "vae", "stopped": stopped}
+    return {"gan": root / "gan", "stopped": stopped}
 
 
 def _epoch_events(run_dir):
@@ -70,8 +81,8 @@ def _grid_pixels(path):
 
 
 @pytest.mark.slow
-def test_gan_run_logs_both_players_and_writes_a_grid_each_epoch(runs):
-    run_dir = runs["gan"]
+def test_gan_run_logs_both_players_and_writes_a_grid_each_epoch(resumed_gan):
+    run_dir = resumed_gan["gan"]
     assert read_run(run_dir)["status"] == "completed", read_run(run_dir).get("error")
     epochs = _epoch_events(run_dir)
     # an epoch cut short by the stop is recorded as partial, then finished by the resume
@@ -91,9 +102,8 @@ def test_gan_run_logs_both_players_and_writes_a_grid_each_epoch(runs):
         assert (run_dir / name).is_file(), name
 
 
-@pytest.mark.slow
-def test_vae_run_logs_reconstruction_and_kl_and_writes_pairs(runs):
-    run_dir = runs["vae"]
+def test_vae_run_logs_reconstruction_and_kl_and_writes_pairs(trained):
+    run_dir = trained["vae"]
     assert read_run(run_dir)["status"] == "completed", read_run(run_dir).get("error")
     logs = _epoch_events(run_dir)[-1]["logs"]
     assert {"loss", "reconstruction_loss", "kl_loss", "val_loss", "val_reconstruction_loss",
@@ -106,17 +116,18 @@ def test_vae_run_logs_reconstruction_and_kl_and_writes_pairs(runs):
     assert read_run(run_dir)["best"]["monitor"] == "val_loss"
 
 
-def test_fixed_noise_grid_is_identical_across_reloads_of_a_checkpoint(runs):
-    run_dir = runs["gan"]
+def test_fixed_noise_grid_is_identical_across_reloads_of_a_checkpoint(trained):
+    run_dir = trained["gan"]
     fixed = fixed_latents(run_dir)
     grids = [epoch_grids(load_generative_model(run_dir, "last"), "gan", fixed)["generated"] for _ in range(2)]
     assert np.array_equal(grids[0], grids[1])
-    # The checkpoint holds the epoch-3 weights, which drew samples/epoch_003.png during training.
-    assert np.array_equal(grids[0], _grid_pixels(run_dir / "samples/epoch_003.png"))
+    # The checkpoint holds the epoch-1 weights, which drew samples/epoch_001.png during training.
+    assert np.array_equal(grids[0], _grid_pixels(run_dir / "samples/epoch_001.png"))
 
 
-def test_a_stopped_run_resumes_with_the_same_fixed_latents_and_cached_scorer(runs):
-    run_dir, stopped = runs["gan"], runs["stopped"]
+@pytest.mark.slow
+def test_a_stopped_run_resumes_with_the_same_fixed_latents_and_cached_scorer(resumed_gan):
+    run_dir, stopped = resumed_gan["gan"], resumed_gan["stopped"]
     assert stopped["status"] == "stopped"
     assert [event["epoch"] for event in _epoch_events(run_dir)][-1] == 3
     assert (run_dir / "samples/epoch_003.png").is_file()
@@ -124,27 +135,27 @@ def test_a_stopped_run_resumes_with_the_same_fixed_latents_and_cached_scorer(run
     assert (run_dir / "quality/classifier.keras").stat().st_mtime_ns == stopped["scorer"]
 
 
-def test_sample_cli_is_seeded_and_explains_bad_requests(runs, tmp_path, capsys):
+def test_sample_cli_is_seeded_and_explains_bad_requests(trained, tmp_path, capsys):
     from studio.cli import main
 
     outputs = []
     for name, seed in (("a", 5), ("b", 5), ("c", 6)):
         path = tmp_path / f"{name}.png"
-        assert main(["sample", str(runs["gan"]), "-n", "9", "-o", str(path), "--seed", str(seed)]) == 0
+        assert main(["sample", str(trained["gan"]), "-n", "9", "-o", str(path), "--seed", str(seed)]) == 0
         outputs.append(hashlib.sha256(path.read_bytes()).hexdigest())
     assert outputs[0] == outputs[1] != outputs[2]
     assert _grid_pixels(tmp_path / "a.png").shape == (3 * TILE + 2 * GAP,) * 2
-    assert main(["sample", str(runs["gan"]), "-n", "4", "-o", str(tmp_path / "x.png"), "--label", "2"]) == 2
+    assert main(["sample", str(trained["gan"]), "-n", "4", "-o", str(tmp_path / "x.png"), "--label", "2"]) == 2
     assert "not conditional" in capsys.readouterr().err
     assert main(["sample", str(tmp_path), "-n", "4", "-o", str(tmp_path / "x.png")]) == 2
-    assert main(["sample", str(runs["vae"]), "-n", "3", "--manifold", "-o", str(tmp_path / "m.png")]) == 0
+    assert main(["sample", str(trained["vae"]), "-n", "3", "--manifold", "-o", str(tmp_path / "m.png")]) == 0
     assert _grid_pixels(tmp_path / "m.png").shape == (3 * TILE + 2 * GAP,) * 2
 
 
-def test_latent_exploration_and_export_of_one_part(runs):
-    model = load_generative_model(runs["vae"])
+def test_latent_exploration_and_export_of_one_part(trained):
+    model = load_generative_model(trained["vae"])
     assert manifold_grid(model, 3).shape == (9, TILE, TILE, 1)
-    project_data = fixed_latents(runs["vae"])["images"]
+    project_data = fixed_latents(trained["vae"])["images"]
     means = latent_means(model, project_data)
     assert means.shape == (len(project_data), 2) and np.isfinite(means).all()
     z0, z1 = np.zeros(2), np.ones(2)
@@ -152,13 +163,13 @@ def test_latent_exploration_and_export_of_one_part(runs):
     assert np.allclose(path, [[0, 0], [0.25, 0.25], [1, 1]])
     np.testing.assert_array_equal(sample(model, 4, seed=3), sample(model, 4, seed=3))
 
-    decoder = exportable_model(runs["vae"])
+    decoder = exportable_model(trained["vae"])
     assert decoder.name == "decoder" and decoder.predict(np.zeros((1, 2)), verbose=0).shape == (1, TILE, TILE, 1)
-    assert exportable_model(runs["gan"], "discriminator").output.shape[-1] == 1
+    assert exportable_model(trained["gan"], "discriminator").output.shape[-1] == 1
     with pytest.raises(GenerativeError, match="no encoder"):
-        exportable_model(runs["gan"], "encoder")
+        exportable_model(trained["gan"], "encoder")
     with pytest.raises(GenerativeError, match="2-D latent"):
-        manifold_grid(load_generative_model(runs["gan"]))
+        manifold_grid(load_generative_model(trained["gan"]))
 
 
 def test_conditional_gan_trains_a_step_and_draws_the_asked_class():

@@ -24,7 +24,7 @@ def scorer_and_data():
     dataset = load_dataset({"source": "digits", "image_size": 8, "max_samples": 400, "seed": 0})
     to_unit = unit_range(dataset)
     scorer = QualityScorer.train(to_unit(dataset.x_train), dataset.y_train, dataset.num_classes,
-                                 to_unit(dataset.x_val), epochs=15)
+                                 to_unit(dataset.x_val), epochs=5)
     return scorer, to_unit(dataset.x_test)
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import studio
 
 ROOT = Path(studio.__file__).resolve().parent
@@ -69,7 +71,9 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
+@pytest.fixture(scope="module")
 def import_graph() -> dict[str, set[str]]:
+    """Every studio module's studio imports (each source file parsed once for this module's tests)."""
     modules = module_names()
     return {name: imports_of(name, path, modules) for name, path in modules.items()}
 
@@ -79,13 +83,13 @@ def test_the_checker_finds_a_circle():
     assert find_cycle({"a": {"b"}, "b": set()}) is None
 
 
-def test_from_import_resolves_to_the_submodule():
-    graph = import_graph()
+def test_from_import_resolves_to_the_submodule(import_graph):
+    graph = import_graph
     # live.py does `from studio.core.training.runs import RunFolder`: the module, not the package
     assert "studio.core.training.runs" in graph["studio.core.generative.live"]
     assert "studio.core.training" not in graph["studio.core.generative.live"]
 
 
-def test_no_import_circles_in_studio():
-    cycle = find_cycle(import_graph())
+def test_no_import_circles_in_studio(import_graph):
+    cycle = find_cycle(import_graph)
     assert cycle is None, "import circle: " + " -> ".join(cycle)

@@ -29,16 +29,31 @@ def test_expected_params_match_inference(name):
         assert template.expected_params == DOCUMENTED[name]
 
 
-@pytest.mark.parametrize("name", ["vgg16", "resnet50", "resnet18", "inception", "alexnet", "small_cnn_32"])
-def test_keras_agrees_with_the_expected_count(name):
-    template = load_template(name)
-    assert to_keras(template.graph).count_params() == template.expected_params
+@pytest.fixture(scope="module")
+def built():
+    """``built(name)``: the template's Keras model, built once for the tests that only read it."""
+    models = {}
+
+    def build(name):
+        if name not in models:
+            models[name] = to_keras(load_template(name).graph)
+        return models[name]
+
+    yield build
+    models.clear()
 
 
-def test_resnet50_matches_keras_applications_layer_for_layer():
+# vgg16 and alexnet are slow: hundreds of MB of dense weights to allocate.
+@pytest.mark.parametrize("name", [pytest.param("vgg16", marks=pytest.mark.slow), "resnet50", "resnet18", "inception",
+                                  pytest.param("alexnet", marks=pytest.mark.slow), "small_cnn_32"])
+def test_keras_agrees_with_the_expected_count(built, name):
+    assert built(name).count_params() == load_template(name).expected_params
+
+
+def test_resnet50_matches_keras_applications_layer_for_layer(built):
     import keras
 
-    ours = to_keras(load_template("resnet50").graph)
+    ours = built("resnet50")
     theirs = keras.applications.ResNet50(weights=None)
     assert [type(l).__name__ for l in ours.layers] == [type(l).__name__ for l in theirs.layers]
     assert [l.count_params() for l in ours.layers] == [l.count_params() for l in theirs.layers]

@@ -1,6 +1,7 @@
 """Live probes of the training engine: the callback on a tiny model, and a real in-process run."""
 
 import numpy as np
+import pytest
 
 from studio.core.graph.templates import load_template
 from studio.core.inspect import load_probe_snapshot, probe_snapshot
@@ -61,6 +62,7 @@ def test_bad_config_is_reported_once_and_training_goes_on(tmp_path):
     assert "no layer named 'nope'" in errors[1]["error"]
 
 
+@pytest.mark.slow  # trains for seconds; the callback tests above are the fast lane's
 def test_a_real_run_writes_probe_snapshots_each_epoch(tmp_path):
     project = default_project()
     project.graph = load_template("small_cnn_28").graph
