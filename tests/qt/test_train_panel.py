@@ -179,8 +179,8 @@ def test_batch_curves_show_each_interval_not_the_running_mean():
 def test_kill_ends_a_training_process_at_once(window, qtbot, tmp_path):
     panel = train_panel(window, tmp_path, epochs=50)
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: panel.kill_button.isEnabled() and panel.watcher and RunFolder(panel.watcher.path).info().get("pid"),
-                    timeout=60_000)
+    qtbot.waitUntil(lambda: bool(panel.kill_button.isEnabled() and panel.watcher
+                                 and RunFolder(panel.watcher.path).info().get("pid")), timeout=60_000)
     qtbot.mouseClick(panel.kill_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: ended(panel), timeout=10_000)
     assert read_run(panel.watcher.path)["status"] == "killed" and not panel.watcher.runner.alive
