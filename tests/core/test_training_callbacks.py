@@ -173,3 +173,31 @@ def test_embedding_sparse_gradients_give_numeric_norms_and_histograms(tmp_path):
     assert not dense[8:].any()  # tokens never seen get no gradient
     hist = next(e for e in read_events(tmp_path) if e["type"] == "weights_hist")["layers"]
     assert sum(hist["embed"]["grads"][0]) == 20 * 4
+
+
+def test_engine_callbacks_leave_batch_logs_on_the_device_for_our_hooks():
+    """Our hooks read a batch's logs only when they report (a host sync); Keras callbacks still
+    get floats; hooks left as they are keep Keras' off-thread batch-end dispatch."""
+    import keras
+
+    from studio.core.training.callbacks import Hooks, engine_callbacks
+
+    model, _ = _model()
+    seen = {}
+
+    class Ours(Hooks):
+        def on_train_batch_end(self, batch, logs=None):
+            seen["ours"] = logs["loss"]
+
+    class Theirs(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen["theirs"] = logs["loss"]
+
+    x, y = np.ones((8, 4), "float32"), np.zeros(8, "int64")
+    callbacks = engine_callbacks([Ours(), Theirs()], model, epochs=1, steps=2)
+    history = model.fit(x, y, batch_size=4, epochs=1, callbacks=callbacks, verbose=0)
+    assert not isinstance(seen["ours"], float) and isinstance(seen["theirs"], float)
+    assert float(seen["ours"]) == pytest.approx(seen["theirs"])
+    assert history.history["loss"]  # fit's History is part of the list
+    is_default = lambda hook: getattr(hook, "_is_default", False)  # noqa: E731 - Keras' marker
+    assert is_default(Ours().on_test_batch_end) and not is_default(Ours().on_train_batch_end)

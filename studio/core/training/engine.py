@@ -207,11 +207,14 @@ def _fit(built, epochs: int, start_epoch: int, start_step: int, callbacks: list)
     a resume enters mid-way is a ``fit`` of its own. ``built.train`` is an endless stream that
     starts at ``start_epoch``; skipping batches keeps every later batch where it would have been.
     """
+    from studio.core.training.callbacks import engine_callbacks
+
     steps = built.steps_per_epoch
 
     def fit(train, first: int, last: int, steps_per_epoch: int) -> None:
         built.model.fit(train, validation_data=built.val, initial_epoch=first, epochs=last,
-                        steps_per_epoch=steps_per_epoch, callbacks=callbacks, shuffle=False, verbose=0)
+                        steps_per_epoch=steps_per_epoch, shuffle=False, verbose=0,
+                        callbacks=engine_callbacks(callbacks, built.model, last, steps_per_epoch))
 
     if not start_step:
         fit(built.train, start_epoch, epochs, steps)
