@@ -111,10 +111,9 @@ def engine_fit(project, run_dir: Path) -> tuple[float, dict]:
         events.extend(runner.poll(timeout=0.05))
     if events[-1].get("status") != "completed":
         raise SystemExit(f"engine run failed: {[e.get('message') for e in events if e['type'] == 'error']}")
-    start = next(e for e in events if e["type"] == "start")
     epoch = [e for e in events if e["type"] == "epoch"][-1]
     info = json.loads((run_dir / "run.json").read_text())
-    samples = start["steps_per_epoch"] * project.training["batch_size"]
+    samples = info["dataset"]["samples"]["train"]  # as plain fit counts them (the last batch is smaller)
     return samples / epoch["duration_s"], info.get("device", {})
 
 

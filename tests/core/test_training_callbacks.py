@@ -201,3 +201,21 @@ def test_engine_callbacks_leave_batch_logs_on_the_device_for_our_hooks():
     assert history.history["loss"]  # fit's History is part of the list
     is_default = lambda hook: getattr(hook, "_is_default", False)  # noqa: E731 - Keras' marker
     assert is_default(Ours().on_test_batch_end) and not is_default(Ours().on_train_batch_end)
+
+
+def test_hooks_count_every_step_when_keras_runs_several_per_call(tmp_path):
+    from studio.core.training.callbacks import engine_callbacks
+
+    model, loss = _model()
+    model.compile("sgd", loss, jit_compile=False, steps_per_execution=2)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(16, 4)).astype("float32"), rng.integers(0, 3, 16)
+    folder, state = RunFolder(tmp_path), RunState()
+    probe = GradientProbe(folder, state, loss, [(x[:4], y[:4])], every=2, with_histograms=False)
+    callbacks = [Monitor(folder, state, 4, 2, 4, {}, throttle_s=0.0), probe]
+    model.fit(_batches(x, y).repeat(), epochs=2, steps_per_epoch=4, verbose=0,
+              callbacks=engine_callbacks(callbacks, model, 2, 4))
+    events = read_events(tmp_path)
+    assert state.global_step == 8
+    assert [e["step"] for e in events if e["type"] == "batch"] == [2, 4, 2, 4]
+    assert [e["global_step"] for e in events if e["type"] == "grad_norms"] == [2, 4, 6, 8]

@@ -66,10 +66,12 @@ def runs(tmp_path_factory):
         code=main(["train", str(root / "same.dlstudio"), "--run-dir", str(root / "cli")])))
     thread.start()
     reference_runner, two_runner = runners["reference"], runners["two"]
+    reference_runner.paused_once = False
 
     def pause_once(event):
-        if event["type"] == "batch" and event["epoch"] == 1 and event["step"] == 1:
-            reference_runner.pause()  # lands at the end of the next batch
+        if event["type"] == "batch" and event["epoch"] == 1 and not reference_runner.paused_once:
+            reference_runner.paused_once = True  # the first report (steps_per_execution: maybe step 2)
+            reference_runner.pause()  # lands at the end of the next execution
         elif event["type"] == "pause":
             time.sleep(0.5)
             event["batches_while_paused"] = [e for e in reference_runner.poll() if e["type"] == "batch"]
@@ -111,6 +113,7 @@ def test_a_run_writes_its_folder_and_events(runs):
     run = read_run(run_dir)
     assert run["status"] == "completed" and run["epochs_done"] == 2
     assert run["compile_mode"] == "graph" and run["device"]["kind"] == "cpu"
+    assert run["steps_per_execution"] == 1  # 5 steps per epoch, norms every 2
     assert set(run["versions"]) == {"python", "keras", "tensorflow", "numpy"}
     assert run["dataset"]["fingerprint"] and run["best"]["monitor"] == "val_loss"
     for name in ("project.dlstudio", "model.keras", "history.json", "checkpoints/best.keras",
@@ -232,3 +235,16 @@ def test_sigkill_mid_epoch_then_resume(tmp_path):
     assert json.loads((tmp_path / "run" / "history.json").read_text())["epoch"] == [1, 2, 3]
     with pytest.raises(TrainingError, match="already completed"):
         Runner(None, tmp_path / "run", resume=True).start()
+
+
+def test_steps_per_execution_keeps_every_step_cadence_the_user_set():
+    from studio.core.training.build import MAX_STEPS_PER_EXECUTION, steps_per_execution
+    from studio.core.training.config import TrainingConfig
+
+    def count(backend="jax", steps=40, replicas=1, **fields):
+        return steps_per_execution(TrainingConfig.from_dict(fields), backend, steps, replicas)
+
+    assert count(grad_norm_every=0) == MAX_STEPS_PER_EXECUTION
+    assert count(grad_norm_every=50) == 5 and count(grad_norm_every=50, backup_every_steps=4) == 2
+    assert count(steps=42, grad_norm_every=0) == 7 and count(steps=5, grad_norm_every=2) == 1
+    assert count("torch", grad_norm_every=0) == 1 and count("tensorflow", replicas=2, grad_norm_every=0) == 1

@@ -135,8 +135,9 @@ class Monitor(Hooks):
         self._paused = 0.0
 
     def on_train_batch_end(self, batch, logs=None):
-        self.step = self.first_step + batch + 1
-        self.state.global_step += 1
+        done = self.first_step + batch + 1 - self.step  # several with ``steps_per_execution``
+        self.step += done
+        self.state.global_step += done
         now = time.perf_counter()
         if now - self._last_emit < self.throttle_s and self.step != self.steps:
             return  # no per-batch host sync: logs are read, the control file polled, by time
