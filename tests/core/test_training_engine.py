@@ -113,7 +113,7 @@ def test_a_run_writes_its_folder_and_events(runs):
     run = read_run(run_dir)
     assert run["status"] == "completed" and run["epochs_done"] == 2
     assert run["compile_mode"] == "graph" and run["device"]["kind"] == "cpu"
-    assert run["steps_per_execution"] == 1  # 5 steps per epoch, norms every 2
+    assert run["steps_per_execution"] == 5  # an epoch of 5 steps in one call
     assert set(run["versions"]) == {"python", "keras", "tensorflow", "numpy"}
     assert run["dataset"]["fingerprint"] and run["best"]["monitor"] == "val_loss"
     for name in ("project.dlstudio", "model.keras", "history.json", "checkpoints/best.keras",
@@ -237,14 +237,14 @@ def test_sigkill_mid_epoch_then_resume(tmp_path):
         Runner(None, tmp_path / "run", resume=True).start()
 
 
-def test_steps_per_execution_keeps_every_step_cadence_the_user_set():
+def test_steps_per_execution_divides_the_epoch_and_the_step_backups():
     from studio.core.training.build import MAX_STEPS_PER_EXECUTION, steps_per_execution
     from studio.core.training.config import TrainingConfig
 
     def count(backend="jax", steps=40, replicas=1, **fields):
         return steps_per_execution(TrainingConfig.from_dict(fields), backend, steps, replicas)
 
-    assert count(grad_norm_every=0) == MAX_STEPS_PER_EXECUTION
-    assert count(grad_norm_every=50) == 5 and count(grad_norm_every=50, backup_every_steps=4) == 2
-    assert count(steps=42, grad_norm_every=0) == 7 and count(steps=5, grad_norm_every=2) == 1
-    assert count("torch", grad_norm_every=0) == 1 and count("tensorflow", replicas=2, grad_norm_every=0) == 1
+    assert count(grad_norm_every=50) == MAX_STEPS_PER_EXECUTION
+    assert count(backup_every_steps=4) == 4 and count(backup_every_steps=6) == 2
+    assert count(steps=42) == 7 and count(steps=5) == 5 and count(steps=41) == 1
+    assert count("torch") == 1 and count("tensorflow", replicas=2) == 1

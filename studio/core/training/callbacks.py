@@ -302,7 +302,8 @@ class Backup(Hooks):
 
 
 class GradientProbe(Hooks):
-    """Per-layer gradient norms every ``every`` steps and weight/gradient histograms per epoch.
+    """Per-layer gradient norms every ``every`` steps (at the end of the call that reaches the
+    step, with ``steps_per_execution``) and weight/gradient histograms per epoch.
 
     Gradients are computed on a separate batch of training data with a stateless call (no
     batch-norm statistics change), outside the compiled train step, so training keeps its speed.
@@ -318,6 +319,7 @@ class GradientProbe(Hooks):
         self._grads_fn = None
 
     def on_train_begin(self, logs=None):
+        self._counted = self.state.global_step
         model, loss_fn, backend = self.model, self.loss_fn, adapter()
         variables = model.trainable_variables
         self._variable_count = len(variables)
@@ -353,7 +355,9 @@ class GradientProbe(Hooks):
         self.epoch = epoch + 1
 
     def on_train_batch_end(self, batch, logs=None):
-        if not self.every or self.state.failed or self.state.global_step % self.every:
+        step, before = self.state.global_step, self._counted
+        self._counted = step  # with steps_per_execution a call may step over the multiple of every
+        if not self.every or self.state.failed or step // self.every == before // self.every:
             return
         grads = self._gradients()
         norms = {}
