@@ -226,8 +226,8 @@ def steps_per_execution(config: TrainingConfig, backend: str, steps: int, replic
     """Training steps per call of the compiled step: fewer host round trips and batch hooks.
 
     Measured on 2 CPU cores (small_cnn_28, batch 32, plain fit, 8 vs 1): TensorFlow 1.4x, JAX 1.1x
-    faster (a frozen-backbone fine-tune on TensorFlow: 1.9x); Keras' PyTorch trainer runs one step per call, and several replicas keep one too
-    (TensorFlow's MirroredStrategy fails with more). The count divides the ``steps`` of an epoch
+    faster (a frozen-backbone fine-tune on TensorFlow: 1.9x). Keras' PyTorch trainer runs one step
+    per call, and several replicas keep one too (TensorFlow's MirroredStrategy fails with more). The count divides the ``steps`` of an epoch
     (Keras runs whole executions, so an epoch would take batches of the next) and the step backups
     the user set (a kill loses at most that many steps); gradient norms come at the end of the call
     that reaches their step.
