@@ -14,6 +14,12 @@ same numpy arrays in this process, once with Keras' default compile mode and onc
 side: per backend the engine (``backend`` setting) and plain ``fit`` in a fresh process with that
 ``KERAS_BACKEND``, steady epoch ratio engine ÷ plain (target >= 0.95).
 
+Like with like: same graph, batch size, optimizer, float32, Keras' default compile mode (the
+engine's on CPU), validation every epoch on both, both shuffle every epoch. The engine keeps what
+a real run does: events, gradient norms, checkpoints, backups, TensorFlow op determinism, and its
+own choice of ``steps_per_execution`` (build.py; plain fit runs one step per call). On a shared
+machine epochs vary by tens of percent: use ``--epochs 5`` or more and repeat before concluding.
+
 Usage: ``python benchmarks/bench_training.py [--cases small_cnn_28 resnet18] [--epochs 3]
 [--backends jax torch]`` (a few minutes on 2 CPU cores).
 """
@@ -79,6 +85,7 @@ def run_engine(project, run_dir: Path) -> dict:
         "grad_norm_events": sum(e["type"] == "grad_norms" for e in events),
         "steps": start["steps_per_epoch"],
         "compile_mode": start["compile_mode"],
+        "steps_per_execution": start.get("steps_per_execution", 1),
     }
 
 
@@ -130,7 +137,7 @@ def compare_backends(names: list[str], cases: list[str], epochs: int) -> None:
     from studio.core import backends
 
     print(f"{'case':14} {'backend':11} {'engine samples/s':>17} {'fit samples/s':>14} "
-          f"{'steady ratio':>13} {'total ratio':>12}")
+          f"{'steady ratio':>13} {'total ratio':>12} {'engine steps/call':>18}")
     for case in cases:
         for backend in names:
             if not backends.installed(backend):
@@ -145,7 +152,7 @@ def compare_backends(names: list[str], cases: list[str], epochs: int) -> None:
             print(f"{case:14} {backend:11} {samples / steady(engine['epoch_s']):17,.0f} "
                   f"{samples / steady(plain['epoch_s']):14,.0f} "
                   f"{steady(plain['epoch_s']) / steady(engine['epoch_s']):13.2f} "
-                  f"{plain['total_s'] / engine['total_s']:12.2f}", flush=True)
+                  f"{plain['total_s'] / engine['total_s']:12.2f} {engine['steps_per_execution']:18}", flush=True)
 
 
 def main() -> None:

@@ -98,7 +98,8 @@ def bench_frozen_backbone(epochs: int = 4, grad_norm_every: int = 50) -> None:
     print(f"frozen backbone (digits_cnn_28 on 15000 shapes, {steps} steps/epoch, gradient norms every "
           f"{grad_norm_every or 'never'}): engine "
           f"{statistics.median(engine):.2f} s/epoch, plain fit {statistics.median(plain):.2f} s/epoch; "
-          f"(same compile mode: {run_info['compile_mode']}); engine / plain throughput {ratio:.2f} "
+          f"(same compile mode: {run_info['compile_mode']}; engine {run_info.get('steps_per_execution', 1)} "
+          f"steps per call, plain fit 1); engine / plain throughput {ratio:.2f} "
           f"(target >= 0.95) {'OK' if ratio >= 0.95 else 'SLOW'}")
 
 

@@ -134,3 +134,18 @@ def test_bad_pipeline_arguments(shapes):
     empty = load_dataset({"source": "shapes", "count": 10, "image_size": 16, "split": {"train": 0.8, "val": 0.2}})
     with pytest.raises(DataError, match="the test split is empty"):
         make_pipeline(empty, "test", 8)
+
+
+def test_backend_neutral_stream_skips_like_tf_data_and_prefetches_only_slow_batches(shapes):
+    from studio.core.data.batches import WORKERS, batch_dataset, prefetch_workers
+    from studio.core.data.pipeline import _Plan
+
+    plan = _Plan(shapes, "train", 4, 0, None, True, False)
+    stream = batch_dataset(plan, epoch=1, epochs=2)
+    later = stream.skip(plan.steps + 1)  # the second batch of the second epoch
+    assert later.num_batches == stream.num_batches - plan.steps - 1
+    for mine, reference in zip(later[0], stream[plan.steps + 1]):
+        np.testing.assert_array_equal(mine, reference)
+    assert prefetch_workers(plan) == 0  # an in-memory gather: made on the training thread
+    augmented = _Plan(shapes, "train", 4, 0, default_augmentation(), True, False)
+    assert prefetch_workers(augmented) == WORKERS

@@ -82,12 +82,13 @@ def test_gradient_norms_leave_weights_and_statistics_alone(tmp_path):
     model, loss = _model()
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=(8, 4)).astype("float32"), rng.integers(0, 3, 8)
-    folder, state = RunFolder(tmp_path), RunState(global_step=3)
+    folder, state = RunFolder(tmp_path), RunState(global_step=2)
     probe = GradientProbe(folder, state, loss, _batches(x, y).repeat(), every=3)
     probe.set_model(model)
     probe.on_train_begin()
     probe.on_epoch_begin(0)
     before = [np.array(w) for w in model.get_weights()]
+    state.global_step = 3  # as Monitor counts the step before the probe sees it
     probe.on_train_batch_end(2)
     probe.on_epoch_end(0)
     assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
@@ -173,3 +174,50 @@ def test_embedding_sparse_gradients_give_numeric_norms_and_histograms(tmp_path):
     assert not dense[8:].any()  # tokens never seen get no gradient
     hist = next(e for e in read_events(tmp_path) if e["type"] == "weights_hist")["layers"]
     assert sum(hist["embed"]["grads"][0]) == 20 * 4
+
+
+def test_engine_callbacks_leave_batch_logs_on_the_device_for_our_hooks():
+    """Our hooks read a batch's logs only when they report (a host sync); Keras callbacks still
+    get floats; hooks left as they are keep Keras' off-thread batch-end dispatch."""
+    import keras
+
+    from studio.core.training.callbacks import Hooks, engine_callbacks
+
+    model, _ = _model()
+    seen = {}
+
+    class Ours(Hooks):
+        def on_train_batch_end(self, batch, logs=None):
+            seen["ours"] = logs["loss"]
+
+    class Theirs(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen["theirs"] = logs["loss"]
+
+    x, y = np.ones((8, 4), "float32"), np.zeros(8, "int64")
+    callbacks = engine_callbacks([Ours(), Theirs()], model, epochs=1, steps=2)
+    history = model.fit(x, y, batch_size=4, epochs=1, callbacks=callbacks, verbose=0)
+    assert not isinstance(seen["ours"], float) and isinstance(seen["theirs"], float)
+    assert float(seen["ours"]) == pytest.approx(seen["theirs"])
+    assert history.history["loss"]  # fit's History is part of the list
+    # Keras' "default" marker on the hooks we leave alone
+    assert getattr(Ours().on_test_batch_end, "_is_default", False)
+    assert not getattr(Ours().on_train_batch_end, "_is_default", False)
+
+
+def test_hooks_count_every_step_when_keras_runs_several_per_call(tmp_path):
+    from studio.core.training.callbacks import engine_callbacks
+
+    model, loss = _model()
+    model.compile("sgd", loss, jit_compile=False, steps_per_execution=2)  # norms every 3: at 4, 6, 8
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(16, 4)).astype("float32"), rng.integers(0, 3, 16)
+    folder, state = RunFolder(tmp_path), RunState()
+    probe = GradientProbe(folder, state, loss, [(x[:4], y[:4])], every=3, with_histograms=False)
+    callbacks = [Monitor(folder, state, 4, 2, 4, {}, throttle_s=0.0), probe]
+    model.fit(_batches(x, y).repeat(), epochs=2, steps_per_epoch=4, verbose=0,
+              callbacks=engine_callbacks(callbacks, model, 2, 4))
+    events = read_events(tmp_path)
+    assert state.global_step == 8
+    assert [e["step"] for e in events if e["type"] == "batch"] == [2, 4, 2, 4]
+    assert [e["global_step"] for e in events if e["type"] == "grad_norms"] == [4, 6]

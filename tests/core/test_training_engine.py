@@ -66,10 +66,12 @@ def runs(tmp_path_factory):
         code=main(["train", str(root / "same.dlstudio"), "--run-dir", str(root / "cli")])))
     thread.start()
     reference_runner, two_runner = runners["reference"], runners["two"]
+    reference_runner.paused_once = False
 
     def pause_once(event):
-        if event["type"] == "batch" and event["epoch"] == 1 and event["step"] == 1:
-            reference_runner.pause()  # lands at the end of the next batch
+        if event["type"] == "batch" and event["epoch"] == 1 and not reference_runner.paused_once:
+            reference_runner.paused_once = True  # the first report (steps_per_execution: maybe step 2)
+            reference_runner.pause()  # lands at the end of the next execution
         elif event["type"] == "pause":
             time.sleep(0.5)
             event["batches_while_paused"] = [e for e in reference_runner.poll() if e["type"] == "batch"]
@@ -111,6 +113,7 @@ def test_a_run_writes_its_folder_and_events(runs):
     run = read_run(run_dir)
     assert run["status"] == "completed" and run["epochs_done"] == 2
     assert run["compile_mode"] == "graph" and run["device"]["kind"] == "cpu"
+    assert run["steps_per_execution"] == 5  # an epoch of 5 steps in one call
     assert set(run["versions"]) == {"python", "keras", "tensorflow", "numpy"}
     assert run["dataset"]["fingerprint"] and run["best"]["monitor"] == "val_loss"
     for name in ("project.dlstudio", "model.keras", "history.json", "checkpoints/best.keras",
@@ -232,3 +235,16 @@ def test_sigkill_mid_epoch_then_resume(tmp_path):
     assert json.loads((tmp_path / "run" / "history.json").read_text())["epoch"] == [1, 2, 3]
     with pytest.raises(TrainingError, match="already completed"):
         Runner(None, tmp_path / "run", resume=True).start()
+
+
+def test_steps_per_execution_divides_the_epoch_and_the_step_backups():
+    from studio.core.training.build import MAX_STEPS_PER_EXECUTION, steps_per_execution
+    from studio.core.training.config import TrainingConfig
+
+    def count(backend="jax", steps=40, replicas=1, **fields):
+        return steps_per_execution(TrainingConfig.from_dict(fields), backend, steps, replicas)
+
+    assert count(grad_norm_every=50) == MAX_STEPS_PER_EXECUTION
+    assert count(backup_every_steps=4) == 4 and count(backup_every_steps=6) == 2
+    assert count(steps=42) == 7 and count(steps=5) == 5 and count(steps=41) == 1
+    assert count("torch") == 1 and count("tensorflow", replicas=2) == 1

@@ -108,9 +108,12 @@ def test_stop_mid_epoch_and_sigkill_resume_at_the_next_step(tmp_path):
         Runner(None, killed.run_dir, resume=True).start()
     after = _follow_all(resumed, {})
 
-    assert _batches(after["stopped"])[0] == (stop["epoch"], stop["step"] + 1)
-    assert _batches(after["killed"])[0] == (kill_epoch, backup.step + 1)
-    start = next(e for e in after["killed"] if e["type"] == "start")
+    starts = {name: next(e for e in after[name] if e["type"] == "start") for name in after}
+    # the first report comes after the first execution (steps_per_execution steps, in build.py)
+    assert _batches(after["stopped"])[0] == (stop["epoch"], stop["step"] + starts["stopped"]["steps_per_execution"])
+    assert _batches(after["killed"])[0] == (kill_epoch, backup.step + starts["killed"]["steps_per_execution"])
+    start = starts["killed"]
+    assert (starts["stopped"]["from_epoch"], starts["stopped"]["from_step"]) == (stop["epoch"], stop["step"] + 1)
     assert (start["from_epoch"], start["from_step"]) == (kill_epoch, backup.step + 1)
     assert "resumed with learning_rate 0.001 -> 0.002" in start["notes"]
     assert all(event["lr"] == pytest.approx(2e-3) for event in after["killed"] if event["type"] == "batch")

@@ -224,6 +224,26 @@ def make_optimizer(config: TrainingConfig, steps_per_epoch: int):
     }[config.optimizer]()
 
 
+MAX_STEPS_PER_EXECUTION = 8
+
+
+def steps_per_execution(config: TrainingConfig, backend: str, steps: int, replicas: int = 1) -> int:
+    """Training steps per call of the compiled step: fewer host round trips and batch hooks.
+
+    Measured on 2 CPU cores (small_cnn_28, batch 32, plain fit, 8 vs 1): TensorFlow 1.4x, JAX 1.1x
+    faster (a frozen-backbone fine-tune on TensorFlow: 1.9x). Keras' PyTorch trainer runs one step
+    per call, and several replicas keep one too (TensorFlow's MirroredStrategy fails with more). The count divides the ``steps`` of an epoch
+    (Keras runs whole executions, so an epoch would take batches of the next) and the step backups
+    the user set (a kill loses at most that many steps); gradient norms come at the end of the call
+    that reaches their step.
+    """
+    if backend == "torch" or replicas > 1:
+        return 1
+    cadences = [steps] + ([config.backup_every_steps] if config.backup_every_steps > 0 else [])
+    return next(count for count in range(MAX_STEPS_PER_EXECUTION, 0, -1)
+                if all(every % count == 0 for every in cadences))
+
+
 def build_supervised(project, config: TrainingConfig, dataset, setup, start_epoch: int = 0) -> Built:
     """Compile the project's graph for its dataset and make the train/val pipelines.
 
@@ -258,7 +278,9 @@ def build_supervised(project, config: TrainingConfig, dataset, setup, start_epoc
     notes = init_notes + notes + transfer_notes + (["masked language model: the loss counts the masked tokens "
                                                     "only (accuracy counts every step)"] if masked else [])
     model.compile(optimizer=make_optimizer(config, steps), loss=loss, metrics=metrics,
-                  jit_compile=setup.jit_compile)
+                  jit_compile=setup.jit_compile,
+                  steps_per_execution=steps_per_execution(config, keras.backend.backend(), steps,
+                                                          setup.info.get("replicas", 1)))
     train = make_pipeline(dataset, "train", config.batch_size, config.seed, project.augmentation,
                           epoch=start_epoch, shuffle=True, epochs=None, one_hot=one_hot)
     # Gradient norms read their own stream so training batches are never consumed twice.

@@ -3,10 +3,13 @@ backups for resume, and per-layer gradient norms / histograms.
 
 They follow the Keras callback protocol without subclassing ``keras.callbacks.Callback`` so this
 module imports without Keras (the package rule); Keras calls only the hooks defined on ``Hooks``.
+Batch hooks get the step's logs as backend tensors (``engine_callbacks``): converting them waits
+for the device, so a hook does it only when it reports, by time.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import os
@@ -61,10 +64,46 @@ class Hooks:
     def _noop(self, *args, **kwargs) -> None:
         return None
 
+    # Keras' ``default`` marker: while no callback overrides a batch-end hook, Keras reads each
+    # batch's logs off the training thread, so the next step is dispatched without waiting.
+    _noop._is_default = True
+
     on_train_begin = on_train_end = on_epoch_begin = on_epoch_end = _noop
     on_train_batch_begin = on_train_batch_end = on_batch_begin = on_batch_end = _noop
     on_test_begin = on_test_end = on_test_batch_begin = on_test_batch_end = _noop
     on_predict_begin = on_predict_end = on_predict_batch_begin = on_predict_batch_end = _noop
+
+
+def engine_callbacks(callbacks: list, model, epochs: int, steps: int):
+    """The ``keras.callbacks.CallbackList`` for ``model.fit``: like the one fit makes itself,
+    except that ``Hooks`` get each batch's logs unconverted (reading them is a host sync: every
+    batch it would stall the device, so our hooks read them by time). Other callbacks that
+    override a batch-end hook get the logs as Python floats, as Keras gives them.
+    """
+    return _callback_list_class()(callbacks, add_history=True, add_progbar=False, model=model,
+                                  verbose=0, epochs=epochs, steps=steps)
+
+
+@functools.cache
+def _callback_list_class():
+    import keras
+
+    class EngineCallbacks(keras.callbacks.CallbackList):
+        def on_train_batch_end(self, batch, logs=None):
+            floats = None
+            for callback in self.callbacks:
+                hook = callback.on_train_batch_end
+                if getattr(hook, "_is_default", False):
+                    continue
+                if isinstance(callback, Hooks):
+                    hook(batch, logs=logs)
+                    continue
+                if floats is None:
+                    floats = {key: float(np.asarray(keras.ops.convert_to_numpy(value)))
+                              for key, value in (logs or {}).items()}
+                hook(batch, logs=floats)
+
+    return EngineCallbacks
 
 
 def current_lr(model) -> float:
@@ -96,8 +135,9 @@ class Monitor(Hooks):
         self._paused = 0.0
 
     def on_train_batch_end(self, batch, logs=None):
-        self.step = self.first_step + batch + 1
-        self.state.global_step += 1
+        done = self.first_step + batch + 1 - self.step  # several with ``steps_per_execution``
+        self.step += done
+        self.state.global_step += done
         now = time.perf_counter()
         if now - self._last_emit < self.throttle_s and self.step != self.steps:
             return  # no per-batch host sync: logs are read, the control file polled, by time
@@ -262,7 +302,8 @@ class Backup(Hooks):
 
 
 class GradientProbe(Hooks):
-    """Per-layer gradient norms every ``every`` steps and weight/gradient histograms per epoch.
+    """Per-layer gradient norms every ``every`` steps (at the end of the call that reaches the
+    step, with ``steps_per_execution``) and weight/gradient histograms per epoch.
 
     Gradients are computed on a separate batch of training data with a stateless call (no
     batch-norm statistics change), outside the compiled train step, so training keeps its speed.
@@ -278,6 +319,7 @@ class GradientProbe(Hooks):
         self._grads_fn = None
 
     def on_train_begin(self, logs=None):
+        self._counted = self.state.global_step
         model, loss_fn, backend = self.model, self.loss_fn, adapter()
         variables = model.trainable_variables
         self._variable_count = len(variables)
@@ -313,7 +355,9 @@ class GradientProbe(Hooks):
         self.epoch = epoch + 1
 
     def on_train_batch_end(self, batch, logs=None):
-        if not self.every or self.state.failed or self.state.global_step % self.every:
+        step, before = self.state.global_step, self._counted
+        self._counted = step  # with steps_per_execution a call may step over the multiple of every
+        if not self.every or self.state.failed or step // self.every == before // self.every:
             return
         grads = self._gradients()
         norms = {}

@@ -8,6 +8,7 @@ also be called in-process (benchmarks). Every failure ends as an ``error`` event
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import shutil
 import sys
@@ -154,7 +155,11 @@ def _train(folder: RunFolder, resume: bool) -> str:
     notes = setup.notes + built.notes
     if resume:
         notes += apply_changes(built.model, config, info.get("resume_changes") or {})
-    folder.update_info(notes=notes)
+    if start.step:  # the rest of a resumed epoch must be whole executions too
+        built.model.steps_per_execution = math.gcd(built.model.steps_per_execution,
+                                                   built.steps_per_epoch - start.step)
+    execution = built.model.steps_per_execution
+    folder.update_info(notes=notes, steps_per_execution=execution)
 
     state = RunState(global_step=start.global_step, resume_epoch=start_epoch, resume_step=start.step)
     history = {event["epoch"]: event["logs"] for event in read_events(folder.path)
@@ -176,7 +181,7 @@ def _train(folder: RunFolder, resume: bool) -> str:
 
     folder.emit("start", resumed=resume, device=setup.info, compile_mode=setup.compile_mode,
                 epochs=config.epochs, steps_per_epoch=built.steps_per_epoch,
-                batch_size=config.batch_size, notes=notes,
+                batch_size=config.batch_size, steps_per_execution=execution, notes=notes,
                 adaptations=info.get("adaptations", []),
                 **({"from_epoch": start_epoch + 1, "from_step": start.step + 1} if resume else {}))
     stage(folder, "compiling")  # Keras traces and compiles the training step in the first batch
@@ -207,11 +212,14 @@ def _fit(built, epochs: int, start_epoch: int, start_step: int, callbacks: list)
     a resume enters mid-way is a ``fit`` of its own. ``built.train`` is an endless stream that
     starts at ``start_epoch``; skipping batches keeps every later batch where it would have been.
     """
+    from studio.core.training.callbacks import engine_callbacks
+
     steps = built.steps_per_epoch
 
     def fit(train, first: int, last: int, steps_per_epoch: int) -> None:
         built.model.fit(train, validation_data=built.val, initial_epoch=first, epochs=last,
-                        steps_per_epoch=steps_per_epoch, callbacks=callbacks, shuffle=False, verbose=0)
+                        steps_per_epoch=steps_per_epoch, shuffle=False, verbose=0,
+                        callbacks=engine_callbacks(callbacks, built.model, last, steps_per_epoch))
 
     if not start_step:
         fit(built.train, start_epoch, epochs, steps)
