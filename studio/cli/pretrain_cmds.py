@@ -9,13 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from studio.cli import CliError
-from studio.core.training.config import TRAINING_FIELDS
 
 
 def register(subparsers) -> None:
-    from studio.cli.train_cmds import _help
+    from studio.cli.train_cmds import add_settings
 
-    fields = {spec.name: spec for spec in TRAINING_FIELDS}
     parser = subparsers.add_parser(
         "pretrain", help="self-supervised (SimCLR-style) pretraining on unlabeled images -> an encoder run",
         description="Train the feature layers of a project or template (its last Dense dropped) to give two "
@@ -28,13 +26,10 @@ def register(subparsers) -> None:
     parser.add_argument("--data", metavar="SOURCE", help="unlabeled images instead of the project's dataset "
                         "(same forms as `studio train --data`)")
     parser.add_argument("-o", "--output", help="also copy the encoder to this .keras file when the run completes")
-    parser.add_argument("--epochs", type=int, metavar="N", help=_help(fields["epochs"]))
-    parser.add_argument("--batch-size", type=int, metavar="N", help=_help(fields["batch_size"]))
-    parser.add_argument("--temperature", type=float, metavar="T", help=_help(fields["temperature"]))
+    add_settings(parser, "epochs", "batch_size", "temperature")
     parser.add_argument("--run-dir", metavar="DIR", help="run folder to create (default: runs/<time>-<name>)")
     parser.add_argument("--resume", metavar="RUN", help="continue a stopped, killed or crashed pretraining run")
-    parser.add_argument("--devices", metavar="WHERE", help=_help(fields["devices"]))
-    parser.add_argument("--backend", choices=fields["backend"].choices, help=_help(fields["backend"]))
+    add_settings(parser, "devices", "backend")
     parser.set_defaults(func=_pretrain, objective="contrastive", backbone=None, freeze="all",
                         fine_tune_epochs=None, init_from=None)
 

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from studio.cli import CliError
 from studio.core.data.source_options import SOURCE_OPTIONS
-from studio.core.backends import CHOICES as BACKEND_CHOICES
 from studio.core.formatting import format_duration
 from studio.core.training.config import TRAINING_FIELDS
 from studio.core.transfer.attach import FREEZE_HELP
@@ -20,7 +19,6 @@ BAR_WIDTH = 24
 
 
 def register(subparsers) -> None:
-    fields = {spec.name: spec for spec in TRAINING_FIELDS}
     parser = subparsers.add_parser(
         "train", help="train a project or template in a separate process",
         description="Train a project file (.dlstudio) or a template (see `studio templates`) on its "
@@ -30,27 +28,35 @@ def register(subparsers) -> None:
                         help=f"dataset: a source name ({', '.join(SOURCE_OPTIONS)}; options: `studio data "
                         "info --help`), a dataset spec (JSON file or inline), a project file, a folder of "
                         "class folders, a .csv/.tsv/.txt or .npz file")
-    parser.add_argument("--objective", choices=fields["objective"].choices, help=_help(fields["objective"]))
-    parser.add_argument("--temperature", type=float, metavar="T", help=_help(fields["temperature"]))
-    parser.add_argument("--epochs", type=int, metavar="N", help=_help(fields["epochs"]))
-    parser.add_argument("--batch-size", type=int, metavar="N", help=_help(fields["batch_size"]))
+    add_settings(parser, "objective", "temperature", "epochs", "batch_size")
     parser.add_argument("--run-dir", metavar="DIR", help="run folder to create (default: runs/<time>-<name>)")
     parser.add_argument("--resume", metavar="RUN", help="continue a stopped, killed or crashed run folder")
-    parser.add_argument("--devices", metavar="WHERE", help=_help(fields["devices"]))
-    parser.add_argument("--backend", choices=BACKEND_CHOICES, help=_help(fields["backend"]))
+    add_settings(parser, "devices", "backend")
     parser.add_argument("--backbone", metavar="RUN|FILE",
                         help="start from a pretrained backbone with a new head for the dataset: a run folder, "
                         "a .keras file, keras:NAME (weights in Keras's cache) or builtin:NAME")
     parser.add_argument("--freeze", default="all", metavar="WHICH",
                         help=f"with --backbone: which backbone layers stay fixed: {FREEZE_HELP} (default all)")
-    parser.add_argument("--fine-tune-epochs", type=int, metavar="N", help=_help(fields["fine_tune_epochs"]))
-    parser.add_argument("--init-from", metavar="RUN", help=_help(fields["init_from"]))
+    add_settings(parser, "fine_tune_epochs", "init_from")
     parser.set_defaults(func=_train)
 
 
-def _help(spec) -> str:
-    """A training setting's help, escaped for argparse."""
-    return f"{spec.describe()}, overriding the project's value".replace("%", "%%")
+METAVARS = {"int": "N", "float": "X", "str": "VALUE"}
+SPECIAL_METAVARS = {"devices": "WHERE", "init_from": "RUN", "temperature": "T"}
+
+
+def add_settings(parser, *names: str) -> None:
+    """``--name`` options for training settings, each derived from its spec (type, choices, help)."""
+    specs = {spec.name: spec for spec in TRAINING_FIELDS}
+    for name in names:
+        spec = specs[name]
+        help_text = f"{spec.describe()}, overriding the project's value".replace("%", "%%")
+        flag = "--" + name.replace("_", "-")
+        if spec.kind == "choice":
+            parser.add_argument(flag, choices=spec.choices, help=help_text)
+        else:
+            parser.add_argument(flag, type={"int": int, "float": float}.get(spec.kind, str),
+                                metavar=SPECIAL_METAVARS.get(name, METAVARS.get(spec.kind, "VALUE")), help=help_text)
 
 
 def dataset_spec(source: str) -> dict:

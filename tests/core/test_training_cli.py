@@ -2,6 +2,8 @@
 
 import io
 
+import pytest
+
 from studio.cli import main
 from studio.cli.train_cmds import Progress, dataset_spec
 from studio.core.formatting import format_duration
@@ -53,3 +55,14 @@ def test_progress_bar_with_eta_on_a_terminal():
                           "samples_per_s": 1.0, "eta_s": 1.0})
     assert plain.getvalue() == ""  # no bar redraws in a log file
     assert format_duration(3725) == "1:02:05"
+
+
+def test_setting_options_take_their_type_from_the_spec_and_devices_stays_free_text():
+    from studio.cli import build_parser
+
+    for command in ("train", "pretrain"):
+        args = build_parser().parse_args([command, "small_cnn_28", "--devices", "2", "--epochs", "3",
+                                          "--temperature", "0.5", "--backend", "jax"])
+        assert (args.devices, args.epochs, args.temperature, args.backend) == ("2", 3, 0.5, "jax")
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["train", "small_cnn_28", "--objective", "unsupervised"])
