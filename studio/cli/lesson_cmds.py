@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from studio.cli import CliError
+from studio.core.transfer.lesson import SETTINGS
 
 
 def register(subparsers) -> None:
@@ -12,17 +13,15 @@ def register(subparsers) -> None:
         "lesson", help="run a built-in lesson and print its figures",
         description="transfer: a CNN the studio pretrained on the bundled digits (builtin:digits_cnn_28), and "
         "the same CNN pretrained without labels on other shapes (contrastive, self-supervised), are each "
-        "transferred to 5%% of the procedural shapes and compared with training from scratch on the same 5%%; "
-        "all are scored on the other 90%%. The run folders can be overlaid in the app.")
+        "transferred to 5% of the procedural shapes and compared with training from scratch on the same 5%; "
+        "all are scored on the other 90%. The run folders can be overlaid in the app.")
     parser.add_argument("name", choices=("transfer",), help="which lesson")
-    parser.add_argument("--fraction", type=float, default=0.05,
-                        help="share of the target set to train on (default 0.05)")
-    parser.add_argument("--epochs", type=int, default=40, help="epochs per run (default 40)")
-    parser.add_argument("--fine-tune-epochs", type=int, default=20,
-                        help="of those, how many fine-tune the whole backbone (default 20)")
-    parser.add_argument("--contrastive-epochs", type=int, default=15,
-                        help="epochs of self-supervised pretraining (default 15; 0 leaves that row out)")
+    for spec in SETTINGS:
+        parser.add_argument("--" + spec.name.replace("_", "-"), type=float if spec.kind == "float" else int,
+                            default=spec.default, help=spec.describe().replace("%", "%%"))
     parser.add_argument("--runs-dir", default="runs", help="where the run folders go (default ./runs)")
+    parser.add_argument("--result", metavar="FILE.json",
+                        help="also write the figures (name, test accuracy, run folder) to this JSON file")
     parser.set_defaults(func=_lesson)
 
 
@@ -34,14 +33,29 @@ def _lesson(args) -> int:
 
     if not 1 <= args.fine_tune_epochs + 1 <= args.epochs:
         raise CliError("--fine-tune-epochs must be from 0 to --epochs minus 1")
-    if not 0 <= args.contrastive_epochs <= 1000:
-        raise CliError("--contrastive-epochs must be from 0 to 1000")
+    for spec in SETTINGS:
+        try:
+            spec.check(getattr(args, spec.name))
+        except ValueError as exc:
+            raise CliError(f"--{spec.name.replace('_', '-')}: {exc}") from None
     try:
         rows = run_lesson(Path(args.runs_dir), fraction=args.fraction, epochs=args.epochs,
                           fine_tune_epochs=args.fine_tune_epochs, contrastive_epochs=args.contrastive_epochs)
     except (ValueError, BackboneError, DataError, TrainingError, RuntimeError) as exc:
         raise CliError(str(exc).splitlines()[0]) from None
+    if args.result:
+        _write_result(Path(args.result), rows)
     print("\nlearning with less data (test accuracy on held-out images):")
     for row in rows:
         print(f"  {row.name:<16s} {row.accuracy:6.1%}   {row.run_dir}")
     return 0
+
+
+def _write_result(path: Path, rows) -> None:
+    from studio.core import fileio
+
+    try:
+        fileio.atomic_write_json(path, {"lesson": "transfer", "rows": [
+            {"name": row.name, "accuracy": row.accuracy, "run_dir": str(row.run_dir)} for row in rows]})
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}; choose another --result file") from None

@@ -14,10 +14,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from studio.core.params import ParamSpec
+
 BACKBONE = "builtin:digits_cnn_28"  # pretrained on the bundled digits (tools/build_backbones.py)
 UNLABELED_SEED_OFFSET = 1000
 TARGET = {"source": "shapes", "classes": ["circle", "square", "triangle", "cross", "ring"], "count": 600,
           "image_size": 28, "noise": 0.1, "seed": 1}
+
+SETTINGS = (  # the lesson's options, for the CLI and the app's lesson dialog
+    ParamSpec("fraction", "float", 0.05, "share of the target set to train on", 0.01, 0.5, step=0.01),
+    ParamSpec("epochs", "int", 40, "epochs per run", 1, 1000),
+    ParamSpec("fine_tune_epochs", "int", 20, "of those, how many fine-tune the whole backbone", 0, 999),
+    ParamSpec("contrastive_epochs", "int", 15,
+              "epochs of self-supervised pretraining (0 leaves that row out)", 0, 1000),
+)
+QUICK = {"fraction": 0.05, "epochs": 4, "fine_tune_epochs": 2, "contrastive_epochs": 2}  # a first look in minutes
 
 
 @dataclass

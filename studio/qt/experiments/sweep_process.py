@@ -1,8 +1,8 @@
 """The Sweep panel's work outside the GUI process, so that it never takes the window's time or GIL:
 ``SweepProcess`` runs ``studio sweep`` in a child process (its trials each load their dataset and
 start a training process there), and ``StudyReader`` reads the study in a helper process. Both run
-at a lower CPU priority (nice ``BACKGROUND_NICE``; the trials' training processes inherit it), so
-the window is scheduled first when the machine is busy and training takes every idle cycle.
+at a lower CPU priority (``child_process.BACKGROUND_NICE``; the trials' training processes inherit
+it), so the window is scheduled first when the machine is busy and training takes every idle cycle.
 
 The project as open (saved or not) and the space are written to a temporary folder the child reads;
 its output goes to ``sweep.log`` there. The panel follows the study through its storage and polls
@@ -16,22 +16,24 @@ import json
 import multiprocessing
 import os
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-import studio
 from studio.core import fileio
 from studio.core.experiments import sweep as core_sweep
 from studio.core.project import save_project
+from studio.qt.widgets.child_process import (
+    BACKGROUND_NICE,
+    ask_to_stop,
+    last_error,
+    start_child,
+    studio_command,
+)
 
 LOG_FILE = "sweep.log"
-BACKGROUND_NICE = 10
 
 
 class SweepProcess:
@@ -46,21 +48,11 @@ class SweepProcess:
         try:
             save_project(project, self.folder / "project.dlstudio")
             fileio.atomic_write_text(self.folder / "space.json", json.dumps(space))
-            command = [sys.executable, "-m", "studio", "sweep", str(self.folder / "project.dlstudio"),
-                       "--space", str(self.folder / "space.json"), "--trials", str(settings.trials),
-                       "--sampler", settings.sampler, "--workers", str(settings.workers),
-                       "--storage", self.storage_url, "--study", self.study_name, "--runs-dir", str(runs_root)]
-            env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-                filter(None, [str(Path(studio.__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")]))}
-            windows = sys.platform == "win32"
-            with open(self.folder / LOG_FILE, "wb") as log:
-                self.process = subprocess.Popen(
-                    command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
-                    creationflags=subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.BELOW_NORMAL_PRIORITY_CLASS
-                    if windows else 0)
-            if hasattr(os, "setpriority"):  # before the child starts any trial (it loads Optuna first)
-                with contextlib.suppress(OSError):
-                    os.setpriority(os.PRIO_PROCESS, self.process.pid, BACKGROUND_NICE)
+            command = studio_command(
+                "sweep", str(self.folder / "project.dlstudio"), "--space", str(self.folder / "space.json"),
+                "--trials", str(settings.trials), "--sampler", settings.sampler, "--workers", str(settings.workers),
+                "--storage", self.storage_url, "--study", self.study_name, "--runs-dir", str(runs_root))
+            self.process = start_child(command, self.folder / LOG_FILE)
         except OSError as exc:
             shutil.rmtree(self.folder, ignore_errors=True)
             raise core_sweep.SweepError(f"cannot start the sweep process: {exc.strerror or exc}") from None
@@ -75,17 +67,11 @@ class SweepProcess:
         """Graceful stop: no new trials; the running ones stop at their next batch, queued again."""
         if self.process.poll() is None:
             self.stopping = True
-            self.process.send_signal(signal.CTRL_BREAK_EVENT if sys.platform == "win32" else signal.SIGTERM)
+            ask_to_stop(self.process)
 
     def error(self) -> str:
         """The child's one-line error (``error: ...``), or its last line of output."""
-        try:
-            lines = [line.strip() for line in (self.folder / LOG_FILE).read_text(
-                encoding="utf-8", errors="replace").splitlines() if line.strip()]
-        except OSError:
-            lines = []
-        errors = [line.removeprefix("error: ") for line in lines if line.startswith("error: ")]
-        return (errors or lines or [f"the sweep process ended with code {self.returncode}"])[-1][:300]
+        return last_error(self.folder / LOG_FILE, f"the sweep process ended with code {self.returncode}")
 
     def close(self) -> None:
         """Remove the temporary folder (after the process ended)."""
