@@ -18,6 +18,7 @@ from studio.qt import panels, settings
 from studio.qt.model.backbone import BackboneActions
 from studio.qt.model.dialogs import CodeDialog, TemplatesDialog
 from studio.qt.document import Document
+from studio.qt.experiments.lesson_dialog import open_lesson_dialog
 from studio.qt.model.area import ModelArea
 from studio.qt.theme import canvas_colors, dark_palette, is_dark
 from studio.qt.widgets.worker import TaskRunner
@@ -236,6 +237,8 @@ class MainWindow(QMainWindow):
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Devices…", lambda: DevicesDialog(self.document.project, self).exec())
+        lessons = help_menu.addMenu("&Lessons")
+        self._action(lessons, "Learning with Less &Data…", lambda: open_lesson_dialog(self))
         self._action(help_menu, "&About DL Studio", self._about)
 
     def _fill_recent_menu(self) -> None:

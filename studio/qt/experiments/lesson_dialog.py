@@ -1,0 +1,246 @@
+"""Help > Lessons > "Learning with less data…": ``studio lesson transfer`` run from the app.
+
+The lesson trains in a child process (``child_process``; never Keras in the window's process) with
+its runs in the window's runs folder. Its output is followed by a timer that reads the new part of
+its log; the figures come from the ``--result`` JSON it writes at the end. Cancel ends the child (a
+run it was training is listed as crashed, as any run whose process died). "Overlay in Runs" selects
+the lesson's runs in the Train area's Runs table, which overlays their curves.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+from studio.core.transfer.lesson import QUICK, SETTINGS
+from studio.qt.widgets.child_process import last_error, start_child, studio_command
+from studio.qt.widgets.param_editors import make_editor
+
+POLL_MS = 300
+LOG_FILE = "lesson.log"
+RESULT_FILE = "result.json"
+MAX_LOG_LINES = 2000
+ABOUT = ("A network learns a new task from few examples far better when it starts from weights learned "
+         "elsewhere. This lesson trains the same small CNN on only a few percent of the procedural shapes "
+         "three ways: from a backbone pretrained on the bundled digits, from an encoder pretrained without "
+         "labels (contrastive), and from scratch; each is then scored on shapes none of them saw.")
+
+
+class LessonDialog(QDialog):
+    """Options, live progress, Cancel, and the figures of the "learning with less data" lesson.
+
+    Signals:
+        finished_runs(list): the lesson's run folders, once it has ended successfully.
+    """
+
+    finished_runs = Signal(list)
+
+    def __init__(self, runs_root: Path, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Learning with less data")
+        self.runs_root = Path(runs_root)
+        self.process: subprocess.Popen | None = None
+        self.folder: Path | None = None  # the child's log and result
+        self._read = 0  # bytes of the log shown so far
+        self._cancelled = False
+        self.run_dirs: list[str] = []
+
+        about = QLabel(ABOUT)
+        about.setWordWrap(True)
+        form = QFormLayout()
+        self.editors = {}
+        for spec in SETTINGS:
+            editor = self.editors[spec.name] = make_editor(spec, spec.default)
+            form.addRow(spec.title, editor)
+        self.quick_button = QPushButton("Quick preset")
+        self.quick_button.setToolTip("Few epochs: a first look in a few minutes (the figures are rougher)")
+        self.quick_button.clicked.connect(lambda: self.set_options(QUICK))
+        self.start_button = QPushButton("Start")
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("End the lesson now (a run it was training is listed as crashed)")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.overlay_button = QPushButton("Overlay in Runs")
+        self.overlay_button.setToolTip("Select the lesson's runs in the Train area's Runs table (their curves overlaid)")
+        self.overlay_button.setEnabled(False)
+        self.overlay_button.clicked.connect(lambda: self.finished_runs.emit(self.run_dirs))
+        buttons = QHBoxLayout()
+        for button in (self.quick_button, self.start_button, self.cancel_button, self.overlay_button):
+            buttons.addWidget(button)
+        self.status = QLabel(f"Runs go to {self.runs_root}")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(MAX_LOG_LINES)
+        self.table = QTableWidget(0, 2)
+        self.table.setHorizontalHeaderLabels(["Run", "Test accuracy"])
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.hide()
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(about)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status)
+        layout.addWidget(self.log, 1)
+        layout.addWidget(self.table)
+        self.timer = QTimer(self)
+        self.timer.setInterval(POLL_MS)
+        self.timer.timeout.connect(self.poll)
+        self.resize(620, 560)
+
+    def options(self) -> dict:
+        return {name: editor.current_value() for name, editor in self.editors.items()}
+
+    def set_options(self, values: dict) -> None:
+        for name, value in values.items():
+            self.editors[name].set_value(value)
+
+    def command(self, result: Path) -> list[str]:
+        flags = [part for name, value in self.options().items()
+                 for part in ("--" + name.replace("_", "-"), str(value))]
+        return studio_command("lesson", "transfer", *flags, "--runs-dir", str(self.runs_root),
+                              "--result", str(result))
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self) -> None:
+        options = self.options()
+        if not 0 <= options["fine_tune_epochs"] < options["epochs"]:
+            self.status.setText("Fine tune epochs must be fewer than epochs: lower it or raise epochs.")
+            return
+        self._cleanup()
+        self.folder = Path(tempfile.mkdtemp(prefix="studio-lesson-"))
+        self.log.clear()
+        self.table.hide()
+        self._read, self._cancelled, self.run_dirs = 0, False, []
+        try:
+            self.runs_root.mkdir(parents=True, exist_ok=True)
+            self.process = start_child(self.command(self.folder / RESULT_FILE), self.folder / LOG_FILE)
+        except OSError as exc:
+            self.status.setText(f"Cannot start the lesson: {exc.strerror or exc}. Check that {self.runs_root} "
+                                "is writable, then press Start again.")
+            return
+        self._set_running(True)
+        self.status.setText("Running the lesson… (the first run starts after the data and backbone load)")
+        self.timer.start()
+
+    def cancel(self) -> None:
+        if self.running:
+            self._cancelled = True
+            self.process.kill()  # the run it was training is then listed as crashed, never as live
+            self.process.wait()
+        self.poll()
+
+    def poll(self) -> None:
+        """Show the child's new output; once it has ended, its figures or its error."""
+        if self.process is None:
+            return
+        code = self.process.poll()
+        self._show_new_output()
+        if code is None:
+            return
+        self.timer.stop()
+        self.process = None
+        self._set_running(False)
+        if self._cancelled:
+            self.status.setText("Cancelled. Press Start to run the lesson again.")
+        elif code != 0:
+            error = last_error(self.folder / LOG_FILE, f"the lesson process ended with code {code}")
+            self.status.setText(f"The lesson failed: {error}\nFix that (or try the quick preset), "
+                                "then press Start again.")
+        else:
+            self._show_result()
+
+    def _show_new_output(self) -> None:
+        try:
+            with open(self.folder / LOG_FILE, "rb") as log:
+                log.seek(self._read)
+                chunk = log.read()
+        except OSError:
+            return
+        complete = chunk[:chunk.rfind(b"\n") + 1] if self.process is not None else chunk
+        self._read += len(complete)
+        for line in complete.decode("utf-8", errors="replace").splitlines():
+            if line.strip():
+                self.log.appendPlainText(line.rstrip())
+
+    def _show_result(self) -> None:
+        try:
+            rows = json.loads((self.folder / RESULT_FILE).read_text(encoding="utf-8"))["rows"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            self.status.setText(f"The lesson ended but its figures cannot be read ({exc}); see the output above.")
+            return
+        self.table.setRowCount(len(rows))
+        for index, row in enumerate(rows):
+            self.table.setItem(index, 0, QTableWidgetItem(str(row["name"])))
+            accuracy = QTableWidgetItem(f"{float(row['accuracy']):.1%}")
+            accuracy.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.table.setItem(index, 1, accuracy)
+        self.table.show()
+        self.run_dirs = [str(row["run_dir"]) for row in rows]
+        self.overlay_button.setEnabled(True)
+        self.status.setText("Done: test accuracy on held-out shapes. Overlay the runs to compare their curves.")
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.quick_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        for editor in self.editors.values():
+            editor.setEnabled(not running)
+        if running:
+            self.overlay_button.setEnabled(False)
+
+    def _cleanup(self) -> None:
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+
+    def done(self, result: int) -> None:
+        """Closing the dialog ends a lesson still running."""
+        self.cancel()
+        self._cleanup()
+        super().done(result)
+
+
+def open_lesson_dialog(window) -> LessonDialog:
+    """Show the window's lesson dialog (one at a time; a new one once the last was closed)."""
+    dialog = getattr(window, "lesson_dialog", None)
+    if dialog is None or not dialog.isVisible():
+        dialog = window.lesson_dialog = LessonDialog(window.runs_root(), window)
+        dialog.finished_runs.connect(lambda paths: overlay_in_runs(window, paths))
+    dialog.show()
+    dialog.raise_()
+    return dialog
+
+
+def overlay_in_runs(window, paths: list[str]) -> None:
+    """Show the Train area's Runs table with ``paths`` selected, so their curves are overlaid."""
+    panel = window.area_widget("Train")
+    window.show_area("Train")
+    panel.tabs.setCurrentWidget(panel.runs_view)
+    panel.runs_view.select_paths(paths)
+    panel.runs_view.refresh()
