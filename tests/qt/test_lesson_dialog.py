@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
 
 from studio.core.training.runs import pid_alive
 from studio.qt.experiments import lesson_dialog
@@ -34,6 +33,13 @@ FAKE_LESSON = textwrap.dedent("""
 """)
 
 
+@pytest.fixture(autouse=True)
+def runs_root(window, tmp_path, monkeypatch):
+    """The window's runs folder in the test's folder (not the app data folder)."""
+    monkeypatch.setattr(window, "runs_root", lambda: tmp_path / "runs")
+    return tmp_path / "runs"
+
+
 @pytest.fixture
 def fake_lesson(tmp_path, monkeypatch):
     """The child command replaced by a tiny script; write its mode (ok, hang, fail) to ``.mode``."""
@@ -49,7 +55,9 @@ def open_from_menu(window) -> LessonDialog:
     help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
     lessons = next(a.menu() for a in help_menu.actions() if a.text() == "&Lessons")
     next(a for a in lessons.actions() if a.text() == "Learning with Less &Data…").trigger()
-    return next(w for w in QApplication.topLevelWidgets() if isinstance(w, LessonDialog) and w.isVisible())
+    dialog = window.findChild(LessonDialog)
+    assert dialog.isVisible() and not dialog.isModal()
+    return dialog
 
 
 def type_into(qtbot, editor, text: str) -> None:
@@ -115,6 +123,7 @@ def test_a_failing_lesson_shows_its_error_line_and_what_to_do(window, qtbot, fak
     assert dialog.status.text().startswith(
         "The lesson failed: backbone builtin:digits_cnn_28 is missing; reinstall dl-studio\n")
     assert "press Start again" in dialog.status.text() and not dialog.table.isVisible()
+    dialog.close()
 
 
 def test_closing_the_dialog_ends_a_running_lesson(window, qtbot, fake_lesson):
@@ -131,7 +140,7 @@ def test_the_real_lesson_end_to_end_with_tiny_settings(window, qtbot):
     dialog = open_from_menu(window)
     set_smallest(qtbot, dialog)
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not dialog.running, timeout=600_000)
+    qtbot.waitUntil(lambda: dialog.start_button.isEnabled(), timeout=600_000)  # its end shown
     assert dialog.table.isVisible(), dialog.status.text()
     names = [dialog.table.item(row, 0).text() for row in range(dialog.table.rowCount())]
     assert names == ["transferred", "self_supervised", "from_scratch"]
