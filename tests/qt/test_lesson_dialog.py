@@ -77,6 +77,8 @@ def set_smallest(qtbot, dialog) -> None:
 def test_the_lesson_runs_in_a_child_shows_its_progress_and_figures_and_overlays_its_runs(window, qtbot, fake_lesson):
     dialog = open_from_menu(window)
     assert dialog.runs_root == window.runs_root() and dialog.options()["epochs"] == 40  # the CLI's defaults
+    type_into(qtbot, dialog.editors["fraction"], "0.9")
+    assert not dialog.start_button.isEnabled() and "fraction must be at most 0.5" in dialog.status.text()
     set_smallest(qtbot, dialog)
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
     assert not dialog.start_button.isEnabled() and dialog.cancel_button.isEnabled()

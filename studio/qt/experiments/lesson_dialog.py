@@ -66,8 +66,10 @@ class LessonDialog(QDialog):
         about.setWordWrap(True)
         form = QFormLayout()
         self.editors = {}
+        self.problems: dict[str, str] = {}  # the options whose text is refused, and why
         for spec in SETTINGS:
             editor = self.editors[spec.name] = make_editor(spec, spec.default)
+            editor.problem.connect(lambda message, name=spec.name: self._set_problem(name, message))
             form.addRow(spec.title, editor)
         self.quick_button = QPushButton("Quick preset")
         self.quick_button.setToolTip("Few epochs: a first look in a few minutes (the figures are rougher)")
@@ -127,8 +129,17 @@ class LessonDialog(QDialog):
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def _set_problem(self, name: str, message: str) -> None:
+        self.problems.pop(name, None)
+        if message:
+            self.problems[name] = message
+        self.start_button.setEnabled(not self.problems and not self.running)
+        self.status.setText(next(iter(self.problems.values()), f"Runs go to {self.runs_root}"))
+
     def start(self) -> None:
         options = self.options()
+        if self.problems:
+            return
         if not 0 <= options["fine_tune_epochs"] < options["epochs"]:
             self.status.setText("Fine tune epochs must be fewer than epochs: lower it or raise epochs.")
             return
@@ -206,7 +217,7 @@ class LessonDialog(QDialog):
         self.status.setText("Done: test accuracy on held-out shapes. Overlay the runs to compare their curves.")
 
     def _set_running(self, running: bool) -> None:
-        self.start_button.setEnabled(not running)
+        self.start_button.setEnabled(not running and not self.problems)
         self.quick_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         for editor in self.editors.values():
