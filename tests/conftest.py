@@ -9,9 +9,13 @@ import tempfile  # noqa: E402
 import pytest  # noqa: E402
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def _data_caches(tmp_path_factory):
-    return tmp_path_factory.mktemp("data-caches")
+    """The session's data cache folder; module fixtures (set up before a test's own folder) use it."""
+    folder = tmp_path_factory.mktemp("data-caches")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DL_STUDIO_DATA_CACHE", str(folder))
+        yield folder
 
 
 @pytest.fixture(autouse=True)
