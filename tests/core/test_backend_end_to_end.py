@@ -1,26 +1,18 @@
 """One run per backend: train tiny -> evaluate -> export ONNX (verified against onnxruntime by the
-exporter) -> the ONNX model agrees with the Keras model here too."""
+exporter) -> the ONNX model agrees with the Keras model here too. The three commands run in one
+process per backend, as each start imports the backend anew."""
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from process_helpers import run_commands
 
 from studio.core import backends
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def studio(tmp_path, backend, *args):
-    env = {**os.environ, "KERAS_BACKEND": backend, "STUDIO_CACHE_DIR": str(tmp_path / "cache")}
-    done = subprocess.run([sys.executable, "-m", "studio", *map(str, args)], capture_output=True, text=True,
-                          cwd=ROOT, env=env, timeout=500)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done
 
 
 @pytest.mark.slow
@@ -29,14 +21,15 @@ def studio(tmp_path, backend, *args):
 def test_train_evaluate_export_onnx_per_backend(tmp_path, backend):
     import onnxruntime
 
-    run = tmp_path / "run"
-    studio(tmp_path, backend, "train", "mlp_xor", "--data", "toy", "--epochs", "2", "--backend", backend,
-           "--run-dir", run)
+    run, onnx = tmp_path / "run", tmp_path / "model.onnx"
+    env = {**os.environ, "KERAS_BACKEND": backend, "STUDIO_CACHE_DIR": str(tmp_path / "cache")}
+    outputs = run_commands([["train", "mlp_xor", "--data", "toy", "--epochs", "2", "--backend", backend,
+                             "--run-dir", run],
+                            ["evaluate", run],
+                            ["export", run, "--format", "onnx", "-o", onnx]], env, ROOT, timeout=500)
     info = json.loads((run / "run.json").read_text())
     assert info["status"] == "completed" and info["backend"] == backend and info["device"]["backend"] == backend
-    assert "test split" in studio(tmp_path, backend, "evaluate", run).stdout
-    onnx = tmp_path / "model.onnx"
-    studio(tmp_path, backend, "export", run, "--format", "onnx", "-o", onnx)
+    assert "test split" in outputs[1]
     meta = json.loads(Path(str(onnx) + ".meta.json").read_text())
     assert meta["verification"]["max_abs_diff"] <= 1e-4, meta
 

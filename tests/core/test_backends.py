@@ -1,8 +1,10 @@
 """Keras backends: facts without importing them, adapters that agree, generative steps on each.
 
-Each backend runs in its own Python process (Keras picks its backend once per process).
+Each backend runs in its own Python process (Keras picks its backend once per process); the
+gradient and generative checks share one process per backend, as every start imports it anew.
 """
 
+import functools
 import json
 import os
 import subprocess
@@ -11,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from process_helpers import QUICK_EXIT
 
 from studio.core import backends
 
@@ -23,7 +26,7 @@ each_backend = pytest.mark.parametrize("backend", [pytest.param(n, marks=needs[n
 
 def run_python(code: str, backend: str, timeout: float = 300, env=None) -> dict:
     """Run ``code`` under ``backend``; it prints one JSON line last, returned here."""
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout,
+    done = subprocess.run([sys.executable, "-c", code + QUICK_EXIT], capture_output=True, text=True, timeout=timeout,
                           cwd=ROOT, env={**os.environ, "KERAS_BACKEND": backend,
                                          "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})})
     assert done.returncode == 0, done.stderr[-3000:]
@@ -51,7 +54,7 @@ out = {"loss": float(value), "grads": [np.asarray(keras.ops.convert_to_numpy(g))
        "cam": grad_cam(model, x, "conv").heatmaps.tolist(), "saliency": gradient_saliency(model, x).heatmaps.tolist()}
 model.layers[-1].bias.assign(np.full(4, 3.0, "float32"))
 out["fresh"] = bool(np.allclose(keras.ops.convert_to_numpy(probe(x)), model.predict(x, verbose=0), atol=1e-5))
-print(json.dumps(out))
+RESULTS["gradients"] = out
 """
 
 
@@ -89,7 +92,7 @@ def test_auto_without_measurements_says_it_used_the_default(tmp_path, monkeypatc
 
 @pytest.mark.slow
 def test_adapter_gradients_and_saliency_agree_across_backends():
-    results = {name: run_python(GRADIENTS, name) for name in AVAILABLE}
+    results = {name: backend_checks(name)["gradients"] for name in AVAILABLE}
     reference = results[AVAILABLE[0]]
     for name, result in results.items():
         assert result["fresh"], f"{name}: a compiled probe kept stale weights"
@@ -126,14 +129,20 @@ for kind, graph in (("gan", dcgan(8, 1, latent_dim=4, width=4)), ("vae", vae(8, 
     if kind == "gan":
         out[kind]["steps"] = [int(keras.ops.convert_to_numpy(o.iterations.value))
                               for o in (model.optimizer, model.g_optimizer)]
-print(json.dumps(out))
+RESULTS["generative"] = out
 """
+
+
+@functools.cache
+def backend_checks(backend: str) -> dict:
+    """GRADIENTS and GENERATIVE run in one process under ``backend``: ``{"gradients": ..., "generative": ...}``."""
+    return run_python("RESULTS = {}\n" + GRADIENTS + GENERATIVE + "print(json.dumps(RESULTS))", backend)
 
 
 @pytest.mark.slow
 @each_backend
 def test_generative_train_steps_update_every_part(backend):
-    result = run_python(GENERATIVE, backend)
+    result = backend_checks(backend)["generative"]
     assert result["gan"]["steps"] == [12, 12]  # both optimizers stepped once per batch, state kept
     assert {"d_loss", "g_loss", "d_acc_real", "d_acc_fake"} <= set(result["gan"]["logs"])
     for kind in ("gan", "vae", "autoencoder"):

@@ -16,6 +16,7 @@ from studio.core.transfer.contrastive import DEFAULT_VIEWS, encoder_graph, view_
 
 TINY_SHAPES = {"source": "shapes", "count": 40, "image_size": 28, "seed": 0}
 BACKENDS = [name for name in ("tensorflow", "jax", "torch") if importlib.util.find_spec(name)]
+EPOCHS = 6  # of a whole run: enough for its loss to fall clearly on every backend
 
 
 def contrastive_project(**training):
@@ -79,32 +80,42 @@ def test_a_contrastive_run_is_refused_before_it_starts_when_it_cannot_work():
         plan_run(contrastive_project(objective="labels"))
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_the_contrastive_loss_goes_down_on_every_backend_and_the_run_keeps_the_encoder(tmp_path, backend):
-    runner = Runner(contrastive_project(epochs=6, backend=backend, devices="cpu"), tmp_path / "run")
+def contrastive_run(run_dir, backend):
+    runner = Runner(contrastive_project(epochs=EPOCHS, backend=backend, devices="cpu"), run_dir)
     runner.start()
     runner.wait()
-    run = read_run(tmp_path / "run")
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def tensorflow_run(tmp_path_factory):
+    """A whole contrastive run on TensorFlow: checked like every backend's, and the uninterrupted
+    run a stopped and resumed one must match."""
+    return contrastive_run(tmp_path_factory.mktemp("contrastive") / "run", "tensorflow")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_contrastive_loss_goes_down_on_every_backend_and_the_run_keeps_the_encoder(tmp_path, backend, request):
+    run_dir = (request.getfixturevalue("tensorflow_run") if backend == "tensorflow"
+               else contrastive_run(tmp_path / "run", backend))
+    run = read_run(run_dir)
     assert run["status"] == "completed" and run["backend"] == backend, run.get("error")
-    losses = epoch_losses(tmp_path / "run")
-    assert len(losses) == 6 and all(np.isfinite(losses))
+    losses = epoch_losses(run_dir)
+    assert len(losses) == EPOCHS and all(np.isfinite(losses))
     assert np.mean(losses[-2:]) < np.mean(losses[:2]) - 0.05, losses
-    assert len(epoch_losses(tmp_path / "run", "contrastive_accuracy")) == 6
-    assert "val_loss" in json.loads((tmp_path / "run" / "history.json").read_text())
+    assert len(epoch_losses(run_dir, "contrastive_accuracy")) == EPOCHS
+    assert "val_loss" in json.loads((run_dir / "history.json").read_text())
     from studio.core.transfer import load_backbone
 
-    encoder = load_backbone(tmp_path / "run")  # safe mode; the run's model.keras is the encoder
+    encoder = load_backbone(run_dir)  # safe mode; the run's model.keras is the encoder
     assert [node.name for node in encoder.graph.nodes.values()][-1] == "dropout"
     assert len(encoder.model.outputs[0].shape) == 2
 
 
 @pytest.mark.slow
-def test_a_stopped_contrastive_run_resumes_to_the_same_losses_as_an_uninterrupted_one(tmp_path):
-    whole = Runner(contrastive_project(backend="tensorflow", devices="cpu"), tmp_path / "whole")
-    whole.start()
-    whole.wait()
-    parted = Runner(contrastive_project(backend="tensorflow", devices="cpu"), tmp_path / "parted")
+def test_a_stopped_contrastive_run_resumes_to_the_same_losses_as_an_uninterrupted_one(tmp_path, tensorflow_run):
+    parted = Runner(contrastive_project(epochs=EPOCHS, backend="tensorflow", devices="cpu"), tmp_path / "parted")
     parted.start()
     while not any(event["type"] == "epoch" for event in parted.poll(timeout=0.2)):
         assert not parted.finished
@@ -115,8 +126,8 @@ def test_a_stopped_contrastive_run_resumes_to_the_same_losses_as_an_uninterrupte
     resumed.start()
     resumed.wait()
     assert read_run(tmp_path / "parted")["status"] == "completed"
-    assert epoch_losses(tmp_path / "parted")[-1] == epoch_losses(tmp_path / "whole")[-1]
-    assert epoch_losses(tmp_path / "parted", "val_loss")[-1] == epoch_losses(tmp_path / "whole", "val_loss")[-1]
+    assert epoch_losses(tmp_path / "parted")[-1] == epoch_losses(tensorflow_run)[-1]
+    assert epoch_losses(tmp_path / "parted", "val_loss")[-1] == epoch_losses(tensorflow_run, "val_loss")[-1]
 
 
 @pytest.mark.slow

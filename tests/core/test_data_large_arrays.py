@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from process_helpers import QUICK_EXIT
 
 from studio.core.data import DataError, load_dataset, make_pipeline
 from studio.core.data.arrays import ArrayStore
@@ -173,7 +174,7 @@ def test_arrays_over_the_memory_limit_train_with_growth_under_the_limit(tmp_path
     del x
     limit_mib = 48
     env = {**os.environ, "PYTHONPATH": str(ROOT), LIMIT_ENV: str(limit_mib << 20)}
-    done = subprocess.run([sys.executable, "-c", _RSS_SCRIPT.format(spec=spec)], check=False, env=env,
+    done = subprocess.run([sys.executable, "-c", _RSS_SCRIPT.format(spec=spec) + QUICK_EXIT], check=False, env=env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     load, epoch = (float(done.stdout.split(key)[1].split()[0]) for key in ("LOAD", "EPOCH"))

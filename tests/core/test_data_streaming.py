@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from process_helpers import QUICK_EXIT
 
 from studio.core.data import DataError, first_training_samples, load_dataset, make_pipeline
 from studio.core.data.scan import CancelToken, ScanCancelled
@@ -249,7 +250,7 @@ def _installed_backends():
 def _run_backend(backend, block_tf, data_spec):
     env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": str(ROOT)}
     script = _BACKEND_SCRIPT.format(block_tf=block_tf, spec=data_spec)
-    return subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-c", script + QUICK_EXIT], env=env, capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.slow
@@ -297,7 +298,7 @@ def test_a_folder_over_the_memory_limit_trains_with_flat_memory(tmp_path):
     process's peak memory grows by far less than that."""
     root = make_folder(tmp_path / "imgs", per_class=600, size=64)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DL_STUDIO_DATA_MEMORY": str(16 << 20)}
-    done = subprocess.run([sys.executable, "-c", _RSS_SCRIPT.format(path=str(root))], env=env,
+    done = subprocess.run([sys.executable, "-c", _RSS_SCRIPT.format(path=str(root)) + QUICK_EXIT], env=env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     growth = float(done.stdout.split("GROWTH")[1])

@@ -100,12 +100,13 @@ def test_two_workers_share_a_postgresql_study(tmp_path, postgres_url):
     space.write_text('{"learning_rate": {"low": 0.001, "high": 0.1, "log": true}}')
     command = [sys.executable, "-c", "import sys; from studio.cli import main; sys.exit(main())",
                "sweep", str(path), "--space", str(space), "--trials", "2", "--sampler", "random",
-               "--storage", postgres_url, "--study", f"shared-{os.getpid()}"]
+               "--storage", postgres_url, "--study", f"shared-{os.getpid()}",
+               "--no-prune"]  # an extra trial from a claim race must not be pruned against the first two
     workers = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
                for _ in range(2)]
     outputs = [worker.communicate(timeout=280)[0] for worker in workers]
     assert [worker.returncode for worker in workers] == [0, 0], outputs
     trials = load_study(postgres_url, f"shared-{os.getpid()}").get_trials()
     assert 2 <= len(trials) <= 3  # a claim race between machines may add one trial, never lose one
-    assert all(t.state.name == "COMPLETE" for t in trials)
+    assert all(t.state.name == "COMPLETE" for t in trials), [(t.state.name, t.user_attrs) for t in trials]
     assert len({t.user_attrs["pid"] for t in trials}) == 2  # both workers trained

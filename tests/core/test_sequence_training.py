@@ -39,11 +39,19 @@ def _text_folder(root):
     return {"source": "text_folder", "path": str(root), "max_length": 12, "max_tokens": 50}
 
 
+@pytest.fixture(scope="module")
+def gpt_run(tmp_path_factory):
+    """A tiny_gpt run (one epoch) for the template test and the generate/export test."""
+    return _train(tmp_path_factory.mktemp("gpt"), "tiny_gpt", TINY["tiny_gpt"])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("template", ["lstm_text_classifier", "gru_text_classifier", *TINY])
-def test_sequence_templates_train_and_loss_falls(tmp_path, template):
-    data = TINY.get(template) or _text_folder(tmp_path / "texts")
-    run, events = _train(tmp_path, template, data)
+def test_sequence_templates_train_and_loss_falls(tmp_path, template, request):
+    if template == "tiny_gpt":
+        run, events = request.getfixturevalue("gpt_run")
+    else:
+        run, events = _train(tmp_path, template, TINY.get(template) or _text_folder(tmp_path / "texts"))
     assert not any(e["type"] == "error" for e in events)
     if template == "tiny_gpt":
         samples = [e for e in events if e["type"] == "samples"]
@@ -51,9 +59,8 @@ def test_sequence_templates_train_and_loss_falls(tmp_path, template):
 
 
 @pytest.mark.slow
-def test_generate_from_a_gpt_run_and_export_it(tmp_path, capsys):
-    run, _ = _train(tmp_path, "tiny_gpt", TINY["tiny_gpt"])
-    capsys.readouterr()
+def test_generate_from_a_gpt_run_and_export_it(gpt_run, tmp_path, capsys):
+    run, _ = gpt_run
     args = ["generate", str(run), "--prompt", "the cat", "-n", "20", "--temperature", "0.8", "--top-k", "5"]
     assert main(args) == 0
     first = capsys.readouterr().out

@@ -163,9 +163,11 @@ def test_cli_trains_from_a_backbone_with_two_phases(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_the_less_data_lesson_pretrained_beats_from_scratch(tmp_path):
-    from studio.core.transfer.lesson import run_lesson
+    from studio.core.transfer.lesson import TARGET, run_lesson
 
-    rows = {row.name: row for row in run_lesson(tmp_path, say=lambda _text: None)}
+    # half the lesson's images and epochs: the margins below held over target seeds 1, 2 and 3
+    rows = {row.name: row for row in run_lesson(tmp_path, say=lambda _text: None, epochs=20, fine_tune_epochs=10,
+                                                contrastive_epochs=8, target={**TARGET, "count": 300})}
     data = load_dataset(load_project(rows["transferred"].run_dir / "project.dlstudio").dataset)
     assert len(data.x_train) < 0.06 * (len(data.x_train) + len(data.x_val) + len(data.x_test))
     assert list(rows) == ["transferred", "self_supervised", "from_scratch"]
