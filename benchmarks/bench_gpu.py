@@ -73,31 +73,10 @@ def make_project(case: str, folder: Path, quick: bool):
 
 def plain_fit(plan, jit_compile, policy: str) -> float:
     """Samples/s of the second epoch of plain ``compile`` + ``fit(verbose=0)``."""
-    import keras
+    from bench_training import run_plain
 
-    from studio.core.graph.keras_io import to_keras
-    from studio.core.training.plan import load_checked_dataset
-
-    keras.mixed_precision.set_global_policy(policy)
-    dataset = load_checked_dataset(plan.project.dataset)
-    config = plan.config
-    keras.utils.set_random_seed(config.seed)
-    model = to_keras(plan.project.graph)
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=jit_compile)
-    times: list[float] = []
-
-    class EpochTimes(keras.callbacks.Callback):  # epoch hooks only: fit's batch loop is untouched
-        def on_epoch_begin(self, epoch, logs=None):
-            self.began = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            times.append(time.perf_counter() - self.began)
-
-    model.fit(dataset.x_train, dataset.y_train, batch_size=config.batch_size, epochs=2,
-              validation_data=(dataset.x_val, dataset.y_val), callbacks=[EpochTimes()], verbose=0)
-    keras.mixed_precision.set_global_policy("float32")
-    return len(dataset.x_train) / times[-1]
+    plain = run_plain(plan, jit_compile, policy, epochs=2)
+    return plain["samples"] / plain["epoch_s"][-1]
 
 
 def engine_fit(project, run_dir: Path) -> tuple[float, dict]:

@@ -89,13 +89,15 @@ def run_engine(project, run_dir: Path) -> dict:
     }
 
 
-def run_plain(plan, jit_compile) -> dict:
-    """Plain Keras on the same (adapted) graph and numpy arrays: compile + fit(verbose=0)."""
+def run_plain(plan, jit_compile, policy: str = "float32", epochs: int | None = None) -> dict:
+    """Plain Keras on the same (adapted) graph and numpy arrays: compile + fit(verbose=0), under the
+    mixed-precision ``policy``, for ``epochs`` (default: the plan's)."""
     import keras
 
     from studio.core.graph.keras_io import to_keras
     from studio.core.training.plan import load_checked_dataset
 
+    keras.mixed_precision.set_global_policy(policy)
     dataset = load_checked_dataset(plan.project.dataset)
     config = plan.config
     keras.utils.set_random_seed(config.seed)
@@ -112,8 +114,9 @@ def run_plain(plan, jit_compile) -> dict:
 
     times: list[float] = []
     began = time.perf_counter()
-    model.fit(dataset.x_train, dataset.y_train, batch_size=config.batch_size, epochs=config.epochs,
+    model.fit(dataset.x_train, dataset.y_train, batch_size=config.batch_size, epochs=epochs or config.epochs,
               validation_data=(dataset.x_val, dataset.y_val), callbacks=[EpochTimes()], verbose=0)
+    keras.mixed_precision.set_global_policy("float32")
     return {"total_s": time.perf_counter() - began, "epoch_s": times, "samples": len(dataset.x_train)}
 
 
