@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from studio.cli import CliError
+from studio.cli.options import add_spec_options
 from studio.core.data.source_options import SOURCE_OPTIONS
 from studio.core.formatting import format_duration
 from studio.core.training.config import TRAINING_FIELDS
@@ -41,22 +42,13 @@ def register(subparsers) -> None:
     parser.set_defaults(func=_train)
 
 
-METAVARS = {"int": "N", "float": "X", "str": "VALUE"}
-SPECIAL_METAVARS = {"devices": "WHERE", "init_from": "RUN", "temperature": "T"}
+SETTING_METAVARS = {"devices": "WHERE", "init_from": "RUN", "temperature": "T"}
 
 
 def add_settings(parser, *names: str) -> None:
-    """``--name`` options for training settings, each derived from its spec (type, choices, help)."""
+    """``--name`` options overriding a project's training settings (see ``add_spec_options``)."""
     specs = {spec.name: spec for spec in TRAINING_FIELDS}
-    for name in names:
-        spec = specs[name]
-        help_text = f"{spec.describe()}, overriding the project's value".replace("%", "%%")
-        flag = "--" + name.replace("_", "-")
-        if spec.kind == "choice":
-            parser.add_argument(flag, choices=spec.choices, help=help_text)
-        else:
-            parser.add_argument(flag, type={"int": int, "float": float}.get(spec.kind, str),
-                                metavar=SPECIAL_METAVARS.get(name, METAVARS.get(spec.kind, "VALUE")), help=help_text)
+    add_spec_options(parser, [specs[name] for name in names], override=True, metavars=SETTING_METAVARS)
 
 
 def dataset_spec(source: str) -> dict:
