@@ -32,3 +32,28 @@ def test_lesson_defaults_and_training_overrides():
         "train"].format_help()
     batch = next(spec for spec in TRAINING_FIELDS if spec.name == "batch_size")
     assert f"{batch.describe()}, overriding the project's value" in " ".join(help_text.split())
+
+
+def test_doctor_bench_reports_the_training_specs_batch_size(monkeypatch, capsys):
+    from studio.core import backends
+    from studio.core.backends import measure
+    from studio.core.training import config
+
+    real = config.TrainingConfig.from_dict
+    # as if the spec's default were 7: a project without batch_size is measured and reported with it
+    monkeypatch.setattr(config.TrainingConfig, "from_dict", classmethod(lambda cls, data: real({"batch_size": 7,
+                                                                                                **(data or {})})))
+    monkeypatch.setattr(backends, "probe_all", lambda: [])
+    monkeypatch.setattr(backends, "resolve", lambda choice, signature: ("jax", "measured fastest"))
+    monkeypatch.setattr(measure, "bench", lambda project, seconds, usable, progress: [])
+    monkeypatch.setattr("studio.cli.train_cmds.load_source", lambda source: (_project_without_batch_size(), None))
+    main(["doctor", "--bench"])  # exit 1: no usable backend was probed
+    assert "(batch 7):" in capsys.readouterr().out
+
+
+def _project_without_batch_size():
+    from studio.core.project import default_project
+
+    project = default_project()
+    project.training = {key: value for key, value in project.training.items() if key != "batch_size"}
+    return project

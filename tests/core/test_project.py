@@ -55,3 +55,22 @@ def test_failed_save_leaves_the_previous_file_intact(tmp_path, monkeypatch):
         save_project(project, path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["p.dlstudio"]
+
+
+def test_default_project_takes_its_settings_from_the_specs(monkeypatch):
+    from studio.core.data import loader
+    from studio.core.project.file import DEFAULT_PROJECT_TRAINING
+    from studio.core.training import config
+
+    project = default_project()
+    defaults = config.TrainingConfig().to_dict()
+    assert project.training == {**{key: defaults[key] for key in ("optimizer", "learning_rate", "batch_size", "seed")},
+                                **DEFAULT_PROJECT_TRAINING}
+    assert project.dataset == loader.default_dataset_spec()
+    # a changed spec default reaches new projects: nothing repeats it
+    changed = config.TrainingConfig.from_dict({"optimizer": "sgd", "learning_rate": 0.5})
+    monkeypatch.setattr(config, "TrainingConfig", lambda: changed)
+    monkeypatch.setattr(loader, "default_dataset_spec", lambda: {"source": "toy"})
+    project = default_project()
+    assert (project.training["optimizer"], project.training["learning_rate"]) == ("sgd", 0.5)
+    assert project.dataset == {"source": "toy"}
