@@ -249,3 +249,13 @@ def test_every_source_is_offered_and_sequence_targets_read_as_text(panel, qtbot)
     assert not panel.table.wordWrap()  # long texts elide on their one line
     choose_source(panel, "corpus")  # a path source: says to browse instead of failing
     qtbot.waitUntil(lambda: "Browse" in panel.hint_label.text(), timeout=5_000)
+
+
+def test_csv_columns_are_read_as_the_loader_reads_them(tmp_path):
+    from studio.core.data.tabular import csv_header
+    from studio.qt.data.dataset_form import csv_columns
+
+    table = tmp_path / "t.csv"
+    table.write_text("\n\nheight; colour;kind\n1;red;a\n", encoding="utf-8")  # blank lines before the header
+    assert csv_columns(str(table)) == csv_header(table) == ["height", "colour", "kind"]
+    assert csv_columns(str(tmp_path / "missing.csv")) == []

@@ -8,7 +8,6 @@ CLI) are kept while the source stays the same.
 
 from __future__ import annotations
 
-import csv
 import zipfile
 from typing import Any
 
@@ -16,10 +15,12 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget
 
+from studio.core.data.dataset import DataError
 from studio.core.data.keras_cache import keras_datasets_dir
 from studio.core.data.loader import DEFAULT_SPLIT
 from studio.core.data.source_options import SOURCE_OPTIONS
 from studio.core.data.splits import NORMALIZE_MODES
+from studio.core.data.tabular import csv_header
 from studio.qt.widgets.param_editors import ParamEditor, make_editor
 
 SOURCE_TITLES = {  # the order of the Source list: built-ins first
@@ -67,15 +68,9 @@ AUTO = "auto"
 def csv_columns(path: str) -> list[str]:
     """The header row of a CSV file (empty when it cannot be read; loading then says why)."""
     try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            first = handle.readline()
-    except (OSError, UnicodeDecodeError):
+        return csv_header(path)
+    except DataError:
         return []
-    try:
-        dialect = csv.Sniffer().sniff(first, delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    return [name.strip() for name in next(csv.reader([first], dialect), [])]
 
 
 def npz_arrays(path: str) -> list[str]:
