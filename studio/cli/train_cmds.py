@@ -11,7 +11,7 @@ from pathlib import Path
 
 from studio.cli import CliError
 from studio.cli.options import add_spec_options
-from studio.core.data.source_options import SOURCE_OPTIONS
+from studio.core.data.source_options import DATA_SOURCES
 from studio.core.formatting import format_duration
 from studio.core.training.config import TRAINING_FIELDS
 from studio.core.transfer.attach import FREEZE_HELP
@@ -26,7 +26,7 @@ def register(subparsers) -> None:
         "dataset. The run folder records events, checkpoints and the final model.")
     parser.add_argument("source", nargs="?", help="project file or template name (optional with --resume)")
     parser.add_argument("--data", metavar="SOURCE",
-                        help=f"dataset: a source name ({', '.join(SOURCE_OPTIONS)}; options: `studio data "
+                        help=f"dataset: a source name ({', '.join(DATA_SOURCES)}; options: `studio data "
                         "info --help`), a dataset spec (JSON file or inline), a project file, a folder of "
                         "class folders, a .csv/.tsv/.txt or .npz file")
     add_settings(parser, "objective", "temperature", "epochs", "batch_size")

@@ -159,10 +159,9 @@ def default_project() -> Project:
     """Built-in digits (28x28) and the small-CNN template: trainable offline at once.
 
     Returns:
-        A new project whose dataset and training settings are their specs' defaults, except
-        ``DEFAULT_PROJECT_TRAINING``.
+        A new project whose dataset options and training settings are their specs' defaults, except
+        the image size the template reads and ``DEFAULT_PROJECT_TRAINING``.
     """
-    from studio.core.data.loader import default_dataset_spec
     from studio.core.graph.templates import load_template
     from studio.core.training.config import TrainingConfig
 
@@ -170,7 +169,7 @@ def default_project() -> Project:
     defaults = TrainingConfig().to_dict()
     return Project(
         name="Digits with a small CNN",
-        dataset=default_dataset_spec(),
+        dataset={"source": "digits", "image_size": 28},  # small_cnn_28 reads 28x28 images
         graph=template.graph,
         training={**{key: defaults[key] for key in ("optimizer", "learning_rate", "batch_size", "seed")},
                   **DEFAULT_PROJECT_TRAINING},
