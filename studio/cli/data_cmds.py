@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 
 from studio.cli import CliError
-from studio.core.data.source_options import SOURCE_OPTIONS, describe_sources
+from studio.core.data.source_options import DATA_SOURCES, describe_sources
 from studio.core.training.config import TrainingConfig
 
 _SPEC_HELP = (
     "project file (.dlstudio), dataset spec (.json file or inline JSON), a folder of class folders, "
-    f"a .csv/.tsv/.txt or .npz file, or a source name ({', '.join(SOURCE_OPTIONS)})"
+    f"a .csv/.tsv/.txt or .npz file, or a source name ({', '.join(DATA_SOURCES)})"
 )
 _SOURCES_HELP = "dataset spec options of each source:\n" + describe_sources()
 

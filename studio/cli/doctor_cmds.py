@@ -27,6 +27,7 @@ def _doctor(args) -> int:
     from studio.core.backends import describe, probe_all, resolve
     from studio.core.backends.measure import bench
     from studio.core.backends.measurements import project_signature
+    from studio.core.training.config import TrainingConfig
 
     facts = probe_all()
     report = {"backends": [f.to_dict() for f in facts]}
@@ -45,7 +46,8 @@ def _doctor(args) -> int:
             raise CliError(str(exc)) from None
         report["bench"] = results
         if not args.json:
-            print(f"\nbenchmark of {project.name} (batch {project.training.get('batch_size', 32)}):")
+            batch = TrainingConfig.from_dict(project.training).batch_size
+            print(f"\nbenchmark of {project.name} (batch {batch}):")
             for r in results:
                 mode = "compiled" if r.get("jit_compile") else "not compiled"
                 speed = f"{r['samples_per_s']:,.0f} samples/s" if r.get("samples_per_s") else r.get("error")

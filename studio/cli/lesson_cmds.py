@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from studio.cli import CliError
+from studio.cli.options import add_spec_options, checked_values
 from studio.core.transfer.lesson import SETTINGS
 
 
@@ -16,9 +17,7 @@ def register(subparsers) -> None:
         "transferred to 5% of the procedural shapes and compared with training from scratch on the same 5%; "
         "all are scored on the other 90%. The run folders can be overlaid in the app.")
     parser.add_argument("name", choices=("transfer",), help="which lesson")
-    for spec in SETTINGS:
-        parser.add_argument("--" + spec.name.replace("_", "-"), type=float if spec.kind == "float" else int,
-                            default=spec.default, help=spec.describe().replace("%", "%%"))
+    add_spec_options(parser, SETTINGS)
     parser.add_argument("--runs-dir", default="runs", help="where the run folders go (default ./runs)")
     parser.add_argument("--result", metavar="FILE.json",
                         help="also write the figures (name, test accuracy, run folder) to this JSON file")
@@ -33,14 +32,9 @@ def _lesson(args) -> int:
 
     if not 1 <= args.fine_tune_epochs + 1 <= args.epochs:
         raise CliError("--fine-tune-epochs must be from 0 to --epochs minus 1")
-    for spec in SETTINGS:
-        try:
-            spec.check(getattr(args, spec.name))
-        except ValueError as exc:
-            raise CliError(f"--{spec.name.replace('_', '-')}: {exc}") from None
+    settings = checked_values(args, SETTINGS)
     try:
-        rows = run_lesson(Path(args.runs_dir), fraction=args.fraction, epochs=args.epochs,
-                          fine_tune_epochs=args.fine_tune_epochs, contrastive_epochs=args.contrastive_epochs)
+        rows = run_lesson(Path(args.runs_dir), **settings)
     except (ValueError, BackboneError, DataError, TrainingError, RuntimeError) as exc:
         raise CliError(str(exc).splitlines()[0]) from None
     if args.result:

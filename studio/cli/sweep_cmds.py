@@ -1,4 +1,4 @@
-"""``studio variants`` (one choice, several values, trained one after another) and ``studio sweep``
+"""``studio variants`` (the grid over a few settings' values, trained one after another) and ``studio sweep``
 (Optuna search over a space of settings; ``studio sweep best`` saves the best trial as a project).
 
 SIGTERM (CTRL_BREAK on Windows) stops a sweep gracefully: no new trial starts, the running ones
@@ -21,14 +21,16 @@ RESULT_COLUMNS = ["name", "status", "epochs", "duration_s", "last.loss", "last.v
 
 def register(subparsers) -> None:
     variants = subparsers.add_parser(
-        "variants", help="train variants of one choice of a project and compare them",
-        description="Copies the project once per value of one choice, trains each copy as a normal run "
-        "(one after another) and prints the comparison table. Choices: activation (every hidden layer "
-        "that has one), optimizer, initializer, batchnorm (on/off after each conv/dense), dropout "
-        "(rate; 0 removes it), learning_rate.")
+        "variants", help="train variants of a project that differ in a few settings and compare them",
+        description="Copies the project once per point of the grid over the given values, trains each copy "
+        "as a normal run (one after another) and prints the comparison table. A setting is any key of a "
+        "sweep's search space: a training setting (learning_rate, optimizer, batch_size, ...), LAYER.PARAM "
+        "(dense_1.units), or one of the whole graph: activation (every hidden layer that has one), "
+        "initializer, batchnorm (on/off after each conv/dense), dropout (rate; 0 removes it).")
     variants.add_argument("project", help="project file or template name")
-    variants.add_argument("--vary", required=True, metavar="CHOICE=V1,V2",
-                          help="e.g. activation=relu,sigmoid or learning_rate=0.1,0.01")
+    variants.add_argument("--vary", required=True, action="append", metavar="KEY=V1,V2",
+                          help="e.g. activation=relu,sigmoid or learning_rate=0.1,0.01 (repeat it for a grid "
+                          "over several settings)")
     _common(variants)
     variants.set_defaults(func=_variants)
 
@@ -38,8 +40,8 @@ def register(subparsers) -> None:
         description="studio sweep PROJECT --space SPACE.json [--trials N] [--sampler grid|random|tpe] "
         "[--workers K] [--storage URL]\nstudio sweep best PROJECT -o BEST.dlstudio [--storage URL]\n\n"
         "SPACE.json maps settings to {\"choices\": [...]} or {\"low\": a, \"high\": b, \"log\": true, "
-        "\"step\": s}:\ntraining settings (learning_rate, batch_size, optimizer, ...) or LAYER.PARAM "
-        "(dense_1.units).\nThe study is stored beside the project (<name>.sweep.sqlite) unless --storage "
+        "\"step\": s}:\ntraining settings (learning_rate, batch_size, optimizer, ...), settings of the whole graph "
+        "(activation, initializer,\nbatchnorm, dropout) or LAYER.PARAM (dense_1.units).\nThe study is stored beside the project (<name>.sweep.sqlite) unless --storage "
         "names another\n(postgresql://user:pass@host/db shares it between machines). Run the same "
         "command again to resume it.")
     sweep.add_argument("words", nargs="+", metavar="PROJECT | best PROJECT")
@@ -58,21 +60,24 @@ def register(subparsers) -> None:
 
 
 def _common(parser) -> None:
+    from studio.cli.train_cmds import add_settings
+
     parser.add_argument("--data", metavar="SOURCE", help="dataset, as for studio train")
-    parser.add_argument("--epochs", type=int, metavar="N", help="epochs per run")
+    add_settings(parser, "epochs")
     parser.add_argument("--runs-dir", metavar="DIR", help="where the run folders go (default: runs/ beside the project)")
 
 
 def _load(args):
+    from studio.cli.options import checked_values
     from studio.cli.train_cmds import dataset_spec, load_source
+    from studio.core.training.config import TRAINING_FIELDS
 
     project, runs_root = load_source(args.project)
     if args.data:
         project.dataset = dataset_spec(args.data)
     if args.epochs is not None:
-        if not 1 <= args.epochs <= 100000:
-            raise CliError("--epochs must be between 1 and 100000")
-        project.training = {**project.training, "epochs": args.epochs}
+        project.training = {**project.training,
+                            **checked_values(args, [spec for spec in TRAINING_FIELDS if spec.name == "epochs"])}
     return project, Path(args.runs_dir) if args.runs_dir else runs_root
 
 
@@ -88,15 +93,13 @@ def _print_table(run_dirs: list[Path], extra: list[str] = ()) -> None:
 
 
 def _variants(args) -> int:
-    from studio.core.experiments.variants import VariantError, make_variants
+    from studio.core.experiments.variants import VariantError, make_variants, parse_vary
     from studio.core.training import Runner, TrainingError, new_run_dir
 
-    choice, _, values = args.vary.partition("=")
-    if not values:
-        raise CliError("--vary needs CHOICE=V1,V2 (e.g. activation=relu,sigmoid)")
     project, runs_root = _load(args)
     try:
-        variants = make_variants(project, choice.strip(), [v for v in values.split(",") if v.strip()])
+        space = {key: entry for text in args.vary for key, entry in parse_vary(text, project).items()}
+        variants = make_variants(project, space)
     except VariantError as exc:
         raise CliError(str(exc)) from None
     run_dirs = []

@@ -4,21 +4,18 @@
 from __future__ import annotations
 
 from studio.cli import CliError
+from studio.cli.options import add_spec_options, checked_values
+from studio.core.generative.text import GENERATION_FIELDS
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "generate", help="write text with a trained language-model run",
         description="Continue a prompt one token at a time with a language model trained on a text "
-        "corpus. The same seed and settings always give the same text.")
+        "corpus. The same seed and settings always give the same text, here and in the app's Generate view.")
     parser.add_argument("run", help="run folder of a language model")
     parser.add_argument("--prompt", default="", help="text to continue (default: empty)")
-    parser.add_argument("-n", "--tokens", type=int, default=100, help="tokens to generate (default 100)")
-    parser.add_argument("--temperature", type=float, default=1.0,
-                        help="below 1: safer, repetitive text; above 1: more surprising; 0: always the "
-                        "likeliest token (default 1)")
-    parser.add_argument("--top-k", type=int, default=0, help="sample among the K likeliest tokens only (0: all)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    add_spec_options(parser, GENERATION_FIELDS, short={"tokens": "-n"})
     parser.add_argument("--model", default="auto", choices=("auto", "final", "best", "last"),
                         help="which saved model (auto: final, else best, else last checkpoint)")
     parser.set_defaults(func=_generate)
@@ -41,10 +38,11 @@ def register(subparsers) -> None:
 def _generate(args) -> int:
     from studio.core.generative.text import GenerationError, generate, load_language_model, run_vocabulary
 
+    settings = checked_values(args, GENERATION_FIELDS)
     try:
         vocabulary = run_vocabulary(args.run)
         model = load_language_model(args.run, args.model)
-        print(generate(model, vocabulary, args.prompt, args.tokens, args.temperature, args.top_k, args.seed))
+        print(generate(model, vocabulary, args.prompt, **settings))
     except GenerationError as exc:
         raise CliError(str(exc)) from None
     return 0

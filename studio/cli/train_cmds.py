@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 from studio.cli import CliError
-from studio.core.data.source_options import SOURCE_OPTIONS
+from studio.cli.options import add_spec_options
+from studio.core.data.source_options import DATA_SOURCES
 from studio.core.formatting import format_duration
 from studio.core.training.config import TRAINING_FIELDS
 from studio.core.transfer.attach import FREEZE_HELP
@@ -25,7 +26,7 @@ def register(subparsers) -> None:
         "dataset. The run folder records events, checkpoints and the final model.")
     parser.add_argument("source", nargs="?", help="project file or template name (optional with --resume)")
     parser.add_argument("--data", metavar="SOURCE",
-                        help=f"dataset: a source name ({', '.join(SOURCE_OPTIONS)}; options: `studio data "
+                        help=f"dataset: a source name ({', '.join(DATA_SOURCES)}; options: `studio data "
                         "info --help`), a dataset spec (JSON file or inline), a project file, a folder of "
                         "class folders, a .csv/.tsv/.txt or .npz file")
     add_settings(parser, "objective", "temperature", "epochs", "batch_size")
@@ -41,22 +42,13 @@ def register(subparsers) -> None:
     parser.set_defaults(func=_train)
 
 
-METAVARS = {"int": "N", "float": "X", "str": "VALUE"}
-SPECIAL_METAVARS = {"devices": "WHERE", "init_from": "RUN", "temperature": "T"}
+SETTING_METAVARS = {"devices": "WHERE", "init_from": "RUN", "temperature": "T"}
 
 
 def add_settings(parser, *names: str) -> None:
-    """``--name`` options for training settings, each derived from its spec (type, choices, help)."""
+    """``--name`` options overriding a project's training settings (see ``add_spec_options``)."""
     specs = {spec.name: spec for spec in TRAINING_FIELDS}
-    for name in names:
-        spec = specs[name]
-        help_text = f"{spec.describe()}, overriding the project's value".replace("%", "%%")
-        flag = "--" + name.replace("_", "-")
-        if spec.kind == "choice":
-            parser.add_argument(flag, choices=spec.choices, help=help_text)
-        else:
-            parser.add_argument(flag, type={"int": int, "float": float}.get(spec.kind, str),
-                                metavar=SPECIAL_METAVARS.get(name, METAVARS.get(spec.kind, "VALUE")), help=help_text)
+    add_spec_options(parser, [specs[name] for name in names], override=True, metavars=SETTING_METAVARS)
 
 
 def dataset_spec(source: str) -> dict:

@@ -128,3 +128,19 @@ def test_summary_lists_counts_and_classes():
     lines = load_dataset(SMALL_SHAPES).summary()
     assert "task: classification" in lines
     assert any(line.startswith("train: 44 samples (circle 11") for line in lines)
+
+
+def test_a_source_is_declared_once_and_everything_follows(monkeypatch):
+    from studio.core.data.paths import spec_for_path
+    from studio.core.data.source_options import DATA_SOURCES, SourceDeclaration, describe_sources
+
+    toy = DATA_SOURCES["toy"]
+    monkeypatch.setitem(DATA_SOURCES, "points", SourceDeclaration("points", "Points again", toy.loader,
+                                                                  "The toy points under another name.", toy.options))
+    data = load_dataset({"source": "points", "name": "xor", "samples": 40})
+    assert data.input_shape == (2,) and data.spec["source"] == "points"
+    assert spec_for_path("points") == {"source": "points"}
+    assert "points: Points again" in describe_sources()
+    assert {s.name for s in DATA_SOURCES.values() if s.takes_path} == {
+        "folder", "image_list", "csv", "text_csv", "text_folder", "corpus", "npz", "npy", "mask_folder"}
+    assert {s.name for s in DATA_SOURCES.values() if s.scanned} == {"folder", "image_list", "csv"}

@@ -9,7 +9,7 @@ import pytest
 from experiments_helpers import save_tiny, tiny_project
 from studio.cli import main
 from studio.core.experiments.space import SpaceError, parse_space
-from studio.core.experiments.variants import VariantError, make_variants
+from studio.core.experiments.variants import VariantError, make_variants, parse_vary
 from studio.core.graph.infer import analyze
 from studio.core.project import default_project, load_project, save_project
 from test_experiments_store import make_run
@@ -65,31 +65,65 @@ def test_compare_two_runs(tmp_path, capsys):
     assert "no such run folder or project file" in capsys.readouterr().err
 
 
+def _vary(project, text):
+    return make_variants(project, parse_vary(text, project))
+
+
 def test_variants_change_one_choice_everywhere():
     project = default_project()  # conv, pool, conv, pool, flatten, dropout, dense(softmax)
-    relu, sigmoid = make_variants(project, "activation", ["relu", "sigmoid"])
+    relu, sigmoid = _vary(project, "activation=relu,sigmoid")
     assert relu[0] == "activation=relu" and sigmoid[1].name.endswith("activation-sigmoid")
     acts = [n.params["activation"] for n in sigmoid[1].graph.nodes.values() if "activation" in n.params]
     assert acts == ["sigmoid", "sigmoid", "softmax"]  # the output layer keeps its activation
-    (_, on), (_, off) = make_variants(project, "batchnorm", ["on", "off"])
+    (_, on), (_, off) = _vary(project, "batchnorm=on,off")
     assert _order(on).count("BatchNormalization") == 2 and analyze(on.graph).ok
     assert _order(on)[:3] == ["Input", "Conv2D", "BatchNormalization"]
-    assert "BatchNormalization" not in _order(make_variants(on, "batchnorm", ["off"])[0][1])
-    (_, none), (_, half) = make_variants(project, "dropout", [0, 0.5])
+    assert "BatchNormalization" not in _order(_vary(on, "batchnorm=off")[0][1])
+    (_, none), (_, half) = make_variants(project, {"dropout": {"choices": [0, 0.5]}})
     assert "Dropout" not in _order(none) and analyze(none.graph).ok
     assert [n.params["rate"] for n in half.graph.nodes.values() if n.type == "Dropout"] == [0.5]
-    (_, dense_drop), = make_variants(tiny_project(), "dropout", ["0.3"])
+    (_, dense_drop), = _vary(tiny_project(), "dropout=0.3")
     assert _order(dense_drop) == ["Input", "Flatten", "Dense", "Dropout", "Dense"]
-    lrs = make_variants(project, "learning_rate", ["0.1", "0.01"])
+    lrs = _vary(project, "learning_rate=0.1, 0.01")
     assert [p.training["learning_rate"] for _, p in lrs] == [0.1, 0.01]
-    assert make_variants(project, "optimizer", ["sgd"])[0][1].training["optimizer"] == "sgd"
+    assert _vary(project, "optimizer=sgd")[0][1].training["optimizer"] == "sgd"
     assert project.training.get("optimizer", "adam") == "adam"  # the original is untouched
-    for choice, values, message in (("colour", ["red"], "unknown choice"),
-                                     ("activation", ["bogus"], "activation cannot be 'bogus'"),
-                                     ("learning_rate", ["0"], "learning_rate cannot be '0'"),
-                                     ("dropout", ["1.5"], "dropout cannot be")):
+    for text, message in (("colour=red", "unknown setting 'colour'"),
+                          ("activation=bogus", "unknown activation 'bogus'"),
+                          ("learning_rate=0", "learning_rate must be above 0"),
+                          ("dropout=1.5", "dropout must be at most"),
+                          ("activation", "write KEY=V1,V2")):
         with pytest.raises(VariantError, match=message):
-            make_variants(project, choice, values)
+            _vary(project, text)
+
+
+def test_variants_are_the_grid_over_any_setting_of_the_search_space():
+    project = tiny_project()
+    variants = _vary(project, "dense_1.units=4,8")  # any key a sweep can search: a layer's parameter
+    assert [label for label, _ in variants] == ["dense_1.units=4", "dense_1.units=8"]
+    assert [p.graph.by_name("dense_1").params["units"] for _, p in variants] == [4, 8]
+    assert [p.training["batch_size"] for _, p in _vary(project, "batch_size=8 .. 24 step 8")] == [8, 16, 24]
+    grid = make_variants(project, {**parse_vary("optimizer=adam,sgd", project),
+                                   **parse_vary("early_stopping=on,off", project)})
+    assert [label for label, _ in grid] == ["optimizer=adam, early_stopping=on", "optimizer=adam, early_stopping=off",
+                                            "optimizer=sgd, early_stopping=on", "optimizer=sgd, early_stopping=off"]
+    assert grid[3][1].name == f"{project.name}-optimizer-sgd-early_stopping-off"
+    assert grid[3][1].training["early_stopping"] is False
+    with pytest.raises(VariantError, match="at most 32"):
+        make_variants(project, {"batch_size": {"low": 1, "high": 40, "step": 1}})
+
+
+def test_values_text_becomes_the_space_the_cli_reads():
+    from studio.core.experiments.space import entry_from_text, setting_spec
+
+    assert entry_from_text("learning_rate", "1e-4 .. 1e-1 log") == {"low": 1e-4, "high": 0.1, "log": True}
+    assert entry_from_text("out.rate", "0 .. 0.5 step 0.1") == {"low": 0, "high": 0.5, "step": 0.1}
+    assert entry_from_text("batch_size", "16, 32,64") == {"choices": [16, 32, 64]}
+    assert entry_from_text("optimizer", "adam, sgd") == {"choices": ["adam", "sgd"]}
+    project = tiny_project()
+    read = {name: entry_from_text(name, text, setting_spec(name, project)[0])["choices"]
+            for name, text in (("batchnorm", "on, off"), ("devices", "2, cpu"), ("learning_rate", "1, 0.5"))}
+    assert read == {"batchnorm": [True, False], "devices": ["2", "cpu"], "learning_rate": [1.0, 0.5]}
 
 
 @pytest.mark.parametrize("space, message", [
@@ -140,4 +174,4 @@ def test_sweep_command_refusals(tmp_path, capsys, monkeypatch):
     assert main(["sweep", "best", str(project), "-o", str(tmp_path / "best.dlstudio")]) == 2
     assert "no study 'tiny'" in capsys.readouterr().err
     assert main(["variants", str(project), "--vary", "colour=red"]) == 2
-    assert "unknown choice 'colour'" in capsys.readouterr().err
+    assert "unknown setting 'colour'" in capsys.readouterr().err

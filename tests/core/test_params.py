@@ -7,7 +7,7 @@ import pytest
 
 from studio.core.augment import AUGMENTATIONS
 from studio.core.data import DataError, load_dataset
-from studio.core.data.source_options import SOURCE_OPTIONS, describe_sources, source_option
+from studio.core.data.source_options import DATA_SOURCES, describe_sources, source_option
 from studio.core.graph.catalog import CATALOG
 from studio.core.params import _CHECKS, ParamError, ParamSpec
 from studio.core.training import TRAINING_FIELDS, TrainingConfig
@@ -95,7 +95,7 @@ def test_check_refuses_with_one_clear_message(param, value, message):
 def test_every_declared_default_passes_its_own_check():
     declared = [p for layer in CATALOG.values() for p in layer.params]
     declared += [p for step in AUGMENTATIONS.values() for p in step.params]
-    declared += list(TRAINING_FIELDS) + [p for options in SOURCE_OPTIONS.values() for p in options]
+    declared += list(TRAINING_FIELDS) + [p for source in DATA_SOURCES.values() for p in source.options]
     for param in declared:
         if param.default is not None:
             assert param.check(param.default) == param.default, param
@@ -115,7 +115,7 @@ def test_source_options_feed_the_loaders_and_the_help():
     with pytest.raises(DataError, match="shapes: count must be at most 100000"):
         source_option({"count": 10**6}, "shapes", "count")
     data = load_dataset({"source": "toy", "name": "spirals", "samples": 60})
-    assert data.num_classes == next(s.default for s in SOURCE_OPTIONS["toy"] if s.name == "classes")
+    assert data.num_classes == next(s.default for s in DATA_SOURCES["toy"].options if s.name == "classes")
     text = describe_sources()
-    assert all(f"{source}:" in text for source in SOURCE_OPTIONS)
+    assert all(f"{source}:" in text for source in DATA_SOURCES)
     assert "count: How many images of each shape (default 100; 1..100000)" in text

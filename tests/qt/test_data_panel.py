@@ -75,9 +75,42 @@ def test_builtin_dataset_fills_samples_and_chart_and_undo_restores(panel, window
     assert panel.form.option("shapes", "image_size").box.value() == 8 and panel.grid.count == 28
 
 
-def test_split_slider_and_project_replaced(panel, window, qtbot):
-    panel.form.train_slider.setValue(80)
-    panel.form.val_slider.setValue(10)
+def type_into(qtbot, box, text: str) -> None:
+    """Replace a spin box's text by typing, as a user would (select all, type, Enter)."""
+    box.setFocus()
+    box.selectAll()
+    qtbot.keyClicks(box, text)
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+
+
+def test_split_seed_and_normalize_editors_come_from_the_specs_and_edit_through_undo(panel, window, qtbot):
+    from studio.core.data.source_options import DATASET_FIELDS
+
+    form, doc = panel.form, window.document
+    assert [form.field(spec.name).spec for spec in DATASET_FIELDS] == list(DATASET_FIELDS)
+    type_into(qtbot, form.field("train").box, "0.8")
+    type_into(qtbot, form.field("val").box, "0.1")
+    qtbot.waitUntil(lambda: doc.project.dataset["split"] == {"train": 0.8, "val": 0.1, "test": 0.1}, timeout=10_000)
+    assert "test 10%" in form.split_label.text()
+    type_into(qtbot, form.field("train").box, "0.95")  # validation gives way
+    qtbot.waitUntil(lambda: doc.project.dataset["split"] == {"train": 0.95, "val": 0.05, "test": 0.0},
+                    timeout=10_000)
+    normalize = form.field("normalize").box
+    qtbot.mouseClick(normalize, Qt.MouseButton.LeftButton)
+    qtbot.keyClick(normalize.view(), Qt.Key.Key_Down)
+    qtbot.keyClick(normalize.view(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: doc.project.dataset.get("normalize") == "scale", timeout=10_000)
+    type_into(qtbot, form.field("seed").box, "7")
+    qtbot.waitUntil(lambda: doc.project.dataset["seed"] == 7, timeout=10_000)
+    while doc.project.dataset != BASE:
+        doc.undo_stack.undo()
+    assert form.field("train").current_value() == 0.7 and form.field("normalize").current_value() == "auto"
+    assert form.field("seed").current_value() == 0
+
+
+def test_split_and_project_replaced(panel, window, qtbot):
+    type_into(qtbot, panel.form.field("train").box, "0.8")
+    type_into(qtbot, panel.form.field("val").box, "0.1")
     qtbot.waitUntil(lambda: window.document.project.dataset["split"] == {"train": 0.8, "val": 0.1, "test": 0.1},
                     timeout=10_000)
     assert "test 10%" in panel.form.split_label.text()
@@ -229,10 +262,10 @@ def test_scanning_a_folder_shows_progress_and_cancel_stops_it(panel, qtbot, tmp_
 
 
 def test_every_source_is_offered_and_sequence_targets_read_as_text(panel, qtbot):
-    from studio.core.data.source_options import SOURCE_OPTIONS
+    from studio.core.data.source_options import DATA_SOURCES
 
     box = panel.form.source_box
-    assert {box.itemData(i) for i in range(box.count())} == set(SOURCE_OPTIONS)
+    assert {box.itemData(i) for i in range(box.count())} == set(DATA_SOURCES)
     box.setFocus()
     while box.currentData() != "sequences":  # the keyboard, as a user would
         qtbot.keyClick(box, Qt.Key.Key_Down)
@@ -249,3 +282,13 @@ def test_every_source_is_offered_and_sequence_targets_read_as_text(panel, qtbot)
     assert not panel.table.wordWrap()  # long texts elide on their one line
     choose_source(panel, "corpus")  # a path source: says to browse instead of failing
     qtbot.waitUntil(lambda: "Browse" in panel.hint_label.text(), timeout=5_000)
+
+
+def test_csv_columns_are_read_as_the_loader_reads_them(tmp_path):
+    from studio.core.data.tabular import csv_header
+    from studio.qt.data.dataset_form import csv_columns
+
+    table = tmp_path / "t.csv"
+    table.write_text("\n\nheight; colour;kind\n1;red;a\n", encoding="utf-8")  # blank lines before the header
+    assert csv_columns(str(table)) == csv_header(table) == ["height", "colour", "kind"]
+    assert csv_columns(str(tmp_path / "missing.csv")) == []

@@ -8,7 +8,7 @@ import pytest
 
 from PySide6.QtCore import QPoint, Qt
 
-from studio.core.data.source_options import SOURCE_OPTIONS, option_spec
+from studio.core.data.source_options import DATA_SOURCES, option_spec
 from studio.core.graph.catalog import get_spec
 from studio.core.params import ParamError, ParamSpec
 from studio.core.training.config import TRAINING_FIELDS
@@ -169,10 +169,13 @@ def test_dataset_form_is_generated_from_the_source_options(qtbot):
     form = DatasetForm()
     qtbot.addWidget(form)
     assert {source: list(editors) for source, editors in form.options.items()} == {
-        source: [spec.name for spec in specs] for source, specs in SOURCE_OPTIONS.items()}
+        source.name: [spec.name for spec in source.options] for source in DATA_SOURCES.values()}
     form.set_spec({"source": "shapes", "count": 20})
     spec = form.spec()
     assert spec["count"] == 20 and spec["image_size"] == option_spec("shapes", "image_size").default
+    box = form.source_box
+    assert [(box.itemData(i), box.itemText(i), box.itemData(i, Qt.ItemDataRole.ToolTipRole))
+            for i in range(box.count())] == [(s.name, s.title, s.help) for s in DATA_SOURCES.values()]
 
 
 def test_opening_the_window_does_not_import_heavy_libraries():

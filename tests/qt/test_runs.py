@@ -248,7 +248,7 @@ def test_variants_are_created_trained_one_after_another_and_overlaid(window, qtb
     dialog.values.clear()
     qtbot.keyClicks(dialog.values, "relu, nope")
     qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
-    assert dialog.problem.isVisible() and "activation cannot be 'nope'" in dialog.problem.text() and not started
+    assert dialog.problem.isVisible() and "unknown activation 'nope'" in dialog.problem.text() and not started
 
     dialog.values.clear()
     qtbot.keyClicks(dialog.values, "relu, sigmoid")

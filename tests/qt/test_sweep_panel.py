@@ -14,7 +14,6 @@ from experiments_helpers import tiny_project
 
 from studio.core.experiments.space import parse_space
 from studio.core.experiments.sweep import Sweep, SweepSettings
-from studio.qt.experiments.space_editor import entry_from_text
 
 
 def sweep_panel(window, tmp_path, project=None):
@@ -36,13 +35,6 @@ def edit_values(qtbot, panel, name, text):
     qtbot.keyClicks(editor, text)
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: item.text() == text, timeout=3_000)
-
-
-def test_values_text_becomes_the_space_the_cli_reads():
-    assert entry_from_text("learning_rate", "1e-4 .. 1e-1 log") == {"low": 1e-4, "high": 0.1, "log": True}
-    assert entry_from_text("out.rate", "0 .. 0.5 step 0.1") == {"low": 0, "high": 0.5, "step": 0.1}
-    assert entry_from_text("batch_size", "16, 32,64") == {"choices": [16, 32, 64]}
-    assert entry_from_text("optimizer", "adam, sgd") == {"choices": ["adam", "sgd"]}
 
 
 def test_sweep_panel_builds_a_valid_space_and_refuses_an_invalid_one(window, qtbot, tmp_path):

@@ -68,9 +68,10 @@ def measure_here(project_file: str, seconds: float) -> list[dict[str, Any]]:
     from studio.core.backends import adapter
     from studio.core.graph.keras_io import to_keras
     from studio.core.project import load_project
+    from studio.core.training.config import TrainingConfig
 
     project = load_project(project_file)
-    batch = int((project.training or {}).get("batch_size", 32))
+    batch = int(TrainingConfig.from_dict(project.training).batch_size)
     backend = keras.backend.backend()
     on_gpu = bool(adapter().list_gpus())
     if (project.training or {}).get("mixed_precision") and on_gpu:

@@ -2,11 +2,12 @@
 
 from studio.core.augment.catalog import needs_soft_labels
 from studio.core.data.dataset import SPLITS, TASKS, Dataset, DataError
-from studio.core.data.loader import SOURCES, default_dataset_spec, load_dataset
+from studio.core.data.loader import default_dataset_spec, load_dataset
 from studio.core.data.pipeline import first_training_samples, make_pipeline, steps_per_epoch, training_labels
+from studio.core.data.source_options import DATA_SOURCES
 
 __all__ = [
-    "SOURCES",
+    "DATA_SOURCES",
     "SPLITS",
     "TASKS",
     "DataError",

@@ -6,45 +6,17 @@ import copy
 from typing import Any
 
 from studio.core.data.arrays import ArrayStore
-from studio.core.data.builtin import load_digits, load_shape_boxes, load_shape_masks, load_shapes, load_toy
 from studio.core.data.dataset import SPLITS, Dataset, DataError
-from studio.core.data.folder import load_folder, load_image_list
-from studio.core.data.keras_cache import load_keras
-from studio.core.data.mask_folder import load_mask_folder
 from studio.core.data.raw import option
-from studio.core.data.sequences import load_sequences
-from studio.core.data.splits import NORMALIZE_MODES, check_ratios, normalize, split_indices, subsample
 from studio.core.data.scan import CancelToken, Progress
+from studio.core.data.source_options import DATA_SOURCES, DATASET_FIELD, DEFAULT_SPLIT
+from studio.core.data.splits import NORMALIZE_MODES, check_ratios, normalize, split_indices, subsample
 from studio.core.data.store import ImageStore
-from studio.core.data.tabular import load_csv, load_npy, load_npz
-from studio.core.data.text import load_corpus, load_keras_text, load_text_csv, load_text_folder
-
-SOURCES = {
-    "digits": load_digits,
-    "shapes": load_shapes,
-    "shape_masks": load_shape_masks,
-    "shape_boxes": load_shape_boxes,
-    "mask_folder": load_mask_folder,
-    "toy": load_toy,
-    "keras": load_keras,
-    "folder": load_folder,
-    "csv": load_csv,
-    "npz": load_npz,
-    "npy": load_npy,
-    "image_list": load_image_list,
-    "sequences": load_sequences,
-    "text_folder": load_text_folder,
-    "text_csv": load_text_csv,
-    "corpus": load_corpus,
-    "keras_text": load_keras_text,
-}
-SCANNED_SOURCES = ("folder", "image_list", "csv")  # loaders that take progress and cancel
-DEFAULT_SPLIT = {"train": 0.7, "val": 0.15, "test": 0.15}
 
 
 def default_dataset_spec() -> dict[str, Any]:
-    """The default project's data: the built-in digits upscaled to 28x28x1, 10 classes."""
-    return {"source": "digits", "image_size": 28, "split": dict(DEFAULT_SPLIT), "seed": 0, "normalize": "scale"}
+    """The data of a project without any: the built-in digits, every option its spec's default."""
+    return {"source": "digits"}
 
 
 def load_dataset(spec: dict[str, Any], progress: Progress | None = None, cancel: CancelToken | None = None) -> Dataset:
@@ -58,12 +30,12 @@ def load_dataset(spec: dict[str, Any], progress: Progress | None = None, cancel:
     """
     if not isinstance(spec, dict) or "source" not in spec:
         raise DataError('a dataset spec is a dict with a "source" key, e.g. {"source": "digits"}')
-    loader = SOURCES.get(spec["source"])
-    if loader is None:
-        raise DataError(f"unknown dataset source {spec['source']!r}; use one of {', '.join(SOURCES)}")
+    source = DATA_SOURCES.get(spec["source"])
+    if source is None:
+        raise DataError(f"unknown dataset source {spec['source']!r}; use one of {', '.join(DATA_SOURCES)}")
     ratios = check_ratios(spec.get("split", DEFAULT_SPLIT))
-    seed = option(spec, "seed", 0, int)
-    raw = loader(spec, progress, cancel) if spec["source"] in SCANNED_SOURCES else loader(spec)
+    seed = option(spec, "seed", DATASET_FIELD["seed"].default, int)
+    raw = source.load(spec, progress, cancel)
     mode = option(spec, "normalize", "scale" if raw.is_image else "standardize", str)
     if mode not in NORMALIZE_MODES:
         raise DataError(f"normalize must be one of {', '.join(NORMALIZE_MODES)}, got {mode!r}")
@@ -72,7 +44,7 @@ def load_dataset(spec: dict[str, Any], progress: Progress | None = None, cancel:
     x, y, report = raw.x, raw.y, list(raw.report)
     limit = spec.get("max_samples")
     if limit is not None:
-        limit = option(spec, "max_samples", None, int, 10)
+        limit = option(spec, "max_samples", None, int, DATASET_FIELD["max_samples"].minimum)
         keep = subsample(y, limit, seed, classes is not None)
         if len(keep) < len(y):
             report.append(f"kept {len(keep)} of {len(y)} samples (max_samples)")

@@ -28,7 +28,7 @@ from typing import Any
 
 from studio.core.data.dataset import DataError
 from studio.core.data.scan import IMAGE_SUFFIXES
-from studio.core.data.loader import SOURCES
+from studio.core.data.source_options import DATA_SOURCES
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 MAX_SPEC_BYTES = 1 << 20  # a dataset spec is a few lines; refuse to read anything huge as one
@@ -73,9 +73,9 @@ def read_source(path: str | os.PathLike) -> DataSource:
         if suffix in IMAGE_SUFFIXES and target.parent.parent != target.parent:
             return DataSource({"source": "folder", "path": str(target.parent.parent)})
         raise DataError(f"{target.name} is not a dataset: give {ACCEPTED}")
-    if text in SOURCES:
+    if text in DATA_SOURCES:
         return DataSource({"source": text})
-    raise DataError(f"{text}: no such file or folder, and not a built-in dataset ({', '.join(SOURCES)})")
+    raise DataError(f"{text}: no such file or folder, and not a built-in dataset ({', '.join(DATA_SOURCES)})")
 
 
 def _lists_images(path: Path) -> bool:

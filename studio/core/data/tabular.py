@@ -200,6 +200,19 @@ def open_csv_reader(path: Path, bounded: bool = True):
         raise DataError(f"cannot read {path} ({exc.strerror})") from exc
 
 
+def csv_header(path: str | Path) -> list[str]:
+    """The column names of a CSV file, read as the loader reads them (its delimiter sniffed).
+
+    Args:
+        path: the CSV file; its size is not limited (only the header row is read).
+
+    Returns:
+        The stripped column names; ``DataError`` when the file cannot be read as a table.
+    """
+    with open_csv_reader(Path(path), bounded=False) as (header, _rows):
+        return header
+
+
 def _chain(first: str, handle):
     yield first
     yield from handle

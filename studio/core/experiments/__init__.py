@@ -8,6 +8,7 @@ project, and hyperparameter sweeps on Optuna. Headless; the CLI and the GUI only
 - ``curve_cache``: ``load_curves(run)`` -> RunCurves restored from RUN/curves.npz plus the tail.
 - ``table``: columns, filters, sorting, CSV and text rendering of rows.
 - ``compare``: ``compare_runs(a, b)`` -> settings, graph and data differences.
-- ``variants``: ``make_variants(project, choice, values)`` -> [(label, project)].
-- ``space`` / ``sweep``: search spaces from the settings specs; Optuna studies of normal runs.
+- ``space`` / ``sweep``: search spaces from the settings specs (training, whole-graph settings of
+  ``graph_settings``, LAYER.PARAM) and their short text form; Optuna studies of normal runs.
+- ``variants``: ``make_variants(project, space)`` -> [(label, project)], the grid over a space.
 """

@@ -1,22 +1,28 @@
 """Search spaces for sweeps, declared against the same setting specs as the editors.
 
-A space is a JSON object: each key a training setting (``learning_rate``) or a layer parameter by
-layer name (``dense_1.units``); each value either ``{"choices": [...]}`` or a range
+A space is a JSON object: each key a training setting (``learning_rate``), a setting of the whole
+graph (``activation``, ``initializer``, ``batchnorm``, ``dropout``: see ``graph_settings``) or a layer
+parameter by layer name (``dense_1.units``); each value either ``{"choices": [...]}`` or a range
 ``{"low": a, "high": b}`` with optional ``"log": true`` and ``"step"`` (int and float settings only)::
 
     {"learning_rate": {"low": 1e-4, "high": 1e-1, "log": true},
      "batch_size": {"choices": [16, 32, 64]}, "optimizer": {"choices": ["adam", "sgd"]},
      "dense_1.units": {"choices": [32, 64]}, "dropout.rate": {"low": 0.0, "high": 0.5}}
+
+The same entries as short text (the Sweep panel's cells, ``studio variants --vary KEY=...``):
+``entry_from_text`` reads a range ``1e-4 .. 1e-1 log`` or ``0 .. 0.5 step 0.1``, or choices ``16, 32, 64``.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from studio.core.experiments.graph_settings import GRAPH_SETTINGS
 from studio.core.graph.catalog import get_spec
 from studio.core.params import ParamError, ParamSpec
 from studio.core.training.config import TRAINING_FIELDS, TrainingConfig
@@ -24,6 +30,9 @@ from studio.core.training.config import TRAINING_FIELDS, TrainingConfig
 MAX_DIMENSIONS = 32
 MAX_CHOICES = 256
 _NUMERIC = ("int", "float", "optional_int", "optional_float")
+SEARCHABLE = ("int", "float", "choice", "bool", "optional_int", "optional_float")
+_RANGE = re.compile(r"^\s*(\S+)\s*\.\.\s*(\S+)((?:\s+(?:log|step\s+\S+))*)\s*$", re.IGNORECASE)
+_TRUE, _FALSE = ("true", "on", "with", "yes", "1"), ("false", "off", "without", "no", "0")
 
 
 class SpaceError(ValueError):
@@ -61,11 +70,23 @@ class Dimension:
 _TRAINING = {spec.name: spec for spec in TRAINING_FIELDS}
 
 
-def _spec_for(name: str, project) -> tuple[ParamSpec, str | None]:
+def setting_spec(name: str, project) -> tuple[ParamSpec, str | None]:
+    """The spec of a space key and its layer name (None for a training or whole-graph setting).
+
+    Args:
+        name: ``learning_rate``, ``activation`` or ``LAYER.PARAM``.
+        project: the project whose graph holds the layers.
+
+    Returns:
+        ``(spec, layer)``; ``SpaceError`` naming the choices when the key is unknown.
+    """
     if "." not in name:
+        if name in GRAPH_SETTINGS:
+            return GRAPH_SETTINGS[name].spec, None
         if name not in _TRAINING:
             raise SpaceError(f"unknown setting {name!r}: use a training setting "
-                             f"({', '.join(sorted(_TRAINING))}) or LAYER.PARAM")
+                             f"({', '.join(sorted(_TRAINING))}), one of the whole graph "
+                             f"({', '.join(GRAPH_SETTINGS)}) or LAYER.PARAM")
         return _TRAINING[name], None
     layer, param = name.split(".", 1)
     names = [node.name for node in project.graph.nodes.values()]
@@ -78,16 +99,32 @@ def _spec_for(name: str, project) -> tuple[ParamSpec, str | None]:
     return spec, layer
 
 
-def _check_value(dim_name: str, spec: ParamSpec, layer: str | None, value: Any, project) -> None:
-    if layer is not None:
+def searchable_settings(project) -> dict[str, tuple[ParamSpec, Any]]:
+    """Every setting of ``project`` a space can vary, with its current value: training settings,
+    whole-graph settings, then each layer's parameters (``LAYER.PARAM``)."""
+    found = {spec.name: (spec, project.training.get(spec.name, spec.default))
+             for spec in TRAINING_FIELDS if spec.kind in SEARCHABLE}
+    found.update({name: (setting.spec, setting.spec.default) for name, setting in GRAPH_SETTINGS.items()
+                  if setting.applies(project.graph)})
+    for node in project.graph.nodes.values():
+        if node.type == "Input":
+            continue
+        for spec in get_spec(node.type).params:
+            if spec.kind in SEARCHABLE:
+                found[f"{node.name}.{spec.name}"] = (spec, node.params.get(spec.name, spec.default))
+    return found
+
+
+def _check_value(dim_name: str, spec: ParamSpec, value: Any, project) -> None:
+    if dim_name in _TRAINING:
+        problems = TrainingConfig.from_dict({**project.training, spec.name: value}).validate()
+        problem = next((p for p in problems if spec.name in p), None)
+    else:
         try:
             spec.check(value)
             problem = None
         except ParamError as exc:
             problem = str(exc)
-    else:
-        problems = TrainingConfig.from_dict({**project.training, spec.name: value}).validate()
-        problem = next((p for p in problems if spec.name in p), None)
     if problem:
         raise SpaceError(f"{dim_name}: {problem}")
 
@@ -99,7 +136,10 @@ def _number(dim_name: str, key: str, value: Any) -> float:
 
 
 def parse_dimension(name: str, entry: Any, project) -> Dimension:
-    spec, layer = _spec_for(name, project)
+    """One checked ``Dimension`` from a space entry (see the module doc); SpaceError if invalid."""
+    spec, layer = setting_spec(name, project)
+    if name in GRAPH_SETTINGS and not GRAPH_SETTINGS[name].applies(project.graph):
+        raise SpaceError(f"{name}: {project.name} has no layer where it applies")
     if not isinstance(entry, dict):
         raise SpaceError(f"{name}: write {{\"choices\": [...]}} or {{\"low\": a, \"high\": b}}")
     unknown = set(entry) - {"choices", "low", "high", "log", "step"}
@@ -112,7 +152,7 @@ def parse_dimension(name: str, entry: Any, project) -> Dimension:
         if len(choices) > MAX_CHOICES:
             raise SpaceError(f"{name}: at most {MAX_CHOICES} choices")
         for value in choices:
-            _check_value(name, spec, layer, value, project)
+            _check_value(name, spec, value, project)
         return Dimension(name, spec, layer, choices=tuple(dict.fromkeys(choices)))
     if "low" not in entry or "high" not in entry:
         raise SpaceError(f"{name}: a range needs both low and high (or give choices)")
@@ -129,7 +169,7 @@ def parse_dimension(name: str, entry: Any, project) -> Dimension:
     if spec.kind in ("int", "optional_int") and not all(float(v).is_integer() for v in (low, high, step or 1)):
         raise SpaceError(f"{name} takes whole numbers: use whole low, high and step")
     for value in (low, high):
-        _check_value(name, spec, layer, int(value) if spec.kind.endswith("int") else float(value), project)
+        _check_value(name, spec, int(value) if spec.kind.endswith("int") else float(value), project)
     return Dimension(name, spec, layer, low=low, high=high, log=log, step=step)
 
 
@@ -153,6 +193,56 @@ def load_space(path: str | Path, project) -> list[Dimension]:
     return parse_space(data, project)
 
 
+def entry_from_text(name: str, text: str, spec: ParamSpec | None = None) -> dict[str, Any]:
+    """A space entry from its short text, read for ``spec`` when given (a bool takes on/off too).
+
+    Args:
+        name: the setting, named in errors.
+        text: ``1e-4 .. 1e-1 log``, ``0 .. 0.5 step 0.1`` or ``16, 32, 64``.
+        spec: the setting's spec: choices are read as its kind (text stays text for a choice or str).
+
+    Returns:
+        ``{"low": 1e-4, "high": 0.1, "log": True}`` or ``{"choices": [16, 32, 64]}``; SpaceError when
+        the text is neither.
+    """
+    match = _RANGE.match(text)
+    if match:
+        try:
+            entry: dict[str, Any] = {"low": _text_number(match.group(1)), "high": _text_number(match.group(2))}
+            if re.search(r"\blog\b", match.group(3), re.IGNORECASE):
+                entry["log"] = True
+            step = re.search(r"step\s+(\S+)", match.group(3), re.IGNORECASE)
+            if step:
+                entry["step"] = _text_number(step.group(1))
+        except ValueError:
+            raise SpaceError(f"{name}: write a range as LOW .. HIGH [log] [step S] with numbers") from None
+        return entry
+    choices = [_text_choice(part.strip(), spec) for part in text.split(",") if part.strip()]
+    if not choices:
+        raise SpaceError(f"{name}: give values: a range LOW .. HIGH [log] [step S] or choices A, B, C")
+    return {"choices": choices}
+
+
+def _text_number(text: str) -> float | int:
+    value = float(text)
+    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
+
+
+def _text_choice(text: str, spec: ParamSpec | None) -> Any:
+    lowered = text.lower()
+    kind = spec.kind if spec else None
+    if kind in ("choice", "str", "optional_str", "folder", "file"):
+        return next((choice for choice in spec.choices if str(choice) == text), text)
+    if kind == "bool" and lowered in _TRUE + _FALSE:
+        return lowered in _TRUE
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    try:
+        return float(text) if kind in ("float", "optional_float") else _text_number(text)
+    except ValueError:
+        return text
+
+
 def suggest(trial, dims: list[Dimension]) -> dict[str, Any]:
     """One value per dimension from an Optuna trial."""
     values = {}
@@ -168,13 +258,15 @@ def suggest(trial, dims: list[Dimension]) -> dict[str, Any]:
 
 
 def apply_params(project, values: dict[str, Any]):
-    """A copy of ``project`` with the searched settings set (``LAYER.PARAM`` or training key)."""
+    """A copy of ``project`` with the searched settings set (``LAYER.PARAM``, whole-graph or training key)."""
     copy = project.copy()
     training = dict(copy.training)
     for name, value in values.items():
         if "." in name:
             layer, param = name.split(".", 1)
             copy.graph.set_param(copy.graph.by_name(layer).id, param, value)
+        elif name in GRAPH_SETTINGS:
+            GRAPH_SETTINGS[name].apply(copy.graph, value)
         else:
             training[name] = value
     copy.training = training

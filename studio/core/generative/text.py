@@ -27,6 +27,7 @@ GENERATION_FIELDS = [
     ParamSpec("top_k", "int", 5, "Sample among the K likeliest tokens only (0: all).", 0, 10_000, label="Top-k"),
     ParamSpec("seed", "int", 0, "Random seed: the same seed and settings write the same text.", 0, 2**31 - 1),
 ]
+_DEFAULTS = {spec.name: spec.default for spec in GENERATION_FIELDS}
 
 
 class GenerationError(ValueError):
@@ -56,14 +57,16 @@ def next_token(scores: np.ndarray, temperature: float, top_k: int, rng: np.rando
     return int(rng.choice(len(scores), p=probabilities / probabilities.sum()))
 
 
-def generate(model, vocabulary: Vocabulary, prompt: str, tokens: int, temperature: float = 1.0,
-             top_k: int = 0, seed: int = 0) -> str:
+def generate(model, vocabulary: Vocabulary, prompt: str, tokens: int,
+             temperature: float = _DEFAULTS["temperature"], top_k: int = _DEFAULTS["top_k"],
+             seed: int = _DEFAULTS["seed"]) -> str:
     """``prompt`` followed by ``tokens`` generated tokens, as text."""
     return generate_many(model, vocabulary, [prompt], tokens, temperature, top_k, [seed])[0]
 
 
-def generate_many(model, vocabulary: Vocabulary, prompts: list[str], tokens: int, temperature: float = 1.0,
-                  top_k: int = 0, seeds: list[int] | None = None) -> list[str]:
+def generate_many(model, vocabulary: Vocabulary, prompts: list[str], tokens: int,
+                  temperature: float = _DEFAULTS["temperature"], top_k: int = _DEFAULTS["top_k"],
+                  seeds: list[int] | None = None) -> list[str]:
     """``generate`` for several prompts in one batch per step (each row with its own seeded
     generator, so every text equals ``generate`` of its prompt alone)."""
     if not 0 <= tokens <= MAX_NEW_TOKENS:
@@ -137,7 +140,7 @@ class TextSamples(Hooks):
     """Each epoch: text from fixed prompts -> ``samples/epoch_NNN.txt`` + a ``samples`` event."""
 
     def __init__(self, folder, vocabulary: Vocabulary, prompts: list[str], tokens: int = 60,
-                 temperature: float = 0.8, top_k: int = 5) -> None:
+                 temperature: float = _DEFAULTS["temperature"], top_k: int = _DEFAULTS["top_k"]) -> None:
         self.folder, self.vocabulary, self.prompts = folder, vocabulary, prompts
         self.tokens, self.temperature, self.top_k = tokens, temperature, top_k
 

@@ -1,6 +1,7 @@
 """The Data panel's form: a source with its options, split ratios, seed and normalization.
 
-The source options are editors generated from ``SOURCE_OPTIONS`` (declared in core).
+The Source list, its help and each source's option editors come from ``DATA_SOURCES``; the split,
+seed, normalization and subset editors from ``DATASET_FIELDS`` (both declared in core).
 ``DatasetForm.spec()`` is the project's ``dataset`` dict (see ARCHITECTURE.md, "Dataset spec");
 ``set_spec`` shows one. Keys the form does not edit (e.g. a folder's ``image_size`` written by the
 CLI) are kept while the source stays the same.
@@ -8,74 +9,30 @@ CLI) are kept while the source stays the same.
 
 from __future__ import annotations
 
-import csv
 import zipfile
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
+from studio.core.data.dataset import DataError
 from studio.core.data.keras_cache import keras_datasets_dir
-from studio.core.data.loader import DEFAULT_SPLIT
-from studio.core.data.source_options import SOURCE_OPTIONS
-from studio.core.data.splits import NORMALIZE_MODES
+from studio.core.data.source_options import DATA_SOURCES, DATASET_FIELD, DATASET_FIELDS, DEFAULT_SPLIT, split_ratios
+from studio.core.data.tabular import csv_header
+from studio.core.params import ParamError
 from studio.qt.widgets.param_editors import ParamEditor, make_editor
 
-SOURCE_TITLES = {  # the order of the Source list: built-ins first
-    "digits": "Digits (built-in)",
-    "shapes": "Shapes (built-in)",
-    "toy": "2-D points (built-in)",
-    "sequences": "Sequences and text (built-in)",
-    "shape_masks": "Shapes with masks (built-in, segmentation)",
-    "shape_boxes": "Shapes with boxes (built-in, localization)",
-    "keras": "Keras dataset (MNIST, CIFAR…)",
-    "keras_text": "Keras text dataset (IMDB, Reuters)",
-    "folder": "Image folder",
-    "image_list": "Image list (CSV)",
-    "csv": "CSV table",
-    "text_csv": "Text in a CSV table",
-    "text_folder": "Text folder",
-    "corpus": "Text corpus (.txt)",
-    "npz": "NumPy arrays (.npz)",
-    "npy": "NumPy array (.npy)",
-    "mask_folder": "Images with masks (segmentation)",
-}
-SOURCE_HELP = {
-    "digits": "1,797 scanned handwritten digits (0-9), 8x8 pixels, upscaled to the chosen size.",
-    "shapes": "Circles, squares, triangles... drawn at random places, sizes and angles.",
-    "toy": "Points in a plane with two or more classes: the quickest way to watch a small MLP learn.",
-    "sequences": "Generated sequences: noisy waves to forecast, sequence-to-sequence toys (reverse, dates) "
-                 "and a small character corpus (grammar) for language models.",
-    "keras": "Read from Keras's download cache only; a missing file is named with where to get it.",
-    "keras_text": "Movie reviews (imdb) or newswires (reuters), read from Keras's download cache only.",
-    "folder": "A folder with one sub-folder per class, each holding that class's images.",
-    "image_list": "A CSV file listing image paths (relative to its folder) and their labels.",
-    "csv": "A table with a header row; pick the column to predict. Text columns are one-hot encoded.",
-    "text_csv": "A table with a column of text and a column of labels, for text classification.",
-    "text_folder": "A folder with one sub-folder per class, each holding that class's .txt files.",
-    "corpus": "One .txt file that a language model learns to continue.",
-    "npz": "A numpy.savez file with inputs (N, features) or images (N, H, W[, C]) and labels.",
-    "npy": "A .npy array of inputs (read memory-mapped) and a .npy array of labels.",
-    "shape_masks": "Shapes with a per-pixel mask of their class: a dataset for segmentation (U-Net).",
-    "shape_boxes": "One shape per image with its class and bounding box: a dataset for localization.",
-    "mask_folder": "A folder with images/ and masks/ (same file names; mask pixels are class indices).",
-}
-AUTO = "auto"
+AUTO = DATASET_FIELD["normalize"].default  # normalize absent from the spec: the loader picks by the kind of data
+SPLIT_FIELDS = ("train", "val")
 
 
 def csv_columns(path: str) -> list[str]:
     """The header row of a CSV file (empty when it cannot be read; loading then says why)."""
     try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            first = handle.readline()
-    except (OSError, UnicodeDecodeError):
+        return csv_header(path)
+    except DataError:
         return []
-    try:
-        dialect = csv.Sniffer().sniff(first, delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    return [name.strip() for name in next(csv.reader([first], dialect), [])]
 
 
 def npz_arrays(path: str) -> list[str]:
@@ -113,19 +70,19 @@ class DatasetForm(QWidget):
         source_group = QGroupBox("Source")
         source_layout = QVBoxLayout(source_group)
         self.source_box = QComboBox()
-        for source, title in SOURCE_TITLES.items():
-            self.source_box.addItem(title, source)
-            self.source_box.setItemData(self.source_box.count() - 1, SOURCE_HELP[source], Qt.ItemDataRole.ToolTipRole)
+        for source in DATA_SOURCES.values():
+            self.source_box.addItem(source.title, source.name)
+            self.source_box.setItemData(self.source_box.count() - 1, source.help, Qt.ItemDataRole.ToolTipRole)
         self.source_help = QLabel(wordWrap=True)
         self.source_help.setObjectName("hint")
         self.pages: dict[str, QWidget] = {}  # only the current source's page is visible
         self.options: dict[str, dict[str, ParamEditor]] = {}
-        for source, specs in SOURCE_OPTIONS.items():
+        for source in DATA_SOURCES:
             page = QWidget()
             form = QFormLayout(page)
             form.setContentsMargins(0, 0, 0, 0)
             self.options[source] = {}
-            for spec in specs:
+            for spec in DATA_SOURCES[source].options:
                 editor = make_editor(spec, None)
                 form.addRow(spec.title, editor)
                 editor.edited.connect(lambda _value, source=source, key=spec.name: self._on_option(source, key))
@@ -144,31 +101,22 @@ class DatasetForm(QWidget):
 
         split_group = QGroupBox("Split and preparation")
         split_form = QFormLayout(split_group)
-        self.train_slider = self._slider(5, 100)
-        self.val_slider = self._slider(0, 95)
-        self.split_label = QLabel()
-        split_form.addRow("Train", self.train_slider)
-        split_form.addRow("Validation", self.val_slider)
-        split_form.addRow("", self.split_label)
-        self.seed_box = QSpinBox(minimum=0, maximum=2**31 - 1)
-        self.seed_box.setToolTip("Decides the split (and the drawing of generated sets): same seed, same data.")
-        self.normalize_box = QComboBox()
-        self.normalize_box.addItems([AUTO, *NORMALIZE_MODES])
-        self.max_samples_box = QSpinBox(minimum=0, maximum=10_000_000, singleStep=100, specialValueText="all samples")
-        self.max_samples_box.setToolTip("Keep a class-balanced subset of this many samples (quick experiments).")
-        split_form.addRow("Seed", self.seed_box)
-        split_form.addRow("Normalize", self.normalize_box)
-        split_form.addRow("Use at most", self.max_samples_box)
+        self.fields: dict[str, ParamEditor] = {}
+        for spec in DATASET_FIELDS:
+            check = self._check_val if spec.name == "val" else None
+            editor = make_editor(spec, None, check=check, slider=spec.name in SPLIT_FIELDS)
+            if spec.name in SPLIT_FIELDS:
+                editor.edited.connect(lambda _value, name=spec.name: self._on_split(name))
+            else:
+                editor.edited.connect(self._changed)
+            split_form.addRow(spec.title, editor)
+            self.fields[spec.name] = editor
+            if spec.name == "val":
+                self.split_label = QLabel()
+                split_form.addRow("", self.split_label)
         layout.addWidget(split_group)
 
         self.source_box.currentIndexChanged.connect(self._on_source)
-        for box in (self.seed_box, self.max_samples_box):
-            box.valueChanged.connect(self._changed)
-        self.normalize_box.currentTextChanged.connect(self._changed)
-        self.normalize_box.setToolTip("auto: images scaled to 0..1, tables standardized (mean 0, std 1) on "
-                                      "the training split.")
-        self.train_slider.valueChanged.connect(self._on_split)
-        self.val_slider.valueChanged.connect(self._on_split)
         self.set_spec({"source": "digits"})
 
     # -- public --------------------------------------------------------------------------
@@ -178,6 +126,10 @@ class DatasetForm(QWidget):
 
     def option(self, source: str, key: str) -> ParamEditor:
         return self.options[source][key]
+
+    def field(self, name: str) -> ParamEditor:
+        """The editor of one of ``DATASET_FIELDS`` (train, val, seed, normalize, max_samples)."""
+        return self.fields[name]
 
     def spec(self) -> dict[str, Any]:
         """The dataset spec the form shows."""
@@ -190,13 +142,12 @@ class DatasetForm(QWidget):
             value = editor.current_value()
             if value is not None and editor.isEnabled():
                 spec[key] = value
-        train, val = self.train_slider.value(), self.val_slider.value()
-        spec["split"] = {"train": train / 100, "val": val / 100, "test": round(1 - train / 100 - val / 100, 2)}
-        spec["seed"] = self.seed_box.value()
-        if self.normalize_box.currentText() != AUTO:
-            spec["normalize"] = self.normalize_box.currentText()
-        if self.max_samples_box.value():
-            spec["max_samples"] = self.max_samples_box.value()
+        spec["split"] = split_ratios(*(self.fields[name].current_value() for name in SPLIT_FIELDS))
+        spec["seed"] = self.fields["seed"].current_value()
+        if self.fields["normalize"].current_value() != AUTO:
+            spec["normalize"] = self.fields["normalize"].current_value()
+        if self.fields["max_samples"].current_value() is not None:
+            spec["max_samples"] = self.fields["max_samples"].current_value()
         return spec
 
     def set_spec(self, spec: dict[str, Any]) -> None:
@@ -212,12 +163,11 @@ class DatasetForm(QWidget):
                 _show(editor.set_value, spec.get(key), editor.spec.default_value())
             self._refresh_file_choices(source)
             split = spec.get("split") if isinstance(spec.get("split"), dict) else DEFAULT_SPLIT
-            _show(lambda v: self.train_slider.setValue(round(100 * float(v))), split.get("train"), 0.7)
-            _show(lambda v: self.val_slider.setValue(round(100 * float(v))), split.get("val"), 0.15)
+            values = {**{name: split.get(name) for name in SPLIT_FIELDS},
+                      **{name: spec.get(name) for name in ("seed", "normalize", "max_samples")}}
+            for name, editor in self.fields.items():
+                _show(editor.set_value, values[name], editor.spec.default_value())
             self._update_split_label()
-            _show(lambda v: self.seed_box.setValue(int(v)), spec.get("seed"), 0)
-            self.normalize_box.setCurrentText(str(spec.get("normalize", AUTO)))
-            _show(lambda v: self.max_samples_box.setValue(int(v or 0)), spec.get("max_samples"), 0)
         finally:
             self._updating = False
 
@@ -226,7 +176,7 @@ class DatasetForm(QWidget):
         self._updating = True
         try:
             if source != self.source:
-                self.normalize_box.setCurrentText(AUTO)
+                self.fields["normalize"].set_value(AUTO)
             self.source_box.setCurrentIndex(self.source_box.findData(source))
             self._show_page(source)
             self.option(source, "path").set_value(path)
@@ -236,15 +186,10 @@ class DatasetForm(QWidget):
         self._changed()
 
     # -- internals -----------------------------------------------------------------------
-    def _slider(self, low: int, high: int) -> QSlider:
-        slider = QSlider(Qt.Orientation.Horizontal, minimum=low, maximum=high)
-        slider.setToolTip("Share of the samples in this split, in percent; the test split gets the rest.")
-        return slider
-
     def _show_page(self, source: str) -> None:
         for name, page in self.pages.items():
             page.setVisible(name == source)
-        self.source_help.setText(SOURCE_HELP.get(source, ""))
+        self.source_help.setText(DATA_SOURCES[source].help if source in DATA_SOURCES else "")
         self._enable_toy_classes()
 
     def _enable_toy_classes(self) -> None:
@@ -266,7 +211,7 @@ class DatasetForm(QWidget):
     def _on_source(self) -> None:
         if not self._updating:
             self._show_page(self.source)
-            self.normalize_box.setCurrentText(AUTO)  # the suitable scaling depends on the kind of data
+            self.fields["normalize"].set_value(AUTO)  # the suitable scaling depends on the kind of data
             self._changed()
 
     def _on_option(self, source: str, key: str) -> None:
@@ -276,16 +221,24 @@ class DatasetForm(QWidget):
             self._refresh_file_choices(source)
         self._changed()
 
-    def _on_split(self) -> None:
-        self.val_slider.blockSignals(True)
-        self.val_slider.setMaximum(100 - self.train_slider.value())
-        self.val_slider.blockSignals(False)
+    def _check_val(self, value):
+        """The validation share, refused when train and validation leave the test split below 0."""
+        value = DATASET_FIELD["val"].check(value)
+        if self.fields["train"].current_value() + value > 1 + 1e-9:
+            raise ParamError("train and validation shares must add up to at most 1")
+        return value
+
+    def _on_split(self, name: str) -> None:
+        train, val = (self.fields[key].current_value() for key in SPLIT_FIELDS)
+        if name == "train" and train + val > 1:  # a larger train share takes from validation first
+            self.fields["val"].set_value(round(1 - train, 3))
         self._update_split_label()
         self._changed()
 
     def _update_split_label(self) -> None:
-        train, val = self.train_slider.value(), self.val_slider.value()
-        self.split_label.setText(f"train {train}% · validation {val}% · test {100 - train - val}%")
+        split = split_ratios(*(self.fields[name].current_value() for name in SPLIT_FIELDS))
+        self.split_label.setText(" · ".join(f"{title} {round(100 * split[name])}%" for name, title in
+                                            (("train", "train"), ("val", "validation"), ("test", "test"))))
 
     def _changed(self, *_args: Any) -> None:
         if not self._updating:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, Q
 from studio.core.data import Dataset, DataError, default_dataset_spec
 from studio.core.data.paths import spec_for_path
 from studio.core.data.scan import CancelToken
-from studio.core.data.source_options import SOURCE_OPTIONS
+from studio.core.data.source_options import DATA_SOURCES
 from studio.core.formatting import format_duration
 from studio.core.training.adapt import adapt_to_dataset
 from studio.core.training.compat import DataFacts, check_compat
@@ -35,7 +35,6 @@ from studio.qt.widgets.plot_theme import series_color, style_plot
 SAMPLES_SHOWN = 32
 TABLE_ROWS = 50
 TARGET_VALUES, TARGET_CHARS = 4, 60  # a sequence target is shortened to this in the table
-PATH_SOURCES = tuple(source for source, specs in SOURCE_OPTIONS.items() if any(p.name == "path" for p in specs))
 EDIT_DELAY_MS = 350  # spin boxes and sliders settle before a reload starts
 SPLIT_TITLES = {"train": "train", "val": "validation", "test": "test"}
 ERROR_STYLE = "background: rgba(217, 48, 37, 40); border: 1px solid #d93025; border-radius: 4px; padding: 6px;"
@@ -220,7 +219,7 @@ class DataPanel(QWidget):
         """Load what the form shows; it becomes the project's dataset once it loaded."""
         spec = self.form.spec()
         self._error_after_load = ""
-        if spec["source"] in PATH_SOURCES and not spec.get("path"):
+        if DATA_SOURCES[spec["source"]].takes_path and not spec.get("path"):
             self._edit_timer.stop()
             self._show_error("")
             self._show_hint("Choose a file or folder with Browse…, or drop it on the window.")

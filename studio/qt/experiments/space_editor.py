@@ -1,14 +1,13 @@
 """The search-space editor: one row per searched setting, its values written as short text.
 
 A row's values are either a range, ``1e-4 .. 1e-1 log`` or ``0 .. 0.5 step 0.1``, or choices,
-``16, 32, 64``. ``entry_from_text`` turns that text into the JSON entry ``parse_space`` checks
-against the same setting specs as the editors (training settings and ``LAYER.PARAM`` of the graph),
-so the space built here is exactly what ``studio sweep --space`` reads.
+``16, 32, 64``. Core's ``space.entry_from_text`` turns that text into the JSON entry ``parse_space``
+checks against the same setting specs as the editors (training settings, whole-graph settings and
+``LAYER.PARAM`` of the graph), so the space built here is exactly what ``studio sweep --space`` reads.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -24,51 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.experiments.space import SpaceError
-from studio.core.graph.catalog import get_spec
+from studio.core.experiments.space import entry_from_text, searchable_settings
 from studio.core.params import ParamSpec
-from studio.core.training.config import TRAINING_FIELDS
 
-SEARCHABLE = ("int", "float", "choice", "bool", "optional_int", "optional_float")
-_RANGE = re.compile(r"^\s*(\S+)\s*\.\.\s*(\S+)((?:\s+(?:log|step\s+\S+))*)\s*$", re.IGNORECASE)
 SUGGESTED = {"learning_rate": "1e-4 .. 1e-1 log", "batch_size": "16, 32, 64", "optimizer": "adam, sgd, rmsprop",
              "epochs": "5, 10, 20"}
 STARTING_ROWS = ("learning_rate", "optimizer")
-
-
-def _number(text: str) -> float | int:
-    value = float(text)
-    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
-
-
-def _choice(text: str) -> Any:
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    try:
-        return _number(text)
-    except ValueError:
-        return text
-
-
-def entry_from_text(name: str, text: str) -> dict[str, Any]:
-    """``'1e-4 .. 1e-1 log'`` -> ``{"low": 1e-4, "high": 0.1, "log": True}``; ``'16, 32'`` -> choices."""
-    match = _RANGE.match(text)
-    if match:
-        try:
-            entry: dict[str, Any] = {"low": _number(match.group(1)), "high": _number(match.group(2))}
-            if re.search(r"\blog\b", match.group(3), re.IGNORECASE):
-                entry["log"] = True
-            step = re.search(r"step\s+(\S+)", match.group(3), re.IGNORECASE)
-            if step:
-                entry["step"] = _number(step.group(1))
-        except ValueError:
-            raise SpaceError(f"{name}: write a range as LOW .. HIGH [log] [step S] with numbers") from None
-        return entry
-    choices = [_choice(part.strip()) for part in text.split(",") if part.strip()]
-    if not choices:
-        raise SpaceError(f"{name}: give values: a range LOW .. HIGH [log] [step S] or choices A, B, C")
-    return {"choices": choices}
 
 
 def suggested_text(name: str, spec: ParamSpec, current: Any) -> str:
@@ -87,20 +47,6 @@ def suggested_text(name: str, spec: ParamSpec, current: Any) -> str:
         return "0 .. 0.5 step 0.1"
     value = float(value or 0.1)
     return f"{value / 10:g} .. {value * 10:g} log" if value > 0 else "0 .. 1"
-
-
-def candidates(project) -> dict[str, tuple[ParamSpec, Any]]:
-    """Every searchable setting of ``project``: training settings, then each layer's parameters
-    (``LAYER.PARAM``), with their current values."""
-    found = {spec.name: (spec, project.training.get(spec.name, spec.default))
-             for spec in TRAINING_FIELDS if spec.kind in SEARCHABLE}
-    for node in project.graph.nodes.values():
-        if node.type == "Input":
-            continue
-        for spec in get_spec(node.type).params:
-            if spec.kind in SEARCHABLE:
-                found[f"{node.name}.{spec.name}"] = (spec, node.params.get(spec.name, spec.default))
-    return found
 
 
 class SpaceEditor(QWidget):
@@ -139,7 +85,7 @@ class SpaceEditor(QWidget):
 
     def set_project(self, project) -> None:
         """Offer ``project``'s settings and layers; rows whose setting vanished are removed."""
-        self.options = candidates(project)
+        self.options = searchable_settings(project)
         self.setting.clear()
         self.setting.addItems(list(self.options))
         for row in reversed(range(self.table.rowCount())):
@@ -178,6 +124,6 @@ class SpaceEditor(QWidget):
 
     def space(self) -> dict[str, Any]:
         """The JSON search space of the rows; SpaceError (one line) when a row cannot be read."""
-        return {self.table.item(row, 0).text(): entry_from_text(self.table.item(row, 0).text(),
-                                                                self.table.item(row, 1).text())
-                for row in range(self.table.rowCount())}
+        names = self.names()
+        return {name: entry_from_text(name, self.table.item(row, 1).text(), self.options[name][0])
+                for row, name in enumerate(names)}

@@ -1,9 +1,10 @@
-""""Compare variants" in one click: copies of the open project that differ in one choice, trained one
+""""Compare variants" in one click: copies of the open project that differ in one setting, trained one
 after another as normal runs (listed, and followable live, in the Runs view), then overlaid.
 
-The variants are made by ``studio.core.experiments.variants.make_variants`` (the same as
+The setting is any a sweep can search (``space.searchable_settings``), its values written as in the
+Sweep panel; the variants are made by ``studio.core.experiments.variants.make_variants`` (the same as
 ``studio variants``); each run is started like the Train panel's Start (on a worker thread) and
-tagged ``compare:<choice>``.
+tagged ``compare:<setting>``.
 """
 
 from __future__ import annotations
@@ -27,27 +28,20 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.experiments.labels import add_tag
-from studio.core.experiments.variants import CHOICES, VariantError, make_variants
-from studio.core.graph.catalog import ACTIVATIONS, INITIALIZERS
+from studio.core.experiments.space import SpaceError, entry_from_text, searchable_settings
+from studio.core.experiments.variants import VariantError, make_variants
 from studio.core.training import new_run_dir
-from studio.core.training.config import OPTIMIZERS
+from studio.qt.experiments.space_editor import suggested_text
 from studio.qt.train.starting import start_runner
 from studio.qt.widgets.worker import TaskRunner
 
 POLL_MS = 300
-SUGGESTED = {"activation": "relu, sigmoid, tanh", "optimizer": "adam, sgd", "initializer": "glorot_uniform, he_normal",
-             "batchnorm": "off, on", "dropout": "0, 0.25, 0.5", "learning_rate": "0.01, 0.001, 0.0001"}
-HINTS = {"activation": "every hidden layer that has an activation takes it (the output keeps its own): "
-                       + ", ".join(ACTIVATIONS),
-         "optimizer": ", ".join(OPTIMIZERS), "initializer": ", ".join(INITIALIZERS),
-         "batchnorm": "on: BatchNormalization after each hidden conv/dense layer; off: none",
-         "dropout": "a rate: existing Dropout layers take it, or one follows each hidden Dense; 0 removes them",
-         "learning_rate": "numbers above 0, up to 10"}
+FIRST_SETTING = "activation"  # shown first: the classic comparison
 ERROR_STYLE = "QLabel { color: #d93025; }"
 
 
 class VariantsDialog(QDialog):
-    """Choose one choice and its values; "Create and Train" runs the variants one after another.
+    """Choose one setting and its values; "Create and Train" runs the variants one after another.
 
     Signals:
         started_runs(list): the run folders started so far (one more each time).
@@ -67,13 +61,15 @@ class VariantsDialog(QDialog):
         self.paths: list[str] = []
         self.runner = None
         self._end_status = ""
+        self.settings = searchable_settings(document.project)
         self.choice = QComboBox()
-        self.choice.addItems(CHOICES)
-        self.values = QLineEdit(SUGGESTED[CHOICES[0]])
-        self.values.setToolTip("Comma-separated values, one run each")
-        self.hint = QLabel(HINTS[CHOICES[0]])
+        self.choice.addItems(sorted(self.settings, key=lambda name: name != FIRST_SETTING))
+        self.values = QLineEdit()
+        self.values.setToolTip("Comma-separated values (or LOW .. HIGH step S), one run each")
+        self.hint = QLabel()
         self.hint.setWordWrap(True)
         self.choice.currentTextChanged.connect(self._choice_changed)
+        self._choice_changed(self.choice.currentText())
         form = QFormLayout()
         form.addRow("Vary", self.choice)
         form.addRow("Values", self.values)
@@ -111,8 +107,9 @@ class VariantsDialog(QDialog):
         self.resize(560, 380)
 
     def _choice_changed(self, choice: str) -> None:
-        self.values.setText(SUGGESTED[choice])
-        self.hint.setText(HINTS[choice])
+        spec, current = self.settings[choice]
+        self.values.setText(suggested_text(choice, spec, current))
+        self.hint.setText(spec.describe())
 
     @property
     def running(self) -> bool:
@@ -122,10 +119,11 @@ class VariantsDialog(QDialog):
         """Make the variants (refused with one line when a value does not fit) and start the first."""
         if self.running:
             return False
-        values = [value.strip() for value in self.values.text().split(",") if value.strip()]
+        choice = self.choice.currentText()
         try:
-            variants = make_variants(self.doc.project.copy(), self.choice.currentText(), values)
-        except VariantError as exc:
+            entry = entry_from_text(choice, self.values.text(), self.settings[choice][0])
+            variants = make_variants(self.doc.project.copy(), {choice: entry})
+        except (SpaceError, VariantError) as exc:
             self.problem.setText(str(exc))
             self.problem.show()
             return False
