@@ -10,7 +10,7 @@ import pytest
 
 from studio.core.experiments import summary as summary_module
 from studio.core.experiments.curve_cache import CURVES_FILE, load_curves
-from studio.core.experiments.index import INDEX_FILE, RunIndex
+from studio.core.experiments.index import INDEX_FILE, RunIndex, folder_stamp
 from studio.core.experiments.labels import add_tag, read_labels, set_note
 from studio.core.experiments.summary import SUMMARY_FILE, read_summary, run_row, update_summary
 from studio.core.experiments.table import TableError, build_table, render_text, write_csv
@@ -109,6 +109,32 @@ def test_corrupt_index_is_rebuilt_and_dead_runs_show_as_crashed(tmp_path):
     assert rows[0]["status"] == "running"  # our own pid: alive
     RunFolder(root / "live").update_info(pid=2**22 + 12345)  # a pid that does not exist
     assert RunIndex(root).rows()[0]["status"] == "crashed"
+
+
+def test_rows_say_what_a_run_generates_and_an_older_index_is_rebuilt_once(tmp_path, monkeypatch):
+    import sqlite3
+
+    root = tmp_path / "runs"
+    for name in ("gan", "gpt", "cnn"):
+        make_run(root / name)
+    (root / "gan" / "samples").mkdir()
+    (root / "gan" / "samples" / "fixed.npz").write_bytes(b"")
+    (root / "gpt" / "vocabulary.json").write_text("{}")
+    old = sqlite3.connect(root / INDEX_FILE)  # as the previous version left it: rows without the field
+    old.execute("CREATE TABLE runs (name TEXT PRIMARY KEY, stamp TEXT NOT NULL, row TEXT NOT NULL)")
+    old.executemany("INSERT INTO runs VALUES (?, ?, ?)", [
+        (name, folder_stamp(str(root / name)), json.dumps({"name": name, "status": "completed", "created": 0}))
+        for name in ("gan", "gpt", "cnn")])
+    old.commit()
+    old.close()
+
+    rows = {row["name"]: row for row in RunIndex(root).rows()}
+    assert {name: row["generates"] for name, row in rows.items()} == {"gan": "images", "gpt": "text", "cnn": None}
+    summarised = []
+    real = summary_module.update_summary
+    monkeypatch.setattr("studio.core.experiments.summary.update_summary",
+                        lambda path, **kw: summarised.append(os.path.basename(path)) or real(path, **kw))
+    assert len(RunIndex(root).rows()) == 3 and summarised == []  # rebuilt once, then trusted again
 
 
 def test_cached_curves_equal_fresh_ones_and_continue_exactly(tmp_path):
