@@ -18,10 +18,11 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
                                QSlider, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
-from studio.core.training import RunWatcher, list_runs
+from studio.core.training import RunWatcher
 from studio.qt.generate.text import TextGenerateView
 from studio.qt.widgets.plots import CurvePlot
 from studio.qt.widgets.plot_theme import series_color
+from studio.qt.widgets.run_picker import RunPicker
 from studio.qt.widgets.worker import TaskRunner
 
 POLL_MS = 500
@@ -30,11 +31,6 @@ INTERPOLATION_STEPS = 11
 MANIFOLD_SIZE = 12
 RELIST_MS = 500  # a new run folder is re-read once its files settle
 NO_RUN = "No generative run to draw from: train a GAN, VAE or autoencoder (Model → Templates), then it appears here"
-
-
-def is_generative_run(path: str | Path) -> bool:
-    """Whether a run folder holds a generative run's samples."""
-    return (Path(path) / "samples" / "fixed.npz").is_file()
 
 
 class PictureView(QWidget):
@@ -94,9 +90,10 @@ class GeneratePanel(QWidget):
         self.watcher: RunWatcher | None = None  # the followed run
         self._interpolation: np.ndarray | None = None
 
-        self.run_combo = QComboBox()
-        self.run_combo.setMinimumContentsLength(28)
-        self.run_combo.currentIndexChanged.connect(lambda _index: self.open_run(self.run_combo.currentData()))
+        # a run that appears (started or finished in the Train area, or elsewhere) is shown at once
+        self.run_combo = RunPicker(lambda: self.runs_root(), accept=lambda row: row.get("generates") == "images",
+                                   follow_new=True)
+        self.run_combo.chosen.connect(self.open_run)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh_runs)
         self.kind_combo = QComboBox()
@@ -156,7 +153,7 @@ class GeneratePanel(QWidget):
         self._relist = QTimer(self, singleShot=True, interval=RELIST_MS)
         self._relist.timeout.connect(self.refresh_runs)
         self.folder_watcher.directoryChanged.connect(lambda _path: self._relist.start())
-        self._listed: set[str] = set()
+        self.open_run(None)
         self.refresh_runs()
 
     def showEvent(self, event) -> None:
@@ -227,23 +224,10 @@ class GeneratePanel(QWidget):
 
     # -- runs and their events ---------------------------------------------------------
     def refresh_runs(self) -> None:
-        """List the generative (and language-model) runs under ``runs_root()``, newest first; a run that was not listed
-        before is shown at once (a run just started or finished), else the shown one stays."""
-        root = self.runs_root()
-        self._watch(root)
-        current = self.run_combo.currentData()
-        self.run_combo.blockSignals(True)
-        self.run_combo.clear()
-        for run in list_runs(root):
-            if is_generative_run(run["path"]):
-                self.run_combo.addItem(f"{run['name']} ({run['status']}, {run['epochs_done']} epochs)", run["path"])
-        self.run_combo.blockSignals(False)
-        listed = {str(self.run_combo.itemData(i)) for i in range(self.run_combo.count())}
-        new = listed - self._listed
-        self._listed = listed
-        index = 0 if new or not current else self.run_combo.findData(current)
-        self.run_combo.setCurrentIndex(max(index, 0))
-        self.open_run(self.run_combo.currentData())
+        """List the generative (and language-model) runs under ``runs_root()``, newest first, on the
+        pickers' workers; a run that was not listed before is shown at once, else the shown one stays."""
+        self._watch(self.runs_root())
+        self.run_combo.refresh()
         self.text.refresh_runs()
 
     def open_run(self, path: str | Path | None) -> None:
