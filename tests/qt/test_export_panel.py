@@ -54,7 +54,9 @@ def test_export_two_formats_from_the_panel(qtbot, tmp_path):
     qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not panel.busy, timeout=WAIT_MS)
     assert panel.table.item(0, 1).text() == "not exported"
-    assert "already exists" in panel.table.item(0, 6).text()
+    message = panel.table.item(0, 6).text()
+    assert message.endswith("model.keras already exists; tick “Replace existing files” to replace it")
+    assert "--force" not in message
 
 
 def test_missing_choices_are_reported(qtbot, tmp_path):

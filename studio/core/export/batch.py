@@ -17,13 +17,13 @@ def export_formats(run_dir: Path, formats: list[str], folder: Path, base_name: s
     """Export one run in several formats, one after the other (call it off the GUI thread).
 
     ``progress`` receives ``("stage", index, text)``, ``("exported", ExportResult)`` (ok, or failed
-    verification) and ``("refused", format, message)`` for an export that could not be made.
+    verification) and ``("refused", format, ExportError)`` for an export that could not be made.
     """
     try:
         source = open_source(run_dir, part)
     except ExportError as exc:
         for name in formats:
-            progress(("refused", name, str(exc)))
+            progress(("refused", name, exc))
         return
     for index, name in enumerate(formats):
         progress(("stage", index, f"{name}: starting"))
@@ -36,9 +36,9 @@ def export_formats(run_dir: Path, formats: list[str], folder: Path, base_name: s
         except ExportVerificationError as exc:
             result = exc.result
         except ExportError as exc:
-            progress(("refused", name, str(exc)))
+            progress(("refused", name, exc))
             continue
         except Exception as exc:  # a converter bug must not end the other formats: show it
-            progress(("refused", name, f"{type(exc).__name__}: {exc}"))
+            progress(("refused", name, ExportError(f"{type(exc).__name__}: {exc}")))
             continue
         progress(("exported", result))

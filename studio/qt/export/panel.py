@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, Q
                                QHeaderView, QLabel, QLineEdit, QListWidget, QListWidgetItem, QProgressBar,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from studio.core.export import FORMATS, ExportResult, export_formats, format_size
+from studio.core.export import FORMATS, ExportError, ExportResult, ExportTargetExistsError, export_formats, format_size
 from studio.qt.widgets.run_picker import RunPicker
 from studio.qt.widgets.worker import TaskRunner
 
@@ -195,7 +195,10 @@ class ExportPanel(QWidget):
                  _number(result.argmax_agreement, "{:.2%}"), detail]
         self._add_row(cells, "\n".join([result.message, *result.warnings]))
 
-    def _on_refused(self, name: str, message: str) -> None:
+    def _on_refused(self, name: str, error: ExportError) -> None:
+        message = str(error)
+        if isinstance(error, ExportTargetExistsError):
+            message += f"; tick “{self.force_box.text()}” to replace it"
         self._add_row([FORMATS[name].title, "not exported", "-", "-", "-", "-", message], message)
 
     def _add_row(self, cells: list[str], tooltip: str) -> None:
