@@ -153,6 +153,24 @@ def test_cached_curves_equal_fresh_ones_and_continue_exactly(tmp_path):
     assert restored.metric == fresh.metric == "accuracy"
 
 
+def test_curves_keep_every_logged_epoch_value_and_an_older_cache_is_rebuilt(tmp_path):
+    curves = RunCurves()
+    curves.add([{"type": "epoch", "epoch": 1, "logs": {"d_loss": 0.7, "fid": 30.0, "best": True}},
+                {"type": "epoch", "epoch": 2, "logs": {"d_loss": 0.5, "fid": float("nan"), "val_g_loss": 2.0}}])
+    assert {key for key in curves.series if key.startswith("logs/")} == {"logs/d_loss", "logs/fid", "logs/val_g_loss"}
+    assert list(curves.get("logs/d_loss").x) == [1.0, 2.0] and list(curves.get("logs/fid").y) == [30.0]
+
+    folder = make_run(tmp_path / "r", epochs=2)
+    load_curves(folder.path, store_after=0)
+    with np.load(folder.path / CURVES_FILE) as data:  # as the previous version stored it: no logs/ series
+        state = json.loads(str(data["state"]))
+        arrays = {f"s{i}": data[f"s{i}"] for i, key in enumerate(state["series"]) if not key.startswith("logs/")}
+    state.update(version=1, series=[key for key in state["series"] if not key.startswith("logs/")])
+    np.savez(folder.path / CURVES_FILE, state=np.array(json.dumps(state)),
+             **{f"s{i}": xy for i, xy in enumerate(arrays.values())})
+    assert list(load_curves(folder.path).get("logs/val_loss").y) == [1.0, 0.5]
+
+
 def test_labels_are_checked(tmp_path):
     folder = make_run(tmp_path / "r")
     assert add_tag(folder.path, "best") == ["best"]

@@ -61,6 +61,7 @@ def test_grid_appears_after_an_epoch_and_the_slider_scrubs(qtbot, tmp_path):
     assert "12" in panel.quality_label.text() and "best 12 at epoch 2" in panel.quality_label.text()
     assert set(panel.training_plot.curves) == {"d_loss", "g_loss"} and set(panel.quality_plot.curves) == {"fid"}
     assert list(panel.quality_plot.curves["fid"].getData()[1]) == [30.0, 12.0]
+    assert list(panel.curves.get("logs/fid").y) == [30.0, 12.0]  # the run's RunCurves, as the Train area's
 
     panel.epoch_slider.setFocus()
     qtbot.keyClick(panel.epoch_slider, Qt.Key.Key_Left)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, Q
                                QSlider, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
 from studio.core.training import RunWatcher
+from studio.core.training.curves import RunCurves
 from studio.qt.generate.text import TextGenerateView
 from studio.qt.widgets.plots import CurvePlot
 from studio.qt.widgets.plot_theme import series_color
@@ -30,6 +31,7 @@ KIND_TITLES = {"generated": "Samples from the fixed latents", "reconstruction": 
 INTERPOLATION_STEPS = 11
 MANIFOLD_SIZE = 12
 RELIST_MS = 500  # a new run folder is re-read once its files settle
+QUALITY = ("fid", "diversity")  # plotted apart from the training values
 NO_RUN = "No generative run to draw from: train a GAN, VAE or autoencoder (Model → Templates), then it appears here"
 
 
@@ -83,7 +85,7 @@ class GeneratePanel(QWidget):
         self.worker = TaskRunner(self)
         self.run_dir: Path | None = None
         self.grids: dict[str, dict[int, str]] = {}
-        self.history: dict[int, dict[str, float]] = {}  # epoch -> logs
+        self.curves = RunCurves()  # per-epoch values: the series logs/<name>
         self.warnings: list[str] = []
         self.model: Any = None  # the run's loaded GAN/VAE, used on worker threads only
         self.busy = False
@@ -236,7 +238,7 @@ class GeneratePanel(QWidget):
         if path is not None and path == self.run_dir:
             return
         self.run_dir, self.model, self._interpolation = path, None, None
-        self.grids, self.history, self.warnings = {}, {}, []
+        self.grids, self.curves, self.warnings = {}, RunCurves(), []
         self.watcher = RunWatcher.for_folder(path) if path else None
         self.explore_view.set_image(None, "Pick an action above to draw from the trained model.")
         self.scatter_plot.hide()
@@ -256,13 +258,10 @@ class GeneratePanel(QWidget):
         if self.watcher is None:
             return
         events = self.watcher.poll()
-        changed = False
+        changed = bool(self.curves.add(events))
         for event in events:
             if event["type"] == "samples":
                 self.grids.setdefault(event.get("kind", "generated"), {})[int(event["epoch"])] = event["path"]
-                changed = True
-            elif event["type"] == "epoch":
-                self.history[int(event["epoch"])] = event.get("logs", {})
                 changed = True
             elif event["type"] == "warning":
                 self.warnings.append(event.get("message", ""))
@@ -307,21 +306,18 @@ class GeneratePanel(QWidget):
 
     def _update_plots(self) -> None:
         """Per-epoch training values (losses, discriminator accuracies) and the quality score."""
-        epochs = sorted(self.history)
+        logged = {key[len("logs/"):]: series for key, series in self.curves.series.items() if key.startswith("logs/")}
         self.training_plot.clear_curves()
-        names = sorted({key for logs in self.history.values() for key in logs} - {"fid", "diversity"})
-        for index, name in enumerate(names):
-            have = [e for e in epochs if name in self.history[e]]
+        for index, name in enumerate(sorted(set(logged) - set(QUALITY))):
             self.training_plot.curve(name, name, index, "val" if name.startswith("val_") else "epoch").setData(
-                np.array(have), np.array([self.history[e][name] for e in have]))
+                logged[name].x, logged[name].y)
         self.quality_plot.clear_curves()
-        scored = [e for e in epochs if "fid" in self.history[e]]
-        if scored:
-            epochs = scored
-            values = np.array([self.history[e]["fid"] for e in epochs])
-            self.quality_plot.curve("fid", None, 0, "points").setData(np.array(epochs), values)
-            best = epochs[int(values.argmin())]
-            text = f"Quality score {values[-1]:.3g} at epoch {epochs[-1]} (best {values.min():.3g} at epoch {best})."
+        fid = logged.get("fid")
+        if fid is not None:
+            self.quality_plot.curve("fid", None, 0, "points").setData(fid.x, fid.y)
+            best = int(fid.y.argmin())
+            text = (f"Quality score {fid.y[-1]:.3g} at epoch {fid.x[-1]:.0f} "
+                    f"(best {fid.y[best]:.3g} at epoch {fid.x[best]:.0f}).")
         else:
             text = "No quality score for this run."
         if self.warnings:
