@@ -1,4 +1,4 @@
-"""The Export area: tick formats, click Export, read the verified results (work on a QThread)."""
+"""The Export area: tick formats, click Export, read the verified results (exports on the panel's worker thread)."""
 
 import time
 
