@@ -4,7 +4,6 @@ thread (never every events.jsonl on the GUI thread), filtered by what a run gene
 import os
 import socket
 import threading
-import time
 
 import pytest
 from PySide6.QtCore import Qt
