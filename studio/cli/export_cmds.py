@@ -32,7 +32,8 @@ def register(subparsers) -> None:
 
 
 def _export(args) -> int:
-    from studio.core.export import ExportError, ExportVerificationError, export_model, meta_path
+    from studio.core.export import (ExportError, ExportTargetExistsError, ExportVerificationError, export_model,
+                                    meta_path)
 
     if args.with_training and args.format != "python":
         raise CliError("--with-training only applies to --format python")
@@ -45,6 +46,8 @@ def _export(args) -> int:
         print(f"FAILED {exc.result.summary()}", file=sys.stderr)
         print(f"error: {exc}; nothing was written to {args.output}", file=sys.stderr)
         return 1
+    except ExportTargetExistsError as exc:
+        raise CliError(f"{exc}; use --force to replace it") from None
     except ExportError as exc:
         raise CliError(str(exc)) from None
     _print_warnings(result.warnings)

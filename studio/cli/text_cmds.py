@@ -36,14 +36,15 @@ def register(subparsers) -> None:
 
 
 def _generate(args) -> int:
-    from studio.core.generative.text import GenerationError, generate, load_language_model, run_vocabulary
+    from studio.core.generative import GenerativeError
+    from studio.core.generative.text import generate, load_language_model, run_vocabulary
 
     settings = checked_values(args, GENERATION_FIELDS)
     try:
         vocabulary = run_vocabulary(args.run)
         model = load_language_model(args.run, args.model)
         print(generate(model, vocabulary, args.prompt, **settings))
-    except GenerationError as exc:
+    except GenerativeError as exc:
         raise CliError(str(exc)) from None
     return 0
 

@@ -144,26 +144,33 @@ class MoveNodes(QUndoCommand):
 
 
 class ReplaceGraph(QUndoCommand):
-    """Swap the whole graph (open a template, import a .keras file), positions included."""
+    """Swap the whole graph (open a template, import a .keras file), positions included; ``model``
+    (the template or file name, which names the runs of this model: ``view["template"]``) with it."""
 
-    def __init__(self, doc: Document, graph: Graph, positions: dict, text: str) -> None:
+    def __init__(self, doc: Document, graph: Graph, positions: dict, text: str, model: str | None = None) -> None:
         super().__init__(text)
         self.doc = doc
         self.old_graph, self.new_graph = doc.graph.copy(), graph.copy()
         self.old_positions = copy.deepcopy(doc.positions)
         self.new_positions = {k: list(v) for k, v in positions.items()}
+        self.old_model, self.new_model = doc.project.view.get("template"), model
 
-    def _apply(self, graph: Graph, positions: dict) -> None:
+    def _apply(self, graph: Graph, positions: dict, model: str | None) -> None:
         self.doc.positions.clear()
         self.doc.positions.update(copy.deepcopy(positions))
         self.doc.ensure_positions(graph)  # before the reset event, so the canvas draws the layout
+        if self.new_model is not None:  # else the model keeps its name both ways
+            if model is None:
+                self.doc.project.view.pop("template", None)
+            else:
+                self.doc.project.view["template"] = model
         self.doc.graph.replace_with(graph)
 
     def redo(self) -> None:
-        self._apply(self.new_graph, self.new_positions)
+        self._apply(self.new_graph, self.new_positions, self.new_model)
 
     def undo(self) -> None:
-        self._apply(self.old_graph, self.old_positions)
+        self._apply(self.old_graph, self.old_positions, self.old_model)
 
 
 class SetSection(QUndoCommand):

@@ -323,8 +323,7 @@ class MainWindow(QMainWindow):
         except KerasImportError as exc:
             QMessageBox.warning(self, "Cannot import model", str(exc))
             return False
-        self.model_area.replace_graph(graph, f"Import {Path(path).name}")
-        self.document.project.view["template"] = Path(path).stem  # names the runs of this model
+        self.model_area.replace_graph(graph, f"Import {Path(path).name}", Path(path).stem)
         self.show_area("Model")
         return True
 

@@ -10,7 +10,7 @@ import pytest
 
 from studio.core.experiments import summary as summary_module
 from studio.core.experiments.curve_cache import CURVES_FILE, load_curves
-from studio.core.experiments.index import INDEX_FILE, RunIndex
+from studio.core.experiments.index import INDEX_FILE, RunIndex, folder_stamp
 from studio.core.experiments.labels import add_tag, read_labels, set_note
 from studio.core.experiments.summary import SUMMARY_FILE, read_summary, run_row, update_summary
 from studio.core.experiments.table import TableError, build_table, render_text, write_csv
@@ -111,6 +111,32 @@ def test_corrupt_index_is_rebuilt_and_dead_runs_show_as_crashed(tmp_path):
     assert RunIndex(root).rows()[0]["status"] == "crashed"
 
 
+def test_rows_say_what_a_run_generates_and_an_older_index_is_rebuilt_once(tmp_path, monkeypatch):
+    import sqlite3
+
+    root = tmp_path / "runs"
+    for name in ("gan", "gpt", "cnn"):
+        make_run(root / name)
+    (root / "gan" / "samples").mkdir()
+    (root / "gan" / "samples" / "fixed.npz").write_bytes(b"")
+    (root / "gpt" / "vocabulary.json").write_text("{}")
+    old = sqlite3.connect(root / INDEX_FILE)  # as the previous version left it: rows without the field
+    old.execute("CREATE TABLE runs (name TEXT PRIMARY KEY, stamp TEXT NOT NULL, row TEXT NOT NULL)")
+    old.executemany("INSERT INTO runs VALUES (?, ?, ?)", [
+        (name, folder_stamp(str(root / name)), json.dumps({"name": name, "status": "completed", "created": 0}))
+        for name in ("gan", "gpt", "cnn")])
+    old.commit()
+    old.close()
+
+    rows = {row["name"]: row for row in RunIndex(root).rows()}
+    assert {name: row["generates"] for name, row in rows.items()} == {"gan": "images", "gpt": "text", "cnn": None}
+    summarised = []
+    real = summary_module.update_summary
+    monkeypatch.setattr("studio.core.experiments.summary.update_summary",
+                        lambda path, **kw: summarised.append(os.path.basename(path)) or real(path, **kw))
+    assert len(RunIndex(root).rows()) == 3 and summarised == []  # rebuilt once, then trusted again
+
+
 def test_cached_curves_equal_fresh_ones_and_continue_exactly(tmp_path):
     folder = make_run(tmp_path / "r", epochs=2, steps=50, finish=False)
     cached = load_curves(folder.path, store_after=0)
@@ -125,6 +151,24 @@ def test_cached_curves_equal_fresh_ones_and_continue_exactly(tmp_path):
         np.testing.assert_allclose(restored.series[key].x, fresh.series[key].x)
         np.testing.assert_allclose(restored.series[key].y, fresh.series[key].y)
     assert restored.metric == fresh.metric == "accuracy"
+
+
+def test_curves_keep_every_logged_epoch_value_and_an_older_cache_is_rebuilt(tmp_path):
+    curves = RunCurves()
+    curves.add([{"type": "epoch", "epoch": 1, "logs": {"d_loss": 0.7, "fid": 30.0, "best": True}},
+                {"type": "epoch", "epoch": 2, "logs": {"d_loss": 0.5, "fid": float("nan"), "val_g_loss": 2.0}}])
+    assert {key for key in curves.series if key.startswith("logs/")} == {"logs/d_loss", "logs/fid", "logs/val_g_loss"}
+    assert list(curves.get("logs/d_loss").x) == [1.0, 2.0] and list(curves.get("logs/fid").y) == [30.0]
+
+    folder = make_run(tmp_path / "r", epochs=2)
+    load_curves(folder.path, store_after=0)
+    with np.load(folder.path / CURVES_FILE) as data:  # as the previous version stored it: no logs/ series
+        state = json.loads(str(data["state"]))
+        arrays = {f"s{i}": data[f"s{i}"] for i, key in enumerate(state["series"]) if not key.startswith("logs/")}
+    state.update(version=1, series=[key for key in state["series"] if not key.startswith("logs/")])
+    np.savez(folder.path / CURVES_FILE, state=np.array(json.dumps(state)),
+             **{f"s{i}": xy for i, xy in enumerate(arrays.values())})
+    assert list(load_curves(folder.path).get("logs/val_loss").y) == [1.0, 0.5]
 
 
 def test_labels_are_checked(tmp_path):

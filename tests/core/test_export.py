@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from export_helpers import make_run, skip_model, small_cnn
-from studio.core.export import (FORMATS, ExportError, ExportVerificationError, export_model, meta_path,
-                                open_source, script_weights_path)
+from studio.core.export import (FORMATS, ExportError, ExportTargetExistsError, ExportVerificationError, export_model,
+                                meta_path, open_source, script_weights_path)
 from studio.core.export import exporter, writers
 
 FLOAT_FORMATS = ("keras", "h5", "savedmodel", "tflite", "onnx", "bundle")
@@ -148,8 +148,9 @@ def test_untrained_graph_warns(tmp_path):
 def test_existing_and_unwritable_paths_are_refused(runs, tmp_path):
     target = tmp_path / "m.keras"
     target.write_text("keep me")
-    with pytest.raises(ExportError, match="already exists"):
+    with pytest.raises(ExportTargetExistsError, match="already exists$") as refused:
         export_model(runs["cnn"], "keras", target)
+    assert refused.value.path == target  # the front end words the remedy (CLI --force, GUI check box)
     assert target.read_text() == "keep me"
     blocker = tmp_path / "file"
     blocker.write_text("")

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from studio.core.data.tokenize import PAD, UNKNOWN, Vocabulary
-from studio.core.generative.text import GenerationError, generate, next_token
+from studio.core.generative import GenerativeError
+from studio.core.generative.text import generate, next_token
 
 VOCAB = Vocabulary([PAD, UNKNOWN, *"abcde "], "char")
 
@@ -42,7 +43,7 @@ def test_generate_is_seeded_and_slides_past_the_window():
     assert {generate(model, VOCAB, "abc", 10, seed=s) for s in range(5)} != {text}
     greedy = generate(model, VOCAB, "ab", 4, temperature=0)
     assert greedy == generate(model, VOCAB, "ab", 4, temperature=0, seed=9)
-    with pytest.raises(GenerationError, match="between 0 and"):
+    with pytest.raises(GenerativeError, match="between 0 and"):
         generate(model, VOCAB, "a", -1)
 
 

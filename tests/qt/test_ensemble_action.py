@@ -12,7 +12,8 @@ from studio.core.graph.keras_io import to_keras
 from studio.core.graph.templates import load_template
 from studio.core.inspect import load_run_model
 from studio.core.project import Project, save_project
-from studio.core.training import RunFolder, list_runs
+from studio.core.experiments.index import RunIndex
+from studio.core.training import RunFolder
 
 from test_runs import runs_view
 
@@ -53,7 +54,7 @@ def test_right_click_combines_the_selected_runs(window, qtbot, tmp_path):
     qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(action).center())
     qtbot.waitUntil(lambda: rows() == 3, timeout=30_000)
 
-    ensemble = next(run for run in list_runs(tmp_path / "runs") if "ensemble" in run["name"])
+    ensemble = next(run for run in RunIndex(tmp_path / "runs").rows() if "ensemble" in run["name"])
     assert ensemble["status"] == "completed" and "Saved the ensemble of 2 runs" in view.where.text()
     x = np.random.default_rng(0).normal(size=(7, 2)).astype("float32")
     expected = np.mean([load_run_model(m.path).predict(x, verbose=0) for m in members], axis=0)

@@ -1,4 +1,4 @@
-"""The Export area: tick formats, click Export, read the verified results (work on a QThread)."""
+"""The Export area: tick formats, click Export, read the verified results (exports on the panel's worker thread)."""
 
 import time
 
@@ -36,7 +36,8 @@ def test_export_two_formats_from_the_panel(qtbot, tmp_path):
     panel = ExportPanel(lambda: tmp_path / "runs")
     qtbot.addWidget(panel)
     panel.show()
-    assert panel.run_combo.count() == 1 and panel.run_combo.currentData() == str(run)
+    qtbot.waitUntil(lambda: panel.run_combo.currentData() == str(run), timeout=5000)
+    assert panel.run_combo.count() == 1
     assert panel.folder_edit.text() == str(run / "exports")
     panel.set_formats(["keras", "tflite"])
     panel.folder_edit.setText(str(tmp_path / "out"))
@@ -53,7 +54,9 @@ def test_export_two_formats_from_the_panel(qtbot, tmp_path):
     qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not panel.busy, timeout=WAIT_MS)
     assert panel.table.item(0, 1).text() == "not exported"
-    assert "already exists" in panel.table.item(0, 6).text()
+    message = panel.table.item(0, 6).text()
+    assert message.endswith("model.keras already exists; tick “Replace existing files” to replace it")
+    assert "--force" not in message
 
 
 def test_missing_choices_are_reported(qtbot, tmp_path):
@@ -61,17 +64,17 @@ def test_missing_choices_are_reported(qtbot, tmp_path):
     qtbot.addWidget(panel)
     assert panel.run_combo.count() == 0 and not panel.export_button.isEnabled()
     _write_run(tmp_path)
-    panel.refresh_runs()
+    with qtbot.waitSignal(panel.run_combo.listed):
+        panel.refresh_runs()
     panel.set_formats([])
     qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
     assert panel.status.text() == "Cannot export: tick at least one format." and not panel.busy
 
 
-def test_main_window_export_area_lists_the_project_runs(window, tmp_path):
+def test_main_window_export_area_lists_the_project_runs(window, qtbot, tmp_path):
     run = _write_run(tmp_path)
     window.save_project(tmp_path / "p.dlstudio")
     window.show_area("Export")
     panel = window.area_widget("Export")
     assert isinstance(panel, ExportPanel)
-    panel.refresh_runs()
-    assert panel.run_combo.currentData() == str(run)
+    qtbot.waitUntil(lambda: panel.run_combo.currentData() == str(run), timeout=5000)

@@ -48,6 +48,7 @@ def test_grid_appears_after_an_epoch_and_the_slider_scrubs(qtbot, tmp_path):
     panel = GeneratePanel(lambda: tmp_path / "runs")
     qtbot.addWidget(panel)
     panel.show()
+    qtbot.waitUntil(lambda: panel.run_dir == folder.path, timeout=5000)
     assert panel.run_combo.count() == 1 and panel.grid_view.image is None  # no epoch yet
 
     _finish_epoch(folder, 1, grey=40, fid=30.0)
@@ -60,6 +61,7 @@ def test_grid_appears_after_an_epoch_and_the_slider_scrubs(qtbot, tmp_path):
     assert "12" in panel.quality_label.text() and "best 12 at epoch 2" in panel.quality_label.text()
     assert set(panel.training_plot.curves) == {"d_loss", "g_loss"} and set(panel.quality_plot.curves) == {"fid"}
     assert list(panel.quality_plot.curves["fid"].getData()[1]) == [30.0, 12.0]
+    assert list(panel.curves.get("logs/fid").y) == [30.0, 12.0]  # the run's RunCurves, as the Train area's
 
     panel.epoch_slider.setFocus()
     qtbot.keyClick(panel.epoch_slider, Qt.Key.Key_Left)
@@ -87,6 +89,7 @@ def test_sample_button_draws_from_the_run_model(qtbot, tmp_path):
     panel = GeneratePanel(lambda: tmp_path / "runs")
     qtbot.addWidget(panel)
     panel.show()
+    qtbot.waitUntil(lambda: panel.sample_button.isEnabled(), timeout=5000)
     panel.count_spin.setValue(9)
     qtbot.mouseClick(panel.sample_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not panel.busy, timeout=60_000)
@@ -101,7 +104,8 @@ def test_no_run_disables_exploring_with_the_reason_and_a_new_run_shows_by_itself
     panel = window.area_widget("Generate")
     panel.runs_root = lambda: tmp_path / "runs"
     (tmp_path / "runs").mkdir()
-    panel.refresh_runs()
+    with qtbot.waitSignal(panel.run_combo.listed):
+        panel.refresh_runs()
     assert panel.run_combo.count() == 0
     for button in (panel.sample_button, panel.interpolate_button):
         assert not button.isEnabled() and "No generative run" in button.toolTip()
@@ -116,14 +120,16 @@ def test_no_run_disables_exploring_with_the_reason_and_a_new_run_shows_by_itself
 def test_a_run_ended_in_the_train_area_is_shown(window, qtbot, tmp_path):
     panel = window.area_widget("Generate")
     panel.runs_root = lambda: tmp_path / "runs"
-    panel.refresh_runs()
+    with qtbot.waitSignal(panel.run_combo.listed):
+        panel.refresh_runs()
     first = _new_run(tmp_path)
     second = RunFolder(tmp_path / "runs" / "vae")
     (second.path / "samples").mkdir(parents=True)
     (second.path / "samples" / "fixed.npz").write_bytes((first.path / "samples" / "fixed.npz").read_bytes())
     second.update_info(name="vae", status="completed", created=time.time() + 5)
     window.run_ended.emit(str(second.path))
-    assert panel.run_combo.count() == 2 and panel.run_dir == second.path
+    qtbot.waitUntil(lambda: panel.run_combo.count() == 2, timeout=5000)
+    assert panel.run_dir == second.path
 
 
 def _long_named_run(root, source):
@@ -168,7 +174,8 @@ def test_a_run_without_samples_yet_says_so_instead_of_showing_the_last_runs_grid
     panel.show()
     qtbot.waitUntil(lambda: panel.grid_view.image is not None, timeout=5000)
     _new_run(tmp_path, "vae")  # just started: no epoch, no event
-    panel.refresh_runs()
+    with qtbot.waitSignal(panel.run_combo.listed):
+        panel.refresh_runs()
     panel.run_combo.setFocus()
     index = next(i for i in range(panel.run_combo.count()) if "vae" in panel.run_combo.itemText(i))
     while panel.run_combo.currentIndex() != index:

@@ -47,6 +47,7 @@ def test_epoch_samples_follow_live_and_generate_writes_seeded_text(qtbot, tmp_pa
     bar = panel.modes.tabBar()
     qtbot.mouseClick(bar, LEFT, pos=bar.tabRect(1).center())
     view = panel.text
+    qtbot.waitUntil(lambda: view.run_dir == folder.path, timeout=5000)
     assert panel.modes.currentWidget() is view and view.run_combo.count() == 1 and panel.run_combo.count() == 0
 
     _samples(folder, 1, "the cat aaaa")

@@ -226,9 +226,10 @@ def test_dropped_files_are_converted_or_refused_with_a_message(inspect_window, q
 
 def test_current_weights_are_built_from_the_graph(inspect_window, qtbot):
     window, panel, run = inspect_window
-    index = panel.source_combo.findData("graph")
-    panel.source_combo.setCurrentIndex(index)
-    panel.source_combo.activated.emit(index)
+    assert panel.source_combo.itemData(0) == str(run.path) and panel.run_info()["name"] == run.path.name
+    panel.source_combo.setFocus()
+    qtbot.keyClick(panel.source_combo, Qt.Key.Key_Down)  # the last item, after the runs
+    assert panel.source_combo.currentData() == "graph"
     qtbot.waitUntil(lambda: panel.source.run_dir is None, timeout=WAIT_MS)
     assert panel.source.label == "current weights" and not panel.events
     graph_layers = [node.name for node in window.document.graph.nodes.values() if node.type != "Input"]

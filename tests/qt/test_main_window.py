@@ -76,11 +76,16 @@ def test_templates_open_and_insert_with_undo(window, qtbot):
     assert "LeNet" in dialog.details.text()
 
     area, doc = window.model_area, window.document
+    assert doc.project.view["template"] == "small_cnn_28"
     area.open_template("resnet50")
     assert len(doc.graph.nodes) == 177 and len(area.scene.node_items) == 177
-    assert doc.analysis.total_params == 25636712
+    assert doc.analysis.total_params == 25636712 and doc.project.view["template"] == "resnet50"  # names its runs
     doc.undo_stack.undo()
     assert len(doc.graph.nodes) == 8 and len(area.scene.node_items) == 8
+    assert doc.project.view["template"] == "small_cnn_28" and doc.undo_stack.isClean()
+    doc.undo_stack.redo()
+    assert doc.project.view["template"] == "resnet50"
+    doc.undo_stack.undo()
     area.insert_template("lenet5")
     lenet = len(load_lenet().nodes)
     assert len(doc.graph.nodes) == 8 + lenet and len(doc.selection) == lenet
@@ -118,9 +123,9 @@ def test_import_keras_sequential_file(window, tmp_path):
     assert window.import_keras(path)
     doc = window.document
     assert [n.name for n in doc.graph.nodes.values()] == ["inp", "hidden", "out"]
-    assert doc.analysis.total_params == 8 * 5 + 5 + 5 * 2 + 2
+    assert doc.analysis.total_params == 8 * 5 + 5 + 5 * 2 + 2 and doc.project.view["template"] == "seq"
     doc.undo_stack.undo()
-    assert len(doc.graph.nodes) == 8
+    assert len(doc.graph.nodes) == 8 and doc.project.view["template"] == "small_cnn_28"
 
 
 def test_view_as_code_shows_the_keras_script(window, qtbot):

@@ -2,7 +2,8 @@
 
 A row is recomputed only when its folder changed since it was indexed (the stamp: run.json's
 mtime, events.jsonl's size, labels.json's mtime), so listing 1,000 runs costs a few stats per
-run. A missing, corrupt or unwritable index is rebuilt (or kept in memory) from the folders.
+run. A missing, corrupt or unwritable index is rebuilt (or kept in memory) from the folders; so is
+an index written with other row fields (``INDEX_VERSION``, kept in SQLite's ``user_version``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from studio.core.training.runs import EVENTS_FILE, RUN_JSON
 
 INDEX_FILE = ".runs-index.sqlite"
 SCHEMA = "CREATE TABLE IF NOT EXISTS runs (name TEXT PRIMARY KEY, stamp TEXT NOT NULL, row TEXT NOT NULL)"
+INDEX_VERSION = 2  # 2: rows say what the run generates
 
 Progress = Callable[[int, int], None]
 
@@ -43,20 +45,14 @@ class RunIndex:
 
     def _connect(self) -> sqlite3.Connection:
         try:
-            db = sqlite3.connect(self.path, timeout=10)
-            db.execute(SCHEMA)
-            return db
+            return _opened(sqlite3.connect(self.path, timeout=10))
         except sqlite3.DatabaseError:
             try:
                 self.path.unlink(missing_ok=True)  # corrupt: rebuilt from the folders
-                db = sqlite3.connect(self.path, timeout=10)
-                db.execute(SCHEMA)
-                return db
+                return _opened(sqlite3.connect(self.path, timeout=10))
             except (OSError, sqlite3.Error):
                 pass
-        db = sqlite3.connect(":memory:")  # read-only runs folder: index for this call only
-        db.execute(SCHEMA)
-        return db
+        return _opened(sqlite3.connect(":memory:"))  # read-only runs folder: index for this call only
 
     def rows(self, progress: Progress | None = None) -> list[dict[str, Any]]:
         """All runs, refreshing the ones whose folders changed; ``progress(done, total)`` is
@@ -89,6 +85,16 @@ class RunIndex:
         finally:
             db.close()
         return sorted((with_live_status(row) for row in rows.values()), key=_newest, reverse=True)
+
+
+def _opened(db: sqlite3.Connection) -> sqlite3.Connection:
+    """``db`` with the runs table, emptied once when its rows were written by another version."""
+    db.execute(SCHEMA)
+    if db.execute("PRAGMA user_version").fetchone()[0] != INDEX_VERSION:
+        db.execute("DELETE FROM runs")
+        db.execute(f"PRAGMA user_version = {INDEX_VERSION}")
+        db.commit()
+    return db
 
 
 def _newest(row: dict[str, Any]) -> float:

@@ -108,7 +108,20 @@ def device_name(device: dict[str, Any] | None) -> str:
 
 
 def build_row(run_dir: str | os.PathLike, info: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
-    """One run-table row (JSON-ready; ``status`` as stored -- see ``runs.run_status``)."""
+    """One run-table row.
+
+    Args:
+        run_dir: the run folder.
+        info: its run.json.
+        summary: its summary (``update_summary``).
+
+    Returns:
+        The JSON-ready row: name, path, status as stored (see ``runs.run_status``), times, config,
+        dataset, backend, device, last/best metrics, error, labels, ``info`` and what the run
+        ``generates`` (``"images"``, ``"text"`` or None).
+    """
+    from studio.core.generative.runs import generates
+
     path = Path(run_dir)
     config = info.get("config") or {}
     started, ended = info.get("started"), info.get("ended")
@@ -135,6 +148,7 @@ def build_row(run_dir: str | os.PathLike, info: dict[str, Any], summary: dict[st
         "tags": labels["tags"],
         "note": labels["note"],
         "info": {key: info.get(key) for key in ("host", "pid", "launcher", "started") if key in info},
+        "generates": generates(path),
     }
 
 

@@ -9,9 +9,11 @@ then moves it into place, with a ``.meta.json`` beside it. See ARCHITECTURE.md "
 from studio.core.export.batch import export_formats
 from studio.core.export.exporter import export_model, meta_path, script_weights_path
 from studio.core.export.formats import FORMATS, FormatSpec, default_file_name, format_spec
-from studio.core.export.report import ExportError, ExportResult, ExportVerificationError, format_size
+from studio.core.export.report import (ExportError, ExportResult, ExportTargetExistsError, ExportVerificationError,
+                                       format_size)
 from studio.core.export.source import ExportSource, open_source
 
-__all__ = ["FORMATS", "ExportError", "ExportResult", "ExportSource", "ExportVerificationError", "FormatSpec",
+__all__ = ["FORMATS", "ExportError", "ExportResult", "ExportSource", "ExportTargetExistsError",
+           "ExportVerificationError", "FormatSpec",
            "default_file_name", "export_formats", "export_model", "format_size", "format_spec", "meta_path", "open_source",
            "script_weights_path"]

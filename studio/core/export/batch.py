@@ -16,14 +16,21 @@ def export_formats(run_dir: Path, formats: list[str], folder: Path, base_name: s
                    progress: Callable[[tuple[Any, ...]], None]) -> None:
     """Export one run in several formats, one after the other (call it off the GUI thread).
 
-    ``progress`` receives ``("stage", index, text)``, ``("exported", ExportResult)`` (ok, or failed
-    verification) and ``("refused", format, message)`` for an export that could not be made.
+    Args:
+        run_dir: the run folder; its model, project snapshot and dataset are loaded once.
+        formats: format names (keys of ``FORMATS``), exported in this order.
+        folder, base_name: each file is ``folder / default_file_name(base_name, format)``.
+        part: a generative run's sub-model (None: the whole model, or the image-making part).
+        include_normalization, with_training, force: as ``export_model`` takes them.
+        progress: receives ``("stage", index, text)``, ``("exported", ExportResult)`` (ok, or failed
+            verification) and ``("refused", format, ExportError)`` for an export that could not be
+            made; the caller words the remedy (e.g. for ``ExportTargetExistsError``).
     """
     try:
         source = open_source(run_dir, part)
     except ExportError as exc:
         for name in formats:
-            progress(("refused", name, str(exc)))
+            progress(("refused", name, exc))
         return
     for index, name in enumerate(formats):
         progress(("stage", index, f"{name}: starting"))
@@ -36,9 +43,9 @@ def export_formats(run_dir: Path, formats: list[str], folder: Path, base_name: s
         except ExportVerificationError as exc:
             result = exc.result
         except ExportError as exc:
-            progress(("refused", name, str(exc)))
+            progress(("refused", name, exc))
             continue
         except Exception as exc:  # a converter bug must not end the other formats: show it
-            progress(("refused", name, f"{type(exc).__name__}: {exc}"))
+            progress(("refused", name, ExportError(f"{type(exc).__name__}: {exc}")))
             continue
         progress(("exported", result))

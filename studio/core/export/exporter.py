@@ -23,7 +23,7 @@ from studio.core.export import bundle, runtimes, writers
 from studio.core.export.clean import assert_clean, raw_inputs, strip_random_layers, with_normalization
 from studio.core.export.formats import (QUANTIZED_AGREEMENT_FLOOR, QUANTIZED_AGREEMENT_TARGET, FormatSpec,
                                         format_spec)
-from studio.core.export.report import ExportError, ExportResult, ExportVerificationError
+from studio.core.export.report import ExportError, ExportResult, ExportTargetExistsError, ExportVerificationError
 from studio.core.export.script import python_script
 from studio.core.export.source import ExportSource, open_source
 
@@ -102,7 +102,7 @@ def _check_target(path: Path, spec: FormatSpec, force: bool) -> None:
     targets = [path, script_weights_path(path)] if spec.name == "python" else [path]
     for target in targets:
         if target.exists() and not force:
-            raise ExportError(f"{target} already exists; use --force to replace it")
+            raise ExportTargetExistsError(target)
         if target.is_dir() != spec.directory and target.exists():
             kind = "a folder" if target.is_dir() else "a file"
             raise ExportError(f"{target} is {kind}; choose another path for the {spec.title} export")

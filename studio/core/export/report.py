@@ -10,6 +10,15 @@ class ExportError(ValueError):
     """An export that cannot be made (bad input, a layer the format cannot express); one-line message."""
 
 
+class ExportTargetExistsError(ExportError):
+    """The export's target path already exists and replacing was not asked for; each front end says
+    how to ask (the CLI's ``--force``, the Export panel's "Replace existing files")."""
+
+    def __init__(self, path) -> None:
+        super().__init__(f"{path} already exists")
+        self.path = path
+
+
 class ExportVerificationError(ExportError):
     """The exported file does not reproduce the Keras model; nothing is left at the target path."""
 

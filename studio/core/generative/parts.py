@@ -27,7 +27,8 @@ DEFAULTS = {"grid_size": 64, "seed": 0, "quality": True, "kl_weight": 1.0}
 
 
 class GenerativeError(TrainingError):
-    """A generative project that cannot train as it is; the message says what to change."""
+    """A generative project or run that cannot be used as asked (train it, sample it, write text
+    with it); the message says what to change."""
 
 
 @dataclass

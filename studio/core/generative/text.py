@@ -15,6 +15,7 @@ import numpy as np
 
 from studio.core import fileio
 from studio.core.data.tokenize import Vocabulary, dataset_vocabulary
+from studio.core.generative.parts import GenerativeError
 from studio.core.params import ParamSpec
 from studio.core.training.callbacks import Hooks
 
@@ -28,10 +29,6 @@ GENERATION_FIELDS = [
     ParamSpec("seed", "int", 0, "Random seed: the same seed and settings write the same text.", 0, 2**31 - 1),
 ]
 _DEFAULTS = {spec.name: spec.default for spec in GENERATION_FIELDS}
-
-
-class GenerationError(ValueError):
-    """Bad generation input (prompt, settings, run); the message says what to do."""
 
 
 def is_language_model(dataset) -> bool:
@@ -70,9 +67,9 @@ def generate_many(model, vocabulary: Vocabulary, prompts: list[str], tokens: int
     """``generate`` for several prompts in one batch per step (each row with its own seeded
     generator, so every text equals ``generate`` of its prompt alone)."""
     if not 0 <= tokens <= MAX_NEW_TOKENS:
-        raise GenerationError(f"the number of tokens must be between 0 and {MAX_NEW_TOKENS}, got {tokens}")
+        raise GenerativeError(f"the number of tokens must be between 0 and {MAX_NEW_TOKENS}, got {tokens}")
     if temperature < 0 or top_k < 0:
-        raise GenerationError("temperature and top-k must not be negative")
+        raise GenerativeError("temperature and top-k must not be negative")
     window = int(model.inputs[0].shape[1])
     empty = [vocabulary.ids(" ")[0] if vocabulary.level == "char" else 1]
     rows = [vocabulary.ids(prompt) or list(empty) for prompt in prompts]
@@ -113,10 +110,10 @@ def run_vocabulary(run_dir) -> Vocabulary:
         data = json.loads(path.read_text(encoding="utf-8"))
         return Vocabulary(list(data["tokens"]), data["level"])
     except FileNotFoundError:
-        raise GenerationError(f"{run_dir} has no {VOCABULARY_FILE}: it is not a language-model run "
+        raise GenerativeError(f"{run_dir} has no {VOCABULARY_FILE}: it is not a language-model run "
                               "(train a model on a text corpus, e.g. the tiny_gpt template)") from None
     except (ValueError, KeyError, TypeError) as exc:
-        raise GenerationError(f"{path} is damaged ({exc}); train the run again") from None
+        raise GenerativeError(f"{path} is damaged ({exc}); train the run again") from None
 
 
 def load_language_model(run_dir, which: str = "auto"):
@@ -132,7 +129,7 @@ def load_language_model(run_dir, which: str = "auto"):
     for path in paths:
         if path.is_file():
             return keras.models.load_model(path, safe_mode=True, compile=False)
-    raise GenerationError(f"{run} has no trained model yet ({', '.join(p.name for p in paths)}); "
+    raise GenerativeError(f"{run} has no trained model yet ({', '.join(p.name for p in paths)}); "
                           "wait for the first epoch to finish")
 
 

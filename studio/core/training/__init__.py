@@ -12,7 +12,6 @@ from studio.core.training.runs import (
     RunFolder,
     default_runs_root,
     delete_run,
-    list_runs,
     new_run_dir,
     read_events,
     read_run,
@@ -21,5 +20,5 @@ from studio.core.training.runs import (
 from studio.core.training.watch import RunWatcher
 
 __all__ = ["TRAINING_FIELDS", "EventTail", "RunFolder", "RunPlan", "RunWatcher", "Runner",
-           "TrainingConfig", "TrainingError", "default_runs_root", "delete_run", "list_runs", "new_run_dir", "plan_run",
+           "TrainingConfig", "TrainingError", "default_runs_root", "delete_run", "new_run_dir", "plan_run",
            "read_events", "read_run", "send_control"]

@@ -3,7 +3,8 @@
 Series keys: ``loss/batch``, ``loss/smoothed``, ``loss/epoch``, ``loss/val`` for the run's main
 loss (``loss``, else the first logged ``*loss``: a GAN's ``d_loss``), ``loss/smoothed/<name>`` and
 ``loss/val/<name>`` for its other losses (``g_loss``, a VAE's ``kl_loss``...), the same as the main
-loss under ``metric/`` for the run's main metric (accuracy when logged), ``lr``, ``grad/<layer>``.
+loss under ``metric/`` for the run's main metric (accuracy when logged), ``lr``, ``grad/<layer>``,
+and ``logs/<name>`` for every value an epoch logs (``val_*``, a generative run's ``fid``...).
 X values are fractional epochs: batch ``s`` of ``S`` in epoch ``e`` sits at ``e - 1 + s / S``.
 """
 
@@ -152,6 +153,9 @@ class RunCurves:
         logs = event.get("logs") or {}
         self._learn_names(logs)
         x = float(event.get("epoch", 0))
+        for name, value in logs.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                self._put(f"logs/{name}", x, value, changed)
         for name, prefix, tail in self._plotted():
             if name in logs and not tail:
                 self._put(f"{prefix}/epoch", x, logs[name], changed)

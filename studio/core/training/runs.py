@@ -1,4 +1,4 @@
-"""Run folders: layout, run.json, the events log, the control file, listing and deletion.
+"""Run folders: layout, run.json, the events log, the control file, deletion (listing: RunIndex).
 
 Layout (see ARCHITECTURE.md "Training")::
 
@@ -198,18 +198,6 @@ def read_run(run_dir: str | os.PathLike) -> dict[str, Any]:
         "last_epoch": epochs[-1] if epochs else None,
         "error": info.get("error") or (errors[-1] if errors else None),
     }
-
-
-def list_runs(runs_root: str | os.PathLike) -> list[dict[str, Any]]:
-    """``read_run`` of every run folder directly under ``runs_root``, newest first."""
-    root = Path(runs_root)
-    if not root.is_dir():
-        return []
-    runs = []
-    for child in root.iterdir():
-        if (child / RUN_JSON).exists() or (child / EVENTS_FILE).exists():
-            runs.append(read_run(child))
-    return sorted(runs, key=lambda run: run.get("created", 0), reverse=True)
 
 
 def delete_run(run_dir: str | os.PathLike) -> None:

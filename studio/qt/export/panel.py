@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, Q
                                QHeaderView, QLabel, QLineEdit, QListWidget, QListWidgetItem, QProgressBar,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from studio.core.export import FORMATS, ExportResult, export_formats, format_size
-from studio.core.training import list_runs
+from studio.core.export import FORMATS, ExportError, ExportResult, ExportTargetExistsError, export_formats, format_size
+from studio.qt.widgets.run_picker import RunPicker
 from studio.qt.widgets.worker import TaskRunner
 
 DEFAULT_FORMATS = ("keras", "tflite", "onnx")
@@ -37,9 +37,8 @@ class ExportPanel(QWidget):
         self._exporting = False  # from Export until its results are all shown
         self.results: list[ExportResult] = []
 
-        self.run_combo = QComboBox()
-        self.run_combo.setMinimumContentsLength(30)
-        self.run_combo.currentIndexChanged.connect(self._run_chosen)
+        self.run_combo = RunPicker(lambda: self.runs_root())
+        self.run_combo.chosen.connect(self._run_chosen)
         refresh = QPushButton("Refresh")
         refresh.clicked.connect(self.refresh_runs)
         browse_run = QPushButton("Open run folder…")
@@ -79,6 +78,7 @@ class ExportPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self._layout(refresh, browse_run, browse_folder)
+        self.export_button.setEnabled(False)  # until a listing chooses a run
         self.refresh_runs()
 
     def _layout(self, refresh, browse_run, browse_folder) -> None:
@@ -115,27 +115,14 @@ class ExportPanel(QWidget):
 
     # -- choices ------------------------------------------------------------------------
     def refresh_runs(self) -> None:
-        """List the run folders under ``runs_root()``, newest first."""
-        current = self.run_combo.currentData()
-        self.run_combo.blockSignals(True)
-        self.run_combo.clear()
-        for run in list_runs(self.runs_root()):
-            self.run_combo.addItem(f"{run['name']} ({run['status']}, {run['epochs_done']} epochs)", run["path"])
-        self.run_combo.blockSignals(False)
-        index = self.run_combo.findData(current) if current else 0
-        self.run_combo.setCurrentIndex(max(index, 0))
-        self._run_chosen()
+        """List the run folders under ``runs_root()``, newest first (on the picker's worker)."""
+        self.run_combo.refresh(announce=True)
 
     def add_run(self, path: str | Path) -> None:
         """Choose a run folder that is not under the runs root."""
-        index = self.run_combo.findData(str(path))
-        if index < 0:
-            self.run_combo.addItem(Path(path).name, str(path))
-            index = self.run_combo.count() - 1
-        self.run_combo.setCurrentIndex(index)
+        self.run_combo.add_folder(path)
 
-    def _run_chosen(self, *_args) -> None:
-        path = self.run_combo.currentData()
+    def _run_chosen(self, path: str | None) -> None:
         self.export_button.setEnabled(bool(path) and not self.busy)
         if path and not self.folder_edit.text():
             self.folder_edit.setText(str(Path(path) / "exports"))
@@ -208,7 +195,10 @@ class ExportPanel(QWidget):
                  _number(result.argmax_agreement, "{:.2%}"), detail]
         self._add_row(cells, "\n".join([result.message, *result.warnings]))
 
-    def _on_refused(self, name: str, message: str) -> None:
+    def _on_refused(self, name: str, error: ExportError) -> None:
+        message = str(error)
+        if isinstance(error, ExportTargetExistsError):
+            message += f"; tick “{self.force_box.text()}” to replace it"
         self._add_row([FORMATS[name].title, "not exported", "-", "-", "-", "-", message], message)
 
     def _add_row(self, cells: list[str], tooltip: str) -> None:

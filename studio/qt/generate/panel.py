@@ -18,10 +18,12 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
                                QSlider, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
-from studio.core.training import RunWatcher, list_runs
+from studio.core.training import RunWatcher
+from studio.core.training.curves import RunCurves
 from studio.qt.generate.text import TextGenerateView
 from studio.qt.widgets.plots import CurvePlot
 from studio.qt.widgets.plot_theme import series_color
+from studio.qt.widgets.run_picker import RunPicker
 from studio.qt.widgets.worker import TaskRunner
 
 POLL_MS = 500
@@ -29,12 +31,8 @@ KIND_TITLES = {"generated": "Samples from the fixed latents", "reconstruction": 
 INTERPOLATION_STEPS = 11
 MANIFOLD_SIZE = 12
 RELIST_MS = 500  # a new run folder is re-read once its files settle
+QUALITY = ("fid", "diversity")  # plotted apart from the training values
 NO_RUN = "No generative run to draw from: train a GAN, VAE or autoencoder (Model → Templates), then it appears here"
-
-
-def is_generative_run(path: str | Path) -> bool:
-    """Whether a run folder holds a generative run's samples."""
-    return (Path(path) / "samples" / "fixed.npz").is_file()
 
 
 class PictureView(QWidget):
@@ -87,16 +85,17 @@ class GeneratePanel(QWidget):
         self.worker = TaskRunner(self)
         self.run_dir: Path | None = None
         self.grids: dict[str, dict[int, str]] = {}
-        self.history: dict[int, dict[str, float]] = {}  # epoch -> logs
+        self.curves = RunCurves()  # per-epoch values: the series logs/<name>
         self.warnings: list[str] = []
         self.model: Any = None  # the run's loaded GAN/VAE, used on worker threads only
         self.busy = False
         self.watcher: RunWatcher | None = None  # the followed run
         self._interpolation: np.ndarray | None = None
 
-        self.run_combo = QComboBox()
-        self.run_combo.setMinimumContentsLength(28)
-        self.run_combo.currentIndexChanged.connect(lambda _index: self.open_run(self.run_combo.currentData()))
+        # a run that appears (started or finished in the Train area, or elsewhere) is shown at once
+        self.run_combo = RunPicker(lambda: self.runs_root(), accept=lambda row: row.get("generates") == "images",
+                                   follow_new=True)
+        self.run_combo.chosen.connect(self.open_run)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh_runs)
         self.kind_combo = QComboBox()
@@ -156,7 +155,7 @@ class GeneratePanel(QWidget):
         self._relist = QTimer(self, singleShot=True, interval=RELIST_MS)
         self._relist.timeout.connect(self.refresh_runs)
         self.folder_watcher.directoryChanged.connect(lambda _path: self._relist.start())
-        self._listed: set[str] = set()
+        self.open_run(None)
         self.refresh_runs()
 
     def showEvent(self, event) -> None:
@@ -227,23 +226,10 @@ class GeneratePanel(QWidget):
 
     # -- runs and their events ---------------------------------------------------------
     def refresh_runs(self) -> None:
-        """List the generative (and language-model) runs under ``runs_root()``, newest first; a run that was not listed
-        before is shown at once (a run just started or finished), else the shown one stays."""
-        root = self.runs_root()
-        self._watch(root)
-        current = self.run_combo.currentData()
-        self.run_combo.blockSignals(True)
-        self.run_combo.clear()
-        for run in list_runs(root):
-            if is_generative_run(run["path"]):
-                self.run_combo.addItem(f"{run['name']} ({run['status']}, {run['epochs_done']} epochs)", run["path"])
-        self.run_combo.blockSignals(False)
-        listed = {str(self.run_combo.itemData(i)) for i in range(self.run_combo.count())}
-        new = listed - self._listed
-        self._listed = listed
-        index = 0 if new or not current else self.run_combo.findData(current)
-        self.run_combo.setCurrentIndex(max(index, 0))
-        self.open_run(self.run_combo.currentData())
+        """List the generative (and language-model) runs under ``runs_root()``, newest first, on the
+        pickers' workers; a run that was not listed before is shown at once, else the shown one stays."""
+        self._watch(self.runs_root())
+        self.run_combo.refresh()
         self.text.refresh_runs()
 
     def open_run(self, path: str | Path | None) -> None:
@@ -252,7 +238,7 @@ class GeneratePanel(QWidget):
         if path is not None and path == self.run_dir:
             return
         self.run_dir, self.model, self._interpolation = path, None, None
-        self.grids, self.history, self.warnings = {}, {}, []
+        self.grids, self.curves, self.warnings = {}, RunCurves(), []
         self.watcher = RunWatcher.for_folder(path) if path else None
         self.explore_view.set_image(None, "Pick an action above to draw from the trained model.")
         self.scatter_plot.hide()
@@ -272,13 +258,10 @@ class GeneratePanel(QWidget):
         if self.watcher is None:
             return
         events = self.watcher.poll()
-        changed = False
+        changed = bool(self.curves.add(events))
         for event in events:
             if event["type"] == "samples":
                 self.grids.setdefault(event.get("kind", "generated"), {})[int(event["epoch"])] = event["path"]
-                changed = True
-            elif event["type"] == "epoch":
-                self.history[int(event["epoch"])] = event.get("logs", {})
                 changed = True
             elif event["type"] == "warning":
                 self.warnings.append(event.get("message", ""))
@@ -323,21 +306,18 @@ class GeneratePanel(QWidget):
 
     def _update_plots(self) -> None:
         """Per-epoch training values (losses, discriminator accuracies) and the quality score."""
-        epochs = sorted(self.history)
+        logged = {key[len("logs/"):]: series for key, series in self.curves.series.items() if key.startswith("logs/")}
         self.training_plot.clear_curves()
-        names = sorted({key for logs in self.history.values() for key in logs} - {"fid", "diversity"})
-        for index, name in enumerate(names):
-            have = [e for e in epochs if name in self.history[e]]
+        for index, name in enumerate(sorted(set(logged) - set(QUALITY))):
             self.training_plot.curve(name, name, index, "val" if name.startswith("val_") else "epoch").setData(
-                np.array(have), np.array([self.history[e][name] for e in have]))
+                logged[name].x, logged[name].y)
         self.quality_plot.clear_curves()
-        scored = [e for e in epochs if "fid" in self.history[e]]
-        if scored:
-            epochs = scored
-            values = np.array([self.history[e]["fid"] for e in epochs])
-            self.quality_plot.curve("fid", None, 0, "points").setData(np.array(epochs), values)
-            best = epochs[int(values.argmin())]
-            text = f"Quality score {values[-1]:.3g} at epoch {epochs[-1]} (best {values.min():.3g} at epoch {best})."
+        fid = logged.get("fid")
+        if fid is not None:
+            self.quality_plot.curve("fid", None, 0, "points").setData(fid.x, fid.y)
+            best = int(fid.y.argmin())
+            text = (f"Quality score {fid.y[-1]:.3g} at epoch {fid.x[-1]:.0f} "
+                    f"(best {fid.y[best]:.3g} at epoch {fid.x[best]:.0f}).")
         else:
             text = "No quality score for this run."
         if self.warnings:

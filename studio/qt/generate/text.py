@@ -11,20 +11,17 @@ from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit,
+from PySide6.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit,
                                QPushButton, QSlider, QVBoxLayout, QWidget)
 
-from studio.core.generative.text import GENERATION_FIELDS, VOCABULARY_FILE
-from studio.core.training import RunWatcher, list_runs
+from studio.core.generative.text import GENERATION_FIELDS
+from studio.core.training import RunWatcher
 from studio.qt.widgets.param_editors import make_editor
+from studio.qt.widgets.run_picker import RunPicker
 from studio.qt.widgets.worker import TaskRunner
 
 POLL_MS = 500
 NO_RUN = "No language-model run yet: train the tiny_gpt template (Model → Templates), then it appears here."
-
-
-def is_language_model_run(path: str | Path) -> bool:
-    return (Path(path) / VOCABULARY_FILE).is_file()
 
 
 class TextGenerateView(QWidget):
@@ -39,9 +36,8 @@ class TextGenerateView(QWidget):
         self.model: Any = None  # loaded on the worker thread, used there only
         self.watcher: RunWatcher | None = None
 
-        self.run_combo = QComboBox()
-        self.run_combo.setMinimumContentsLength(28)
-        self.run_combo.currentIndexChanged.connect(lambda _index: self.open_run(self.run_combo.currentData()))
+        self.run_combo = RunPicker(lambda: self.runs_root(), accept=lambda row: row.get("generates") == "text")
+        self.run_combo.chosen.connect(self.open_run)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh_runs)
         self.epoch_slider = QSlider(Qt.Orientation.Horizontal)
@@ -65,6 +61,7 @@ class TextGenerateView(QWidget):
         self.timer = QTimer(self, interval=POLL_MS)
         self.timer.timeout.connect(self.poll)
         self.timer.start()
+        self.open_run(None)
         self.refresh_runs()
 
     def _layout(self) -> None:
@@ -98,16 +95,9 @@ class TextGenerateView(QWidget):
 
     # -- runs and their samples ---------------------------------------------------------
     def refresh_runs(self) -> None:
-        """List the language-model runs, newest first, keeping the shown one when it is still there."""
-        current = self.run_combo.currentData()
-        self.run_combo.blockSignals(True)
-        self.run_combo.clear()
-        for run in list_runs(self.runs_root()):
-            if is_language_model_run(run["path"]):
-                self.run_combo.addItem(f"{run['name']} ({run['status']}, {run['epochs_done']} epochs)", run["path"])
-        self.run_combo.blockSignals(False)
-        self.run_combo.setCurrentIndex(max(self.run_combo.findData(current), 0) if current else 0)
-        self.open_run(self.run_combo.currentData())
+        """List the language-model runs, newest first (on the picker's worker), keeping the shown one
+        when it is still there."""
+        self.run_combo.refresh()
 
     def open_run(self, path: str | Path | None) -> None:
         """Follow the run at ``path`` (None: none), reading every event it has so far."""

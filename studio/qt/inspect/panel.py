@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
 from studio.core.inspect import MAX_PINNED, InspectError, load_image
-from studio.core.training import RunWatcher, list_runs
+from studio.core.training import RunWatcher
 from studio.core.training.runs import LIVE_STATUSES
 from studio.core.training.probes import read_probes_config, write_probes_config
 from studio.qt.inspect.boundary import BoundaryTab
@@ -28,6 +28,7 @@ from studio.qt.inspect.pictures import PictureView, sample_picture
 from studio.qt.inspect.progress import LiveProbesTab, WeightsTab
 from studio.qt.inspect.source import InspectSource, load_graph_source, load_run_source
 from studio.qt.inspect.views import FeatureMapsTab, FiltersTab, PredictTab, SaliencyTab
+from studio.qt.widgets.run_picker import RunPicker
 from studio.qt.widgets.worker import TaskRunner
 
 GRAPH_SOURCE = "graph"
@@ -46,17 +47,17 @@ class InspectPanel(QWidget):
         self.sample: np.ndarray | None = None
         self.sample_index: int | None = None  # None for a dropped image
         self.pins: list[int] = []
-        self.runs: list[dict] = []
         self.events: list[dict] = []
         self.watcher: RunWatcher | None = None  # the followed run
         self._run_names: list[str] | None = None
-        self._follow_newest = True
         self._started = False
         self.setAcceptDrops(True)
 
-        self.source_combo = QComboBox()
-        self.source_combo.setMinimumContentsLength(28)
-        self.source_combo.activated.connect(self._source_chosen)
+        # the newest run is followed: a run that appears (started here or elsewhere) is chosen
+        self.source_combo = RunPicker(window.runs_root, extra=(("Current weights (the graph, untrained)", GRAPH_SOURCE),),
+                                      follow_new=True)
+        self.source_combo.chosen.connect(self.load_source)
+        self.source_combo.listed.connect(self.update_probes_config)
         reload_button = QPushButton("Reload")
         reload_button.clicked.connect(self.reload_source)
         open_button = QPushButton("Open run folder…")
@@ -133,23 +134,10 @@ class InspectPanel(QWidget):
             self.refresh_runs(load=True)
 
     def refresh_runs(self, load: bool = False) -> None:
-        """Re-read the project's runs into the source list; with ``load``, open the default source."""
-        root = self.main_window.runs_root()
-        self._run_names = self._scan(root)
-        self.runs = list_runs(root)
-        current = self.source_combo.currentData()
-        self.source_combo.clear()
-        for run in self.runs:
-            epochs = run.get("epochs_done", 0)
-            self.source_combo.addItem(f"{run['name']} — {run['status']}, {epochs} epoch{'s' * (epochs != 1)}",
-                                      run["path"])
-        self.source_combo.addItem("Current weights (the graph, untrained)", GRAPH_SOURCE)
-        if self._follow_newest or current is None:
-            self.source_combo.setCurrentIndex(0)
-        else:
-            self.source_combo.setCurrentIndex(max(self.source_combo.findData(current), 0))
-        if load or self.source_combo.currentData() != current:
-            self.load_source(self.source_combo.currentData())
+        """Re-list the project's runs (on the picker's worker); a changed choice is loaded, and with
+        ``load`` the newest run (else the current weights) is loaded anyway."""
+        self._run_names = self._scan(self.main_window.runs_root())
+        self.source_combo.refresh(newest=load, announce=load)
 
     @staticmethod
     def _scan(root: Path) -> list[str]:
@@ -158,21 +146,13 @@ class InspectPanel(QWidget):
         except OSError:
             return []
 
-    def _source_chosen(self, index: int) -> None:
-        self._follow_newest = index == 0 and self.source_combo.itemData(index) != GRAPH_SOURCE
-        self.load_source(self.source_combo.itemData(index))
-
     def _open_run_dialog(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Open run folder", str(self.main_window.runs_root()))
         if path:
-            self._follow_newest = False
-            self.source_combo.addItem(Path(path).name, path)
-            self.source_combo.setCurrentIndex(self.source_combo.count() - 1)
-            self.load_source(path)
+            self.source_combo.add_folder(path)
 
     def _on_project_replaced(self) -> None:
         if self._started:
-            self._follow_newest = True
             self.refresh_runs(load=True)
 
     # -- the model source ------------------------------------------------------------------
@@ -228,18 +208,13 @@ class InspectPanel(QWidget):
         """The listed run the current source comes from (None for current weights)."""
         if self.source is None or self.source.run_dir is None:
             return None
-        return next((run for run in self.runs if Path(run["path"]) == self.source.run_dir), None)
+        return self.source_combo.row(self.source.run_dir)
 
     # -- following the runs folder and the run's events -----------------------------------
     def poll(self) -> None:
         """Pick up new runs (following the newest) and the followed run's new events."""
-        names = self._scan(self.main_window.runs_root())
-        if names != self._run_names:
-            new_run = bool(set(names) - set(self._run_names or []))
-            if new_run:
-                self._follow_newest = True
+        if self._scan(self.main_window.runs_root()) != self._run_names:
             self.refresh_runs()
-            self.update_probes_config()
         if self.watcher is None:
             return
         new = self.watcher.poll()

@@ -335,20 +335,21 @@ class ModelArea(QWidget):
         target = apply_template(self.doc.project.copy(), template, sections or SECTIONS)
         stack = self.doc.undo_stack
         stack.beginMacro(f"Open template {template.title}")
-        self.doc.push(ReplaceGraph(self.doc, template.graph, self.layout_of(template.graph), "Replace the model"))
+        self.doc.push(ReplaceGraph(self.doc, template.graph, self.layout_of(template.graph), "Replace the model",
+                                   template.name))
         for section in ("generative", "dataset", "training"):
             if getattr(target, section) != getattr(self.doc.project, section):
                 self.doc.push(SetSection(self.doc, section, getattr(target, section), f"Set {section}"))
         stack.endMacro()
-        self.doc.project.view["template"] = template.name  # names the runs of this model
         self.show_graph()
 
     def insert_template(self, name: str) -> None:
         template = load_template(name)
         self._insert_block(template.graph, {}, None, f"Insert template {template.title}")
 
-    def replace_graph(self, graph: Graph, text: str) -> None:
-        self.doc.push(ReplaceGraph(self.doc, graph, self.layout_of(graph), text))
+    def replace_graph(self, graph: Graph, text: str, model: str | None = None) -> None:
+        """Swap the whole graph (undoable); ``model`` names the runs of the new model."""
+        self.doc.push(ReplaceGraph(self.doc, graph, self.layout_of(graph), text, model))
         self.show_graph()
 
     def show_graph(self) -> None:

@@ -316,7 +316,7 @@ class TrainPanel(QWidget):
         events = self.watcher.poll()
         if not events:
             return
-        self._dirty |= self.curves.add(events)
+        self._dirty |= {key for key in self.curves.add(events) if not key.startswith("logs/")}  # not plotted here
         for event in events:
             self._show_event(event)
         self._draw_state()
