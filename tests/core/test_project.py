@@ -55,3 +55,12 @@ def test_failed_save_leaves_the_previous_file_intact(tmp_path, monkeypatch):
         save_project(project, path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["p.dlstudio"]
+
+
+def test_the_default_project_keeps_the_training_defaults_it_writes_out():
+    from studio.core.training.config import TrainingConfig
+
+    defaults, training = TrainingConfig(), default_project().training
+    assert {key: training[key] for key in ("optimizer", "learning_rate", "batch_size", "seed")} == {
+        "optimizer": defaults.optimizer, "learning_rate": defaults.learning_rate,
+        "batch_size": defaults.batch_size, "seed": defaults.seed}

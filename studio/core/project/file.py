@@ -153,7 +153,6 @@ def save_project(project: Project, path: str | Path) -> None:
 def default_project() -> Project:
     """Built-in digits (28x28) and the small-CNN template: trainable offline at once."""
     from studio.core.graph.templates import load_template
-    from studio.core.training.config import TrainingConfig
 
     template = load_template("small_cnn_28")
     return Project(
@@ -162,7 +161,8 @@ def default_project() -> Project:
                  "seed": 0, "normalize": "scale"},
         graph=template.graph,
         # Digits make ~40 steps an epoch: gradient norms every 10 steps give the plot a few points each.
-        training={"optimizer": "adam", "learning_rate": 0.001, "batch_size": TrainingConfig.batch_size,
+        # Written out (the project package sits below training and cannot read its defaults).
+        training={"optimizer": "adam", "learning_rate": 0.001, "batch_size": 32,
                   "epochs": 5, "seed": 0, "grad_norm_every": 10},
         view={"template": template.name},
     )
