@@ -104,6 +104,9 @@ def bench_frozen_backbone(epochs: int = 4, grad_norm_every: int = 50) -> None:
 
 
 if __name__ == "__main__":
+    from studio.core.features import load_features
+
+    load_features()  # what features add to runs, as in the CLI and the app
     bench_boundary()
     bench_frozen_backbone()
     bench_frozen_backbone(grad_norm_every=0)
