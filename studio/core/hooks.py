@@ -46,13 +46,6 @@ def register(*names: str) -> None:
             _names.append(name)
 
 
-def unregister(*names: str) -> None:
-    """Remove plugin modules (tests, and a front end that turns a feature off)."""
-    for name in names:
-        if name in _names:
-            _names.remove(name)
-
-
 def registered() -> tuple[str, ...]:
     """The registered plugin module names, in registration order."""
     return tuple(_names)
