@@ -61,4 +61,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    from studio.core.features import load_features
+
+    load_features()  # what features add to runs, as in the CLI and the app
     main()

@@ -59,7 +59,7 @@ def bench_frozen_backbone(epochs: int = 4, grad_norm_every: int = 50) -> None:
     from studio.core.training.plan import plan_run, prepare_run_folder
     from studio.core.training.runs import read_events, read_run
     from studio.core.transfer.project import attach_backbone
-    from studio.core.transfer.training import copy_backbone_weights
+    from studio.core.transfer.weights import load_weights
 
     project = default_project()
     project.dataset = {"source": "shapes", "classes": ["circle", "square", "triangle", "cross", "ring"],
@@ -77,7 +77,7 @@ def bench_frozen_backbone(epochs: int = 4, grad_norm_every: int = 50) -> None:
     data = load_dataset(project.dataset)
     steps = steps_per_epoch(data, "train", 32)
     model = to_keras(project.graph)
-    copy_backbone_weights(model, "builtin:digits_cnn_28")
+    load_weights(model, "builtin:digits_cnn_28", match="prefix")
     jit = not str(run_info["compile_mode"]).startswith("graph")  # the engine's compile mode
     model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"],
                   jit_compile=jit)
@@ -104,6 +104,9 @@ def bench_frozen_backbone(epochs: int = 4, grad_norm_every: int = 50) -> None:
 
 
 if __name__ == "__main__":
+    from studio.core.features import load_features
+
+    load_features()  # what features add to runs, as in the CLI and the app
     bench_boundary()
     bench_frozen_backbone()
     bench_frozen_backbone(grad_norm_every=0)

@@ -9,6 +9,10 @@ import tempfile  # noqa: E402
 
 import pytest  # noqa: E402
 
+from studio.core.features import load_features  # noqa: E402
+
+load_features()  # the entry point of the test session, as the CLI and the app are of theirs
+
 
 def pytest_collection_finish(session):
     """Move what collection imported (TensorFlow, Keras, Qt: millions of objects) out of the garbage

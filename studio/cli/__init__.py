@@ -48,6 +48,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from studio.core.features import load_features
+
+    load_features()  # what features add to runs (imported when a run is planned or built)
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
         from studio.qt.system_libs import platform_problem

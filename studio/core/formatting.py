@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from studio.core.graph.catalog import CATALOG
-
 
 def count(value: int | float) -> str:
     """``1234567`` -> ``1.23 M``; small numbers stay exact."""
@@ -43,12 +41,9 @@ def param_value(value: Any) -> str:
     return str(value)
 
 
-def key_params(type: str, params: dict) -> str:
-    """The node's most telling params, e.g. ``32 · 3×3 · 1×1`` for a Conv2D."""
-    spec = CATALOG.get(type)
-    if spec is None:
-        return ""
-    return " · ".join(param_value(params[k]) for k in spec.key_params if k in params and params[k] is not None)
+def key_params(keys: tuple[str, ...], params: dict) -> str:
+    """The values of ``keys`` (a layer spec's most telling params), e.g. ``32 · 3×3 · 1×1`` for a Conv2D."""
+    return " · ".join(param_value(params[k]) for k in keys if k in params and params[k] is not None)
 
 
 def format_duration(seconds: float) -> str:

@@ -8,6 +8,7 @@ import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from studio.core.features import load_features
 from studio.qt import settings
 from studio.qt.main_window import MainWindow
 
@@ -16,6 +17,7 @@ def create_app(argv: list[str] | None = None) -> tuple[QApplication, MainWindow]
     """The QApplication and a shown MainWindow (a project path in ``argv[1]`` is opened)."""
     argv = list(sys.argv if argv is None else argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    load_features()  # what features add to runs, objective checks included
     app = QApplication.instance() or QApplication(argv)
     app.setOrganizationName(settings.ORGANIZATION)
     app.setApplicationName(settings.APPLICATION)

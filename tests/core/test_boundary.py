@@ -13,7 +13,7 @@ from studio.core.inspect import InspectError  # noqa: E402
 from studio.core.inspect.boundary import (PALETTE, boundary_image, decision_boundary, grid_points,  # noqa: E402
                                           load_boundary, save_boundary)
 from studio.core.project import Project, save_project  # noqa: E402
-from studio.core.training.live_boundary import LiveBoundary, boundary_callbacks  # noqa: E402
+from studio.core.inspect.live_boundary import LiveBoundary, boundary_callbacks  # noqa: E402
 from studio.core.training.runs import RunFolder, read_events  # noqa: E402
 
 TOY = {"source": "toy", "name": "and", "samples": 200, "noise": 0.05, "seed": 0}

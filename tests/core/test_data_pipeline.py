@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from studio.core.augment import AugmentationError, default_augmentation, preview
+from studio.core.augment import AugmentationError, default_augmentation
 from studio.core.data import (
     DataError,
     first_training_samples,
@@ -89,16 +89,15 @@ def test_augmentation_changes_training_images(shapes):
 def test_preview_is_exactly_what_training_receives(shapes, steps):
     for epoch in (0, 3):
         x, y = next(iter(make_pipeline(shapes, "train", 16, seed=7, augmentation=steps, epoch=epoch)))
-        images = preview(shapes, steps, seed=7, epoch=epoch, n=10, batch_size=16)
+        images, labels = first_training_samples(shapes, steps, 7, epoch, 10, 16)
         assert np.array_equal(images, np.asarray(x)[:10])
-        _, labels = first_training_samples(shapes, steps, 7, epoch, 10, 16)
         assert np.array_equal(labels, np.asarray(y)[:10])
 
 
 def test_preview_spanning_several_batches(shapes):
     steps = default_augmentation()
     expected = np.concatenate([x for x, _ in batches(make_pipeline(shapes, "train", 8, seed=4, augmentation=steps))])
-    assert np.array_equal(preview(shapes, steps, seed=4, n=20, batch_size=8), expected[:20])
+    assert np.array_equal(first_training_samples(shapes, steps, 4, 0, 20, 8)[0], expected[:20])
 
 
 def test_mixing_steps_switch_every_split_to_soft_labels(shapes):

@@ -1,4 +1,5 @@
-"""No import circles among studio modules, counting imports inside functions too.
+"""No import circles among studio modules, and no two core packages importing each other, counting
+imports inside functions too.
 
 ``from a import b`` counts as importing the module ``a.b`` when that is a module, else ``a``.
 A package's ``__init__`` is only counted when it is imported by name, so the usual
@@ -93,3 +94,46 @@ def test_from_import_resolves_to_the_submodule(import_graph):
 def test_no_import_circles_in_studio(import_graph):
     cycle = find_cycle(import_graph)
     assert cycle is None, "import circle: " + " -> ".join(cycle)
+
+
+def core_package(module: str) -> str | None:
+    """``studio.core.X`` for a module of core (X a subpackage or a top-level module), else None."""
+    parts = module.split(".")
+    return ".".join(parts[:3]) if parts[:2] == ["studio", "core"] and len(parts) > 2 else None
+
+
+def package_pairs(graph: dict[str, set[str]]) -> set[tuple[str, str]]:
+    """Pairs of core packages that import each other (at any level, inside functions too)."""
+    edges = {(core_package(src), core_package(dst)) for src, targets in graph.items() for dst in targets}
+    edges = {(a, b) for a, b in edges if a and b and a != b}
+    return {tuple(sorted(edge)) for edge in edges if edge[::-1] in edges}
+
+
+# Pairs other branches of issue 24 remove (the task registry; backend adapters). The lead empties this
+# set when merging them; nothing may be added to it.
+ALLOWED_PAIRS = {
+    ("studio.core.inspect", "studio.core.localization"),
+    ("studio.core.inspect", "studio.core.segmentation"),
+    ("studio.core.backends", "studio.core.training"),
+}
+
+
+def test_the_pair_check_counts_imports_inside_functions():
+    graph = {"studio.core.a.x": {"studio.core.b.y"}, "studio.core.b.y": {"studio.core.a"}, "studio.core.a": set(),
+             "studio.core.c": {"studio.core.a.x"}}
+    assert package_pairs(graph) == {("studio.core.a", "studio.core.b")}
+
+
+def test_no_two_core_packages_import_each_other(import_graph):
+    pairs = package_pairs(import_graph) - ALLOWED_PAIRS
+    assert not pairs, "core packages importing each other: " + ", ".join(" <-> ".join(pair) for pair in sorted(pairs))
+
+
+def test_training_knows_no_feature():
+    """Features plug into runs through studio.core.hooks: training names none of them, not even as a
+    string for importlib."""
+    features = ("studio.core.transfer", "studio.core.generative", "studio.core.experiments", "studio.core.inspect")
+    for path in (ROOT / "core" / "training").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        named = [feature for feature in features if feature in text]
+        assert not named, f"{path.name} names {', '.join(named)}"

@@ -57,25 +57,20 @@ def test_failed_save_leaves_the_previous_file_intact(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["p.dlstudio"]
 
 
-def test_default_project_takes_its_settings_from_the_specs(monkeypatch):
+def test_default_project_takes_its_settings_from_the_specs():
     import numpy as np
 
     from studio.core.data import load_dataset
     from studio.core.data.source_options import DATASET_FIELD, DEFAULT_SPLIT
     from studio.core.project.file import DEFAULT_PROJECT_TRAINING
-    from studio.core.training import config
+    from studio.core.training.config import TrainingConfig
 
     project = default_project()
-    defaults = config.TrainingConfig().to_dict()
-    assert project.training == {**{key: defaults[key] for key in ("optimizer", "learning_rate", "batch_size", "seed")},
-                                **DEFAULT_PROJECT_TRAINING}
+    assert project.training == DEFAULT_PROJECT_TRAINING  # every other setting is its spec's default
+    config = TrainingConfig.from_dict(project.training)
+    assert (config.epochs, config.grad_norm_every) == (5, 10) and config.optimizer == TrainingConfig().optimizer
     assert project.dataset == {"source": "digits", "image_size": 28}  # the template's input size, nothing else
     data = load_dataset(project.dataset)  # the specs' defaults: the same data as the spec written in full
     written = load_dataset({"source": "digits", "image_size": 28, "split": DEFAULT_SPLIT,
                             "seed": DATASET_FIELD["seed"].default, "normalize": "scale"})
     assert all(np.array_equal(data.split(name)[0], written.split(name)[0]) for name in ("train", "val", "test"))
-    # a changed spec default reaches new projects: nothing repeats it
-    changed = config.TrainingConfig.from_dict({"optimizer": "sgd", "learning_rate": 0.5})
-    monkeypatch.setattr(config, "TrainingConfig", lambda: changed)
-    project = default_project()
-    assert (project.training["optimizer"], project.training["learning_rate"]) == ("sgd", 0.5)

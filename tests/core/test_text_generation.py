@@ -53,3 +53,16 @@ def test_a_batch_of_prompts_writes_what_each_prompt_writes_alone():
     model = _model()
     texts = generate_many(model, VOCAB, ["abc", "d", "abcdeab"], 8, temperature=1.0, top_k=3, seeds=[4, 1, 2])
     assert texts == [generate(model, VOCAB, p, 8, 1.0, 3, s) for p, s in (("abc", 4), ("d", 1), ("abcdeab", 2))]
+
+
+def test_a_language_model_run_is_loaded_by_the_safe_loader(tmp_path):
+    import keras
+
+    from studio.core.generative.text import load_language_model
+
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2.0)(inputs))
+    (tmp_path / "run").mkdir()
+    model.save(tmp_path / "run" / "model.keras")
+    with pytest.raises(GenerativeError, match="Lambda"):
+        load_language_model(tmp_path / "run")

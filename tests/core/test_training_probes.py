@@ -9,7 +9,8 @@ from studio.core.project import default_project
 from studio.core.training.callbacks import RunState
 from studio.core.training.engine import train_run
 from studio.core.training.plan import plan_run, prepare_run_folder
-from studio.core.training.probes import LiveProbes, read_probes_config, write_probes_config
+from studio.core.inspect.live_probes import LiveProbes
+from studio.core.training.probes import read_probes_config, write_probes_config
 from studio.core.training.runs import RunFolder, read_events
 
 

@@ -13,7 +13,7 @@ from studio.core.graph.templates import load_template
 from studio.core.inspect import load_run_model
 from studio.core.project import Project, save_project
 from studio.core.training import RunFolder
-from studio.core.training.live_boundary import LiveBoundary
+from studio.core.inspect.live_boundary import LiveBoundary
 
 WAIT_MS = 20_000
 

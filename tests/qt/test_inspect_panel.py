@@ -20,7 +20,8 @@ from studio.core.inspect import evaluate_model, load_run_dataset, load_run_model
 from studio.core.project import Project, save_project
 from studio.core.training import RunFolder
 from studio.core.training.callbacks import RunState
-from studio.core.training.probes import LiveProbes, read_probes_config
+from studio.core.inspect.live_probes import LiveProbes
+from studio.core.training.probes import read_probes_config
 from studio.qt.model.canvas.items import NODE_HEIGHT
 
 LEFT = Qt.MouseButton.LeftButton

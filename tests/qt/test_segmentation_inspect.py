@@ -72,7 +72,8 @@ def test_localization_scores_and_boxes(qtbot, tmp_path):
 def test_live_probes_of_a_segmentation_run_show_the_predicted_mask(qtbot, tmp_path):
     from studio.core.inspect import load_run_model
     from studio.core.training.callbacks import RunState
-    from studio.core.training.probes import LiveProbes, write_probes_config
+    from studio.core.inspect.live_probes import LiveProbes
+    from studio.core.training.probes import write_probes_config
     from studio.core.training.runs import read_events
 
     dataset = {"source": "shape_masks", "classes": ["circle", "cross"], "count": 15, "seed": 0}

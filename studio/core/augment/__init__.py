@@ -8,7 +8,7 @@ from studio.core.augment.catalog import (
     needs_soft_labels,
     validate_steps,
 )
-from studio.core.augment.preview import grid_image, preview, save_grid_png
+from studio.core.augment.preview import grid_image, save_grid_png
 
 __all__ = [
     "AUGMENTATIONS",
@@ -19,7 +19,6 @@ __all__ = [
     "default_augmentation",
     "grid_image",
     "needs_soft_labels",
-    "preview",
     "save_grid_png",
     "validate_steps",
 ]

@@ -1,4 +1,5 @@
-"""Seeded augmentation previews and image grids (arrays and PNG files)."""
+"""Image grids of augmentation previews (arrays and PNG files); the previews themselves are
+``studio.core.data.first_training_samples``, exactly what training receives."""
 
 from __future__ import annotations
 
@@ -9,15 +10,6 @@ import os
 import numpy as np
 
 from studio.core.fileio import atomic_write_bytes
-
-
-def preview(dataset, steps: list[dict] | None, seed: int = 0, epoch: int = 0, n: int = 16, *,
-            batch_size: int) -> np.ndarray:
-    """The first ``n`` augmented training images exactly as training receives them for this
-    seed, epoch and batch size (normalized values, NHWC)."""
-    from studio.core.data.pipeline import first_training_samples
-
-    return first_training_samples(dataset, steps, seed, epoch, n, batch_size)[0]
 
 
 def grid_image(images: np.ndarray, labels: list[str] | None = None, cols: int | None = None,

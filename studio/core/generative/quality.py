@@ -106,7 +106,7 @@ class QualityScorer:
     def for_run(cls, run_dir: str | os.PathLike, dataset, to_unit, seed: int = 0) -> QualityScorer:
         """The scorer of a run: its classifier is trained once per dataset and cached in
         ``RUN/quality/`` (the cache is redone when the dataset fingerprint differs)."""
-        import keras
+        from studio.core.graph.keras_io import KerasImportError, load_keras_file
 
         folder = Path(run_dir) / "quality"
         model_file, meta_file = folder / "classifier.keras", folder / "meta.json"
@@ -116,7 +116,10 @@ class QualityScorer:
         except (OSError, ValueError):
             cached = False
         if cached and model_file.is_file():
-            return cls(keras.saving.load_model(model_file, safe_mode=True, compile=False), x_ref)
+            try:  # the one safe loader: a file that is not our classifier is trained again
+                return cls(load_keras_file(model_file, with_model=True)[1], x_ref)
+            except KerasImportError:
+                pass
         labels = dataset.y_train if dataset.task != "regression" else np.zeros(len(dataset.y_train), np.int32)
         scorer = cls.train(to_unit(dataset.x_train), labels, dataset.num_classes, x_ref, seed)
         folder.mkdir(parents=True, exist_ok=True)

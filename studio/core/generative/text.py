@@ -117,20 +117,26 @@ def run_vocabulary(run_dir) -> Vocabulary:
 
 
 def load_language_model(run_dir, which: str = "auto"):
-    """The run's model (final, else best/last checkpoint), loaded in safe mode."""
-    import keras
+    """The run's model (``which``: auto = final, else best/last checkpoint), through the one safe
+    loader: size cap, and Lambda/custom/unknown layers refused before Keras deserializes anything.
 
-    from studio.core.graph import custom_layers  # noqa: F401  (registers PositionalEmbedding)
+    Args:
+        run_dir: a language-model run folder.
+        which: auto, final, best or last.
 
-    run = Path(run_dir)
-    candidates = {"final": [run / "model.keras"], "best": [run / "checkpoints" / "best.keras"],
-                  "last": [run / "checkpoints" / "last.keras"]}
-    paths = candidates.get(which) or [p for key in ("final", "best", "last") for p in candidates[key]]
-    for path in paths:
-        if path.is_file():
-            return keras.models.load_model(path, safe_mode=True, compile=False)
-    raise GenerativeError(f"{run} has no trained model yet ({', '.join(p.name for p in paths)}); "
-                          "wait for the first epoch to finish")
+    Returns:
+        The Keras model.
+
+    Raises:
+        GenerativeError: no model file yet, or one the safe loader refuses.
+    """
+    from studio.core.inspect.errors import InspectError
+    from studio.core.inspect.runs import load_run_model
+
+    try:
+        return load_run_model(run_dir, which)
+    except InspectError as exc:
+        raise GenerativeError(str(exc)) from None
 
 
 class TextSamples(Hooks):

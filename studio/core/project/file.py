@@ -163,15 +163,12 @@ def default_project() -> Project:
         the image size the template reads and ``DEFAULT_PROJECT_TRAINING``.
     """
     from studio.core.graph.templates import load_template
-    from studio.core.training.config import TrainingConfig
 
     template = load_template("small_cnn_28")
-    defaults = TrainingConfig().to_dict()
     return Project(
         name="Digits with a small CNN",
         dataset={"source": "digits", "image_size": 28},  # small_cnn_28 reads 28x28 images
         graph=template.graph,
-        training={**{key: defaults[key] for key in ("optimizer", "learning_rate", "batch_size", "seed")},
-                  **DEFAULT_PROJECT_TRAINING},
+        training=dict(DEFAULT_PROJECT_TRAINING),  # the rest: the training specs' defaults, read at load
         view={"template": template.name},
     )

@@ -1,26 +1,23 @@
 """The model-building step of a run: project + dataset -> compiled Keras model and tf.data inputs.
 
-This is the one step other objectives replace: ``builder_for(project)`` returns
-``build_supervised`` for ordinary models, ``studio.core.generative.training.build`` for
-projects with a ``generative`` section and ``studio.core.transfer.contrastive.build`` for
-self-supervised pretraining (``training.objective`` contrastive). A builder has the signature
-``build(project, config, dataset, setup, start_epoch) -> Built`` and runs inside the distribution strategy's
-scope; the engine does everything else (events, checkpoints, resume, failures).
+This is the one step other objectives replace: ``builder_for(project)`` returns the builder a
+registered feature offers for the project's objective (hook ``objective_builder``: GAN/VAE
+projects, contrastive pretraining), else ``build_supervised``, and adds what every feature adds to
+the run (hook ``extend_run``: callbacks, folder callbacks, notes). A builder has the signature
+``build(project, config, dataset, setup, start_epoch) -> Built`` and runs inside the distribution
+strategy's scope; the engine does everything else (events, checkpoints, resume, failures).
+Training knows no feature: see ``studio.core.hooks``.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from studio.core import hooks
 from studio.core.training.adapt import output_activation
 from studio.core.training.config import TrainingConfig
 from studio.core.training.errors import TrainingError
-
-GENERATIVE_BUILDER = "studio.core.generative.training"
-# Builders of the other training objectives, imported by name (they import this module).
-OBJECTIVE_BUILDERS = {"contrastive": "studio.core.transfer.contrastive"}
 
 _CROSS_ENTROPIES = ("sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy")
 
@@ -48,27 +45,62 @@ class Built:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass
+class RunContext:
+    """What a feature sees of a run being built (hook ``extend_run``): the project, its checked
+    settings, the dataset, the built model and its epoch length, the epoch the run starts at (not 0
+    when resuming) and whether it is ordinary supervised training."""
+
+    project: Any
+    config: TrainingConfig
+    dataset: Any
+    model: Any
+    steps_per_epoch: int
+    start_epoch: int
+    supervised: bool
+
+
+@dataclass
+class RunAddition:
+    """What a feature adds to a run: Keras callbacks, folder-callback factories (see ``Built``) and
+    notes for run.json and the start event."""
+
+    callbacks: list[Any] = field(default_factory=list)
+    folder_callbacks: list[Callable[[Any], Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
 def builder_for(project) -> Callable[..., Built]:
-    """The build function for ``project`` (the generative or contrastive one where it applies),
-    adding the run store's folder callback (summary.json, curves.npz) to what it builds."""
-    objective = (project.training or {}).get("objective")
-    module = GENERATIVE_BUILDER if getattr(project, "generative", None) else OBJECTIVE_BUILDERS.get(objective)
-    build = build_supervised
-    if module is not None:
-        try:
-            build = importlib.import_module(module).build
-        except (ImportError, AttributeError) as exc:
-            kind = "generative" if module == GENERATIVE_BUILDER else objective
-            raise TrainingError(f"{kind} training is not available in this install ({exc})") from None
+    """The build function for ``project``, adding what the registered features add to a run.
 
-    def build_with_store(*args, **kwargs) -> Built:
-        from studio.core.experiments.hook import StoreHook
+    Args:
+        project: the project to train.
 
-        built = build(*args, **kwargs)
-        built.folder_callbacks.append(StoreHook)
+    Returns:
+        ``build(project, config, dataset, setup, start_epoch) -> Built``.
+
+    Raises:
+        TrainingError: the project needs an objective no registered feature builds.
+    """
+    build = hooks.first("objective_builder", project)
+    if build is None:
+        objective = (project.training or {}).get("objective") or "supervised"
+        if getattr(project, "generative", None) or objective != "supervised":
+            kind = "generative" if getattr(project, "generative", None) else objective
+            raise TrainingError(f"{kind} training is not available: no registered feature builds it")
+        build = build_supervised
+
+    def build_with_features(project, config, dataset, setup, start_epoch: int = 0) -> Built:
+        built = build(project, config, dataset, setup, start_epoch)
+        run = RunContext(project, config, dataset, built.model, built.steps_per_epoch, start_epoch,
+                         supervised=build is build_supervised)
+        for addition in hooks.call("extend_run", run):
+            built.callbacks += addition.callbacks
+            built.folder_callbacks += addition.folder_callbacks
+            built.notes += addition.notes
         return built
 
-    return build_with_store
+    return build_with_features
 
 
 def loss_name(config: TrainingConfig, task: str, out_units: int, soft_labels: bool) -> str:
@@ -248,23 +280,16 @@ def build_supervised(project, config: TrainingConfig, dataset, setup, start_epoc
     """Compile the project's graph for its dataset and make the train/val pipelines.
 
     The training stream is endless and starts at ``start_epoch`` so a resumed run sees the same
-    shuffles and augmentations it would have seen without the interruption.
+    shuffles and augmentations it would have seen without the interruption. A registered feature
+    may replace the loss (hook ``supervised_loss``, e.g. a masked language model's).
     """
     import keras
 
     from studio.core.data import make_pipeline, needs_soft_labels, steps_per_epoch
     from studio.core.graph.keras_io import to_keras
-    from studio.core.training.live_boundary import boundary_callbacks
-    from studio.core.transfer.training import transfer_setup
 
     model = to_keras(project.graph)
     steps = steps_per_epoch(dataset, "train", config.batch_size)
-    transfer_callbacks, transfer_notes = transfer_setup(model, config, lambda c: make_optimizer(c, steps))
-    init_notes = []
-    if config.init_from and start_epoch == 0:  # a resumed run continues from its own backup
-        from studio.core.training.init_from import load_matching_weights
-
-        init_notes.append(load_matching_weights(model, config.init_from))
     out_units = int(model.outputs[0].shape[-1])
     soft = needs_soft_labels(project.augmentation)
     name = loss_name(config, dataset.task, out_units, soft)
@@ -272,11 +297,12 @@ def build_supervised(project, config: TrainingConfig, dataset, setup, start_epoc
     if one_hot:
         name = "categorical_crossentropy"  # the same loss, on the one-hot labels
     from_logits = name in _CROSS_ENTROPIES and output_activation(project.graph) == "linear"
-    masked = dataset.normalization.get("objective") == "mlm" and name == "sparse_categorical_crossentropy"
-    loss = make_loss(name, from_logits, ignore_class=0 if masked else None)
+    loss, loss_notes = make_loss(name, from_logits), []
+    replaced = hooks.first("supervised_loss", dataset, name, from_logits)
+    if replaced is not None:
+        loss, note = replaced
+        loss_notes.append(note)
     metrics, notes = make_metrics(config, dataset.task, name, dataset.num_classes, from_logits)
-    notes = init_notes + notes + transfer_notes + (["masked language model: the loss counts the masked tokens "
-                                                    "only (accuracy counts every step)"] if masked else [])
     model.compile(optimizer=make_optimizer(config, steps), loss=loss, metrics=metrics,
                   jit_compile=setup.jit_compile,
                   steps_per_execution=steps_per_execution(config, keras.backend.backend(), steps,
@@ -294,14 +320,5 @@ def build_supervised(project, config: TrainingConfig, dataset, setup, start_epoc
         callbacks.append(keras.callbacks.ReduceLROnPlateau(
             monitor="val_loss" if val is not None else "loss", factor=config.decay_rate,
             patience=config.plateau_patience, min_lr=config.min_learning_rate))
-    folder_callbacks = boundary_callbacks(dataset) + transfer_callbacks
-    from studio.core.generative.text import TextSamples, fixed_prompts, is_language_model
-
-    if is_language_model(dataset):  # live text from fixed prompts, each epoch
-        from studio.core.data.tokenize import dataset_vocabulary
-
-        vocabulary, prompts = dataset_vocabulary(dataset), fixed_prompts(dataset)
-        folder_callbacks.append(lambda folder: TextSamples(folder, vocabulary, prompts))
-    return Built(model, train, val, steps, loss_fn=loss, probe=probe, callbacks=callbacks, notes=notes,
-                 folder_callbacks=folder_callbacks)
-
+    return Built(model, train, val, steps, loss_fn=loss, probe=probe, callbacks=callbacks,
+                 notes=notes + loss_notes)

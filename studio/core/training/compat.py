@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from studio.core import hooks
 from studio.core.graph.infer import analyze
 from studio.core.training.adapt import adapt_graph, needed_outputs, output_activation, output_dense
 from studio.core.training.build import loss_name
@@ -65,8 +66,9 @@ def check_compat(project, facts: DataFacts) -> list[CompatProblem]:
     graph = project.graph
     if not analyze(graph).ok:
         return []
-    if project.generative:
-        return _check_generative(project, facts)
+    objective = hooks.first("compat_problems", project, facts)  # an objective with its own check
+    if objective is not None:
+        return [CompatProblem(None, message) for message in objective]
     if facts.task in ("segmentation", "localization"):  # per-pixel or class + box outputs: adapt_graph knows them
         try:
             adapt_graph(graph, facts.task, facts.input_shape, facts.num_classes, facts.target_size)
@@ -133,12 +135,3 @@ def _activation_fix(graph, dense, activation: str) -> Fix | None:
         return None
     return Fix(f"Set {dense.name}.activation to {activation}", params=((dense.id, "activation", activation),))
 
-
-def _check_generative(project, facts: DataFacts) -> list[CompatProblem]:
-    from studio.core.generative.training import check  # loads numpy: the data is loaded by now
-
-    try:
-        check(project, facts)
-    except TrainingError as exc:
-        return [CompatProblem(None, str(exc))]
-    return []

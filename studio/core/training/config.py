@@ -90,8 +90,8 @@ TRAINING_FIELDS: tuple[ParamSpec, ...] = (
     ParamSpec("fine_tune_learning_rate", "float", 1e-4, "Learning rate of the fine-tuning epochs.",
               minimum=0.0, exclusive_minimum=True, label="Fine-tune learning rate"),
     ParamSpec("init_from", "folder", None, "Start from a run's weights (a run folder; empty: fresh weights): "
-              "layers with the same name and weight shapes take them, e.g. a pretrained encoder "
-              "before fine-tuning.", label="Start from run"),
+              "layers with the same name and weight shapes take them (the run notes name those of other "
+              "shapes), e.g. a pretrained encoder before fine-tuning.", label="Start from run"),
 )
 
 _SPECS = {spec.name: spec for spec in TRAINING_FIELDS}

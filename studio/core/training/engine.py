@@ -15,7 +15,7 @@ import sys
 import time
 import traceback
 
-from studio.core import fileio
+from studio.core import fileio, hooks
 from studio.core.training import lock
 from studio.core.training.backup import BackupState, read_backup, restore_backup
 from studio.core.training.diskspace import ensure_free_space, saved_size
@@ -24,9 +24,14 @@ from studio.core.training.resume import apply_changes
 from studio.core.training.runs import RunFolder, read_control, read_events
 
 
-def child_main(run_dir: str, resume: bool) -> None:
-    """Entry point of the training process: quiet TensorFlow, log to log.txt, train, exit."""
+def child_main(run_dir: str, resume: bool, plugins: tuple[str, ...] = ()) -> None:
+    """Entry point of the training process: quiet TensorFlow, log to log.txt, train, exit.
+
+    ``plugins``: the hook plugins registered in the starting process (``studio.core.hooks.registered``),
+    registered here too, as a spawned process starts with none.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    hooks.register(*plugins)
     folder = RunFolder(run_dir)
     select_backend(folder.info())
     # TensorFlow and Keras write straight to the process's stdout/stderr: send both to log.txt.
@@ -123,7 +128,6 @@ def _train(folder: RunFolder, resume: bool) -> str:
     from studio.core.training.config import TrainingConfig
     from studio.core.training.devices import parse_devices, setup_devices
     from studio.core.training.plan import load_checked_dataset
-    from studio.core.training.probes import LiveProbes
 
     info = folder.info()
     config = TrainingConfig.from_dict(info["config"])
@@ -170,7 +174,7 @@ def _train(folder: RunFolder, resume: bool) -> str:
                   Backup(folder, state, built.steps_per_epoch, config.backup_every_steps, config.backup_every_s)]
     if built.loss_fn is not None and built.probe is not None:
         callbacks.append(GradientProbe(folder, state, built.loss_fn, built.probe, config.grad_norm_every))
-    callbacks.append(LiveProbes(folder, state, dataset.x_test))
+    callbacks += [callback for found in hooks.call("engine_callbacks", folder, state, dataset) for callback in found]
     early = None
     if config.early_stopping:
         early = keras.callbacks.EarlyStopping(

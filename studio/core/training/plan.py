@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from studio.core import hooks
 from studio.core.backends import versions  # noqa: F401  (re-exported for export manifests)
 from studio.core.training.adapt import adapt_to_dataset
 from studio.core.training.compat import DataFacts, check_compat
@@ -77,19 +78,15 @@ def plan_run(project, dataset=None) -> RunPlan:
     ``studio.core.data.cache``), so a start loads it only once here; else it is loaded now.
     """
     config = check_config(project.training)
-    if config.backbone:
-        from studio.core.transfer.training import check_backbone_setting
-
-        check_backbone_setting(project.graph, config.backbone)
+    hooks.call("check_run", project, config)  # each feature's own settings (e.g. a backbone source)
     dataset = load_checked_dataset(project.dataset) if dataset is None else check_dataset(dataset)
     planned = project.copy()
     planned.training = config.to_dict()
     changes: list[str] = []
     facts = DataFacts.of(dataset)
-    if config.objective == "contrastive":  # labels unused: its own checks instead of model <-> labels
-        from studio.core.transfer.contrastive import fit_to_dataset
-
-        planned.graph, changes = fit_to_dataset(planned, dataset)
+    fitted = hooks.first("plan_objective", planned, dataset)  # e.g. contrastive: labels unused
+    if fitted is not None:
+        planned.graph, changes = fitted
         return RunPlan(planned, config, changes, dataset_summary(dataset))
     if not planned.generative:
         planned.graph, changes = adapt_to_dataset(planned.graph, dataset)

@@ -4,10 +4,11 @@ The optional probes config is a small file in the run folder, so the app can pin
 or while a run trains::
 
     RUN/probes.json           {"samples": [test-split indices, at most 8], "layer": "conv2d"}
-    RUN/probes/epoch_NNN.npz  the epoch's snapshot (studio.core.inspect.live) plus "samples"
+    RUN/probes/epoch_NNN.npz  the epoch's snapshot (activations, heatmaps, outputs) plus "samples"
 
 Grad-CAM uses the probed layer when it has spatial output, else the model's last such layer.
-At each epoch end the engine reads the config; when there is one it writes the snapshot and emits
+At each epoch end the run's live probes (a callback the inspect feature adds to every run) read the
+config; when there is one they write the snapshot and emit
 ``probes {epoch, path (relative to the run), layer, samples}``, or ``probes {epoch, error}`` once
 per config it cannot serve (unknown layer, index out of range...).
 """
@@ -17,10 +18,7 @@ from __future__ import annotations
 import json
 import os
 
-import numpy as np
-
 from studio.core import fileio
-from studio.core.training.callbacks import Hooks, RunState
 from studio.core.training.runs import RunFolder
 
 PROBES_CONFIG = "probes.json"
@@ -53,37 +51,3 @@ def probe_indices(config: dict, available: int) -> list[int]:
     if not isinstance(config.get("layer"), str):
         raise ValueError("probes.json: layer must be a layer name")
     return samples
-
-
-class LiveProbes(Hooks):
-    """Writes a probe snapshot of the pinned test samples at each epoch end (when configured)."""
-
-    def __init__(self, folder: RunFolder, state: RunState, x_test) -> None:
-        self.folder, self.state, self.x_test = folder, state, x_test
-        self._reported: str | None = None
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self.state.failed:
-            return
-        config = read_probes_config(self.folder.path)
-        if config is None:
-            return
-        from studio.core.inspect import probe_snapshot, save_probe_snapshot, spatial_layers
-
-        try:
-            indices = probe_indices(config, len(self.x_test))
-            layer = config["layer"]
-            cam_layer = layer if layer in spatial_layers(self.model) else None  # else the last spatial one
-            snapshot = probe_snapshot(self.model, self.x_test[indices], layer, cam_layer)
-        except (ValueError, TypeError, AttributeError) as exc:  # a bad request must not stop training
-            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            if message != self._reported:
-                self._reported = message
-                self.folder.emit("probes", epoch=epoch + 1, error=message)
-            return
-        self._reported = None
-        snapshot["samples"] = np.asarray(indices, dtype="int64")
-        relative = f"{PROBES_DIR}/epoch_{epoch + 1:03d}.npz"
-        (self.folder.path / PROBES_DIR).mkdir(exist_ok=True)
-        save_probe_snapshot(self.folder.path / relative, snapshot)
-        self.folder.emit("probes", epoch=epoch + 1, path=relative, layer=config["layer"], samples=indices)

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
+from studio.core import hooks
 from studio.core.training import lock
 from studio.core.training.diskspace import crash_cause
 from studio.core.training.plan import plan_run, prepare_run_folder
@@ -69,7 +70,8 @@ class Runner:
         from studio.core.training.engine import child_main
 
         context = multiprocessing.get_context("spawn")
-        self._process = context.Process(target=child_main, args=(str(self.folder.path), self.resuming),
+        self._process = context.Process(target=child_main, args=(str(self.folder.path), self.resuming,
+                                                                 hooks.registered()),
                                         name=f"studio-train-{self.folder.path.name}", daemon=True)
         # The child inherits the environment: its Keras loads the run's backend even when the
         # spawned interpreter re-imports a main module that imports Keras.

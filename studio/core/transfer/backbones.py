@@ -83,23 +83,26 @@ def resolve(source: str | os.PathLike) -> tuple[str, Path | str]:
 
 def load_backbone(source: str | os.PathLike) -> Backbone:
     """The backbone ``source`` names (see the module docstring); BackboneError when it cannot be used."""
+    backbone = load_source(source)
+    if len(backbone.model.inputs) != 1:
+        raise BackboneError(f"{backbone.label}: a backbone needs exactly one input")
+    return backbone
+
+
+def load_source(source: str | os.PathLike) -> Backbone:
+    """The model ``source`` names (a run folder, a .keras file, keras:NAME or builtin:NAME), loaded
+    safely whatever its inputs; BackboneError when it cannot be loaded."""
     kind, where = resolve(source)
     if kind == "keras":
         return _keras_application(where)
     text = str(source)
     label = text if text.startswith("builtin:") else Path(text).stem if Path(text).is_file() else Path(text).name
-    return _load_file(where, label)
-
-
-def _load_file(path: Path, label: str) -> Backbone:
     from studio.core.graph.keras_io import KerasImportError, load_keras_file
 
     try:
-        graph, model = load_keras_file(path, with_model=True)
+        graph, model = load_keras_file(where, with_model=True)
     except KerasImportError as exc:
         raise BackboneError(str(exc).splitlines()[0]) from None
-    if len(model.inputs) != 1:
-        raise BackboneError(f"{label}: a backbone needs exactly one input")
     return Backbone(label, graph, model)
 
 

@@ -106,14 +106,9 @@ def build(project, config, dataset, setup, start_epoch: int = 0):
     steps, notes = view_steps(project.augmentation)
     encoder = to_keras(encoder_graph(project.graph), name="encoder")
     if config.backbone and start_epoch == 0:  # a resumed run continues from its own backup
-        from studio.core.transfer.backbones import BackboneError
-        from studio.core.transfer.training import copy_backbone_weights
+        from studio.core.transfer.weights import start_weights
 
-        try:
-            notes.append(f"backbone weights from {config.backbone} ({copy_backbone_weights(encoder, config.backbone)} "
-                         "layers)")
-        except BackboneError as exc:
-            raise TrainingError(f"backbone: {exc}") from None
+        notes += start_weights(encoder, config.replace(init_from=None))
     features = int(encoder.outputs[0].shape[-1])
     model = ContrastiveModel(encoder, projection_head(features, PROJECTION_UNITS), steps, dataset.value_range,
                              config.temperature, config.seed, name="contrastive")

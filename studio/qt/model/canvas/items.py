@@ -75,7 +75,7 @@ class NodeItem(QGraphicsItem):
         spec = CATALOG.get(node.type)
         self._category = spec.category if spec else ""
         self._title = node.name
-        detail = formatting.key_params(node.type, node.params)
+        detail = formatting.key_params(spec.key_params if spec else (), node.params)
         self._detail = f"{node.type}  {detail}" if detail else node.type
         self._port_names = spec.port_names if spec else ()
         self._help = spec.help if spec else ""
