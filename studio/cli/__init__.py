@@ -33,6 +33,13 @@ class CliError(Exception):
     """A user-facing failure: printed as one line, exit code 2."""
 
 
+def fix_text(fixes: list) -> str:
+    """Settings that would work (``[[setting, value], ...]`` from a core error) as the flags that
+    set them: "use --devices cpu or --devices auto" ('' for none)."""
+    flags = [f"--{setting.replace('_', '-')} {value}" for setting, value in fixes]
+    return f"use {' or '.join(flags)}" if flags else ""
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser of every command, or of ``command`` only (its module alone is imported)."""
     parser = argparse.ArgumentParser(

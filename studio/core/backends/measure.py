@@ -74,7 +74,7 @@ def measure_here(project_file: str, seconds: float) -> list[dict[str, Any]]:
     backend = keras.backend.backend()
     on_gpu = bool(adapter().list_gpus())
     if (project.training or {}).get("mixed_precision") and on_gpu:
-        from studio.core.training.devices import precision_policy
+        from studio.core.backends.devices import precision_policy
 
         keras.mixed_precision.set_global_policy(precision_policy(adapter().list_gpus()))
     modes = {"tensorflow": [False, True] if on_gpu else [False], "jax": [True],

@@ -25,7 +25,7 @@ from studio.core.training.runs import RunFolder, run_name
 from studio.core.training.watch import STAGES
 from studio.qt.train.runs_table import RunsView
 from studio.qt.train.starting import start_runner
-from studio.qt.train.training_form import TrainingForm
+from studio.qt.train.training_form import TrainingForm, fix_text
 from studio.qt.widgets.plot_theme import series_color
 from studio.qt.widgets.plots import TRAIN, VAL, CurvePlot
 from studio.qt.widgets.worker import TaskRunner
@@ -385,6 +385,7 @@ class TrainPanel(QWidget):
             kind, message = watcher.error.get("kind"), watcher.error.get("message", "")
             # The engine's messages for NaN, out of memory, full disk, ... already say what to do.
             advice = "" if kind in SELF_EXPLAINED else f" The details are in log.txt in the run folder ({folder})."
+            advice = f" {fix_text(watcher.error['fixes'])}" if watcher.error.get("fixes") else advice
             return f"Training failed: {message}.{advice} {KEEP_NOTE}"
         if status == "killed":
             if watcher.killed_by_user:

@@ -53,6 +53,18 @@ RELEVANT: dict[str, Callable[[TrainingConfig], bool]] = {
 }
 
 
+def fix_text(fixes: list) -> str:
+    """Settings that would work (``[[setting, value], ...]`` from a run's error) worded as this
+    form shows them: "Set Devices to cpu or auto under Hardware and logging." ('' for none)."""
+    specs = {spec.name: spec for spec in TRAINING_FIELDS}
+    section = {name: title for title, names in SECTIONS for name in names}
+    parts = []
+    for name in dict.fromkeys(setting for setting, _value in fixes):
+        values = " or ".join(str(value) for setting, value in fixes if setting == name)
+        parts.append(f"{specs[name].title} to {values} under {section[name]}")
+    return f"Set {', or '.join(parts)}." if parts else ""
+
+
 class TrainingForm(QWidget):
     """All training settings in titled sections, plus a line listing what is wrong with them."""
 
