@@ -1,4 +1,4 @@
-"""Start the desktop app: the window shows at once; TensorFlow loads behind it."""
+"""Start the desktop app: the window shows at once; Keras and its backend load behind it."""
 
 from __future__ import annotations
 

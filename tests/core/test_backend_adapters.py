@@ -1,11 +1,15 @@
 """Device set-up lives in the backend adapters; a request that cannot be met raises a DeviceError
-naming the settings that would work, and each front end words them (no CLI flag in core)."""
+naming the settings that would work, and each front end words them (no CLI flag in core). A process
+picks a Keras backend that is installed before Keras loads."""
 
 import io
+import json
+import sys
 
 import pytest
 
 from studio.cli.train_cmds import Progress
+from studio.core import backends
 from studio.core.backends import torch as torch_adapter
 from studio.core.backends.devices import DeviceError, DeviceRequest, check_request, parse_devices
 from studio.core.training import read_events, read_run
@@ -58,3 +62,31 @@ def test_a_run_asking_for_a_missing_gpu_fails_with_fixes_the_cli_words_as_flags(
     shown = io.StringIO()
     Progress(shown).show(error)
     assert shown.getvalue() == "error (config): no GPU found: use --devices cpu or --devices auto\n"
+
+
+@pytest.fixture
+def keras_not_loaded(monkeypatch, tmp_path):
+    """A process about to import Keras, with no KERAS_BACKEND and its own (empty) Keras home."""
+    monkeypatch.delitem(sys.modules, "keras", raising=False)
+    monkeypatch.setenv("KERAS_BACKEND", "")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    return tmp_path
+
+
+def test_activate_picks_an_installed_backend_when_keras_would_pick_a_missing_one(keras_not_loaded, monkeypatch):
+    import os
+
+    monkeypatch.setattr(backends, "installed", lambda name: name == "jax")
+    assert backends.activate() == "jax" and os.environ["KERAS_BACKEND"] == "jax"
+
+
+def test_activate_keeps_keras_own_choice_when_installed(keras_not_loaded, monkeypatch):
+    import os
+
+    monkeypatch.setattr(backends, "installed", lambda name: True)
+    assert backends.activate() == "tensorflow" and os.environ["KERAS_BACKEND"] == ""
+    (keras_not_loaded / "keras.json").write_text(json.dumps({"backend": "jax"}))
+    assert backends.activate() == "jax"
+    monkeypatch.setattr(backends, "installed", lambda name: False)
+    with pytest.raises(ValueError, match="no Keras backend is installed"):
+        backends.activate()
