@@ -5,8 +5,8 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
+from PySide6.QtCore import QStandardPaths, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget,
                                QTabWidget, QWidget)
 
@@ -242,6 +242,7 @@ class MainWindow(QMainWindow):
         self._action(help_menu, "&Devices…", lambda: DevicesDialog(self.document.project, self).exec())
         lessons = help_menu.addMenu("&Lessons")
         self._action(lessons, "Learning with Less &Data…", lambda: open_lesson_dialog(self))
+        self._action(help_menu, "Show &Log", self.show_log)
         self._action(help_menu, "&About DL Studio", self._about)
 
     def _fill_recent_menu(self) -> None:
@@ -479,6 +480,14 @@ class MainWindow(QMainWindow):
 
     def _folder(self) -> str:
         return str(self.document.path.parent) if self.document.path else str(Path.home())
+
+    def show_log(self) -> None:
+        """Open the app's log file (unexpected errors with their tracebacks) in the system's viewer."""
+        path = settings.log_path()
+        if not path.exists():
+            QMessageBox.information(self, "Log", f"Nothing has been logged yet; the log will be {path}.")
+            return
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
     def _about(self) -> None:
         QMessageBox.about(self, "About DL Studio", "DL Studio: build, train, inspect and export Keras models "

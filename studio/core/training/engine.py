@@ -16,6 +16,7 @@ import time
 import traceback
 
 from studio.core import fileio
+from studio.core.logs import log_to_stderr
 from studio.core.backends.devices import DeviceError
 from studio.core.training import lock
 from studio.core.training.backup import BackupState, read_backup, restore_backup
@@ -34,6 +35,7 @@ def child_main(run_dir: str, resume: bool) -> None:
     log = os.open(folder.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(log, 1)
     os.dup2(log, 2)
+    log_to_stderr()  # the studio's warnings go to log.txt too
     sys.exit(0 if train_run(folder, resume) in ("completed", "stopped") else 1)
 
 
