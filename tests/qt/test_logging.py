@@ -67,3 +67,14 @@ def test_help_show_log_opens_the_log_file(window, qtbot, log, monkeypatch):
     qtbot.waitUntil(lambda: bool(opened), timeout=5000)
     assert opened[0].toLocalFile() == str(log)
     assert not any(m.isVisible() for m in window.findChildren(QMenu))
+
+
+def test_a_panel_that_fails_to_load_is_logged_and_its_placeholder_names_the_log(window, log, tmp_path, monkeypatch):
+    from studio.qt import panels
+
+    (tmp_path / "broken_area_panel.py").write_text("raise RuntimeError('half-installed')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(panels, "module_name", lambda area: "broken_area_panel")
+    label = panels.create_panel("Export", window)
+    assert "RuntimeError: half-installed" in label.text() and f"Details: {log}" in label.text()
+    assert "the Export panel could not be loaded" in log.read_text() and "Traceback" in log.read_text()
