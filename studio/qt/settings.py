@@ -25,7 +25,8 @@ def recovery_path() -> Path:
 
 def log_path() -> Path:
     """The app's rotating log file (Help > Show Log), in the per-user app data folder."""
-    return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)) / "logs" / "studio.log"
+    folder = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
+    return folder / "logs" / "studio.log"
 
 
 def recent_projects() -> list[str]:
