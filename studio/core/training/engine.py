@@ -16,8 +16,8 @@ import time
 import traceback
 
 from studio.core import fileio
-from studio.core.logs import log_to_stderr
 from studio.core.backends.devices import DeviceError
+from studio.core.logs import log_to_stderr
 from studio.core.training import lock
 from studio.core.training.backup import BackupState, read_backup, restore_backup
 from studio.core.training.diskspace import ensure_free_space, saved_size

@@ -383,9 +383,11 @@ class TrainPanel(QWidget):
         folder, status = watcher.path, watcher.state
         if watcher.error is not None:
             kind, message = watcher.error.get("kind"), watcher.error.get("message", "")
-            # The engine's messages for NaN, out of memory, full disk, ... already say what to do.
+            # The engine's messages for NaN, out of memory, full disk, ... already say what to do;
+            # a device error lists the settings that would work, worded as the form's controls.
             advice = "" if kind in SELF_EXPLAINED else f" The details are in log.txt in the run folder ({folder})."
-            advice = f" {fix_text(watcher.error['fixes'])}" if watcher.error.get("fixes") else advice
+            if watcher.error.get("fixes"):
+                advice = f" {fix_text(watcher.error['fixes'])}"
             return f"Training failed: {message}.{advice} {KEEP_NOTE}"
         if status == "killed":
             if watcher.killed_by_user:
