@@ -104,7 +104,7 @@ def child(case: str, quick: bool) -> dict:
     from studio.core.backends import adapter
     from studio.core.backends.measurements import project_signature, record
     from studio.core.training import plan_run
-    from studio.core.training.devices import precision_policy
+    from studio.core.backends.devices import precision_policy
 
     backend = keras.backend.backend()
     with tempfile.TemporaryDirectory(prefix="bench-gpu-") as tmp:

@@ -4,13 +4,19 @@ Each command group lives in its own module exposing ``register(subparsers)``; th
 in ``COMMAND_MODULES`` with the commands it registers and sets ``func`` on its parsers, called with
 the parsed args and returning the exit code. A command imports only its own module (some load
 numpy or the dataset catalog to describe their options), so ``studio runs`` starts in a blink.
+The log goes to stderr: warnings, and with ``--verbose`` the traceback of an unexpected error.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
+
+from studio.core.logs import is_expected, log_to_stderr
+
+logger = logging.getLogger(__name__)
 
 COMMAND_MODULES = {  # module: the commands it registers, in the order of `studio --help`
     "studio.cli.graph_cmds": ("summary", "validate", "templates"),
@@ -33,6 +39,13 @@ class CliError(Exception):
     """A user-facing failure: printed as one line, exit code 2."""
 
 
+def fix_text(fixes: list) -> str:
+    """Settings that would work (``[[setting, value], ...]`` from a core error) as the flags that
+    set them: "use --devices cpu or --devices auto" ('' for none)."""
+    flags = [f"--{setting.replace('_', '-')} {value}" for setting, value in fixes]
+    return f"use {' or '.join(flags)}" if flags else ""
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser of every command, or of ``command`` only (its module alone is imported)."""
     parser = argparse.ArgumentParser(
@@ -40,6 +53,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         description="DL Studio: build, train, inspect and export Keras models. "
         "Run without arguments to open the desktop app.",
     )
+    parser.add_argument("--verbose", action="store_true",
+                        help="log more, and print the traceback of an unexpected error")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, commands in COMMAND_MODULES.items():
         if command is None or command in commands:
@@ -65,16 +80,30 @@ def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # a name from a file must never crash a print
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
-    known = any(argv[0] in commands for commands in COMMAND_MODULES.values())
-    args = build_parser(argv[0] if known else None).parse_args(argv)  # --help, typos: every command
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    known = any(command in commands for commands in COMMAND_MODULES.values())
+    args = build_parser(command if known else None).parse_args(argv)  # --help, typos: every command
     if not getattr(args, "func", None):
         build_parser().print_help()
         return 2
+    log_to_stderr(args.verbose)
     try:
         return int(args.func(args) or 0)
-    except CliError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - every failure ends as one line (and a code), never a crash
+        return _failed(exc, args.verbose)
+
+
+def _failed(exc: Exception, verbose: bool) -> int:
+    """Say why the command failed: our own errors (CliError, bad input) in one line, exit code 2;
+    an unexpected error in one line too, with its traceback logged only under ``--verbose``."""
+    if is_expected(exc):
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if verbose:
+        logger.error("unexpected error", exc_info=exc)
+    hint = "" if verbose else " (run again with --verbose for the traceback)"
+    print(f"error: {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
+    return 1

@@ -39,14 +39,14 @@ def _doctor(args) -> int:
 
         project, _ = load_source(args.source)
         usable = [f.name for f in facts if f.usable]
+        batch = TrainingConfig.from_dict(project.training).batch_size
         try:
-            results = bench(project, args.seconds, usable,
+            results = bench(project, batch, args.seconds, usable,
                             progress=None if args.json else lambda text: print(text, file=sys.stderr))
         except ValueError as exc:
             raise CliError(str(exc)) from None
         report["bench"] = results
         if not args.json:
-            batch = TrainingConfig.from_dict(project.training).batch_size
             print(f"\nbenchmark of {project.name} (batch {batch}):")
             for r in results:
                 mode = "compiled" if r.get("jit_compile") else "not compiled"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from studio.cli import CliError
+from studio.cli import CliError, fix_text
 from studio.cli.options import add_spec_options
 from studio.core.data.source_options import DATA_SOURCES
 from studio.core.formatting import format_duration
@@ -224,7 +224,8 @@ class Progress:
             where = f"at epoch {event['epoch']}" if event.get("epoch") else "before the first batch"
             self._line(f"stopped ({event['reason'].replace('_', ' ')}) {where}")
         elif kind == "error":
-            self._line(f"error ({event['kind']}): {event['message']}")
+            fix = fix_text(event.get("fixes", []))
+            self._line(f"error ({event['kind']}): {event['message']}" + (f": {fix}" if fix else ""))
 
     def finish(self) -> None:
         if self._bar_shown:

@@ -1,7 +1,8 @@
-"""Start the desktop app: the window shows at once; TensorFlow loads behind it."""
+"""Start the desktop app: the window shows at once; Keras and its backend load behind it."""
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -9,8 +10,11 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from studio.core.features import load_features
+from studio.core.logs import log_to_file
 from studio.qt import settings
 from studio.qt.main_window import MainWindow
+
+logger = logging.getLogger(__name__)
 
 
 def create_app(argv: list[str] | None = None) -> tuple[QApplication, MainWindow]:
@@ -22,6 +26,14 @@ def create_app(argv: list[str] | None = None) -> tuple[QApplication, MainWindow]
     app.setOrganizationName(settings.ORGANIZATION)
     app.setApplicationName(settings.APPLICATION)
     app.setStyle("Fusion")
+    log_to_file(settings.log_path())  # the app data folder depends on the names set above
+    previous_hook = sys.excepthook
+
+    def log_uncaught(kind, exc, trace):  # an error escaping a slot: logged, then printed as before
+        logger.critical("uncaught error", exc_info=(kind, exc, trace))
+        previous_hook(kind, exc, trace)
+
+    sys.excepthook = log_uncaught
     window = MainWindow()
     window.show()
     if len(argv) > 1:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
+from PySide6.QtCore import QStandardPaths, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget,
                                QTabWidget, QWidget)
 
@@ -30,19 +30,21 @@ AUTOSAVE_MS = 30_000
 
 
 def load_backend() -> dict:
-    """Import TensorFlow/Keras (slow: call it off the GUI thread) and say what they compute on:
-    ``{"tensorflow", "keras", "device", "gpus"}``."""
-    import keras
-    import tensorflow as tf
+    """Import Keras on this process's backend (slow: call it off the GUI thread) and say what it
+    computes on: ``{"backend", "title", "version", "keras", "device", "gpus"}``."""
+    from studio.core import backends
+    from studio.core.backends.devices import detect_gpus
 
-    from studio.core.training.devices import detect_gpus
+    name = backends.activate()
+    import keras
 
     gpus = detect_gpus()
     device = ", ".join(g["name"] for g in gpus) if gpus else "CPU"
     # The ~10^6 objects of the imported modules live for good: frozen, full collections skip them,
     # which would otherwise hold the GIL for 100+ ms and stall the GUI thread (a scan of a big folder).
     gc.freeze()
-    return {"tensorflow": tf.__version__, "keras": keras.__version__, "device": device, "gpus": gpus}
+    return {"backend": name, "title": backends.TITLES.get(name, name), "version": backends.adapter(name).version(),
+            "keras": keras.__version__, "device": device, "gpus": gpus}
 
 
 def data_facts(spec: dict):
@@ -57,7 +59,8 @@ class MainWindow(QMainWindow):
     """The studio window. Panels reach the project through ``window.document`` (a Document).
 
     Signals:
-        backend_ready(dict): TensorFlow/Keras finished loading (versions and device); see ``backend``.
+        backend_ready(dict): Keras and its backend finished loading (``load_backend``'s facts); see
+            ``backend``.
         run_ended(str): a run followed by the Train area reached its end (its folder).
     """
 
@@ -86,7 +89,7 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._ensure_panel)
         self.setAcceptDrops(True)  # dropped files and folders go to the Data area
 
-        self.backend_label = QLabel("Loading TensorFlow and Keras…")
+        self.backend_label = QLabel("Loading Keras…")
         self.statusBar().addPermanentWidget(self.backend_label)
         self.document.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.document.modified_changed.connect(self.setWindowModified)
@@ -239,6 +242,7 @@ class MainWindow(QMainWindow):
         self._action(help_menu, "&Devices…", lambda: DevicesDialog(self.document.project, self).exec())
         lessons = help_menu.addMenu("&Lessons")
         self._action(lessons, "Learning with Less &Data…", lambda: open_lesson_dialog(self))
+        self._action(help_menu, "Show &Log", self.show_log)
         self._action(help_menu, "&About DL Studio", self._about)
 
     def _fill_recent_menu(self) -> None:
@@ -435,14 +439,21 @@ class MainWindow(QMainWindow):
         self.model_area.scene.apply_colors(canvas_colors(dark))
 
     def start_backend_loading(self) -> None:
-        """Import TensorFlow/Keras in the background; the status bar says so, then shows the result."""
-        self.worker.submit("backend", load_backend, self._on_backend,
-                           lambda reason: self.backend_label.setText(f"TensorFlow unavailable: {reason}"))
+        """Import Keras in the background; the status bar says so, then shows the backend it uses.
+        Either way the model is then checked against the data."""
+        self.worker.submit("backend", load_backend, self._on_backend, self._on_backend_failed)
 
     def _on_backend(self, info: dict) -> None:
         self.backend = info
-        self.backend_label.setText(f"{info['device']} · TensorFlow {info['tensorflow']} · Keras {info['keras']}")
+        self.backend_label.setText(f"{info['device']} · {info['title']} {info['version']} · Keras {info['keras']}")
         self.backend_ready.emit(info)
+        self._check_data()
+
+    def _on_backend_failed(self, reason: str) -> None:
+        self.backend_label.setText(f"Keras unavailable: {reason}")
+        self._check_data()
+
+    def _check_data(self) -> None:
         self.document.section_changed.connect(self._on_section_changed)
         self.document.project_replaced.connect(self.refresh_data_facts)
         self.refresh_data_facts()
@@ -468,6 +479,14 @@ class MainWindow(QMainWindow):
 
     def _folder(self) -> str:
         return str(self.document.path.parent) if self.document.path else str(Path.home())
+
+    def show_log(self) -> None:
+        """Open the app's log file (unexpected errors with their tracebacks) in the system's viewer."""
+        path = settings.log_path()
+        if not path.exists():
+            QMessageBox.information(self, "Log", f"Nothing has been logged yet; the log will be {path}.")
+            return
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
     def _about(self) -> None:
         QMessageBox.about(self, "About DL Studio", "DL Studio: build, train, inspect and export Keras models "

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
+
+from studio.core.logs import log_file
+
+logger = logging.getLogger(__name__)
 
 PLACEHOLDERS = {
     "Data": "Choose and preview the dataset here.",
@@ -37,7 +42,9 @@ def create_panel(area: str, window):
         try:
             return importlib.import_module(module_name(area)).create_panel(window)
         except Exception as exc:  # a broken panel must not take the whole window down
-            return placeholder(f"The {area} panel could not be loaded:\n{type(exc).__name__}: {exc}")
+            logger.error("the %s panel could not be loaded", area, exc_info=exc)
+            details = f"\nDetails: {log_file()}" if log_file() else ""
+            return placeholder(f"The {area} panel could not be loaded:\n{type(exc).__name__}: {exc}{details}")
     return placeholder(PLACEHOLDERS.get(area, "") + "\n(This area is not built yet.)")
 
 

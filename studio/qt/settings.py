@@ -1,4 +1,4 @@
-"""Where the app keeps its preferences (QSettings) and its crash-recovery file."""
+"""Where the app keeps its preferences (QSettings), its crash-recovery file and its log."""
 
 from __future__ import annotations
 
@@ -21,6 +21,12 @@ def recovery_path() -> Path:
     folder = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
     folder.mkdir(parents=True, exist_ok=True)
     return folder / "recovery.dlstudio"
+
+
+def log_path() -> Path:
+    """The app's rotating log file (Help > Show Log), in the per-user app data folder."""
+    folder = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
+    return folder / "logs" / "studio.log"
 
 
 def recent_projects() -> list[str]:

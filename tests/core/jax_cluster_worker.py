@@ -19,7 +19,7 @@ def main() -> None:
     import keras
 
     from studio.core.backends.jax import process_rows
-    from studio.core.training.devices import parse_devices, setup_devices
+    from studio.core.backends.devices import parse_devices, setup_devices
 
     setup = setup_devices(parse_devices(os.environ.get("STUDIO_DEVICES", "cpu")))
     keras.utils.set_random_seed(3)

@@ -88,14 +88,16 @@ def test_corrupted_cache_entry_is_rebuilt(tmp_path):
     np.testing.assert_array_equal(source.pixels(0), expected)
 
 
-def test_file_deleted_mid_run_is_skipped_and_reported(tmp_path, capfd):
+def test_file_deleted_mid_run_is_skipped_and_logged(tmp_path, caplog):
     root = make_folder(tmp_path / "imgs", per_class=6)
     data = load_dataset(spec(root, "stream"))
     victim = data.x_train.source.files[data.x_train.indices[0]]
     victim.unlink()
     seen = sum(len(x) for x, y in batches(make_pipeline(data, "train", 4)))
     assert seen == len(data.x_train) - 1
-    assert f"skipped {victim.relative_to(root).as_posix()}: cannot read it now" in capfd.readouterr().err
+    warning, = [record for record in caplog.records if record.name == "studio.core.data.store"]
+    assert warning.levelname == "WARNING"
+    assert f"skipped {victim.relative_to(root).as_posix()}: cannot read it now" in warning.getMessage()
 
 
 def test_no_space_for_the_cache_trains_uncached(tmp_path, monkeypatch):

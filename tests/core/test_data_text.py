@@ -1,10 +1,12 @@
 """Text and sequence sources: folders, CSV text, corpora, Keras text cache, built-ins, NPZ sequences."""
 
+import sys
+
 import numpy as np
 import pytest
 
 from studio.core.data import DataError, load_dataset
-from studio.core.data.tokenize import _python_tokens, dataset_vocabulary, fit_vocabulary
+from studio.core.data.tokenize import dataset_vocabulary, fit_vocabulary
 
 SPLIT = {"train": 0.6, "val": 0.2, "test": 0.2}
 
@@ -56,13 +58,21 @@ def test_csv_text_column(tmp_path):
     assert vocabulary.decode(pos).startswith("great lovely")
 
 
-def test_tokenizers_agree_with_textvectorization():
+def test_the_vocabulary_is_textvectorizations_without_tensorflow(monkeypatch):
     texts = ["The cat sat. The cat ran!", "a dog, a cat; the END", "zebra Zebra zebra"]
+    keras = pytest.importorskip("keras")
+    pytest.importorskip("tensorflow")  # TextVectorization itself needs it; fit_vocabulary does not
+    keras_tokens = {}
     for level in ("word", "char"):
-        vocabulary, how = fit_vocabulary(texts, level, None)
-        assert "TextVectorization" in how
-        assert _python_tokens(texts, level, None) == vocabulary.tokens
-    assert len(_python_tokens(texts, "word", 4)) == 4
+        layer = keras.layers.TextVectorization(
+            split="character" if level == "char" else "whitespace",
+            standardize=None if level == "char" else "lower_and_strip_punctuation")
+        layer.adapt(np.asarray(texts, dtype=object))
+        keras_tokens[level] = [str(token) for token in layer.get_vocabulary()]
+    monkeypatch.setitem(sys.modules, "tensorflow", None)  # the same vocabulary where TF cannot import
+    for level in ("word", "char"):
+        assert fit_vocabulary(texts, level, None).tokens == keras_tokens[level]
+    assert len(fit_vocabulary(texts, "word", 4)) == 4
 
 
 def test_corpus_windows_predict_the_next_token(tmp_path):

@@ -114,7 +114,6 @@ def package_pairs(graph: dict[str, set[str]]) -> set[tuple[str, str]]:
 ALLOWED_PAIRS = {
     ("studio.core.inspect", "studio.core.localization"),
     ("studio.core.inspect", "studio.core.segmentation"),
-    ("studio.core.backends", "studio.core.training"),
 }
 
 

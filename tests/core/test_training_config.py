@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 from studio.core.training.config import OPTIMIZERS, SCHEDULES, TRAINING_FIELDS, TrainingConfig
-from studio.core.training.devices import DeviceRequest, parse_devices
+from studio.core.backends.devices import DeviceRequest, parse_devices
 
 
 def test_schema_matches_dataclass_and_defaults():

@@ -153,8 +153,9 @@ def test_work_areas_have_placeholders_and_a_way_in(window):
 def test_backend_status(window, qtbot):
     assert "Loading" in window.backend_label.text()
     with qtbot.waitSignal(window.backend_ready):
-        window._on_backend({"tensorflow": "2.x", "keras": "3.x", "device": "NVIDIA H100", "gpus": []})
-    assert window.backend_label.text() == "NVIDIA H100 · TensorFlow 2.x · Keras 3.x"
+        window._on_backend({"backend": "jax", "title": "JAX", "version": "0.x", "keras": "3.x",
+                            "device": "NVIDIA H100", "gpus": []})
+    assert window.backend_label.text() == "NVIDIA H100 · JAX 0.x · Keras 3.x"
     assert window.backend["device"] == "NVIDIA H100"
 
 

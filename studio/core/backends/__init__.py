@@ -22,6 +22,7 @@ CHOICES = ("auto", *BACKENDS)
 PACKAGES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
 TITLES = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
 PROBE_TIMEOUT_S = 120.0
+NO_BACKEND = "no Keras backend is installed: pip install 'dl-studio[jax]'"
 
 
 @dataclass
@@ -184,7 +185,7 @@ def resolve(choice: str, model_signature: str | None = None) -> tuple[str, str]:
                                  f"({best['samples_per_s']:.0f} samples/s, studio doctor --bench)")
     name = default_backend()
     if name is None:
-        raise ValueError("no Keras backend is installed: pip install 'dl-studio[jax]'")
+        raise ValueError(NO_BACKEND)
     return name, (f"auto: no measurement for this model on this machine, so the default order "
                   f"picked {name} (run `studio doctor --bench` to choose by speed)")
 
@@ -194,6 +195,41 @@ def active() -> str:
     import keras
 
     return keras.backend.backend()
+
+
+def activate() -> str:
+    """Choose the running process's Keras backend before Keras is imported, and name it.
+
+    Keras' own choice (``KERAS_BACKEND``, else keras.json, else TensorFlow) stands when it is
+    installed; otherwise ``default_backend()`` is set in ``KERAS_BACKEND``, as Keras would fail to
+    import. Once Keras is imported, this is ``active()``.
+
+    Returns:
+        The backend's name (one of BACKENDS, or another that Keras' settings name).
+
+    Raises:
+        ValueError: no Keras backend is installed.
+    """
+    if "keras" in sys.modules:
+        return active()
+    choice = os.environ.get("KERAS_BACKEND") or _keras_json_backend() or "tensorflow"
+    if choice not in BACKENDS or installed(choice):
+        return choice
+    name = default_backend()
+    if name is None:
+        raise ValueError(NO_BACKEND)
+    os.environ["KERAS_BACKEND"] = name
+    return name
+
+
+def _keras_json_backend() -> str | None:
+    """The backend named in Keras' settings file (``$KERAS_HOME/keras.json``), if any."""
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    try:
+        with open(os.path.join(home, "keras.json"), encoding="utf-8") as file:
+            return json.load(file).get("backend")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def adapter(name: str | None = None):

@@ -21,9 +21,11 @@ from studio.core.backends.measurements import project_signature, record
 BENCH_SECONDS = 10.0
 
 
-def bench(project, seconds: float = BENCH_SECONDS, names=None, progress=None) -> list[dict[str, Any]]:
+def bench(project, batch_size: int, seconds: float = BENCH_SECONDS, names=None,
+          progress=None) -> list[dict[str, Any]]:
     """Train ``project``'s model for about ``seconds`` in all on each usable backend (each in its
-    own process, synthetic data, the project's batch size); record and return the results."""
+    own process, synthetic data, batches of ``batch_size``: the project's); record and return the
+    results."""
     import tempfile
 
     from studio.core.backends import BACKENDS, TITLES, installed
@@ -40,16 +42,16 @@ def bench(project, seconds: float = BENCH_SECONDS, names=None, progress=None) ->
         for name in names:
             if progress:
                 progress(f"measuring {TITLES[name]}...")
-            results.extend(_bench_one(name, path, seconds / max(1, len(names))))
+            results.extend(_bench_one(name, path, seconds / max(1, len(names)), batch_size))
     record(project_signature(project), results)
     return results
 
 
-def _bench_one(name: str, project_file: Path, seconds: float) -> list[dict[str, Any]]:
+def _bench_one(name: str, project_file: Path, seconds: float, batch_size: int) -> list[dict[str, Any]]:
     env = {**os.environ, "KERAS_BACKEND": name, "TF_CPP_MIN_LOG_LEVEL": "3"}
     try:
         done = subprocess.run([sys.executable, "-m", "studio.core.backends.measure", str(project_file),
-                               str(seconds)], capture_output=True, text=True, env=env,
+                               str(seconds), str(batch_size)], capture_output=True, text=True, env=env,
                               timeout=seconds * 4 + 180)
         return json.loads(done.stdout.strip().splitlines()[-1])
     except subprocess.TimeoutExpired:
@@ -59,7 +61,7 @@ def _bench_one(name: str, project_file: Path, seconds: float) -> list[dict[str, 
         return [{"backend": name, "samples_per_s": None, "error": last[:300]}]
 
 
-def measure_here(project_file: str, seconds: float) -> list[dict[str, Any]]:
+def measure_here(project_file: str, seconds: float, batch: int) -> list[dict[str, Any]]:
     """In a benchmark process: samples/s of the project's model on this process's backend, for
     each compile mode worth trying here (compiled and not, on GPUs)."""
     import keras
@@ -68,14 +70,11 @@ def measure_here(project_file: str, seconds: float) -> list[dict[str, Any]]:
     from studio.core.backends import adapter
     from studio.core.graph.keras_io import to_keras
     from studio.core.project import load_project
-    from studio.core.training.config import TrainingConfig
-
     project = load_project(project_file)
-    batch = int(TrainingConfig.from_dict(project.training).batch_size)
     backend = keras.backend.backend()
     on_gpu = bool(adapter().list_gpus())
     if (project.training or {}).get("mixed_precision") and on_gpu:
-        from studio.core.training.devices import precision_policy
+        from studio.core.backends.devices import precision_policy
 
         keras.mixed_precision.set_global_policy(precision_policy(adapter().list_gpus()))
     modes = {"tensorflow": [False, True] if on_gpu else [False], "jax": [True],
@@ -103,4 +102,4 @@ def measure_here(project_file: str, seconds: float) -> list[dict[str, Any]]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(measure_here(sys.argv[1], float(sys.argv[2]))))
+    print(json.dumps(measure_here(sys.argv[1], float(sys.argv[2]), int(sys.argv[3]))))

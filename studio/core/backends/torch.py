@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from studio.core.backends.devices import (NO_GPU, DeviceError, DeviceRequest, DeviceSetup, check_request,
+                                          set_precision, setup_info)
+
 
 def load():
     import torch
 
     return torch
+
+
+def version() -> str:
+    return load().__version__
 
 
 def list_gpus() -> list[dict[str, Any]]:
@@ -22,6 +29,28 @@ def list_gpus() -> list[dict[str, Any]]:
     if not gpus and getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
         gpus.append({"name": "Apple GPU", "id": "mps", "memory_mb": None, "compute_capability": None})
     return gpus
+
+
+def setup_devices(request: DeviceRequest, mixed_precision: bool, compile_choice: bool | None) -> DeviceSetup:
+    """One device (Keras' PyTorch trainer has no data parallelism); torch.compile when
+    ``compile_choice`` measured it faster."""
+    notes: list[str] = []
+    gpus = list_gpus() if request.kind not in ("cpu", "cpu_split") else []
+    check_request(request, gpus)
+    if request.kind == "cpu_split" or (request.kind == "gpus" and request.count != 1):
+        raise DeviceError("several devices need the jax or tensorflow backend",
+                          fixes=(("backend", "jax"), ("devices", "gpu")))
+    if not gpus and request.kind == "auto":
+        notes.append(f"{NO_GPU}: training on the CPU")
+    used = gpus[:1]
+    policy = set_precision(mixed_precision, used, notes)
+    return DeviceSetup(None, setup_info(used, gpus, 1, "default", policy), jit_compile=bool(compile_choice),
+                       notes=notes, compiler="torch.compile")
+
+
+def deterministic() -> None:
+    """Left at PyTorch's default: ``use_deterministic_algorithms`` would fail on every op that
+    lacks a deterministic kernel."""
 
 
 def memory_stats() -> dict[str, float]:

@@ -10,7 +10,7 @@ batch and reported once (stderr, which a training run keeps in ``log.txt``); the
 from __future__ import annotations
 
 import hashlib
-import sys
+import logging
 import threading
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import numpy as np
 from studio.core.data.disk_cache import SampleCache
 
 DECODE_ERRORS = (OSError, ValueError, SyntaxError)
+logger = logging.getLogger(__name__)
 
 
 class ImageSource:
@@ -61,7 +62,7 @@ class ImageSource:
             where = self.files[slot].relative_to(self.root).as_posix() if self.files[slot].is_relative_to(self.root) \
                 else str(self.files[slot])
             self.skipped[slot] = (where, str(exc))
-        print(f"data: skipped {where}: cannot read it now ({exc}); left out of its batches", file=sys.stderr, flush=True)
+        logger.warning("skipped %s: cannot read it now (%s); left out of its batches", where, exc)
 
     def fingerprint(self) -> str:
         digest = hashlib.sha256(str(self.cache.folder).encode())

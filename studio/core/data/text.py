@@ -59,13 +59,13 @@ def texts_raw(texts: list[str], labels: np.ndarray, class_names: list[str], spec
 
     def encode(parts, mode):
         train = [str(t) for t in parts["train"]]
-        vocabulary, tokenizer = fit_vocabulary(train, level, max_tokens)
+        vocabulary = fit_vocabulary(train, level, max_tokens)
         encoded, notes = {}, []
         for name, docs in parts.items():
             docs = [str(t) for t in docs]
             encoded[name], truncated = vocabulary.encode(docs, length)
             if name == "train":
-                notes = vocabulary_report(vocabulary, docs, tokenizer, length, truncated)
+                notes = vocabulary_report(vocabulary, docs, length, truncated)
             elif truncated:
                 notes.append(f"{name}: truncated {truncated} text(s) longer than {length} tokens")
         return encoded, token_normalization(vocabulary), (0.0, float(len(vocabulary) - 1)), notes, []
@@ -138,14 +138,14 @@ def corpus_raw(text: str, spec: dict, report: list[str]) -> RawData:
     stride = source_option(spec, "corpus", "stride") or max(1, length // 2)
     if not text.strip():
         raise DataError("the corpus is empty; give it some text")
-    vocabulary, tokenizer = fit_vocabulary([text], level, max_tokens)
+    vocabulary = fit_vocabulary([text], level, max_tokens)
     ids = np.asarray(vocabulary.ids(text), np.int32)
     if len(ids) < length + 2:
         raise DataError(f"the corpus has {len(ids)} tokens: it needs more than max_length + 1 "
                         f"({length + 1}); add text or lower max_length")
     starts = np.arange(0, len(ids) - length, stride)
     windows = ids[starts[:, None] + np.arange(length + 1)]
-    report.extend(vocabulary_report(vocabulary, [text], tokenizer, len(ids), 0)[:-1])
+    report.extend(vocabulary_report(vocabulary, [text], len(ids), 0)[:-1])
     report.append(f"corpus: {len(ids)} tokens")
     x, y = windows[:, :-1], windows[:, 1:]
     if source_option(spec, "corpus", "objective") == "mlm":

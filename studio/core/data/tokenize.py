@@ -1,9 +1,9 @@
 """Text -> token ids: a vocabulary fitted on the training texts, word or character level.
 
-The vocabulary is fitted by Keras's ``TextVectorization`` when TensorFlow is installed and by the
-same rules in pure Python otherwise (id 0 = padding, 1 = unknown, then tokens by falling count,
-ties like TextVectorization); ``fit_vocabulary`` is the one place that chooses. Encoding and
-decoding always go through ``Vocabulary`` so datasets, prompts and generated text agree.
+The vocabulary follows Keras's ``TextVectorization`` rules (id 0 = padding, 1 = unknown, then
+tokens by falling count, ties like TextVectorization) in plain Python, so every backend fits the
+same one, TensorFlow installed or not. Encoding and decoding always go through ``Vocabulary`` so
+datasets, prompts and generated text agree.
 """
 
 from __future__ import annotations
@@ -64,41 +64,33 @@ class Vocabulary:
         return "".join(tokens) if self.level == "char" else " ".join(tokens)
 
 
-def fit_vocabulary(texts: list[str], level: str, max_tokens: int | None) -> tuple[Vocabulary, str]:
-    """The vocabulary of ``texts`` (at most ``max_tokens`` ids incl. padding and unknown) and which
-    tokenizer fitted it. Keras TextVectorization when TensorFlow is installed, else pure Python."""
+def fit_vocabulary(texts: list[str], level: str, max_tokens: int | None) -> Vocabulary:
+    """The vocabulary of ``texts``.
+
+    Args:
+        texts: the training texts.
+        level: "word" or "char".
+        max_tokens: at most this many ids, padding and unknown included (None: every token).
+
+    Returns:
+        The Vocabulary: padding, unknown, then tokens by falling count.
+    """
     if level not in LEVELS:
         raise DataError(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
     if max_tokens is not None and not 3 <= max_tokens <= MAX_VOCABULARY:
         raise DataError(f"max_tokens must be between 3 and {MAX_VOCABULARY}, got {max_tokens}")
-    try:
-        import tensorflow  # noqa: F401  (TextVectorization needs it)
-    except ImportError:
-        tokens = _python_tokens(texts, level, max_tokens)
-        return Vocabulary(tokens, level), "pure-Python vocabulary (TensorFlow is not installed)"
-    import keras
-
-    layer = keras.layers.TextVectorization(
-        max_tokens=max_tokens, split="character" if level == "char" else "whitespace",
-        standardize=None if level == "char" else "lower_and_strip_punctuation")
-    layer.adapt(np.asarray(texts, dtype=object))
-    return Vocabulary([str(token) for token in layer.get_vocabulary()], level), "Keras TextVectorization"
-
-
-def _python_tokens(texts: list[str], level: str, max_tokens: int | None) -> list[str]:
     counts = Counter(token for text in texts for token in split_tokens(text, level))
     ranked = [token for token, _ in sorted(counts.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)]
     keep = None if max_tokens is None else max_tokens - 2
-    return [PAD, UNKNOWN, *ranked[:keep]]
+    return Vocabulary([PAD, UNKNOWN, *ranked[:keep]], level)
 
 
-def vocabulary_report(vocabulary: Vocabulary, texts: list[str], tokenizer: str, length: int,
-                      truncated: int) -> list[str]:
-    """Report lines: tokenizer, vocabulary size (and overflow), sequence lengths, truncation."""
+def vocabulary_report(vocabulary: Vocabulary, texts: list[str], length: int, truncated: int) -> list[str]:
+    """Report lines: tokenizer level, vocabulary size (and overflow), sequence lengths, truncation."""
     split = [split_tokens(text, vocabulary.level) for text in texts]
     lengths = np.array([len(tokens) for tokens in split] or [0])
     distinct = len({token for tokens in split for token in tokens})
-    lines = [f"tokenizer: {tokenizer}, {vocabulary.level} level",
+    lines = [f"tokenizer: TextVectorization's rules, {vocabulary.level} level",
              f"vocabulary: {len(vocabulary)} tokens (0 = padding, 1 = unknown)"]
     if distinct + 2 > len(vocabulary):
         lines.append(f"vocabulary overflow: {distinct} distinct tokens, the {distinct + 2 - len(vocabulary)} "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, Callable
 
@@ -9,6 +10,8 @@ from studio.core.export.exporter import export_model
 from studio.core.export.formats import default_file_name
 from studio.core.export.report import ExportError, ExportVerificationError
 from studio.core.export.source import open_source
+
+logger = logging.getLogger(__name__)
 
 
 def export_formats(run_dir: Path, formats: list[str], folder: Path, base_name: str, part: str | None,
@@ -45,7 +48,8 @@ def export_formats(run_dir: Path, formats: list[str], folder: Path, base_name: s
         except ExportError as exc:
             progress(("refused", name, exc))
             continue
-        except Exception as exc:  # a converter bug must not end the other formats: show it
+        except Exception as exc:  # a converter bug must not end the other formats: show it, log its traceback
+            logger.error("exporting %s as %s failed", run_dir, name, exc_info=exc)
             progress(("refused", name, ExportError(f"{type(exc).__name__}: {exc}")))
             continue
         progress(("exported", result))

@@ -73,10 +73,3 @@ def as_batch(model, x):
             "(give one sample or a batch of them)"
         )
     return x
-
-
-def input_signature(model):
-    """A tf.TensorSpec list for compiling single-input functions with any batch size."""
-    import tensorflow as tf
-
-    return [tf.TensorSpec((None, *input_shape(model)), tf.float32)]

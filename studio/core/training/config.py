@@ -187,7 +187,7 @@ class TrainingConfig:
             problems.append(f"fine_tune_epochs ({self.fine_tune_epochs}) must be fewer than epochs ({self.epochs}): "
                             "the head trains alone first")
         if not problems:
-            from studio.core.training.devices import parse_devices
+            from studio.core.backends.devices import parse_devices
 
             try:
                 parse_devices(self.devices)

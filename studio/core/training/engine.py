@@ -16,6 +16,8 @@ import time
 import traceback
 
 from studio.core import fileio, hooks
+from studio.core.backends.devices import DeviceError
+from studio.core.logs import log_to_stderr
 from studio.core.training import lock
 from studio.core.training.backup import BackupState, read_backup, restore_backup
 from studio.core.training.diskspace import ensure_free_space, saved_size
@@ -38,6 +40,7 @@ def child_main(run_dir: str, resume: bool, plugins: tuple[str, ...] = ()) -> Non
     log = os.open(folder.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(log, 1)
     os.dup2(log, 2)
+    log_to_stderr()  # the studio's warnings go to log.txt too
     sys.exit(0 if train_run(folder, resume) in ("completed", "stopped") else 1)
 
 
@@ -106,9 +109,11 @@ def train_run(folder: RunFolder, resume: bool = False) -> str:
     except BaseException as exc:  # the run must always end with a status and a message
         kind, message = describe_failure(exc, batch_size)
         traceback.print_exc()
-        _safe(folder.emit, "error", kind=kind, message=message)
-        _safe(folder.update_info, status="failed", ended=time.time(),
-              error={"kind": kind, "message": message})
+        error = {"kind": kind, "message": message}
+        if isinstance(exc, DeviceError) and exc.fixes:  # settings that would work: front ends word them
+            error["fixes"] = [list(fix) for fix in exc.fixes]
+        _safe(folder.emit, "error", **error)
+        _safe(folder.update_info, status="failed", ended=time.time(), error=error)
         _safe(folder.emit, "end", status="failed")
         if isinstance(exc, KeyboardInterrupt):
             raise
@@ -121,12 +126,13 @@ def train_run(folder: RunFolder, resume: bool = False) -> str:
 def _train(folder: RunFolder, resume: bool) -> str:
     import keras
 
+    from studio.core.backends import adapter
+    from studio.core.backends.devices import parse_devices, setup_devices
     from studio.core.backends.measurements import best_compile, project_signature
     from studio.core.project import load_project
     from studio.core.training.build import builder_for
     from studio.core.training.callbacks import Backup, Checkpoints, GradientProbe, Monitor, RunState
     from studio.core.training.config import TrainingConfig
-    from studio.core.training.devices import parse_devices, setup_devices
     from studio.core.training.plan import load_checked_dataset
 
     info = folder.info()
@@ -135,10 +141,8 @@ def _train(folder: RunFolder, resume: bool) -> str:
     setup = setup_devices(parse_devices(config.devices), config.mixed_precision,
                           best_compile(project_signature(project), keras.backend.backend()))
     keras.utils.set_random_seed(config.seed)
-    if setup.info["kind"] == "cpu" and keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        tf.config.experimental.enable_op_determinism()
+    if setup.info["kind"] == "cpu":
+        adapter().deterministic()
     folder.update_info(device=setup.info, compile_mode=setup.compile_mode, precision=setup.info["precision"])
 
     stage(folder, "loading_data")

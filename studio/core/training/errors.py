@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 
+from studio.core.backends.devices import DeviceError
+
 
 class TrainingError(Exception):
     """A problem the user can fix (settings, graph, data, folder); the message says how."""
@@ -37,7 +39,7 @@ def describe_failure(exc: BaseException, batch_size: int) -> tuple[str, str]:
             return "disk_full", f"the disk is full{where}: {need}free some space; earlier checkpoints are intact"
         if oserror.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
             return "unwritable", f"cannot write the run folder{where}: choose a writable folder"
-    if isinstance(exc, TrainingError):
+    if isinstance(exc, (TrainingError, DeviceError)):
         return "config", str(exc)
     if name == "DataError":
         return "data", str(exc)

@@ -19,9 +19,11 @@ def bench_report(project) -> str:
     from studio.core.backends import resolve
     from studio.core.backends.measure import bench
     from studio.core.backends.measurements import project_signature
+    from studio.core.training.config import TrainingConfig
 
+    batch = TrainingConfig.from_dict(project.training).batch_size
     lines = [f"{r['backend']}: {r['samples_per_s']:,.0f} samples/s" if r.get("samples_per_s")
-             else f"{r['backend']}: {r.get('error')}" for r in bench(project)]
+             else f"{r['backend']}: {r.get('error')}" for r in bench(project, batch)]
     backend, why = resolve("auto", project_signature(project))
     return "\n".join(lines + [f"auto -> {backend}: {why}"])
 

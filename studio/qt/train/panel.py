@@ -25,7 +25,7 @@ from studio.core.training.runs import RunFolder, run_name
 from studio.core.training.watch import STAGES
 from studio.qt.train.runs_table import RunsView
 from studio.qt.train.starting import start_runner
-from studio.qt.train.training_form import TrainingForm
+from studio.qt.train.training_form import TrainingForm, fix_text
 from studio.qt.widgets.plot_theme import series_color
 from studio.qt.widgets.plots import TRAIN, VAL, CurvePlot
 from studio.qt.widgets.worker import TaskRunner
@@ -383,8 +383,11 @@ class TrainPanel(QWidget):
         folder, status = watcher.path, watcher.state
         if watcher.error is not None:
             kind, message = watcher.error.get("kind"), watcher.error.get("message", "")
-            # The engine's messages for NaN, out of memory, full disk, ... already say what to do.
+            # The engine's messages for NaN, out of memory, full disk, ... already say what to do;
+            # a device error lists the settings that would work, worded as the form's controls.
             advice = "" if kind in SELF_EXPLAINED else f" The details are in log.txt in the run folder ({folder})."
+            if watcher.error.get("fixes"):
+                advice = f" {fix_text(watcher.error['fixes'])}"
             return f"Training failed: {message}.{advice} {KEEP_NOTE}"
         if status == "killed":
             if watcher.killed_by_user:

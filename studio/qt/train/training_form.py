@@ -53,6 +53,21 @@ RELEVANT: dict[str, Callable[[TrainingConfig], bool]] = {
 }
 
 
+def fix_text(fixes: list) -> str:
+    """Settings that would work (``[[setting, value], ...]`` from a run's error) worded as this
+    form shows them: "Set Devices to cpu or auto under Hardware and logging." ('' for none)."""
+    specs = {spec.name: spec for spec in TRAINING_FIELDS}
+    section = {name: title for title, names in SECTIONS for name in names}
+    names = list(dict.fromkeys(setting for setting, _value in fixes))
+    parts = [f"{specs[name].title} to " + " or ".join(str(value) for setting, value in fixes if setting == name)
+             for name in names]
+    sections = " and ".join(dict.fromkeys(section[name] for name in names))
+    if not parts:
+        return ""
+    return f"Set {parts[0]} under {sections}." if len(parts) == 1 else \
+        f"Set {', or '.join(parts)}, under {sections}."
+
+
 class TrainingForm(QWidget):
     """All training settings in titled sections, plus a line listing what is wrong with them."""
 

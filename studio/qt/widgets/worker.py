@@ -3,14 +3,20 @@
 ``TaskRunner`` runs submitted callables on its own worker thread; for each key only the newest
 request counts (previews, feature maps, listings: the GUI never shows a stale answer). A request can
 report progress; results, progress and errors reach the GUI thread through Qt's queued signals.
+An unexpected error is logged with its traceback; the one-line message then says where the log is.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal
+
+from studio.core.logs import is_expected, log_file
+
+logger = logging.getLogger(__name__)
 
 
 def describe_error(exc: BaseException) -> str:
@@ -21,6 +27,17 @@ def describe_error(exc: BaseException) -> str:
     if ours and text:
         return text
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def failure_message(key: str, exc: Exception) -> str:
+    """The line shown for task ``key`` failing with ``exc``. Unexpected errors (not our own error
+    classes) are first logged with their traceback, and the line names the log file."""
+    message = describe_error(exc)
+    if is_expected(exc):
+        return message
+    logger.error("task %r failed", key, exc_info=exc)
+    where = log_file()
+    return f"{message} (details in {where})" if where else message
 
 
 class TaskRunner(QObject):
@@ -89,7 +106,7 @@ class TaskRunner(QObject):
             try:
                 result, succeeded = function(), True
             except Exception as exc:  # every failure becomes a message in the panel, never a crash
-                result, succeeded = describe_error(exc), False
+                result, succeeded = failure_message(key, exc), False
             try:  # still "busy" until the answer is delivered on the GUI thread
                 self._reported.emit(key, sequence, succeeded, result)
             except RuntimeError:  # the panel (and this object) were deleted meanwhile
