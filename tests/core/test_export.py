@@ -56,7 +56,7 @@ def test_onnx_export_matches_keras_in_onnxruntime(runs, tmp_path, test_inputs):
 
 
 def test_quantized_tflite_formats(runs, tmp_path):
-    import tensorflow as tf
+    from studio.core.export.runtimes import tflite_interpreter
 
     sizes = {}
     for name in ("tflite", "tflite-fp16", "tflite-dynamic", "tflite-int8"):
@@ -68,7 +68,7 @@ def test_quantized_tflite_formats(runs, tmp_path):
             assert result.tolerance is None and result.samples > 64  # the whole test split
             assert result.argmax_agreement >= 0.9
     assert sizes["tflite-dynamic"] < sizes["tflite"] and sizes["tflite-fp16"] < sizes["tflite"]
-    interpreter = tf.lite.Interpreter(model_path=str(tmp_path / "m.int8.tflite"))
+    interpreter = tflite_interpreter(tmp_path / "m.int8.tflite")
     assert interpreter.get_input_details()[0]["dtype"] == np.int8
 
 
@@ -89,14 +89,14 @@ def test_python_script_with_training_reproduces_outputs(runs, tmp_path, test_inp
 
 
 def test_include_normalization_takes_raw_pixels(runs, tmp_path, test_inputs):
-    import tensorflow as tf
+    from studio.core.export.runtimes import tflite_interpreter
 
     x, model = test_inputs
     result = export_model(runs["skip"], "tflite", tmp_path / "m.tflite", include_normalization=True,
                           latency_repeats=1)
     assert result.ok
     assert json.loads(meta_path(tmp_path / "m.tflite").read_text())["normalization_included"]
-    runner = tf.lite.Interpreter(model_path=str(tmp_path / "m.tflite")).get_signature_runner()
+    runner = tflite_interpreter(tmp_path / "m.tflite").get_signature_runner()
     (output,) = runner(**{runner.get_input_details().popitem()[0]: x[:1] * 255.0}).values()
     reference = open_source(runs["skip"]).model(x[:1]).numpy()
     np.testing.assert_allclose(output, reference, atol=1e-4)
@@ -211,7 +211,7 @@ def test_bundle_holds_what_reproduces_the_run(runs, tmp_path):
         assert {"project.dlstudio", "run.json", "model.keras", "manifest.json"} <= set(archive.namelist())
         project = project_from_dict(json.loads(archive.read("project.dlstudio")))
     assert project.dataset == json.loads((runs["cnn"] / "project.dlstudio").read_text())["dataset"]
-    with zipfile.ZipFile(path, "a") as archive:
+    with zipfile.ZipFile(path, "a") as archive, pytest.warns(UserWarning, match="Duplicate name"):
         archive.writestr("run.json", "{}")  # a second, different run.json: the checksum no longer matches
     with pytest.raises(ExportError, match="does not match its checksum"):
         check_bundle(str(path))

@@ -54,15 +54,25 @@ def load_savedmodel(path: str) -> Predict:
     return predict
 
 
+def tflite_interpreter(path: str):
+    """A TFLite interpreter for ``path``: LiteRT's (``ai_edge_litert``, which replaces the deprecated
+    ``tf.lite.Interpreter``), else TensorFlow's where LiteRT has no wheel (Windows)."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        import warnings
+
+        import tensorflow as tf
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice
+            return tf.lite.Interpreter(model_path=str(path), num_threads=1)
+    return Interpreter(model_path=str(path), num_threads=1)
+
+
 def load_tflite(path: str) -> Predict:
     """The TFLite interpreter's default signature; int8 inputs/outputs are (de)quantized here."""
-    import warnings
-
-    import tensorflow as tf
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice
-        interpreter = tf.lite.Interpreter(model_path=path, num_threads=1)
+    interpreter = tflite_interpreter(path)
     runner = interpreter.get_signature_runner()
     inputs_info = runner.get_input_details()
     outputs_info = runner.get_output_details()
