@@ -1,0 +1,107 @@
+"""The one child-process helper: the environment goes to the child only, output goes to a log, and
+no child outlives its parent, however the parent ends."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from studio.core import processes
+
+# A parent that starts its children from a worker thread that then ends (Linux ties
+# PR_SET_PDEATHSIG to the starting thread), prints their pids and waits to be killed.
+PARENT = textwrap.dedent("""
+    import sys, threading, time
+    from studio.core import processes
+
+    children = []
+    def launch():
+        children.append(processes.start(processes.call("time:sleep", 120)))  # as a training run starts
+        children.append(processes.start(processes.module("http.server", "0", "--bind", "127.0.0.1"),
+                                        log=sys.argv[1]))  # a plain command
+        time.sleep(1.0)  # the children are running (and have asked to die with their parent)
+    worker = threading.Thread(target=launch)
+    worker.start()
+    worker.join()
+    time.sleep(0.5)
+    print(" ".join(str(child.pid) for child in children if child.poll() is None), flush=True)
+    time.sleep(120)
+""")
+
+
+def alive(pid: int) -> bool:
+    """The process runs (a zombie waiting for its reaper does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return not stat.parent.exists() and sys.platform != "linux"
+
+
+def wait_until_gone(pids, seconds: float) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(alive(pid) for pid in pids):
+        time.sleep(0.05)
+    return [pid for pid in pids if alive(pid)]
+
+
+def test_the_environment_goes_to_the_child_only_and_output_to_its_log(tmp_path):
+    log = tmp_path / "child.log"
+    before = dict(os.environ)
+    child = processes.start(processes.call("studio.core.fileio:atomic_write_text", str(tmp_path / "seen"), "ok"),
+                            env={"STUDIO_TEST_ONLY_HERE": "1"}, log=log)
+    assert child.wait(60) == 0 and (tmp_path / "seen").read_text() == "ok"
+    assert dict(os.environ) == before
+    done = processes.run(processes.module("studio.core.child_env_probe_missing"), timeout=60)
+    assert done.returncode == 1 and "No module named" in done.stderr
+    code = "import os, sys; print(os.environ.get('STUDIO_TEST_ONLY_HERE')); print('to stderr', file=sys.stderr)"
+    (tmp_path / "show.py").write_text(code)
+    child = processes.start(processes.script(tmp_path / "show.py"), env={"STUDIO_TEST_ONLY_HERE": "yes"}, log=log)
+    assert child.wait(60) == 0
+    assert log.read_text().splitlines() == ["yes", "to stderr"]
+    assert "STUDIO_TEST_ONLY_HERE" not in os.environ
+
+
+def test_a_failing_call_ends_with_one_error_line():
+    done = processes.run(processes.call("json:loads", "{not json"), timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].startswith("error: Expecting property name")
+    assert "Traceback" in done.stderr
+
+
+def test_a_child_ends_when_its_parent_drops_it():
+    child = processes.start(processes.call("time:sleep", 120))
+    pid = child.pid
+    time.sleep(0.5)
+    assert alive(pid)
+    child.stdin.close()  # what the system does with a dead parent's pipe end: the watchdog's cue
+    assert child.wait(10) == 1
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+def test_no_child_outlives_a_parent_killed_with_sigkill(tmp_path):
+    script = tmp_path / "parent.py"
+    script.write_text(PARENT)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parents[2]),
+                                                                       os.environ.get("PYTHONPATH")]))}
+    parent = subprocess.Popen([sys.executable, str(script), str(tmp_path / "server.log")], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        pids = [int(pid) for pid in parent.stdout.readline().split()]
+        assert len(pids) == 2 and all(alive(pid) for pid in pids)  # they outlived the thread that started them
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(10)
+        assert wait_until_gone(pids, 5.0) == []
+    finally:
+        parent.kill()
+        for pid in pids if "pids" in locals() else []:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
