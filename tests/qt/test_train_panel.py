@@ -296,6 +296,7 @@ class ScriptedRunner:
 
     def __init__(self, run_dir):
         self.run_dir, self.exitcode, self.events, self.calls = run_dir, None, [], []
+        self.stop_requested = False
 
     def poll(self):
         events, self.events = self.events, []
