@@ -281,49 +281,48 @@ class Sweep:
     def _train(self, trial, project, values: dict[str, Any]) -> float:
         import optuna
 
-        from studio.core.training import Runner, TrainingError, new_run_dir
+        from studio.core.training import Runner, RunWatcher, TrainingError, new_run_dir
 
         run_dir = new_run_dir(self.runs_root, project.name)
         trial.set_user_attr("run", str(run_dir))
         runner = Runner(project, run_dir)
+        self._runners.append(runner)  # before it starts: the Runner keeps a stop that comes meanwhile
+        if self._stopping_runs:  # stop(running=True) came before this trial was listed
+            runner.stop()
         try:
             runner.start()
         except TrainingError as exc:
+            self._runners.remove(runner)
             return self._fail(trial, "config", str(exc))
-        self._runners.append(runner)
-        if self._stopping_runs:  # stop() came while this trial's process was starting
-            runner.stop()
         try:
             add_tag(run_dir, f"sweep:{self.study_name}")
         except (OSError, ValueError):
             pass
         self.on_event("trial_started", {"number": trial.number, "params": values, "run": str(run_dir)})
-        status, error, pruned = "crashed", "", False
+        watcher, pruned = RunWatcher.for_runner(runner), False
         try:
-            while not runner.finished:
-                for event in runner.poll(timeout=0.2):
+            while not watcher.ended:
+                for event in watcher.poll(timeout=0.2):
                     if event["type"] == "epoch" and not event.get("partial"):
                         value = (event.get("logs") or {}).get(self.monitor)
                         if value is not None and value == value:
                             trial.report(float(value), int(event["epoch"]))
                             if not pruned and trial.should_prune():
                                 pruned = True
-                                runner.stop()
-                    elif event["type"] == "error":
-                        error = f"{event.get('kind')}: {event.get('message')}"
-                    elif event["type"] == "end":
-                        status = event.get("status", "crashed")
+                                watcher.control("stop")
         finally:
             self._runners.remove(runner)
         runner.wait(10)
         if pruned:
             self.on_event("trial_pruned", {"number": trial.number})
             raise optuna.TrialPruned()
+        status, error = watcher.state, watcher.error
         if status == "stopped" and self._stopping_runs:
             trial.study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number}, skip_if_exists=False)
             return self._fail(trial, "stopped", "stopped with the sweep; queued again for the next start")
         if status not in ("completed", "stopped"):
-            return self._fail(trial, status, error or "the training process ended unexpectedly; see log.txt")
+            message = f"{error.get('kind')}: {error.get('message')}" if error else ""
+            return self._fail(trial, status, message or "the training process ended unexpectedly; see log.txt")
         best = update_summary(run_dir)["best"].get(self.monitor)
         if best is None:
             return self._fail(trial, "config", f"{self.monitor} was never logged: set --monitor to a logged value")
