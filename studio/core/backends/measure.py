@@ -9,7 +9,6 @@ input shape. Results are stored per machine and model signature (``measurements`
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -46,11 +45,11 @@ def bench(project, seconds: float = BENCH_SECONDS, names=None, progress=None) ->
 
 
 def _bench_one(name: str, project_file: Path, seconds: float) -> list[dict[str, Any]]:
-    env = {**os.environ, "KERAS_BACKEND": name, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    from studio.core import processes
+
     try:
-        done = subprocess.run([sys.executable, "-m", "studio.core.backends.measure", str(project_file),
-                               str(seconds)], capture_output=True, text=True, env=env,
-                              timeout=seconds * 4 + 180)
+        done = processes.run(processes.module("studio.core.backends.measure", project_file, seconds),
+                             env={"KERAS_BACKEND": name, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=seconds * 4 + 180)
         return json.loads(done.stdout.strip().splitlines()[-1])
     except subprocess.TimeoutExpired:
         return [{"backend": name, "samples_per_s": None, "error": "timed out"}]
