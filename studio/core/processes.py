@@ -4,9 +4,11 @@ Every child is a fresh Python interpreter (spawn: nothing of this process's memo
 running ``studio.core.child``, which first ties its life to this process, then runs its target:
 a function (``call``), a module as ``__main__`` (``module``) or a script file (``script``)::
 
-    process = start(call("studio.core.training.engine:child_main", run_dir, False),
+    process = start(call("studio.core.training.engine:child_main", [run_dir, False]),
                     env={"KERAS_BACKEND": "jax"}, log=run_dir / "log.txt")
     done = run(module("studio.core.backends.probe", "jax"), timeout=60)   # waits; output captured
+    reader = Server("studio.core.experiments.sweep:study_results")        # one child, many calls
+    rows = reader.call(storage, name, 0)
 
 - **Environment**: ``env`` is added to a copy of this process's environment for the child only;
   ``os.environ`` here is never changed, so threads starting children at once cannot race.
@@ -26,10 +28,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pickle
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,9 +43,12 @@ from typing import Any, Sequence
 _LAUNCHER = ThreadPoolExecutor(1, thread_name_prefix="studio-launcher")
 
 
-def call(function: str, *args: Any, **kwargs: Any) -> list[str]:
-    """The target ``module:function`` called with JSON-able ``args`` and ``kwargs`` in the child."""
-    return ["call", function, json.dumps([args, kwargs])]
+def call(function: str, args: Sequence[Any] = (), kwargs: dict[str, Any] | None = None,
+         result: str | os.PathLike | None = None) -> list[str]:
+    """The target ``module:function(*args, **kwargs)`` (JSON-able values); with ``result``, the child
+    writes what it returns there as JSON (dataclasses as objects, paths as strings)."""
+    return ["call", function, json.dumps({"args": list(args), "kwargs": kwargs or {},
+                                          "result": None if result is None else str(result)})]
 
 
 def module(name: str, *args: str) -> list[str]:
@@ -138,3 +146,75 @@ def ask_to_stop(process: subprocess.Popen) -> None:
     """SIGTERM (CTRL_BREAK on Windows) to a child still running, for a graceful stop."""
     if process.poll() is None:
         process.send_signal(signal.CTRL_BREAK_EVENT if sys.platform == "win32" else signal.SIGTERM)
+
+
+class ChildGone(RuntimeError):
+    """The child serving calls ended (killed, crashed) before it answered."""
+
+
+class Server:
+    """One long-lived child that runs ``function`` (``module:function``) for each ``call``, so that
+    work which would hold this process's GIL (e.g. Optuna reading a study) runs elsewhere.
+
+    The child starts at the first call (again after it died) and ends with ``close``; its stderr
+    (and anything the function prints) goes to ``log``. Calls from several threads take turns.
+    """
+
+    def __init__(self, function: str, *, log: str | os.PathLike | None = None, nice: int = 0) -> None:
+        self.function, self.log, self.nice = function, log, nice
+        self._process: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+
+    def call(self, *args: Any, **kwargs: Any) -> Any:
+        """``function(*args, **kwargs)`` in the child (picklable values).
+
+        Returns:
+            What it returned.
+
+        Raises:
+            What it raised (the same exception), or ChildGone when the child ended first.
+        """
+        with self._lock:
+            if self._process is None or self._process.poll() is not None:
+                with open(self.log or os.devnull, "ab") as log:
+                    self._process = start(["serve", self.function], nice=self.nice, stdout=subprocess.PIPE,
+                                          stderr=log)
+            process = self._process
+            try:
+                send(process.stdin, (args, kwargs))
+                failed, value = receive(process.stdout)
+            except (OSError, ValueError, EOFError):  # ValueError: ``close`` closed the pipe meanwhile
+                self._end()
+                raise ChildGone(f"the process running {self.function} ended unexpectedly") from None
+        if failed:
+            raise value
+        return value
+
+    def close(self) -> None:
+        """End the child (a call waiting for it raises ChildGone)."""
+        self._end()
+
+    def _end(self) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            process.kill()
+            process.wait()
+            for stream in (process.stdin, process.stdout):
+                with contextlib.suppress(OSError):
+                    stream.close()
+
+
+def send(stream, value: Any) -> None:
+    """Write one pickled message (length first) to a ``Server`` pipe."""
+    data = pickle.dumps(value)
+    stream.write(struct.pack("<Q", len(data)) + data)
+    stream.flush()
+
+
+def receive(stream) -> Any:
+    """Read one message ``send`` wrote; EOFError when the pipe closed first."""
+    header = stream.read(8)
+    if len(header) < 8:
+        raise EOFError
+    data = stream.read(struct.unpack("<Q", header)[0])
+    return pickle.loads(data)

@@ -1,6 +1,7 @@
 """The one child-process helper: the environment goes to the child only, output goes to a log, and
 no child outlives its parent, however the parent ends."""
 
+import json
 import os
 import signal
 import subprocess
@@ -21,7 +22,7 @@ PARENT = textwrap.dedent("""
 
     children = []
     def launch():
-        children.append(processes.start(processes.call("time:sleep", 120)))  # as a training run starts
+        children.append(processes.start(processes.call("time:sleep", [120])))  # as a training run starts
         children.append(processes.start(processes.module("http.server", "0", "--bind", "127.0.0.1"),
                                         log=sys.argv[1]))  # a plain command
         time.sleep(1.0)  # the children are running (and have asked to die with their parent)
@@ -57,7 +58,7 @@ def wait_until_gone(pids, seconds: float) -> list[int]:
 def test_the_environment_goes_to_the_child_only_and_output_to_its_log(tmp_path):
     log = tmp_path / "child.log"
     before = dict(os.environ)
-    child = processes.start(processes.call("studio.core.fileio:atomic_write_text", str(tmp_path / "seen"), "ok"),
+    child = processes.start(processes.call("studio.core.fileio:atomic_write_text", [str(tmp_path / "seen"), "ok"]),
                             env={"STUDIO_TEST_ONLY_HERE": "1"}, log=log)
     assert child.wait(60) == 0 and (tmp_path / "seen").read_text() == "ok"
     assert dict(os.environ) == before
@@ -72,14 +73,14 @@ def test_the_environment_goes_to_the_child_only_and_output_to_its_log(tmp_path):
 
 
 def test_a_failing_call_ends_with_one_error_line():
-    done = processes.run(processes.call("json:loads", "{not json"), timeout=60)
+    done = processes.run(processes.call("json:loads", ["{not json"]), timeout=60)
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1].startswith("error: Expecting property name")
     assert "Traceback" in done.stderr
 
 
 def test_a_child_ends_when_its_parent_drops_it():
-    child = processes.start(processes.call("time:sleep", 120))
+    child = processes.start(processes.call("time:sleep", [120]))
     pid = child.pid
     time.sleep(0.5)
     assert alive(pid)
@@ -105,3 +106,25 @@ def test_no_child_outlives_a_parent_killed_with_sigkill(tmp_path):
         for pid in pids if "pids" in locals() else []:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_a_call_returns_its_value_through_a_file(tmp_path):
+    result = tmp_path / "result.json"
+    done = processes.run(processes.call("os.path:split", ["/a/b"], result=result), timeout=60)
+    assert done.returncode == 0 and json.loads(result.read_text()) == ["/a", "b"]
+
+
+def test_a_server_answers_many_calls_in_one_child_and_raises_what_its_function_raises(tmp_path):
+    server = processes.Server("json:loads", log=tmp_path / "server.log")
+    try:
+        assert server.call("[1, 2]") == [1, 2] and server.call('{"a": null}') == {"a": None}
+        pid = server._process.pid
+        with pytest.raises(json.JSONDecodeError):
+            server.call("{not json")
+        assert server.call("3") == 3 and server._process.pid == pid  # the same child throughout
+        server._process.kill()
+        server._process.wait()
+        assert server.call("4") == 4  # a dead child is started again at the next call
+    finally:
+        server.close()
+    assert not alive(pid)

@@ -7,14 +7,19 @@ SQLite file beside the project; a PostgreSQL URL shares it between machines) and
 trials left running by a dead sweep are marked failed ("interrupted") and queued again with the
 same parameters, and only the missing trials are run. A trial that fails (NaN, out of memory, a bad
 configuration, a dead process) is recorded as failed with its message and the sweep goes on.
-``stop(running=True)`` (SIGTERM on ``studio sweep``) also stops the running trials; each is recorded
-as failed ("stopped with the sweep") and queued again, so the next start trains it in full.
+``stop(running=True)`` (SIGTERM on ``studio sweep`` and on ``run_sweep``'s process) also stops the
+running trials; each is recorded as failed ("stopped with the sweep") and queued again, so the next
+start trains it in full. ``run_sweep`` is the whole sweep as one call, for a child process (the
+Sweep panel starts it with ``studio.core.processes``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
+import sys
 import socket
 import threading
 import time
@@ -23,7 +28,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from studio.core.experiments.labels import add_tag
-from studio.core.experiments.space import Dimension, SpaceError, apply_params, suggest
+from studio.core.experiments.space import Dimension, SpaceError, apply_params, parse_space, suggest
 from studio.core.experiments.summary import read_summary, update_summary
 from studio.core.training.callbacks import better_is_higher
 
@@ -328,6 +333,57 @@ class Sweep:
             return self._fail(trial, "config", f"{self.monitor} was never logged: set --monitor to a logged value")
         self.on_event("trial_done", {"number": trial.number, "value": best["value"]})
         return float(best["value"])
+
+
+def event_line(kind: str, data: dict[str, Any]) -> str:
+    """One line for a sweep's ``on_event`` (the CLI and the sweep process's log print it)."""
+    if kind == "trial_started":
+        params = "  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in data["params"].items())
+        return f"trial {data['number']}: {params}"
+    if kind == "trial_done":
+        return f"trial {data['number']}: {data['value']:.4g}"
+    if kind == "trial_pruned":
+        return f"trial {data['number']}: pruned"
+    if kind == "trial_failed":
+        return f"trial {data['number']}: failed ({data['kind']}: {data['message']})"
+    return f"{data['count']} trial(s) interrupted by an earlier sweep queued again"  # requeued
+
+
+@contextlib.contextmanager
+def graceful_stop(sweep: Sweep):
+    """While the sweep runs, SIGTERM (or CTRL_BREAK) stops it and its running trials gracefully."""
+    def handler(signum, _frame):
+        print("stopping: no new trials; the running ones stop and are queued again", file=sys.stderr)
+        sweep.stop(running=True)
+
+    names = [name for name in ("SIGTERM", "SIGBREAK") if hasattr(signal, name)]
+    previous = {name: signal.signal(getattr(signal, name), handler) for name in names}
+    try:
+        yield
+    finally:
+        for name, old in previous.items():
+            signal.signal(getattr(signal, name), old)
+
+
+def run_sweep(project_file: str, space: dict, settings: dict[str, Any], runs_root: str) -> None:
+    """A whole sweep in this process, its progress on stderr; SIGTERM stops it gracefully.
+
+    Args:
+        project_file: the project to vary (a .dlstudio file).
+        space: the search space, as in a space file (``parse_space``).
+        settings: ``SweepSettings`` fields (storage and study name included).
+        runs_root: where the trials' run folders go.
+
+    Raises:
+        SpaceError, SweepError: the space or the settings are refused.
+    """
+    from studio.core.project import load_project
+
+    project = load_project(project_file)
+    sweep = Sweep(project, parse_space(space, project), SweepSettings(**settings), project_file, runs_root,
+                  on_event=lambda kind, data: print(event_line(kind, data), file=sys.stderr))
+    with graceful_stop(sweep):
+        sweep.run()
 
 
 def trials_table(study) -> list[dict[str, Any]]:

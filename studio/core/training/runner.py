@@ -77,7 +77,7 @@ class Runner:
 
     def _spawn(self) -> None:
         backend = self.folder.info().get("backend")
-        target = processes.call("studio.core.training.engine:child_main", str(self.folder.path), self.resuming)
+        target = processes.call("studio.core.training.engine:child_main", [str(self.folder.path), self.resuming])
         with _unlocked_on_error(self.folder.path):  # the child takes the lock over once it runs
             self._process = processes.start(target, env={"KERAS_BACKEND": backend} if backend else None,
                                             log=self.folder.log_file)
