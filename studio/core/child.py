@@ -2,7 +2,7 @@
 its parent's, then run its target.
 
 ``python -m studio.core.child PARENT_PID call module:function '{"args", "kwargs", "result"}'``
-(or ``module NAME ARGS...``, ``script PATH ARGS...``, ``serve module:function``). A ``call`` whose
+(or ``module NAME ARGS...``, ``script PATH ARGS...``, ``program NAME ARGS...``, ``serve module:function``). A ``call`` whose
 function raises prints the traceback and a last line ``error: <message>`` to stderr and exits with
 code 1. ``serve`` answers the calls of a ``processes.Server`` (pickled, on stdin and stdout) until
 stdin closes.
@@ -54,6 +54,9 @@ def _exit_when_closed() -> None:
 
 def main(argv: list[str]) -> None:
     parent, mode, what, *rest = argv
+    if mode == "program":  # Linux keeps the death signal across exec; elsewhere nothing watches it
+        die_with_parent(int(parent), watch_stdin=False)
+        os.execvp(what, [what, *rest])
     if mode == "serve":
         die_with_parent(int(parent), watch_stdin=False)  # the request loop reads stdin itself
         serve(what)

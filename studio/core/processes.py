@@ -2,7 +2,8 @@
 
 Every child is a fresh Python interpreter (spawn: nothing of this process's memory is inherited)
 running ``studio.core.child``, which first ties its life to this process, then runs its target:
-a function (``call``), a module as ``__main__`` (``module``) or a script file (``script``)::
+a function (``call``), a module as ``__main__`` (``module``), a script file (``script``) or,
+on Linux, another program (``program``)::
 
     process = start(call("studio.core.training.engine:child_main", [run_dir, False]),
                     env={"KERAS_BACKEND": "jax"}, log=run_dir / "log.txt")
@@ -61,13 +62,19 @@ def script(path: str | os.PathLike, *args: str) -> list[str]:
     return ["script", str(path), *map(str, args)]
 
 
+def program(name: str, *args: str) -> list[str]:
+    """The target: a program that is not Python (``ldd``), which replaces the child's interpreter.
+    Only Linux ties it to its parent (the death signal survives ``exec``; no watchdog is left)."""
+    return ["program", name, *map(str, args)]
+
+
 def start(target: Sequence[str], *, env: dict[str, str] | None = None, log: str | os.PathLike | None = None,
           cwd: str | os.PathLike | None = None, nice: int = 0,
           stdout: Any = None, stderr: Any = None) -> subprocess.Popen:
     """Start a child process running ``target`` (from ``call``, ``module`` or ``script``).
 
     Args:
-        target: what the child runs.
+        target: what the child runs (``call``, ``module``, ``script`` or ``program``).
         env: variables set for the child only (on top of this process's environment).
         log: file that receives the child's stdout and stderr (appended; unbuffered, so it can
             be followed live). Without it, ``stdout``/``stderr`` (file objects or ``subprocess.PIPE``).

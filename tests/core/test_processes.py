@@ -128,3 +128,17 @@ def test_a_server_answers_many_calls_in_one_child_and_raises_what_its_function_r
     finally:
         server.close()
     assert not alive(pid)
+
+
+def test_only_the_helper_starts_processes():
+    """Every child goes through studio.core.processes (so every child dies with its parent)."""
+    import re
+
+    starts = re.compile(r"\bsubprocess\.(run|Popen|call|check_call|check_output)\(|\bmultiprocessing\b|"
+                        r"ProcessPoolExecutor|\bos\.(system|spawn\w*|fork\w*|exec\w*|posix_spawn\w*)\(")
+    root = Path(__file__).parents[2] / "studio"
+    found = [f"{path.relative_to(root)}:{number}" for path in sorted(root.rglob("*.py"))
+             if path.name not in ("processes.py", "child.py")
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if starts.search(line)]
+    assert found == []
