@@ -2,10 +2,10 @@
 its parent's, then run its target.
 
 ``python -m studio.core.child PARENT_PID call module:function '{"args", "kwargs", "result"}'``
-(or ``module NAME ARGS...``, ``script PATH ARGS...``, ``program NAME ARGS...``, ``serve module:function``). A ``call`` whose
-function raises prints the traceback and a last line ``error: <message>`` to stderr and exits with
-code 1. ``serve`` answers the calls of a ``processes.Server`` (pickled, on stdin and stdout) until
-stdin closes.
+(or ``module NAME ARGS...``, ``script PATH ARGS...``, ``program NAME ARGS...``,
+``serve module:function``). A ``call`` whose function raises prints the traceback and a last line
+``error: <message>`` to stderr and exits with code 1. ``serve`` answers the calls of a
+``processes.Server`` (pickled, on stdin and stdout) until stdin closes.
 """
 
 from __future__ import annotations

@@ -71,7 +71,7 @@ def program(name: str, *args: str) -> list[str]:
 def start(target: Sequence[str], *, env: dict[str, str] | None = None, log: str | os.PathLike | None = None,
           cwd: str | os.PathLike | None = None, nice: int = 0,
           stdout: Any = None, stderr: Any = None) -> subprocess.Popen:
-    """Start a child process running ``target`` (from ``call``, ``module`` or ``script``).
+    """Start a child process running ``target``.
 
     Args:
         target: what the child runs (``call``, ``module``, ``script`` or ``program``).
@@ -79,7 +79,8 @@ def start(target: Sequence[str], *, env: dict[str, str] | None = None, log: str 
         log: file that receives the child's stdout and stderr (appended; unbuffered, so it can
             be followed live). Without it, ``stdout``/``stderr`` (file objects or ``subprocess.PIPE``).
         cwd: the child's working folder.
-        nice: how much lower the child's CPU priority is (its own children inherit it).
+        nice: the child's CPU niceness (0: this process's; Windows: below normal when set); its
+            own children inherit it.
 
     Returns:
         The child's ``Popen``. Keep it while the child should live: dropping it ends the child.

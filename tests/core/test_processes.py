@@ -94,7 +94,8 @@ def test_no_child_outlives_a_parent_killed_with_sigkill(tmp_path):
     script.write_text(PARENT)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parents[2]),
                                                                        os.environ.get("PYTHONPATH")]))}
-    parent = subprocess.Popen([sys.executable, str(script), str(tmp_path / "server.log")], stdout=subprocess.PIPE, text=True, env=env)
+    parent = subprocess.Popen([sys.executable, str(script), str(tmp_path / "server.log")], stdout=subprocess.PIPE,
+                              text=True, env=env)
     try:
         pids = [int(pid) for pid in parent.stdout.readline().split()]
         assert len(pids) == 2 and all(alive(pid) for pid in pids)  # they outlived the thread that started them

@@ -69,7 +69,7 @@ class Runner:
             self.plan = plan_run(self.project, self.dataset)
             prepare_run_folder(self.plan, self.folder.path)
             lock.acquire(self.folder.path)
-        with self._controls:
+        with self._controls, _unlocked_on_error(self.folder.path):
             self._folder_ready = True
             if self.stop_requested:  # asked while the run was being prepared: ends before its first batch
                 send_control(self.folder.path, "stop")

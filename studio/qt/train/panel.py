@@ -218,7 +218,8 @@ class TrainPanel(QWidget):
     @property
     def training_here(self) -> bool:
         """A run started from this window is still going (or being started)."""
-        return self._starting is not None or (self.watcher is not None and self.watcher.runner is not None and self.watcher.live)
+        return self._starting is not None or (
+            self.watcher is not None and self.watcher.runner is not None and self.watcher.live)
 
     def start(self) -> None:
         if self.training_here:
