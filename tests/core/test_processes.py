@@ -131,6 +131,47 @@ def test_a_server_answers_many_calls_in_one_child_and_raises_what_its_function_r
     assert not alive(pid)
 
 
+TRAINING_PARENT = textwrap.dedent("""
+    import sys, time
+    from experiments_helpers import tiny_project
+    from studio.core.training import Runner, RunWatcher, read_run
+
+    project = tiny_project()
+    project.training = {**project.training, "epochs": 10000}
+    runner = Runner(project, sys.argv[1])
+    runner.start()
+    watcher = RunWatcher.for_runner(runner)
+    while watcher.state != "running" or watcher.stage is not None:
+        watcher.poll(timeout=0.2)
+    print(read_run(sys.argv[1])["pid"], flush=True)
+    time.sleep(120)
+""")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+def test_a_training_process_ends_with_the_program_that_started_it(tmp_path):
+    """What ``kill -9`` of ``studio sweep`` or of the app does to the run it was training."""
+    script = tmp_path / "parent.py"
+    script.write_text(TRAINING_PARENT)
+    tests, root = Path(__file__).parent, Path(__file__).parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), str(tests),
+                                                                       os.environ.get("PYTHONPATH")]))}
+    parent = subprocess.Popen([sys.executable, str(script), str(tmp_path / "run")], stdout=subprocess.PIPE,
+                              text=True, env=env)
+    trainer = None
+    try:
+        trainer = int(parent.stdout.readline())
+        assert alive(trainer)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(10)
+        assert wait_until_gone([trainer], 5.0) == []
+    finally:
+        parent.kill()
+        if trainer and alive(trainer):
+            os.kill(trainer, signal.SIGKILL)
+
+
 def test_only_the_helper_starts_processes():
     """Every child goes through studio.core.processes (so every child dies with its parent)."""
     import re
