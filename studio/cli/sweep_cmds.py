@@ -2,14 +2,13 @@
 (Optuna search over a space of settings; ``studio sweep best`` saves the best trial as a project).
 
 SIGTERM (CTRL_BREAK on Windows) stops a sweep gracefully: no new trial starts, the running ones
-stop at their next batch and are queued again for the next start (the Sweep panel stops it so).
+stop at their next batch and are queued again for the next start (as the Sweep panel stops its
+sweep process, which runs ``studio.core.experiments.sweep.run_sweep``).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import signal
 import sys
 from pathlib import Path
 
@@ -94,7 +93,7 @@ def _print_table(run_dirs: list[Path], extra: list[str] = ()) -> None:
 
 def _variants(args) -> int:
     from studio.core.experiments.variants import VariantError, make_variants, parse_vary
-    from studio.core.training import Runner, TrainingError, new_run_dir
+    from studio.core.training import Runner, RunWatcher, TrainingError, new_run_dir
 
     project, runs_root = _load(args)
     try:
@@ -113,18 +112,18 @@ def _variants(args) -> int:
             continue
         run_dirs.append(run_dir)
         print(f"[{index}/{len(variants)}] {label}: {run_dir}", file=sys.stderr)
-        status = "crashed"
+        watcher = RunWatcher.for_runner(runner)
         try:
-            for event in runner.follow(0.2):
-                if event["type"] == "epoch":
-                    logs = "  ".join(f"{k} {v:.4g}" for k, v in event["logs"].items() if isinstance(v, (int, float)))
-                    print(f"  epoch {event['epoch']}  {logs}", file=sys.stderr)
-                elif event["type"] == "end":
-                    status = event["status"]
+            while not watcher.ended:
+                for event in watcher.poll(timeout=0.2):
+                    if event["type"] == "epoch":
+                        logs = "  ".join(f"{k} {v:.4g}" for k, v in event["logs"].items()
+                                         if isinstance(v, (int, float)))
+                        print(f"  epoch {event['epoch']}  {logs}", file=sys.stderr)
         except KeyboardInterrupt:
-            runner.kill()
+            watcher.kill()
             raise
-        print(f"  {status}", file=sys.stderr)
+        print(f"  {watcher.state}", file=sys.stderr)
     _print_table(run_dirs)
     return 0 if run_dirs else 1
 
@@ -138,7 +137,7 @@ def _settings(args):
 
 def _sweep(args) -> int:
     from studio.core.experiments.space import SpaceError, load_space
-    from studio.core.experiments.sweep import Sweep, SweepError, importances, trials_table
+    from studio.core.experiments.sweep import Sweep, SweepError, graceful_stop, importances, trials_table
     from studio.core.experiments.table import cell
 
     if args.words[0] == "best":
@@ -154,7 +153,7 @@ def _sweep(args) -> int:
         sweep = Sweep(project, dims, _settings(args), args.project, runs_root, on_event=_report)
         print(f"study {sweep.study_name} in {_redacted(sweep.storage_url)}, optimising {sweep.monitor} "
               f"({sweep.direction})", file=sys.stderr)
-        with _graceful_stop(sweep):
+        with graceful_stop(sweep):
             study = sweep.run()
     except (SpaceError, SweepError) as exc:
         raise CliError(str(exc)) from None
@@ -175,22 +174,6 @@ def _sweep(args) -> int:
     return 0
 
 
-@contextlib.contextmanager
-def _graceful_stop(sweep):
-    """While the sweep runs, SIGTERM (or CTRL_BREAK) stops it and its running trials gracefully."""
-    def handler(signum, _frame):
-        print("stopping: no new trials; the running ones stop and are queued again", file=sys.stderr)
-        sweep.stop(running=True)
-
-    names = [name for name in ("SIGTERM", "SIGBREAK") if hasattr(signal, name)]
-    previous = {name: signal.signal(getattr(signal, name), handler) for name in names}
-    try:
-        yield
-    finally:
-        for name, old in previous.items():
-            signal.signal(getattr(signal, name), old)
-
-
 def _redacted(url: str) -> str:
     from studio.core.experiments.sweep import redact
 
@@ -198,17 +181,9 @@ def _redacted(url: str) -> str:
 
 
 def _report(kind: str, data: dict) -> None:
-    if kind == "trial_started":
-        params = "  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in data["params"].items())
-        print(f"trial {data['number']}: {params}", file=sys.stderr)
-    elif kind == "trial_done":
-        print(f"trial {data['number']}: {data['value']:.4g}", file=sys.stderr)
-    elif kind == "trial_pruned":
-        print(f"trial {data['number']}: pruned", file=sys.stderr)
-    elif kind == "trial_failed":
-        print(f"trial {data['number']}: failed ({data['kind']}: {data['message']})", file=sys.stderr)
-    elif kind == "requeued":
-        print(f"{data['count']} trial(s) interrupted by an earlier sweep queued again", file=sys.stderr)
+    from studio.core.experiments.sweep import event_line
+
+    print(event_line(kind, data), file=sys.stderr)
 
 
 def _best(args) -> int:

@@ -139,7 +139,7 @@ def _train(args) -> int:
 
 def train(args) -> tuple[str, Path]:
     """Start the run ``args`` describe and show its progress until it ends: (status, run folder)."""
-    from studio.core.training import TrainingError
+    from studio.core.training import RunWatcher, TrainingError
 
     runner = _make_runner(args)
     try:
@@ -150,23 +150,20 @@ def train(args) -> tuple[str, Path]:
         print(f"adapted: {line}", file=sys.stderr)
     print(f"run folder: {runner.run_dir}", file=sys.stderr)
     progress = Progress(sys.stderr)
-    status = "crashed"
-    while not runner.finished:
+    watcher = RunWatcher.for_runner(runner)
+    while not watcher.ended:
         try:
-            for event in runner.poll(timeout=0.2):
+            for event in watcher.poll(timeout=0.2):
                 progress.show(event)
-                if event["type"] == "end":
-                    status = event["status"]
         except KeyboardInterrupt:
-            if runner.alive and not progress.stopping:
-                progress.stopping = True
+            if watcher.state != "stopping":
                 print("\nstopping after this batch (Ctrl-C again to kill)...", file=sys.stderr)
-                runner.stop()
+                watcher.control("stop")
             else:
-                runner.kill()
+                watcher.kill()
     progress.finish()
-    print(f"{status}: {runner.run_dir}", file=sys.stderr)
-    return status, Path(runner.run_dir)
+    print(f"{watcher.state}: {runner.run_dir}", file=sys.stderr)
+    return watcher.state, Path(runner.run_dir)
 
 
 def format_logs(logs: dict) -> str:
@@ -180,7 +177,6 @@ class Progress:
         self.stream = stream
         self.tty = stream.isatty()
         self.epochs = 0
-        self.stopping = False
         self._bar_shown = False
 
     def _line(self, text: str) -> None:

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from studio.core import processes
+
 _NOT_FOUND = re.compile(r"^\s*(\S+)\s*=>\s*not found", re.MULTILINE)
 
 
@@ -41,7 +43,7 @@ def missing_libraries(binaries: list[Path]) -> list[str]:
     missing: set[str] = set()
     for binary in binaries:
         try:
-            out = subprocess.run([ldd, str(binary)], capture_output=True, text=True, timeout=10).stdout
+            out = processes.run(processes.program(ldd, binary), timeout=10).stdout
         except (OSError, subprocess.SubprocessError):
             continue
         missing.update(_NOT_FOUND.findall(out))

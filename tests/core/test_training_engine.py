@@ -169,14 +169,18 @@ def test_two_logical_cpu_devices_and_graceful_stop(runs):
     assert (run_dir / "backup" / "training_metadata.json").is_file()  # a stopped run can be resumed
 
 
-@pytest.mark.parametrize("stop_at", ["spawn", "building"])
+@pytest.mark.parametrize("stop_at", ["planning", "spawn", "building"])
 def test_stop_during_start_up_ends_the_run_as_stopped_before_training(tmp_path, monkeypatch, stop_at):
-    """Stop sent before the process runs, or while it builds the model: no batch, status stopped."""
+    """Stop asked before the run folder exists (kept by the Runner), before the process runs, or
+    while it builds the model: no batch, status stopped."""
     project = _project()
     runner = Runner(project, tmp_path / "run")
-    if stop_at == "spawn":
+    if stop_at in ("planning", "spawn"):
+        if stop_at == "planning":
+            runner.stop()
         runner.start()
-        runner.stop()
+        if stop_at == "spawn":
+            runner.stop()
         events = _follow(runner)
     else:
         from studio.core.training import engine
@@ -198,7 +202,7 @@ def test_stop_during_start_up_ends_the_run_as_stopped_before_training(tmp_path, 
     assert "batch" not in kinds and kinds[-2:] == ["stop", "end"] and events[-1]["status"] == "stopped"
     assert events[-2]["reason"] == "user" and events[-2]["epoch"] == 0
     stages = [event["stage"] for event in events if event["type"] == "stage"]
-    assert stages == ([] if stop_at == "spawn" else ["loading_backend", "loading_data", "building"])
+    assert stages == ([] if stop_at != "building" else ["loading_backend", "loading_data", "building"])
     run = read_run(runner.run_dir)
     assert run["status"] == "stopped" and run["stop_reason"] == "user" and run["epochs_done"] == 0
     assert not (runner.run_dir / "model.keras").exists()

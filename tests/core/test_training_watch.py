@@ -22,6 +22,7 @@ class FakeRunner:
 
     def __init__(self, run_dir, batches):
         self.run_dir, self.batches, self.exitcode = run_dir, list(batches), None
+        self.stop_requested = False
         self.calls = []
 
     def poll(self):
@@ -164,3 +165,28 @@ def test_stop_is_accepted_while_the_run_starts(tmp_path):
     assert runner.calls == ["stop"] and watcher.state == "stopping"
     watcher.poll()
     assert watcher.state == "stopped" and watcher.stage == "loading_data"  # ended before any batch
+
+
+def test_a_stop_asked_before_the_run_folder_exists_is_kept_and_sent_by_the_runner(tmp_path, monkeypatch):
+    """Stop pressed while a run is still being planned (on a worker thread) reaches the process."""
+    from studio.core.graph.templates import load_template
+    from studio.core.project import default_project
+    from studio.core.training import Runner, lock
+
+    project = default_project()
+    project.graph = load_template("small_cnn_28").graph
+    project.dataset = {"source": "digits", "max_samples": 60, "seed": 0}
+    controls = []
+    monkeypatch.setattr(Runner, "_spawn", lambda self: controls.append(read_control(self.run_dir)))
+    runner = Runner(project, tmp_path / "run")
+    runner.stop()
+    assert not (tmp_path / "run").exists() and RunWatcher.for_runner(runner).state == "stopping"
+    runner.start()
+    assert controls == ["stop"]  # in place before the training process starts: it ends before any batch
+
+    lock.release(tmp_path / "run")  # the training process would have, at its end
+    RunFolder(tmp_path / "run").update_info(status="stopped")
+    again = Runner(None, tmp_path / "run", resume=True)
+    again.stop()
+    again.start()  # reopening the folder resets its control to "run"; the kept stop comes after
+    assert controls == ["stop", "stop"]

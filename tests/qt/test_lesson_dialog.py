@@ -1,8 +1,8 @@
 """Help > Lessons > "Learning with less data…": the lesson runs in a child process whose output the
-dialog follows live; its figures come from the JSON the CLI writes; Cancel ends the child."""
+dialog follows live; its figures are the rows the lesson function returns; Cancel ends the child."""
 
 import json
-import sys
+import os
 import textwrap
 from pathlib import Path
 
@@ -14,22 +14,20 @@ from studio.qt.experiments import lesson_dialog
 from studio.qt.experiments.lesson_dialog import LessonDialog
 
 FAKE_LESSON = textwrap.dedent("""
-    import json, sys, time
-    args = sys.argv[1:]
-    mode = open(sys.argv[0] + ".mode").read()
-    print("args:", " ".join(args), flush=True)
-    print("training transferred ...", flush=True)
-    if mode == "hang":
-        time.sleep(120)
-    if mode == "fail":
-        print("error: backbone builtin:digits_cnn_28 is missing; reinstall dl-studio", flush=True)
-        sys.exit(2)
-    result = args[args.index("--result") + 1]
-    runs = args[args.index("--runs-dir") + 1]
-    rows = [{"name": "transferred", "accuracy": 0.8125, "run_dir": runs + "/lesson-transferred"},
-            {"name": "from_scratch", "accuracy": 0.25, "run_dir": runs + "/lesson-from_scratch"}]
-    json.dump({"lesson": "transfer", "rows": rows}, open(result, "w"))
-    print("from_scratch: test accuracy 25.0%", flush=True)
+    import time
+    from pathlib import Path
+
+    def run_lesson(runs_root, **options):
+        mode = Path(__file__).with_suffix(".mode").read_text()
+        print("options:", *(f"{name}={value}" for name, value in options.items()), "runs_root=" + runs_root, flush=True)
+        print("training transferred ...", flush=True)
+        if mode == "hang":
+            time.sleep(120)
+        if mode == "fail":
+            raise ValueError("backbone builtin:digits_cnn_28 is missing; reinstall dl-studio")
+        print("from_scratch: test accuracy 25.0%", flush=True)
+        return [{"name": "transferred", "accuracy": 0.8125, "run_dir": runs_root + "/lesson-transferred"},
+                {"name": "from_scratch", "accuracy": 0.25, "run_dir": runs_root + "/lesson-from_scratch"}]
 """)
 
 
@@ -42,12 +40,12 @@ def runs_root(window, tmp_path, monkeypatch):
 
 @pytest.fixture
 def fake_lesson(tmp_path, monkeypatch):
-    """The child command replaced by a tiny script; write its mode (ok, hang, fail) to ``.mode``."""
-    script = tmp_path / "fake_lesson.py"
-    script.write_text(FAKE_LESSON)
-    mode = tmp_path / "fake_lesson.py.mode"
+    """The lesson function replaced by a tiny one; write its mode (ok, hang, fail) to ``.mode``."""
+    (tmp_path / "fake_lesson.py").write_text(FAKE_LESSON)
+    mode = tmp_path / "fake_lesson.mode"
     mode.write_text("ok")
-    monkeypatch.setattr(lesson_dialog, "studio_command", lambda *args: [sys.executable, str(script), *args])
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])))
+    monkeypatch.setattr(lesson_dialog, "LESSON", "fake_lesson:run_lesson")
     return mode
 
 
@@ -84,8 +82,8 @@ def test_the_lesson_runs_in_a_child_shows_its_progress_and_figures_and_overlays_
     assert not dialog.start_button.isEnabled() and dialog.cancel_button.isEnabled()
     qtbot.waitUntil(lambda: dialog.table.isVisible(), timeout=10000)
     lines = dialog.log.toPlainText().splitlines()
-    assert lines[0].startswith("args: lesson transfer --fraction 0.05 --epochs 2 --fine-tune-epochs 1 "
-                               "--contrastive-epochs 1 --runs-dir " + str(window.runs_root()))
+    assert lines[0] == ("options: fraction=0.05 epochs=2 fine_tune_epochs=1 contrastive_epochs=1 "
+                        f"runs_root={window.runs_root()}")  # the core function, called with the options
     assert lines[1:] == ["training transferred ...", "from_scratch: test accuracy 25.0%"]
     cells = [[dialog.table.item(row, column).text() for column in range(2)] for row in range(dialog.table.rowCount())]
     assert cells == [["transferred", "81.2%"], ["from_scratch", "25.0%"]]
@@ -150,5 +148,5 @@ def test_the_real_lesson_end_to_end_with_tiny_settings(window, qtbot):
         assert 0.0 <= float(dialog.table.item(row, 1).text().rstrip("%")) <= 100.0
     assert all(Path(run_dir).parent == window.runs_root() and Path(run_dir).is_dir() for run_dir in dialog.run_dirs)
     assert "training from_scratch" in dialog.log.toPlainText()
-    assert json.loads((dialog.folder / lesson_dialog.RESULT_FILE).read_text())["lesson"] == "transfer"
+    assert [row["name"] for row in json.loads((dialog.folder / lesson_dialog.RESULT_FILE).read_text())] == names
     dialog.close()

@@ -214,8 +214,8 @@ def test_runs_are_named_after_the_project_file_model_and_data(window, qtbot, tmp
 
     started = []
 
-    def refuse(project, run_dir):
-        started.append(run_dir)
+    def refuse(runner):
+        started.append(runner.run_dir)
         raise TrainingError("not in this test")
 
     monkeypatch.setattr(train_module, "start_runner", refuse)
@@ -291,11 +291,35 @@ def test_stop_works_during_start_up_and_the_run_ends_stopped(window, qtbot, tmp_
     untrained_stop_shown(panel)
 
 
+def test_stop_pressed_while_a_run_is_prepared_is_kept_by_its_runner(window, qtbot, tmp_path, monkeypatch):
+    import threading
+
+    import studio.qt.train.panel as train_module
+    from studio.core.training import Runner
+    from studio.core.training.runs import read_control
+    from studio.qt.train.panel import STOP_STARTING_TEXT
+
+    controls = []  # what the training process would read first, in place of starting one
+    monkeypatch.setattr(Runner, "_spawn", lambda self: controls.append(read_control(self.run_dir)))
+    planning = threading.Event()
+    prepare = train_module.start_runner
+    monkeypatch.setattr(train_module, "start_runner", lambda runner: planning.wait(30) and prepare(runner))
+    panel = train_panel(window, tmp_path)
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)  # the run folder does not exist yet
+    assert panel.status.text() == STOP_STARTING_TEXT and not panel.stop_button.isEnabled()
+    planning.set()
+    qtbot.waitUntil(lambda: panel.watcher is not None, timeout=30_000)
+    assert controls == ["stop"]  # sent by the Runner before the training process starts
+    assert panel.watcher.state == "stopping" and panel.status.text() == STOP_STARTING_TEXT
+
+
 class ScriptedRunner:
     """A Runner stand-in whose events the test hands out, recording the controls it receives."""
 
     def __init__(self, run_dir):
         self.run_dir, self.exitcode, self.events, self.calls = run_dir, None, [], []
+        self.stop_requested = False
 
     def poll(self):
         events, self.events = self.events, []

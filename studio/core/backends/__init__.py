@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import platform
 import subprocess
-import sys
 from dataclasses import asdict, dataclass, field
 from importlib import metadata, util
 from typing import Any
@@ -100,10 +98,11 @@ def probe(name: str, timeout: float = PROBE_TIMEOUT_S) -> BackendFacts:
         facts.reason = f"{TITLES[name]} is not installed"
         facts.fix = install_command(name)
         return facts
-    env = {**os.environ, "KERAS_BACKEND": name, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    from studio.core import processes
+
     try:
-        done = subprocess.run([sys.executable, "-m", "studio.core.backends.probe", name],
-                              capture_output=True, text=True, timeout=timeout, env=env)
+        done = processes.run(processes.module("studio.core.backends.probe", name), timeout=timeout,
+                             env={"KERAS_BACKEND": name, "TF_CPP_MIN_LOG_LEVEL": "3"})
         found = json.loads(done.stdout.strip().splitlines()[-1])
     except subprocess.TimeoutExpired:
         found = {"usable": False, "reason": f"importing {TITLES[name]} took over {timeout:.0f} s"}

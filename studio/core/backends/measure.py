@@ -9,7 +9,6 @@ input shape. Results are stored per machine and model signature (``measurements`
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -48,11 +47,11 @@ def bench(project, batch_size: int, seconds: float = BENCH_SECONDS, names=None,
 
 
 def _bench_one(name: str, project_file: Path, seconds: float, batch_size: int) -> list[dict[str, Any]]:
-    env = {**os.environ, "KERAS_BACKEND": name, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    from studio.core import processes
+
     try:
-        done = subprocess.run([sys.executable, "-m", "studio.core.backends.measure", str(project_file),
-                               str(seconds), str(batch_size)], capture_output=True, text=True, env=env,
-                              timeout=seconds * 4 + 180)
+        done = processes.run(processes.module("studio.core.backends.measure", project_file, seconds, batch_size),
+                             env={"KERAS_BACKEND": name, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=seconds * 4 + 180)
         return json.loads(done.stdout.strip().splitlines()[-1])
     except subprocess.TimeoutExpired:
         return [{"backend": name, "samples_per_s": None, "error": "timed out"}]

@@ -7,14 +7,19 @@ SQLite file beside the project; a PostgreSQL URL shares it between machines) and
 trials left running by a dead sweep are marked failed ("interrupted") and queued again with the
 same parameters, and only the missing trials are run. A trial that fails (NaN, out of memory, a bad
 configuration, a dead process) is recorded as failed with its message and the sweep goes on.
-``stop(running=True)`` (SIGTERM on ``studio sweep``) also stops the running trials; each is recorded
-as failed ("stopped with the sweep") and queued again, so the next start trains it in full.
+``stop(running=True)`` (SIGTERM on ``studio sweep`` and on ``run_sweep``'s process) also stops the
+running trials; each is recorded as failed ("stopped with the sweep") and queued again, so the next
+start trains it in full. ``run_sweep`` is the whole sweep as one call, for a child process (the
+Sweep panel starts it with ``studio.core.processes``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
+import sys
 import socket
 import threading
 import time
@@ -23,7 +28,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from studio.core.experiments.labels import add_tag
-from studio.core.experiments.space import Dimension, SpaceError, apply_params, suggest
+from studio.core.experiments.space import Dimension, SpaceError, apply_params, parse_space, suggest
 from studio.core.experiments.summary import read_summary, update_summary
 from studio.core.training.callbacks import better_is_higher
 
@@ -281,54 +286,104 @@ class Sweep:
     def _train(self, trial, project, values: dict[str, Any]) -> float:
         import optuna
 
-        from studio.core.training import Runner, TrainingError, new_run_dir
+        from studio.core.training import Runner, RunWatcher, TrainingError, new_run_dir
 
         run_dir = new_run_dir(self.runs_root, project.name)
         trial.set_user_attr("run", str(run_dir))
         runner = Runner(project, run_dir)
+        self._runners.append(runner)  # before it starts: the Runner keeps a stop that comes meanwhile
+        if self._stopping_runs:  # stop(running=True) came before this trial was listed
+            runner.stop()
         try:
             runner.start()
         except TrainingError as exc:
+            self._runners.remove(runner)
             return self._fail(trial, "config", str(exc))
-        self._runners.append(runner)
-        if self._stopping_runs:  # stop() came while this trial's process was starting
-            runner.stop()
         try:
             add_tag(run_dir, f"sweep:{self.study_name}")
         except (OSError, ValueError):
             pass
         self.on_event("trial_started", {"number": trial.number, "params": values, "run": str(run_dir)})
-        status, error, pruned = "crashed", "", False
+        watcher, pruned = RunWatcher.for_runner(runner), False
         try:
-            while not runner.finished:
-                for event in runner.poll(timeout=0.2):
+            while not watcher.ended:
+                for event in watcher.poll(timeout=0.2):
                     if event["type"] == "epoch" and not event.get("partial"):
                         value = (event.get("logs") or {}).get(self.monitor)
                         if value is not None and value == value:
                             trial.report(float(value), int(event["epoch"]))
                             if not pruned and trial.should_prune():
                                 pruned = True
-                                runner.stop()
-                    elif event["type"] == "error":
-                        error = f"{event.get('kind')}: {event.get('message')}"
-                    elif event["type"] == "end":
-                        status = event.get("status", "crashed")
+                                watcher.control("stop")
         finally:
             self._runners.remove(runner)
         runner.wait(10)
         if pruned:
             self.on_event("trial_pruned", {"number": trial.number})
             raise optuna.TrialPruned()
+        status, error = watcher.state, watcher.error
         if status == "stopped" and self._stopping_runs:
             trial.study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number}, skip_if_exists=False)
             return self._fail(trial, "stopped", "stopped with the sweep; queued again for the next start")
         if status not in ("completed", "stopped"):
-            return self._fail(trial, status, error or "the training process ended unexpectedly; see log.txt")
+            message = f"{error.get('kind')}: {error.get('message')}" if error else ""
+            return self._fail(trial, status, message or "the training process ended unexpectedly; see log.txt")
         best = update_summary(run_dir)["best"].get(self.monitor)
         if best is None:
             return self._fail(trial, "config", f"{self.monitor} was never logged: set --monitor to a logged value")
         self.on_event("trial_done", {"number": trial.number, "value": best["value"]})
         return float(best["value"])
+
+
+def event_line(kind: str, data: dict[str, Any]) -> str:
+    """One line for a sweep's ``on_event`` (the CLI and the sweep process's log print it)."""
+    if kind == "trial_started":
+        params = "  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in data["params"].items())
+        return f"trial {data['number']}: {params}"
+    if kind == "trial_done":
+        return f"trial {data['number']}: {data['value']:.4g}"
+    if kind == "trial_pruned":
+        return f"trial {data['number']}: pruned"
+    if kind == "trial_failed":
+        return f"trial {data['number']}: failed ({data['kind']}: {data['message']})"
+    return f"{data['count']} trial(s) interrupted by an earlier sweep queued again"  # requeued
+
+
+@contextlib.contextmanager
+def graceful_stop(sweep: Sweep):
+    """While the sweep runs, SIGTERM (or CTRL_BREAK) stops it and its running trials gracefully."""
+    def handler(signum, _frame):
+        print("stopping: no new trials; the running ones stop and are queued again", file=sys.stderr)
+        sweep.stop(running=True)
+
+    names = [name for name in ("SIGTERM", "SIGBREAK") if hasattr(signal, name)]
+    previous = {name: signal.signal(getattr(signal, name), handler) for name in names}
+    try:
+        yield
+    finally:
+        for name, old in previous.items():
+            signal.signal(getattr(signal, name), old)
+
+
+def run_sweep(project_file: str, space: dict, settings: dict[str, Any], runs_root: str) -> None:
+    """A whole sweep in this process, its progress on stderr; SIGTERM stops it gracefully.
+
+    Args:
+        project_file: the project to vary (a .dlstudio file).
+        space: the search space, as in a space file (``parse_space``).
+        settings: ``SweepSettings`` fields (storage and study name included).
+        runs_root: where the trials' run folders go.
+
+    Raises:
+        SpaceError, SweepError: the space or the settings are refused.
+    """
+    from studio.core.project import load_project
+
+    project = load_project(project_file)
+    sweep = Sweep(project, parse_space(space, project), SweepSettings(**settings), project_file, runs_root,
+                  on_event=lambda kind, data: print(event_line(kind, data), file=sys.stderr))
+    with graceful_stop(sweep):
+        sweep.run()
 
 
 def trials_table(study) -> list[dict[str, Any]]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import runpy
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -249,11 +248,8 @@ def _export_python(model, source, path: Path, with_training: bool, normalization
 
 def _run_script(path: str, inputs: list[np.ndarray]) -> list[np.ndarray]:
     """Run the generated script in a fresh interpreter on saved inputs; its saved outputs."""
-    import studio
+    from studio.core import processes
 
-    root = str(Path(studio.__file__).resolve().parent.parent)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
-           "TF_CPP_MIN_LOG_LEVEL": "2"}
     with tempfile.TemporaryDirectory(prefix="studio-script-") as tmp:
         files = []
         for index, array in enumerate(inputs):
@@ -261,8 +257,8 @@ def _run_script(path: str, inputs: list[np.ndarray]) -> list[np.ndarray]:
             np.save(files[-1], array)
         output = Path(tmp) / "y.npy"
         try:
-            done = subprocess.run([sys.executable, path, "--predict", *files, "--output", str(output)],
-                                  env=env, cwd=tmp, capture_output=True, text=True, timeout=SCRIPT_TIMEOUT_S)
+            done = processes.run(processes.script(path, "--predict", *files, "--output", output),
+                                 env={"TF_CPP_MIN_LOG_LEVEL": "2"}, cwd=tmp, timeout=SCRIPT_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             raise ExportError(f"the generated script did not finish within {SCRIPT_TIMEOUT_S} s") from None
         if done.returncode != 0:

@@ -1,4 +1,5 @@
-"""``Runner``: starts a training process (spawn, never fork) and relays its events to the caller.
+"""``Runner``: starts a training process (``studio.core.processes``: a fresh interpreter that dies
+with its parent) and relays its events to the caller.
 
 The child writes events.jsonl; the runner tails it, so any other process (the GUI following a
 CLI run) can follow the same run with ``EventTail`` and control it with ``send_control``.
@@ -8,14 +9,15 @@ Nothing the child does can raise in the caller: a crash shows up as an ``end`` e
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import signal
+import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any, Iterator
 
-from studio.core import hooks
+from studio.core import hooks, processes
 from studio.core.training import lock
 from studio.core.training.diskspace import crash_cause
 from studio.core.training.plan import plan_run, prepare_run_folder
@@ -42,10 +44,13 @@ class Runner:
         self.folder = RunFolder(run_dir)
         self.resuming = resume
         self.plan = None
-        self._process: multiprocessing.process.BaseProcess | None = None
+        self.stop_requested = False
+        self._process: subprocess.Popen | None = None
         self._tail = EventTail(self.folder.path)
         self._ended = False
         self._killed = False
+        self._controls = threading.Lock()  # ``stop`` may come from another thread while ``start`` runs
+        self._folder_ready = False
 
     @property
     def run_dir(self) -> Path:
@@ -64,37 +69,27 @@ class Runner:
             self.plan = plan_run(self.project, self.dataset)
             prepare_run_folder(self.plan, self.folder.path)
             lock.acquire(self.folder.path)
+        with self._controls, _unlocked_on_error(self.folder.path):
+            self._folder_ready = True
+            if self.stop_requested:  # asked while the run was being prepared: ends before its first batch
+                send_control(self.folder.path, "stop")
         self._spawn()
 
     def _spawn(self) -> None:
-        from studio.core.training.engine import child_main
-
-        context = multiprocessing.get_context("spawn")
-        self._process = context.Process(target=child_main, args=(str(self.folder.path), self.resuming,
-                                                                 hooks.registered()),
-                                        name=f"studio-train-{self.folder.path.name}", daemon=True)
-        # The child inherits the environment: its Keras loads the run's backend even when the
-        # spawned interpreter re-imports a main module that imports Keras.
         backend = self.folder.info().get("backend")
-        saved = os.environ.get("KERAS_BACKEND")
-        if backend:
-            os.environ["KERAS_BACKEND"] = backend
-        try:
-            with _unlocked_on_error(self.folder.path):
-                self._process.start()  # the child takes the lock over from here
-        finally:
-            if saved is None:
-                os.environ.pop("KERAS_BACKEND", None)
-            else:
-                os.environ["KERAS_BACKEND"] = saved
+        target = processes.call("studio.core.training.engine:child_main",
+                                [str(self.folder.path), self.resuming, list(hooks.registered())])
+        with _unlocked_on_error(self.folder.path):  # the child takes the lock over once it runs
+            self._process = processes.start(target, env={"KERAS_BACKEND": backend} if backend else None,
+                                            log=self.folder.log_file)
 
     @property
     def alive(self) -> bool:
-        return self._process is not None and self._process.is_alive()
+        return self._process is not None and self._process.poll() is None
 
     @property
     def exitcode(self) -> int | None:
-        return self._process.exitcode if self._process is not None else None
+        return self._process.poll() if self._process is not None else None
 
     @property
     def finished(self) -> bool:
@@ -145,12 +140,20 @@ class Runner:
     def wait(self, timeout: float | None = None) -> dict[str, Any]:
         """Block until the process ends (or ``timeout``); return ``read_run`` of the folder."""
         if self._process is not None:
-            self._process.join(timeout)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._process.wait(timeout)
         return read_run(self.folder.path)
 
     def stop(self) -> None:
-        """Graceful stop: the current batch finishes, a checkpoint is saved, status ``stopped``."""
-        send_control(self.folder.path, "stop")
+        """Graceful stop: the current batch finishes, a checkpoint is saved, status ``stopped``.
+
+        Asked before the run folder exists (``start`` still preparing it, on another thread), the
+        stop is kept and sent as soon as it does: the run then ends before its first batch.
+        """
+        with self._controls:
+            self.stop_requested = True
+            if self._folder_ready:
+                send_control(self.folder.path, "stop")
 
     def pause(self) -> None:
         send_control(self.folder.path, "pause")
@@ -163,7 +166,8 @@ class Runner:
         if self.alive:
             self._killed = True
             self._process.kill()
-            self._process.join(5)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._process.wait(5)
             self._record_death()
 
 

@@ -1,7 +1,7 @@
 """``RunWatcher``: one run's lifecycle, fed by a live ``Runner`` or by a run folder.
 
-Every view of a run (the Train panel, the Runs table, Inspect, Generate) and the CLI read a run's
-state from here instead of interpreting events and process ids themselves::
+Every view of a run (the Train panel, the Runs table, Inspect, Generate), ``studio train`` and the
+sweeps read a run's state from here instead of interpreting events and process ids themselves::
 
     starting -> running <-> paused
                 running | paused -> stopping
@@ -13,9 +13,10 @@ in any of them (the training process checks it between stages).
 Example::
 
     watcher = RunWatcher.for_folder(run_dir)      # or RunWatcher.for_runner(runner)
-    for event in watcher.poll():                  # new events, already applied to the state
-        draw(event)
-    if watcher.ended: print(watcher.state)
+    while not watcher.ended:
+        for event in watcher.poll(timeout=0.2):   # new events, already applied to the state
+            draw(event)
+    print(watcher.state, watcher.error)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 
 from studio.core.training.runs import FINAL_STATUSES, LIVE_STATUSES, EventTail, RunFolder, run_status, send_control
 
+POLL_INTERVAL_S = 0.02  # how often ``poll`` with a timeout looks for new events
 LIVENESS_S = 1.0  # how often a folder-fed watcher checks that the run's process still lives
 # event type -> state it moves a live run to
 EVENT_STATES = {"start": "running", "batch": "running", "pause": "paused", "resume": "running", "stop": "stopping"}
@@ -58,7 +60,7 @@ class RunWatcher:
         self.path = Path(path)
         self.runner = runner
         self.liveness_s = liveness_s
-        self.state = "starting"
+        self.state = "stopping" if runner is not None and runner.stop_requested else "starting"
         self.start: dict[str, Any] = {}
         self.stage: str | None = None
         self.error: dict[str, Any] | None = None
@@ -93,18 +95,27 @@ class RunWatcher:
     def exit_code(self) -> int | None:
         return self.runner.exitcode if self.runner is not None else None
 
-    def poll(self) -> list[dict[str, Any]]:
-        """The events since the last call, applied to ``state``; never waits.
+    def poll(self, timeout: float = 0.0) -> list[dict[str, Any]]:
+        """The events since the last call, applied to ``state``.
 
         A run whose process is gone without an ``end`` event gets one (``crashed``, or the final
         status its run.json records).
+
+        Args:
+            timeout: seconds to wait for at least one event (0: never wait).
+
+        Returns:
+            The new events, oldest first.
         """
-        if self.ended:
-            return []
-        events = self.runner.poll() if self.runner is not None else self._read_folder()
-        for event in events:
-            self._apply(event)
-        return events
+        deadline = time.monotonic() + timeout
+        while not self.ended:
+            events = self.runner.poll() if self.runner is not None else self._read_folder()
+            for event in events:
+                self._apply(event)
+            if events or time.monotonic() >= deadline:
+                return events
+            time.sleep(POLL_INTERVAL_S)
+        return []
 
     def _read_folder(self) -> list[dict[str, Any]]:
         events = self._tail.read()

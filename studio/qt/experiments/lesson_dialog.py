@@ -1,8 +1,8 @@
-"""Help > Lessons > "Learning with less data…": ``studio lesson transfer`` run from the app.
+"""Help > Lessons > "Learning with less data…": ``transfer.lesson.run_lesson`` run from the app.
 
 The lesson trains in a child process (``child_process``; never Keras in the window's process) with
 its runs in the window's runs folder. Its output is followed by a timer that reads the new part of
-its log; the figures come from the ``--result`` JSON it writes at the end. Cancel ends the child (a
+its log; the figures are the rows it returns, written as JSON at its end. Cancel ends the child (a
 run it was training is listed as crashed, as any run whose process died). "Overlay in Runs" selects
 the lesson's runs in the Train area's Runs table, which overlays their curves.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -29,11 +28,13 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from studio.core import processes
 from studio.core.transfer.lesson import QUICK, SETTINGS
-from studio.qt.widgets.child_process import last_error, start_child, studio_command
+from studio.qt.widgets.child_process import last_error, start_background
 from studio.qt.widgets.param_editors import make_editor
 
 POLL_MS = 300
+LESSON = "studio.core.transfer.lesson:run_lesson"
 LOG_FILE = "lesson.log"
 RESULT_FILE = "result.json"
 MAX_LOG_LINES = 2000
@@ -56,7 +57,7 @@ class LessonDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Learning with less data")
         self.runs_root = Path(runs_root)
-        self.process: subprocess.Popen | None = None
+        self.process = None  # the child (a Popen) while the lesson runs
         self.folder: Path | None = None  # the child's log and result
         self._read = 0  # bytes of the log shown so far
         self._cancelled = False
@@ -119,11 +120,9 @@ class LessonDialog(QDialog):
         for name, value in values.items():
             self.editors[name].set_value(value)
 
-    def command(self, result: Path) -> list[str]:
-        flags = [part for name, value in self.options().items()
-                 for part in ("--" + name.replace("_", "-"), str(value))]
-        return studio_command("lesson", "transfer", *flags, "--runs-dir", str(self.runs_root),
-                              "--result", str(result))
+    def target(self, result: Path) -> list[str]:
+        """The child's call: the lesson with these options, its rows written to ``result``."""
+        return processes.call(LESSON, [str(self.runs_root)], self.options(), result=result)
 
     @property
     def running(self) -> bool:
@@ -150,7 +149,7 @@ class LessonDialog(QDialog):
         self._read, self._cancelled, self.run_dirs = 0, False, []
         try:
             self.runs_root.mkdir(parents=True, exist_ok=True)
-            self.process = start_child(self.command(self.folder / RESULT_FILE), self.folder / LOG_FILE)
+            self.process = start_background(self.target(self.folder / RESULT_FILE), self.folder / LOG_FILE)
         except OSError as exc:
             self.status.setText(f"Cannot start the lesson: {exc.strerror or exc}. Check that {self.runs_root} "
                                 "is writable, then press Start again.")
@@ -201,18 +200,20 @@ class LessonDialog(QDialog):
 
     def _show_result(self) -> None:
         try:
-            rows = json.loads((self.folder / RESULT_FILE).read_text(encoding="utf-8"))["rows"]
+            rows = json.loads((self.folder / RESULT_FILE).read_text(encoding="utf-8"))
+            rows = [{"name": str(row["name"]), "accuracy": float(row["accuracy"]), "run_dir": str(row["run_dir"])}
+                    for row in rows]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             self.status.setText(f"The lesson ended but its figures cannot be read ({exc}); see the output above.")
             return
         self.table.setRowCount(len(rows))
         for index, row in enumerate(rows):
-            self.table.setItem(index, 0, QTableWidgetItem(str(row["name"])))
-            accuracy = QTableWidgetItem(f"{float(row['accuracy']):.1%}")
+            self.table.setItem(index, 0, QTableWidgetItem(row["name"]))
+            accuracy = QTableWidgetItem(f"{row['accuracy']:.1%}")
             accuracy.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.table.setItem(index, 1, accuracy)
         self.table.show()
-        self.run_dirs = [str(row["run_dir"]) for row in rows]
+        self.run_dirs = [row["run_dir"] for row in rows]
         self.overlay_button.setEnabled(True)
         self.status.setText("Done: test accuracy on held-out shapes. Overlay the runs to compare their curves.")
 

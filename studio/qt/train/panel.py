@@ -65,8 +65,7 @@ class TrainPanel(QWidget):
         self.window = window
         self.doc = window.document
         self.watcher: RunWatcher | None = None  # the run shown; None before any
-        self._starting = False  # a Runner is being started on a worker thread
-        self._stop_pending = False  # Stop was pressed while it was being started
+        self._starting: Runner | None = None  # the run being started on a worker thread
         self._in_startup = True  # the shown run has not reported a batch yet
         self._objective: str | None = None  # the shown run's training objective
         self.worker = TaskRunner(self)
@@ -219,7 +218,8 @@ class TrainPanel(QWidget):
     @property
     def training_here(self) -> bool:
         """A run started from this window is still going (or being started)."""
-        return self._starting or (self.watcher is not None and self.watcher.runner is not None and self.watcher.live)
+        return self._starting is not None or (
+            self.watcher is not None and self.watcher.runner is not None and self.watcher.live)
 
     def start(self) -> None:
         if self.training_here:
@@ -237,30 +237,27 @@ class TrainPanel(QWidget):
             return
         self._detach()
         self._reset_view()
-        self._starting = True
-        self._stop_pending = False
+        runner = self._starting = Runner(project, run_dir)
         self._draw_state("Checking the project and starting the training process…")
-        self.worker.submit("start", lambda: start_runner(project, run_dir), self._started, self._start_failed)
+        self.worker.submit("start", lambda: start_runner(runner), self._started, self._start_failed)
 
     def _start_failed(self, message: str) -> None:
-        self._starting = False
+        self._starting = None
         self.progress.setFormat("Not started")
         self._draw_state("Not started")
         self.show_error(f"Cannot start training: {message.rstrip('.')}. {KEEP_NOTE}")
 
     def _started(self, runner: Runner) -> None:
-        self._starting = False
-        self.watcher = RunWatcher.for_runner(runner)
+        self._starting = None
+        self.watcher = RunWatcher.for_runner(runner)  # "stopping" when Stop came during the start
         self._objective = runner.plan.config.objective if runner.plan else None
         adaptations = runner.plan.adaptations if runner.plan else []
         if adaptations:
             self._show_notes(["The model was adapted to the dataset: " + "; ".join(adaptations)])
         self._show_run_folder(runner.run_dir)
-        self._draw_state("Starting the training process…")
+        self._draw_state(STOP_STARTING_TEXT if self.watcher.state == "stopping" else "Starting the training process…")
         self._poll_timer.start()
         self.runs_view.refresh()
-        if self._stop_pending:
-            self._control("stop")
 
     # -- following a run folder ----------------------------------------------------------
     def show_run(self, path: str) -> None:
@@ -283,8 +280,8 @@ class TrainPanel(QWidget):
     # -- controls ------------------------------------------------------------------------
     def _control(self, command: str) -> None:
         if self.watcher is None:
-            if self._starting and command == "stop":  # sent as soon as the training process exists
-                self._stop_pending = True
+            if self._starting is not None and command == "stop":  # the Runner sends it once it can
+                self._starting.stop()
                 self._draw_state(STOP_STARTING_TEXT)
             return
         starting = self.watcher.state == "starting"
@@ -493,7 +490,7 @@ class TrainPanel(QWidget):
         self.start_button.setEnabled(not self.training_here)
         self.pause_button.setEnabled(state == "running")
         self.resume_button.setEnabled(state == "paused")
-        starting_here = self._starting and not self._stop_pending
+        starting_here = self._starting is not None and not self._starting.stop_requested
         self.stop_button.setEnabled(state in ("starting", "running", "paused") or starting_here)
         self.kill_button.setEnabled(here and self.watcher.live)
 

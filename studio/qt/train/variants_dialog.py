@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from studio.core.experiments.labels import add_tag
 from studio.core.experiments.space import SpaceError, entry_from_text, searchable_settings
 from studio.core.experiments.variants import VariantError, make_variants
-from studio.core.training import new_run_dir
+from studio.core.training import Runner, new_run_dir
 from studio.qt.experiments.space_editor import suggested_text
 from studio.qt.train.starting import start_runner
 from studio.qt.widgets.worker import TaskRunner
@@ -52,7 +52,7 @@ class VariantsDialog(QDialog):
     finished_runs = Signal(list)
 
     def __init__(self, document, runs_root: Path, parent=None,
-                 start: Callable[[Any, Path], Any] = start_runner) -> None:
+                 start: Callable[[Runner], Any] = start_runner) -> None:
         super().__init__(parent)
         self.setWindowTitle("Compare variants")
         self.doc, self.runs_root, self.start_run = document, Path(runs_root), start
@@ -159,7 +159,7 @@ class VariantsDialog(QDialog):
             return
         self.paths.append(str(run_dir))
         self._set_row(row, f"{label}: starting…")
-        self.worker.submit("start", lambda: self.start_run(project, run_dir),
+        self.worker.submit("start", lambda: self.start_run(Runner(project, run_dir)),
                            lambda runner: self._started(row, label, runner),
                            lambda message: self._failed(row, label, message))
 
