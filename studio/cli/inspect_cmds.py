@@ -129,7 +129,7 @@ def write_boxes_picture(report, x, folder: Path, count: int = 16) -> None:
     import numpy as np
 
     from studio.core.inspect.render import save_png, tile_grid
-    from studio.core.localization import draw_boxes
+    from studio.core.tasks.boxes import draw_boxes
 
     try:
         folder.mkdir(parents=True, exist_ok=True)

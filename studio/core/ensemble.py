@@ -78,7 +78,7 @@ def load_member(source: str | os.PathLike) -> Member:
 
 def check_compatible(members: list[Member]) -> None:
     """Raise EnsembleError unless the members read the same input and give the same kind of output."""
-    from studio.core.training.adapt import output_activation
+    from studio.core.tasks.outputs import output_activation
 
     if not 2 <= len(members) <= MAX_MEMBERS:
         raise EnsembleError(f"an ensemble needs 2 to {MAX_MEMBERS} members, got {len(members)}")

@@ -30,7 +30,7 @@ def sub_model(graph: Graph, ids: list[str], inputs: list[str], outputs: list[str
 def make_model(graph: Graph, parts: Parts, options: dict, num_classes: int = 0):
     """The uncompiled GAN, VAE or AutoEncoder assembled from the graph's two parts."""
     from studio.core.generative.models import GAN, VAE, AutoEncoder
-    from studio.core.training.adapt import output_activation
+    from studio.core.tasks.outputs import output_activation
 
     labels = parts.label_inputs
     maker_inputs = [parts.latent_input] + ([labels["maker"]] if labels else [])

@@ -21,9 +21,10 @@ import numpy as np
 from studio.core.fileio import atomic_write_bytes
 from studio.core.inspect.errors import InspectError
 from studio.core.inspect.layers import input_shape
-from studio.core.inspect.metrics import class_probabilities
+from studio.core.tasks.class_scores import class_probabilities
 from studio.core.inspect.per_model import PerModel
-from studio.core.inspect.render import CLASS_COLOURS, colormap, normalize01
+from studio.core.inspect.render import colormap
+from studio.core.pictures import CLASS_COLOURS, normalize01
 
 GRID = 200
 MAX_UNITS = 16  # hidden units kept per snapshot (the first ones, layer by layer)

@@ -9,15 +9,13 @@ import os
 import numpy as np
 
 from studio.core.fileio import atomic_write_bytes
+from studio.core.pictures import normalize01
 
 # Anchor colours of a dark-to-bright map (black, purple, red, orange, pale yellow).
 _HEAT_ANCHORS = np.array(
     [[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]], dtype="float64"
 )
 _TILE_MIN_PIXELS = 32
-# Class colours (colour-blind safe, Okabe-Ito first) for class regions, masks and points.
-CLASS_COLOURS = np.array([[0, 114, 178], [230, 159, 0], [0, 158, 115], [204, 121, 167], [86, 180, 233],
-                          [213, 94, 0], [240, 228, 66], [90, 90, 90], [150, 80, 40], [40, 40, 140]], dtype="float64")
 
 
 def colormap(values) -> np.ndarray:
@@ -28,13 +26,6 @@ def colormap(values) -> np.ndarray:
     fraction = (position - low)[..., None]
     colours = _HEAT_ANCHORS[low] * (1 - fraction) + _HEAT_ANCHORS[low + 1] * fraction
     return colours.round().astype("uint8")
-
-
-def normalize01(values) -> np.ndarray:
-    """Linearly rescale ``values`` to [0, 1]; a constant array becomes zeros."""
-    values = np.nan_to_num(np.asarray(values, dtype="float64"))
-    low, high = values.min(), values.max()
-    return (values - low) / (high - low) if high > low else np.zeros_like(values)
 
 
 def _upscale(tiles: np.ndarray) -> np.ndarray:

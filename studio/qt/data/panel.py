@@ -21,6 +21,7 @@ from studio.core.data.paths import spec_for_path
 from studio.core.data.scan import CancelToken
 from studio.core.data.source_options import SOURCE_OPTIONS
 from studio.core.formatting import format_duration
+from studio.core.tasks import get_task
 from studio.core.training.adapt import adapt_to_dataset
 from studio.core.training.compat import DataFacts, check_compat
 from studio.core.training.errors import TrainingError
@@ -74,7 +75,7 @@ def target_text(dataset: Dataset, target: np.ndarray) -> str:
     """One sample's target as a reader sees it: a class name, a number, or a (shortened) sequence
     of tokens or values."""
     values = np.ravel(target)
-    if dataset.task == "regression":
+    if not get_task(dataset.task).has_classes:
         shown = ", ".join(f"{float(v):.3g}" for v in values[:TARGET_VALUES])
         return shown + (f", … ({len(values)} values)" if len(values) > TARGET_VALUES else "")
     names = [dataset.class_names[int(v)] for v in values]
@@ -309,7 +310,7 @@ class DataPanel(QWidget):
         self.dataset = dataset
         self._shown_key = spec_key(spec)
         sizes = " / ".join(f"{len(dataset.split(name)[0])}" for name in SPLIT_TITLES)
-        what = f"{dataset.num_classes} classes" if dataset.task != "regression" else "numeric target"
+        what = f"{dataset.num_classes} classes" if get_task(dataset.task).has_classes else "numeric target"
         self.summary_label.setText(f"<b>{describe(spec)}</b> · {dataset.task} · input "
                                    f"{formatting.shape(dataset.input_shape)} · {what} · "
                                    f"train / validation / test: {sizes}")
@@ -330,7 +331,7 @@ class DataPanel(QWidget):
             captions = [names[int(y[i])] if names else f"{float(y[i]):.3g}" for i in picked]
             self.grid.set_images(x[picked], captions, dataset.value_range)
             self.samples.setCurrentWidget(self.grid)
-        elif dataset.input_shape == (2,) and dataset.task != "regression":
+        elif dataset.input_shape == (2,) and get_task(dataset.task).has_classes:
             self._show_points(x, y, names)
         else:
             self._show_table(dataset, x, y)
@@ -365,7 +366,7 @@ class DataPanel(QWidget):
         """Stacked bars of samples per class and split (a histogram of the target for regression)."""
         self.chart.clear()
         axis = self.chart.getAxis("bottom")
-        if dataset.task == "regression":
+        if not get_task(dataset.task).has_classes:
             self.chart_group.setTitle("Target distribution (training split)")
             counts, edges = np.histogram(dataset.y_train, bins=30)
             self.chart.addItem(pg.BarGraphItem(x=(edges[:-1] + edges[1:]) / 2, height=counts,
@@ -425,8 +426,9 @@ class DataPanel(QWidget):
                                    else f"✓ The {kind} fits this data (images {formatting.shape(dataset.input_shape)}).")
             self.apply_button.setEnabled(False)
             return
-        need = f"This data needs input {formatting.shape(dataset.input_shape)}"
-        need += f" and {dataset.num_classes} outputs." if dataset.task == "classification" else f" ({dataset.task})."
+        facts = DataFacts.of(dataset)
+        need = (f"This data needs input {formatting.shape(dataset.input_shape)} and outputs for "
+                f"{get_task(dataset.task).target_text(facts.num_classes, facts.target_size)}.")
         try:
             edits = model_changes(self.doc.graph, dataset)
         except TrainingError as exc:

@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from studio.core.inspect.render import normalize01
+from studio.core.pictures import normalize01
 
 GAP = 2  # pixels between tiles in render.tile_grid pictures
 

@@ -208,7 +208,7 @@ class LiveProbesTab(InspectTab):
                 caption += f"\npredicted {names[int(snapshot['classes'][row - 1])]}"
             self.grid.addWidget(QLabel(caption), row, 0)
             if per_pixel and sample is not None:
-                from studio.core.segmentation import mask_overlay
+                from studio.core.tasks.masks import mask_overlay
 
                 overlay = mask_overlay(sample, outputs[row - 1].argmax(axis=-1))
             else:
