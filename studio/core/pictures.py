@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 # Class colours (colour-blind safe, Okabe-Ito first) for class regions, masks and points.
@@ -21,3 +23,18 @@ def grey_rgb(image) -> np.ndarray:
     image = np.asarray(image, dtype="float64")
     grey = normalize01(image.mean(axis=-1) if image.ndim == 3 else image)
     return np.repeat(grey[..., None] * 255, 3, axis=-1)
+
+
+GAP_GREY = 128  # reads as a separator on light and dark themes alike
+
+
+def tile_grid(tiles: np.ndarray, columns: int | None = None, gap: int = 2) -> np.ndarray:
+    """Arrange uint8 (n, h, w[, 3]) tiles in a grid separated by ``gap`` mid-grey pixels."""
+    n, h, w = tiles.shape[:3]
+    columns = columns or max(1, math.ceil(math.sqrt(n)))
+    rows = max(1, math.ceil(n / columns))
+    grid = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap, *tiles.shape[3:]), GAP_GREY, tiles.dtype)
+    for index, tile in enumerate(tiles):
+        top, left = divmod(index, columns)
+        grid[top * (h + gap): top * (h + gap) + h, left * (w + gap): left * (w + gap) + w] = tile
+    return grid

@@ -18,6 +18,7 @@ from studio.core.data.scan import CancelToken, Progress
 from studio.core.data.store import ImageStore
 from studio.core.data.tabular import load_csv, load_npy, load_npz
 from studio.core.data.text import load_corpus, load_keras_text, load_text_csv, load_text_folder
+from studio.core.tasks import get_task
 
 SOURCES = {
     "digits": load_digits,
@@ -68,7 +69,7 @@ def load_dataset(spec: dict[str, Any], progress: Progress | None = None, cancel:
     if mode not in NORMALIZE_MODES:
         raise DataError(f"normalize must be one of {', '.join(NORMALIZE_MODES)}, got {mode!r}")
     # Stratify by class; per-time-step targets (N, T) are not: their classes are tokens, not samples.
-    classes = raw.class_names if raw.task in ("classification", "binary") and raw.y.ndim == 1 else None
+    classes = raw.class_names if get_task(raw.task).class_labels and raw.y.ndim == 1 else None
     x, y, report = raw.x, raw.y, list(raw.report)
     limit = spec.get("max_samples")
     if limit is not None:

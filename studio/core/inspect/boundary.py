@@ -25,6 +25,7 @@ from studio.core.tasks.class_scores import class_probabilities
 from studio.core.inspect.per_model import PerModel
 from studio.core.inspect.render import colormap
 from studio.core.pictures import CLASS_COLOURS, normalize01
+from studio.core.tasks import TASKS
 
 GRID = 200
 MAX_UNITS = 16  # hidden units kept per snapshot (the first ones, layer by layer)
@@ -127,7 +128,8 @@ def decision_boundary(model, x=None, size: int = GRID, extent=None, task: str = 
     probe = _PROBES(model)
     output, *hidden = probe(grid_points(extent, size))
     boundary = Boundary(extent)
-    if task == "regression":
+    kind = TASKS.get(task)  # "auto": outputs are class scores
+    if kind is not None and not kind.has_classes:
         boundary.values = output.reshape(size, size, -1)[..., 0].astype("float32")
     else:
         boundary.probabilities = class_probabilities(output).reshape(size, size, -1).astype("float32")

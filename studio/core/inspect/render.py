@@ -9,7 +9,7 @@ import os
 import numpy as np
 
 from studio.core.fileio import atomic_write_bytes
-from studio.core.pictures import normalize01
+from studio.core.pictures import normalize01, tile_grid
 
 # Anchor colours of a dark-to-bright map (black, purple, red, orange, pale yellow).
 _HEAT_ANCHORS = np.array(
@@ -32,21 +32,6 @@ def _upscale(tiles: np.ndarray) -> np.ndarray:
     """Repeat pixels so that small maps (e.g. 4x4) stay visible in a grid."""
     factor = max(1, math.ceil(_TILE_MIN_PIXELS / max(tiles.shape[1:3])))
     return tiles.repeat(factor, axis=1).repeat(factor, axis=2)
-
-
-GAP_GREY = 128  # reads as a separator on light and dark themes alike
-
-
-def tile_grid(tiles: np.ndarray, columns: int | None = None, gap: int = 2) -> np.ndarray:
-    """Arrange uint8 (n, h, w[, 3]) tiles in a grid separated by ``gap`` mid-grey pixels."""
-    n, h, w = tiles.shape[:3]
-    columns = columns or max(1, math.ceil(math.sqrt(n)))
-    rows = max(1, math.ceil(n / columns))
-    grid = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap, *tiles.shape[3:]), GAP_GREY, tiles.dtype)
-    for index, tile in enumerate(tiles):
-        top, left = divmod(index, columns)
-        grid[top * (h + gap): top * (h + gap) + h, left * (w + gap): left * (w + gap) + w] = tile
-    return grid
 
 
 def feature_map_grid(activation: np.ndarray, columns: int | None = None) -> np.ndarray:

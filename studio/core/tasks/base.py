@@ -35,13 +35,31 @@ class Shown:
     picture: Any | None = None
 
 
+class Report:
+    """What a task's evaluation returns; front ends show any report through these three methods
+    (the classification and regression reports also have views of their own)."""
+
+    def table(self) -> tuple[list[str], list[list[str]]]:
+        """Column headers and rows of text: the scores."""
+        raise NotImplementedError
+
+    def summary(self) -> str:
+        """One sentence with the main scores."""
+        raise NotImplementedError
+
+    def pictures(self, x) -> dict[str, Any]:
+        """PNG file names -> RGB uint8 pictures of the scored samples ``x`` (none by default)."""
+        return {}
+
+
 class Task:
     """One kind of target. Subclasses set the attributes and override what differs; a module
     registers one instance with ``studio.core.tasks.registry.register``."""
 
     name = ""
     targets = ""  # what the targets are, for messages ("class labels", "per-pixel masks")
-    has_classes = True  # targets name classes: class names, label mixing, a class per sample to condition on
+    has_classes = True  # the dataset names classes (class names, class-conditioned models, argmax agreement)
+    class_labels = False  # targets are class indices (one per sample or per step): counted, stratified, mixed
     values_last_axis = False  # targets keep values on their last axis: only the axes before it are time steps
     dense_output = True  # a Dense layer sizes the output (output_units); else fit_output fits the model
     explains_class = False  # one vector of class scores per sample: Grad-CAM explains the top class
@@ -68,6 +86,10 @@ class Task:
         """Whether labels must be one-hot for these metrics (and the categorical form of ``loss``)."""
         return False
 
+    def float_labels(self, y, num_classes: int, one_hot: bool):
+        """Labels as floats for label-mixing augmentation (``one_hot``: for metrics that need one-hot)."""
+        raise TaskError("MixUp and CutMix blend class labels: they need a classification dataset")
+
     def output_units(self, num_classes: int | None, target_size: int, current: int | None) -> int:
         """How many output units the targets need (``current``: the model's now)."""
         return target_size
@@ -93,7 +115,8 @@ class Task:
         raise NotImplementedError
 
     def evaluate(self, y_true, outputs, class_names):
-        """Score model ``outputs`` against ``y_true``: a report (its class depends on the task)."""
+        """Score model ``outputs`` against ``y_true``: a ``Report`` (a ClassificationReport or
+        RegressionReport for the tasks that have those)."""
         raise NotImplementedError
 
     def label_text(self, value, class_names: list[str]) -> str:

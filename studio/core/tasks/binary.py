@@ -19,6 +19,12 @@ class Binary(Classification):
     def wants_one_hot(self, names: list[str], loss: str) -> bool:
         return False
 
+    def float_labels(self, y, num_classes: int, one_hot: bool):
+        """The positive class's share, one column for the sigmoid unit (one-hot rows for metrics)."""
+        import numpy as np
+
+        return np.eye(num_classes, dtype=np.float32)[y] if one_hot else y.astype(np.float32)[:, None]
+
     def output_units(self, num_classes: int | None, target_size: int, current: int | None) -> int:
         return current if current in (1, 2) else 1
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from studio.core.pictures import grey_rgb
-from studio.core.tasks.base import TaskError
+from studio.core.tasks.base import Report, TaskError
 
 BOX_VALUES = 4
 
@@ -51,7 +51,7 @@ def box_iou_values(a, b, ops=np):
 
 
 @dataclass
-class LocalizationReport:
+class LocalizationReport(Report):
     class_names: list[str]
     y_true: np.ndarray  # (N, 5)
     classes: np.ndarray  # predicted class per image
@@ -74,6 +74,21 @@ class LocalizationReport:
         """Share of images with the right class and a box of IoU >= 0.5 (detection-style)."""
         right = (self.classes == self.y_true[:, 0].astype(int)) & (self.iou >= 0.5)
         return float(right.mean()) if len(right) else 0.0
+
+    def table(self) -> tuple[list[str], list[list[str]]]:
+        return ["metric", "value"], [["class accuracy", f"{self.accuracy:.4f}"], ["mean box IoU", f"{self.mean_iou:.4f}"],
+                                     ["right class, IoU >= 0.5", f"{self.hits:.4f}"]]
+
+    def summary(self) -> str:
+        return (f"{len(self.classes)} images: class accuracy {self.accuracy:.4f}, mean box IoU {self.mean_iou:.4f}, "
+                f"right class with box IoU >= 0.5: {self.hits:.4f} (boxes: true green, predicted red)")
+
+    def pictures(self, x, count: int = 16) -> dict[str, np.ndarray]:
+        """boxes.png: the first ``count`` samples with their true and predicted boxes."""
+        from studio.core.pictures import tile_grid
+
+        tiles = np.stack([draw_boxes(x[i], [self.y_true[i, 1:], self.boxes[i]]) for i in range(min(count, len(x)))])
+        return {"boxes.png": tile_grid(tiles, columns=4)}
 
 
 def localization_report(y_true, outputs, class_names) -> LocalizationReport:

@@ -13,6 +13,7 @@ ONE_HOT_METRICS = ("precision", "recall", "auc")
 class Classification(Task):
     name = "classification"
     targets = "class labels"
+    class_labels = True
     explains_class = True
 
     def default_loss(self, out_units: int, soft_labels: bool) -> str:
@@ -64,6 +65,12 @@ class Classification(Task):
     def wants_one_hot(self, names: list[str], loss: str) -> bool:
         """Keras' multi-class precision/recall/AUC need one-hot labels."""
         return loss == "sparse_categorical_crossentropy" and any(name in ONE_HOT_METRICS for name in names)
+
+    def float_labels(self, y, num_classes: int, one_hot: bool):
+        """One-hot rows."""
+        import numpy as np
+
+        return np.eye(num_classes, dtype=np.float32)[y]
 
     def output_units(self, num_classes: int | None, target_size: int, current: int | None) -> int:
         return int(num_classes)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from studio.core.pictures import CLASS_COLOURS, grey_rgb
-from studio.core.tasks.base import TaskError
+from studio.core.tasks.base import Report, TaskError
 
 
 def sparse_dice_loss(y_true, y_pred):
@@ -27,7 +27,7 @@ def sparse_dice_loss(y_true, y_pred):
 
 
 @dataclass
-class SegmentationReport:
+class SegmentationReport(Report):
     """Per-class IoU and Dice over all pixels of a split, and pixel accuracy."""
 
     class_names: list[str]
@@ -47,6 +47,14 @@ class SegmentationReport:
     @property
     def accuracy(self) -> float:
         return self.pixel_accuracy
+
+    def table(self) -> tuple[list[str], list[list[str]]]:
+        rows = [[name, f"{iou:.4f}", f"{dice:.4f}"] for name, iou, dice in zip(self.class_names, self.iou, self.dice)]
+        return ["class", "IoU", "Dice"], rows + [["mean", f"{self.mean_iou:.4f}", f"{self.mean_dice:.4f}"]]
+
+    def summary(self) -> str:
+        return (f"mean IoU {self.mean_iou:.4f}, mean Dice {self.mean_dice:.4f}, "
+                f"pixel accuracy {self.pixel_accuracy:.4f}")
 
 
 def segmentation_report(y_true, outputs, class_names) -> SegmentationReport:

@@ -39,7 +39,7 @@ def get_task(name: str) -> Task:
 
 def loss_owner(name: str) -> Task | None:
     """The task that brings its own loss called ``name`` (None: a Keras built-in or unknown loss)."""
-    return next((task for task in TASKS.values() if name in task.own_losses), None)
+    return next((owner for owner in TASKS.values() if name in owner.own_losses), None)
 
 
 def own_loss(name: str) -> Callable | None:
