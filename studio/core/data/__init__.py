@@ -1,14 +1,13 @@
 """Datasets: sources -> numpy splits + metadata (``load_dataset``), and tf.data pipelines."""
 
 from studio.core.augment.catalog import needs_soft_labels
-from studio.core.data.dataset import SPLITS, TASKS, Dataset, DataError
+from studio.core.data.dataset import SPLITS, Dataset, DataError
 from studio.core.data.loader import SOURCES, default_dataset_spec, load_dataset
 from studio.core.data.pipeline import first_training_samples, make_pipeline, steps_per_epoch, training_labels
 
 __all__ = [
     "SOURCES",
     "SPLITS",
-    "TASKS",
     "DataError",
     "Dataset",
     "default_dataset_spec",

@@ -12,7 +12,6 @@ import numpy as np
 from studio.core.tasks import get_task
 
 SPLITS = ("train", "val", "test")
-TASKS = ("classification", "binary", "regression")
 
 
 class DataError(ValueError):

@@ -120,8 +120,8 @@ _PROBES = PerModel(BoundaryProbe)
 
 
 def decision_boundary(model, x=None, size: int = GRID, extent=None, task: str = "auto") -> Boundary:
-    """The model's answers over a grid covering ``x`` (or ``extent``); ``task`` "regression" keeps raw
-    values, anything else reads outputs as class scores."""
+    """The model's answers over a grid covering ``x`` (or ``extent``); a ``task`` without classes
+    (regression) keeps raw values, any other (or "auto") reads outputs as class scores."""
     if not 2 <= size <= 1000:
         raise InspectError(f"grid size must be from 2 to 1000, got {size}")
     extent = tuple(float(v) for v in (extent or grid_extent(x if x is not None else np.zeros((0, 2)))))

@@ -7,7 +7,7 @@ below. Importing this package imports neither numpy nor Keras.
 """
 
 from studio.core.tasks import binary, classification, localization, regression, segmentation  # noqa: F401 (register)
-from studio.core.tasks.base import Shown, Task, TaskError
+from studio.core.tasks.base import Report, Shown, Task, TaskError
 from studio.core.tasks.registry import TASKS, get_task, loss_owner, own_loss, register
 
-__all__ = ["TASKS", "Shown", "Task", "TaskError", "get_task", "loss_owner", "own_loss", "register"]
+__all__ = ["TASKS", "Report", "Shown", "Task", "TaskError", "get_task", "loss_owner", "own_loss", "register"]
