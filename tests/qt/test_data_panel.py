@@ -249,3 +249,15 @@ def test_every_source_is_offered_and_sequence_targets_read_as_text(panel, qtbot)
     assert not panel.table.wordWrap()  # long texts elide on their one line
     choose_source(panel, "corpus")  # a path source: says to browse instead of failing
     qtbot.waitUntil(lambda: "Browse" in panel.hint_label.text(), timeout=5_000)
+
+
+@pytest.mark.parametrize("source, caption", [("shape_masks", "mask of "), ("shape_boxes", " in [")])
+def test_mask_and_box_datasets_show_their_samples_with_target_captions(panel, qtbot, source, caption):
+    box = panel.form.source_box
+    box.setFocus()
+    while box.currentData() != source:  # the keyboard, as a user would
+        qtbot.keyClick(box, Qt.Key.Key_Down if box.currentIndex() < box.findData(source) else Qt.Key.Key_Up)
+    qtbot.waitUntil(loaded(panel, source), timeout=20_000)
+    assert not panel.error_label.isVisible() and panel.samples.currentWidget() is panel.grid
+    assert panel.grid.count > 0 and all(caption in text or text == "background only" for text in panel.grid.captions)
+    assert "Target distribution" in panel.chart_group.title()

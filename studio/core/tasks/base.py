@@ -100,7 +100,7 @@ class Task:
 
     def output_activation(self, units: int) -> str:
         """The activation of an output Dense layer added for this task."""
-        return "softmax"
+        return "linear"
 
     def activation_problem(self, activation: str, units: int) -> tuple[str, str] | None:
         """``(activation to use, what is wrong)`` when the output's ``activation`` cannot fit the targets."""

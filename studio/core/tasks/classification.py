@@ -78,6 +78,9 @@ class Classification(Task):
     def target_text(self, num_classes: int | None, target_size: int) -> str:
         return f"{num_classes} classes"
 
+    def output_activation(self, units: int) -> str:
+        return "softmax"
+
     def evaluate(self, y_true, outputs, class_names):
         from studio.core.tasks.class_scores import classification_report
 

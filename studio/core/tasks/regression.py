@@ -28,9 +28,6 @@ class Regression(Task):
         return made, [f"metric {name} does not fit a regression task with {loss}"
                       f"{' on logits' if from_logits else ''}: skipped" for name in names if name not in made]
 
-    def output_activation(self, units: int) -> str:
-        return "linear"
-
     def activation_problem(self, activation: str, units: int) -> tuple[str, str] | None:
         if activation in ("softmax", "sigmoid"):
             return "linear", f"applies {activation}, which does not fit a regression target"

@@ -57,7 +57,8 @@ def describe(spec: dict[str, Any]) -> str:
 
 
 def sample_indices(y: np.ndarray, num_classes: int, count: int) -> np.ndarray:
-    """Up to ``count`` training indices taking each class in turn, so every class shows up."""
+    """Up to ``count`` training indices taking each class in turn, so every class shows up
+    (``num_classes`` 0: the first ones, for targets that are not one class per sample)."""
     if not num_classes:
         return np.arange(min(count, len(y)))
     members = [np.flatnonzero(y == c) for c in range(num_classes)]
@@ -86,11 +87,16 @@ def target_text(dataset: Dataset, target: np.ndarray) -> str:
     return text if len(text) <= TARGET_CHARS else text[:TARGET_CHARS - 1] + "…"
 
 
+def _label_classes(dataset: Dataset) -> int:
+    """The classes to take samples from in turn: none unless each target is a class label."""
+    return dataset.num_classes if get_task(dataset.task).class_labels and dataset.y_train.ndim == 1 else 0
+
+
 def _samples_decoded(dataset: Dataset) -> Dataset:
     """Decode the samples the panel shows on the loader thread: a streamed folder then serves them
     from its sample cache, so showing the dataset never decodes images on the GUI thread."""
     if dataset.is_image and not isinstance(dataset.x_train, np.ndarray):
-        dataset.x_train[sample_indices(dataset.y_train, dataset.num_classes, SAMPLES_SHOWN)]
+        dataset.x_train[sample_indices(dataset.y_train, _label_classes(dataset), SAMPLES_SHOWN)]
     return dataset
 
 
@@ -327,8 +333,8 @@ class DataPanel(QWidget):
         x, y = dataset.split("train")
         names = dataset.class_names
         if dataset.is_image:
-            picked = sample_indices(y, dataset.num_classes, SAMPLES_SHOWN)
-            captions = [names[int(y[i])] if names else f"{float(y[i]):.3g}" for i in picked]
+            picked = sample_indices(y, _label_classes(dataset), SAMPLES_SHOWN)
+            captions = [get_task(dataset.task).label_text(y[i], names) for i in picked]
             self.grid.set_images(x[picked], captions, dataset.value_range)
             self.samples.setCurrentWidget(self.grid)
         elif dataset.input_shape == (2,) and get_task(dataset.task).has_classes:
@@ -363,10 +369,10 @@ class DataPanel(QWidget):
         self.samples.setCurrentWidget(self.table)
 
     def _show_chart(self, dataset: Dataset) -> None:
-        """Stacked bars of samples per class and split (a histogram of the target for regression)."""
+        """Stacked bars of samples per class and split (a histogram of the values when targets are not class labels)."""
         self.chart.clear()
         axis = self.chart.getAxis("bottom")
-        if not get_task(dataset.task).has_classes:
+        if not get_task(dataset.task).class_labels:  # numbers, masks, boxes: a histogram of the values
             self.chart_group.setTitle("Target distribution (training split)")
             counts, edges = np.histogram(dataset.y_train, bins=30)
             self.chart.addItem(pg.BarGraphItem(x=(edges[:-1] + edges[1:]) / 2, height=counts,

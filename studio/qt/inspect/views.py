@@ -320,7 +320,8 @@ class SaliencyTab(InspectTab):
 
 
 class PredictTab(InspectTab):
-    """Class probabilities of the sample as bars, with the Grad-CAM that explains the top class."""
+    """The sample's prediction as its task shows it (bars, an overlay, a sentence); for classifiers the
+    class probabilities with the Grad-CAM that explains the top class."""
 
     title = "Predict"
 
