@@ -76,7 +76,8 @@ class LocalizationReport(Report):
         return float(right.mean()) if len(right) else 0.0
 
     def table(self) -> tuple[list[str], list[list[str]]]:
-        return ["metric", "value"], [["class accuracy", f"{self.accuracy:.4f}"], ["mean box IoU", f"{self.mean_iou:.4f}"],
+        return ["metric", "value"], [["class accuracy", f"{self.accuracy:.4f}"],
+                                     ["mean box IoU", f"{self.mean_iou:.4f}"],
                                      ["right class, IoU >= 0.5", f"{self.hits:.4f}"]]
 
     def summary(self) -> str:

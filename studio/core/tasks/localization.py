@@ -78,8 +78,8 @@ class Localization(Task):
         scores, predicted = output[:len(class_names)], output[-BOX_VALUES:]
         boxes, colours = ([predicted], (PREDICTED,)) if truth is None else ([truth[1:], predicted], (TRUE, PREDICTED))
         index = int(np.argmax(scores))
-        return Shown(output, scores, "class probabilities",
-                     f"Predicted {class_names[index]!r} in the red box" + (" (true box in green)" if truth is not None else ""),
+        true = " (true box in green)" if truth is not None else ""
+        return Shown(output, scores, "class probabilities", f"Predicted {class_names[index]!r} in the red box{true}",
                      class_names, index, draw_boxes(sample, boxes, colours, scale=8))
 
 

@@ -24,6 +24,7 @@ GENERATIVE_BUILDER = "studio.core.generative.training"
 # Builders of the other training objectives, imported by name (they import this module).
 OBJECTIVE_BUILDERS = {"contrastive": "studio.core.transfer.contrastive"}
 
+
 @dataclass
 class Built:
     """What a builder hands the engine.
