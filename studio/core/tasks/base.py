@@ -63,6 +63,7 @@ class Task:
     values_last_axis = False  # targets keep values on their last axis: only the axes before it are time steps
     dense_output = True  # a Dense layer sizes the output (output_units); else fit_output fits the model
     explains_class = False  # one vector of class scores per sample: Grad-CAM explains the top class
+    picture_title = ""  # what show()'s picture of a prediction is ("predicted mask"); empty: it draws none
     metric = "accuracy"  # logged when no metric is chosen
     own_losses: tuple[str, ...] = ()  # names of the losses the task brings (see loss_function)
 

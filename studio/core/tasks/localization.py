@@ -17,6 +17,7 @@ class Localization(Task):
     name = "localization"
     targets = "class + box targets"
     dense_output = False
+    picture_title = "predicted box"
     own_losses = ("localization",)
 
     def default_loss(self, out_units: int, soft_labels: bool) -> str:

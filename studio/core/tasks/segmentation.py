@@ -16,6 +16,7 @@ class Segmentation(Task):
     name = "segmentation"
     targets = "per-pixel masks"
     dense_output = False
+    picture_title = "predicted mask"
     own_losses = ("dice",)
 
     def default_loss(self, out_units: int, soft_labels: bool) -> str:
