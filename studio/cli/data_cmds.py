@@ -138,7 +138,7 @@ def _label_text(dataset, label) -> str:
     label = np.asarray(label)
     if label.ndim == 0:
         return dataset.class_names[int(label)]
-    if dataset.task == "binary":
+    if label.size == 1:  # a binary label blended for the one sigmoid unit: the positive class's share
         return f"{dataset.class_names[1]} {float(label[0]):.2f}"
     top = np.argsort(label)[::-1][:2]
     parts = [f"{dataset.class_names[i]} {label[i]:.2f}" for i in top if label[i] > 0.005]

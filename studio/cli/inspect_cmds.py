@@ -67,7 +67,8 @@ def _open_run(args):
 
 
 def _evaluate(args) -> int:
-    from studio.core.inspect import InspectError, evaluate_model
+    from studio.core.inspect import ClassificationReport, InspectError, RegressionReport, evaluate_model
+    from studio.core.inspect.render import save_png
 
     contents, x, y = _open_run(args)
     dataset = contents.dataset
@@ -78,25 +79,32 @@ def _evaluate(args) -> int:
     except InspectError as exc:
         raise CliError(str(exc)) from None
     print(f"{args.run}: {dataset.task}, {args.split} split, {len(x)} samples")
-    if dataset.task == "segmentation":
-        print(format_segmentation(report))
-        return 0
-    if dataset.task == "localization":
-        print(f"class accuracy {report.accuracy:.4f}\nmean box IoU {report.mean_iou:.4f}\n"
-              f"right class with box IoU >= 0.5: {report.hits:.4f}")
-        output = Path(args.output) if args.output else contents.run_dir
-        write_boxes_picture(report, x, output)
-        print(f"wrote {output / 'boxes.png'} (true boxes green, predicted red)")
-        return 0
-    if dataset.task == "regression":
+    output = Path(args.output) if args.output else contents.run_dir
+    if isinstance(report, RegressionReport):
         print(format_regression(report))
         print("regression task: no confusion matrix (the table above lists the error metrics)")
         return 0
-    print(format_classification(report))
-    output = Path(args.output) if args.output else contents.run_dir
-    write_confusion_files(report, output, args.normalized)
-    print(f"wrote {output / 'confusion_matrix.png'} and {output / 'confusion_matrix.csv'}")
+    if isinstance(report, ClassificationReport):
+        print(format_classification(report))
+        write_confusion_files(report, output, args.normalized)
+        print(f"wrote {output / 'confusion_matrix.png'} and {output / 'confusion_matrix.csv'}")
+        return 0
+    print(format_table(*report.table()))
+    print(report.summary())
+    pictures = report.pictures(x)
+    if pictures:
+        _make_folder(output)
+    for name, pixels in pictures.items():
+        save_png(output / name, pixels)
+        print(f"wrote {output / name}")
     return 0
+
+
+def format_table(headers: list[str], rows: list[list[str]]) -> str:
+    """A report's table as text: the first column left-aligned, the others right-aligned."""
+    widths = [max(len(str(row[c])) for row in [headers, *rows]) for c in range(len(headers))]
+    return "\n".join("  ".join(f"{cell:<{width}}" if c == 0 else f"{cell:>{width}}"
+                                for c, (cell, width) in enumerate(zip(row, widths))) for row in [headers, *rows])
 
 
 def format_classification(report) -> str:
@@ -124,33 +132,6 @@ def format_classification(report) -> str:
     return "\n".join(lines)
 
 
-def write_boxes_picture(report, x, folder: Path, count: int = 16) -> None:
-    """The first ``count`` samples with their true and predicted boxes, as a PNG grid."""
-    import numpy as np
-
-    from studio.core.inspect.render import save_png, tile_grid
-    from studio.core.localization import draw_boxes
-
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CliError(f"cannot create output folder {folder}: {exc.strerror}") from None
-    tiles = np.stack([draw_boxes(x[i], [report.y_true[i, 1:], report.boxes[i]])
-                      for i in range(min(count, len(x)))])
-    save_png(folder / "boxes.png", tile_grid(tiles, columns=4))
-
-
-def format_segmentation(report) -> str:
-    """Per-class IoU and Dice over every pixel, their means and the pixel accuracy."""
-    width = max(12, *(len(name) for name in report.class_names))
-    lines = [f"{'class':<{width}}     IoU    Dice"]
-    for name, iou, dice in zip(report.class_names, report.iou, report.dice):
-        lines.append(f"{name:<{width}}  {iou:6.4f}  {dice:6.4f}")
-    lines.append(f"{'mean':<{width}}  {report.mean_iou:6.4f}  {report.mean_dice:6.4f}")
-    lines.append(f"pixel accuracy {report.pixel_accuracy:.4f}")
-    return "\n".join(lines)
-
-
 def format_regression(report) -> str:
     """MAE, MSE, RMSE, R² and the samples with the largest errors."""
     lines = [f"MAE   {report.mae:.6g}", f"MSE   {report.mse:.6g}", f"RMSE  {report.rmse:.6g}", f"R2    {report.r2:.6g}"]
@@ -171,15 +152,19 @@ def confusion_csv(report) -> str:
     return buffer.getvalue()
 
 
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"cannot create output folder {folder}: {exc.strerror}") from None
+
+
 def write_confusion_files(report, folder: Path, normalized: bool = False) -> None:
     """Write confusion_matrix.png and confusion_matrix.csv into ``folder`` (created if needed)."""
     from studio.core.fileio import atomic_write_text
     from studio.core.inspect.render import confusion_matrix_image, save_png
 
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CliError(f"cannot create output folder {folder}: {exc.strerror}") from None
+    _make_folder(folder)
     save_png(folder / "confusion_matrix.png", confusion_matrix_image(report.confusion, report.class_names, normalized))
     atomic_write_text(folder / "confusion_matrix.csv", confusion_csv(report))
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from studio.core.graph.model import Graph
+from studio.core.tasks import get_task
 
 MAX_MEMBERS = 16
 AVERAGE_NAME = "ensemble_average"
@@ -78,7 +79,7 @@ def load_member(source: str | os.PathLike) -> Member:
 
 def check_compatible(members: list[Member]) -> None:
     """Raise EnsembleError unless the members read the same input and give the same kind of output."""
-    from studio.core.training.adapt import output_activation
+    from studio.core.tasks.outputs import output_activation
 
     if not 2 <= len(members) <= MAX_MEMBERS:
         raise EnsembleError(f"an ensemble needs 2 to {MAX_MEMBERS} members, got {len(members)}")
@@ -140,8 +141,8 @@ def member_scores(ensemble: Ensemble, dataset, split: str = "test") -> list[tupl
     scores = []
     for label, model in [(m.label, m.model) for m in ensemble.members] + [("ensemble", ensemble.model)]:
         report = evaluate_model(model, x, y, dataset.task, dataset.class_names or None)
-        metric = "mae" if dataset.task == "regression" else "accuracy"
-        scores.append((label, metric, float(report.mae if metric == "mae" else report.accuracy)))
+        metric = get_task(dataset.task).metric  # a report attribute: accuracy, mae
+        scores.append((label, metric, float(getattr(report, metric))))
     return scores
 
 

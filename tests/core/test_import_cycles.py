@@ -109,14 +109,6 @@ def package_pairs(graph: dict[str, set[str]]) -> set[tuple[str, str]]:
     return {tuple(sorted(edge)) for edge in edges if edge[::-1] in edges}
 
 
-# Pairs other branches of issue 24 remove (the task registry; backend adapters). The lead empties this
-# set when merging them; nothing may be added to it.
-ALLOWED_PAIRS = {
-    ("studio.core.inspect", "studio.core.localization"),
-    ("studio.core.inspect", "studio.core.segmentation"),
-}
-
-
 def test_the_pair_check_counts_imports_inside_functions():
     graph = {"studio.core.a.x": {"studio.core.b.y"}, "studio.core.b.y": {"studio.core.a"}, "studio.core.a": set(),
              "studio.core.c": {"studio.core.a.x"}}
@@ -124,7 +116,7 @@ def test_the_pair_check_counts_imports_inside_functions():
 
 
 def test_no_two_core_packages_import_each_other(import_graph):
-    pairs = package_pairs(import_graph) - ALLOWED_PAIRS
+    pairs = package_pairs(import_graph)
     assert not pairs, "core packages importing each other: " + ", ".join(" <-> ".join(pair) for pair in sorted(pairs))
 
 

@@ -8,7 +8,7 @@ keras = pytest.importorskip("keras")
 from studio.cli import main  # noqa: E402
 from studio.core.data import load_dataset  # noqa: E402
 from studio.core.graph.templates import load_template  # noqa: E402
-from studio.core.localization import box_iou_values, draw_boxes, localization_loss, localization_report  # noqa: E402
+from studio.core.tasks.boxes import box_iou_values, draw_boxes, localization_loss, localization_report  # noqa: E402
 from studio.core.training.adapt import adapt_graph  # noqa: E402
 from studio.core.training.errors import TrainingError  # noqa: E402
 

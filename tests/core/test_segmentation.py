@@ -9,7 +9,7 @@ keras = pytest.importorskip("keras")
 from studio.cli import main  # noqa: E402
 from studio.core.data import load_dataset  # noqa: E402
 from studio.core.graph.templates import load_template  # noqa: E402
-from studio.core.segmentation import mask_overlay, segmentation_report, sparse_dice_loss  # noqa: E402
+from studio.core.tasks.masks import mask_overlay, segmentation_report, sparse_dice_loss  # noqa: E402
 from studio.core.training.adapt import adapt_graph  # noqa: E402
 from studio.core.training.errors import TrainingError  # noqa: E402
 

@@ -292,3 +292,15 @@ def test_csv_columns_are_read_as_the_loader_reads_them(tmp_path):
     table.write_text("\n\nheight; colour;kind\n1;red;a\n", encoding="utf-8")  # blank lines before the header
     assert csv_columns(str(table)) == csv_header(table) == ["height", "colour", "kind"]
     assert csv_columns(str(tmp_path / "missing.csv")) == []
+
+
+@pytest.mark.parametrize("source, caption", [("shape_masks", "mask of "), ("shape_boxes", " in [")])
+def test_mask_and_box_datasets_show_their_samples_with_target_captions(panel, qtbot, source, caption):
+    box = panel.form.source_box
+    box.setFocus()
+    while box.currentData() != source:  # the keyboard, as a user would
+        qtbot.keyClick(box, Qt.Key.Key_Down if box.currentIndex() < box.findData(source) else Qt.Key.Key_Up)
+    qtbot.waitUntil(loaded(panel, source), timeout=20_000)
+    assert not panel.error_label.isVisible() and panel.samples.currentWidget() is panel.grid
+    assert panel.grid.count > 0 and all(caption in text or text == "background only" for text in panel.grid.captions)
+    assert "Target distribution" in panel.chart_group.title()

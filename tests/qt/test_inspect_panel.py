@@ -79,7 +79,7 @@ def inspect_window(qtbot, tmp_path):
 
 def test_selecting_a_node_on_the_canvas_shows_its_feature_maps(inspect_window, qtbot):
     window, panel, run = inspect_window
-    assert panel.source.run_dir == run.path and panel.source.task == "classification"
+    assert panel.source.run_dir == run.path and panel.source.task.name == "classification"
     window.show_area("Model")
     area = window.model_area
     node_id = window.document.graph.by_name("conv_b").id

@@ -6,6 +6,7 @@ import socket
 import time
 
 import numpy as np
+import pytest
 
 from studio.core import fileio
 from studio.core.graph.keras_io import to_keras
@@ -69,23 +70,28 @@ def test_localization_scores_and_boxes(qtbot, tmp_path):
     assert len(predict.bars.bar_values) == 3
 
 
-def test_live_probes_of_a_segmentation_run_show_the_predicted_mask(qtbot, tmp_path):
+@pytest.mark.parametrize("dataset, template, task, layer, title", [
+    ({"source": "shape_masks", "classes": ["circle", "cross"], "count": 15, "seed": 0}, "unet_28", "segmentation",
+     "down2_a", "predicted mask"),
+    ({"source": "shape_boxes", "classes": ["circle", "square", "cross"], "count": 15, "seed": 0}, "localizer_28",
+     "localization", "conv2", "predicted box"),
+])
+def test_live_probes_show_the_picture_the_task_draws(qtbot, tmp_path, dataset, template, task, layer, title):
     from studio.core.inspect import load_run_model
     from studio.core.training.callbacks import RunState
     from studio.core.inspect.live_probes import LiveProbes
     from studio.core.training.probes import write_probes_config
     from studio.core.training.runs import read_events
 
-    dataset = {"source": "shape_masks", "classes": ["circle", "cross"], "count": 15, "seed": 0}
-    panel = _open(qtbot, tmp_path, dataset, "unet_28", "segmentation")
+    panel = _open(qtbot, tmp_path, dataset, template, task)
     run = RunFolder(tmp_path / "runs" / "20260101-000000-seg")
     panel.tabs.setCurrentWidget(panel.live)
     panel.live.set_events(run.path, [])
-    write_probes_config(run.path, [0, 1], "down2_a")
+    write_probes_config(run.path, [0, 1], layer)
     engine_side = LiveProbes(run, RunState(), panel.source.x_test)
     engine_side.set_model(load_run_model(run.path))
     engine_side.on_epoch_end(0)
     panel.live.set_events(run.path, read_events(run.path))
     labels = [panel.live.grid.itemAt(i).widget().text() for i in range(panel.live.grid.count())
               if hasattr(panel.live.grid.itemAt(i).widget(), "text")]
-    assert "predicted mask" in labels and len(panel.live.grid_pictures()) == 2 * 3
+    assert title in labels and len(panel.live.grid_pictures()) == 2 * 3

@@ -13,6 +13,7 @@ import functools
 import numpy as np
 
 from studio.core.augment.catalog import AUGMENTATIONS, AugmentationError, validate_steps
+from studio.core.tasks import get_task
 
 # Offsets that keep the random streams of different steps and of successive draws apart.
 _STEP_STRIDE = 1_000_003
@@ -55,7 +56,7 @@ class Augmenter:
                     f"{spec.title} needs images (height, width, channels) but the data has shape "
                     f"{tuple(input_shape)}; remove the step or use an image dataset"
                 )
-            if spec.mixes_labels and task == "regression":
+            if spec.mixes_labels and not get_task(task).class_labels:
                 raise AugmentationError(f"{spec.title} blends class labels: it needs a classification task")
 
     def apply(self, images, labels, seed_pair):

@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from studio.core.tasks import get_task
+
 SPLITS = ("train", "val", "test")
-TASKS = ("classification", "binary", "regression")
 
 
 class DataError(ValueError):
@@ -63,7 +64,7 @@ class Dataset:
 
     def class_counts(self, split: str = "train") -> dict[str, int]:
         """Samples per class name in ``split`` (empty for regression)."""
-        if self.task not in ("classification", "binary"):
+        if not get_task(self.task).class_labels:
             return {}
         counts = np.bincount(self.split(split)[1].ravel(), minlength=self.num_classes)  # (N, T): per step
         return {name: int(count) for name, count in zip(self.class_names, counts)}
@@ -92,15 +93,15 @@ class Dataset:
         if self.feature_names:
             shown = ", ".join(self.feature_names[:12]) + (", ..." if len(self.feature_names) > 12 else "")
             lines.append(f"features ({len(self.feature_names)}): {shown}")
-        if self.task == "regression":
-            lines.append("target: numeric (regression)")
+        if not get_task(self.task).has_classes:
+            lines.append(f"target: numeric ({self.task})")
         else:
             names = self.class_names if self.num_classes <= 20 else [*self.class_names[:20], "..."]
             lines.append(f"classes ({self.num_classes}): {', '.join(map(repr, names) if self.y_train.ndim > 1 else names)}")
         for name in SPLITS:
             x, _ = self.split(name)
             line = f"{name}: {len(x)} samples"
-            if self.task in ("classification", "binary") and len(x) and self.num_classes <= 20:
+            if get_task(self.task).class_labels and len(x) and self.num_classes <= 20:
                 counts = self.class_counts(name)
                 line += " (" + ", ".join(f"{k} {v}" for k, v in counts.items()) + ")"
             lines.append(line)

@@ -12,6 +12,7 @@ from studio.core.data.scan import CancelToken, Progress
 from studio.core.data.source_options import DATA_SOURCES, DATASET_FIELD, DEFAULT_SPLIT
 from studio.core.data.splits import NORMALIZE_MODES, check_ratios, normalize, split_indices, subsample
 from studio.core.data.store import ImageStore
+from studio.core.tasks import get_task
 
 
 def default_dataset_spec() -> dict[str, Any]:
@@ -40,7 +41,7 @@ def load_dataset(spec: dict[str, Any], progress: Progress | None = None, cancel:
     if mode not in NORMALIZE_MODES:
         raise DataError(f"normalize must be one of {', '.join(NORMALIZE_MODES)}, got {mode!r}")
     # Stratify by class; per-time-step targets (N, T) are not: their classes are tokens, not samples.
-    classes = raw.class_names if raw.task in ("classification", "binary") and raw.y.ndim == 1 else None
+    classes = raw.class_names if get_task(raw.task).class_labels and raw.y.ndim == 1 else None
     x, y, report = raw.x, raw.y, list(raw.report)
     limit = spec.get("max_samples")
     if limit is not None:

@@ -24,6 +24,7 @@ import numpy as np
 from studio.core.augment.builder import Augmenter, batch_seed
 from studio.core.augment.catalog import AugmentationError, needs_soft_labels, validate_steps
 from studio.core.data.dataset import Dataset, DataError
+from studio.core.tasks import TaskError, get_task
 
 
 def steps_per_epoch(dataset: Dataset, split: str, batch_size: int) -> int:
@@ -167,11 +168,10 @@ def training_labels(dataset: Dataset, y: np.ndarray, soft: bool, one_hot: bool =
     for ``one_hot`` (metrics that need one-hot multi-class labels)."""
     if not soft and not one_hot:
         return y
-    if dataset.task == "regression":
-        raise AugmentationError("MixUp and CutMix blend class labels: they need a classification dataset")
-    if dataset.task == "binary" and not one_hot:
-        return y.astype(np.float32)[:, None]
-    return np.eye(dataset.num_classes, dtype=np.float32)[y]
+    try:
+        return get_task(dataset.task).float_labels(y, dataset.num_classes, one_hot)
+    except TaskError as exc:
+        raise AugmentationError(str(exc)) from None
 
 
 def epoch_order(count: int, seed: int, epoch: int, shuffle: bool) -> np.ndarray:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from studio.core.export.codegen import graph_to_python
 from studio.core.export.report import ExportError
+from studio.core.tasks import get_task
 
 _OPTIMIZERS = {
     "sgd": ("SGD", {}),
@@ -145,7 +146,7 @@ def _training_code(source, stem: str, normalization_included: bool) -> str:
     config = TrainingConfig.from_dict(source.project.training)
     out_units = int(source.model.outputs[0].shape[-1])
     loss = loss_name(config, source.dataset.task, out_units, soft_labels=False)
-    metrics = ["mae"] if source.dataset.task == "regression" else ["accuracy"]
+    metrics = [get_task(source.dataset.task).metric]
     settings = {"seed": config.seed, "batch_size": config.batch_size, "epochs": config.epochs,
                 "loss": loss, "metrics": metrics}
     class_name, extra = _OPTIMIZERS[config.optimizer]

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from studio.core.export.report import ExportError
+from studio.core.tasks import get_task
 
 GENERATIVE_HOOK = ("studio.core.generative", "exportable_model")
 CALIBRATION_SAMPLES = 200
@@ -74,7 +75,7 @@ class ExportSource:
     @property
     def classifies(self) -> bool:
         """Whether the output is a class score, so argmax agreement means something."""
-        return self.dataset is not None and self.uses_dataset_inputs() and self.dataset.task != "regression"
+        return self.dataset is not None and self.uses_dataset_inputs() and get_task(self.dataset.task).has_classes
 
 
 def open_source(source, part: str | None = None, which: str = "auto", dataset=None,

@@ -23,7 +23,9 @@ from studio.core import fileio
 from studio.core.generative.images import run_batches, unit_range
 from studio.core.generative.parts import Parts
 from studio.core.generative.quality import COLLAPSE_RATIO, REFERENCE_SAMPLES, QualityScorer, reference_split
-from studio.core.inspect.render import save_png, tile_grid
+from studio.core.inspect.render import save_png
+from studio.core.pictures import tile_grid
+from studio.core.tasks import get_task
 from studio.core.training.callbacks import Hooks
 from studio.core.training.runs import RunFolder
 
@@ -121,7 +123,7 @@ class LiveSamples(Hooks):
 
     def on_train_begin(self, logs=None):
         self.fixed = fixed_inputs(self.folder.path, self.parts, self.options, self.dataset, self.to_unit)
-        if self.options["quality"] and self.dataset.task != "regression":
+        if self.options["quality"] and get_task(self.dataset.task).has_classes:
             self.scorer = QualityScorer.for_run(self.folder.path, self.dataset, self.to_unit, self.options["seed"])
             count = min(REFERENCE_SAMPLES, len(reference_split(self.dataset)))
             self.score_latents = sample_latents(self.options["seed"] + 1, max(count, 2), self.parts.latent_dim)

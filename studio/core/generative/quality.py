@@ -16,6 +16,7 @@ import numpy as np
 
 from studio.core import fileio
 from studio.core.generative.images import run_batches
+from studio.core.tasks import get_task
 
 FEATURES_LAYER = "features"
 REFERENCE_SAMPLES = 1000
@@ -120,7 +121,7 @@ class QualityScorer:
                 return cls(load_keras_file(model_file, with_model=True)[1], x_ref)
             except KerasImportError:
                 pass
-        labels = dataset.y_train if dataset.task != "regression" else np.zeros(len(dataset.y_train), np.int32)
+        labels = dataset.y_train if get_task(dataset.task).has_classes else np.zeros(len(dataset.y_train), np.int32)
         scorer = cls.train(to_unit(dataset.x_train), labels, dataset.num_classes, x_ref, seed)
         folder.mkdir(parents=True, exist_ok=True)
         fileio.atomic_replace_with(model_file, scorer.classifier.save)

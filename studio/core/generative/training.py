@@ -10,6 +10,7 @@ from __future__ import annotations
 from studio.core.generative.images import unit_range
 from studio.core.generative.parts import GenerativeError, Parts, check_project, settings
 from studio.core.graph.model import Graph
+from studio.core.tasks import get_task
 
 # DCGAN practice: Adam with beta_1 = 0.5 keeps the two players' updates from oscillating.
 GAN_ADAM_BETA_1 = 0.5
@@ -30,7 +31,7 @@ def sub_model(graph: Graph, ids: list[str], inputs: list[str], outputs: list[str
 def make_model(graph: Graph, parts: Parts, options: dict, num_classes: int = 0):
     """The uncompiled GAN, VAE or AutoEncoder assembled from the graph's two parts."""
     from studio.core.generative.models import GAN, VAE, AutoEncoder
-    from studio.core.training.adapt import output_activation
+    from studio.core.tasks.outputs import output_activation
 
     labels = parts.label_inputs
     maker_inputs = [parts.latent_input] + ([labels["maker"]] if labels else [])
@@ -54,7 +55,7 @@ def check_labels(graph: Graph, parts: Parts, dataset) -> None:
     """A conditional GAN needs class labels, and Embeddings big enough for every class."""
     if not parts.conditional:
         return
-    if dataset.task == "regression" or not dataset.num_classes:
+    if not get_task(dataset.task).has_classes or not dataset.num_classes:
         raise GenerativeError("a conditional GAN needs a dataset with classes")
     for label_input in parts.label_inputs.values():
         for node_id in graph.successors(label_input):

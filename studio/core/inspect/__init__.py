@@ -16,14 +16,7 @@ from studio.core.inspect.gradients import (
 from studio.core.inspect.images import load_image, normalize_pixels
 from studio.core.inspect.layers import find_layer, spatial_layers
 from studio.core.inspect.live import MAX_PINNED, load_probe_snapshot, probe_snapshot, save_probe_snapshot
-from studio.core.inspect.metrics import (
-    BinaryCurves,
-    ClassificationReport,
-    RegressionReport,
-    class_probabilities,
-    evaluate_model,
-    evaluate_predictions,
-)
+from studio.core.inspect.metrics import evaluate_model, evaluate_predictions
 from studio.core.inspect.predict import Prediction, predict
 from studio.core.inspect.runs import RunContents, load_run_dataset, load_run_model, open_run, run_model_path
 from studio.core.inspect.saliency import (
@@ -34,6 +27,8 @@ from studio.core.inspect.saliency import (
     gradient_saliency,
     saliency_for,
 )
+from studio.core.tasks.class_scores import BinaryCurves, ClassificationReport, class_probabilities
+from studio.core.tasks.value_scores import RegressionReport
 
 __all__ = [
     "MAX_PINNED", "load_probe_snapshot", "normalize_pixels", "probe_snapshot", "save_probe_snapshot",

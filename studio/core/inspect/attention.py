@@ -143,7 +143,8 @@ def token_saliency(model, x, position: int | None = None) -> tuple[np.ndarray, i
 def attention_picture(maps: AttentionMaps, saliency: np.ndarray | None = None, pixels: int = 4) -> np.ndarray:
     """RGB picture: the heads side by side (rows = queries, columns = keys, bright = attended),
     each with a strip of the key tokens' saliency under it."""
-    from studio.core.inspect.render import colormap, tile_grid
+    from studio.core.inspect.render import colormap
+    from studio.core.pictures import tile_grid
 
     heads = maps.scores.repeat(pixels, axis=1).repeat(pixels, axis=2)
     if saliency is not None and len(saliency) == maps.scores.shape[2]:

@@ -21,9 +21,11 @@ import numpy as np
 from studio.core.fileio import atomic_write_bytes
 from studio.core.inspect.errors import InspectError
 from studio.core.inspect.layers import input_shape
-from studio.core.inspect.metrics import class_probabilities
+from studio.core.tasks.class_scores import class_probabilities
 from studio.core.inspect.per_model import PerModel
-from studio.core.inspect.render import CLASS_COLOURS, colormap, normalize01
+from studio.core.inspect.render import colormap
+from studio.core.pictures import CLASS_COLOURS, normalize01
+from studio.core.tasks import TASKS
 
 GRID = 200
 MAX_UNITS = 16  # hidden units kept per snapshot (the first ones, layer by layer)
@@ -118,15 +120,16 @@ _PROBES = PerModel(BoundaryProbe)
 
 
 def decision_boundary(model, x=None, size: int = GRID, extent=None, task: str = "auto") -> Boundary:
-    """The model's answers over a grid covering ``x`` (or ``extent``); ``task`` "regression" keeps raw
-    values, anything else reads outputs as class scores."""
+    """The model's answers over a grid covering ``x`` (or ``extent``); a ``task`` without classes
+    (regression) keeps raw values, any other (or "auto") reads outputs as class scores."""
     if not 2 <= size <= 1000:
         raise InspectError(f"grid size must be from 2 to 1000, got {size}")
     extent = tuple(float(v) for v in (extent or grid_extent(x if x is not None else np.zeros((0, 2)))))
     probe = _PROBES(model)
     output, *hidden = probe(grid_points(extent, size))
     boundary = Boundary(extent)
-    if task == "regression":
+    kind = TASKS.get(task)  # "auto": outputs are class scores
+    if kind is not None and not kind.has_classes:
         boundary.values = output.reshape(size, size, -1)[..., 0].astype("float32")
     else:
         boundary.probabilities = class_probabilities(output).reshape(size, size, -1).astype("float32")

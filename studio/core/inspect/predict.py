@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from studio.core.inspect.activations import model_outputs
-from studio.core.inspect.metrics import class_probabilities
+from studio.core.tasks.class_scores import class_probabilities
 from studio.core.inspect.saliency import default_cam_layer, grad_cam
 
 

@@ -9,15 +9,13 @@ import os
 import numpy as np
 
 from studio.core.fileio import atomic_write_bytes
+from studio.core.pictures import normalize01, tile_grid
 
 # Anchor colours of a dark-to-bright map (black, purple, red, orange, pale yellow).
 _HEAT_ANCHORS = np.array(
     [[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]], dtype="float64"
 )
 _TILE_MIN_PIXELS = 32
-# Class colours (colour-blind safe, Okabe-Ito first) for class regions, masks and points.
-CLASS_COLOURS = np.array([[0, 114, 178], [230, 159, 0], [0, 158, 115], [204, 121, 167], [86, 180, 233],
-                          [213, 94, 0], [240, 228, 66], [90, 90, 90], [150, 80, 40], [40, 40, 140]], dtype="float64")
 
 
 def colormap(values) -> np.ndarray:
@@ -30,32 +28,10 @@ def colormap(values) -> np.ndarray:
     return colours.round().astype("uint8")
 
 
-def normalize01(values) -> np.ndarray:
-    """Linearly rescale ``values`` to [0, 1]; a constant array becomes zeros."""
-    values = np.nan_to_num(np.asarray(values, dtype="float64"))
-    low, high = values.min(), values.max()
-    return (values - low) / (high - low) if high > low else np.zeros_like(values)
-
-
 def _upscale(tiles: np.ndarray) -> np.ndarray:
     """Repeat pixels so that small maps (e.g. 4x4) stay visible in a grid."""
     factor = max(1, math.ceil(_TILE_MIN_PIXELS / max(tiles.shape[1:3])))
     return tiles.repeat(factor, axis=1).repeat(factor, axis=2)
-
-
-GAP_GREY = 128  # reads as a separator on light and dark themes alike
-
-
-def tile_grid(tiles: np.ndarray, columns: int | None = None, gap: int = 2) -> np.ndarray:
-    """Arrange uint8 (n, h, w[, 3]) tiles in a grid separated by ``gap`` mid-grey pixels."""
-    n, h, w = tiles.shape[:3]
-    columns = columns or max(1, math.ceil(math.sqrt(n)))
-    rows = max(1, math.ceil(n / columns))
-    grid = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap, *tiles.shape[3:]), GAP_GREY, tiles.dtype)
-    for index, tile in enumerate(tiles):
-        top, left = divmod(index, columns)
-        grid[top * (h + gap): top * (h + gap) + h, left * (w + gap): left * (w + gap) + w] = tile
-    return grid
 
 
 def feature_map_grid(activation: np.ndarray, columns: int | None = None) -> np.ndarray:

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 from studio.core.graph.infer import analyze
 from studio.core.graph.model import Graph
+from studio.core.tasks import TaskError, get_task
+from studio.core.tasks.outputs import output_activation, output_dense
 from studio.core.training.errors import TrainingError
-
-# Layers that keep the last axis of their input: the output layer may sit before them.
-_PASS_THROUGH = {"Activation", "Softmax", "Dropout", "GaussianNoise", "GaussianDropout",
-                 "AlphaDropout", "ActivityRegularization", "Identity", "ReLU", "LeakyReLU", "ELU",
-                 "PReLU"}
 
 
 def check_graph(graph: Graph) -> None:
@@ -25,37 +22,6 @@ def check_graph(graph: Graph) -> None:
         raise TrainingError(
             f"the model has errors: {shown}{f' (and {more} more)' if more > 0 else ''}; fix them before training"
         )
-
-
-def output_activation(graph: Graph) -> str:
-    """The activation producing the model output (``linear`` when the output is raw logits)."""
-    node = graph.nodes[graph.output_nodes()[0]]
-    while True:
-        if node.type == "Softmax":
-            return "softmax"
-        if node.type in ("Activation", "Dense") or "activation" in node.params:
-            return node.params.get("activation") or "linear"
-        inputs = graph.inputs(node.id)
-        if node.type not in _PASS_THROUGH or not inputs:
-            return "linear"
-        node = graph.nodes[inputs[0]]
-
-
-def output_dense(graph: Graph):
-    """The Dense node whose units set the output size, or None when there is none."""
-    node = graph.nodes[graph.output_nodes()[0]]
-    while node.type in _PASS_THROUGH and graph.inputs(node.id):
-        node = graph.nodes[graph.inputs(node.id)[0]]
-    return node if node.type == "Dense" else None
-
-
-def needed_outputs(task: str, num_classes: int | None, target_size: int, current: int) -> int:
-    """How many output units the task needs (binary accepts 1 sigmoid or 2 softmax units)."""
-    if task == "classification":
-        return int(num_classes)
-    if task == "binary":
-        return current if current in (1, 2) else 1
-    return target_size
 
 
 def adapt_to_dataset(graph: Graph, dataset) -> tuple[Graph, list[str]]:
@@ -118,89 +84,50 @@ def adapt_graph(graph: Graph, task: str, input_shape, num_classes: int | None,
         )
     output_id = outputs[0]
     shape = analysis.nodes[output_id].output_shape or ()
-    if task == "localization":
-        return graph, changes + _fit_box_output(graph, output_id, shape, num_classes)
-    if task == "segmentation":
-        return graph, changes + _fit_pixel_output(graph, output_id, shape, tuple(input_shape), num_classes)
+    try:
+        fitted = get_task(task)
+        if not fitted.dense_output:
+            changes += fitted.fit_output(graph, output_id, tuple(shape), want, num_classes)
+        else:
+            changes += _fit_dense_output(graph, fitted, output_id, shape, num_classes, target_size, target_shape)
+    except TaskError as exc:
+        raise TrainingError(str(exc)) from None
+    check_graph(graph)
+    return graph, changes
+
+
+def _fit_dense_output(graph: Graph, task, output_id: str, shape: tuple, num_classes: int | None,
+                      target_size: int, target_shape: tuple | None) -> list[str]:
+    """Fit the output Dense's units and activation to ``task``'s targets (in place); the changes made."""
+    changes = []
     current = shape[-1] if shape else None
-    need = needed_outputs(task, num_classes, target_size, current)
-    what = {"classification": f"{num_classes} classes", "binary": "a binary target"}.get(
-        task, f"{target_size} target value(s)")
+    need = task.output_units(num_classes, target_size, current)
+    what = task.target_text(num_classes, target_size)
     if target_shape is None:
-        target_shape = (target_size,) if task == "regression" else ()
-    steps = tuple(target_shape) if task != "regression" else tuple(target_shape)[:-1]
+        target_shape = (target_size,) if task.values_last_axis else ()
+    steps = tuple(target_shape)[:-1] if task.values_last_axis else tuple(target_shape)
     if tuple(shape[:-1]) != steps:
         per, fix = ((f"per time step, shape {tuple(target_shape)}", "keep the time axis (return_sequences, "
                      "TimeDistributed)") if steps else
                     (f"per sample, shape {tuple(target_shape) or (1,)}", "reduce the time axis (pooling, "
                      "or return_sequences off on the last recurrent layer)"))
-        raise TrainingError(f"output {graph.nodes[output_id].name!r} gives shape {shape} but the dataset's "
-                            f"target is {per}: {fix} so the output has one value per target")
+        raise TaskError(f"output {graph.nodes[output_id].name!r} gives shape {shape} but the dataset's "
+                        f"target is {per}: {fix} so the output has one value per target")
     if current != need:
         dense = output_dense(graph)
         if dense is None:
-            raise TrainingError(
+            raise TaskError(
                 f"output {graph.nodes[output_id].name!r} gives shape {shape} but the dataset has "
                 f"{what}: end the model with a Dense layer of {need} units"
             )
         graph.set_param(dense.id, "units", need)
         changes.append(f"output {dense.name!r}: units {current} -> {need} ({what})")
-    activation = output_activation(graph)
-    dense = output_dense(graph)
-    if task == "regression" and activation in ("softmax", "sigmoid") and dense is not None:
+    activation, dense = output_activation(graph), output_dense(graph)
+    problem = task.activation_problem(activation, need)
+    if problem is not None and dense is not None:
+        better, wrong = problem
         if graph.nodes[output_id].type in ("Softmax", "Activation"):
-            raise TrainingError(
-                f"output {graph.nodes[output_id].name!r} applies {activation}, which does not fit a "
-                "regression target: remove it"
-            )
-        graph.set_param(dense.id, "activation", "linear")
-        changes.append(f"output {dense.name!r}: activation {activation} -> linear (regression)")
-    elif task == "binary" and need == 1 and activation == "softmax" and dense is not None:
-        if graph.nodes[output_id].type in ("Softmax", "Activation"):
-            raise TrainingError(
-                f"output {graph.nodes[output_id].name!r} applies softmax to one unit: use sigmoid"
-            )
-        graph.set_param(dense.id, "activation", "sigmoid")
-        changes.append(f"output {dense.name!r}: activation softmax -> sigmoid (binary)")
-    check_graph(graph)
-    return graph, changes
-
-
-def _fit_pixel_output(graph: Graph, output_id: str, shape: tuple, input_shape: tuple, classes: int) -> list[str]:
-    """Check that a segmentation model outputs one class score per pixel; fit a last Conv2D's filters."""
-    if len(shape) != 3 or tuple(shape[:2]) != tuple(input_shape[:2]):
-        raise TrainingError(
-            f"this dataset has a per-pixel target (a class for every pixel of {input_shape[:2]}) but "
-            f"output {graph.nodes[output_id].name!r} gives {shape}: a classification model outputs one label "
-            f"per image; use a model that outputs ({input_shape[0]}, {input_shape[1]}, {classes}), e.g. the "
-            "unet_28 template")
-    if shape[-1] == classes:
-        return []
-    node = graph.nodes[output_id]
-    while node.type in _PASS_THROUGH and graph.inputs(node.id):
-        node = graph.nodes[graph.inputs(node.id)[0]]
-    if node.type != "Conv2D":
-        raise TrainingError(f"the model outputs {shape[-1]} scores per pixel but the masks have {classes} "
-                            f"classes: end it with a 1x1 Conv2D of {classes} filters")
-    graph.set_param(node.id, "filters", classes)
-    return [f"output {node.name!r}: filters {shape[-1]} -> {classes} ({classes} mask classes)"]
-
-
-def _fit_box_output(graph: Graph, output_id: str, shape: tuple, classes: int) -> list[str]:
-    """Check that a localizer outputs class scores + 4 box values (a Concatenate of a class Dense and a
-    box Dense); fit the class Dense's units."""
-    node = graph.nodes[output_id]
-    parts = [graph.nodes[i] for i in graph.inputs(output_id)] if node.type == "Concatenate" else []
-    if len(shape) != 1 or len(parts) != 2 or any(part.type != "Dense" for part in parts):
-        raise TrainingError(
-            f"this dataset has a box target (a class and 4 box coordinates per image) but output {node.name!r} "
-            f"gives {shape}: a classification model predicts the class only; use a model that ends in a "
-            "Concatenate of a class Dense (softmax) and a box Dense (4, sigmoid), e.g. the localizer_28 template")
-    head, box = parts
-    if box.params.get("units") != 4:
-        raise TrainingError(f"the second input of {node.name!r} must be the box: a Dense of 4 units")
-    if head.params.get("units") == classes:
-        return []
-    old = head.params.get("units")
-    graph.set_param(head.id, "units", classes)
-    return [f"output {head.name!r}: units {old} -> {classes} ({classes} classes)"]
+            raise TaskError(f"output {graph.nodes[output_id].name!r} {wrong}: use {better}")
+        graph.set_param(dense.id, "activation", better)
+        changes.append(f"output {dense.name!r}: activation {activation} -> {better} ({task.name})")
+    return changes

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from studio.core import hooks
-from studio.core.training.adapt import output_activation
+from studio.core.tasks import TaskError, get_task, loss_owner, own_loss
+from studio.core.tasks.base import CROSS_ENTROPIES
+from studio.core.tasks.outputs import output_activation
 from studio.core.training.config import TrainingConfig
 from studio.core.training.errors import TrainingError
-
-_CROSS_ENTROPIES = ("sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy")
 
 
 @dataclass
@@ -106,54 +106,40 @@ def builder_for(project) -> Callable[..., Built]:
 def loss_name(config: TrainingConfig, task: str, out_units: int, soft_labels: bool) -> str:
     """The loss to use: the configured one, or the task's natural one for ``auto``.
 
-    Raises TrainingError when an explicit loss cannot work with the task or labels.
+    Args:
+        config: the run's settings (``loss``).
+        task: the dataset's task name.
+        out_units: the model's output units.
+        soft_labels: whether augmentation mixes labels (mixup/cutmix).
+
+    Returns:
+        The loss name; raises TrainingError when an explicit loss cannot work with the task or labels.
     """
     name = config.loss
-    if task == "localization":
-        if name != "auto":
-            raise TrainingError(f"loss {name} does not fit class + box targets: use auto (class cross-entropy "
-                                "+ box error)")
-        return "localization"
-    if task == "segmentation":
-        if name not in ("auto", "sparse_categorical_crossentropy", "dice"):
-            raise TrainingError(f"loss {name} does not fit per-pixel masks: use auto (per-pixel cross-entropy) or dice")
-        return "dice" if name == "dice" else "sparse_categorical_crossentropy"
-    if name == "dice":
-        raise TrainingError("the dice loss needs per-pixel masks (a segmentation dataset): use auto")
-    if name == "auto":
-        if task == "regression":
-            return "mse"
-        if task == "binary" and out_units == 1:
-            return "binary_crossentropy"
-        return "categorical_crossentropy" if soft_labels else "sparse_categorical_crossentropy"
-    if task == "regression" and name in _CROSS_ENTROPIES:
-        raise TrainingError(f"loss {name} needs class labels but the dataset is a regression: use mse, mae or huber")
-    if soft_labels and name == "sparse_categorical_crossentropy":
-        raise TrainingError("mixup/cutmix make soft labels: use categorical_crossentropy (or auto)")
-    if name == "binary_crossentropy" and task == "classification":
-        raise TrainingError("binary_crossentropy fits two classes only: use auto or a categorical loss")
-    if name not in _CROSS_ENTROPIES and task != "regression" and out_units != 1:
-        raise TrainingError(f"loss {name} compares numbers but the dataset has class labels and the model "
-                            f"{out_units} outputs: use auto or a cross-entropy")
+    try:
+        fitted = get_task(task)
+        if name == "auto":
+            return fitted.default_loss(out_units, soft_labels)
+        owner = loss_owner(name)
+        if owner is not None and owner is not fitted:
+            raise TaskError(f"the {name} loss needs {owner.targets} (a {owner.name} dataset): use auto")
+        fitted.check_loss(name, out_units, soft_labels)
+    except TaskError as exc:
+        raise TrainingError(str(exc)) from None
     return name
 
 
 def make_loss(name: str, from_logits: bool, ignore_class: int | None = None):
-    """The Keras loss object for ``name``; ``ignore_class`` (sparse cross-entropy only): targets of
-    that class add nothing (the unmasked steps of a masked language model)."""
+    """The Keras loss object for ``name`` (a task's own loss, or a Keras one); ``ignore_class`` (sparse
+    cross-entropy only): targets of that class add nothing (the unmasked steps of a masked language model)."""
     import keras
 
-    if name == "dice":
-        from studio.core.segmentation import sparse_dice_loss
-
-        return sparse_dice_loss
-    if name == "localization":
-        from studio.core.localization import localization_loss
-
-        return localization_loss
+    own = own_loss(name)
+    if own is not None:
+        return own
     if ignore_class is not None:
         return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits, ignore_class=ignore_class)
-    if name in _CROSS_ENTROPIES:
+    if name in CROSS_ENTROPIES:
         cls = {"sparse_categorical_crossentropy": keras.losses.SparseCategoricalCrossentropy,
                "categorical_crossentropy": keras.losses.CategoricalCrossentropy,
                "binary_crossentropy": keras.losses.BinaryCrossentropy}[name]
@@ -162,60 +148,17 @@ def make_loss(name: str, from_logits: bool, ignore_class: int | None = None):
             "huber": keras.losses.Huber}[name]()
 
 
-ONE_HOT_METRICS = ("precision", "recall", "auc")
-
-
 def wants_one_hot(config: TrainingConfig, task: str, loss: str) -> bool:
-    """Whether multi-class labels must be one-hot: Keras' precision/recall/AUC need them."""
-    return (task == "classification" and loss == "sparse_categorical_crossentropy"
-            and any(name in ONE_HOT_METRICS for name in config.metrics))
+    """Whether labels must be one-hot for the configured metrics (Keras' multi-class precision/recall/AUC)."""
+    return get_task(task).wants_one_hot(config.metrics, loss)
 
 
 def make_metrics(config: TrainingConfig, task: str, loss: str, num_classes: int,
                  from_logits: bool) -> tuple[list[Any], list[str]]:
-    """Keras metrics for the configured names, and notes for those skipped as unfit for the task.
-
-    Only built-in Keras metrics, so the saved models load anywhere. Multi-class precision, recall
-    and AUC are micro-averaged over one-hot labels (see ``wants_one_hot``).
-    """
-    import keras
-
-    metrics, notes = [], []
-    if task == "localization":  # the class, and how well the box overlaps the true one
-        from studio.core.localization import box_iou, class_accuracy
-
-        return [class_accuracy, box_iou], []
-    if task == "segmentation":  # per-pixel accuracy and the mean intersection-over-union of the classes
-        return ["accuracy", keras.metrics.MeanIoU(num_classes, sparse_y_true=True, sparse_y_pred=False,
-                                                  name="iou")], []
-    threshold = 0.0 if from_logits else 0.5
-    for name in config.metrics or (["mae"] if task == "regression" else ["accuracy"]):
-        made = None
-        if task == "regression":
-            made = {"mae": "mae", "mse": "mse"}.get(name)
-        elif loss == "binary_crossentropy":
-            made = {
-                "accuracy": lambda: keras.metrics.BinaryAccuracy(name="accuracy", threshold=threshold),
-                "precision": lambda: keras.metrics.Precision(name="precision", thresholds=threshold),
-                "recall": lambda: keras.metrics.Recall(name="recall", thresholds=threshold),
-                "auc": lambda: keras.metrics.AUC(name="auc", from_logits=from_logits),
-            }.get(name, lambda: None)()
-        elif name == "accuracy":
-            made = "accuracy"
-        elif name == "top_k" and config.top_k < num_classes:
-            sparse = loss == "sparse_categorical_crossentropy"
-            cls = keras.metrics.SparseTopKCategoricalAccuracy if sparse else keras.metrics.TopKCategoricalAccuracy
-            made = cls(k=config.top_k, name=f"top_{config.top_k}")
-        elif name == "auc" and loss == "categorical_crossentropy":
-            made = keras.metrics.AUC(name="auc", from_logits=from_logits)
-        elif name in ("precision", "recall") and loss == "categorical_crossentropy" and not from_logits:
-            made = {"precision": keras.metrics.Precision, "recall": keras.metrics.Recall}[name](name=name)
-        if made is None:
-            notes.append(f"metric {name} does not fit a {task} task with {loss}"
-                         f"{' on logits' if from_logits else ''}: skipped")
-        else:
-            metrics.append(made)
-    return metrics, notes
+    """Keras metrics for the configured names (the task's own metric when none), and notes for those
+    skipped as unfit for the task."""
+    fitted = get_task(task)
+    return fitted.metrics(config.metrics or [fitted.metric], loss, num_classes, from_logits, config.top_k)
 
 
 def make_learning_rate(config: TrainingConfig, steps_per_epoch: int):
@@ -296,7 +239,7 @@ def build_supervised(project, config: TrainingConfig, dataset, setup, start_epoc
     one_hot = wants_one_hot(config, dataset.task, name)
     if one_hot:
         name = "categorical_crossentropy"  # the same loss, on the one-hot labels
-    from_logits = name in _CROSS_ENTROPIES and output_activation(project.graph) == "linear"
+    from_logits = name in CROSS_ENTROPIES and output_activation(project.graph) == "linear"
     loss, loss_notes = make_loss(name, from_logits), []
     replaced = hooks.first("supervised_loss", dataset, name, from_logits)
     if replaced is not None:

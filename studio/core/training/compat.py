@@ -13,10 +13,13 @@ from typing import Any
 
 from studio.core import hooks
 from studio.core.graph.infer import analyze
-from studio.core.training.adapt import adapt_graph, needed_outputs, output_activation, output_dense
+from studio.core.tasks import get_task
+from studio.core.tasks.outputs import output_activation, output_dense
+from studio.core.training.adapt import adapt_graph
 from studio.core.training.build import loss_name
 from studio.core.training.config import TrainingConfig
 from studio.core.training.errors import TrainingError
+
 
 @dataclass(frozen=True)
 class DataFacts:
@@ -38,7 +41,7 @@ class DataFacts:
     def steps(self) -> tuple[int, ...]:
         """The time steps the output must keep (empty: one prediction per sample)."""
         shape = self.target_shape or ()
-        return tuple(shape[:-1]) if self.task == "regression" else tuple(shape)
+        return tuple(shape[:-1]) if get_task(self.task).values_last_axis else tuple(shape)
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,8 @@ def check_compat(project, facts: DataFacts) -> list[CompatProblem]:
     objective = hooks.first("compat_problems", project, facts)  # an objective with its own check
     if objective is not None:
         return [CompatProblem(None, message) for message in objective]
-    if facts.task in ("segmentation", "localization"):  # per-pixel or class + box outputs: adapt_graph knows them
+    task = get_task(facts.task)
+    if not task.dense_output:  # e.g. per-pixel or class + box outputs: the task fits them in adapt_graph
         try:
             adapt_graph(graph, facts.task, facts.input_shape, facts.num_classes, facts.target_size)
         except TrainingError as exc:
@@ -91,14 +95,12 @@ def check_compat(project, facts: DataFacts) -> list[CompatProblem]:
     output = graph.nodes[outputs[0]]
     shape = analyze(graph).nodes[output.id].output_shape or ()
     current = shape[-1] if shape else None
-    need = needed_outputs(facts.task, facts.num_classes, facts.target_size, current)
-    what = {"classification": f"{facts.num_classes} classes", "binary": "a binary target"}.get(
-        facts.task, f"{facts.target_size} target value(s)")
+    need = task.output_units(facts.num_classes, facts.target_size, current)
+    what = task.target_text(facts.num_classes, facts.target_size)
     dense = output_dense(graph)
     rank_ok = tuple(shape[:-1]) == facts.steps
     if not rank_ok or dense is None and current != need:  # an output of the right size needs no Dense
-        activation = "softmax" if facts.task == "classification" or need == 2 else \
-            "sigmoid" if facts.task == "binary" else "linear"
+        activation = task.output_activation(need)
         fix = Fix(f"Add Dense({need}, {activation}) as the output", append=("Dense", {"units": need, "activation": activation}),
                   after=output.id) if rank_ok else None
         how = "" if fix else "flatten or pool it first, then "
@@ -116,17 +118,15 @@ def _check_loss(project, facts: DataFacts, dense, units: int) -> list[CompatProb
 
     try:
         config = TrainingConfig.from_dict(project.training)
-        name = loss_name(config, facts.task, units, needs_soft_labels(project.augmentation))
+        loss_name(config, facts.task, units, needs_soft_labels(project.augmentation))
     except TrainingError as exc:
         return [CompatProblem(None, str(exc), Fix("Set the loss to auto", training=(("loss", "auto"),)))]
-    activation = output_activation(project.graph)
-    if facts.task == "regression" and activation in ("softmax", "sigmoid"):
-        return [CompatProblem(dense.id, f"output {dense.name!r} applies {activation}, which does not fit a regression "
-                                        "target", _activation_fix(project.graph, dense, "linear"))]
-    if name == "binary_crossentropy" and units == 1 and activation == "softmax":
-        return [CompatProblem(dense.id, f"output {dense.name!r} applies softmax to one unit (always 1): use sigmoid",
-                              _activation_fix(project.graph, dense, "sigmoid"))]
-    return []
+    problem = get_task(facts.task).activation_problem(output_activation(project.graph), units)
+    if problem is None:
+        return []
+    better, wrong = problem
+    return [CompatProblem(dense.id, f"output {dense.name!r} {wrong}: use {better}",
+                          _activation_fix(project.graph, dense, better))]
 
 
 def _activation_fix(graph, dense, activation: str) -> Fix | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from studio.core.graph.groups import BACKBONE_PREFIX
 from studio.core.graph.model import Graph
+from studio.core.tasks import get_task
 
 FREEZE_HELP = ("all (train only the new head), none (train everything) or until:LAYER (freeze the backbone "
                "layers before LAYER, train LAYER and the layers after it)")
@@ -71,12 +72,9 @@ def with_backbone(backbone, input_shape, task: str, num_classes: int, targets: i
         features = _add(graph, "GlobalAveragePooling2D", features, name="head_pool")
     elif len(shape) > 3 or len(shape) == 2:
         features = _add(graph, "Flatten", features, name="head_flatten")
-    if task == "regression":
-        _add(graph, "Dense", features, name="head", units=targets, activation="linear")
-    elif task == "binary":
-        _add(graph, "Dense", features, name="head", units=1, activation="sigmoid")
-    else:
-        _add(graph, "Dense", features, name="head", units=num_classes, activation="softmax")
+    fitted = get_task(task)
+    units = fitted.output_units(num_classes, targets, None)
+    _add(graph, "Dense", features, name="head", units=units, activation=fitted.output_activation(units))
     apply_freeze(graph, freeze)
     return graph
 

@@ -21,6 +21,7 @@ from studio.core.data.paths import spec_for_path
 from studio.core.data.scan import CancelToken
 from studio.core.data.source_options import DATA_SOURCES
 from studio.core.formatting import format_duration
+from studio.core.tasks import get_task
 from studio.core.training.adapt import adapt_to_dataset
 from studio.core.training.compat import DataFacts, check_compat
 from studio.core.training.errors import TrainingError
@@ -55,7 +56,8 @@ def describe(spec: dict[str, Any]) -> str:
 
 
 def sample_indices(y: np.ndarray, num_classes: int, count: int) -> np.ndarray:
-    """Up to ``count`` training indices taking each class in turn, so every class shows up."""
+    """Up to ``count`` training indices taking each class in turn, so every class shows up
+    (``num_classes`` 0: the first ones, for targets that are not one class per sample)."""
     if not num_classes:
         return np.arange(min(count, len(y)))
     members = [np.flatnonzero(y == c) for c in range(num_classes)]
@@ -73,7 +75,7 @@ def target_text(dataset: Dataset, target: np.ndarray) -> str:
     """One sample's target as a reader sees it: a class name, a number, or a (shortened) sequence
     of tokens or values."""
     values = np.ravel(target)
-    if dataset.task == "regression":
+    if not get_task(dataset.task).has_classes:
         shown = ", ".join(f"{float(v):.3g}" for v in values[:TARGET_VALUES])
         return shown + (f", … ({len(values)} values)" if len(values) > TARGET_VALUES else "")
     names = [dataset.class_names[int(v)] for v in values]
@@ -84,11 +86,16 @@ def target_text(dataset: Dataset, target: np.ndarray) -> str:
     return text if len(text) <= TARGET_CHARS else text[:TARGET_CHARS - 1] + "…"
 
 
+def _label_classes(dataset: Dataset) -> int:
+    """The classes to take samples from in turn: none unless each target is a class label."""
+    return dataset.num_classes if get_task(dataset.task).class_labels and dataset.y_train.ndim == 1 else 0
+
+
 def _samples_decoded(dataset: Dataset) -> Dataset:
     """Decode the samples the panel shows on the loader thread: a streamed folder then serves them
     from its sample cache, so showing the dataset never decodes images on the GUI thread."""
     if dataset.is_image and not isinstance(dataset.x_train, np.ndarray):
-        dataset.x_train[sample_indices(dataset.y_train, dataset.num_classes, SAMPLES_SHOWN)]
+        dataset.x_train[sample_indices(dataset.y_train, _label_classes(dataset), SAMPLES_SHOWN)]
     return dataset
 
 
@@ -308,7 +315,7 @@ class DataPanel(QWidget):
         self.dataset = dataset
         self._shown_key = spec_key(spec)
         sizes = " / ".join(f"{len(dataset.split(name)[0])}" for name in SPLIT_TITLES)
-        what = f"{dataset.num_classes} classes" if dataset.task != "regression" else "numeric target"
+        what = f"{dataset.num_classes} classes" if get_task(dataset.task).has_classes else "numeric target"
         self.summary_label.setText(f"<b>{describe(spec)}</b> · {dataset.task} · input "
                                    f"{formatting.shape(dataset.input_shape)} · {what} · "
                                    f"train / validation / test: {sizes}")
@@ -325,11 +332,11 @@ class DataPanel(QWidget):
         x, y = dataset.split("train")
         names = dataset.class_names
         if dataset.is_image:
-            picked = sample_indices(y, dataset.num_classes, SAMPLES_SHOWN)
-            captions = [names[int(y[i])] if names else f"{float(y[i]):.3g}" for i in picked]
+            picked = sample_indices(y, _label_classes(dataset), SAMPLES_SHOWN)
+            captions = [get_task(dataset.task).label_text(y[i], names) for i in picked]
             self.grid.set_images(x[picked], captions, dataset.value_range)
             self.samples.setCurrentWidget(self.grid)
-        elif dataset.input_shape == (2,) and dataset.task != "regression":
+        elif dataset.input_shape == (2,) and get_task(dataset.task).has_classes:
             self._show_points(x, y, names)
         else:
             self._show_table(dataset, x, y)
@@ -361,10 +368,10 @@ class DataPanel(QWidget):
         self.samples.setCurrentWidget(self.table)
 
     def _show_chart(self, dataset: Dataset) -> None:
-        """Stacked bars of samples per class and split (a histogram of the target for regression)."""
+        """Stacked bars of samples per class and split (a histogram of the values when targets are not class labels)."""
         self.chart.clear()
         axis = self.chart.getAxis("bottom")
-        if dataset.task == "regression":
+        if not get_task(dataset.task).class_labels:  # numbers, masks, boxes: a histogram of the values
             self.chart_group.setTitle("Target distribution (training split)")
             counts, edges = np.histogram(dataset.y_train, bins=30)
             self.chart.addItem(pg.BarGraphItem(x=(edges[:-1] + edges[1:]) / 2, height=counts,
@@ -424,8 +431,9 @@ class DataPanel(QWidget):
                                    else f"✓ The {kind} fits this data (images {formatting.shape(dataset.input_shape)}).")
             self.apply_button.setEnabled(False)
             return
-        need = f"This data needs input {formatting.shape(dataset.input_shape)}"
-        need += f" and {dataset.num_classes} outputs." if dataset.task == "classification" else f" ({dataset.task})."
+        facts = DataFacts.of(dataset)
+        need = (f"This data needs input {formatting.shape(dataset.input_shape)} and outputs for "
+                f"{get_task(dataset.task).target_text(facts.num_classes, facts.target_size)}.")
         try:
             edits = model_changes(self.doc.graph, dataset)
         except TrainingError as exc:

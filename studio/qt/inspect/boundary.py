@@ -83,7 +83,7 @@ class BoundaryTab(InspectTab):
             self._load_epoch()
             return
         source = self.host.source
-        model, x, task = source.model, source.dataset.x_train, source.task
+        model, x, task = source.model, source.dataset.x_train, source.dataset.task
         self.say("Computing the decision boundary…")
         self.host.worker.submit("boundary", lambda: decision_boundary(model, x, task=task),
                                 lambda boundary: self._adopt(boundary, "of the loaded model"), self.say)

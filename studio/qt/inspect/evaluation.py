@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QLabel
                                QListWidgetItem, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
-from studio.core.inspect import ClassificationReport, evaluate_model
+from studio.core.inspect import ClassificationReport, RegressionReport, evaluate_model
 from studio.core.inspect.render import colormap
 from studio.qt.inspect.pictures import sample_picture, to_qimage
 from studio.qt.inspect.plots import Plot
@@ -221,23 +221,7 @@ class EvaluationTab(InspectTab):
         self.matrix_box.setVisible(classification)
         self.mistakes.setText("Most confident mistakes" if classification else "Largest errors")
         self.curves.setVisible(classification and report.curves is not None)
-        if hasattr(report, "hits"):  # localization: the class and the box
-            self._fill(["metric", "value"], [["class accuracy", f"{report.accuracy:.3f}"],
-                                             ["mean box IoU", f"{report.mean_iou:.3f}"],
-                                             ["right class, IoU >= 0.5", f"{report.hits:.3f}"]])
-            self.say(f"Localization on {len(report.classes)} test images: the Predict tab draws the true (green) "
-                     "and predicted (red) boxes.")
-            self.mistakes.setText("")
-            self.gallery_title.setText("")
-        elif hasattr(report, "iou"):  # segmentation: IoU and Dice per class over every test pixel
-            self._fill(["class", "IoU", "Dice"], [[name, f"{iou:.3f}", f"{dice:.3f}"] for name, iou, dice
-                                                  in zip(report.class_names, report.iou, report.dice)])
-            self.say(f"Segmentation on the test split: mean IoU {report.mean_iou:.3f}, mean Dice "
-                     f"{report.mean_dice:.3f}, pixel accuracy {report.pixel_accuracy:.2%}. The Predict tab "
-                     "overlays the predicted and true masks.")
-            self.mistakes.setText("")
-            self.gallery_title.setText("")
-        elif classification:
+        if classification:
             self._classification_table(report)
             self.matrix.set_matrix(report.confusion, report.class_names)
             self.say(f"Test accuracy {report.accuracy:.2%} on {len(report.y_true)} samples "
@@ -245,9 +229,14 @@ class EvaluationTab(InspectTab):
             if report.curves is not None:
                 self._draw_curves(report.curves)
             self.gallery_title.setText("Click a cell of the confusion matrix to see its samples.")
-        else:
+        elif isinstance(report, RegressionReport):
             self._regression_table(report)
             self.say(f"Regression on {len(report.y_true)} test samples: MAE {report.mae:.4g}, R² {report.r2:.3f}")
+            self.gallery_title.setText("")
+        else:  # another task's report: its table and summary (the Predict tab draws its targets)
+            self._fill(*report.table())
+            self.say(f"On the test split: {report.summary()}. The Predict tab shows the targets of a sample.")
+            self.mistakes.setText("")
             self.gallery_title.setText("")
         self.gallery.clear()
 
@@ -295,7 +284,7 @@ class EvaluationTab(InspectTab):
 
     def show_mistakes(self) -> None:
         report = self.report
-        if report is None:
+        if not isinstance(report, (ClassificationReport, RegressionReport)):  # other tasks list no samples
             return
         if isinstance(report, ClassificationReport):
             indices = report.confident_mistakes(32)

@@ -179,7 +179,7 @@ class InspectPanel(QWidget):
         self.source = source
         notes = "; ".join(source.notes)
         trained = "" if source.trained else " (no saved model yet: fresh weights until the first epoch ends)"
-        self.status.setText(f"Inspecting {source.label}{trained} — {source.task}, "
+        self.status.setText(f"Inspecting {source.label}{trained} — {source.task.name}, "
                             f"{len(source.x_test)} test samples" + (f". {notes}" if notes and source.trained else ""))
         for tab in self.all_tabs:
             tab.source_changed()

@@ -9,9 +9,9 @@ from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from studio.core.inspect.render import normalize01
+from studio.core.pictures import normalize01
 
-GAP = 2  # pixels between tiles in render.tile_grid pictures
+GAP = 2  # pixels between tiles in pictures.tile_grid (studio.core) pictures
 
 
 def to_qimage(pixels: np.ndarray) -> QImage:
@@ -38,7 +38,7 @@ def sample_picture(sample) -> np.ndarray | None:
 class PictureView(QWidget):
     """A picture scaled to fit (nearest neighbour), or a centred message.
 
-    With ``set_picture(..., tiles=(count, columns))`` the picture is a render.tile_grid grid:
+    With ``set_picture(..., tiles=(count, columns))`` the picture is a pictures.tile_grid (studio.core) grid:
     hovering a tile emits ``tile_hovered(index)`` and shows ``tile_tooltip(index)``; clicking emits
     ``tile_clicked(index)``.
     """

@@ -193,8 +193,9 @@ class LiveProbesTab(InspectTab):
         source = self.host.source
         names = source.class_names if source else []
         outputs = snapshot.get("outputs")
-        per_pixel = outputs is not None and outputs.ndim == 4  # segmentation: show the predicted mask
-        second = "predicted mask" if per_pixel else "Grad-CAM"
+        task = source.task if source is not None else None
+        drawn = task is not None and bool(task.picture_title) and outputs is not None  # else: Grad-CAM
+        second = task.picture_title if drawn else "Grad-CAM"
         for column, text in enumerate(("", "sample", second, f"{snapshot_layer} feature maps")):
             self.grid.addWidget(QLabel(text), 0, column, Qt.AlignmentFlag.AlignCenter)
         heatmaps = snapshot.get("heatmaps")
@@ -204,13 +205,11 @@ class LiveProbesTab(InspectTab):
             caption = f"#{index}"
             if source is not None and index < len(source.x_test):
                 caption += f"\ntrue {source.label_text(index)}"
-            if not per_pixel and "classes" in snapshot and int(snapshot["classes"][row - 1]) < len(names):
+            if not drawn and "classes" in snapshot and int(snapshot["classes"][row - 1]) < len(names):
                 caption += f"\npredicted {names[int(snapshot['classes'][row - 1])]}"
             self.grid.addWidget(QLabel(caption), row, 0)
-            if per_pixel and sample is not None:
-                from studio.core.segmentation import mask_overlay
-
-                overlay = mask_overlay(sample, outputs[row - 1].argmax(axis=-1))
+            if drawn and sample is not None:
+                overlay = task.show(outputs[row - 1], sample, None, names).picture
             else:
                 overlay = (heatmap_overlay(sample, heatmaps[row - 1])
                            if heatmaps is not None and picture is not None and heatmaps[row - 1].ndim == 2 else None)

@@ -14,6 +14,7 @@ import numpy as np
 from studio.core.data.cache import load_cached
 from studio.core.inspect import InspectError, default_cam_layer, run_model_path, spatial_layers
 from studio.core.inspect.layers import input_shape
+from studio.core.tasks import Task, get_task
 
 
 @dataclass
@@ -48,8 +49,9 @@ class InspectSource:
         self.input_shape = input_shape(model)
 
     @property
-    def task(self) -> str:
-        return self.dataset.task
+    def task(self) -> Task:
+        """The dataset's task: how its targets are scored, written and shown."""
+        return get_task(self.dataset.task)
 
     @property
     def class_names(self) -> list[str]:
@@ -65,12 +67,7 @@ class InspectSource:
 
     def label_text(self, index: int) -> str:
         """The true label of test sample ``index`` as text (class name or target values)."""
-        value = self.y_test[index]
-        if self.task == "regression":
-            return ", ".join(f"{v:.3g}" for v in np.ravel(value))
-        names = self.class_names
-        label = int(np.ravel(value)[0]) if np.size(value) == 1 else int(np.argmax(value))
-        return names[label] if label < len(names) else str(label)
+        return self.task.label_text(self.y_test[index], self.class_names)
 
 
 def load_run_source(run_dir: str | Path) -> InspectSource:

@@ -265,7 +265,7 @@ class SaliencyTab(InspectTab):
     def source_changed(self) -> None:
         source = self.host.source
         set_items(self.layer, source.layers, source.cam_layer)
-        set_items(self.target, ["predicted class", *source.class_names] if source.task != "regression" else
+        set_items(self.target, ["predicted class", *source.class_names] if source.task.has_classes else
                   ["output"], "predicted class")
 
     def refresh(self) -> None:
@@ -320,7 +320,8 @@ class SaliencyTab(InspectTab):
 
 
 class PredictTab(InspectTab):
-    """Class probabilities of the sample as bars, with the Grad-CAM that explains the top class."""
+    """The sample's prediction as its task shows it (bars, an overlay, a sentence); for classifiers the
+    class probabilities with the Grad-CAM that explains the top class."""
 
     title = "Predict"
 
@@ -340,72 +341,31 @@ class PredictTab(InspectTab):
         source, sample = self.host.source, self.host.sample
         if source is None or sample is None:
             return
-        model, names, regression = source.model, source.class_names, source.task == "regression"
+        model, names, task = source.model, source.class_names, source.task
         index = self.host.sample_index
-        truth = source.y_test[index] if source.task == "segmentation" and index is not None else None
-
-        box = source.y_test[index][1:] if source.task == "localization" and index is not None else None
+        truth = source.y_test[index] if index is not None else None
 
         def compute():
-            if source.task == "localization":
-                from studio.core.localization import BOX_VALUES, draw_boxes
-
-                output = model_outputs(model, sample)[0]
-                boxes = [output[-BOX_VALUES:]] if box is None else [box, output[-BOX_VALUES:]]
-                colours = ((230, 60, 40),) if box is None else ((40, 200, 40), (230, 60, 40))
-                return output, draw_boxes(sample, boxes, colours, scale=8)
-            if source.task == "segmentation":
-                from studio.core.segmentation import mask_pictures
-
-                mask = model_outputs(model, sample)[0].argmax(axis=-1)
-                return mask, mask_pictures(sample, mask, truth)
-            if regression:
-                return model_outputs(model, sample)[0], None
-            prediction = predict(model, sample, names)
-            has_picture = prediction.heatmap is not None and sample_picture(sample) is not None
-            return prediction, heatmap_overlay(sample, prediction.heatmap) if has_picture else None
+            prediction = predict(model, sample, names) if task.explains_class else None
+            output = prediction.probabilities if prediction is not None else model_outputs(model, sample)[0]
+            shown = task.show(output, sample, truth, names)
+            if prediction is not None and prediction.heatmap is not None and sample_picture(sample) is not None:
+                shown.picture = heatmap_overlay(sample, prediction.heatmap)
+            return shown, prediction
 
         self.host.worker.submit("predict", compute, self._show, self.say)
 
     def _show(self, result) -> None:
-        self.result, overlay = result
-        truth = self.host.sample_truth()
-        if self.host.source.task == "localization":
-            names = self.host.source.class_names
-            scores = self.result[:len(names)]
-            self.bars.set_bars(scores, names, int(np.argmax(scores)))
-            self.bars.set_title("class probabilities")
-            self.overlay.set_picture(overlay)
-            self.say(f"Predicted {names[int(np.argmax(scores))]!r} in the red box"
-                     + (" (true box in green)" if truth else ""))
-            return
-        if self.host.source.task == "segmentation":
-            names = self.host.source.class_names
-            shares = np.bincount(np.ravel(self.result), minlength=len(names)) / max(1, np.size(self.result))
-            self.bars.set_bars(shares, names)
-            self.bars.set_title("share of pixels per predicted class")
-            self.overlay.set_picture(overlay)
-            found = ", ".join(f"{name} {share:.0%}" for name, share in zip(names[1:], shares[1:]) if share)
-            self.say(f"Predicted mask (left){' beside the true mask (right)' if truth else ''}: "
-                     f"{found or 'background only'}")
-            return
-        if self.host.source.task == "regression":
-            values = ", ".join(f"{v:.4g}" for v in np.ravel(self.result))
-            self.bars.set_bars(np.ravel(self.result))
-            self.bars.set_title("predicted values")
-            self.say(f"Predicted {values}" + (f" (true {truth})" if truth else ""))
-            self.overlay.show_message("")
-            return
-        prediction = self.result
-        names = self.host.source.class_names
-        shown = names if len(names) == len(prediction.probabilities) else None
-        self.bars.set_bars(prediction.probabilities, shown, prediction.class_index)
-        self.bars.set_title("class probabilities")
-        self.say(f"Predicted {prediction.class_name!r} with {prediction.confidence:.1%}"
-                 + (f" (true {truth!r})" if truth else ""))
-        if overlay is None:
+        shown, prediction = result
+        self.result = shown.value
+        self.bars.set_bars(shown.bars, shown.bar_names, shown.highlight)
+        self.bars.set_title(shown.title)
+        self.say(shown.text)
+        if shown.picture is not None:
+            self.overlay.set_picture(shown.picture)
+        elif prediction is not None:
             self.overlay.show_message("No Grad-CAM: the model has no layer with spatial output.")
         else:
-            self.overlay.set_picture(overlay)
-            if not prediction.heatmap.any():
-                self.say(self.message.text() + f"; its Grad-CAM ({prediction.layer}) is zero everywhere")
+            self.overlay.show_message("")
+        if prediction is not None and shown.picture is not None and not prediction.heatmap.any():
+            self.say(self.message.text() + f"; its Grad-CAM ({prediction.layer}) is zero everywhere")

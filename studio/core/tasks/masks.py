@@ -1,7 +1,7 @@
-"""Per-pixel targets (semantic segmentation): the Dice loss, IoU/Dice scores and mask overlays.
+"""Per-pixel targets (the segmentation task): the Dice loss, IoU/Dice scores and mask overlays.
 
-A segmentation dataset has ``task == "segmentation"`` and labels ``y`` of shape (N, H, W) holding a
-class index per pixel (0 = background); the model outputs (H, W, classes) probabilities.
+Labels ``y`` have shape (N, H, W) and hold a class index per pixel (0 = background); the model
+outputs (H, W, classes) probabilities.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-PIXEL_TASKS = ("segmentation",)
+from studio.core.pictures import CLASS_COLOURS, grey_rgb
+from studio.core.tasks.base import Report, TaskError
 
 
 def sparse_dice_loss(y_true, y_pred):
@@ -26,7 +27,7 @@ def sparse_dice_loss(y_true, y_pred):
 
 
 @dataclass
-class SegmentationReport:
+class SegmentationReport(Report):
     """Per-class IoU and Dice over all pixels of a split, and pixel accuracy."""
 
     class_names: list[str]
@@ -47,19 +48,25 @@ class SegmentationReport:
     def accuracy(self) -> float:
         return self.pixel_accuracy
 
+    def table(self) -> tuple[list[str], list[list[str]]]:
+        rows = [[name, f"{iou:.4f}", f"{dice:.4f}"] for name, iou, dice in zip(self.class_names, self.iou, self.dice)]
+        return ["class", "IoU", "Dice"], rows + [["mean", f"{self.mean_iou:.4f}", f"{self.mean_dice:.4f}"]]
+
+    def summary(self) -> str:
+        return (f"mean IoU {self.mean_iou:.4f}, mean Dice {self.mean_dice:.4f}, "
+                f"pixel accuracy {self.pixel_accuracy:.4f}")
+
 
 def segmentation_report(y_true, outputs, class_names) -> SegmentationReport:
     """Score (N, H, W, classes) model outputs against (N, H, W) integer masks."""
-    from studio.core.inspect.errors import InspectError
-
     outputs = np.asarray(outputs)
     truth = np.asarray(y_true).astype("int64")
     if outputs.ndim != 4 or truth.shape != outputs.shape[:3]:
-        raise InspectError(f"masks of shape {truth.shape[1:]} need per-pixel outputs (H, W, classes); the "
+        raise TaskError(f"masks of shape {truth.shape[1:]} need per-pixel outputs (H, W, classes); the "
                            f"model gives {outputs.shape[1:]}")
     k = outputs.shape[-1]
     if len(class_names) != k:
-        raise InspectError(f"{len(class_names)} classes in the masks but the model outputs {k} per pixel")
+        raise TaskError(f"{len(class_names)} classes in the masks but the model outputs {k} per pixel")
     predicted = outputs.argmax(axis=-1).ravel()
     truth = truth.ravel()
     counts = np.bincount(truth * k + predicted, minlength=k * k).reshape(k, k)
@@ -75,11 +82,7 @@ def segmentation_report(y_true, outputs, class_names) -> SegmentationReport:
 
 def mask_overlay(image, mask, alpha: float = 0.5) -> np.ndarray:
     """An RGB uint8 picture of ``image`` with each non-background class of ``mask`` tinted."""
-    from studio.core.inspect.render import CLASS_COLOURS, normalize01
-
-    image = np.asarray(image, dtype="float64")
-    grey = normalize01(image.mean(axis=-1) if image.ndim == 3 else image)
-    picture = np.repeat(grey[..., None] * 255, 3, axis=-1)
+    picture = grey_rgb(image)
     mask = np.asarray(mask).astype(int)
     colours = CLASS_COLOURS[(mask - 1) % len(CLASS_COLOURS)]
     tinted = np.where((mask > 0)[..., None], picture * (1 - alpha) + colours * alpha, picture)

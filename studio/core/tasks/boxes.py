@@ -1,4 +1,4 @@
-"""One-object localization (the step before R-CNN detectors): a class and a bounding box per image.
+"""Class + box targets (the localization task, the step before R-CNN detectors): loss, scores, pictures.
 
 Labels are (N, 5) float32 ``[class, x0, y0, x1, y1]`` (corners as fractions of the image side); the
 model outputs ``classes + 4`` values: class probabilities (softmax) then the box (sigmoid), e.g. the
@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from studio.core.pictures import grey_rgb
+from studio.core.tasks.base import Report, TaskError
 
 BOX_VALUES = 4
 
@@ -48,7 +51,7 @@ def box_iou_values(a, b, ops=np):
 
 
 @dataclass
-class LocalizationReport:
+class LocalizationReport(Report):
     class_names: list[str]
     y_true: np.ndarray  # (N, 5)
     classes: np.ndarray  # predicted class per image
@@ -72,14 +75,29 @@ class LocalizationReport:
         right = (self.classes == self.y_true[:, 0].astype(int)) & (self.iou >= 0.5)
         return float(right.mean()) if len(right) else 0.0
 
+    def table(self) -> tuple[list[str], list[list[str]]]:
+        return ["metric", "value"], [["class accuracy", f"{self.accuracy:.4f}"],
+                                     ["mean box IoU", f"{self.mean_iou:.4f}"],
+                                     ["right class, IoU >= 0.5", f"{self.hits:.4f}"]]
+
+    def summary(self) -> str:
+        return (f"{len(self.classes)} images: class accuracy {self.accuracy:.4f}, mean box IoU {self.mean_iou:.4f}, "
+                f"right class with box IoU >= 0.5: {self.hits:.4f} (boxes: true green, predicted red)")
+
+    def pictures(self, x, count: int = 16) -> dict[str, np.ndarray]:
+        """boxes.png: the first ``count`` samples with their true and predicted boxes."""
+        from studio.core.pictures import tile_grid
+
+        tiles = np.stack([draw_boxes(x[i], [self.y_true[i, 1:], self.boxes[i]]) for i in range(min(count, len(x)))])
+        return {"boxes.png": tile_grid(tiles, columns=4)}
+
 
 def localization_report(y_true, outputs, class_names) -> LocalizationReport:
-    from studio.core.inspect.errors import InspectError
-
+    """Score (N, classes + 4) outputs against (N, 5) ``[class, x0, y0, x1, y1]`` targets."""
     outputs, y_true = np.asarray(outputs), np.asarray(y_true)
     k = len(class_names)
     if outputs.ndim != 2 or outputs.shape[1] != k + BOX_VALUES or y_true.shape[1:] != (1 + BOX_VALUES,):
-        raise InspectError(f"boxes need a model that outputs {k} class scores + 4 box values; it gives "
+        raise TaskError(f"boxes need a model that outputs {k} class scores + 4 box values; it gives "
                            f"{outputs.shape[1:]}")
     return LocalizationReport([str(n) for n in class_names], y_true, outputs[:, :k].argmax(axis=1),
                               outputs[:, k:])
@@ -88,11 +106,7 @@ def localization_report(y_true, outputs, class_names) -> LocalizationReport:
 def draw_boxes(image, boxes, colours=((40, 200, 40), (230, 60, 40)), scale: int = 4) -> np.ndarray:
     """An RGB uint8 picture of ``image`` with each box (fractions ``[x0, y0, x1, y1]``) outlined in turn
     in ``colours`` (default: true in green, predicted in red)."""
-    from studio.core.inspect.render import normalize01
-
-    image = np.asarray(image, dtype="float64")
-    grey = normalize01(image.mean(axis=-1) if image.ndim == 3 else image)
-    picture = np.repeat(grey[..., None] * 255, 3, axis=-1).repeat(scale, 0).repeat(scale, 1).astype("uint8")
+    picture = grey_rgb(image).repeat(scale, 0).repeat(scale, 1).astype("uint8")
     height, width = picture.shape[:2]
     for box, colour in zip(boxes, colours):
         corners = np.clip(np.asarray(box, "float64"), 0, 1) * [width - 1, height - 1, width - 1, height - 1]

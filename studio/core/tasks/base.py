@@ -1,0 +1,129 @@
+"""What a task is: the kind of target a dataset holds, and everything that follows from it.
+
+A ``Task`` declares its losses and metrics, how a model's output is fitted to its targets, how a
+trained model is scored on it and how one prediction is shown. Pure Python: the numbers are
+computed in the modules a task imports when asked (numpy, Keras).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+CROSS_ENTROPIES = ("sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy")
+
+
+class TaskError(ValueError):
+    """A loss, model or target that does not fit the task; the message says what to do instead."""
+
+
+@dataclass
+class Shown:
+    """One prediction as the Inspect area shows it.
+
+    ``value`` is the prediction itself (class probabilities, values, a mask, class scores + box);
+    ``bars`` (named by ``bar_names``, ``highlight`` marked) are plotted under ``title``; ``picture``
+    is an RGB uint8 overlay of the sample (None: the task draws none); ``text`` is one sentence.
+    """
+
+    value: Any
+    bars: Any
+    title: str
+    text: str
+    bar_names: list[str] | None = None
+    highlight: int | None = None
+    picture: Any | None = None
+
+
+class Report:
+    """What a task's evaluation returns; front ends show any report through these three methods
+    (the classification and regression reports also have views of their own)."""
+
+    def table(self) -> tuple[list[str], list[list[str]]]:
+        """Column headers and rows of text: the scores."""
+        raise NotImplementedError
+
+    def summary(self) -> str:
+        """One sentence with the main scores."""
+        raise NotImplementedError
+
+    def pictures(self, x) -> dict[str, Any]:
+        """PNG file names -> RGB uint8 pictures of the scored samples ``x`` (none by default)."""
+        return {}
+
+
+class Task:
+    """One kind of target. Subclasses set the attributes and override what differs; a module
+    registers one instance with ``studio.core.tasks.registry.register``."""
+
+    name = ""
+    targets = ""  # what the targets are, for messages ("class labels", "per-pixel masks")
+    has_classes = True  # the dataset names classes (class names, class-conditioned models, argmax agreement)
+    class_labels = False  # targets are class indices (one per sample or per step): counted, stratified, mixed
+    values_last_axis = False  # targets keep values on their last axis: only the axes before it are time steps
+    dense_output = True  # a Dense layer sizes the output (output_units); else fit_output fits the model
+    explains_class = False  # one vector of class scores per sample: Grad-CAM explains the top class
+    picture_title = ""  # what show()'s picture of a prediction is ("predicted mask"); empty: it draws none
+    metric = "accuracy"  # logged when no metric is chosen
+    own_losses: tuple[str, ...] = ()  # names of the losses the task brings (see loss_function)
+
+    def default_loss(self, out_units: int, soft_labels: bool) -> str:
+        """The loss ``auto`` stands for."""
+        raise NotImplementedError
+
+    def check_loss(self, name: str, out_units: int, soft_labels: bool) -> None:
+        """Raise TaskError when the explicit loss ``name`` cannot train this task."""
+
+    def loss_function(self, name: str) -> Callable:
+        """The function of one of ``own_losses`` (``loss(y_true, y_pred)``, written with keras.ops)."""
+        raise KeyError(name)
+
+    def metrics(self, names: list[str], loss: str, num_classes: int, from_logits: bool,
+                top_k: int) -> tuple[list[Any], list[str]]:
+        """Keras metrics for the chosen ``names``, and a note for each one skipped as unfit."""
+        return [], [f"metric {name} does not fit a {self.name} task: skipped" for name in names]
+
+    def wants_one_hot(self, names: list[str], loss: str) -> bool:
+        """Whether labels must be one-hot for these metrics (and the categorical form of ``loss``)."""
+        return False
+
+    def float_labels(self, y, num_classes: int, one_hot: bool):
+        """Labels as floats for label-mixing augmentation (``one_hot``: for metrics that need one-hot)."""
+        raise TaskError("MixUp and CutMix blend class labels: they need a classification dataset")
+
+    def output_units(self, num_classes: int | None, target_size: int, current: int | None) -> int:
+        """How many output units the targets need (``current``: the model's now)."""
+        return target_size
+
+    def target_text(self, num_classes: int | None, target_size: int) -> str:
+        """The targets, as a message names them ("10 classes")."""
+        return f"{target_size} target value(s)"
+
+    def output_activation(self, units: int) -> str:
+        """The activation of an output Dense layer added for this task."""
+        return "linear"
+
+    def activation_problem(self, activation: str, units: int) -> tuple[str, str] | None:
+        """``(activation to use, what is wrong)`` when the output's ``activation`` cannot fit the targets."""
+        return None
+
+    def fit_output(self, graph, output_id: str, shape: tuple, input_shape: tuple, num_classes: int | None) -> list[str]:
+        """For tasks without a Dense output: fit ``graph`` (in place) so its output gives the targets.
+
+        Returns:
+            The changes made, as sentences; raises TaskError naming the node when it cannot.
+        """
+        raise NotImplementedError
+
+    def evaluate(self, y_true, outputs, class_names):
+        """Score model ``outputs`` against ``y_true``: a ``Report`` (a ClassificationReport or
+        RegressionReport for the tasks that have those)."""
+        raise NotImplementedError
+
+    def label_text(self, value, class_names: list[str]) -> str:
+        """One target as text (a class name, values)."""
+        return str(value)
+
+    def show(self, output, sample, truth, class_names: list[str]) -> Shown:
+        """How the model ``output`` for one ``sample`` is shown (``truth``: its target, or None)."""
+        raise NotImplementedError
