@@ -45,10 +45,11 @@ def test_doctor_bench_reports_the_training_specs_batch_size(monkeypatch, capsys)
                                                                                                 **(data or {})})))
     monkeypatch.setattr(backends, "probe_all", lambda: [])
     monkeypatch.setattr(backends, "resolve", lambda choice, signature: ("jax", "measured fastest"))
-    monkeypatch.setattr(measure, "bench", lambda project, seconds, usable, progress: [])
+    measured = []
+    monkeypatch.setattr(measure, "bench", lambda project, batch, seconds, usable, progress: measured.append(batch) or [])
     monkeypatch.setattr("studio.cli.train_cmds.load_source", lambda source: (_project_without_batch_size(), None))
     main(["doctor", "--bench"])  # exit 1: no usable backend was probed
-    assert "(batch 7):" in capsys.readouterr().out
+    assert "(batch 7):" in capsys.readouterr().out and measured == [7]
 
 
 def _project_without_batch_size():

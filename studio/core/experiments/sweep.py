@@ -62,9 +62,9 @@ class SweepSettings:
         if self.sampler not in SAMPLERS:
             raise SweepError(f"unknown sampler {self.sampler!r}: use {', '.join(SAMPLERS)}")
         if not 1 <= self.trials <= MAX_TRIALS:
-            raise SweepError(f"--trials must be between 1 and {MAX_TRIALS}")
+            raise SweepError(f"the number of trials must be between 1 and {MAX_TRIALS}")
         if not 1 <= self.workers <= MAX_WORKERS:
-            raise SweepError(f"--workers must be between 1 and {MAX_WORKERS}")
+            raise SweepError(f"the number of workers must be between 1 and {MAX_WORKERS}")
 
 
 def default_storage(project_path: str | os.PathLike) -> str:
@@ -330,7 +330,7 @@ class Sweep:
             return self._fail(trial, status, message or "the training process ended unexpectedly; see log.txt")
         best = update_summary(run_dir)["best"].get(self.monitor)
         if best is None:
-            return self._fail(trial, "config", f"{self.monitor} was never logged: set --monitor to a logged value")
+            return self._fail(trial, "config", f"{self.monitor} was never logged: monitor a value the run logs")
         self.on_event("trial_done", {"number": trial.number, "value": best["value"]})
         return float(best["value"])
 

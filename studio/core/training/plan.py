@@ -124,7 +124,7 @@ def prepare_run_folder(plan: RunPlan, run_dir: str | os.PathLike) -> RunFolder:
 
     folder = RunFolder(run_dir)
     if folder.path.exists() and any(folder.path.iterdir()):
-        raise TrainingError(f"{folder.path} already holds files: pick a new run folder, or --resume it")
+        raise TrainingError(f"{folder.path} already holds files: pick a new run folder, or resume that run")
     _check_writable(folder.path)
     backend, why = choose_backend(plan.project, plan.config)
     try:
