@@ -73,7 +73,7 @@ class RunIndex:
             try:
                 rows = self._indexed_rows(stamps, progress)
                 break
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, UnicodeDecodeError) as exc:  # a damaged schema's message may not decode
                 if not _damaged(exc) or attempt == 2:
                     logger.info("listing %s without its index: %s", self.root, exc)
                     break
@@ -121,10 +121,10 @@ def _prepare(db: sqlite3.Connection) -> None:
         db.commit()
 
 
-def _damaged(exc: sqlite3.Error) -> bool:
+def _damaged(exc: Exception) -> bool:
     """Whether ``exc`` says the index file is damaged (corrupt, not a database, foreign schema),
     as opposed to locked, read-only or on a full disk (then the file is left alone)."""
-    return type(exc) in (sqlite3.DatabaseError, DamagedIndex)
+    return type(exc) in (sqlite3.DatabaseError, DamagedIndex, UnicodeDecodeError)
 
 
 def _cached_row(text: Any) -> dict[str, Any] | None:
