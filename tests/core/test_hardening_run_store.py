@@ -155,12 +155,14 @@ def test_an_index_with_damaged_pages_is_rebuilt_once(tmp_path, monkeypatch):
 @pytest.mark.parametrize("shape", [
     "CREATE TABLE runs (id INTEGER, data BLOB)",
     "CREATE VIEW runs AS SELECT 1 AS name, 2 AS stamp, 3 AS row",
+    "CREATE VIEW runs AS SELECT 1 AS id",
 ])
 def test_an_index_of_another_shape_is_rebuilt_once(tmp_path, monkeypatch, shape):
     root = tmp_path / "runs"
     make_run(root / "a")
     db = sqlite3.connect(root / INDEX_FILE)
     db.execute(shape)
+    db.execute(f"PRAGMA user_version = {index_module.INDEX_VERSION}")  # this version's, yet not our table
     db.commit()
     db.close()
     assert list(rows_by_name(root)) == ["a"]
@@ -216,3 +218,22 @@ def test_indexing_a_large_events_log_streams_it(tmp_path):
     assert rows[0]["epochs"] == 4 and rows[0]["last"] == {"loss": 0.01}
     # the 1 MiB chunk and its lines, and the capped read of run.json / summary.json (4 MiB)
     assert peak < 12 * 2**20, f"peak {peak / 2**20:.1f} MiB for a 24 MB log"
+
+
+@pytest.mark.slow
+def test_indexing_a_400_mb_events_log_keeps_the_peak_rss_bounded(tmp_path):
+    import subprocess
+    import sys
+
+    root = tmp_path / "runs"
+    make_run(root / "long")
+    write_big_log(root / "long", 400)
+    probe = ("import resource, sys; from studio.core.experiments.index import RunIndex; "
+             "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; rows = RunIndex(sys.argv[1]).rows(); "
+             "print(rows[0]['epochs'], before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", probe, str(root)], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}).stdout.split()
+    epochs, before_kib, peak_kib = map(int, out)
+    print(f"indexing a {(root / 'long' / 'events.jsonl').stat().st_size / 1e6:.0f} MB log: "
+          f"peak RSS {peak_kib / 1024:.0f} MiB (imports: {before_kib / 1024:.0f} MiB)")
+    assert epochs == 4 and peak_kib - before_kib < 64 * 1024
