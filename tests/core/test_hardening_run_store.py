@@ -46,6 +46,8 @@ SKIPPED_EVENTS = {  # the run stays a normal row: the malformed epoch events are
     "epoch is text": lambda run: rewrite_events(run, lambda e: {**e, "epoch": "x"} if e["epoch"] == 3 else e),
     "logs is a list": lambda run: rewrite_events(run, lambda e: {**e, "logs": [1, 2]} if e["epoch"] == 3 else e),
     "epoch is a bool": lambda run: rewrite_events(run, lambda e: {**e, "epoch": True} if e["epoch"] == 3 else e),
+    "labels.json is a FIFO": lambda run: (rewrite_events(run, lambda e: e if e["epoch"] < 3 else {}),
+                                          os.mkfifo(run / "labels.json")),
 }
 REBUILT_SUMMARIES = {  # summary.json is rebuilt from the events
     "summary without fields": lambda run: (run / SUMMARY_FILE).write_text('{"version": 1}'),
@@ -64,7 +66,11 @@ DAMAGED_RUNS = {  # one row marked damaged, saying why
     "run.json is cut": (lambda run: (run / "run.json").write_bytes((run / "run.json").read_bytes()[:30]),
                         "run.json: not valid JSON"),
     "events.jsonl is a folder": (lambda run: ((run / "events.jsonl").unlink(), (run / "events.jsonl").mkdir()),
-                                 "cannot read events.jsonl: Is a directory"),
+                                 "cannot read events.jsonl: not a regular file"),
+    "events.jsonl is a FIFO": (lambda run: ((run / "events.jsonl").unlink(), os.mkfifo(run / "events.jsonl")),
+                               "cannot read events.jsonl: not a regular file"),
+    "run.json is a FIFO": (lambda run: ((run / "run.json").unlink(), os.mkfifo(run / "run.json")),
+                           "run.json is not a file"),
     "gpus hold text": (lambda run: edit_json(run / "run.json", lambda i: {**i, "device": {"gpus": "ab"}}),
                        "unexpected contents (AttributeError"),
 }

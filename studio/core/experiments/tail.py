@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from pathlib import Path
 from typing import Iterator
 
@@ -25,6 +27,8 @@ def open_appended(path: str | os.PathLike, offset: int) -> tuple[int, Iterator[t
         file raises OSError.
     """
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block the open itself
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
         handle = open(Path(path), "rb")
     except FileNotFoundError:
         return offset, iter(())
