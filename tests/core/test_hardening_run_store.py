@@ -13,6 +13,7 @@ import pytest
 from studio.cli import main
 from studio.core.experiments import index as index_module
 from studio.core.experiments import summary as summary_module
+from studio.core.experiments.curve_cache import load_curves
 from studio.core.experiments.index import INDEX_FILE, RunIndex
 from studio.core.experiments.summary import DAMAGED, SUMMARY_FILE, update_summary
 from test_experiments_store import make_run
@@ -225,6 +226,20 @@ def test_indexing_a_large_events_log_streams_it(tmp_path):
     # the 1 MiB chunk and its lines, and the capped read of run.json / summary.json (4 MiB)
     assert peak < 12 * 2**20, f"peak {peak / 2**20:.1f} MiB for a 24 MB log"
 
+
+def test_the_curves_of_a_large_events_log_are_read_as_a_stream(tmp_path):
+    run = tmp_path / "runs" / "long"
+    make_run(run)
+    load_curves(run, store_after=None)
+    write_big_log(run, 24)
+    tracemalloc.start()
+    try:
+        curves = load_curves(run, store_after=None)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert list(curves.get("logs/loss").y)[-1] == 0.01
+    assert peak < 64 * 2**20, f"peak {peak / 2**20:.1f} MiB for a 24 MB log"  # was 279 MiB (every event kept)
 
 @pytest.mark.slow
 def test_indexing_a_400_mb_events_log_keeps_the_peak_rss_bounded(tmp_path):

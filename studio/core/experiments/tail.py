@@ -51,12 +51,3 @@ def _lines(handle, position: int) -> Iterator[tuple[bytes, int]]:
             if len(pending) > MAX_LINE_BYTES:  # drop an overlong line, keep counting its bytes
                 position, pending, skipping = position + len(pending), b"", True
 
-
-def read_appended(path: str | os.PathLike, offset: int) -> tuple[list[bytes], int]:
-    """Complete lines of ``path`` after byte ``offset`` and the offset after them (see
-    ``open_appended``); a returned offset below ``offset`` signals a replaced file."""
-    end, lines = open_appended(path, offset)
-    kept = []
-    for line, end in lines:
-        kept.append(line)
-    return kept, end
