@@ -59,6 +59,7 @@ def _labels(words: list[str], remove: bool) -> int:
 
 def _runs(args) -> int:
     from studio.core.experiments.index import RunIndex
+    from studio.core.experiments.summary import DAMAGED
     from studio.core.experiments.table import TableError, build_table, render_text, write_csv
 
     if args.words and args.words[0] in ("tag", "note"):
@@ -84,6 +85,9 @@ def _runs(args) -> int:
     except OSError as exc:
         raise CliError(f"cannot write {args.csv}: {exc.strerror or exc}") from None
     print(render_text(chosen, flat))
+    for row in rows:
+        if row["status"] == DAMAGED:
+            print(f"damaged: {row['name']}: {row['error']}", file=sys.stderr)
     print(f"{len(flat)} of {len(rows)} runs" + (f"; CSV written to {args.csv}" if args.csv else ""), file=sys.stderr)
     return 0
 

@@ -14,13 +14,14 @@ from pathlib import Path
 import numpy as np
 
 from studio.core import fileio
-from studio.core.experiments.tail import read_appended
+from studio.core.experiments.tail import open_appended
 from studio.core.training.curves import RunCurves
 from studio.core.training.runs import EVENTS_FILE
 
 CURVES_FILE = "curves.npz"
 CACHE_VERSION = 2  # 2: the logs/<name> series (an older cache is rebuilt from the events once)
 REWRITE_AFTER_BYTES = 256 * 1024  # a reader stores the cache again when it parsed more than this
+EVENTS_PER_BATCH = 10_000
 
 
 def save_curves(run_dir: str | os.PathLike, curves: RunCurves, offset: int) -> None:
@@ -52,20 +53,22 @@ def load_curves(run_dir: str | os.PathLike, store_after: int | None = REWRITE_AF
     """
     path = Path(run_dir)
     curves, offset = _restore(path)
-    lines, new_offset = read_appended(path / EVENTS_FILE, offset)
-    if new_offset < offset:  # the log was replaced: rebuild
-        curves, offset = RunCurves(), 0
-        lines, new_offset = read_appended(path / EVENTS_FILE, 0)
-    events = []
-    for line in lines:
+    start, lines = open_appended(path / EVENTS_FILE, offset)
+    if start < offset:  # the log was replaced: rebuild
+        curves = RunCurves()
+    new_offset, events = start, []
+    for line, new_offset in lines:
         try:
             event = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if isinstance(event, dict):
             events.append(event)
+        if len(events) >= EVENTS_PER_BATCH:  # a long log is folded in as it is read
+            curves.add(events)
+            events = []
     curves.add(events)
-    if store_after is not None and new_offset - offset > store_after:
+    if store_after is not None and new_offset - start > store_after:
         try:
             save_curves(path, curves, new_offset)
         except OSError:

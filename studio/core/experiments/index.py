@@ -2,27 +2,39 @@
 
 A row is recomputed only when its folder changed since it was indexed (the stamp: run.json's
 mtime, events.jsonl's size, labels.json's mtime), so listing 1,000 runs costs a few stats per
-run. A missing, corrupt or unwritable index is rebuilt (or kept in memory) from the folders; so is
-an index written with other row fields (``INDEX_VERSION``, kept in SQLite's ``user_version``).
+run. The index is a cache: a damaged one (corrupt pages, not a database, a table or view of another
+shape) is deleted and rebuilt from the folders, once; rows written with other row fields
+(``INDEX_VERSION``, kept in SQLite's ``user_version``) or malformed are recomputed. An index that
+another process holds locked, or that cannot be written, is never deleted: after ``LOCK_WAIT_S``
+the runs are read without it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 from pathlib import Path
 from typing import Any, Callable
 
 from studio.core.experiments.labels import LABELS_FILE
-from studio.core.experiments.summary import stored_row, with_live_status
+from studio.core.experiments.summary import row_problem, stored_row, with_live_status
 from studio.core.training.runs import EVENTS_FILE, RUN_JSON
 
+logger = logging.getLogger(__name__)
+
 INDEX_FILE = ".runs-index.sqlite"
+COLUMNS = ("name", "stamp", "row")
 SCHEMA = "CREATE TABLE IF NOT EXISTS runs (name TEXT PRIMARY KEY, stamp TEXT NOT NULL, row TEXT NOT NULL)"
 INDEX_VERSION = 2  # 2: rows say what the run generates
+LOCK_WAIT_S = 2.0  # how long a listing waits for another process's lock before going without the index
 
 Progress = Callable[[int, int], None]
+
+
+class DamagedIndex(sqlite3.DatabaseError):
+    """The index file holds something other than our runs table."""
 
 
 def folder_stamp(path: str) -> str | None:
@@ -43,20 +55,10 @@ class RunIndex:
         self.root = Path(root)
         self.path = self.root / INDEX_FILE
 
-    def _connect(self) -> sqlite3.Connection:
-        try:
-            return _opened(sqlite3.connect(self.path, timeout=10))
-        except sqlite3.DatabaseError:
-            try:
-                self.path.unlink(missing_ok=True)  # corrupt: rebuilt from the folders
-                return _opened(sqlite3.connect(self.path, timeout=10))
-            except (OSError, sqlite3.Error):
-                pass
-        return _opened(sqlite3.connect(":memory:"))  # read-only runs folder: index for this call only
-
     def rows(self, progress: Progress | None = None) -> list[dict[str, Any]]:
         """All runs, refreshing the ones whose folders changed; ``progress(done, total)`` is
-        called while stale runs are (re)summarised."""
+        called while stale runs are (re)summarised. A run that cannot be read is one row with
+        status ``damaged`` (``summary.damaged_row``)."""
         if not self.root.is_dir():
             return []
         stamps = {}
@@ -66,35 +68,72 @@ class RunIndex:
                     stamp = folder_stamp(entry.path)
                     if stamp is not None:
                         stamps[entry.name] = stamp
-        db = self._connect()
+        rows = None
+        for attempt in (1, 2):
+            try:
+                rows = self._indexed_rows(stamps, progress)
+                break
+            except (sqlite3.Error, UnicodeDecodeError) as exc:  # a damaged schema's message may not decode
+                if not _damaged(exc) or attempt == 2:
+                    logger.info("listing %s without its index: %s", self.root, exc)
+                    break
+                logger.warning("the run index %s is damaged (%s): rebuilding it", self.path, exc)
+                try:
+                    self.path.unlink(missing_ok=True)
+                except OSError:
+                    break
+        if rows is None:  # locked by another process, unwritable or beyond repair: go without
+            rows = {name: stored_row(self.root / name) for name in stamps}
+        return sorted((with_live_status(row) for row in rows.values()), key=_newest, reverse=True)
+
+    def _indexed_rows(self, stamps: dict[str, str], progress: Progress | None) -> dict[str, dict[str, Any]]:
+        db = sqlite3.connect(self.path, timeout=LOCK_WAIT_S)
         try:
-            known = {name: (stamp, row) for name, stamp, row in db.execute("SELECT name, stamp, row FROM runs")}
-            stale = [name for name, stamp in stamps.items() if known.get(name, (None,))[0] != stamp]
-            rows = {name: json.loads(known[name][1]) for name in stamps if name not in stale}
+            db.text_factory = lambda data: data.decode("utf-8", "replace")
+            _prepare(db)
+            known = {name: (stamp, text) for name, stamp, text in db.execute("SELECT name, stamp, row FROM runs")}
+            rows = {name: _cached_row(known[name][1]) for name, stamp in stamps.items()
+                    if name in known and known[name][0] == stamp}
+            stale = [name for name in stamps if rows.get(name) is None]
             for done, name in enumerate(stale, 1):
                 row = rows[name] = stored_row(self.root / name)
-                db.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?)",
-                           (name, stamps[name], json.dumps(row)))
+                db.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?)", (name, stamps[name], json.dumps(row)))
                 if progress:
                     progress(done, len(stale))
             gone = [name for name in known if name not in stamps]
             db.executemany("DELETE FROM runs WHERE name = ?", [(name,) for name in gone])
             db.commit()
-        except sqlite3.OperationalError:
-            rows = {name: stored_row(self.root / name) for name in stamps}  # index locked: go without
+            return rows
         finally:
             db.close()
-        return sorted((with_live_status(row) for row in rows.values()), key=_newest, reverse=True)
 
 
-def _opened(db: sqlite3.Connection) -> sqlite3.Connection:
-    """``db`` with the runs table, emptied once when its rows were written by another version."""
+def _prepare(db: sqlite3.Connection) -> None:
+    """Check (or create) the runs table; empty it once when its rows were written by another version.
+    DamagedIndex when the file holds another table or a view named runs."""
+    found = db.execute("SELECT type FROM sqlite_master WHERE name = 'runs'").fetchall()
+    if found and (found != [("table",)] or tuple(c[1] for c in db.execute("PRAGMA table_info(runs)")) != COLUMNS):
+        raise DamagedIndex("the index holds another 'runs' table or view")
     db.execute(SCHEMA)
     if db.execute("PRAGMA user_version").fetchone()[0] != INDEX_VERSION:
         db.execute("DELETE FROM runs")
         db.execute(f"PRAGMA user_version = {INDEX_VERSION}")
         db.commit()
-    return db
+
+
+def _damaged(exc: Exception) -> bool:
+    """Whether ``exc`` says the index file is damaged (corrupt, not a database, foreign schema),
+    as opposed to locked, read-only or on a full disk (then the file is left alone)."""
+    return type(exc) in (sqlite3.DatabaseError, DamagedIndex, UnicodeDecodeError)
+
+
+def _cached_row(text: Any) -> dict[str, Any] | None:
+    """A row stored in the index, or None when it is malformed (the run is then read again)."""
+    try:
+        row = json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return None if row_problem(row) else row
 
 
 def _newest(row: dict[str, Any]) -> float:

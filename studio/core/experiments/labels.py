@@ -5,7 +5,6 @@ Kept apart from run.json, which the training process rewrites while it runs.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -15,12 +14,14 @@ from studio.core import fileio
 LABELS_FILE = "labels.json"
 MAX_TAG_LENGTH = 64
 MAX_NOTE_LENGTH = 10_000
+MAX_LABELS_BYTES = 1 << 20  # a note of MAX_NOTE_LENGTH characters and the tags fit with room to spare
 
 
 def read_labels(run_dir: str | os.PathLike) -> dict[str, Any]:
     """``{"tags": [...], "note": str}`` (empty when the run has none)."""
+    path = Path(run_dir) / LABELS_FILE
     try:
-        data = json.loads((Path(run_dir) / LABELS_FILE).read_text(encoding="utf-8"))
+        data = fileio.loads_json_bounded(fileio.read_bytes_capped(path, MAX_LABELS_BYTES)) if path.is_file() else {}
     except (OSError, ValueError):
         data = {}
     tags = data.get("tags") if isinstance(data, dict) else None

@@ -15,13 +15,13 @@ The same entries as short text (the Sweep panel's cells, ``studio variants --var
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from studio.core import fileio
 from studio.core.experiments.graph_settings import GRAPH_SETTINGS
 from studio.core.graph.catalog import get_spec
 from studio.core.params import ParamError, ParamSpec
@@ -29,6 +29,8 @@ from studio.core.training.config import TRAINING_FIELDS, TrainingConfig
 
 MAX_DIMENSIONS = 32
 MAX_CHOICES = 256
+MAX_GRID = 10_000  # grid points of one sweep (each a training run); larger grids are refused, never built
+MAX_SPACE_BYTES = 2**20  # a space file is a few hundred bytes
 _NUMERIC = ("int", "float", "optional_int", "optional_float")
 SEARCHABLE = ("int", "float", "choice", "bool", "optional_int", "optional_float")
 _RANGE = re.compile(r"^\s*(\S+)\s*\.\.\s*(\S+)((?:\s+(?:log|step\s+\S+))*)\s*$", re.IGNORECASE)
@@ -56,15 +58,40 @@ class Dimension:
     def is_int(self) -> bool:
         return self.spec.kind in ("int", "optional_int")
 
-    def grid(self) -> list[Any]:
-        """Every value a grid search visits."""
+    def grid_count(self) -> int:
+        """How many values a grid search visits, computed without listing them."""
         if self.choices:
-            return list(self.choices)
+            return len(self.choices)
         if self.step is None:
             raise SpaceError(f"{self.name}: grid search needs choices or a step for a range")
-        count = int(math.floor((self.high - self.low) / self.step + 1e-9)) + 1
+        return int(math.floor((self.high - self.low) / self.step + 1e-9)) + 1
+
+    def grid(self) -> list[Any]:
+        """Every value a grid search visits; SpaceError (naming the count) beyond ``MAX_GRID``."""
+        count = self.grid_count()
+        if count > MAX_GRID:
+            raise SpaceError(f"{self.name}: a grid of {count:,} values; at most {MAX_GRID:,} (use a larger step)")
+        if self.choices:
+            return list(self.choices)
         values = [self.low + i * self.step for i in range(count)]
         return [int(round(v)) for v in values] if self.is_int else values
+
+
+def grid_size(dims: list[Dimension]) -> int:
+    """The number of points of the grid over ``dims``, computed arithmetically.
+
+    Args:
+        dims: the searched dimensions (``parse_space``).
+
+    Returns:
+        The product of their value counts; SpaceError naming the size when it is above ``MAX_GRID``
+        (or a range has no step).
+    """
+    size = math.prod(dim.grid_count() for dim in dims)
+    if size > MAX_GRID:
+        raise SpaceError(f"the grid holds {size:,} points; at most {MAX_GRID:,} "
+                         "(use fewer values or larger steps, or the tpe or random sampler)")
+    return size
 
 
 _TRAINING = {spec.name: spec for spec in TRAINING_FIELDS}
@@ -159,7 +186,9 @@ def parse_dimension(name: str, entry: Any, project) -> Dimension:
     if spec.kind not in _NUMERIC:
         raise SpaceError(f"{name} is a {spec.kind} setting: give choices instead of a range")
     low, high = _number(name, "low", entry["low"]), _number(name, "high", entry["high"])
-    log, step = bool(entry.get("log", False)), entry.get("step")
+    log, step = entry.get("log", False), entry.get("step")
+    if not isinstance(log, bool):
+        raise SpaceError(f"{name}: log must be true or false, got {log!r}")
     if low >= high:
         raise SpaceError(f"{name}: empty range (low {low:g} must be below high {high:g})")
     if log and low <= 0:
@@ -183,13 +212,15 @@ def parse_space(data: Any, project) -> list[Dimension]:
 
 
 def load_space(path: str | Path, project) -> list[Dimension]:
-    """``parse_space`` of a JSON file."""
+    """``parse_space`` of a JSON file (read up to ``MAX_SPACE_BYTES``)."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not Path(path).is_file():
+            raise SpaceError(f"cannot read the search space {path}: not a regular file")
+        data = fileio.loads_json_bounded(fileio.read_bytes_capped(path, MAX_SPACE_BYTES))
     except OSError as exc:
         raise SpaceError(f"cannot read the search space {path}: {exc.strerror or exc}") from None
     except ValueError as exc:
-        raise SpaceError(f"{path} is not valid JSON: {exc}") from None
+        raise SpaceError(f"search space {path}: {exc}") from None
     return parse_space(data, project)
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from studio.core.experiments.labels import add_tag
-from studio.core.experiments.space import Dimension, SpaceError, apply_params, parse_space, suggest
+from studio.core.experiments.space import Dimension, SpaceError, apply_params, grid_size, parse_space, suggest
 from studio.core.experiments.summary import read_summary, update_summary
 from studio.core.training.callbacks import better_is_higher
 
@@ -174,11 +174,7 @@ class Sweep:
         self._runners: list[Any] = []
         self._stopped = False
         self._stopping_runs = False
-        self.grid_size = None
-        if settings.sampler == "grid":
-            self.grid_size = 1
-            for dim in dims:
-                self.grid_size *= len(dim.grid())
+        self.grid_size = grid_size(dims) if settings.sampler == "grid" else None
 
     def open_study(self):
         """Create or load the study (same name, same storage)."""

@@ -133,10 +133,13 @@ def cell(column: str, value: Any) -> str:
         return ""
     if isinstance(value, list):
         return ",".join(map(str, value))
-    if column == "created":
-        return time.strftime("%Y-%m-%d %H:%M", time.localtime(value))
-    if column == "duration_s":
-        return format_duration(value)
+    try:
+        if column == "created":
+            return time.strftime("%Y-%m-%d %H:%M", time.localtime(value))
+        if column == "duration_s":
+            return format_duration(value)
+    except (TypeError, ValueError, OverflowError, OSError):  # a damaged time: shown as it is
+        return str(value)
     if isinstance(value, float):
         return f"{value:.4g}" if math.isfinite(value) else str(value)
     return str(value).replace("\n", " ")

@@ -60,11 +60,12 @@ def make_variants(project, space: dict[str, Any]) -> list[tuple[str, Any]]:
     """
     try:
         dims = parse_space(space, project)
-        grids = [dim.grid() for dim in dims]
+        size = math.prod(dim.grid_count() for dim in dims)
     except SpaceError as exc:
         raise VariantError(str(exc)) from None
-    if math.prod(map(len, grids)) > MAX_VARIANTS:
-        raise VariantError(f"{math.prod(map(len, grids))} variants: give at most {MAX_VARIANTS} in all")
+    if size > MAX_VARIANTS:
+        raise VariantError(f"{size:,} variants: give at most {MAX_VARIANTS} in all")
+    grids = [dim.grid() for dim in dims]
     variants = []
     for point in itertools.product(*grids):
         values = {dim.name: value for dim, value in zip(dims, point)}

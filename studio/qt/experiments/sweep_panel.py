@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.experiments import sweep as core_sweep
-from studio.core.experiments.space import SpaceError, parse_space
+from studio.core.experiments.space import SpaceError, grid_size, parse_space
 from studio.core.experiments.table import cell
 from studio.qt.commands import ReplaceGraph, SetSection
 from studio.qt.experiments.space_editor import SpaceEditor
@@ -175,10 +175,7 @@ class SweepPanel(QWidget):
         """Say whether the space is valid (one line when not) and enable Start accordingly."""
         try:
             dims = self.dimensions()
-            size = 1
-            if self.sampler.currentText() == "grid":
-                for dim in dims:
-                    size *= len(dim.grid())
+            size = grid_size(dims) if self.sampler.currentText() == "grid" else 0
         except SpaceError as exc:
             self._show_check(str(exc), ok=False)
             return False
