@@ -21,6 +21,7 @@ from studio.qt.document import Document
 from studio.qt.experiments.lesson_dialog import open_lesson_dialog
 from studio.qt.model.area import ModelArea
 from studio.qt.theme import canvas_colors, dark_palette, is_dark
+from studio.qt.widgets.run_sharing import save_report
 from studio.qt.widgets.worker import TaskRunner
 from studio.qt.train.devices_dialog import DevicesDialog
 
@@ -191,6 +192,7 @@ class MainWindow(QMainWindow):
         self._action(file, "Save &As…", self.save_as, key.SaveAs)
         file.addSeparator()
         self._action(file, "&Import Keras Model (.keras)…", self.import_keras_dialog, "Ctrl+I")
+        self._action(file, "Save Run &Report…", self.save_report_dialog)
         file.addSeparator()
         self._action(file, "&Quit", self.close, key.Quit)
 
@@ -330,6 +332,12 @@ class MainWindow(QMainWindow):
         self.model_area.replace_graph(graph, f"Import {Path(path).name}", Path(path).stem)
         self.show_area("Model")
         return True
+
+    def save_report_dialog(self) -> None:
+        """Pick a run folder (from the project's runs), then where its HTML report goes."""
+        folder = QFileDialog.getExistingDirectory(self, "Report of which run?", str(self.runs_root()))
+        if folder:
+            save_report(self, self.worker, folder, lambda text: self.statusBar().showMessage(text, 15000))
 
     def templates_dialog(self) -> None:
         dialog = TemplatesDialog(self, self.document.project)

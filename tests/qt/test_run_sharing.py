@@ -1,0 +1,50 @@
+"""File > Save Run Report… and the runs table's sharing actions write their files on the worker."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QMenu
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
+from integration_helpers import make_logged_run  # noqa: E402
+
+
+def click_menu_item(qtbot, window, menu_text: str, item_text: str) -> None:
+    bar = window.menuBar()
+    top = next(action for action in bar.actions() if action.text() == menu_text)
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.actionGeometry(top).center())
+    menu = top.menu()
+    qtbot.waitUntil(menu.isVisible, timeout=5000)
+    item = next(action for action in menu.actions() if action.text() == item_text)
+    qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(item).center())
+
+
+def test_file_save_run_report_writes_the_chosen_runs_report(window, qtbot, tmp_path, monkeypatch):
+    run = make_logged_run(tmp_path / "runs" / "20260101-000000-tiny")
+    target = tmp_path / "shared" / "tiny.html"
+    target.parent.mkdir()
+    asked = {}
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        lambda parent, title, start: asked.setdefault("start", start) and str(run))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda parent, title, start, filters: asked.setdefault("file", start) and (str(target), ""))
+    click_menu_item(qtbot, window, "&File", "Save Run &Report…")
+    qtbot.waitUntil(target.exists, timeout=60_000)
+    html = target.read_text(encoding="utf-8")
+    assert "<h1>20260101-000000-tiny</h1>" in html and "Confusion matrix" in html
+    assert asked == {"start": str(window.runs_root()), "file": str(run / "report.html")}
+    qtbot.waitUntil(lambda: "Saved the report" in window.statusBar().currentMessage(), timeout=5000)
+    assert not any(menu.isVisible() for menu in window.findChildren(QMenu))
+
+
+def test_a_folder_that_is_no_run_says_why_in_the_status_bar(window, qtbot, tmp_path, monkeypatch):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args: str(empty))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(tmp_path / "r.html"), ""))
+    click_menu_item(qtbot, window, "&File", "Save Run &Report…")
+    qtbot.waitUntil(lambda: "Cannot write the report of empty" in window.statusBar().currentMessage(), timeout=10_000)
+    assert "is not a run folder" in window.statusBar().currentMessage() and not (tmp_path / "r.html").exists()
