@@ -48,3 +48,28 @@ def test_a_folder_that_is_no_run_says_why_in_the_status_bar(window, qtbot, tmp_p
     click_menu_item(qtbot, window, "&File", "Save Run &Report…")
     qtbot.waitUntil(lambda: "Cannot write the report of empty" in window.statusBar().currentMessage(), timeout=10_000)
     assert "is not a run folder" in window.statusBar().currentMessage() and not (tmp_path / "r.html").exists()
+
+
+def test_the_runs_tables_menu_exports_the_selected_runs_to_tensorboard(window, qtbot, tmp_path, monkeypatch):
+    from test_runs import runs_view
+
+    for name in ("20260101-000000-a", "20260101-000100-b"):
+        make_logged_run(tmp_path / "runs" / name)
+    _panel, view = runs_view(window, tmp_path)
+    table = view.table
+    qtbot.waitUntil(lambda: table.model().rowCount() == 2, timeout=10_000)
+    for row, modifier in ((0, Qt.KeyboardModifier.NoModifier), (1, Qt.KeyboardModifier.ControlModifier)):
+        rect = table.visualRect(table.model().index(row, 0))
+        qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, modifier, rect.center())
+    logdir = tmp_path / "tb"
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args: str(logdir))
+    table.customContextMenuRequested.emit(table.visualRect(table.model().index(0, 0)).center())
+    menu = view.menu
+    qtbot.waitUntil(menu.isVisible, timeout=5000)
+    report = next(action for action in menu.actions() if action.text() == "Save Report…")
+    assert not report.isEnabled()  # one run at a time
+    action = next(action for action in menu.actions() if action.text() == "Export to TensorBoard…")
+    qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(action).center())
+    qtbot.waitUntil(lambda: "Exported 2 run(s)" in view.where.text(), timeout=30_000)
+    assert sorted(path.name for path in logdir.iterdir()) == ["20260101-000000-a", "20260101-000100-b"]
+    assert list((logdir / "20260101-000000-a" / "train").glob("events.out.tfevents.*"))

@@ -26,3 +26,17 @@ def save_report(parent: QWidget, worker: TaskRunner, run_dir: str | Path, say: C
     say(f"Writing the report of {name}…")
     worker.submit("report", lambda: write_report(run_dir, path), lambda written: say(f"Saved the report of {name} as {written}."),
                   lambda message: say(f"Cannot write the report of {name}: {message}"))
+
+
+def export_tensorboard(parent: QWidget, worker: TaskRunner, run_dirs: list[str], say: Callable[[str], None]) -> None:
+    """Ask for a TensorBoard log folder, then write the runs' event files into it."""
+    from studio.core.integrations.tensorboard import export_tensorboard as write_events
+
+    start = str(Path(run_dirs[0]).parent / "tensorboard")
+    folder = QFileDialog.getExistingDirectory(parent, "Export runs to a TensorBoard folder", start)
+    if not folder:
+        return
+    say(f"Writing {len(run_dirs)} run(s) as TensorBoard event files…")
+    worker.submit("tensorboard", lambda: write_events(run_dirs, folder),
+                  lambda written: say(f"Exported {len(written)} run(s) to {folder}: view with tensorboard --logdir {folder}"),
+                  lambda message: say(f"Cannot export to TensorBoard: {message}"))
