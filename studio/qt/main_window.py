@@ -397,6 +397,27 @@ class MainWindow(QMainWindow):
                                       f"Reopen {Path(recent[0]).name}?\n{recent[0]}")
         return answer == QMessageBox.StandardButton.Yes and self.open_project(recent[0])
 
+    def offer_shortcut(self) -> bool:
+        """At the first launch only: offer the desktop launcher (`studio shortcut`); True if made."""
+        from studio.core.integrations.errors import IntegrationError
+        from studio.core.integrations.shortcut import create_shortcut
+
+        if not settings.take_shortcut_offer():
+            return False
+        answer = QMessageBox.question(self, "Add DL Studio to your apps",
+                                      "Add DL Studio to the desktop's app menu, with its icon, and open "
+                                      ".dlstudio projects with it?\n(Later: `studio shortcut`; undo: "
+                                      "`studio shortcut --remove`.)")
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        try:
+            create_shortcut()
+        except IntegrationError as exc:
+            QMessageBox.warning(self, "No launcher made", str(exc))
+            return False
+        self.statusBar().showMessage("DL Studio is now in the app menu.", 8000)
+        return True
+
     # -- window lifecycle ----------------------------------------------------------------
     def showEvent(self, event) -> None:
         super().showEvent(event)
