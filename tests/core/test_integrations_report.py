@@ -162,3 +162,12 @@ def test_headless_chromium_shows_the_curves_and_tables(tmp_path, report_html):
     assert share((0, 114, 178)) > 1e-4  # the first curve's blue
     assert share((230, 159, 0)) > 1e-4  # the validation curve's orange
     assert share((242, 242, 242)) > 1e-3  # table header cells
+
+
+def test_a_run_without_a_model_still_reports_and_says_why_it_is_not_evaluated(tmp_path, run_dir):
+    folder = tmp_path / "run"
+    shutil.copytree(run_dir, folder)
+    (folder / "model.keras").unlink()
+    html = build_report(folder)
+    assert "not evaluated: run" in html and "has no model file" in html
+    assert 'aria-label="loss"' in html  # the curves are still there

@@ -140,7 +140,7 @@ def _run_section(run: dict, project) -> str:
     dataset = run.get("dataset") or {}
     facts = [["status", run.get("status")], ["epochs done", run.get("epochs_done")],
              ["started", _when(run.get("started") or run.get("created"))], ["ended", _when(run.get("ended"))],
-             ["device", run.get("device")], ["project", project.name if project else "(no snapshot)"]]
+             ["device", _device(run.get("device"))], ["project", project.name if project else "(no snapshot)"]]
     facts += [[f"versions: {name}", version] for name, version in (run.get("versions") or {}).items()]
     data = [["task", dataset.get("task")], ["input shape", formatting.shape(dataset.get("input_shape"))],
             ["classes", dataset.get("num_classes")], ["samples", dataset.get("samples")],
@@ -152,7 +152,15 @@ def _run_section(run: dict, project) -> str:
     return ("<h2>Run</h2>" + _facts(facts)
             + (f"<p><b>error:</b> {escape(str(error.get('message', error)))}</p>" if error else "")
             + "<h2>Data</h2>" + _facts([row for row in data if row[1] is not None])
-            + "<h2>Training settings</h2>" + _table(["setting", "value"], [[k, v] for k, v in sorted(config.items())], 9))
+            + "<h2>Training settings</h2>"
+            + _table(["setting", "value"], [[k, v] for k, v in sorted(config.items()) if v is not None], 9))
+
+
+def _device(device: Any) -> Any:
+    """``cpu · float32 · tensorflow`` from run.json's device facts."""
+    if not isinstance(device, dict):
+        return device
+    return " · ".join(str(device[key]) for key in ("kind", "precision", "backend") if device.get(key))
 
 
 def _model_section(project) -> str:

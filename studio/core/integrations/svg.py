@@ -42,7 +42,9 @@ def line_chart(title: str, series: dict[str, tuple[list[float], list[float]]],
         x_low, x_high = min(p[0] for p in every), max(p[0] for p in every)
         y_low, y_high = min(p[1] for p in every), max(p[1] for p in every)
         x_high = x_high if x_high > x_low else x_low + 1
-        y_high = y_high if y_high > y_low else y_low + 1
+        if y_high <= y_low:  # a constant series sits in the middle
+            pad = abs(y_low) * 0.1 or 1.0
+            y_low, y_high = y_low - pad, y_high + pad
         plot_w, plot_h = width - left - right, height - top - bottom
 
         def at(x: float, y: float) -> str:
