@@ -171,3 +171,19 @@ def test_a_run_without_a_model_still_reports_and_says_why_it_is_not_evaluated(tm
     html = build_report(folder)
     assert "not evaluated: run" in html and "has no model file" in html
     assert 'aria-label="loss"' in html  # the curves are still there
+
+
+def test_a_localization_run_reports_its_box_scores_and_pictures(tmp_path):
+    from export_helpers import make_run
+
+    from studio.core.graph.templates import load_template
+
+    dataset = {"source": "shape_boxes", "count": 10, "image_size": 28, "seed": 0,
+               "split": {"train": 0.5, "val": 0.25, "test": 0.25}}
+    run = make_run(tmp_path / "boxes", load_template("localizer_28").graph, epochs=0, dataset=dataset)
+    html = build_report(run)
+    page = Page(html)
+    metrics = dict(page.table_with("metric")[1:])
+    assert set(metrics) == {"class accuracy", "mean box IoU", "right class, IoU ≥ 0.5"}
+    assert 0 <= float(metrics["mean box IoU"]) <= 1
+    assert html.count('alt="boxes"') == 8 and "true boxes green, predicted red" in html
