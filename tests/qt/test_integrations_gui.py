@@ -1,4 +1,4 @@
-"""File > Save Run Report… and the runs table's sharing actions write their files on the worker."""
+"""The integrations in the app: File > Save Run Report…, the runs table's sharing actions, the MLflow setting."""
 
 from __future__ import annotations
 
@@ -73,3 +73,19 @@ def test_the_runs_tables_menu_exports_the_selected_runs_to_tensorboard(window, q
     qtbot.waitUntil(lambda: "Exported 2 run(s)" in view.where.text(), timeout=30_000)
     assert sorted(path.name for path in logdir.iterdir()) == ["20260101-000000-a", "20260101-000100-b"]
     assert list((logdir / "20260101-000000-a" / "train").glob("events.out.tfevents.*"))
+
+
+def test_the_mlflow_setting_is_typed_in_the_train_form_and_undone(window, qtbot, tmp_path):
+    from test_train_panel import train_panel
+
+    panel = train_panel(window, tmp_path)
+    doc, form = window.document, panel.form
+    experiment_row = form.rows["mlflow_experiment"]
+    assert not experiment_row[0].isRowVisible(experiment_row[1])  # only with a tracking store
+    line = form.editors["mlflow"].line
+    line.setFocus()
+    qtbot.keyClicks(line, "local")
+    assert doc.project.training["mlflow"] == "local"
+    assert experiment_row[0].isRowVisible(experiment_row[1])
+    doc.undo_stack.undo()
+    assert not doc.project.training.get("mlflow") and not experiment_row[0].isRowVisible(experiment_row[1])
