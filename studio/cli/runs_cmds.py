@@ -13,7 +13,7 @@ DEFAULT_ROOT = "runs"
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "runs", help="list runs as a table; tag or annotate one",
+        "runs", help="list runs as a table; tag or annotate one; export runs to TensorBoard",
         description="studio runs [DIR] [--sort COL] [--filter COL=VALUE] [--columns A,B] [--csv PATH]\n"
         "studio runs tag RUN TAG [--remove]\nstudio runs note RUN TEXT\n"
         "studio runs export RUN... --tensorboard DIR\n\n"
