@@ -32,7 +32,12 @@ COMMAND_MODULES = {  # module: the commands it registers, in the order of `studi
     "studio.cli.ensemble_cmds": ("ensemble",),
     "studio.cli.lesson_cmds": ("lesson",),
     "studio.cli.pretrain_cmds": ("pretrain",),
+    "studio.cli.report_cmds": ("report",),
+    "studio.cli.shortcut_cmds": ("shortcut",),
 }
+
+
+PROJECT_SUFFIX = ".dlstudio"  # `studio PROJECT.dlstudio` opens it in the app (the launcher's %f)
 
 
 class CliError(Exception):
@@ -67,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
 
     load_features()  # what features add to runs (imported when a run is planned or built)
     argv = sys.argv[1:] if argv is None else argv
-    if not argv:
+    if not argv or (len(argv) == 1 and argv[0].lower().endswith(PROJECT_SUFFIX)):  # the app, maybe with a project
         from studio.qt.system_libs import platform_problem
 
         problem = platform_problem()
@@ -76,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         from studio.qt.app import run_app
 
-        return run_app()
+        return run_app([sys.argv[0], *argv])
     for stream in (sys.stdout, sys.stderr):  # a name from a file must never crash a print
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")

@@ -13,14 +13,15 @@ DEFAULT_ROOT = "runs"
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "runs", help="list runs as a table; tag or annotate one",
+        "runs", help="list runs as a table; tag or annotate one; export runs to TensorBoard",
         description="studio runs [DIR] [--sort COL] [--filter COL=VALUE] [--columns A,B] [--csv PATH]\n"
-        "studio runs tag RUN TAG [--remove]\nstudio runs note RUN TEXT\n\n"
+        "studio runs tag RUN TAG [--remove]\nstudio runs note RUN TEXT\n"
+        "studio runs export RUN... --tensorboard DIR\n\n"
         "Columns: name, status, epochs, duration_s, device, tags, note, ... plus config.<setting>, "
         "last.<metric>, best.<metric> and dataset.<field>; a short name (val_loss) finds its column. "
         "Filters: =, !=, >=, <=, >, < and ~ (contains).",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("words", nargs="*", metavar="DIR | tag RUN TAG | note RUN TEXT",
+    parser.add_argument("words", nargs="*", metavar="DIR | tag RUN TAG | note RUN TEXT | export RUN...",
                         help=f"runs folder (default: {DEFAULT_ROOT})")
     parser.add_argument("--sort", metavar="COL", help="sort by a column (--sort=-COL: descending)")
     parser.add_argument("--filter", action="append", default=[], metavar="COL=VALUE",
@@ -28,6 +29,9 @@ def register(subparsers) -> None:
     parser.add_argument("--columns", metavar="A,B,...", help="columns to show ('all': every filled column)")
     parser.add_argument("--csv", metavar="PATH", help="also write the table as CSV")
     parser.add_argument("--remove", action="store_true", help="with tag: remove the tag")
+    parser.add_argument("--tensorboard", metavar="DIR",
+                        help="with export: write the runs as TensorBoard event files under DIR "
+                        "(then: tensorboard --logdir DIR)")
     parser.set_defaults(func=_runs)
 
     compare = subparsers.add_parser(
@@ -57,6 +61,22 @@ def _labels(words: list[str], remove: bool) -> int:
     return 0
 
 
+def _export(runs: list[str], tensorboard: str | None) -> int:
+    from studio.core.integrations.errors import IntegrationError
+    from studio.core.integrations.tensorboard import export_tensorboard
+
+    if not runs or not tensorboard:
+        raise CliError("usage: studio runs export RUN... --tensorboard DIR")
+    try:
+        written = export_tensorboard(runs, tensorboard)
+    except IntegrationError as exc:
+        raise CliError(str(exc)) from None
+    for path in written:
+        print(f"wrote {path}")
+    print(f"view them with: tensorboard --logdir {tensorboard}")
+    return 0
+
+
 def _runs(args) -> int:
     from studio.core.experiments.index import RunIndex
     from studio.core.experiments.summary import DAMAGED
@@ -64,6 +84,8 @@ def _runs(args) -> int:
 
     if args.words and args.words[0] in ("tag", "note"):
         return _labels(args.words, args.remove)
+    if args.words and args.words[0] == "export":
+        return _export(args.words[1:], args.tensorboard)
     if len(args.words) > 1:
         raise CliError("give one runs folder (or: studio runs tag RUN TAG / note RUN TEXT)")
     root = Path(args.words[0] if args.words else DEFAULT_ROOT)

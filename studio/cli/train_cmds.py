@@ -38,11 +38,12 @@ def register(subparsers) -> None:
                         "a .keras file, keras:NAME (weights in Keras's cache) or builtin:NAME")
     parser.add_argument("--freeze", default="all", metavar="WHICH",
                         help=f"with --backbone: which backbone layers stay fixed: {FREEZE_HELP} (default all)")
-    add_settings(parser, "fine_tune_epochs", "init_from")
+    add_settings(parser, "fine_tune_epochs", "init_from", "mlflow", "mlflow_experiment")
     parser.set_defaults(func=_train)
 
 
-SETTING_METAVARS = {"devices": "WHERE", "init_from": "RUN", "temperature": "T"}
+SETTING_METAVARS = {"devices": "WHERE", "init_from": "RUN", "temperature": "T", "mlflow": "local|URI",
+                    "mlflow_experiment": "NAME"}
 
 
 def add_settings(parser, *names: str) -> None:
@@ -85,7 +86,7 @@ def load_source(source: str):
 def _overrides(args) -> dict:
     changes = {}
     for key in ("objective", "temperature", "epochs", "batch_size", "devices", "backend", "fine_tune_epochs",
-                "init_from"):
+                "init_from", "mlflow", "mlflow_experiment"):
         if getattr(args, key) is not None:
             changes[key] = getattr(args, key)
     return changes

@@ -13,6 +13,7 @@ FEATURE_PLUGINS = (
     "studio.core.transfer.run_hooks",     # contrastive builder, backbone and init_from weights, fine-tuning
     "studio.core.inspect.run_hooks",      # live decision boundary, live probes
     "studio.core.experiments.run_hooks",  # the run store: summary.json and curves.npz each epoch
+    "studio.core.integrations.run_hooks",  # MLflow tracking (the mlflow setting)
 )
 
 

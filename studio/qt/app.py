@@ -7,6 +7,7 @@ import os
 import sys
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from studio.core.features import load_features
@@ -26,6 +27,8 @@ def create_app(argv: list[str] | None = None) -> tuple[QApplication, MainWindow]
     app.setOrganizationName(settings.ORGANIZATION)
     app.setApplicationName(settings.APPLICATION)
     app.setStyle("Fusion")
+    app.setWindowIcon(app_icon())
+    app.setDesktopFileName("dl-studio")  # the launcher `studio shortcut` installs: taskbars group by it
     log_to_file(settings.log_path())  # the app data folder depends on the names set above
     previous_hook = sys.excepthook
 
@@ -41,9 +44,19 @@ def create_app(argv: list[str] | None = None) -> tuple[QApplication, MainWindow]
     return app, window
 
 
+def app_icon() -> QIcon:
+    """The studio's icon in every size of assets/icons (window, taskbar, dock)."""
+    from studio.resources import assets_dir
+
+    icon = QIcon()
+    for png in sorted((assets_dir() / "icons").glob("studio-*.png")):
+        icon.addFile(str(png))
+    return icon
+
+
 def run_app(argv: list[str] | None = None) -> int:
     """Run the app until its window closes; returns the exit code."""
     app, window = create_app(argv)
     window.start_backend_loading()
-    QTimer.singleShot(0, lambda: window.offer_recovery() or window.offer_last_project())
+    QTimer.singleShot(0, lambda: window.offer_recovery() or window.offer_last_project() or window.offer_shortcut())
     return app.exec()

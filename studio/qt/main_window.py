@@ -21,6 +21,7 @@ from studio.qt.document import Document
 from studio.qt.experiments.lesson_dialog import open_lesson_dialog
 from studio.qt.model.area import ModelArea
 from studio.qt.theme import canvas_colors, dark_palette, is_dark
+from studio.qt.widgets.run_sharing import save_report
 from studio.qt.widgets.worker import TaskRunner
 from studio.qt.train.devices_dialog import DevicesDialog
 
@@ -191,6 +192,7 @@ class MainWindow(QMainWindow):
         self._action(file, "Save &As…", self.save_as, key.SaveAs)
         file.addSeparator()
         self._action(file, "&Import Keras Model (.keras)…", self.import_keras_dialog, "Ctrl+I")
+        self._action(file, "Save Run &Report…", self.save_report_dialog)
         file.addSeparator()
         self._action(file, "&Quit", self.close, key.Quit)
 
@@ -331,6 +333,12 @@ class MainWindow(QMainWindow):
         self.show_area("Model")
         return True
 
+    def save_report_dialog(self) -> None:
+        """Pick a run folder (from the project's runs), then where its HTML report goes."""
+        folder = QFileDialog.getExistingDirectory(self, "Report of which run?", str(self.runs_root()))
+        if folder:
+            save_report(self, self.worker, folder, lambda text: self.statusBar().showMessage(text, 15000))
+
     def templates_dialog(self) -> None:
         dialog = TemplatesDialog(self, self.document.project)
         if dialog.exec() and dialog.selected_name:
@@ -388,6 +396,27 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(self, "Reopen the last project",
                                       f"Reopen {Path(recent[0]).name}?\n{recent[0]}")
         return answer == QMessageBox.StandardButton.Yes and self.open_project(recent[0])
+
+    def offer_shortcut(self) -> bool:
+        """At the first launch only: offer the desktop launcher (`studio shortcut`); True if made."""
+        from studio.core.integrations.errors import IntegrationError
+        from studio.core.integrations.shortcut import create_shortcut
+
+        if not settings.take_shortcut_offer():
+            return False
+        answer = QMessageBox.question(self, "Add DL Studio to your apps",
+                                      "Add DL Studio to the desktop's app menu, with its icon, and open "
+                                      ".dlstudio projects with it?\n(Later: `studio shortcut`; undo: "
+                                      "`studio shortcut --remove`.)")
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        try:
+            create_shortcut()
+        except IntegrationError as exc:
+            QMessageBox.warning(self, "No launcher made", str(exc))
+            return False
+        self.statusBar().showMessage("DL Studio is now in the app menu.", 8000)
+        return True
 
     # -- window lifecycle ----------------------------------------------------------------
     def showEvent(self, event) -> None:

@@ -47,3 +47,12 @@ def theme_choice() -> str:
 
 def set_theme_choice(choice: str) -> None:
     app_settings().setValue("view/theme", choice if choice in THEMES else "system")
+
+
+def take_shortcut_offer() -> bool:
+    """True the first time only: the app offers the desktop launcher once per user."""
+    store = app_settings()
+    if store.value("shortcut_offered", False, type=bool):
+        return False
+    store.setValue("shortcut_offered", True)
+    return True

@@ -123,7 +123,8 @@ def test_no_two_core_packages_import_each_other(import_graph):
 def test_training_knows_no_feature():
     """Features plug into runs through studio.core.hooks: training names none of them, not even as a
     string for importlib."""
-    features = ("studio.core.transfer", "studio.core.generative", "studio.core.experiments", "studio.core.inspect")
+    features = ("studio.core.transfer", "studio.core.generative", "studio.core.experiments", "studio.core.inspect",
+                "studio.core.integrations")
     for path in (ROOT / "core" / "training").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         named = [feature for feature in features if feature in text]

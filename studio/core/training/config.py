@@ -92,6 +92,11 @@ TRAINING_FIELDS: tuple[ParamSpec, ...] = (
     ParamSpec("init_from", "folder", None, "Start from a run's weights (a run folder; empty: fresh weights): "
               "layers with the same name and weight shapes take them (the run notes name those of other "
               "shapes), e.g. a pretrained encoder before fine-tuning.", label="Start from run"),
+    ParamSpec("mlflow", "optional_str", None, "Also log the run to MLflow (params, metrics each epoch, the "
+              "final model): 'local' (a store in mlruns/ beside the runs folder) or a tracking URI such as "
+              "http://server:5000; empty: off. Needs the mlflow extra.", label="MLflow tracking"),
+    ParamSpec("mlflow_experiment", "optional_str", None, "The MLflow experiment of the run (empty: the "
+              "project's name).", label="MLflow experiment"),
 )
 
 _SPECS = {spec.name: spec for spec in TRAINING_FIELDS}
@@ -145,6 +150,8 @@ class TrainingConfig:
     fine_tune_epochs: int = _default("fine_tune_epochs")
     fine_tune_learning_rate: float = _default("fine_tune_learning_rate")
     init_from: str | None = _default("init_from")
+    mlflow: str | None = _default("mlflow")
+    mlflow_experiment: str | None = _default("mlflow_experiment")
     unknown: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod

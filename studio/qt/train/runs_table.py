@@ -41,6 +41,7 @@ from studio.qt.train.run_diff import DiffDialog
 from studio.qt.train.run_overlay import OverlayPlot, load_overlay
 from studio.qt.train.runs_model import EDITABLE, RunsModel, split_filters
 from studio.qt.widgets.plots import CurvePlot
+from studio.qt.widgets.run_sharing import export_tensorboard, save_report
 from studio.qt.widgets.worker import TaskRunner
 
 LIVE_REFRESH_MS = 3000  # while a listed run is training, the table is refreshed this often
@@ -287,6 +288,10 @@ class RunsView(QWidget):
         menu.addAction("Combine as ensemble", self.combine_selected).setEnabled(len(paths) >= 2)
         menu.addAction("Show in Live View", self._show_selected).setEnabled(len(paths) == 1)
         menu.addAction("Compare Two…", self.compare_selected).setEnabled(len(paths) == 2)
+        menu.addAction("Save Report…", lambda: save_report(self, self.worker, paths[0], self.where.setText)
+                       ).setEnabled(len(paths) == 1)
+        menu.addAction("Export to TensorBoard…", lambda: export_tensorboard(self, self.worker, paths, self.where.setText)
+                       ).setEnabled(bool(paths))
         index = self.table.indexAt(position)
         for column in EDITABLE:
             if column in self.model.columns and index.isValid():

@@ -29,7 +29,8 @@ SECTIONS = (
     ("Data", ("batch_size", "epochs", "seed")),
     ("Early stopping", ("early_stopping", "early_stopping_monitor", "early_stopping_patience", "restore_best")),
     ("Regularization", ("weight_decay", "clipnorm")),
-    ("Hardware and logging", ("backend", "devices", "mixed_precision", "grad_norm_every")),
+    ("Hardware and logging", ("backend", "devices", "mixed_precision", "grad_norm_every", "mlflow",
+                              "mlflow_experiment")),
 )
 
 # When a setting matters, given the whole config (settings not listed always matter).
@@ -50,6 +51,7 @@ RELEVANT: dict[str, Callable[[TrainingConfig], bool]] = {
     "early_stopping_monitor": lambda c: c.early_stopping,
     "early_stopping_patience": lambda c: c.early_stopping,
     "restore_best": lambda c: c.early_stopping,
+    "mlflow_experiment": lambda c: bool(c.mlflow),
 }
 
 
