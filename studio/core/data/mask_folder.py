@@ -17,9 +17,11 @@ from studio.core.data.dataset import DataError
 from studio.core.data.raw import RawData, existing_path
 from studio.core.data.scan import read_header
 from studio.core.data.source_options import source_option
+from studio.core.fileio import read_bytes_capped
 
 MAX_FILES = 100_000
 MAX_CLASSES = 256
+MAX_NAMES_BYTES = 1 << 20  # classes.txt: at most 256 short names
 
 
 def load_mask_folder(spec: dict) -> RawData:
@@ -56,7 +58,11 @@ def _class_names(names_file: Path, largest: int) -> list[str]:
     """The names in ``classes.txt`` (checked against the largest mask value), else numbered names."""
     if not names_file.is_file():
         return [f"class {k}" for k in range(max(2, largest + 1))]
-    names = [line.strip() for line in names_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    try:
+        text = read_bytes_capped(names_file, MAX_NAMES_BYTES).decode("utf-8-sig")
+    except (OSError, ValueError) as exc:  # too large, not UTF-8, not a regular file
+        raise DataError(f"{names_file} cannot be read as class names ({exc})") from None
+    names = [line.strip() for line in text.splitlines() if line.strip()]
     if len(names) <= largest:
         raise DataError(f"{names_file} names {len(names)} classes but a mask holds the value {largest}")
     return names

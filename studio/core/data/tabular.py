@@ -20,10 +20,12 @@ from studio.core.data.dataset import DataError
 from studio.core.data.raw import MISSING, RawData, encode_labels, existing_path, task_for_classes
 from studio.core.data.sequences import is_sequence_array, npz_sequences
 from studio.core.data.source_options import source_option
+from studio.core.fileio import zip_bomb_problem
 
 MAX_CLASSES_AUTO = 20  # an integer target with more distinct values is treated as regression
 MAX_CATEGORIES = 50
 MAX_FIELD_CHARS = 1 << 20  # one CSV field (the csv module's default limit is 131,072)
+MAX_LINE_CHARS = 16 << 20  # one line of a CSV (many fields)
 MAX_CSV_BYTES = 512 << 20  # a CSV is parsed in memory up to this size; larger ones are streamed
 CSV_MEMORY_FACTOR = 10  # parsed in memory, a CSV takes about 10x its size in Python objects
 MAX_ARRAY_BYTES_ENV = "DL_STUDIO_DATA_MAX_BYTES"
@@ -177,14 +179,13 @@ def open_csv_reader(path: Path, bounded: bool = True):
             raise DataError(f"{path.name} is {size >> 20} MiB; CSV tables are read into memory up to "
                             f"{MAX_CSV_BYTES >> 20} MiB: convert it to .npy/.npz (streamed from disk)")
         with open(path, encoding="utf-8-sig", newline="") as handle:
-            first = handle.readline()
-            while first and not first.strip():
-                first = handle.readline()
+            lines = (line for line in _bounded_lines(handle, path.name) if line.strip())
+            first = next(lines, "")
             try:
                 dialect = csv.Sniffer().sniff(first[:MAX_FIELD_CHARS], delimiters=",;\t|")
             except csv.Error:
                 dialect = csv.excel
-            lines = (line for line in _chain(first, handle) if line.strip())
+            lines = _chain(first, lines)
             csv.field_size_limit(MAX_FIELD_CHARS)
             reader = csv.reader(lines, dialect)
             header = [name.strip() for name in next(reader, [])]
@@ -200,9 +201,19 @@ def open_csv_reader(path: Path, bounded: bool = True):
         raise DataError(f"cannot read {path} ({exc.strerror})") from exc
 
 
-def _chain(first: str, handle):
+def _chain(first: str, lines):
     yield first
-    yield from handle
+    yield from lines
+
+
+def _bounded_lines(handle, file_name: str):
+    """The lines of a text ``handle``, refusing one over ``MAX_LINE_CHARS`` before holding it all
+    (a file of zeros is one endless line)."""
+    while line := handle.readline(MAX_LINE_CHARS + 1):
+        if len(line) > MAX_LINE_CHARS:
+            raise DataError(f"{file_name}: a line is over {MAX_LINE_CHARS:,} characters long; "
+                            "this is not a CSV table (or a field is far too long)")
+        yield line
 
 
 def _read_rows(path: Path):
@@ -343,6 +354,10 @@ def load_npz(spec: dict) -> RawData:
                     f"{path.name} has no array {' or '.join(map(repr, missing))}{hint}; it holds "
                     f"{', '.join(members) or 'no .npy array'} (set x_key / y_key)"
                 )
+            for key in (x_key, y_key, "class_names"):
+                bomb = zip_bomb_problem(members[key]) if key in members else None
+                if bomb:
+                    raise DataError(f"{path.name}: {bomb}")
             x = _read_member(archive, members[x_key], path, x_key)
             y = _read_member(archive, members[y_key], path, y_key, False)
             names = None
