@@ -113,6 +113,19 @@ def special_kind(path: str | os.PathLike) -> str | None:
     return None if stat.S_ISREG(mode) or stat.S_ISDIR(mode) else kind_of_mode(mode)
 
 
+def unwritable_reason(folder: str | os.PathLike) -> str | None:
+    """Why nothing can be written in ``folder`` ("it is on a read-only file system", "permission
+    denied"), or None when it is writable."""
+    if os.access(folder, os.W_OK):
+        return None
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return "it is on a read-only file system"
+    except (AttributeError, OSError):  # no statvfs on Windows
+        pass
+    return "permission denied"
+
+
 def open_regular(path: str | os.PathLike):
     """Open ``path`` for binary reading; ValueError naming what it is unless it is a regular file.
 

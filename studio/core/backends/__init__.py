@@ -154,9 +154,21 @@ def session_facts() -> list[BackendFacts]:
     return list(_SESSION_FACTS)
 
 
+def session_probe(name: str) -> BackendFacts:
+    """``probe(name)`` once per process (reusing ``session_facts`` when they were gathered)."""
+    found = next((facts for facts in _SESSION_FACTS if facts.name == name), None) or _PROBED.get(name)
+    if found is None:
+        found = _PROBED[name] = probe(name)
+    return found
+
+
+_PROBED: dict[str, BackendFacts] = {}
+
+
 def forget_session_facts() -> None:
     """Probe again on the next ``session_facts`` (after installing a backend; tests)."""
     _SESSION_FACTS.clear()
+    _PROBED.clear()
 
 
 def default_backend(system: str | None = None) -> str | None:

@@ -111,14 +111,21 @@ def _check_writable(path: Path) -> None:
 
 
 def choose_backend(project, config: TrainingConfig) -> tuple[str, str]:
-    """``(backend, why)`` for a run; TrainingError when the chosen one is not installed."""
-    from studio.core.backends import resolve
+    """``(backend, why)`` for a run; TrainingError when the chosen one is not installed or cannot
+    start (asked of a fresh process once per session, as ``studio doctor`` does, with its fix)."""
+    from studio.core.backends import TITLES, resolve, session_probe
     from studio.core.backends.measurements import project_signature
 
     try:
-        return resolve(config.backend, project_signature(project))
+        backend, why = resolve(config.backend, project_signature(project))
     except ValueError as exc:
         raise TrainingError(str(exc)) from None
+    facts = session_probe(backend)
+    if not facts.usable:
+        fix = f"; fix: {facts.fix}" if facts.fix else ""
+        raise TrainingError(f"the {TITLES[backend]} backend cannot start ({facts.reason}){fix} "
+                            "(see `studio doctor`)")
+    return backend, why
 
 
 def prepare_run_folder(plan: RunPlan, run_dir: str | os.PathLike) -> RunFolder:
@@ -128,8 +135,8 @@ def prepare_run_folder(plan: RunPlan, run_dir: str | os.PathLike) -> RunFolder:
     folder = RunFolder(run_dir)
     if folder.path.exists() and any(folder.path.iterdir()):
         raise TrainingError(f"{folder.path} already holds files: pick a new run folder, or --resume it")
+    backend, why = choose_backend(plan.project, plan.config)  # before the folder exists
     _check_writable(folder.path)
-    backend, why = choose_backend(plan.project, plan.config)
     try:
         save_project(plan.project, folder.project_file)
         folder.update_info(
