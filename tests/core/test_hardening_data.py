@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import struct
 import time
 import zipfile
 
@@ -164,3 +165,33 @@ def test_a_dataset_spec_file_that_is_not_utf8_is_one_line(tmp_path, capsys):
     path.write_bytes(json.dumps({"source": "toy"}).encode() + b"\xff")
     assert main(["data", "info", str(path)]) == 2
     assert "spec.json cannot be a dataset spec" in capsys.readouterr().err
+
+
+# -- found by fuzzing ---------------------------------------------------------------------------------
+def test_an_npy_header_numpy_cannot_tokenize_is_one_line(tmp_path):
+    text = b"{'descr': '<f4', 'fortran_order': False, 'shape': (3,"  # unterminated
+    header = text + b" " * (64 - 10 - len(text) - 1) + b"\n"
+    (tmp_path / "x.npy").write_bytes(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + bytes(12))
+    np.save(tmp_path / "y.npy", np.arange(3))
+    with pytest.raises(DataError, match="x.npy: not a .npy array") as info:
+        load_dataset({"source": "npy", "path": str(tmp_path / "x.npy")})
+    _one_line(info)
+
+
+def test_damaged_deflate_data_in_an_npz_is_one_line(tmp_path):
+    path = tmp_path / "d.npz"
+    np.savez_compressed(path, x=np.random.default_rng(0).random((40, 4)), y=np.arange(40) % 2)
+    data = bytearray(path.read_bytes())
+    start = data.find(b"x.npy") + len(b"x.npy")  # the first member's compressed data follows its name
+    data[start + 20:start + 60] = b"\xff" * 40
+    path.write_bytes(bytes(data))
+    with pytest.raises(DataError, match="d.npz is not a readable .npz file") as info:
+        load_dataset({"source": "npz", "path": str(path)})
+    _one_line(info)
+
+
+def test_a_numeric_cell_with_unicode_whitespace_is_read_as_its_number(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,label\n" + "".join(f"{i},{'p' if i % 2 else 'q'}\n" for i in range(20)) + "\x1e4,p\n")
+    data = load_dataset({"source": "csv", "path": str(path)})
+    assert sum(len(y) for y in (data.y_train, data.y_val, data.y_test)) == 21

@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
+import tokenize
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -292,7 +294,7 @@ class _CsvEncoder:
 
 
 def _encode_numeric(name, raw, mode):
-    values = {s: np.array([np.nan if _is_missing(v) else float(v) for v in col]) for s, col in raw.items()}
+    values = {s: np.array([np.nan if _is_missing(v) else float(str(v).strip()) for v in col]) for s, col in raw.items()}
     infinite = sum(int(np.isinf(v).sum()) for v in values.values())
     values = {s: np.where(np.isinf(v), np.nan, v) for s, v in values.items()}  # inf counts as missing
     missing = sum(int(np.isnan(v).sum()) for v in values.values())
@@ -363,7 +365,8 @@ def load_npz(spec: dict) -> RawData:
             names = None
             if "class_names" in members:
                 names = [str(n) for n in _read_member(archive, members["class_names"], path, "class_names", False)]
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+        # damaged deflate data, an unknown compression method, an encrypted member
         raise DataError(f"{path.name} is not a readable .npz file ({exc})") from exc
     return _arrays_to_raw(x, y, names, task, path, x_key, y_key, spec)
 
@@ -395,7 +398,8 @@ def _npy_header(handle, file_name: str):
         version = np.lib.format.read_magic(handle)
         read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
         shape, fortran, dtype = read(handle, max_header_size=1 << 16)
-    except (ValueError, SyntaxError, EOFError, UnicodeDecodeError) as exc:
+    except (ValueError, SyntaxError, EOFError, UnicodeDecodeError, tokenize.TokenError) as exc:
+        # TokenError: numpy re-parses a header it takes for a Python 2 one with ``tokenize``
         raise DataError(f"{file_name}: not a .npy array ({exc})") from exc
     return shape, dtype, fortran
 
