@@ -97,7 +97,7 @@ def test_a_csv_without_line_ends_is_refused_before_holding_it(tmp_path, monkeypa
 
 def test_a_text_csv_field_too_long_for_the_csv_module_is_one_line(tmp_path):
     path = tmp_path / "t.csv"
-    path.write_text('text,label\n"' + "x" * 200_000 + '",a\nshort,b\n')
+    path.write_text('text,label\n"' + "x" * (text.MAX_FIELD_CHARS + 1) + '",a\nshort,b\n')
     with pytest.raises(DataError, match="t.csv: unreadable CSV"):
         load_dataset({"source": "text_csv", "path": str(path)})
 

@@ -31,6 +31,7 @@ MASK_TOKEN = "[MASK]"
 MASKED_SHARE = 0.15
 MAX_DOCUMENT_CHARS = 100_000  # longer documents (or lines) are cut and reported
 MAX_DOCUMENTS = 500_000
+MAX_FIELD_CHARS = 4 * MAX_DOCUMENT_CHARS  # one text CSV field (its document is cut to the above)
 MAX_TEXT_BYTES = 64 << 20  # a corpus or a text CSV is read up to this size; the rest is cut and reported
 KERAS_TEXT = {"imdb": ["negative", "positive"], "reuters": [f"topic {k}" for k in range(46)]}
 
@@ -123,9 +124,10 @@ def load_text_csv(spec: dict) -> RawData:
     path = existing_path(spec)
     report: list[str] = []
     content = _read_text(path, path.name, MAX_TEXT_BYTES, report)
+    csv.field_size_limit(MAX_FIELD_CHARS)  # process-wide, so set before each use (tables set theirs)
     try:
         rows = list(csv.reader(io.StringIO(content)))
-    except csv.Error as exc:  # e.g. a field over the csv module's 131,072 characters
+    except csv.Error as exc:  # e.g. a field over that limit
         raise DataError(f"{path.name}: unreadable CSV ({exc})") from None
     if len(rows) < 2:
         raise DataError(f"{path.name} needs a header row and at least one data row")
