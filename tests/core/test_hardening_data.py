@@ -195,3 +195,20 @@ def test_a_numeric_cell_with_unicode_whitespace_is_read_as_its_number(tmp_path):
     path.write_text("a,label\n" + "".join(f"{i},{'p' if i % 2 else 'q'}\n" for i in range(20)) + "\x1e4,p\n")
     data = load_dataset({"source": "csv", "path": str(path)})
     assert sum(len(y) for y in (data.y_train, data.y_val, data.y_test)) == 21
+
+
+# -- special files given as model, project or template paths ----------------------------------------
+@posix_only
+@pytest.mark.parametrize("name", ["m.keras", "p.dlstudio", "t.json"])
+def test_summary_of_a_fifo_is_refused_without_blocking(tmp_path, capsys, name):
+    os.mkfifo(tmp_path / name)
+    assert main(["summary", str(tmp_path / name)]) == 2
+    err = capsys.readouterr().err
+    assert f"{name}: a named pipe (FIFO), not a regular file" in err and err.count("\n") == 1
+
+
+def test_a_template_file_nested_too_deep_is_one_line(tmp_path, capsys):
+    path = tmp_path / "deep.json"
+    path.write_text('{"graph": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert main(["summary", str(path)]) == 2
+    assert "deep.json: nested more than 64 levels deep" in capsys.readouterr().err
