@@ -182,14 +182,19 @@ def test_a_backend_that_fails_to_import_is_refused_before_the_run_folder_exists(
     monkeypatch.delitem(sys.modules, "jax", raising=False)
     backends.forget_session_facts()
     run_dir = tmp_path / "runs" / "r1"
+    killed = RunFolder(tmp_path / "runs" / "killed")  # a run of that backend, to resume
+    killed.path.mkdir(parents=True)
+    killed.update_info(name="killed", status="killed", backend="jax", config={})
     try:
         code = main(["train", "mlp_xor", "--data", "toy", "--backend", "jax", "--epochs", "1",
                      "--run-dir", str(run_dir)])
+        resumed = main(["train", "--resume", str(killed.path)])
     finally:
         backends.forget_session_facts()
     err = capsys.readouterr().err
     assert code == 2 and not run_dir.exists()
-    assert "the JAX backend cannot start (ImportError: boom); fix: pip install --force-reinstall jax" in err
+    fix = "the JAX backend cannot start (ImportError: boom); fix: pip install --force-reinstall jax"
+    assert err.count(fix) == 2 and resumed == 2 and killed.info()["status"] == "killed"
 
 
 # -- export from a run without its final model ------------------------------------------------------
