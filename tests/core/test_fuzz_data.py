@@ -1,6 +1,6 @@
 """Seeded fuzzer of data files (issue 25): byte-mutated CSV tables (read in memory and streamed),
-.npz and .npy arrays, project files, and image folders holding damaged images, FIFOs, links to
-/dev/zero and link loops. Each must load or end in one line of our own error, never a traceback."""
+.npz and .npy arrays, project files, image folders holding damaged images, FIFOs, links to
+/dev/zero and link loops, and segmentation folders with damaged images, masks and class names. Each must load or end in one line of our own error, never a traceback."""
 
 from __future__ import annotations
 
@@ -125,3 +125,19 @@ def test_damaged_image_folders_with_special_files_never_crash(tmp_path, rng):
                 (folder / label / f"{k}.{suffix}").write_bytes(mutate(data, rng) if rng.random() < 0.4 else data)
         _special(folder, rng)
         _loads_or_refuses({"source": "folder", "path": str(folder), "image_size": 8})
+
+
+def test_damaged_mask_folders_never_crash(tmp_path, rng):
+    for i in range(MUTANTS // 3):
+        folder = tmp_path / f"masks{i}"
+        (folder / "images").mkdir(parents=True)
+        (folder / "masks").mkdir()
+        for k in range(6):
+            fmt = rng.choice(["PNG", "JPEG", "BMP"])
+            image = _saved(lambda b, f: Image.new("L", (8, 8), 30 * k).save(b, f), fmt)
+            mask = _saved(lambda b, f: Image.new("L", (8, 8), k % 3).save(b, f), "PNG")
+            (folder / "images" / f"{k}.{fmt.lower()}").write_bytes(mutate(image, rng) if rng.random() < 0.3 else image)
+            (folder / "masks" / f"{k}.png").write_bytes(mutate(mask, rng) if rng.random() < 0.2 else mask)
+        if rng.random() < 0.3:
+            (folder / "classes.txt").write_bytes(mutate(b"background\none\ntwo\n", rng))
+        _loads_or_refuses({"source": "mask_folder", "path": str(folder), "image_size": 8})

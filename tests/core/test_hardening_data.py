@@ -212,3 +212,17 @@ def test_a_template_file_nested_too_deep_is_one_line(tmp_path, capsys):
     path.write_text('{"graph": ' + "[" * 100_000 + "]" * 100_000 + "}")
     assert main(["summary", str(path)]) == 2
     assert "deep.json: nested more than 64 levels deep" in capsys.readouterr().err
+
+
+def test_a_mask_folder_image_damaged_after_its_header_is_skipped_and_reported(tmp_path):
+    for part in ("images", "masks"):
+        (tmp_path / part).mkdir()
+    noise = np.random.default_rng(0).integers(0, 256, (6, 32, 32), dtype=np.uint8)
+    for i in range(6):
+        Image.fromarray(noise[i]).save(tmp_path / "images" / f"{i}.jpg")
+        Image.new("L", (32, 32), i % 2).save(tmp_path / "masks" / f"{i}.png")
+    jpeg = (tmp_path / "images" / "0.jpg").read_bytes()
+    (tmp_path / "images" / "0.jpg").write_bytes(jpeg[: len(jpeg) * 2 // 3])  # the header survives
+    data = load_dataset({"source": "mask_folder", "path": str(tmp_path), "image_size": 8})
+    assert sum(len(y) for y in (data.y_train, data.y_val, data.y_test)) == 5
+    assert any(line.startswith("skipped images/0.jpg: cannot decode (") for line in data.report)

@@ -40,14 +40,17 @@ def load_mask_folder(spec: dict) -> RawData:
         mask = masks.get(path.stem)
         problem = "no mask of the same name in masks/" if mask is None else (
             read_header(path, max_pixels)[1] or read_header(mask, max_pixels)[1])
+        if not problem:
+            try:  # a header can pass its check while the pixels after it are damaged
+                pairs.append((_pixels(path, size, colour, nearest=False), _pixels(mask, size, False, nearest=True)))
+            except (OSError, ValueError) as exc:
+                problem = f"cannot decode ({exc})"
         if problem:
             report.append(f"skipped images/{path.name}: {problem}")
-        else:
-            pairs.append((path, mask))
     if not pairs:
         raise DataError(f"no image in {images_dir} has a readable mask in {masks_dir}")
-    x = np.stack([_pixels(image, size, colour, nearest=False) for image, _mask in pairs]).astype(np.float32)
-    y = np.stack([_pixels(mask, size, False, nearest=True)[..., 0] for _image, mask in pairs]).astype(np.int32)
+    x = np.stack([image for image, _mask in pairs]).astype(np.float32)
+    y = np.stack([mask[..., 0] for _image, mask in pairs]).astype(np.int32)
     if y.max() >= MAX_CLASSES:
         raise DataError(f"mask values must be class indices below {MAX_CLASSES}; found {y.max()}")
     return RawData(x=x, y=y, task="segmentation", class_names=_class_names(root / "classes.txt", int(y.max())),
