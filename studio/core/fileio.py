@@ -100,12 +100,22 @@ _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"), (sta
 
 def kind_of_mode(mode: int) -> str:
     """What an ``st_mode`` stands for: "a regular file", "a folder", "a character device", ..."""
-    return next((name for test, name in _KINDS if test(mode)), "a regular file" if stat.S_ISREG(mode) else "a special file")
+    if stat.S_ISREG(mode):
+        return "a regular file"
+    return next((name for test, name in _KINDS if test(mode)), "a special file")
 
 
 def special_kind(path: str | os.PathLike) -> str | None:
-    """What ``path`` is when it exists but is neither a regular file nor a folder (a device, a FIFO,
-    a socket, a symbolic link loop), else None. Never opens it, so a FIFO cannot block."""
+    """What ``path`` is when it exists but is neither a regular file nor a folder. Never opens it,
+    so a FIFO cannot block.
+
+    Args:
+        path: any path.
+
+    Returns:
+        "a character device", "a named pipe (FIFO)", "a socket", "a symbolic link loop", ... or
+        None for a regular file, a folder or a path that does not exist.
+    """
     try:
         mode = os.stat(path).st_mode
     except OSError as exc:
@@ -114,8 +124,14 @@ def special_kind(path: str | os.PathLike) -> str | None:
 
 
 def unwritable_reason(folder: str | os.PathLike) -> str | None:
-    """Why nothing can be written in ``folder`` ("it is on a read-only file system", "permission
-    denied"), or None when it is writable."""
+    """Why nothing can be written in ``folder``.
+
+    Args:
+        folder: an existing folder.
+
+    Returns:
+        "it is on a read-only file system", "permission denied", or None when it is writable.
+    """
     if os.access(folder, os.W_OK):
         return None
     try:
@@ -127,9 +143,15 @@ def unwritable_reason(folder: str | os.PathLike) -> str | None:
 
 
 def open_regular(path: str | os.PathLike):
-    """Open ``path`` for binary reading; ValueError naming what it is unless it is a regular file.
+    """Open ``path`` for binary reading, refusing anything but a regular file. It is opened
+    without blocking, so a FIFO with no writer is refused at once instead of hanging.
 
-    Opened without blocking, so a FIFO with no writer is refused at once instead of hanging.
+    Args:
+        path: the file to read.
+
+    Returns:
+        A binary file object. Raises ValueError ("a character device, not a regular file") for a
+        device, FIFO, socket or folder, OSError when it cannot be opened.
     """
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     try:
@@ -168,11 +190,18 @@ ZIP_BOMB_MIN_BYTES = 64 * 2**20
 
 
 def zip_bomb_problem(member) -> str | None:
-    """Why a zip member (a ``zipfile.ZipInfo``) is refused as a zip bomb from its declared sizes
-    alone, before inflating anything: over 64 MiB and expanding more than 200 times. None if not."""
+    """Judge a zip member from its declared sizes alone, before inflating anything.
+
+    Args:
+        member: a ``zipfile.ZipInfo``.
+
+    Returns:
+        Why it is refused as a zip bomb (over 64 MiB and expanding more than 200 times), or None.
+    """
     ratio = member.file_size // max(member.compress_size, 1)
     if member.file_size > ZIP_BOMB_MIN_BYTES and ratio > ZIP_BOMB_RATIO:
-        return f"{member.filename} expands {ratio:,} times (to {member.file_size / 2**20:,.0f} MiB): refused as a zip bomb"
+        return (f"{member.filename} expands {ratio:,} times (to {member.file_size / 2**20:,.0f} MiB): "
+                "refused as a zip bomb")
     return None
 
 

@@ -155,7 +155,14 @@ def session_facts() -> list[BackendFacts]:
 
 
 def session_probe(name: str) -> BackendFacts:
-    """``probe(name)`` once per process (reusing ``session_facts`` when they were gathered)."""
+    """``probe(name)`` once per process (reusing ``session_facts`` when they were gathered).
+
+    Args:
+        name: tensorflow, jax or torch.
+
+    Returns:
+        The backend's facts (``usable``, ``reason``, ``fix``).
+    """
     found = next((facts for facts in _SESSION_FACTS if facts.name == name), None) or _PROBED.get(name)
     if found is None:
         found = _PROBED[name] = probe(name)

@@ -14,7 +14,6 @@ import csv
 import io
 import pickle
 import zipfile
-
 from pathlib import Path
 
 import numpy as np

@@ -51,7 +51,14 @@ def ensure_free_space(directory: str | os.PathLike, needed: int) -> None:
 
 
 def kept_files(run: RunFolder) -> str:
-    """What a failed run leaves to resume from, said truthfully (for its error message)."""
+    """What a failed run leaves to resume from, said truthfully.
+
+    Args:
+        run: the run folder.
+
+    Returns:
+        A clause for its error message: the last checkpoint is intact, or none was saved yet.
+    """
     if run.last_checkpoint.is_file():
         return "checkpoints/last.keras from the last saved epoch is intact"
     return "no checkpoint was saved yet (one is saved at the end of each epoch)"

@@ -125,8 +125,14 @@ def choose_backend(project, config: TrainingConfig) -> tuple[str, str]:
 
 
 def check_backend_starts(backend: str) -> None:
-    """TrainingError with ``studio doctor``'s diagnosis and fix unless ``backend`` starts in a fresh
-    process (asked once a session)."""
+    """Refuse a backend that cannot start, asked of a fresh process once a session.
+
+    Args:
+        backend: tensorflow, jax or torch.
+
+    Raises:
+        TrainingError: with ``studio doctor``'s diagnosis and fix line.
+    """
     from studio.core.backends import session_probe
 
     facts = session_probe(backend)
