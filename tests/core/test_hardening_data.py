@@ -226,3 +226,11 @@ def test_a_mask_folder_image_damaged_after_its_header_is_skipped_and_reported(tm
     data = load_dataset({"source": "mask_folder", "path": str(tmp_path), "image_size": 8})
     assert sum(len(y) for y in (data.y_train, data.y_val, data.y_test)) == 5
     assert any(line.startswith("skipped images/0.jpg: cannot decode (") for line in data.report)
+
+
+@posix_only
+def test_npy_labels_that_are_a_fifo_are_refused_without_blocking(tmp_path):
+    np.save(tmp_path / "x.npy", np.ones((6, 2), "float32"))
+    os.mkfifo(tmp_path / "labels.npy")
+    with pytest.raises(DataError, match=r"labels.npy is not a readable .npy file \(a named pipe \(FIFO\)"):
+        load_dataset({"source": "npy", "path": str(tmp_path / "x.npy"), "labels": str(tmp_path / "labels.npy")})

@@ -22,7 +22,7 @@ from studio.core.data.dataset import DataError
 from studio.core.data.raw import MISSING, RawData, encode_labels, existing_path, task_for_classes
 from studio.core.data.sequences import is_sequence_array, npz_sequences
 from studio.core.data.source_options import source_option
-from studio.core.fileio import zip_bomb_problem
+from studio.core.fileio import open_regular, zip_bomb_problem
 
 MAX_CLASSES_AUTO = 20  # an integer target with more distinct values is treated as regression
 MAX_CATEGORIES = 50
@@ -384,7 +384,7 @@ def load_npy(spec: dict) -> RawData:
     arrays = []
     for file, key in ((path, "inputs"), (labels_path.expanduser(), "labels")):
         try:
-            with open(file, "rb") as handle:
+            with open_regular(file) as handle:  # a FIFO given as labels must not block
                 shape, dtype, _ = _npy_header(handle, file.name)
             _check_array(shape, dtype, file.name, key, file.stat().st_size)
             arrays.append(np.load(file, mmap_mode="r", allow_pickle=False))
