@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from studio.cli import CliError
+from studio.core.fileio import open_regular
 
 HDF5_SUFFIXES = (".h5", ".hdf5")
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -47,9 +48,9 @@ def load_graph(source: str):
 
 def _starts_with(path: Path, magic: bytes) -> bool:
     try:
-        with path.open("rb") as file:
+        with open_regular(path) as file:  # a FIFO must not block
             return file.read(len(magic)) == magic
-    except OSError:
+    except (OSError, ValueError):
         return False
 
 

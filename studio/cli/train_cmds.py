@@ -6,6 +6,7 @@ kills the training process (the run can still be resumed with ``--resume``).
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from studio.core.training.config import TRAINING_FIELDS
 from studio.core.transfer.attach import FREEZE_HELP
 
 BAR_WIDTH = 24
+RESUMABLE = ("killed", "crashed")  # the end line shows how to continue these
 
 
 def register(subparsers) -> None:
@@ -163,8 +165,19 @@ def train(args) -> tuple[str, Path]:
             else:
                 watcher.kill()
     progress.finish()
-    print(f"{watcher.state}: {runner.run_dir}", file=sys.stderr)
+    print(end_text(watcher.state, progress.warnings, runner.run_dir), file=sys.stderr)
     return watcher.state, Path(runner.run_dir)
+
+
+def end_text(status: str, warnings: int, run_dir) -> str:
+    """The last lines of ``studio train``: the status and the run folder, saying when a completed
+    run warned (a diverged loss is no success) and how to continue a killed or crashed run."""
+    if warnings and status == "completed":
+        status = f"completed with {warnings} warning{'s' if warnings > 1 else ''} (see above)"
+    text = f"{status}: {run_dir}"
+    if status in RESUMABLE:
+        text += f"\ncontinue it with: studio train --resume {shlex.quote(str(run_dir))}"
+    return text
 
 
 def format_logs(logs: dict) -> str:
@@ -178,6 +191,7 @@ class Progress:
         self.stream = stream
         self.tty = stream.isatty()
         self.epochs = 0
+        self.warnings = 0
         self._bar_shown = False
 
     def _line(self, text: str) -> None:
@@ -223,6 +237,9 @@ class Progress:
         elif kind == "error":
             fix = fix_text(event.get("fixes", []))
             self._line(f"error ({event['kind']}): {event['message']}" + (f": {fix}" if fix else ""))
+        elif kind == "warning":
+            self.warnings += 1
+            self._line(f"warning: epoch {event.get('epoch')}: {event.get('message', '')}")
 
     def finish(self) -> None:
         if self._bar_shown:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -92,13 +94,115 @@ def atomic_replace_with(path: str | os.PathLike, write) -> None:
         raise
 
 
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"))
+
+
+def kind_of_mode(mode: int) -> str:
+    """What an ``st_mode`` stands for: "a regular file", "a folder", "a character device", ..."""
+    if stat.S_ISREG(mode):
+        return "a regular file"
+    return next((name for test, name in _KINDS if test(mode)), "a special file")
+
+
+def special_kind(path: str | os.PathLike) -> str | None:
+    """What ``path`` is when it exists but is neither a regular file nor a folder. Never opens it,
+    so a FIFO cannot block.
+
+    Args:
+        path: any path.
+
+    Returns:
+        "a character device", "a named pipe (FIFO)", "a socket", "a symbolic link loop", ... or
+        None for a regular file, a folder or a path that does not exist.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return "a symbolic link loop" if exc.errno == errno.ELOOP else None
+    return None if stat.S_ISREG(mode) or stat.S_ISDIR(mode) else kind_of_mode(mode)
+
+
+def unwritable_reason(folder: str | os.PathLike) -> str | None:
+    """Why nothing can be written in ``folder``.
+
+    Args:
+        folder: an existing folder.
+
+    Returns:
+        "it is on a read-only file system", "permission denied", or None when it is writable.
+    """
+    if os.access(folder, os.W_OK):
+        return None
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return "it is on a read-only file system"
+    except (AttributeError, OSError):  # no statvfs on Windows
+        pass
+    return "permission denied"
+
+
+def open_regular(path: str | os.PathLike):
+    """Open ``path`` for binary reading, refusing anything but a regular file. It is opened
+    without blocking, so a FIFO with no writer is refused at once instead of hanging.
+
+    Args:
+        path: the file to read.
+
+    Returns:
+        A binary file object. Raises ValueError ("a character device, not a regular file") for a
+        device, FIFO, socket or folder, OSError when it cannot be opened.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise ValueError(f"{kind_of_mode(mode)}, not a regular file")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_prefix(path: str | os.PathLike, max_bytes: int) -> tuple[bytes, int]:
+    """At most ``max_bytes`` from the start of the regular file ``path``, and the file's size.
+
+    Returns:
+        ``(data, size)``: the data was cut when ``size > len(data)``. Raises ValueError for what is
+        not a regular file (a device, a FIFO, a folder) and OSError when it cannot be read.
+    """
+    with open_regular(path) as handle:
+        return handle.read(max_bytes), os.fstat(handle.fileno()).st_size
+
+
 def read_bytes_capped(path: str | os.PathLike, max_bytes: int) -> bytes:
-    """The bytes of ``path``; ValueError when it is larger than ``max_bytes`` (read no further)."""
-    with open(path, "rb") as handle:
+    """The bytes of ``path``; ValueError when it is larger than ``max_bytes`` (read no further) or
+    not a regular file."""
+    with open_regular(path) as handle:
         data = handle.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise ValueError(f"larger than {max_bytes / 2**20:g} MiB, the most DL Studio reads")
     return data
+
+
+ZIP_BOMB_RATIO = 200  # real data barely compresses this much; a big member that does is a bomb
+ZIP_BOMB_MIN_BYTES = 64 * 2**20
+
+
+def zip_bomb_problem(member) -> str | None:
+    """Judge a zip member from its declared sizes alone, before inflating anything.
+
+    Args:
+        member: a ``zipfile.ZipInfo``.
+
+    Returns:
+        Why it is refused as a zip bomb (over 64 MiB and expanding more than 200 times), or None.
+    """
+    ratio = member.file_size // max(member.compress_size, 1)
+    if member.file_size > ZIP_BOMB_MIN_BYTES and ratio > ZIP_BOMB_RATIO:
+        return (f"{member.filename} expands {ratio:,} times (to {member.file_size / 2**20:,.0f} MiB): "
+                "refused as a zip bomb")
+    return None
 
 
 def loads_json_bounded(text: str | bytes, max_depth: int = JSON_MAX_DEPTH) -> Any:

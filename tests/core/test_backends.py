@@ -163,3 +163,27 @@ def test_doctor_prints_every_backend_as_json():
         assert item["installed"] == (item["name"] in AVAILABLE)
         assert item["usable"] or item["fix"], item
     assert done.returncode == 0
+
+
+def test_a_backend_that_started_is_not_probed_again_until_its_install_changes(tmp_path, monkeypatch):
+    from studio.core import backends
+
+    monkeypatch.setenv("STUDIO_CACHE_DIR", str(tmp_path))
+    probed = []
+
+    def fake_probe(name):
+        probed.append(name)
+        return backends.BackendFacts(name, True, "1.0", usable=name == "jax", reason="" if name == "jax" else "boom")
+
+    monkeypatch.setattr(backends, "probe", fake_probe)
+    stamp = {"jax": ("python|jax/__init__.py", "1|1.0"), "torch": ("python|torch/__init__.py", "1|2.0")}
+    monkeypatch.setattr(backends, "_install_stamp", lambda name: stamp[name])
+    for _ in range(2):  # two processes: each starts with no facts of its own
+        backends.forget_session_facts()
+        assert backends.session_probe("jax").usable and not backends.session_probe("torch").usable
+    assert probed == ["jax", "torch", "torch"]  # a failure is asked again: the user may have fixed it
+    stamp["jax"] = ("python|jax/__init__.py", "2|1.1")  # upgraded
+    backends.forget_session_facts()
+    backends.session_probe("jax")
+    backends.forget_session_facts()
+    assert probed[-1] == "jax" and len(probed) == 4

@@ -50,7 +50,7 @@ def test_spec_files_inline_json_projects_and_names(tmp_path):
     (lambda d: d / "bad.json", "bad.json: not valid JSON"),
     (lambda d: d / "list.json", 'a dataset spec is a JSON object like {"source": "digits"}'),
     (lambda d: '{"source": ', "the inline dataset spec: not valid JSON"),
-    (lambda d: d / "big.json", "too large for a dataset spec"),
+    (lambda d: d / "big.json", "big.json cannot be a dataset spec: larger than 1 MiB"),
     (lambda d: d / "broken.dlstudio", "broken.dlstudio"),
 ])
 def test_anything_else_is_refused_in_one_line(tmp_path, make, message):

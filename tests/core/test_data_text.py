@@ -38,10 +38,12 @@ def test_text_folder_tokenizes_with_a_training_vocabulary_and_reports(tmp_path):
     assert "film" in vocabulary.tokens  # frequent words are kept
 
 
-def test_non_utf8_text_is_refused_naming_the_file(tmp_path):
-    root = _folder(tmp_path, {"a": ["fine text"], "b": [b"caf\xe9 latin-1"]})
-    with pytest.raises(DataError, match=r"b/0.txt is not UTF-8"):
-        load_dataset({"source": "text_folder", "path": str(root)})
+def test_non_utf8_text_is_skipped_naming_the_file(tmp_path):
+    root = _folder(tmp_path, {"a": [f"fine text {i}" for i in range(5)],
+                              "b": [b"caf\xe9 latin-1"] + [f"good words {i}" for i in range(5)]})
+    data = load_dataset({"source": "text_folder", "path": str(root), "split": SPLIT})
+    assert "skipped b/0.txt is not UTF-8 text (byte 3); save it as UTF-8" in data.report
+    assert sum(len(y) for y in (data.y_train, data.y_val, data.y_test)) == 10
 
 
 def test_csv_text_column(tmp_path):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from studio.core.training.callbacks import Backup, Checkpoints, GradientProbe, Monitor, RunState
+from studio.core.training.diskspace import kept_files
 from studio.core.training.errors import describe_failure
 from studio.core.training.runs import RunFolder, read_events
 
@@ -74,8 +75,8 @@ def test_full_disk_leaves_the_previous_checkpoint_intact(tmp_path, monkeypatch):
         checkpoints.on_epoch_end(1, {"loss": 0.5})
     assert folder.last_checkpoint.read_bytes() == saved
     assert sorted(p.name for p in folder.checkpoints.iterdir()) == ["best.keras", "last.keras"]
-    kind, message = describe_failure(info.value, 32)
-    assert kind == "disk_full" and "earlier checkpoints are intact" in message
+    kind, message = describe_failure(info.value, 32, kept_files(folder))
+    assert kind == "disk_full" and "checkpoints/last.keras from the last saved epoch is intact" in message
 
 
 def test_gradient_norms_leave_weights_and_statistics_alone(tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
 import platform
 import subprocess
@@ -16,6 +17,8 @@ import sys
 from dataclasses import asdict, dataclass, field
 from importlib import metadata, util
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 BACKENDS = ("tensorflow", "jax", "torch")
 CHOICES = ("auto", *BACKENDS)
@@ -156,9 +159,75 @@ def session_facts() -> list[BackendFacts]:
     return list(_SESSION_FACTS)
 
 
+def session_probe(name: str) -> BackendFacts:
+    """``probe(name)`` once per process (reusing ``session_facts`` when they were gathered), and a
+    backend that started is not probed again while its install is unchanged (``_install_stamp``):
+    ``studio train`` would otherwise wait for a fresh import of TensorFlow each time.
+
+    Args:
+        name: tensorflow, jax or torch.
+
+    Returns:
+        The backend's facts (``usable``, ``reason``, ``fix``).
+    """
+    found = next((facts for facts in _SESSION_FACTS if facts.name == name), None) or _PROBED.get(name)
+    if found is None:
+        where, stamp = _install_stamp(name)
+        known = _usable_probes().get(where) if where else None
+        if isinstance(known, dict) and known.get("stamp") == stamp:
+            found = BackendFacts(**known["facts"])
+        else:
+            found = probe(name)
+            if where and found.usable:  # a failure is probed again next time: the user may fix it
+                _remember_usable(where, stamp, found)
+        _PROBED[name] = found
+    return found
+
+
+_PROBED: dict[str, BackendFacts] = {}
+
+
+def _install_stamp(name: str) -> tuple[str | None, str | None]:
+    """Where ``name`` is installed for this interpreter, and a stamp of that install (its file's
+    time and the package version): a changed stamp means the install changed."""
+    try:
+        origin = util.find_spec(PACKAGES[name]).origin
+        return f"{sys.executable}|{origin}", f"{os.stat(origin).st_mtime_ns}|{version(name)}"
+    except (ImportError, ValueError, AttributeError, TypeError, OSError):
+        return None, None
+
+
+def _probes_file():
+    from studio.core.backends.measurements import cache_file
+
+    return cache_file().with_name("backend_probes.json")
+
+
+def _usable_probes() -> dict[str, Any]:
+    from studio.core.fileio import loads_json_bounded, read_bytes_capped
+
+    try:
+        found = loads_json_bounded(read_bytes_capped(_probes_file(), 1 << 20))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _remember_usable(where: str, stamp: str, facts: BackendFacts) -> None:
+    from studio.core.fileio import atomic_write_json
+
+    known = {**_usable_probes(), where: {"stamp": stamp, "facts": facts.to_dict()}}
+    try:
+        _probes_file().parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(_probes_file(), known)
+    except OSError as exc:  # an unwritable cache folder only costs the next probe
+        logger.warning("cannot remember that %s starts: %s", facts.name, exc)
+
+
 def forget_session_facts() -> None:
     """Probe again on the next ``session_facts`` (after installing a backend; tests)."""
     _SESSION_FACTS.clear()
+    _PROBED.clear()
 
 
 def default_backend(system: str | None = None) -> str | None:

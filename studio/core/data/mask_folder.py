@@ -17,9 +17,11 @@ from studio.core.data.dataset import DataError
 from studio.core.data.raw import RawData, existing_path
 from studio.core.data.scan import read_header
 from studio.core.data.source_options import source_option
+from studio.core.fileio import read_bytes_capped
 
 MAX_FILES = 100_000
 MAX_CLASSES = 256
+MAX_NAMES_BYTES = 1 << 20  # classes.txt: at most 256 short names
 
 
 def load_mask_folder(spec: dict) -> RawData:
@@ -38,14 +40,17 @@ def load_mask_folder(spec: dict) -> RawData:
         mask = masks.get(path.stem)
         problem = "no mask of the same name in masks/" if mask is None else (
             read_header(path, max_pixels)[1] or read_header(mask, max_pixels)[1])
+        if not problem:
+            try:  # a header can pass its check while the pixels after it are damaged
+                pairs.append((_pixels(path, size, colour, nearest=False), _pixels(mask, size, False, nearest=True)))
+            except (OSError, ValueError) as exc:
+                problem = f"cannot decode ({exc})"
         if problem:
             report.append(f"skipped images/{path.name}: {problem}")
-        else:
-            pairs.append((path, mask))
     if not pairs:
         raise DataError(f"no image in {images_dir} has a readable mask in {masks_dir}")
-    x = np.stack([_pixels(image, size, colour, nearest=False) for image, _mask in pairs]).astype(np.float32)
-    y = np.stack([_pixels(mask, size, False, nearest=True)[..., 0] for _image, mask in pairs]).astype(np.int32)
+    x = np.stack([image for image, _mask in pairs]).astype(np.float32)
+    y = np.stack([mask[..., 0] for _image, mask in pairs]).astype(np.int32)
     if y.max() >= MAX_CLASSES:
         raise DataError(f"mask values must be class indices below {MAX_CLASSES}; found {y.max()}")
     return RawData(x=x, y=y, task="segmentation", class_names=_class_names(root / "classes.txt", int(y.max())),
@@ -56,7 +61,11 @@ def _class_names(names_file: Path, largest: int) -> list[str]:
     """The names in ``classes.txt`` (checked against the largest mask value), else numbered names."""
     if not names_file.is_file():
         return [f"class {k}" for k in range(max(2, largest + 1))]
-    names = [line.strip() for line in names_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    try:
+        text = read_bytes_capped(names_file, MAX_NAMES_BYTES).decode("utf-8-sig")
+    except (OSError, ValueError) as exc:  # too large, not UTF-8, not a regular file
+        raise DataError(f"{names_file} cannot be read as class names ({exc})") from None
+    names = [line.strip() for line in text.splitlines() if line.strip()]
     if len(names) <= largest:
         raise DataError(f"{names_file} names {len(names)} classes but a mask holds the value {largest}")
     return names

@@ -29,6 +29,7 @@ from typing import Any
 from studio.core.data.dataset import DataError
 from studio.core.data.scan import IMAGE_SUFFIXES
 from studio.core.data.source_options import DATA_SOURCES
+from studio.core.fileio import read_bytes_capped, special_kind
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 MAX_SPEC_BYTES = 1 << 20  # a dataset spec is a few lines; refuse to read anything huge as one
@@ -75,6 +76,9 @@ def read_source(path: str | os.PathLike) -> DataSource:
         raise DataError(f"{target.name} is not a dataset: give {ACCEPTED}")
     if text in DATA_SOURCES:
         return DataSource({"source": text})
+    kind = special_kind(target)
+    if kind:
+        raise DataError(f"{text} is {kind}, not a data file or folder: give {ACCEPTED}")
     raise DataError(f"{text}: no such file or folder, and not a built-in dataset ({', '.join(DATA_SOURCES)})")
 
 
@@ -90,11 +94,11 @@ def _lists_images(path: Path) -> bool:
 
 def _read_text(path: Path) -> str:
     try:
-        if path.stat().st_size > MAX_SPEC_BYTES:
-            raise DataError(f"{path.name} is too large for a dataset spec (over {MAX_SPEC_BYTES >> 20} MB)")
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path.name} cannot be read ({exc})") from None
+        return read_bytes_capped(path, MAX_SPEC_BYTES).decode("utf-8")
+    except ValueError as exc:  # too large, not UTF-8, or not a regular file
+        raise DataError(f"{path.name} cannot be a dataset spec: {exc}") from None
+    except OSError as exc:
+        raise DataError(f"{path.name} cannot be read ({exc.strerror or exc})") from None
 
 
 def _from_json(text: str, where: str) -> DataSource:

@@ -9,6 +9,7 @@ from typing import Any, Callable
 import numpy as np
 
 from studio.core.data.dataset import DataError
+from studio.core.fileio import special_kind
 
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-"}  # table cells read as missing values
 
@@ -67,11 +68,15 @@ def option(spec: dict, key: str, default: Any, kind: type, low=None, high=None) 
 
 
 def existing_path(spec: dict, key: str = "path", folder: bool = False) -> Path:
-    """The path in ``spec[key]``, which must exist (as a folder when ``folder``)."""
+    """The path in ``spec[key]``, which must exist (as a folder when ``folder``), and be a regular
+    file or a folder (never a device or a FIFO)."""
     raw = spec.get(key)
     if not isinstance(raw, str) or not raw:
         raise DataError(f"dataset source {spec.get('source')!r} needs a {key!r} option")
     path = Path(raw).expanduser()
+    kind = special_kind(path)
+    if kind:
+        raise DataError(f"{path} is {kind}, not a data file or folder; check the {key!r} option")
     if not path.exists():
         raise DataError(f"{path} does not exist; check the {key!r} option")
     if folder and not path.is_dir():

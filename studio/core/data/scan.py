@@ -183,9 +183,14 @@ def list_images(folder: Path) -> list[Path]:
         for entry in entries:
             if entry.name.startswith("."):
                 continue
-            if entry.is_dir(follow_symlinks=False):
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+                is_file = not is_dir and entry.is_file()
+            except OSError:  # a symbolic link loop: listed, so the scan reports it as unreadable
+                is_dir, is_file = False, True
+            if is_dir:
                 stack.append(Path(entry.path))
-            elif entry.is_file():
+            elif is_file:
                 found.append(Path(entry.path))
                 if len(found) % _FREEZE_EVERY == 0:
                     keep_out_of_gc()

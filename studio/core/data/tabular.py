@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
+import tokenize
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +22,12 @@ from studio.core.data.dataset import DataError
 from studio.core.data.raw import MISSING, RawData, encode_labels, existing_path, task_for_classes
 from studio.core.data.sequences import is_sequence_array, npz_sequences
 from studio.core.data.source_options import source_option
+from studio.core.fileio import open_regular, zip_bomb_problem
 
 MAX_CLASSES_AUTO = 20  # an integer target with more distinct values is treated as regression
 MAX_CATEGORIES = 50
 MAX_FIELD_CHARS = 1 << 20  # one CSV field (the csv module's default limit is 131,072)
+MAX_LINE_CHARS = 16 << 20  # one line of a CSV (many fields)
 MAX_CSV_BYTES = 512 << 20  # a CSV is parsed in memory up to this size; larger ones are streamed
 CSV_MEMORY_FACTOR = 10  # parsed in memory, a CSV takes about 10x its size in Python objects
 MAX_ARRAY_BYTES_ENV = "DL_STUDIO_DATA_MAX_BYTES"
@@ -177,14 +181,13 @@ def open_csv_reader(path: Path, bounded: bool = True):
             raise DataError(f"{path.name} is {size >> 20} MiB; CSV tables are read into memory up to "
                             f"{MAX_CSV_BYTES >> 20} MiB: convert it to .npy/.npz (streamed from disk)")
         with open(path, encoding="utf-8-sig", newline="") as handle:
-            first = handle.readline()
-            while first and not first.strip():
-                first = handle.readline()
+            lines = (line for line in _bounded_lines(handle, path.name) if line.strip())
+            first = next(lines, "")
             try:
                 dialect = csv.Sniffer().sniff(first[:MAX_FIELD_CHARS], delimiters=",;\t|")
             except csv.Error:
                 dialect = csv.excel
-            lines = (line for line in _chain(first, handle) if line.strip())
+            lines = _chain(first, lines)
             csv.field_size_limit(MAX_FIELD_CHARS)
             reader = csv.reader(lines, dialect)
             header = [name.strip() for name in next(reader, [])]
@@ -213,9 +216,19 @@ def csv_header(path: str | Path) -> list[str]:
         return header
 
 
-def _chain(first: str, handle):
+def _chain(first: str, lines):
     yield first
-    yield from handle
+    yield from lines
+
+
+def _bounded_lines(handle, file_name: str):
+    """The lines of a text ``handle``, refusing one over ``MAX_LINE_CHARS`` before holding it all
+    (a file of zeros is one endless line)."""
+    while line := handle.readline(MAX_LINE_CHARS + 1):
+        if len(line) > MAX_LINE_CHARS:
+            raise DataError(f"{file_name}: a line is over {MAX_LINE_CHARS:,} characters long; "
+                            "this is not a CSV table (or a field is far too long)")
+        yield line
 
 
 def _read_rows(path: Path):
@@ -294,7 +307,7 @@ class _CsvEncoder:
 
 
 def _encode_numeric(name, raw, mode):
-    values = {s: np.array([np.nan if _is_missing(v) else float(v) for v in col]) for s, col in raw.items()}
+    values = {s: np.array([np.nan if _is_missing(v) else float(str(v).strip()) for v in col]) for s, col in raw.items()}
     infinite = sum(int(np.isinf(v).sum()) for v in values.values())
     values = {s: np.where(np.isinf(v), np.nan, v) for s, v in values.items()}  # inf counts as missing
     missing = sum(int(np.isnan(v).sum()) for v in values.values())
@@ -356,12 +369,17 @@ def load_npz(spec: dict) -> RawData:
                     f"{path.name} has no array {' or '.join(map(repr, missing))}{hint}; it holds "
                     f"{', '.join(members) or 'no .npy array'} (set x_key / y_key)"
                 )
+            for key in (x_key, y_key, "class_names"):
+                bomb = zip_bomb_problem(members[key]) if key in members else None
+                if bomb:
+                    raise DataError(f"{path.name}: {bomb}")
             x = _read_member(archive, members[x_key], path, x_key)
             y = _read_member(archive, members[y_key], path, y_key, False)
             names = None
             if "class_names" in members:
                 names = [str(n) for n in _read_member(archive, members["class_names"], path, "class_names", False)]
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+        # damaged deflate data, an unknown compression method, an encrypted member
         raise DataError(f"{path.name} is not a readable .npz file ({exc})") from exc
     return _arrays_to_raw(x, y, names, task, path, x_key, y_key, spec)
 
@@ -379,7 +397,7 @@ def load_npy(spec: dict) -> RawData:
     arrays = []
     for file, key in ((path, "inputs"), (labels_path.expanduser(), "labels")):
         try:
-            with open(file, "rb") as handle:
+            with open_regular(file) as handle:  # a FIFO given as labels must not block
                 shape, dtype, _ = _npy_header(handle, file.name)
             _check_array(shape, dtype, file.name, key, file.stat().st_size)
             arrays.append(np.load(file, mmap_mode="r", allow_pickle=False))
@@ -393,7 +411,8 @@ def _npy_header(handle, file_name: str):
         version = np.lib.format.read_magic(handle)
         read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
         shape, fortran, dtype = read(handle, max_header_size=1 << 16)
-    except (ValueError, SyntaxError, EOFError, UnicodeDecodeError) as exc:
+    except (ValueError, SyntaxError, EOFError, UnicodeDecodeError, tokenize.TokenError) as exc:
+        # TokenError: numpy re-parses a header it takes for a Python 2 one with ``tokenize``
         raise DataError(f"{file_name}: not a .npy array ({exc})") from exc
     return shape, dtype, fortran
 

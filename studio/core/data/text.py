@@ -9,10 +9,12 @@ windows of ``max_length`` token ids whose targets are the next token at every st
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import pickle
 import zipfile
+from pathlib import Path
 
 import numpy as np
 
@@ -21,11 +23,15 @@ from studio.core.data.keras_cache import _KERAS_URL, _RestrictedUnpickler, _miss
 from studio.core.data.raw import RawData, encode_labels, existing_path, task_for_classes
 from studio.core.data.source_options import source_option
 from studio.core.data.tokenize import Vocabulary, fit_vocabulary, token_normalization, vocabulary_report
+from studio.core.fileio import read_prefix
+from studio.core.formatting import size_bytes
 
 MASK_TOKEN = "[MASK]"
 MASKED_SHARE = 0.15
 MAX_DOCUMENT_CHARS = 100_000  # longer documents (or lines) are cut and reported
 MAX_DOCUMENTS = 500_000
+MAX_FIELD_CHARS = 4 * MAX_DOCUMENT_CHARS  # one text CSV field (its document is cut to the above)
+MAX_TEXT_BYTES = 64 << 20  # a corpus or a text CSV is read up to this size; the rest is cut and reported
 KERAS_TEXT = {"imdb": ["negative", "positive"], "reuters": [f"topic {k}" for k in range(46)]}
 
 
@@ -36,9 +42,21 @@ def _text_options(spec: dict, source: str) -> tuple[str, int | None, int]:
     return level, max_tokens, source_option(spec, source, "max_length")
 
 
-def _decode(raw: bytes, name: str) -> str:
+def _read_text(path: Path, name: str, max_bytes: int, report: list[str]) -> str:
+    """The UTF-8 text of the regular file ``path``, reading at most ``max_bytes``: a longer file is
+    cut at its last line end within them, and the cut is reported. Raises DataError naming ``name``."""
     try:
-        return raw.decode("utf-8-sig")
+        raw, size = read_prefix(path, max_bytes)
+    except ValueError as exc:  # a device, a FIFO, a folder
+        raise DataError(f"{name} is {exc}") from None
+    except OSError as exc:
+        raise DataError(f"cannot read {name} ({exc.strerror or exc})") from None
+    cut = size > len(raw)
+    if cut:
+        raw = raw[: raw.rfind(b"\n") + 1] or raw
+        report.append(f"{name}: read its first {size_bytes(len(raw))} of {size_bytes(size)}; the rest is ignored")
+    try:  # a cut can split a character: only a complete file must end on a whole one
+        return codecs.getincrementaldecoder("utf-8-sig")().decode(raw, final=not cut)
     except UnicodeDecodeError as exc:
         raise DataError(f"{name} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
 
@@ -82,9 +100,14 @@ def load_text_folder(spec: dict) -> RawData:
     texts, labels = [], []
     for label, name in enumerate(classes):
         for path in sorted((root / name).glob("*.txt")):
-            text = _cut(_decode(path.read_bytes(), f"{name}/{path.name}"), f"{name}/{path.name}", report)
+            where = f"{name}/{path.name}"
+            try:  # at most 4 UTF-8 bytes a character
+                text = _cut(_read_text(path, where, 4 * MAX_DOCUMENT_CHARS, []), where, report)
+            except DataError as exc:  # one unreadable document costs only itself, as an image does
+                report.append(f"skipped {exc}")
+                continue
             if not text.strip():
-                report.append(f"skipped empty document {name}/{path.name}")
+                report.append(f"skipped empty document {where}")
                 continue
             texts.append(text)
             labels.append(label)
@@ -98,8 +121,13 @@ def load_text_folder(spec: dict) -> RawData:
 def load_text_csv(spec: dict) -> RawData:
     """A CSV with a header: ``text`` names the text column, ``target`` the label (default: last)."""
     path = existing_path(spec)
-    content = _decode(path.read_bytes(), path.name)
-    rows = list(csv.reader(io.StringIO(content)))
+    report: list[str] = []
+    content = _read_text(path, path.name, MAX_TEXT_BYTES, report)
+    csv.field_size_limit(MAX_FIELD_CHARS)  # process-wide, so set before each use (tables set theirs)
+    try:
+        rows = list(csv.reader(io.StringIO(content)))
+    except csv.Error as exc:  # e.g. a field over that limit
+        raise DataError(f"{path.name}: unreadable CSV ({exc})") from None
     if len(rows) < 2:
         raise DataError(f"{path.name} needs a header row and at least one data row")
     header, rows = [h.strip() for h in rows[0]], rows[1:]
@@ -109,7 +137,6 @@ def load_text_csv(spec: dict) -> RawData:
         if column not in header:
             raise DataError(f"{path.name}: no column {column!r}; columns are {', '.join(header)}")
     ti, yi = header.index(text_col), header.index(target_col)
-    report: list[str] = []
     texts, targets = [], []
     for number, row in enumerate(rows, start=2):
         text = row[ti] if len(row) > ti else ""
@@ -127,7 +154,7 @@ def load_corpus(spec: dict) -> RawData:
     """One .txt file for language modelling: windows of ``max_length`` tokens -> next tokens."""
     path = existing_path(spec)
     report: list[str] = []
-    text = _decode(path.read_bytes(), path.name)
+    text = _read_text(path, path.name, MAX_TEXT_BYTES, report)
     lines = [_cut(line, f"{path.name} line {n}", report) for n, line in enumerate(text.split("\n"), 1)]
     return corpus_raw("\n".join(lines), spec, report)
 

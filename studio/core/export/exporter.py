@@ -109,8 +109,9 @@ def _check_target(path: Path, spec: FormatSpec, force: bool) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ExportError(f"cannot create the folder {path.parent}: {exc.strerror or exc}") from None
-    if not os.access(path.parent, os.W_OK):
-        raise ExportError(f"cannot write to {path.parent}: permission denied; choose a writable folder")
+    why = fileio.unwritable_reason(path.parent)
+    if why:
+        raise ExportError(f"cannot write to {path.parent}: {why}; choose a writable folder")
 
 
 def _inference_model(source: ExportSource, include_normalization: bool, spec: FormatSpec):
@@ -297,7 +298,7 @@ def _metadata(source: ExportSource, model, spec: FormatSpec, path: Path, result:
         "studio_version": __version__,
         "versions": versions(),
         "source": {"name": source.name, "run": str(source.run_dir) if source.run_dir else None,
-                   "part": source.part},
+                   "part": source.part, "model_file": source.model_file},
         "inputs": [{"name": t.name, "shape": list(t.shape[1:]), "dtype": str(t.dtype)} for t in model.inputs],
         "outputs": [{"shape": list(t.shape[1:])} for t in model.outputs],
         "task": dataset.task if dataset else None,

@@ -36,6 +36,7 @@ class ExportSource:
     run_info: dict[str, Any] = field(default_factory=dict)
     part: str | None = None
     warnings: list[str] = field(default_factory=list)
+    model_file: str | None = None  # the run's file exported, relative to the run folder
 
     def input_specs(self) -> list[tuple[tuple[int | None, ...], str]]:
         """``(shape without batch, dtype)`` of each model input."""
@@ -136,9 +137,27 @@ def _open_run(run_dir: Path, part: str | None, which: str) -> ExportSource:
             warnings.append(f"the run's dataset cannot be loaded ({exc}); verification uses random inputs")
     else:
         warnings.append("the run has no project snapshot: no class names, normalization or real samples")
-    model = _run_model(run_dir, part, which, generative=bool(project and project.generative))
+    generative = bool(project and project.generative)
+    model_file = None if part is not None or generative else _model_file(folder, which, warnings)
+    model = _run_model(run_dir, part, which, generative)
     name = (project.name if project else run_dir.name) + (f"-{part}" if part else "")
-    return ExportSource(model, name, project, dataset, run_dir, info, part, warnings)
+    return ExportSource(model, name, project, dataset, run_dir, info, part, warnings, model_file)
+
+
+def _model_file(folder, which: str, warnings: list[str]) -> str | None:
+    """The run's model file ``which`` picks, relative to the run; a warning when "auto" falls back
+    from the final model.keras to a checkpoint."""
+    from studio.core.inspect.errors import InspectError
+    from studio.core.inspect.runs import run_model_path
+
+    try:
+        path = run_model_path(folder.path, which)
+    except InspectError:
+        return None  # _run_model says why
+    if which == "auto" and path != folder.model_file:
+        warnings.append(f"the run has no final {folder.model_file.name}: exported "
+                        f"{path.relative_to(folder.path).as_posix()} instead")
+    return path.relative_to(folder.path).as_posix()
 
 
 def _run_warnings(info: dict[str, Any]) -> list[str]:

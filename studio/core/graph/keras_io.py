@@ -13,7 +13,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from studio.core.fileio import loads_json_bounded
+from studio.core.fileio import loads_json_bounded, open_regular
 from studio.core.formatting import size_bytes
 from studio.core.graph.catalog import CATALOG, default_params
 from studio.core.graph.model import MAX_NODES, Graph, GraphError, new_id
@@ -315,13 +315,15 @@ def read_keras_config(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     legacy = path.suffix.lower() in (".h5", ".hdf5")
     try:
-        with open(path, "rb") as handle:
+        with open_regular(path) as handle:  # a FIFO or a device is refused, never read
             legacy = legacy or handle.read(len(_HDF5_SIGNATURE)) == _HDF5_SIGNATURE
     except FileNotFoundError:
         if not legacy:
             raise KerasImportError(f"{path}: file not found") from None
     except OSError as exc:
         raise KerasImportError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except ValueError as exc:  # not a regular file
+        raise KerasImportError(f"{path}: {exc}") from None
     if legacy:
         raise KerasImportError(f"{path}: legacy Keras HDF5 file: not supported for import, save it as .keras")
     try:

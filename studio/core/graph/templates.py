@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from studio.core.fileio import loads_json_bounded, read_bytes_capped
 from studio.core.graph.model import Graph, GraphError
 from studio.resources import models_dir
 
@@ -30,6 +31,7 @@ class Template:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+MAX_TEMPLATE_BYTES = 32 * 2**20  # a template's graph JSON, like a .keras file's config.json
 _META_KEYS = ("name", "title", "description", "reference", "task", "input_shape", "num_classes",
               "expected_params", "generative")
 
@@ -61,16 +63,24 @@ def is_template_file(path: Path) -> bool:
     if path.suffix != ".json" or not path.is_file():
         return False
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        data = _read_json(path)
+    except (OSError, ValueError):
         return False
     return isinstance(data, dict) and "graph" in data and "schema_version" not in data
+
+
+def _read_json(path: Path) -> Any:
+    """A JSON file read with a size cap and bounded nesting; ValueError or OSError otherwise."""
+    return loads_json_bounded(read_bytes_capped(path, MAX_TEMPLATE_BYTES))
 
 
 def load_template_file(path: Path) -> Template:
     """The template stored in the JSON file ``path``."""
     name = path.stem
-    data = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        data = _read_json(path)
+    except (OSError, ValueError) as exc:
+        raise TemplateError(f"Template {name!r} cannot be read: {exc}") from None
     try:
         graph = Graph.from_dict(data["graph"])
     except (KeyError, TypeError, GraphError) as exc:

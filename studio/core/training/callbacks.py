@@ -23,6 +23,7 @@ from studio.core import fileio
 from studio.core.backends import adapter
 from studio.core.training.backup import BackupState, write_backup
 from studio.core.training.diskspace import ensure_free_space, saved_size
+from studio.core.training.divergence import DivergenceCheck
 from studio.core.training.runs import RunFolder, read_control
 
 HISTOGRAM_BINS = 30
@@ -113,7 +114,8 @@ def current_lr(model) -> float:
 
 
 class Monitor(Hooks):
-    """Writes batch and epoch events, obeys the control file, stops at a NaN/Inf loss.
+    """Writes batch and epoch events, obeys the control file, stops at a NaN/Inf loss, warns once
+    when a finite loss diverges.
 
     Batch logs are read (a host sync on GPUs), the control file polled and events written every
     ``throttle_s`` seconds and at the last step of an epoch, not at every batch.
@@ -126,6 +128,7 @@ class Monitor(Hooks):
         self.throttle_s = throttle_s
         self._control_mtime = None
         self.epoch = self.step = self.first_step = 0
+        self.divergence = DivergenceCheck()
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch + 1
@@ -147,6 +150,7 @@ class Monitor(Hooks):
         if bad:
             self._fail_nan(*bad)
             return
+        self.divergence.see_first(logs)
         self._obey_control()
         busy = max(now - self._epoch_start - self._paused, 1e-9)
         done = max(self.step - self.first_step, 1)
@@ -204,6 +208,9 @@ class Monitor(Hooks):
                          duration_s=time.perf_counter() - self._epoch_start, **fields)
         self.history[epoch + 1] = logs
         write_history(self.folder, self.history)
+        warning = self.divergence.check_epoch(epoch + 1, logs)
+        if warning:
+            self.folder.emit("warning", kind="divergence", epoch=epoch + 1, message=warning)
 
 
 def bad_loss(logs: dict | None) -> tuple[str, float] | None:

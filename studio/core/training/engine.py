@@ -20,7 +20,7 @@ from studio.core.backends.devices import DeviceError
 from studio.core.logs import log_to_stderr
 from studio.core.training import lock
 from studio.core.training.backup import BackupState, read_backup, restore_backup
-from studio.core.training.diskspace import ensure_free_space, saved_size
+from studio.core.training.diskspace import ensure_free_space, kept_files, saved_size
 from studio.core.training.errors import TrainingError, describe_failure
 from studio.core.training.resume import apply_changes
 from studio.core.training.runs import RunFolder, read_control, read_events
@@ -107,7 +107,7 @@ def train_run(folder: RunFolder, resume: bool = False) -> str:
     except StopDuringStartup:
         status = stopped_during_startup(folder)
     except BaseException as exc:  # the run must always end with a status and a message
-        kind, message = describe_failure(exc, batch_size)
+        kind, message = describe_failure(exc, batch_size, kept_files(folder))
         traceback.print_exc()
         error = {"kind": kind, "message": message}
         if isinstance(exc, DeviceError) and exc.fixes:  # settings that would work: front ends word them
@@ -168,6 +168,7 @@ def _train(folder: RunFolder, resume: bool) -> str:
                                                    built.steps_per_epoch - start.step)
     execution = built.model.steps_per_execution
     folder.update_info(notes=notes, steps_per_execution=execution)
+    ensure_free_space(folder.path, saved_size(built.model))  # before training: no epoch is trained in vain
 
     state = RunState(global_step=start.global_step, resume_epoch=start_epoch, resume_step=start.step)
     history = {event["epoch"]: event["logs"] for event in read_events(folder.path)
@@ -193,6 +194,8 @@ def _train(folder: RunFolder, resume: bool) -> str:
                 adaptations=info.get("adaptations", []),
                 **({"from_epoch": start_epoch + 1, "from_step": start.step + 1} if resume else {}))
     stage(folder, "compiling")  # Keras traces and compiles the training step in the first batch
+    if built.val is not None:  # the loss before any update: where the divergence check starts
+        monitor.divergence.see_first(built.model.evaluate(built.val, steps=1, verbose=0, return_dict=True))
     _fit(built, config.epochs, start_epoch, start.step, callbacks)
 
     if state.failed:

@@ -19,10 +19,16 @@ class DiskFull(OSError):
                          str(directory))
 
 
-def describe_failure(exc: BaseException, batch_size: int) -> tuple[str, str]:
+def describe_failure(exc: BaseException, batch_size: int, kept: str = "") -> tuple[str, str]:
     """Map an exception raised while training to ``(kind, one-line message)``.
 
-    Kinds: oom, disk_full, unwritable, data, config, internal.
+    Args:
+        exc: what was raised.
+        batch_size: the run's batch size (an out-of-memory message suggests half).
+        kept: what the run keeps to resume from (``diskspace.kept_files``), said after a full disk.
+
+    Returns:
+        ``(kind, message)``, kind one of oom, disk_full, unwritable, data, config, internal.
     """
     name = type(exc).__name__
     if name == "ResourceExhaustedError" or "out of memory" in str(exc).lower():
@@ -36,9 +42,11 @@ def describe_failure(exc: BaseException, batch_size: int) -> tuple[str, str]:
         where = f" ({oserror.filename})" if getattr(oserror, "filename", None) else ""
         if oserror.errno in (errno.ENOSPC, errno.EDQUOT):
             need = f"the write {oserror.strerror}; " if isinstance(oserror, DiskFull) else ""
-            return "disk_full", f"the disk is full{where}: {need}free some space; earlier checkpoints are intact"
+            return "disk_full", (f"the disk is full{where}: {need}free some space, then resume the run"
+                                 + (f"; {kept}" if kept else ""))
         if oserror.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            return "unwritable", f"cannot write the run folder{where}: choose a writable folder"
+            why = "it is on a read-only file system" if oserror.errno == errno.EROFS else "permission denied"
+            return "unwritable", f"cannot write the run folder{where}: {why}; choose a writable folder"
     if isinstance(exc, (TrainingError, DeviceError)):
         return "config", str(exc)
     if name == "DataError":

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from studio.core import hooks
-from studio.core.backends import versions  # noqa: F401  (re-exported for export manifests)
+from studio.core.backends import TITLES, versions  # noqa: F401  (versions: re-exported for export manifests)
 from studio.core.training.adapt import adapt_to_dataset
 from studio.core.training.compat import DataFacts, check_compat
 from studio.core.training.config import TrainingConfig
@@ -108,14 +108,35 @@ def _check_writable(path: Path) -> None:
 
 
 def choose_backend(project, config: TrainingConfig) -> tuple[str, str]:
-    """``(backend, why)`` for a run; TrainingError when the chosen one is not installed."""
+    """``(backend, why)`` for a run; TrainingError when the chosen one is not installed or cannot
+    start (asked of a fresh process once per session, as ``studio doctor`` does, with its fix)."""
     from studio.core.backends import resolve
     from studio.core.backends.measurements import project_signature
 
     try:
-        return resolve(config.backend, project_signature(project))
+        backend, why = resolve(config.backend, project_signature(project))
     except ValueError as exc:
         raise TrainingError(str(exc)) from None
+    check_backend_starts(backend)
+    return backend, why
+
+
+def check_backend_starts(backend: str) -> None:
+    """Refuse a backend that cannot start, asked of a fresh process once a session.
+
+    Args:
+        backend: tensorflow, jax or torch.
+
+    Raises:
+        TrainingError: with ``studio doctor``'s diagnosis and fix line.
+    """
+    from studio.core.backends import session_probe
+
+    facts = session_probe(backend)
+    if not facts.usable:
+        fix = f"; fix: {facts.fix}" if facts.fix else ""
+        raise TrainingError(f"the {TITLES[backend]} backend cannot start ({facts.reason}){fix} "
+                            "(see `studio doctor`)")
 
 
 def prepare_run_folder(plan: RunPlan, run_dir: str | os.PathLike) -> RunFolder:
@@ -125,8 +146,8 @@ def prepare_run_folder(plan: RunPlan, run_dir: str | os.PathLike) -> RunFolder:
     folder = RunFolder(run_dir)
     if folder.path.exists() and any(folder.path.iterdir()):
         raise TrainingError(f"{folder.path} already holds files: pick a new run folder, or resume that run")
+    backend, why = choose_backend(plan.project, plan.config)  # before the folder exists
     _check_writable(folder.path)
-    backend, why = choose_backend(plan.project, plan.config)
     try:
         save_project(plan.project, folder.project_file)
         folder.update_info(
@@ -156,6 +177,8 @@ def reopen_run_folder(run_dir: str | os.PathLike, training: dict[str, Any] | Non
         raise TrainingError(f"run {folder.path.name} is still training")
     if info.get("status") == "completed":
         raise TrainingError(f"run {folder.path.name} already completed: start a new run to train more")
+    if info.get("backend") in TITLES:
+        check_backend_starts(info["backend"])
     try:
         project = load_project(folder.project_file)
     except ProjectError as exc:
