@@ -37,14 +37,43 @@ def test_template_round_trip_graph_keras_graph_keras(name):
     assert_same_model(first, to_keras(again))
 
 
+# Every constructor in keras.applications (Keras 3.15); a test below checks the list is complete.
+APPLICATIONS = [
+    "ConvNeXtBase", "ConvNeXtLarge", "ConvNeXtSmall", "ConvNeXtTiny", "ConvNeXtXLarge", "DenseNet121", "DenseNet169",
+    "DenseNet201", "EfficientNetB0", "EfficientNetB1", "EfficientNetB2", "EfficientNetB3", "EfficientNetB4",
+    "EfficientNetB5", "EfficientNetB6", "EfficientNetB7", "EfficientNetV2B0", "EfficientNetV2B1", "EfficientNetV2B2",
+    "EfficientNetV2B3", "EfficientNetV2L", "EfficientNetV2M", "EfficientNetV2S", "InceptionResNetV2", "InceptionV3",
+    "MobileNet", "MobileNetV2", "MobileNetV3Large", "MobileNetV3Small", "NASNetLarge", "NASNetMobile", "ResNet101",
+    "ResNet101V2", "ResNet152", "ResNet152V2", "ResNet50", "ResNet50V2", "VGG16", "VGG19", "Xception"]
+MIN_SIZE = {"InceptionResNetV2": 75, "InceptionV3": 75, "Xception": 71}  # 32 for the others (weights=None)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("factory", ["ResNet50", "MobileNetV2", "DenseNet121", "EfficientNetB0"])
-def test_keras_applications_import_and_rebuild_exactly(factory):
+def test_the_application_list_is_every_keras_application():
     import keras
 
-    model = getattr(keras.applications, factory)(weights=None)
+    assert APPLICATIONS == sorted(name for name in dir(keras.applications) if name[0].isupper())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("factory", APPLICATIONS)
+def test_every_keras_application_imports_with_exact_params_and_outputs(factory):
+    import keras
+
+    keras.backend.clear_session()
+    size = MIN_SIZE.get(factory, 32)  # the smallest input keeps building 40 networks affordable
+    model = getattr(keras.applications, factory)(weights=None, input_shape=(size, size, 3))
     graph = from_keras(model)
-    assert_same_model(model, to_keras(graph))
+    analysis = analyze(graph)
+    assert analysis.ok, analysis.problems[:3]
+    trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
+    assert (analysis.total_params, analysis.trainable_params) == (model.count_params(), trainable)
+    rebuilt = to_keras(graph)
+    assert rebuilt.count_params() == model.count_params()
+    if not any(g.id.startswith("nested:") for g in find_groups(graph)):  # flattened models differ in structure
+        assert operations(rebuilt) == operations(model)
+    transfer_weights(model, rebuilt)
+    assert_same_outputs(model, rebuilt, np.random.default_rng(0).normal(0, 50, (1, size, size, 3)).astype("float32"))
 
 
 def test_sequential_model_imports():

@@ -242,7 +242,7 @@ def _flatten(serialized: dict[str, Any], prefix: str, feeds: list[str] | None,
     if serialized["class_name"] == "Sequential":
         return _flatten_sequential(config, prefix, feeds, nodes, edges, where)
     scope: dict[str, list[str]] = {}  # layer name in this model -> node names of its outputs
-    inputs = [entry[0] for entry in _tensor_list(config.get("input_layers"))]
+    inputs = [] if feeds is None else [entry[0] for entry in _tensor_list(config.get("input_layers"))]
     if feeds is not None and len(feeds) != len(inputs):
         raise KerasImportError(f"The {where} takes {len(inputs)} input(s) but is called with {len(feeds)}")
     for layer in config["layers"]:
@@ -322,11 +322,12 @@ def _flatten_sequential(config: dict[str, Any], prefix: str, feeds: list[str] | 
 
 def _tensor_list(value: Any) -> list[Any]:
     """A model's ``input_layers`` / ``output_layers``: one ``[name, node, index]`` or a list of them."""
-    if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
-        return [value]
-    if not isinstance(value, list):
+    if isinstance(value, (list, tuple)) and len(value) == 3 and isinstance(value[0], str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(
+            isinstance(v, (list, tuple)) and len(v) == 3 and isinstance(v[0], str) for v in value):
         raise KerasImportError("A nested model's inputs and outputs should be lists of [layer, node, index]")
-    return value
+    return list(value)
 
 
 def _operand_tensors(type: str, name: str, params: dict[str, Any], args: Any, kwargs: dict) -> list[Any]:
