@@ -43,7 +43,15 @@ class Group:
 
 
 def find_groups(graph: Graph) -> list[Group]:
-    """The collapsible blocks of ``graph`` (none for a cyclic graph), in data-flow order."""
+    """The collapsible blocks of ``graph``.
+
+    Args:
+        graph: any graph; a cyclic one has no groups.
+
+    Returns:
+        Non-overlapping groups in data-flow order: nested models first, then the backbone, named
+        blocks and fork/merge regions.
+    """
     try:
         order = graph.topological_order()
     except GraphError:

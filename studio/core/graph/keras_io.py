@@ -42,7 +42,16 @@ class GraphBuildError(ValueError):
 
 # -- graph -> Keras ------------------------------------------------------------------------------
 def make_layer(type: str, name: str, params: dict[str, Any]):
-    """Instantiate the Keras layer of a (non-Input) node from its params."""
+    """Instantiate the Keras layer (or ``keras.ops`` operation) of a non-Input node.
+
+    Args:
+        type: the node's catalog type; its spec names the Keras module and class.
+        name: the layer name.
+        params: the node's params (operands and call-time params are left out of the config).
+
+    Returns:
+        The layer or operation, not yet called.
+    """
     import keras
 
     from studio.core.graph.custom_layers import CUSTOM_LAYERS
@@ -93,7 +102,17 @@ def to_keras(graph: Graph, name: str = "model"):
 
 
 def call_layer(layer, type: str, params: dict[str, Any], inputs: list):
-    """Call a node's Keras layer (or operation) on its input tensors, as the node's type expects."""
+    """Call a node's Keras layer (or operation) on its input tensors, as the node's type expects.
+
+    Args:
+        layer: what ``make_layer`` made for the node.
+        type: the node's catalog type.
+        params: the node's params (an operation's number operands are passed in place).
+        inputs: the tensors feeding the node, in port order.
+
+    Returns:
+        The output tensor.
+    """
     operands = CATALOG[type].operands
     if type in _MULTI_INPUT or type == "Attention":
         return layer(inputs)
@@ -492,8 +511,13 @@ def load_keras_file(path: str | Path, with_model: bool = False):
 
 
 def transfer_weights(source, target) -> None:
-    """Copy weights layer by layer from ``source`` into ``target``, matched by name; a layer the
-    import flattened out of a nested model (``stem.conv``) is found inside that model."""
+    """Copy weights layer by layer from ``source`` into ``target``, matched by name.
+
+    Args:
+        source: the Keras model the graph was imported from (nested models and all).
+        target: a model built from that graph (``to_keras``); its layer ``stem.conv`` takes the
+            weights of layer ``conv`` of ``source``'s nested model ``stem``.
+    """
     for layer in target.layers:
         weights = source_layer(source, layer.name).get_weights()
         if weights:
@@ -503,7 +527,13 @@ def transfer_weights(source, target) -> None:
 def source_layer(model, name: str):
     """The layer of ``model`` that node ``name`` was imported from, looked up in nested models too.
 
-    Raises ValueError when there is none."""
+    Args:
+        model: a Keras model.
+        name: a node name, ``<nested model>.<layer>`` for a layer of a nested model.
+
+    Returns:
+        The Keras layer; raises ValueError when there is none.
+    """
     try:
         return model.get_layer(name)
     except ValueError:
