@@ -34,6 +34,7 @@ CASES = [
     ("Reshape", {"target_shape": [-1, 4]}, [(2, 6, 2)]),
     ("Rescaling", {}, [(4, 4, 1)]),
     ("Normalization", {}, [(6,)]),
+    ("Normalization", {"mean": [1.0, 2.0, 3.0], "variance": [1.0, 4.0, 9.0]}, [(4, 4, 3)]),  # given: no weights
     ("Dropout", {}, [(6,)]),
     ("SpatialDropout2D", {}, [(4, 4, 3)]),
     ("GaussianNoise", {}, [(6,)]),
@@ -70,6 +71,32 @@ CASES = [
     ("RepeatVector", {"n": 3}, [(5,)]),
     ("TimeDistributed", {}, [(7, 5)]),
     ("TimeDistributed", {"layer": {"class_name": "Conv1D", "config": {"filters": 2, "kernel_size": [3]}}}, [(4, 9, 3)]),
+    ("LayerScale", {"projection_dim": 3}, [(4, 4, 3)]),
+    ("CustomScaleLayer", {"scale": 0.17}, [(4, 4, 3), (4, 4, 3)]),
+    ("ops.add", {}, [(4, 3), (4, 3)]),
+    ("ops.add", {"x2": 3.0}, [(4, 3)]),
+    ("ops.subtract", {"x1": 1.0}, [(4, 3)]),
+    ("ops.multiply", {}, [(4, 4, 3), (1, 1, 3)]),
+    ("ops.divide", {"x2": 2}, [(5,)]),
+    ("ops.true_divide", {}, [(5,), (5,)]),
+    ("ops.maximum", {"x2": 0.0}, [(5,)]),
+    ("ops.minimum", {}, [(5,), (5,)]),
+    ("ops.power", {"x2": 2}, [(5,)]),
+    *[(f"ops.{name}", {}, [(3, 5)]) for name in (
+        "negative", "absolute", "square", "sqrt", "exp", "log", "tanh", "relu", "relu6", "sigmoid", "hard_sigmoid",
+        "silu", "hard_silu", "gelu")],
+    ("ops.softmax", {"axis": 1}, [(3, 5)]),
+    ("ops.clip", {"x_min": -1.0, "x_max": 2.0}, [(3, 5)]),
+    ("ops.reshape", {"newshape": [-1, 5, 3]}, [(3, 5)]),
+    ("ops.transpose", {"axes": [0, 2, 1]}, [(3, 5)]),
+    ("ops.expand_dims", {"axis": [1, -1]}, [(3, 5)]),
+    ("ops.squeeze", {}, [(3, 1, 5)]),
+    ("ops.squeeze", {"axis": [-2]}, [(3, 1, 5)]),
+    ("ops.mean", {"axis": [1, 2], "keepdims": True}, [(3, 4, 5)]),
+    ("ops.sum", {"axis": 1}, [(3, 4, 5)]),
+    ("ops.max", {"axis": -1}, [(3, 4, 5)]),
+    ("ops.concatenate", {"axis": 1}, [(2, 3), (4, 3)]),
+    ("ops.matmul", {}, [(2, 3, 4), (2, 4, 5)]),
 ]
 
 
@@ -85,7 +112,7 @@ def test_inferred_shape_and_params_match_keras(type, override, shapes):
     import keras
     import numpy as np
 
-    from studio.core.graph.keras_io import make_layer
+    from studio.core.graph.keras_io import call_layer, make_layer
 
     params = {**default_params(type), **override}
     out, weights, trainable, _ = layer_info(type, params, shapes)
@@ -93,28 +120,21 @@ def test_inferred_shape_and_params_match_keras(type, override, shapes):
     inputs = [keras.Input(shape=s) for s in shapes]
     if type == "Embedding":
         inputs = [keras.Input(shape=shapes[0], dtype="int32")]
-    if type == "MultiHeadAttention":
-        result = layer(*inputs)
-    elif type in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Concatenate", "Attention", "Sampling"):
-        result = layer(inputs)
-    else:
-        result = layer(inputs[0])
+    result = call_layer(layer, type, params, inputs)
     assert tuple(result.shape[1:]) == out
+    if type.startswith("ops."):
+        return  # an operation holds no weights
     assert layer.count_params() == weights
     assert int(sum(np.prod(w.shape) for w in layer.trainable_weights)) == trainable
 
 
 @pytest.mark.parametrize("type", sorted(set(CATALOG) - {"Input", "Sampling", "PositionalEmbedding", "Bidirectional", "TimeDistributed"}))
 def test_catalog_defaults_are_valid_keras_config(type):
-    import keras
-
-    from studio.core.graph.keras_io import CALL_PARAMS
+    from studio.core.graph.keras_io import CALL_PARAMS, make_layer
 
     spec = CATALOG[type]
-    config = {k: v for k, v in default_params(type).items() if k not in CALL_PARAMS.get(type, ())}
-    reference = getattr(keras.layers, spec.keras_class).from_config({**config, "name": "probe"}).get_config()
-
+    reference = make_layer(type, "probe", default_params(type)).get_config()
     for param in spec.params:
-        if param.name in CALL_PARAMS.get(type, ()):
+        if param.name in (*CALL_PARAMS.get(type, ()), *spec.operands):
             continue  # passed when the layer is called
         assert param.name in reference, f"{type}.{param.name} is not a Keras config key"

@@ -48,6 +48,20 @@ def _imported_graph() -> Graph:
     return from_keras(keras.Model(inputs, outputs))
 
 
+def _imported_applications_graph() -> Graph:
+    """keras.ops operations and keras.applications layers, as an imported MobileNetV3 or ConvNeXt holds them."""
+    import keras
+    from keras.src.applications.convnext import LayerScale
+
+    from studio.core.graph.keras_io import from_keras
+
+    inputs = keras.Input(shape=(4, 6))
+    x = keras.layers.Dense(6)(inputs)
+    x = keras.layers.ReLU(6.0)(x + 3.0) * (1.0 / 6.0)
+    x = keras.ops.reshape(LayerScale(0.1, 6)(x), (-1, 24))
+    return from_keras(keras.Model(inputs, keras.ops.concatenate([x, keras.ops.mean(inputs, axis=1)], axis=-1)))
+
+
 def _config(layer) -> dict:
     """The layer's config as plain JSON, without the auto-generated names of wrapped inner layers."""
     config = json.loads(json.dumps(layer.get_config(), default=str))
@@ -61,8 +75,9 @@ def _template(name: str) -> Graph:
     return Graph.from_dict(json.loads((models_dir() / f"{name}.json").read_text())["graph"])
 
 
-@pytest.mark.parametrize("make", [lambda: _template("small_cnn_28"), lambda: _template("resnet18"), _mixed_graph, _imported_graph],
-                         ids=["small_cnn_28", "resnet18", "mixed", "imported"])
+@pytest.mark.parametrize("make", [lambda: _template("small_cnn_28"), lambda: _template("resnet18"), _mixed_graph,
+                                  _imported_graph, _imported_applications_graph],
+                         ids=["small_cnn_28", "resnet18", "mixed", "imported", "ops"])
 def test_generated_code_builds_the_same_model(make):
     import keras
 

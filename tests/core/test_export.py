@@ -215,3 +215,16 @@ def test_bundle_holds_what_reproduces_the_run(runs, tmp_path):
         archive.writestr("run.json", "{}")  # a second, different run.json: the checksum no longer matches
     with pytest.raises(ExportError, match="does not match its checksum"):
         check_bundle(str(path))
+
+
+def test_normalization_is_added_to_a_model_with_nested_models_keeping_their_weights():
+    import keras
+
+    from studio.core.export.clean import with_normalization
+
+    stem = keras.Sequential([keras.Input((6, 6, 3)), keras.layers.Conv2D(2, 3, name="conv")], name="stem")
+    inputs = keras.Input((6, 6, 3))
+    model = keras.Model(inputs, keras.layers.Flatten(name="flat")(stem(inputs)))
+    normalized = with_normalization(model, {"mode": "scale", "divide": 255.0})
+    pixels = np.random.default_rng(0).uniform(0, 255, (2, 6, 6, 3)).astype("float32")
+    np.testing.assert_allclose(normalized(pixels), model(pixels / 255.0), rtol=1e-5, atol=1e-6)

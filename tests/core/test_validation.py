@@ -85,3 +85,20 @@ def test_downstream_updates_after_an_edit_with_the_cache():
     after = analyzer.analyze(graph)
     assert after.nodes[f].output_shape == (288,) != before.nodes[f].output_shape
     assert after.nodes[d].params == 288 * 2 + 2
+
+
+def test_undoing_an_edit_recomputes_nothing_and_exact_values_are_told_apart(monkeypatch):
+    from studio.core.graph import infer
+
+    graph, (i, c, f, d) = build(("Input", {"shape": [8, 8, 3]}), ("Conv2D", {"filters": 4}),
+                                ("Flatten", {}), ("Dense", {"units": 2}))
+    analyzer = Analyzer()
+    analyzer.analyze(graph)
+    graph.set_param(c, "filters", 8)
+    analyzer.analyze(graph)
+    computed, layer_info = [], infer.layer_info
+    monkeypatch.setattr(infer, "layer_info", lambda *args: computed.append(args[0]) or layer_info(*args))
+    graph.set_param(c, "filters", 4)  # undo: the layers after it are as two analyses ago
+    assert analyzer.analyze(graph).ok and computed == []
+    graph.set_param(c, "filters", 4.0)  # equal to 4 in Python, but not a whole number
+    assert analyzer.analyze(graph).nodes[c].errors == ["filters must be a whole number, got 4.0"]

@@ -138,3 +138,26 @@ def test_a_refused_wire_says_why_at_the_cursor(window, qtbot):
     assert (at - refused).manhattanLength() <= 2  # anchored at the cursor, drawn just beside it
     qtbot.mouseRelease(viewport, LEFT, pos=refused)
     assert not note.isVisible()
+
+
+def test_an_imported_nested_model_is_a_collapsible_group_and_ops_are_nodes(window, qtbot, tmp_path):
+    import keras
+
+    stem = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3, name="conv"),
+                             keras.layers.LayerNormalization(name="norm")], name="stem")
+    inputs = keras.Input((8, 8, 3), name="image")
+    features = stem(inputs)
+    outputs = keras.layers.GlobalAveragePooling2D(name="pool")(features + keras.ops.hard_sigmoid(features))
+    keras.Model(inputs, outputs).save(tmp_path / "nested.keras")
+    assert window.import_keras(tmp_path / "nested.keras")
+    qtbot.wait(10)  # the scene regroups once edits settle
+    scene, view, doc = window.model_area.scene, window.model_area.view, window.document
+    assert {n.type for n in doc.graph.nodes.values()} >= {"ops.add", "ops.hard_sigmoid"}
+    group = scene.groups["nested:stem"]
+    members = set(group.member_ids())
+    assert {doc.graph.nodes[i].name for i in members} == {"stem.conv", "stem.norm"}
+    view.centerOn(group)
+    header = view_point(view, group.mapToScene(group.boundingRect().topLeft() + QPointF(40, 12)))
+    qtbot.mouseClick(view.viewport(), LEFT, pos=header)
+    assert group.collapsed and doc.project.view["collapsed"] == ["nested:stem"]
+    assert all(not scene.node_items[i].isVisible() for i in members)

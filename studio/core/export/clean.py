@@ -36,7 +36,7 @@ def with_normalization(model, normalization: dict[str, Any]):
     Adds a Rescaling layer (and a Normalization layer for standardized data) after the input, as
     graph nodes, so the result is an ordinary studio graph that every format can express.
     """
-    from studio.core.graph.keras_io import from_keras, to_keras
+    from studio.core.graph.keras_io import from_keras, source_layer, to_keras
 
     mode = normalization.get("mode")
     if mode == "none":
@@ -65,7 +65,7 @@ def with_normalization(model, normalization: dict[str, Any]):
     normalized = to_keras(graph, name=model.name)
     for layer in normalized.layers:
         if layer.name not in added and layer.weights:
-            layer.set_weights(model.get_layer(layer.name).get_weights())
+            layer.set_weights(source_layer(model, layer.name).get_weights())  # nested models were flattened
     return normalized
 
 

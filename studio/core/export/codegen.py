@@ -42,6 +42,9 @@ def graph_to_python(graph: Graph, model_name: str = "model",
     custom = sorted({graph.nodes[i].type for i in order} & STUDIO_LAYERS)
     if custom:
         lines.append(f"from studio.core.graph.custom_layers import {', '.join(custom)}")
+    applications = sorted({(CATALOG[t].module, t) for t in {graph.nodes[i].type for i in order}
+                           if CATALOG[t].module.startswith("keras.src.applications")})
+    lines += [f"from {module} import {type}" for module, type in applications]
     lines.append("")
     for node_id in order:
         node = graph.nodes[node_id]
@@ -50,6 +53,9 @@ def graph_to_python(graph: Graph, model_name: str = "model",
             call = _call("keras.Input", {"shape": tuple(node.params["shape"]),
                                          "dtype": node.params.get("dtype", "float32"), "name": node.name})
             lines.append(f"{names[node_id]} = {call}")
+            continue
+        if CATALOG[node.type].operands:
+            lines.append(f"{names[node_id]} = {_operation(node.type, node.params, args)}")
             continue
         call_keys = CALL_PARAMS.get(node.type, ())
         config = {k: v for k, v in node.params.items() if k not in call_keys}
@@ -68,7 +74,20 @@ def graph_to_python(graph: Graph, model_name: str = "model",
 
 
 def _layer_class(type: str) -> str:
-    return type if type in STUDIO_LAYERS else f"layers.{CATALOG[type].keras_class}"
+    return f"layers.{CATALOG[type].keras_class}" if CATALOG[type].module == "keras.layers" and (
+        type not in STUDIO_LAYERS) else type
+
+
+def _operation(type: str, params: dict[str, Any], args: list[str]) -> str:
+    """``keras.ops.add(x, 3.0)``: the call a user writes; numbers set as operands stand in place."""
+    operands = CATALOG[type].operands
+    feed = iter(args)
+    if type in _MULTI_INPUT:
+        positional = [f"[{', '.join(args)}]"]
+    else:
+        positional = [next(feed) if params.get(name) is None else repr(params[name]) for name in operands]
+    keywords = [f"{key}={_literal(key, value)}" for key, value in params.items() if key not in operands]
+    return f"keras.ops.{type.partition('.')[2]}({', '.join(positional + keywords)})"
 
 
 def _variable_names(graph: Graph) -> dict[str, str]:

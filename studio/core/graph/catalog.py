@@ -3,6 +3,10 @@
 Each entry names the Keras class, its palette category, how many inputs it takes and the params a
 user edits (type, default, range or choices, and a one-line help text that teaches the idea). Param
 names are the Keras config keys, so a node's params pass straight to ``from_config``.
+
+Besides ``keras.layers``, the catalog allows by fully qualified class (module + class name) the
+layers keras.applications defines for itself and the ``keras.ops`` operations that Keras records
+in functional models (``x + 3.0``, ``keras.ops.hard_sigmoid(x)``): their type is ``ops.<function>``.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from studio.core.params import ParamError, ParamSpec
 
 ACTIVATIONS = (
     "linear", "relu", "sigmoid", "tanh", "softmax", "gelu", "swish", "silu", "elu", "selu",
-    "leaky_relu", "relu6", "softplus", "softsign", "hard_sigmoid", "mish", "exponential",
+    "leaky_relu", "relu6", "softplus", "softsign", "hard_sigmoid", "hard_silu", "mish", "exponential",
 )
 INITIALIZERS = (
     "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal",
@@ -34,6 +38,10 @@ class LayerSpec:
     keras_class: str = ""
     key_params: tuple[str, ...] = ()  # shown on the canvas node
     port_names: tuple[str, ...] = field(default=())
+    module: str = "keras.layers"  # where Keras serializes the class; an imported layer must match it
+    # An operation's call arguments in order; one that is also a param is that number when set,
+    # else it reads the next input (``x + 3.0``: x1 an input, x2 = 3.0).
+    operands: tuple[str, ...] = ()
 
     def param(self, name: str) -> ParamSpec | None:
         return next((p for p in self.params if p.name == name), None)
@@ -229,6 +237,11 @@ _SPECS: list[LayerSpec] = [
                _bool("center", True, "Learn an offset after normalizing."),
                _bool("scale", True, "Learn a scale after normalizing."),
                ParamSpec("axis", "axis", -1, "Axis (or axes) normalized over."))),
+    LayerSpec("LayerScale", "Normalization", "ConvNeXt's learned per-channel scale of a residual branch, "
+              "started small so deep stacks train stably.",
+              (_float("init_values", 1e-6, "Starting value of every scale."),
+               _int("projection_dim", 64, "Number of channels (the input's last dimension).", 1, 1 << 20)),
+              key_params=("projection_dim",), module="keras.src.applications.convnext"),
     # -- regularization ----------------------------------------------------------------------
     LayerSpec("Dropout", "Regularization", "Zeros a random fraction of values while training so the net "
               "cannot rely on any single unit; does nothing at inference.",
@@ -261,6 +274,11 @@ _SPECS: list[LayerSpec] = [
     # -- merge -------------------------------------------------------------------------------
     *[LayerSpec(name, "Merge", text, min_inputs=2, max_inputs=2 if name == "Subtract" else None)
       for name, text in _MERGE_HELP.items()],
+    LayerSpec("CustomScaleLayer", "Merge", "InceptionResNetV2's residual join: the first input plus the "
+              "second times a fixed scale.",
+              (_float("scale", 0.1, "Factor applied to the second input (the residual branch)."),),
+              min_inputs=2, max_inputs=2, key_params=("scale",),
+              module="keras.src.applications.inception_resnet_v2"),
     LayerSpec("Concatenate", "Merge", "Stacks its inputs along one axis, e.g. the branches of an "
               "Inception block along channels.",
               (ParamSpec("axis", "axis", -1, "Axis to join along; other axes must match."),),
@@ -322,11 +340,85 @@ _SPECS: list[LayerSpec] = [
               "mean, log_var.", (), min_inputs=2, max_inputs=2, port_names=("z_mean", "z_log_var")),
 ]
 
+
+
+# -- keras.ops operations (functional models record them as nodes) ------------------------------
+def _op(function: str, keras_class: str, module: str, help: str, params: tuple[ParamSpec, ...] = (),
+        operands: tuple[str, ...] = ("x",), inputs: tuple[int, int | None] | None = None) -> LayerSpec:
+    """An operation ``keras.ops.<function>``; ``inputs`` (least, most) defaults to its tensor operands."""
+    numbers = {p.name for p in params} & set(operands)
+    least, most = inputs or (max(1, len(operands) - len(numbers)), len(operands))
+    return LayerSpec(f"ops.{function}", "Operations", help, params, least, most, keras_class,
+                     tuple(p.name for p in params), module=f"keras.src.ops.{module}", operands=operands)
+
+
+def _operand(name: str) -> ParamSpec:
+    return ParamSpec(name, "optional_float", None, "A fixed number used as this operand; empty reads it "
+                                                   "from an input.")
+
+
+def _ops_axis(default):
+    return ParamSpec("axis", "axis", default, "Axis counted with the batch as 0 (-1 is the last).")
+
+
+_BINARY = ("x1", "x2")
+_OPERATIONS = [
+    *[_op(f, c, "numpy", text, (_operand("x1"), _operand("x2")), _BINARY) for f, c, text in (
+        ("add", "Add", "x1 + x2, element-wise (x + y, x + 3.0 in a model's code)."),
+        ("subtract", "Subtract", "x1 - x2, element-wise."),
+        ("multiply", "Multiply", "x1 * x2, element-wise: scales, or gates one branch by another."),
+        ("divide", "Divide", "x1 / x2, element-wise."),
+        ("true_divide", "TrueDivide", "x1 / x2, element-wise (what x / y records)."),
+        ("maximum", "Maximum", "The larger of x1 and x2, element-wise."),
+        ("minimum", "Minimum", "The smaller of x1 and x2, element-wise."),
+        ("power", "Power", "x1 raised to x2, element-wise (x ** 2)."))],
+    *[_op(f, c, module, text) for f, c, module, text in (
+        ("negative", "Negative", "numpy", "-x, element-wise."),
+        ("absolute", "Absolute", "numpy", "|x|, element-wise."),
+        ("square", "Square", "numpy", "x squared, element-wise."),
+        ("sqrt", "Sqrt", "numpy", "Square root, element-wise."),
+        ("exp", "Exp", "numpy", "e to the x, element-wise."),
+        ("log", "Log", "numpy", "Natural logarithm, element-wise."),
+        ("tanh", "Tanh", "numpy", "Hyperbolic tangent, element-wise."),
+        ("relu", "Relu", "nn", "max(0, x), element-wise."),
+        ("relu6", "Relu6", "nn", "min(max(0, x), 6), element-wise (MobileNet)."),
+        ("sigmoid", "Sigmoid", "nn", "1 / (1 + e^-x), element-wise."),
+        ("hard_sigmoid", "HardSigmoid", "nn", "A piecewise-linear sigmoid, cheap on phones."),
+        ("silu", "Silu", "nn", "x * sigmoid(x) (swish), element-wise."),
+        ("hard_silu", "HardSilu", "nn", "x * hard_sigmoid(x) (hard swish, MobileNetV3)."))],
+    _op("gelu", "Gelu", "nn", "Gaussian error linear unit (transformers).",
+        (_bool("approximate", True, "Use the tanh approximation."),)),
+    _op("softmax", "Softmax", "nn", "Probabilities along one axis.", (_ops_axis(-1),)),
+    _op("clip", "Clip", "numpy", "Limits every value to [x_min, x_max].",
+        (_float("x_min", 0.0, "Smallest value kept."), _float("x_max", 1.0, "Largest value kept."))),
+    _op("reshape", "Reshape", "numpy", "Rearranges values into a new shape (keras.ops.reshape).",
+        (ParamSpec("newshape", "shape", [-1, 1], "New shape with the batch first (-1 keeps it)."),)),
+    _op("transpose", "Transpose", "numpy", "Reorders axes (keras.ops.transpose).",
+        (ParamSpec("axes", "optional_ints", [0, 1], "New order of the axes, the batch (0) first.", 0),)),
+    _op("expand_dims", "ExpandDims", "numpy", "Inserts an axis of size 1.", (_ops_axis(-1),)),
+    _op("squeeze", "Squeeze", "numpy", "Removes axes of size 1.",
+        (ParamSpec("axis", "optional_ints", None, "Axes to remove; empty removes every size-1 axis.", None),)),
+    *[_op(f, c, "numpy", text, (ParamSpec("axis", "optional_ints", -1, "Axes reduced, counted with the batch "
+                                          "as 0 (-1 is the last).", None), _bool("keepdims", False, "Keep the reduced axes with size 1."),
+                                *extra)) for f, c, text, extra in (
+        ("mean", "Mean", "Mean over the given axes.", ()),
+        ("sum", "Sum", "Sum over the given axes.", ()),
+        ("max", "Max", "Maximum over the given axes.",
+         (ParamSpec("initial", "optional_float", None, "Smallest value the maximum may take."),)))],
+    _op("concatenate", "Concatenate", "numpy", "Joins its inputs along one axis.", (_ops_axis(-1),),
+        ("xs",), inputs=(2, None)),
+    _op("matmul", "Matmul", "numpy", "Matrix product x1 @ x2 of the last two axes.", (), _BINARY),
+]
+
 CATALOG: dict[str, LayerSpec] = {
-    spec.type: LayerSpec(**{**spec.__dict__, "keras_class": spec.keras_class or spec.type}) for spec in _SPECS
+    spec.type: LayerSpec(**{**spec.__dict__, "keras_class": spec.keras_class or spec.type})
+    for spec in [*_SPECS, *_OPERATIONS]
 }
 CATEGORIES = ("Core", "Convolution", "Pooling", "Reshape", "Normalization", "Regularization",
-              "Activation", "Merge", "Recurrent", "Attention", "Generative")
+              "Activation", "Merge", "Recurrent", "Attention", "Generative", "Operations")
+# (module, class name) as Keras serializes it -> catalog type; Keras layers also load without a module.
+BY_KERAS_CLASS: dict[tuple[str, str], str] = {(s.module, s.keras_class): s.type for s in CATALOG.values()
+                                              if s.type != "Input"}
 
 
 class UnknownLayerError(KeyError):
@@ -355,8 +447,8 @@ def by_category() -> dict[str, list[LayerSpec]]:
 
 
 def snake_name(type: str) -> str:
-    """Keras-style default layer name: ``Conv2DTranspose`` -> ``conv2d_transpose``."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", type)
+    """Keras-style default layer name: ``Conv2DTranspose`` -> ``conv2d_transpose``, ``ops.add`` -> ``add``."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", type.rpartition(".")[2])
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 

@@ -1,7 +1,9 @@
 """Blocks of a graph that the canvas can collapse into one node (residual, inception, ... blocks).
 
-Three sources, in this order of preference:
+Four sources, in this order of preference:
 
+- a nested model of an imported ``.keras`` file: its layers, named ``<nested model>.<layer>``
+  (``keras_io``), are one group per top-level nested model, however large;
 - a pretrained backbone: every layer named ``backbone_<name>`` (``studio.core.transfer``) is one
   group, however large, so an imported network folds into a single node;
 - names: layers sharing a block prefix such as ``conv2_block1_`` (keras.applications ResNet and
@@ -22,6 +24,7 @@ from studio.core.graph.model import Graph, GraphError
 
 MAX_GROUP = 64  # a fork whose branches meet only after more layers than this is not a block
 BACKBONE_PREFIX = "backbone_"
+NESTED_SEPARATOR = "."  # layer ``conv`` of nested model ``stem`` is imported as node ``stem.conv``
 _BLOCK_NAME = re.compile(r"^((?:.*_)?block_?\d+[a-z]?|.+?_\d+[a-z])_.")
 
 
@@ -40,14 +43,30 @@ class Group:
 
 
 def find_groups(graph: Graph) -> list[Group]:
-    """The collapsible blocks of ``graph`` (none for a cyclic graph), in data-flow order."""
+    """The collapsible blocks of ``graph``.
+
+    Args:
+        graph: any graph; a cyclic one has no groups.
+
+    Returns:
+        Non-overlapping groups in data-flow order: nested models first, then the backbone, named
+        blocks and fork/merge regions.
+    """
     try:
         order = graph.topological_order()
     except GraphError:
         return []
     position = {node_id: i for i, node_id in enumerate(order)}
-    backbone = [node_id for node_id in order if graph.nodes[node_id].name.startswith(BACKBONE_PREFIX)]
-    groups = []
+    nested: dict[str, list[str]] = {}
+    for node_id in order:
+        head, separator, _ = graph.nodes[node_id].name.partition(NESTED_SEPARATOR)
+        if separator and head:
+            nested.setdefault(head, []).append(node_id)
+    groups = [Group(f"nested:{head}", head, tuple(members)) for head, members in nested.items()
+              if _connected(graph, members)]
+    taken = {node_id for group in groups for node_id in group.members}
+    backbone = [node_id for node_id in order
+                if graph.nodes[node_id].name.startswith(BACKBONE_PREFIX) and node_id not in taken]
     if len(backbone) >= 2 and _connected(graph, backbone):
         groups.append(Group("backbone", "backbone", tuple(backbone)))
     taken = {node_id for group in groups for node_id in group.members}

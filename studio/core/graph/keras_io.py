@@ -3,11 +3,14 @@
 Import works on the *serialized* config (``model.get_config()`` or a ``.keras`` file's
 ``config.json``), so a file is checked layer by layer before anything in it is deserialized:
 Lambda, custom and unknown layers are refused, and weights load only with ``safe_mode=True``.
+A catalog layer or ``keras.ops`` operation becomes one node; a nested Sequential or functional
+model is flattened into nodes named ``<nested model>.<layer>`` (one collapsible group, see groups.py).
 """
 
 from __future__ import annotations
 
 import copy
+import importlib
 import zipfile
 import zlib
 from pathlib import Path
@@ -15,12 +18,15 @@ from typing import Any
 
 from studio.core.fileio import loads_json_bounded, open_regular
 from studio.core.formatting import size_bytes
-from studio.core.graph.catalog import CATALOG, default_params
+from studio.core.graph.catalog import BY_KERAS_CLASS, CATALOG, default_params
+from studio.core.graph.groups import NESTED_SEPARATOR
 from studio.core.graph.model import MAX_NODES, Graph, GraphError, new_id
 from studio.core.graph.objects import KERAS_OBJECTS, STUDIO_LAYERS, STUDIO_MODULE, node_errors
 
 _CONTAINERS = {"Functional", "Sequential", "Model"}
-_MULTI_INPUT = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Concatenate", "Sampling"}
+_MODEL_KEYS = ("layers", "input_layers", "output_layers")  # a config with these is a whole model
+_MULTI_INPUT = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Concatenate", "Sampling", "CustomScaleLayer",
+                "ops.concatenate"}
 _ATTENTION_KWARGS = ("query", "value", "key")
 # Node params that are arguments of the layer's call, not of its config.
 CALL_PARAMS = {"MultiHeadAttention": ("use_causal_mask",)}
@@ -36,13 +42,26 @@ class GraphBuildError(ValueError):
 
 # -- graph -> Keras ------------------------------------------------------------------------------
 def make_layer(type: str, name: str, params: dict[str, Any]):
-    """Instantiate the Keras layer of a (non-Input) node from its params."""
+    """Instantiate the Keras layer (or ``keras.ops`` operation) of a non-Input node.
+
+    Args:
+        type: the node's catalog type; its spec names the Keras module and class.
+        name: the layer name.
+        params: the node's params (operands and call-time params are left out of the config).
+
+    Returns:
+        The layer or operation, not yet called.
+    """
     import keras
 
     from studio.core.graph.custom_layers import CUSTOM_LAYERS
 
-    cls = CUSTOM_LAYERS.get(type) or getattr(keras.layers, CATALOG[type].keras_class)
-    config = {k: v for k, v in params.items() if k not in ("name", *CALL_PARAMS.get(type, ()))}
+    spec = CATALOG[type]
+    if spec.module == "keras.layers":
+        cls = CUSTOM_LAYERS.get(type) or getattr(keras.layers, spec.keras_class)
+    else:  # an allow-listed class keras.applications or keras.ops defines (checked by the catalog)
+        cls = getattr(importlib.import_module(spec.module), spec.keras_class)
+    config = {k: v for k, v in params.items() if k not in ("name", *CALL_PARAMS.get(type, ()), *spec.operands)}
     for key in ("kernel_size", "strides", "pool_size", "dilation_rate", "size", "output_padding",
                 "target_shape", "shared_axes"):
         if isinstance(config.get(key), list):
@@ -75,19 +94,34 @@ def to_keras(graph: Graph, name: str = "model"):
                                            dtype=node.params.get("dtype", "float32"), name=node.name)
             continue
         layer = make_layer(node.type, node.name, node.params)
-        args = [tensors[i] for i in graph.inputs(node_id)]
-        if node.type in _MULTI_INPUT:
-            tensors[node_id] = layer(args)
-        elif node.type == "Attention":
-            tensors[node_id] = layer(args)
-        elif node.type == "MultiHeadAttention":
-            tensors[node_id] = layer(*args, use_causal_mask=bool(node.params.get("use_causal_mask")))
-        else:
-            tensors[node_id] = layer(args[0])
+        tensors[node_id] = call_layer(layer, node.type, node.params, [tensors[i] for i in graph.inputs(node_id)])
     inputs = [tensors[i] for i in graph.input_nodes()]
     outputs = [tensors[i] for i in graph.output_nodes()]
     return keras.Model(inputs[0] if len(inputs) == 1 else inputs,
                        outputs[0] if len(outputs) == 1 else outputs, name=name)
+
+
+def call_layer(layer, type: str, params: dict[str, Any], inputs: list):
+    """Call a node's Keras layer (or operation) on its input tensors, as the node's type expects.
+
+    Args:
+        layer: what ``make_layer`` made for the node.
+        type: the node's catalog type.
+        params: the node's params (an operation's number operands are passed in place).
+        inputs: the tensors feeding the node, in port order.
+
+    Returns:
+        The output tensor.
+    """
+    operands = CATALOG[type].operands
+    if type in _MULTI_INPUT or type == "Attention":
+        return layer(inputs)
+    if type == "MultiHeadAttention":
+        return layer(*inputs, use_causal_mask=bool(params.get("use_causal_mask")))
+    if operands:  # an operand set to a number takes it; the others read the inputs in order
+        feed = iter(inputs)
+        return layer(*[next(feed) if params.get(name) is None else params[name] for name in operands])
+    return layer(inputs[0])
 
 
 # -- Keras -> graph ------------------------------------------------------------------------------
@@ -99,17 +133,19 @@ def from_keras(model) -> Graph:
 def graph_from_config(serialized: Any) -> Graph:
     """Build a graph from a serialized model (``{"class_name", "config"}``) without deserializing it."""
     check_layers_supported(serialized)
+    nodes: list[tuple[str, str, dict]] = []
+    edges: list[tuple[str, str]] = []
+    _flatten(serialized, "", None, nodes, edges)
     try:
-        if serialized["class_name"] == "Sequential":
-            return _from_sequential(serialized["config"])
-        return _from_functional(serialized["config"])
+        return _build(nodes, edges)
     except GraphError as exc:
         raise KerasImportError(f"The model cannot become a graph: {exc}") from None
 
 
 def check_layers_supported(serialized: Any, where: str = "model") -> None:
     """Check a serialized model before anything uses it: its structure, then every layer's class
-    (Lambda, custom, unknown and nested models are refused) and the objects in its params.
+    (Lambda, custom and unknown layers are refused; nested models are checked the same way) and
+    the objects in its params.
 
     Raises KerasImportError with one line naming the first problem.
     """
@@ -158,29 +194,41 @@ def _check_layer(layer: Any, index: int, where: str) -> None:
     if class_name == "Lambda":
         raise KerasImportError(f"Layer {label} in {where} is a Lambda layer. DL Studio refuses "
                                "Lambda layers: loading one would run arbitrary code.")
-    if class_name in _CONTAINERS or any(k in config for k in ("input_layers", "output_layers")):
-        raise KerasImportError(f"Layer {label} in {where} is a nested model; flatten it into one "
-                               "functional model before importing.")
-    module, registered = layer.get("module"), layer.get("registered_name")
-    studio = registered == f"studio>{class_name}" and class_name in STUDIO_LAYERS and module == STUDIO_MODULE
-    keras_class = (module is None or module == "keras.layers") and registered in (None, class_name) and (
-        class_name == "InputLayer" or class_name in CATALOG and class_name not in STUDIO_LAYERS)
-    if not (studio or keras_class):
-        raise KerasImportError(f"Layer {label} in {where} has type {ascii(class_name)} (module {ascii(module)}), "
-                               "which is not in the DL Studio catalog (custom and unknown layers are refused).")
-    inner = config.get("layer")
-    wrappable = KERAS_OBJECTS["keras.layers"] if class_name == "TimeDistributed" else {"SimpleRNN", "LSTM", "GRU"}
-    if isinstance(inner, dict) and inner.get("class_name") not in wrappable:
-        raise KerasImportError(f"Layer {label} wraps a {ascii(inner.get('class_name'))}, which is not supported.")
-    if class_name == "InputLayer":
-        _input_params(config)
-    else:
-        errors = node_errors(class_name, _params(layer))
-        if errors:
-            raise KerasImportError(f"Layer {label} in {where}: {errors[0]}")
     inbound = layer.get("inbound_nodes", [])
     if not isinstance(inbound, list):
         raise KerasImportError(f"Layer {label} in {where}: inbound_nodes should be a list")
+    if class_name in _CONTAINERS:
+        check_layers_supported(layer, f"nested model {label}")
+        return
+    type = _node_type(layer)
+    if type is None:
+        raise KerasImportError(f"Layer {label} in {where} has type {ascii(class_name)} (module "
+                               f"{ascii(layer.get('module'))}), which is not in the DL Studio catalog (custom and "
+                               "unknown layers and operations are refused).")
+    inner = config.get("layer")
+    wrappable = KERAS_OBJECTS["keras.layers"] if type == "TimeDistributed" else {"SimpleRNN", "LSTM", "GRU"}
+    if isinstance(inner, dict) and inner.get("class_name") not in wrappable:
+        raise KerasImportError(f"Layer {label} wraps a {ascii(inner.get('class_name'))}, which is not supported.")
+    if type == "Input":
+        _input_params(config)
+    else:
+        errors = node_errors(type, _params(layer))
+        if errors:
+            raise KerasImportError(f"Layer {label} in {where}: {errors[0]}")
+
+
+def _node_type(layer: dict[str, Any]) -> str | None:
+    """The catalog type of a serialized layer or operation, matched by its fully qualified class
+    (never by name alone), or None when it is not allowed."""
+    class_name, module, registered = layer["class_name"], layer.get("module"), layer.get("registered_name")
+    if registered == f"studio>{class_name}" and class_name in STUDIO_LAYERS and module == STUDIO_MODULE:
+        return class_name
+    if registered not in (None, class_name):
+        return None
+    if class_name == "InputLayer" and module in (None, "keras.layers"):
+        return "Input"
+    type = BY_KERAS_CLASS.get((module or "keras.layers", class_name))
+    return None if type in STUDIO_LAYERS or any(k in layer["config"] for k in _MODEL_KEYS) else type
 
 
 def _params(layer: dict[str, Any]) -> dict[str, Any]:
@@ -200,22 +248,126 @@ def _is_batch_shape(shape: Any) -> bool:
         d is None or isinstance(d, int) and not isinstance(d, bool) and 0 < d <= 2**31 for d in shape)
 
 
-def _from_sequential(config: dict[str, Any]) -> Graph:
+def _flatten(serialized: dict[str, Any], prefix: str, feeds: list[str] | None,
+             nodes: list[tuple[str, str, dict]], edges: list[tuple[str, str]]) -> list[str]:
+    """Append a (checked) serialized model's ``(type, name, params)`` nodes and ``(src, dst)`` edges
+    (in port order); returns the node names of its outputs.
+
+    ``feeds`` are the nodes a nested model reads (None: the model itself, whose inputs become Input
+    nodes); a nested model's nodes are named ``prefix + layer name``.
+    """
+    config = serialized["config"]
+    where = f"nested model {ascii(prefix[:-1])}" if prefix else "model"
+    if serialized["class_name"] == "Sequential":
+        return _flatten_sequential(config, prefix, feeds, nodes, edges, where)
+    scope: dict[str, list[str]] = {}  # layer name in this model -> node names of its outputs
+    inputs = [] if feeds is None else [entry[0] for entry in _tensor_list(config.get("input_layers"))]
+    if feeds is not None and len(feeds) != len(inputs):
+        raise KerasImportError(f"The {where} takes {len(inputs)} input(s) but is called with {len(feeds)}")
+    for layer in config["layers"]:
+        name = layer["config"]["name"]
+        inbound = layer.get("inbound_nodes") or []
+        if len(inbound) > 1:
+            raise KerasImportError(f"Layer {ascii(name)} is shared (called {len(inbound)} times); shared layers "
+                                   "are not supported on the canvas.")
+        if layer["class_name"] == "InputLayer":
+            if feeds is None:
+                nodes.append(("Input", prefix + name, _input_params(layer["config"])))
+                scope[name] = [prefix + name]
+            elif name in inputs:
+                scope[name] = [feeds[inputs.index(name)]]
+            continue
+        entry = inbound[0] if inbound else {}
+        args = entry.get("args", []) if isinstance(entry, dict) else entry
+        kwargs = entry.get("kwargs", {}) if isinstance(entry, dict) else {}
+        kwargs = kwargs if isinstance(kwargs, dict) else {}
+        if layer["class_name"] in _CONTAINERS:
+            sources = [_source(h, name, scope) for h in _keras_tensors(args)]
+            scope[name] = _flatten(layer, f"{prefix}{name}{NESTED_SEPARATOR}", sources, nodes, edges)
+            continue
+        type = _node_type(layer)
+        params = _params(layer)
+        if CATALOG[type].operands:
+            histories = _operand_tensors(type, name, params, args, kwargs)
+        else:
+            histories = _keras_tensors(args)
+            histories += [h for key in _ATTENTION_KWARGS if key in kwargs for h in _keras_tensors(kwargs[key])]
+            params.update({key: kwargs[key] for key in CALL_PARAMS.get(type, ()) if key in kwargs})
+        nodes.append((type, prefix + name, params))
+        edges.extend((_source(h, name, scope), prefix + name) for h in histories)
+        scope[name] = [prefix + name]
+    if feeds is None:
+        return []
+    return [_source(h, ascii(prefix[:-1]), scope) for h in _tensor_list(config.get("output_layers"))]
+
+
+def _flatten_sequential(config: dict[str, Any], prefix: str, feeds: list[str] | None,
+                        nodes: list[tuple[str, str, dict]], edges: list[tuple[str, str]], where: str) -> list[str]:
     layers = list(config.get("layers", []))
-    if layers and layers[0]["class_name"] == "InputLayer":
+    if feeds is not None:
+        if len(feeds) != 1:
+            raise KerasImportError(f"The {where} (a Sequential model) is called with {len(feeds)} inputs")
+        previous = feeds[0]
+        if layers and layers[0]["class_name"] == "InputLayer":
+            layers.pop(0)
+    elif layers and layers[0]["class_name"] == "InputLayer":
         first = layers.pop(0)
-        nodes = [("Input", first["config"]["name"], _input_params(first["config"]))]
+        previous = first["config"]["name"]
+        nodes.append(("Input", previous, _input_params(first["config"])))
     elif _is_batch_shape(config.get("build_input_shape")):
-        nodes = [("Input", "input", {"shape": list(config["build_input_shape"][1:])})]
+        previous = "input"
+        nodes.append(("Input", previous, {"shape": list(config["build_input_shape"][1:])}))
     else:
         raise KerasImportError("The Sequential model has no input shape; build it before importing")
-    edges = []
     for layer in layers:
+        name = prefix + layer["config"]["name"]
         if layer["class_name"] == "InputLayer":
-            raise KerasImportError("The Sequential model has an InputLayer after its first layer")
-        edges.append((nodes[-1][1], layer["config"]["name"]))
-        nodes.append((layer["class_name"], layer["config"]["name"], _params(layer)))
-    return _build(nodes, edges)
+            raise KerasImportError(f"The {where} has an InputLayer after its first layer")
+        if layer["class_name"] in _CONTAINERS:
+            outputs = _flatten(layer, name + NESTED_SEPARATOR, [previous], nodes, edges)
+            if len(outputs) != 1:
+                raise KerasImportError(f"Layer {ascii(name)} in the {where} has {len(outputs)} outputs, "
+                                       "a Sequential model passes on one")
+            previous = outputs[0]
+            continue
+        type = _node_type(layer)
+        if CATALOG[type].operands:
+            raise KerasImportError(f"Operation {ascii(name)} cannot be a step of a Sequential model")
+        nodes.append((type, name, _params(layer)))
+        edges.append((previous, name))
+        previous = name
+    return [previous]
+
+
+def _tensor_list(value: Any) -> list[Any]:
+    """A model's ``input_layers`` / ``output_layers``: one ``[name, node, index]`` or a list of them."""
+    if isinstance(value, (list, tuple)) and len(value) == 3 and isinstance(value[0], str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(
+            isinstance(v, (list, tuple)) and len(v) == 3 and isinstance(v[0], str) for v in value):
+        raise KerasImportError("A nested model's inputs and outputs should be lists of [layer, node, index]")
+    return list(value)
+
+
+def _operand_tensors(type: str, name: str, params: dict[str, Any], args: Any, kwargs: dict) -> list[Any]:
+    """The input tensors of an operation's call; operands given as numbers go into ``params``."""
+    spec = CATALOG[type]
+    args = list(args) if isinstance(args, (list, tuple)) else [args]
+    if len(args) > len(spec.operands) or set(kwargs) - set(spec.operands[len(args):]):
+        raise KerasImportError(f"Operation {ascii(name)} ({type}) is called with arguments DL Studio does not know")
+    values = dict(zip(spec.operands, args)) | kwargs
+    histories = []
+    for operand in spec.operands:
+        value = values.get(operand)
+        tensors = _keras_tensors(value)
+        if tensors:
+            histories += tensors
+        elif spec.param(operand) and isinstance(value, (int, float)) and not isinstance(value, bool):
+            params[operand] = value
+        else:
+            raise KerasImportError(f"Operation {ascii(name)} ({type}): {operand} is {ascii(value)[:40]}; only "
+                                   "inputs and plain numbers are supported")
+    return histories
 
 
 def _build(nodes: list[tuple[str, str, dict]], edges: list[tuple[str, str]]) -> Graph:
@@ -254,47 +406,20 @@ def _keras_tensors(value: Any) -> list[Any]:
     return found
 
 
-def _source_name(history: Any, layer: str, defined: set[str]) -> str:
-    """The layer a ``keras_history`` entry reads from, checked."""
+def _source(history: Any, layer: str, scope: dict[str, list[str]]) -> str:
+    """The node a ``keras_history`` entry of ``layer`` reads from, checked."""
     if not (isinstance(history, (list, tuple)) and len(history) == 3 and isinstance(history[0], str)
             and all(isinstance(v, int) and not isinstance(v, bool) for v in history[1:])):
         raise KerasImportError(f"Layer {ascii(layer)} has a malformed input reference {ascii(history)[:80]} "
                                "(expected [layer name, node index, tensor index])")
-    if history[0] not in defined:
+    if history[0] not in scope:
         raise KerasImportError(f"Layer {ascii(layer)} reads from {ascii(history[0])}, which is not a layer "
                                "defined before it")
-    if history[2] != 0:
+    outputs = scope[history[0]]
+    if not 0 <= history[2] < len(outputs):
         raise KerasImportError(f"Layer {ascii(layer)} reads output {history[2]} of {ascii(history[0])}; "
                                "multi-output layers are not supported.")
-    return history[0]
-
-
-def _from_functional(config: dict[str, Any]) -> Graph:
-    nodes: list[tuple[str, str, dict]] = []
-    edges: list[tuple[str, str]] = []
-    defined: set[str] = set()
-    for layer in config["layers"]:
-        name = layer["config"]["name"]
-        inbound = layer.get("inbound_nodes") or []
-        if len(inbound) > 1:
-            raise KerasImportError(f"Layer {ascii(name)} is shared (called {len(inbound)} times); shared layers "
-                                   "are not supported on the canvas.")
-        if layer["class_name"] == "InputLayer":
-            nodes.append(("Input", name, _input_params(layer["config"])))
-        else:
-            nodes.append((layer["class_name"], name, _params(layer)))
-        for entry in inbound:
-            args = entry.get("args", []) if isinstance(entry, dict) else entry
-            kwargs = entry.get("kwargs", {}) if isinstance(entry, dict) else {}
-            kwargs = kwargs if isinstance(kwargs, dict) else {}
-            sources = _keras_tensors(args)
-            sources += [h for key in _ATTENTION_KWARGS if key in kwargs for h in _keras_tensors(kwargs[key])]
-            for key in CALL_PARAMS.get(nodes[-1][0], ()):
-                if key in kwargs:
-                    nodes[-1][2][key] = kwargs[key]
-            edges += [(_source_name(history, name, defined), name) for history in sources]
-        defined.add(name)
-    return _build(nodes, edges)
+    return outputs[history[2]]
 
 
 # -- .keras files ---------------------------------------------------------------------------------
@@ -388,8 +513,33 @@ def load_keras_file(path: str | Path, with_model: bool = False):
 
 
 def transfer_weights(source, target) -> None:
-    """Copy weights layer by layer (matched by name) from ``source`` into ``target``."""
+    """Copy weights layer by layer from ``source`` into ``target``, matched by name.
+
+    Args:
+        source: the Keras model the graph was imported from (nested models and all).
+        target: a model built from that graph (``to_keras``); its layer ``stem.conv`` takes the
+            weights of layer ``conv`` of ``source``'s nested model ``stem``.
+    """
     for layer in target.layers:
-        weights = source.get_layer(layer.name).get_weights()
+        weights = source_layer(source, layer.name).get_weights()
         if weights:
             layer.set_weights(weights)
+
+
+def source_layer(model, name: str):
+    """The layer of ``model`` that node ``name`` was imported from, looked up in nested models too.
+
+    Args:
+        model: a Keras model.
+        name: a node name, ``<nested model>.<layer>`` for a layer of a nested model.
+
+    Returns:
+        The Keras layer; raises ValueError when there is none.
+    """
+    try:
+        return model.get_layer(name)
+    except ValueError:
+        head, separator, rest = name.partition(NESTED_SEPARATOR)
+        if not separator:
+            raise
+        return source_layer(model.get_layer(head), rest)

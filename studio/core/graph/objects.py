@@ -28,7 +28,9 @@ KERAS_OBJECTS: dict[str, frozenset[str]] = {
 STUDIO_LAYERS = frozenset({"Sampling", "PositionalEmbedding"})
 # The layers a wrapper (Bidirectional, TimeDistributed) may hold: plain catalog layers; each
 # wrapper's own param check narrows this (Bidirectional: recurrent layers only).
-KERAS_OBJECTS["keras.layers"] = frozenset(set(CATALOG) - {"Input", "Bidirectional", "TimeDistributed"} - STUDIO_LAYERS)
+KERAS_OBJECTS["keras.layers"] = frozenset(
+    {t for t, spec in CATALOG.items() if spec.module == "keras.layers"}
+    - {"Input", "Bidirectional", "TimeDistributed"} - STUDIO_LAYERS)
 STUDIO_MODULE = "studio.core.graph.custom_layers"
 _MODEL_KEYS = ("layers", "input_layers", "output_layers")  # a config with these is a whole model
 _MAX_INT = 2**63 - 1  # what Keras/TensorFlow can hold

@@ -206,7 +206,8 @@ def _layernorm(p, shapes):
 def _normalization(p, shapes):
     (shape,) = shapes
     size = _axis_size(shape, p.get("axis", -1))
-    return shape, 2 * size + 1, 0, 2 * (_prod(shape) or 0)
+    fixed = p.get("mean") is not None and p.get("variance") is not None  # given, not adapted: no weights
+    return shape, 0 if fixed else 2 * size + 1, 0, 2 * (_prod(shape) or 0)
 
 
 def _prelu(p, shapes):
@@ -369,6 +370,116 @@ def _time_distributed(p, shapes):
     return (shape[0], *out), weights, trainable, flops * (shape[0] or 1)
 
 
+def _layer_scale(p, shapes):
+    (shape,) = shapes
+    if shape[-1] not in (None, p["projection_dim"]):
+        raise ShapeError(f"projection_dim {p['projection_dim']} must equal the channels of {_fmt(shape)}")
+    return shape, p["projection_dim"], p["projection_dim"], _prod(shape) or 0
+
+
+def _custom_scale(p, shapes):
+    out, _, _, flops = _broadcast(p, shapes)
+    return out, 0, 0, 2 * flops
+
+
+# -- keras.ops operations: axes count the batch as 0, which an operation must leave alone ----------
+def _op_axes(axis, rank: int) -> list[int]:
+    """Per-sample indices of Keras ``axis`` (an int or a list, batch = 0) of a tensor of per-sample ``rank``."""
+    axes = []
+    for a in axis if isinstance(axis, (list, tuple)) else [axis]:
+        full = a + rank + 1 if a < 0 else a
+        if full == 0:
+            raise ShapeError("the operation works across the batch (axis 0), which a layer cannot do")
+        if not 0 < full <= rank:
+            raise ShapeError(f"axis {a} does not exist for inputs of rank {rank + 1} (with the batch)")
+        axes.append(full - 1)
+    return axes
+
+
+def _operands(p, shapes):
+    """x1 (op) x2 where either may be a fixed number: the tensors broadcast, numbers stretch."""
+    tensors = sum(p.get(name) is None for name in ("x1", "x2"))
+    if tensors == 0:
+        raise ShapeError("x1 and x2 are both numbers: one of them must come from an input")
+    if len(shapes) != tensors:
+        raise ShapeError(f"takes {tensors} input(s) (x1, x2 not set to a number), has {len(shapes)}")
+    out = _broadcast(p, shapes)[0] if tensors == 2 else shapes[0]
+    return out, 0, 0, _prod(out) or 0
+
+
+def _op_elementwise(p, shapes):
+    (shape,) = shapes
+    if "axis" in p:
+        _op_axes(p["axis"], len(shape))
+    return shape, 0, 0, _prod(shape) or 0
+
+
+def _op_reshape(p, shapes):
+    new = list(p["newshape"])
+    if new[0] not in (-1, None) or -1 in new[1:]:
+        raise ShapeError(f"newshape {_fmt(tuple(new))} must keep the batch first (-1) and fix every other size")
+    return _reshape({"target_shape": new[1:]}, shapes)
+
+
+def _op_transpose(p, shapes):
+    (shape,) = shapes
+    axes = p.get("axes")
+    if axes is None or sorted(axes) != list(range(len(shape) + 1)) or axes[0] != 0:
+        raise ShapeError(f"axes {axes} must reorder all {len(shape) + 1} axes and keep the batch (0) first")
+    return tuple(shape[a - 1] for a in axes[1:]), 0, 0, 0
+
+
+def _op_expand_dims(p, shapes):
+    (shape,) = shapes
+    axes = p["axis"] if isinstance(p["axis"], (list, tuple)) else [p["axis"]]
+    rank = len(shape) + len(axes)
+    inserted = set(_op_axes(axes, rank))
+    rest = iter(shape)
+    return tuple(1 if i in inserted else next(rest) for i in range(rank)), 0, 0, 0
+
+
+def _op_squeeze(p, shapes):
+    (shape,) = shapes
+    if p.get("axis") is None:
+        return tuple(d for d in shape if d != 1), 0, 0, 0
+    axes = set(_op_axes(p["axis"], len(shape)))
+    if any(shape[a] not in (1, None) for a in axes):
+        raise ShapeError(f"cannot squeeze axes {p['axis']} of {_fmt(shape)}: they must have size 1")
+    return tuple(d for i, d in enumerate(shape) if i not in axes), 0, 0, 0
+
+
+def _op_reduce(p, shapes):
+    (shape,) = shapes
+    if p.get("axis") is None:
+        raise ShapeError("the operation reduces over every axis, the batch too, which a layer cannot do")
+    axes = set(_op_axes(p["axis"], len(shape)))
+    keep = p.get("keepdims")
+    out = tuple(1 if i in axes else d for i, d in enumerate(shape) if keep or i not in axes)
+    return out, 0, 0, _prod(shape) or 0
+
+
+def _op_matmul(p, shapes):
+    a, b = shapes
+    if len(a) < 2 or len(a) != len(b):
+        raise ShapeError(f"x1 {_fmt(a)} and x2 {_fmt(b)} need the same rank, 2 or more per sample")
+    if None not in (a[-1], b[-2]) and a[-1] != b[-2]:
+        raise ShapeError(f"x1 {_fmt(a)} and x2 {_fmt(b)}: the last axis of x1 must match the second-last of x2")
+    lead = _broadcast(p, [a[:-2], b[:-2]])[0] if len(a) > 2 else ()
+    out = (*lead, a[-2], b[-1])
+    return out, 0, 0, 2 * (_prod(out) or 0) * (a[-1] or 1)
+
+
+_OP_RULES: dict[str, Callable] = {
+    **{f"ops.{name}": _operands for name in (
+        "add", "subtract", "multiply", "divide", "true_divide", "maximum", "minimum", "power")},
+    **{f"ops.{name}": _op_elementwise for name in (
+        "negative", "absolute", "square", "sqrt", "exp", "log", "tanh", "relu", "relu6", "sigmoid",
+        "hard_sigmoid", "silu", "hard_silu", "gelu", "softmax", "clip")},
+    "ops.reshape": _op_reshape, "ops.transpose": _op_transpose, "ops.expand_dims": _op_expand_dims,
+    "ops.squeeze": _op_squeeze, "ops.mean": _op_reduce, "ops.sum": _op_reduce, "ops.max": _op_reduce,
+    "ops.concatenate": _concatenate, "ops.matmul": _op_matmul,
+}
+
 RULES: dict[str, Callable] = {
     "Dense": _dense, "Embedding": _embedding,
     "Conv1D": _conv(1), "Conv2D": _conv(2), "Conv2DTranspose": _conv(2, transpose=True),
@@ -387,7 +498,8 @@ RULES: dict[str, Callable] = {
     "SimpleRNN": _rnn("SimpleRNN"), "LSTM": _rnn("LSTM"), "GRU": _rnn("GRU"), "Bidirectional": _bidirectional,
     "MultiHeadAttention": _mha, "Attention": _attention, "Sampling": _sampling,
     "PositionalEmbedding": _positional, "Masking": _identity, "RepeatVector": _repeat,
-    "TimeDistributed": _time_distributed,
+    "TimeDistributed": _time_distributed, "LayerScale": _layer_scale, "CustomScaleLayer": _custom_scale,
+    **_OP_RULES,
 }
 
 
