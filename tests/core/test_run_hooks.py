@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import types
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -148,6 +150,8 @@ def test_the_spawned_training_process_gets_the_same_registrations(tmp_path, monk
     from studio.core.training.runs import RunFolder
 
     monkeypatch.setattr(hooks, "_names", [*hooks.registered(), PLUGIN])
+    here = str(Path(__file__).resolve().parent)  # the child imports the plugin by name, as the parent did
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")])))
     project = default_project()
     project.dataset = {"source": "digits", "max_samples": 60, "seed": 0}
     project.training = {"epochs": 1, "batch_size": 8, "seed": 3}
