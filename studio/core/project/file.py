@@ -74,7 +74,20 @@ MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _migrate
 
 
 def project_from_dict(data: Any, where: str = "project") -> Project:
-    """Validate, migrate and build a Project; raises ProjectError naming the bad field."""
+    """Validate, migrate and build a Project; raises ProjectError naming the bad field.
+
+    Args:
+        data: the decoded JSON of a project file, any schema version from 1 up to ``SCHEMA_VERSION``.
+            It is not modified (migrations work on a deep copy).
+        where: what to name in error messages, usually the file's path.
+
+    Returns:
+        A Project in the current format; canvas positions that are unusable are dropped.
+
+    Raises:
+        ProjectError: not a JSON object, too deep or non-finite values, a missing or newer schema
+            version, a section of the wrong type, no ``graph`` section, or a graph that does not load.
+    """
     if not isinstance(data, dict):
         raise ProjectError(f"{where}: expected a JSON object at the top level")
     problem = json_value_problem(data)  # before deepcopy, which recursion would crash
@@ -125,7 +138,17 @@ def _valid_positions(positions: Any) -> dict[str, list[float]]:
 
 
 def load_project(path: str | Path) -> Project:
-    """Read a project file; nothing is returned half-loaded."""
+    """Read a project file; nothing is returned half-loaded.
+
+    Args:
+        path: the ``.dlstudio`` file; files over ``MAX_FILE_BYTES`` are refused.
+
+    Returns:
+        The Project, migrated to the current format.
+
+    Raises:
+        ProjectError: the file is missing, unreadable, too big, not valid JSON, or not a valid project.
+    """
     path = Path(path)
     try:
         raw = read_bytes_capped(path, MAX_FILE_BYTES)
@@ -145,7 +168,12 @@ def load_project(path: str | Path) -> Project:
 
 def save_project(project: Project, path: str | Path) -> None:
     """Write the project atomically (temp file + replace), first removing temp files that killed
-    saves left beside it."""
+    saves left beside it.
+
+    Args:
+        project: the project to write, in the current format (``Project.to_dict``).
+        path: the file to write or replace.
+    """
     remove_stale_temps(path)
     atomic_write_json(path, project.to_dict())
 
