@@ -68,6 +68,7 @@ class Analyzer:
         self._previous: dict[tuple, NodeInfo] = {}
 
     def analyze(self, graph: Graph) -> Analysis:
+        """Analyze ``graph``, reusing the results of unchanged nodes; see the module's ``analyze``."""
         infos: dict[str, NodeInfo] = {}
         problems: list[Problem] = []
         try:
@@ -105,7 +106,15 @@ class Analyzer:
 
 
 def analyze(graph: Graph) -> Analysis:
-    """One-off analysis (the GUI keeps an ``Analyzer`` to reuse its cache)."""
+    """One-off analysis (the GUI keeps an ``Analyzer`` to reuse its cache).
+
+    Args:
+        graph: the graph to check; never raises for a bad graph, a cycle included.
+
+    Returns:
+        An Analysis: each node's output shape, weight counts, FLOPs and activation size for one
+        sample, and every problem found (no Input, no output, shape errors, bad ports, names).
+    """
     return Analyzer().analyze(graph)
 
 

@@ -78,7 +78,19 @@ def make_layer(type: str, name: str, params: dict[str, Any]):
 
 
 def to_keras(graph: Graph, name: str = "model"):
-    """Build the functional Keras model of ``graph``; layer names are the node names."""
+    """Build the functional Keras model of ``graph``; layer names are the node names.
+
+    Args:
+        graph: the studio graph; it is analyzed first.
+        name: the Keras model's name.
+
+    Returns:
+        A ``keras.Model`` whose inputs and outputs are the graph's Input nodes and output nodes (a
+        single tensor when there is one, else a list), not compiled.
+
+    Raises:
+        GraphBuildError: the analysis found problems (the first five are named).
+    """
     import keras
 
     from studio.core.graph.infer import analyze
@@ -126,12 +138,33 @@ def call_layer(layer, type: str, params: dict[str, Any], inputs: list):
 
 # -- Keras -> graph ------------------------------------------------------------------------------
 def from_keras(model) -> Graph:
-    """The graph of a live Keras Sequential or functional model."""
+    """The graph of a live Keras Sequential or functional model.
+
+    Args:
+        model: a Keras model; only its config is read, its weights are not copied.
+
+    Returns:
+        A new graph (see ``graph_from_config``).
+
+    Raises:
+        KerasImportError: the model holds a layer or object that DL Studio does not import.
+    """
     return graph_from_config({"class_name": type(model).__name__, "config": model.get_config()})
 
 
 def graph_from_config(serialized: Any) -> Graph:
-    """Build a graph from a serialized model (``{"class_name", "config"}``) without deserializing it."""
+    """Build a graph from a serialized model (``{"class_name", "config"}``) without deserializing it.
+
+    Args:
+        serialized: a Sequential or functional model as Keras serializes it; nested models become
+            nodes named ``<nested model>.<layer>``.
+
+    Returns:
+        A new graph with one node per layer.
+
+    Raises:
+        KerasImportError: the model fails ``check_layers_supported`` or its layers do not form a graph.
+    """
     check_layers_supported(serialized)
     nodes: list[tuple[str, str, dict]] = []
     edges: list[tuple[str, str]] = []
@@ -147,7 +180,12 @@ def check_layers_supported(serialized: Any, where: str = "model") -> None:
     (Lambda, custom and unknown layers are refused; nested models are checked the same way) and
     the objects in its params.
 
-    Raises KerasImportError with one line naming the first problem.
+    Args:
+        serialized: the model as Keras serializes it (``{"class_name", "config"}``).
+        where: what to call it in messages, e.g. ``"model"`` or a nested model's name.
+
+    Raises:
+        KerasImportError: one line naming the first problem.
     """
     layers = _model_layers(serialized, where)
     for index, layer in enumerate(layers):
@@ -436,6 +474,16 @@ def read_keras_config(path: str | Path) -> dict[str, Any]:
 
     The archive is judged from its headers (sizes, member count) and config.json is read with a
     byte cap, so a zip bomb is refused without being inflated.
+
+    Args:
+        path: a Keras 3 ``.keras`` file.
+
+    Returns:
+        The decoded config.json (``{"class_name", "config", ...}``).
+
+    Raises:
+        KerasImportError: the file is missing or unreadable, not a regular file, a legacy HDF5
+            file, not a valid or too large archive, or its config.json is missing, too large or malformed.
     """
     path = Path(path)
     legacy = path.suffix.lower() in (".h5", ".hdf5")
@@ -496,6 +544,17 @@ def load_keras_file(path: str | Path, with_model: bool = False):
 
     The file's size, structure, every layer and every object in its params are checked first; a
     Lambda, custom or unknown layer or object is refused before Keras deserializes anything.
+
+    Args:
+        path: a Keras 3 ``.keras`` file.
+        with_model: also load the model, with ``safe_mode=True`` and uncompiled.
+
+    Returns:
+        The graph, or ``(graph, model)`` when ``with_model`` is true.
+
+    Raises:
+        KerasImportError: see ``read_keras_config`` and ``graph_from_config``; also when Keras cannot
+            load the weights.
     """
     serialized = read_keras_config(path)
     graph = graph_from_config(serialized)

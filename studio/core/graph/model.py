@@ -84,12 +84,22 @@ class Graph:
 
     # -- queries -------------------------------------------------------------------------
     def node(self, node_id: str) -> Node:
+        """The node with id ``node_id``.
+
+        Raises:
+            GraphError: no node has that id.
+        """
         try:
             return self.nodes[node_id]
         except KeyError:
             raise GraphError(f"No node with id {node_id!r}") from None
 
     def by_name(self, name: str) -> Node:
+        """The node whose layer name is ``name``.
+
+        Raises:
+            GraphError: no node has that name.
+        """
         for node in self.nodes.values():
             if node.name == name:
                 return node
@@ -129,7 +139,14 @@ class Graph:
         return False
 
     def topological_order(self) -> list[str]:
-        """Node ids so every node comes after its inputs; raises GraphError on a cycle."""
+        """Node ids so every node comes after its inputs; raises GraphError on a cycle.
+
+        Returns:
+            Every node id once; nodes with no inputs first, in insertion order.
+
+        Raises:
+            GraphError: the edges form a cycle (the message names the layers on it).
+        """
         indegree = {node_id: 0 for node_id in self.nodes}
         for edge in self.edges:
             indegree[edge.dst] += 1
@@ -165,7 +182,22 @@ class Graph:
         name: str | None = None,
         node_id: str | None = None,
     ) -> Node:
-        """Add a node of catalog ``type``; missing params take the catalog defaults."""
+        """Add a node of catalog ``type``; missing params take the catalog defaults.
+
+        Args:
+            type: a catalog layer type, e.g. ``"Conv2D"`` or ``"ops.add"``.
+            params: values that override the catalog defaults (deep-copied).
+            name: the layer name wanted; made unique with a ``_1``, ``_2``... suffix. Default: the
+                snake-case type name.
+            node_id: the id to use; default a new random one.
+
+        Returns:
+            The new node; a ``node_added`` event has been emitted.
+
+        Raises:
+            UnknownLayerError: ``type`` is not in the catalog.
+            GraphError: ``node_id`` is already used.
+        """
         from studio.core.graph.catalog import default_params, snake_name
 
         merged = default_params(type)
@@ -183,6 +215,11 @@ class Graph:
         return node
 
     def remove_node(self, node_id: str) -> None:
+        """Remove a node and its edges (an ``edge_removed`` event per edge, then ``node_removed``).
+
+        Raises:
+            GraphError: no node has that id.
+        """
         self.node(node_id)
         for edge in [e for e in self.edges if node_id in (e.src, e.dst)]:
             self.disconnect(edge)
@@ -190,7 +227,17 @@ class Graph:
         self.events.emit(GraphEvent("node_removed", node=node_id))
 
     def check_connect(self, src: str, dst: str, port: int | None = None) -> str | None:
-        """Why ``src -> dst`` cannot be connected, or None if it can."""
+        """Why ``src -> dst`` cannot be connected, or None if it can.
+
+        Args:
+            src: id of the feeding node.
+            dst: id of the node fed.
+            port: the input slot of ``dst`` wanted; None for the next free one.
+
+        Returns:
+            A sentence for the user (unknown node, self-loop, an Input as target, a cycle, a taken
+            port, too many inputs...), or None.
+        """
         from studio.core.graph.catalog import get_spec
 
         if src not in self.nodes or dst not in self.nodes:
@@ -213,7 +260,19 @@ class Graph:
         return None
 
     def connect(self, src: str, dst: str, port: int | None = None) -> Edge:
-        """Connect ``src`` into ``dst`` (next free port unless given); refuses cycles."""
+        """Connect ``src`` into ``dst`` (next free port unless given); refuses cycles.
+
+        Args:
+            src: id of the feeding node.
+            dst: id of the node fed.
+            port: the input slot of ``dst``; None for the lowest free one.
+
+        Returns:
+            The new edge; an ``edge_added`` event has been emitted.
+
+        Raises:
+            GraphError: with ``check_connect``'s reason when the edge is not allowed.
+        """
         reason = self.check_connect(src, dst, port)
         if reason:
             raise GraphError(reason)
@@ -240,6 +299,11 @@ class Graph:
         self.events.emit(GraphEvent("param_changed", node=node_id, key=key))
 
     def rename(self, node_id: str, name: str) -> None:
+        """Give a node a new layer name (surrounding spaces stripped); emits ``renamed``.
+
+        Raises:
+            GraphError: the name is empty or used by another node, or no node has that id.
+        """
         name = name.strip()
         if not name or any(n.name == name for n in self.nodes.values() if n.id != node_id):
             raise GraphError(f"Layer name {name!r} is empty or already used")
@@ -262,7 +326,19 @@ class Graph:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Graph:
-        """Rebuild a graph; raises GraphError naming the bad entry for malformed or oversized data."""
+        """Rebuild a graph; raises GraphError naming the bad entry for malformed or oversized data.
+
+        Args:
+            data: ``{"nodes": [{"id", "type", "name", "params"}...], "edges": [{"src", "dst", "port"}...]}``
+                as written by ``to_dict``. Layer types are not checked against the catalog here.
+
+        Returns:
+            A new graph; no events are emitted.
+
+        Raises:
+            GraphError: a missing or mistyped field, a duplicate id, an edge to an unknown node, or more
+                than ``MAX_NODES`` layers.
+        """
         from studio.core.fileio import json_value_problem
 
         graph = cls()
@@ -316,7 +392,16 @@ class Graph:
 
 
 def fresh_copy(graph: Graph, taken_names: set[str]) -> tuple[Graph, dict[str, str]]:
-    """``graph`` with new node ids and names not in ``taken_names``; returns it and old->new ids."""
+    """``graph`` with new node ids and names not in ``taken_names``; returns it and old->new ids.
+
+    Args:
+        graph: the graph to copy (left unchanged), e.g. a template or the clipboard.
+        taken_names: layer names already used where the copy will be pasted.
+
+    Returns:
+        ``(copy, id_map)``: the copy, whose clashing names get a ``_1``, ``_2``... suffix, and a dict
+        from each old node id to its new one.
+    """
     copy = Graph()
     id_map: dict[str, str] = {}
     taken = set(taken_names)

@@ -504,7 +504,21 @@ RULES: dict[str, Callable] = {
 
 
 def layer_info(type: str, params: dict, input_shapes: list[Shape]) -> tuple[Shape, int, int, int]:
-    """``(output_shape, params, trainable_params, flops)`` for one sample."""
+    """``(output_shape, params, trainable_params, flops)`` for one sample.
+
+    Args:
+        type: the node's catalog type.
+        params: the node's params.
+        input_shapes: the shape of each input without the batch axis, in port order; None for an
+            unknown size.
+
+    Returns:
+        The output shape (no batch axis), the weight count, the trainable weight count and the
+        FLOPs of one sample.
+
+    Raises:
+        ShapeError: the inputs do not fit the layer, or a param is missing or invalid.
+    """
     if type == "Input":
         return tuple(params["shape"]), 0, 0, 0
     try:

@@ -50,7 +50,17 @@ def template_names() -> list[str]:
 
 
 def load_template(name: str) -> Template:
-    """Load template ``name`` (file stem in ``models/``) with a fresh copy of its graph."""
+    """Load template ``name`` (file stem in ``models/``) with a fresh copy of its graph.
+
+    Args:
+        name: a template name, e.g. ``"small_cnn_28"``; ``template_names()`` lists them.
+
+    Returns:
+        The Template: its metadata, graph and any other keys of its file in ``extra``.
+
+    Raises:
+        TemplateError: no such template, or its file cannot be read or holds a damaged graph.
+    """
     path = models_dir() / f"{name}.json"
     if not path.exists():
         raise TemplateError(f"No template named {name!r}; available: {', '.join(template_names())}")
@@ -75,7 +85,17 @@ def _read_json(path: Path) -> Any:
 
 
 def load_template_file(path: Path) -> Template:
-    """The template stored in the JSON file ``path``."""
+    """The template stored in the JSON file ``path``.
+
+    Args:
+        path: a template JSON file (size-capped); its stem is the name when it names none.
+
+    Returns:
+        The Template.
+
+    Raises:
+        TemplateError: the file cannot be read, is not JSON, or holds no valid ``graph``.
+    """
     name = path.stem
     try:
         data = _read_json(path)
