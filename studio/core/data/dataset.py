@@ -57,7 +57,11 @@ class Dataset:
         return len(self.input_shape) == 3
 
     def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """``(x, y)`` of ``name`` in train, val, test."""
+        """``(x, y)`` of ``name`` in train, val, test.
+
+        Raises:
+            DataError: ``name`` is not a split.
+        """
         if name not in SPLITS:
             raise DataError(f"unknown split {name!r}; use one of {', '.join(SPLITS)}")
         return getattr(self, f"x_{name}"), getattr(self, f"y_{name}")

@@ -28,6 +28,21 @@ def load_dataset(spec: dict[str, Any], progress: Progress | None = None, cancel:
     (keep a stratified subset). Image sources report scan progress as ``progress(done, total,
     files_per_s, eta_s)`` and stop when ``cancel`` is cancelled (``ScanCancelled``). Raises
     ``DataError`` for any bad input.
+
+    Args:
+        spec: the project's ``dataset`` section: ``source`` (a key of ``DATA_SOURCES``) plus that
+            source's options and the common ones above. Copied into the result, never modified.
+        progress: called while an image folder is scanned; None for no reports.
+        cancel: a token that stops a scan; None for none.
+
+    Returns:
+        A Dataset with train/val/test splits (a source's official test set is kept as the test
+        split), normalized inputs, and the source's notes in ``report``.
+
+    Raises:
+        DataError: not a dict with a ``source``, an unknown source, bad split ratios or options, an
+            unknown normalize mode, or data the source refuses.
+        ScanCancelled: ``cancel`` was cancelled during a scan.
     """
     if not isinstance(spec, dict) or "source" not in spec:
         raise DataError('a dataset spec is a dict with a "source" key, e.g. {"source": "digits"}')

@@ -28,7 +28,11 @@ from studio.core.tasks import TaskError, get_task
 
 
 def steps_per_epoch(dataset: Dataset, split: str, batch_size: int) -> int:
-    """Number of batches in one epoch of ``split`` (the last batch may be smaller)."""
+    """Number of batches in one epoch of ``split`` (the last batch may be smaller).
+
+    Raises:
+        DataError: ``split`` is not train, val or test.
+    """
     return math.ceil(len(dataset.split(split)[0]) / batch_size)
 
 
@@ -62,6 +66,25 @@ def make_pipeline(
     The stream covers ``epochs`` consecutive epochs starting at ``epoch`` (``None``: endless; use
     ``steps_per_epoch`` with ``model.fit``). ``transform(x)`` maps every batch of inputs after
     augmentation (e.g. generative models rescale images to [0, 1]).
+
+    Args:
+        dataset: the loaded dataset.
+        split: "train", "val" or "test".
+        batch_size: samples per batch, from 1.
+        seed: seeds the shuffle order and the augmentation of each (epoch, batch).
+        augmentation: the project's augmentation steps; applied to the training split only.
+        epoch: the first epoch the stream covers (its order and augmentation seeds).
+        shuffle: shuffle every epoch; None shuffles the training split only.
+        epochs: how many epochs the stream covers; None for an endless stream.
+        one_hot: give float one-hot labels even without a mixing step.
+        transform: a function applied to each batch of inputs after augmentation, or None.
+
+    Returns:
+        A ``tf.data.Dataset`` (TensorFlow backend) or a ``keras.utils.PyDataset`` of ``(x, y)`` batches.
+
+    Raises:
+        DataError: ``batch_size`` is not a whole number above 0, or the split is unknown or empty.
+        AugmentationError: an augmentation step is invalid, or its labels cannot be mixed for the task.
     """
     plan = _Plan(dataset, split, batch_size, seed, augmentation, shuffle, one_hot, transform)
     if backend() == "tensorflow":
@@ -152,7 +175,24 @@ def first_training_samples(
     batch_size: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The first ``n`` training samples of ``epoch`` exactly as ``make_pipeline`` delivers them
-    with the same seed and batch size (batch composition matters to MixUp/CutMix)."""
+    with the same seed and batch size (batch composition matters to MixUp/CutMix).
+
+    Args:
+        dataset: the loaded dataset.
+        augmentation: the project's augmentation steps, or None.
+        seed: the pipeline's seed.
+        epoch: the epoch whose order and augmentation to reproduce.
+        n: how many samples; fewer when the training split is smaller.
+        batch_size: the training batch size.
+
+    Returns:
+        ``(x, y)`` numpy arrays of the first ``n`` samples, augmented, with the labels in the form
+        training uses (see ``training_labels``).
+
+    Raises:
+        DataError: ``batch_size`` is invalid or the training split is empty.
+        AugmentationError: an augmentation step is invalid.
+    """
     plan = _Plan(dataset, "train", batch_size, seed, augmentation, True, False)
     order = plan.order(epoch)
     images, targets = [], []
@@ -165,7 +205,21 @@ def first_training_samples(
 
 def training_labels(dataset: Dataset, y: np.ndarray, soft: bool, one_hot: bool = False) -> np.ndarray:
     """Labels in the form the loss needs: sparse indices, or float labels for mixing steps and
-    for ``one_hot`` (metrics that need one-hot multi-class labels)."""
+    for ``one_hot`` (metrics that need one-hot multi-class labels).
+
+    Args:
+        dataset: the dataset the labels belong to (its task and class count).
+        y: the labels of one split as stored in the dataset.
+        soft: an augmentation step mixes labels (``needs_soft_labels``).
+        one_hot: float one-hot labels are wanted anyway.
+
+    Returns:
+        ``y`` unchanged when neither is asked, else the task's float labels.
+
+    Raises:
+        AugmentationError: the task's labels cannot be given as floats (e.g. mixing steps on a
+            regression target).
+    """
     if not soft and not one_hot:
         return y
     try:
