@@ -47,7 +47,16 @@ class Augmenter:
         self._layers = [_make_layer(step, self.value_range) for step in self.steps]
 
     def check_input(self, input_shape: tuple, task: str) -> None:
-        """Raise ``AugmentationError`` when a step cannot work on this data."""
+        """Raise ``AugmentationError`` when a step cannot work on this data.
+
+        Args:
+            input_shape: one sample's shape; images are (height, width, channels).
+            task: the dataset's task name.
+
+        Raises:
+            AugmentationError: an image-only step on non-image data, or a label-mixing step on a
+                task without class labels.
+        """
         is_image = len(input_shape) == 3
         for step in self.steps:
             spec = AUGMENTATIONS[step["type"]]
@@ -79,7 +88,19 @@ class Augmenter:
 
 def build_augmenter(steps: list[dict], seed: int = 0, value_range: tuple[float, float] = (0.0, 1.0)) -> Augmenter:
     """Build the Keras layers for ``steps``; ``value_range`` is the range of the (normalized)
-    pixel values, used by brightness, contrast, erasing and noise."""
+    pixel values, used by brightness, contrast, erasing and noise.
+
+    Args:
+        steps: the augmentation steps (dicts with a ``type`` and its params); defaults are filled in.
+        seed: the run's seed, combined with each batch's epoch and index in ``Augmenter.apply``.
+        value_range: ``(low, high)`` of the normalized inputs (``Dataset.value_range``).
+
+    Returns:
+        The Augmenter, its Keras layers built (this imports Keras).
+
+    Raises:
+        AugmentationError: a step is invalid (see ``validate_steps``).
+    """
     return Augmenter(steps, seed, value_range)
 
 

@@ -123,7 +123,18 @@ AUGMENTATIONS: dict[str, Augmentation] = {
 
 
 def validate_steps(steps: list[dict] | None) -> list[dict]:
-    """Return ``steps`` with defaults filled in, or raise ``AugmentationError`` naming the problem."""
+    """Return ``steps`` with defaults filled in, or raise ``AugmentationError`` naming the problem.
+
+    Args:
+        steps: the project's augmentation list; None means no steps.
+
+    Returns:
+        New dicts, one per step, holding ``type`` and every param of its spec (checked values).
+
+    Raises:
+        AugmentationError: not a list, a step without ``type``, an unknown type, an unknown param or
+            a param value out of range.
+    """
     if steps is None:
         return []
     if not isinstance(steps, list):
@@ -156,5 +167,9 @@ def validate_steps(steps: list[dict] | None) -> list[dict]:
 
 
 def needs_soft_labels(steps: list[dict] | None) -> bool:
-    """True when a step blends labels (MixUp, CutMix): train with categorical, not sparse, loss."""
+    """True when a step blends labels (MixUp, CutMix): train with categorical, not sparse, loss.
+
+    Raises:
+        AugmentationError: ``steps`` is invalid (see ``validate_steps``).
+    """
     return any(AUGMENTATIONS[s["type"]].mixes_labels for s in validate_steps(steps))

@@ -18,6 +18,19 @@ def grid_image(images: np.ndarray, labels: list[str] | None = None, cols: int | 
 
     Values are mapped from ``value_range`` (default: the images' own min..max) to 0..255. Small
     images are enlarged (``scale``, default: so tiles are at least 64 pixels) with sharp pixels.
+
+    Args:
+        images: an (N, H, W, C) array; only the first three channels are shown, one channel as grey.
+        labels: one caption per image (cut to the tile width), or None.
+        cols: tiles per row; default about the square root of N.
+        value_range: ``(low, high)`` mapped to 0..255; default the images' min and max.
+        scale: the integer enlargement of each image.
+
+    Returns:
+        An (height, width, 3) uint8 array.
+
+    Raises:
+        ValueError: ``images`` is empty or not 4-dimensional.
     """
     from PIL import Image, ImageDraw
 
