@@ -160,6 +160,12 @@ class TrainingConfig:
 
         Values are taken as given (``validate`` reports bad ones); unknown keys are kept aside so
         ``validate`` can name them.
+
+        Args:
+            data: the project's ``training`` section, or None for every default.
+
+        Returns:
+            A new config; ``data`` is not modified.
         """
         data = dict(data or {})
         known = {name: data.pop(name) for name in list(data) if name in _SPECS}

@@ -34,7 +34,17 @@ class RunPlan:
 
 
 def check_config(training: dict[str, Any]) -> TrainingConfig:
-    """The project's training settings as a config; TrainingError listing every bad value."""
+    """The project's training settings as a config; TrainingError listing every bad value.
+
+    Args:
+        training: the project's ``training`` section; missing settings take their spec's default.
+
+    Returns:
+        The TrainingConfig.
+
+    Raises:
+        TrainingError: one or more settings are invalid (all are named).
+    """
     config = TrainingConfig.from_dict(training)
     problems = config.validate()
     if problems:
@@ -76,6 +86,19 @@ def plan_run(project, dataset=None) -> RunPlan:
 
     ``dataset``: the project's dataset when the caller has already loaded it (e.g. from
     ``studio.core.data.cache``), so a start loads it only once here; else it is loaded now.
+
+    Args:
+        project: the project to train; it is not modified.
+        dataset: the loaded dataset, or None to load ``project.dataset``.
+
+    Returns:
+        A RunPlan holding a copy of the project whose graph is fitted to the data (e.g. the output
+        layer's units), its checked config, the changes made (one sentence each) and the dataset
+        summary run.json records.
+
+    Raises:
+        TrainingError: invalid settings, a dataset that does not load or has no training samples,
+            a feature's own check failing, or a model that does not fit the data.
     """
     config = check_config(project.training)
     hooks.call("check_run", project, config)  # each feature's own settings (e.g. a backbone source)
@@ -109,7 +132,18 @@ def _check_writable(path: Path) -> None:
 
 def choose_backend(project, config: TrainingConfig) -> tuple[str, str]:
     """``(backend, why)`` for a run; TrainingError when the chosen one is not installed or cannot
-    start (asked of a fresh process once per session, as ``studio doctor`` does, with its fix)."""
+    start (asked of a fresh process once per session, as ``studio doctor`` does, with its fix).
+
+    Args:
+        project: the project (its signature picks a measured backend when the setting is auto).
+        config: the run's training config; ``config.backend`` is the setting.
+
+    Returns:
+        The backend name and a sentence saying why it was chosen.
+
+    Raises:
+        TrainingError: the chosen backend is unknown, not installed or cannot start.
+    """
     from studio.core.backends import resolve
     from studio.core.backends.measurements import project_signature
 
@@ -140,7 +174,19 @@ def check_backend_starts(backend: str) -> None:
 
 
 def prepare_run_folder(plan: RunPlan, run_dir: str | os.PathLike) -> RunFolder:
-    """Create a new run folder with run.json (status ``starting``) and the project snapshot."""
+    """Create a new run folder with run.json (status ``starting``) and the project snapshot.
+
+    Args:
+        plan: what ``plan_run`` returned.
+        run_dir: the folder to create; it may exist only if empty.
+
+    Returns:
+        The RunFolder.
+
+    Raises:
+        TrainingError: the folder already holds files or cannot be written, or the backend cannot
+            start (see ``choose_backend``).
+    """
     from studio.core.project import save_project
 
     folder = RunFolder(run_dir)

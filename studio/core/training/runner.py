@@ -57,7 +57,13 @@ class Runner:
         return self.folder.path
 
     def start(self) -> None:
-        """Check, prepare the folder and spawn the training process."""
+        """Check, prepare the folder and spawn the training process.
+
+        Raises:
+            TrainingError: the project cannot train (``plan_run``), the folder is not empty or not
+                writable, the backend cannot start, the run is locked by another trainer, or (resuming)
+                the run cannot be resumed.
+        """
         if self.resuming:
             training = self.project.training if self.project is not None else None
             lock.acquire(self.folder.path)  # before anything changes: one trainer per folder
@@ -101,6 +107,12 @@ class Runner:
 
         When the process is gone without an ``end`` event (killed, crashed), an ``end`` event
         with status ``killed`` or ``crashed`` is added and recorded in run.json.
+
+        Args:
+            timeout: seconds to wait for an event; 0 returns at once.
+
+        Returns:
+            The new events (dicts with ``type`` and ``time``), possibly none.
         """
         deadline = time.monotonic() + timeout
         while True:
@@ -138,7 +150,14 @@ class Runner:
             yield from self.poll(timeout=interval)
 
     def wait(self, timeout: float | None = None) -> dict[str, Any]:
-        """Block until the process ends (or ``timeout``); return ``read_run`` of the folder."""
+        """Block until the process ends (or ``timeout``); return ``read_run`` of the folder.
+
+        Args:
+            timeout: seconds to wait at most; None waits for the end.
+
+        Returns:
+            The run's summary (see ``read_run``), taken whether or not the process has ended.
+        """
         if self._process is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._process.wait(timeout)

@@ -84,7 +84,15 @@ def _jsonable(value: Any) -> Any:
 
 
 def send_control(run_dir: str | os.PathLike, command: str) -> None:
-    """Ask a running training process to ``run``, ``pause`` or ``stop`` (read at each batch end)."""
+    """Ask a running training process to ``run``, ``pause`` or ``stop`` (read at each batch end).
+
+    Args:
+        run_dir: the run folder; the command is written atomically to its control file.
+        command: one of ``CONTROL_COMMANDS``.
+
+    Raises:
+        ValueError: an unknown command.
+    """
     if command not in CONTROL_COMMANDS:
         raise ValueError(f"unknown control command {command!r}: use {', '.join(CONTROL_COMMANDS)}")
     fileio.atomic_write_text(RunFolder(run_dir).control_file, command)
@@ -178,6 +186,15 @@ def read_run(run_dir: str | os.PathLike) -> dict[str, Any]:
     The status is ``run_status``'s: a run whose process died is reported as ``crashed``.
     Added keys: ``path``, ``name``, ``epochs_done``, ``last_epoch`` (its event or None),
     ``error`` (from run.json or the last error event).
+
+    Args:
+        run_dir: the run folder.
+
+    Returns:
+        run.json's keys plus the keys above.
+
+    Raises:
+        TrainingError: the folder does not exist, or holds neither run.json nor events.jsonl.
     """
     folder = RunFolder(run_dir)
     if not folder.path.is_dir():
@@ -201,7 +218,14 @@ def read_run(run_dir: str | os.PathLike) -> dict[str, Any]:
 
 
 def delete_run(run_dir: str | os.PathLike) -> None:
-    """Delete a finished run folder; refuse a live run or a folder that is not a run."""
+    """Delete a finished run folder; refuse a live run or a folder that is not a run.
+
+    Args:
+        run_dir: the run folder, removed with everything in it.
+
+    Raises:
+        TrainingError: the run is running or paused, or the folder is not a run (see ``read_run``).
+    """
     folder = RunFolder(run_dir)
     run = read_run(folder.path)
     if run["status"] in ("running", "paused"):
@@ -211,7 +235,15 @@ def delete_run(run_dir: str | os.PathLike) -> None:
 
 def default_runs_root(project_path: str | os.PathLike | None, unsaved: str | os.PathLike = RUNS_DIR) -> Path:
     """Where a project's runs go: ``runs/`` beside its project file, or ``unsaved`` for a project
-    never saved (the CLI's ``./runs``; the desktop app passes its per-user data folder)."""
+    never saved (the CLI's ``./runs``; the desktop app passes its per-user data folder).
+
+    Args:
+        project_path: the project file, or None for an unsaved project.
+        unsaved: the folder for an unsaved project's runs.
+
+    Returns:
+        The runs folder; it is not created.
+    """
     return Path(project_path).parent / RUNS_DIR if project_path else Path(unsaved)
 
 
@@ -226,7 +258,16 @@ def run_name(project, project_path: str | os.PathLike | None = None) -> str:
 
 
 def new_run_dir(runs_root: str | os.PathLike, name: str) -> Path:
-    """A fresh ``<runs_root>/<YYYYmmdd-HHMMSS>-<name>`` path (not created) that does not exist yet."""
+    """A fresh ``<runs_root>/<YYYYmmdd-HHMMSS>-<name>`` path (not created) that does not exist yet.
+
+    Args:
+        runs_root: the folder holding the runs.
+        name: the run's name; characters other than letters, digits, ``_``, ``.`` and ``-`` become
+            ``-`` (an empty result becomes ``run``).
+
+    Returns:
+        The path, with ``-2``, ``-3``... appended when a folder of that name exists.
+    """
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "run"
     stamp = time.strftime("%Y%m%d-%H%M%S")
     candidate = Path(runs_root) / f"{stamp}-{safe}"
