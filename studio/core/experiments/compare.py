@@ -61,7 +61,20 @@ def diff_dicts(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> list[t
 
 
 def compare_runs(a: str | os.PathLike, b: str | os.PathLike) -> Comparison:
-    """Compare two run folders or project files."""
+    """Compare two run folders or project files.
+
+    Args:
+        a: a run folder (its project snapshot and run.json's config) or a project file.
+        b: the same for the other side.
+
+    Returns:
+        A Comparison: changed settings, data and augmentation, and the layers (matched by name)
+        removed, added or changed from ``a`` to ``b``.
+
+    Raises:
+        ValueError: a path is neither a run folder with a snapshot nor a file.
+        ProjectError: a project file or snapshot cannot be loaded.
+    """
     project_a, config_a = _load(a)
     project_b, config_b = _load(b)
     result = Comparison(settings=diff_dicts(config_a, config_b),

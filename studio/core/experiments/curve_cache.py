@@ -50,6 +50,13 @@ def load_curves(run_dir: str | os.PathLike, store_after: int | None = REWRITE_AF
     """The run's curves up to its last complete event: cache + the events appended since.
 
     The cache is stored again when more than ``store_after`` new bytes were read (None: never).
+
+    Args:
+        run_dir: the run folder; a missing, old or damaged curves.npz is rebuilt from events.jsonl.
+        store_after: the number of new event bytes above which curves.npz is rewritten.
+
+    Returns:
+        The run's RunCurves.
     """
     path = Path(run_dir)
     curves, offset = _restore(path)

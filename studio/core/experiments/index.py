@@ -58,7 +58,15 @@ class RunIndex:
     def rows(self, progress: Progress | None = None) -> list[dict[str, Any]]:
         """All runs, refreshing the ones whose folders changed; ``progress(done, total)`` is
         called while stale runs are (re)summarised. A run that cannot be read is one row with
-        status ``damaged`` (``summary.damaged_row``)."""
+        status ``damaged`` (``summary.damaged_row``).
+
+        Args:
+            progress: called as ``progress(done, total)`` while stale runs are summarised, or None.
+
+        Returns:
+            One row per run folder (run.json + summary + labels, see ``summary.run_row``), newest
+            first; empty when ``root`` is not a folder.
+        """
         if not self.root.is_dir():
             return []
         stamps = {}

@@ -38,7 +38,20 @@ def _check_run(run_dir: str | os.PathLike) -> Path:
 
 
 def add_tag(run_dir: str | os.PathLike, tag: str, remove: bool = False) -> list[str]:
-    """Add (or remove) one tag; return the run's tags."""
+    """Add (or remove) one tag; return the run's tags.
+
+    Args:
+        run_dir: the run folder; labels.json is rewritten atomically.
+        tag: the tag, surrounding spaces stripped; adding moves it to the end of the list.
+        remove: remove the tag instead of adding it.
+
+    Returns:
+        The run's tags after the change.
+
+    Raises:
+        ValueError: the tag is empty, too long or holds a comma or line break, or the folder is not
+            a run.
+    """
     tag = tag.strip()
     if not tag or len(tag) > MAX_TAG_LENGTH or any(ch in tag for ch in ",\n"):
         raise ValueError(f"a tag is 1 to {MAX_TAG_LENGTH} characters without commas or line breaks")
@@ -50,7 +63,15 @@ def add_tag(run_dir: str | os.PathLike, tag: str, remove: bool = False) -> list[
 
 
 def set_note(run_dir: str | os.PathLike, note: str) -> None:
-    """Replace the run's note (empty text clears it)."""
+    """Replace the run's note (empty text clears it).
+
+    Args:
+        run_dir: the run folder; labels.json is rewritten atomically, keeping the tags.
+        note: the new note.
+
+    Raises:
+        ValueError: the note is longer than ``MAX_NOTE_LENGTH``, or the folder is not a run.
+    """
     if len(note) > MAX_NOTE_LENGTH:
         raise ValueError(f"a note holds at most {MAX_NOTE_LENGTH} characters")
     path = _check_run(run_dir)

@@ -203,7 +203,19 @@ def parse_dimension(name: str, entry: Any, project) -> Dimension:
 
 
 def parse_space(data: Any, project) -> list[Dimension]:
-    """Check a space (a dict, see the module doc) against ``project``; SpaceError if invalid."""
+    """Check a space (a dict, see the module doc) against ``project``; SpaceError if invalid.
+
+    Args:
+        data: ``{setting: {"choices": [...]} or {"low", "high", "log", "step"}}``; a setting is a
+            training key, a whole-graph setting or ``LAYER.PARAM``.
+        project: the project whose settings and layers the names refer to.
+
+    Returns:
+        One Dimension per setting, in the dict's order.
+
+    Raises:
+        SpaceError: empty, too many settings, or an entry that ``parse_dimension`` refuses.
+    """
     if not isinstance(data, dict) or not data:
         raise SpaceError("the search space must be a non-empty JSON object of settings")
     if len(data) > MAX_DIMENSIONS:
@@ -212,7 +224,11 @@ def parse_space(data: Any, project) -> list[Dimension]:
 
 
 def load_space(path: str | Path, project) -> list[Dimension]:
-    """``parse_space`` of a JSON file (read up to ``MAX_SPACE_BYTES``)."""
+    """``parse_space`` of a JSON file (read up to ``MAX_SPACE_BYTES``).
+
+    Raises:
+        SpaceError: the file cannot be read, is too large or not JSON, or the space is invalid.
+    """
     try:
         if not Path(path).is_file():
             raise SpaceError(f"cannot read the search space {path}: not a regular file")
@@ -289,7 +305,15 @@ def suggest(trial, dims: list[Dimension]) -> dict[str, Any]:
 
 
 def apply_params(project, values: dict[str, Any]):
-    """A copy of ``project`` with the searched settings set (``LAYER.PARAM``, whole-graph or training key)."""
+    """A copy of ``project`` with the searched settings set (``LAYER.PARAM``, whole-graph or training key).
+
+    Args:
+        project: the project (left unchanged).
+        values: setting name -> value, e.g. a trial's ``params`` or one grid point.
+
+    Returns:
+        The modified copy.
+    """
     copy = project.copy()
     training = dict(copy.training)
     for name, value in values.items():

@@ -213,7 +213,18 @@ class Sweep:
         return target - counted_trials(study.get_trials(deepcopy=False))
 
     def run(self):
-        """Run trials until ``trials`` count (on every worker); return the study."""
+        """Run trials until ``trials`` count (on every worker); return the study.
+
+        Trials left running by a dead sweep on this host are requeued first. Each trial is a normal
+        run folder under ``runs_root``; progress goes to ``on_event``.
+
+        Returns:
+            The ``optuna.Study``.
+
+        Raises:
+            SweepError: the storage cannot be opened or the study cannot be created.
+            KeyboardInterrupt: after killing the running trials.
+        """
         study = self.open_study()
         requeued = self.requeue_interrupted(study)
         if requeued:
@@ -407,7 +418,18 @@ def importances(study) -> dict[str, float]:
 
 
 def load_study(storage_url: str, study_name: str):
-    """An existing study; SweepError naming the studies present when it does not exist."""
+    """An existing study; SweepError naming the studies present when it does not exist.
+
+    Args:
+        storage_url: an Optuna RDB URL (``sqlite:///...``, ``postgresql://...``).
+        study_name: the study's name.
+
+    Returns:
+        The ``optuna.Study``.
+
+    Raises:
+        SweepError: the storage cannot be opened, or holds no study of that name.
+    """
     import optuna
 
     storage = open_storage(storage_url)
@@ -420,7 +442,18 @@ def load_study(storage_url: str, study_name: str):
 
 
 def best_project(study, project):
-    """``project`` with the best completed trial's parameters; SweepError when none completed."""
+    """``project`` with the best completed trial's parameters; SweepError when none completed.
+
+    Args:
+        study: the study.
+        project: the project the sweep varied (left unchanged).
+
+    Returns:
+        A copy of ``project`` (see ``space.apply_params``).
+
+    Raises:
+        SweepError: the study has no completed trial.
+    """
     from optuna.trial import TrialState
 
     if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
@@ -431,7 +464,20 @@ def best_project(study, project):
 def study_results(storage: str, study_name: str, known_complete: int) -> dict[str, Any]:
     """What the Sweep panel shows of a study: trial rows, direction, log axes and the parameter
     importances (None when the finished trials are still ``known_complete``); running trials' rows
-    carry the epochs their run folder has finished so far (column ``epochs``)."""
+    carry the epochs their run folder has finished so far (column ``epochs``).
+
+    Args:
+        storage: the study's storage URL.
+        study_name: the study's name.
+        known_complete: how many complete trials the caller has already shown importances for.
+
+    Returns:
+        ``{"rows": trials_table rows, "maximize": bool, "logs": {param: log scale?},
+        "complete": count of complete trials, "importances": dict or None}``.
+
+    Raises:
+        SweepError: the storage or the study cannot be opened.
+    """
     from optuna.trial import TrialState
 
     study = load_study(storage, study_name)

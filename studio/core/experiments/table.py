@@ -49,7 +49,11 @@ def columns_of(flat_rows: list[dict[str, Any]]) -> list[str]:
 
 
 def resolve_column(name: str, available: list[str]) -> str:
-    """The column ``name`` means: exact, or the one ``<group>.<name>`` (config first)."""
+    """The column ``name`` means: exact, or the one ``<group>.<name>`` (config first).
+
+    Raises:
+        TableError: no column matches (the message suggests close names).
+    """
     if name in available:
         return name
     matches = [f"{group}.{name}" for group in GROUPS if f"{group}.{name}" in available]
@@ -61,7 +65,19 @@ def resolve_column(name: str, available: list[str]) -> str:
 
 
 def parse_filter(text: str, available: list[str]):
-    """``'key=value'`` (also ``!=``, ``>=``, ``<=``, ``>``, ``<``, ``~`` for contains) -> predicate."""
+    """``'key=value'`` (also ``!=``, ``>=``, ``<=``, ``>``, ``<``, ``~`` for contains) -> predicate.
+
+    Args:
+        text: the filter; values compare as numbers when both sides are numbers, else as lower-case
+            text. A list cell (tags) matches when any item does.
+        available: the columns of the rows to filter.
+
+    Returns:
+        A function taking a flat row and returning whether it passes.
+
+    Raises:
+        TableError: the filter is malformed or names an unknown column.
+    """
     match = _FILTER.match(text)
     if not match:
         raise TableError(f"bad filter {text!r}: write column=value (or !=, >=, <=, >, <, ~)")
@@ -98,6 +114,18 @@ def build_table(rows: list[dict[str, Any]], columns: list[str] | None = None, fi
 
     ``columns`` None: the default columns that some row fills; ``["all"]``: every column.
     ``sort``: a column, ``-column`` for descending; empty cells sort last either way.
+
+    Args:
+        rows: run rows (``RunIndex.rows``), flattened to ``group.key`` columns here.
+        columns: the columns wanted, by full or short name; see above.
+        filters: filter texts (see ``parse_filter``), all of which a row must pass.
+        sort: the column to sort by, or None to keep the rows' order.
+
+    Returns:
+        The chosen column names and the filtered, sorted flat rows.
+
+    Raises:
+        TableError: a bad filter or an unknown column.
     """
     flat_rows = [flatten(row) for row in rows]
     available = columns_of(flat_rows)
