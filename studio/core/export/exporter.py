@@ -64,7 +64,12 @@ def export_model(source, format: str, path: str | os.PathLike, *, part: str | No
         progress: called with a short text at each stage.
         latency_repeats: single-sample inferences timed for the latency median.
 
+    Returns:
+        The ExportResult of a verified export (``ok`` true): size, latency, differences, warnings.
+        The file is in place with its ``.meta.json`` beside it.
+
     Raises:
+        ExportTargetExistsError: ``path`` exists and ``force`` is false.
         ExportError: bad input (format, path, a layer the format cannot express, ...).
         ExportVerificationError: the export does not reproduce the model (``.result`` says how);
             nothing is left at ``path``.

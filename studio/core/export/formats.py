@@ -50,7 +50,11 @@ FORMATS: dict[str, FormatSpec] = {spec.name: spec for spec in (
 
 
 def format_spec(name: str) -> FormatSpec:
-    """The FormatSpec of ``name``; ExportError listing the formats when unknown."""
+    """The FormatSpec of ``name``; ExportError listing the formats when unknown.
+
+    Raises:
+        ExportError: ``name`` is not a key of ``FORMATS``.
+    """
     from studio.core.export.report import ExportError
 
     try:

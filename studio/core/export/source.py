@@ -89,6 +89,14 @@ def open_source(source, part: str | None = None, which: str = "auto", dataset=No
             (or, for a generative run, the part the generative module exports by default).
         which: the run's model file: auto, final, best or last.
         dataset, project: context for a live model or Graph (samples, class names, normalization).
+
+    Returns:
+        The ExportSource; ``source`` itself when it is one. A run's dataset is loaded for
+        verification samples (a warning when it cannot be); a Graph is built with random weights.
+
+    Raises:
+        ExportError: not a run folder or a damaged one, a graph with errors, ``part`` given for
+            something other than a generative run, or an object that is not a model.
     """
     if isinstance(source, ExportSource):
         return source
