@@ -70,12 +70,36 @@ def probe_for(model) -> ActivationProbe:
 
 
 def activations(model, x, layer_name: str) -> np.ndarray:
-    """Output of ``layer_name`` for ``x`` using the model's cached probe; always batched."""
+    """Output of ``layer_name`` for ``x`` using the model's cached probe; always batched.
+
+    Args:
+        model: a functional Keras model.
+        x: one sample (a batch axis is added) or a batch.
+        layer_name: the layer to read.
+
+    Returns:
+        The layer's output as numpy, batch axis first.
+
+    Raises:
+        InspectError: no such layer, or ``x`` does not fit the model input.
+    """
     return probe_for(model).activations(x, layer_name)
 
 
 def model_outputs(model, x, batch_size: int = 256) -> np.ndarray:
-    """The model's outputs for ``x`` in batches, through the cached compiled call."""
+    """The model's outputs for ``x`` in batches, through the cached compiled call.
+
+    Args:
+        model: a Keras model (its first output is returned).
+        x: one sample or a batch.
+        batch_size: rows per call.
+
+    Returns:
+        The outputs as numpy, one row per sample.
+
+    Raises:
+        InspectError: ``x`` does not fit the model input.
+    """
     return probe_for(model).outputs(x, batch_size)
 
 

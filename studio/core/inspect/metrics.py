@@ -19,6 +19,9 @@ def evaluate_predictions(y_true, outputs, task: str, class_names=None):
 
     Returns:
         The task's report (ClassificationReport, RegressionReport, SegmentationReport, ...).
+
+    Raises:
+        InspectError: the numbers of targets and outputs differ, or the task cannot score them.
     """
     outputs = np.asarray(outputs)
     if len(np.asarray(y_true)) != len(outputs):
@@ -30,7 +33,22 @@ def evaluate_predictions(y_true, outputs, task: str, class_names=None):
 
 
 def evaluate_model(model, x, y, task: str, class_names=None, batch_size: int = 256):
-    """Run ``model`` on ``x`` (batched, inference mode) and score it against ``y``."""
+    """Run ``model`` on ``x`` (batched, inference mode) and score it against ``y``.
+
+    Args:
+        model: the Keras model.
+        x: the inputs, a batch.
+        y: their targets.
+        task: the dataset's task name.
+        class_names: names for the classes, or None.
+        batch_size: samples per model call.
+
+    Returns:
+        The task's report (see ``evaluate_predictions``).
+
+    Raises:
+        InspectError: the inputs do not fit the model, or see ``evaluate_predictions``.
+    """
     from studio.core.inspect.activations import model_outputs
 
     return evaluate_predictions(y, model_outputs(model, x, batch_size), task, class_names)

@@ -27,7 +27,20 @@ class Prediction:
 
 
 def predict(model, sample, class_names=None, layer: str | None = None) -> Prediction:
-    """Classify one sample and explain it with Grad-CAM of ``layer`` (default: last spatial layer)."""
+    """Classify one sample and explain it with Grad-CAM of ``layer`` (default: last spatial layer).
+
+    Args:
+        model: a classifier (softmax or sigmoid output).
+        sample: one input without the batch axis (or a batch, of which the first sample is used).
+        class_names: names by class index; the index as text when missing or too short.
+        layer: the Grad-CAM layer; None for the last spatial layer, and no heat map if there is none.
+
+    Returns:
+        The Prediction: class probabilities, the top class and its name, the heat map and its layer.
+
+    Raises:
+        InspectError: the sample does not fit the model input, or ``layer`` is unknown or not spatial.
+    """
     layer = layer or default_cam_layer(model)
     if layer is None:
         outputs, heatmap = model_outputs(model, sample), None

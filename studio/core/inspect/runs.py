@@ -12,7 +12,18 @@ MODEL_CHOICES = ("auto", "final", "best", "last")
 
 
 def run_model_path(run_dir: str | os.PathLike, which: str = "auto") -> Path:
-    """The model file of a run: "final", "best", "last", or "auto" (the first of those that exists)."""
+    """The model file of a run: "final", "best", "last", or "auto" (the first of those that exists).
+
+    Args:
+        run_dir: the run folder.
+        which: "final" (model.keras), "best" or "last" (checkpoints), or "auto".
+
+    Returns:
+        The path of an existing model file.
+
+    Raises:
+        InspectError: the folder does not exist, ``which`` is unknown, or the file is missing.
+    """
     from studio.core.training.runs import RunFolder
 
     folder = RunFolder(run_dir)
@@ -30,7 +41,18 @@ def run_model_path(run_dir: str | os.PathLike, which: str = "auto") -> Path:
 
 
 def load_run_model(run_dir: str | os.PathLike, which: str = "auto"):
-    """Load a run's Keras model safely: Lambda/custom/unknown layers are refused before loading."""
+    """Load a run's Keras model safely: Lambda/custom/unknown layers are refused before loading.
+
+    Args:
+        run_dir: the run folder.
+        which: the model file, as ``run_model_path`` takes it.
+
+    Returns:
+        The uncompiled ``keras.Model`` with its weights.
+
+    Raises:
+        InspectError: no model file, or one that ``load_keras_file`` refuses (first line of its reason).
+    """
     from studio.core.graph.keras_io import KerasImportError, load_keras_file
 
     try:
@@ -41,7 +63,13 @@ def load_run_model(run_dir: str | os.PathLike, which: str = "auto"):
 
 
 def load_run_dataset(run_dir: str | os.PathLike):
-    """The run's frozen project snapshot and the dataset it describes, as (project, dataset)."""
+    """The run's frozen project snapshot and the dataset it describes, as (project, dataset).
+
+    Raises:
+        InspectError: the run has no project snapshot.
+        ProjectError: the snapshot cannot be loaded.
+        DataError: its dataset cannot be loaded.
+    """
     from studio.core.data import load_dataset
     from studio.core.project import load_project
     from studio.core.training.runs import RunFolder
@@ -64,7 +92,18 @@ class RunContents:
 
 
 def open_run(run_dir: str | os.PathLike, which: str = "auto") -> RunContents:
-    """Load a run's model, project snapshot and dataset."""
+    """Load a run's model, project snapshot and dataset.
+
+    Args:
+        run_dir: the run folder.
+        which: the model file, as ``run_model_path`` takes it.
+
+    Returns:
+        RunContents with the model, the project snapshot and its loaded dataset.
+
+    Raises:
+        InspectError, ProjectError, DataError: see ``load_run_model`` and ``load_run_dataset``.
+    """
     model = load_run_model(run_dir, which)
     project, dataset = load_run_dataset(run_dir)
     return RunContents(Path(run_dir), model, project, dataset)

@@ -213,12 +213,39 @@ def saliency_for(model) -> SaliencyMaps:
 def grad_cam(model, x, layer_name: str, class_index: int | None = None,
              per_position: bool = False) -> SaliencyResult:
     """Grad-CAM (or, ``per_position``, HiResCAM) heat maps of ``layer_name`` for ``x`` (sample or
-    batch), cached per model."""
+    batch), cached per model.
+
+    Args:
+        model: a Keras model with class-score outputs.
+        x: one sample or a batch.
+        layer_name: a layer with spatial output (see ``spatial_layers``).
+        class_index: the class to explain; None for each sample's predicted class.
+        per_position: HiResCAM instead of Grad-CAM (see ``SaliencyMaps.grad_cam``).
+
+    Returns:
+        A SaliencyResult: one heat map in [0, 1] per sample, the classes explained, the outputs.
+
+    Raises:
+        InspectError: an unknown or non-spatial layer, a class index out of range, or inputs that do
+            not fit the model.
+    """
     return saliency_for(model).grad_cam(x, layer_name, class_index, per_position)
 
 
 def gradient_saliency(model, x, class_index: int | None = None) -> SaliencyResult:
-    """Plain input-gradient saliency maps for ``x`` (sample or batch), cached per model."""
+    """Plain input-gradient saliency maps for ``x`` (sample or batch), cached per model.
+
+    Args:
+        model: a Keras model with class-score outputs.
+        x: one sample or a batch.
+        class_index: the class to explain; None for each sample's predicted class.
+
+    Returns:
+        A SaliencyResult whose maps are |d score / d input|, the maximum over channels, in [0, 1].
+
+    Raises:
+        InspectError: a class index out of range, or inputs that do not fit the model.
+    """
     return saliency_for(model).gradient_saliency(x, class_index)
 
 
