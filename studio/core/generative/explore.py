@@ -22,6 +22,17 @@ def load_generative_model(run_dir: str | os.PathLike, which: str = "auto"):
     """The GAN/VAE/AutoEncoder of a run (``which``: auto, final, best, last), loaded in safe mode.
 
     Every layer of both parts is checked against the catalog before Keras deserializes anything.
+
+    Args:
+        run_dir: a generative run folder.
+        which: the model file, as ``inspect.run_model_path`` takes it.
+
+    Returns:
+        The uncompiled GAN, VAE or AutoEncoder model.
+
+    Raises:
+        GenerativeError: no model file, not a generative model, a refused layer, or a file Keras
+            cannot load.
     """
     import keras
 
@@ -61,6 +72,18 @@ def sample(model, n: int, seed: int = 0, label: int | None = None) -> np.ndarray
     """``n`` images from standard-normal latents drawn with ``seed`` (same seed, same images).
 
     A conditional GAN draws class ``label``, or every class in turn when ``label`` is None.
+
+    Args:
+        model: a loaded GAN, VAE or autoencoder.
+        n: how many images, from 1.
+        seed: the latent seed.
+        label: the class for a conditional GAN; must be None for other models.
+
+    Returns:
+        (n, height, width, channels) images in [0, 1].
+
+    Raises:
+        GenerativeError: ``n`` below 1, a label for an unconditional model, or an unknown class.
     """
     if n < 1:
         raise GenerativeError(f"the number of samples must be at least 1, got {n}")
@@ -92,7 +115,21 @@ def interpolate(z0, z1, t):
 
 
 def interpolation_images(model, seed0: int, seed1: int, steps: int = 8, label: int | None = None) -> np.ndarray:
-    """Images along the straight line between the latents of two seeds."""
+    """Images along the straight line between the latents of two seeds.
+
+    Args:
+        model: a loaded GAN, VAE or autoencoder.
+        seed0: the seed of the first latent (t=0).
+        seed1: the seed of the last latent (t=1).
+        steps: images along the line, ends included.
+        label: the class for a conditional GAN (None: classes in turn); None for other models.
+
+    Returns:
+        (steps, height, width, channels) images in [0, 1].
+
+    Raises:
+        GenerativeError: a label for an unconditional model, or an unknown class.
+    """
     dim = latent_dim(model)
     path = interpolate(sample_latents(seed0, 1, dim)[0], sample_latents(seed1, 1, dim)[0],
                        np.linspace(0, 1, steps))
@@ -117,7 +154,11 @@ def manifold_grid(model, n: int = 15, span: float = 0.95) -> np.ndarray:
 
 
 def latent_means(model, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Latent codes of images in [0, 1]: a VAE's z_mean, an autoencoder's code."""
+    """Latent codes of images in [0, 1]: a VAE's z_mean, an autoencoder's code.
+
+    Raises:
+        GenerativeError: the model has no encoder (a GAN).
+    """
     if not hasattr(model, "encoder"):
         raise GenerativeError("only a VAE or an autoencoder has an encoder to map images to latents")
     import keras
@@ -129,7 +170,14 @@ def latent_means(model, images: np.ndarray, batch_size: int = 256) -> np.ndarray
 
 
 def fixed_latents(run_dir: str | os.PathLike) -> dict[str, np.ndarray]:
-    """The fixed latents (and labels/images) a run draws its epoch grids from."""
+    """The fixed latents (and labels/images) a run draws its epoch grids from.
+
+    Returns:
+        The arrays of ``samples/fixed.npz`` by name (``latents``, and ``labels``/``images`` when stored).
+
+    Raises:
+        GenerativeError: the run has no such file.
+    """
     path = os.path.join(run_dir, SAMPLES_DIR, FIXED_FILE)
     if not os.path.isfile(path):
         raise GenerativeError(f"run {run_dir} has no {SAMPLES_DIR}/{FIXED_FILE}: it is not a generative run "
@@ -143,6 +191,17 @@ def exportable_model(run_dir: str | os.PathLike, part: str = "auto", which: str 
 
     ``part``: generator, discriminator (GAN), encoder, decoder (VAE, autoencoder); ``auto`` is
     the part that makes images (generator or decoder).
+
+    Args:
+        run_dir: a generative run folder.
+        part: see above.
+        which: the model file, as ``inspect.run_model_path`` takes it.
+
+    Returns:
+        The part's functional ``keras.Model``.
+
+    Raises:
+        GenerativeError: an unknown part, a part the model lacks, or a model that does not load.
     """
     if part not in EXPORT_PARTS:
         raise GenerativeError(f"unknown part {part!r}: use one of {', '.join(EXPORT_PARTS)}")

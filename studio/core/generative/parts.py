@@ -64,7 +64,18 @@ class Parts:
 
 
 def settings(generative: dict[str, Any] | None) -> dict[str, Any]:
-    """The project's ``generative`` section with defaults filled in; GenerativeError when malformed."""
+    """The project's ``generative`` section with defaults filled in; GenerativeError when malformed.
+
+    Args:
+        generative: the project's ``generative`` section (see the package doc).
+
+    Returns:
+        A new dict: ``DEFAULTS`` updated with the section.
+
+    Raises:
+        GenerativeError: not a dict, an unknown ``kind``, a ``grid_size`` outside 1..400 or a
+            negative ``kl_weight``.
+    """
     if not isinstance(generative, dict) or generative.get("kind") not in KINDS:
         kind = generative.get("kind") if isinstance(generative, dict) else generative
         raise GenerativeError(f"unknown generative kind {kind!r}: use one of {', '.join(KINDS)}")
@@ -104,6 +115,19 @@ def find_parts(graph: Graph, kind: str, image_shape=None) -> Parts:
     """Split ``graph`` into its two parts for ``kind``; GenerativeError naming what is wrong.
 
     With ``image_shape`` (the dataset's), both parts must fit images of that shape.
+
+    Args:
+        graph: the project's graph: two groups of connected layers.
+        kind: "gan", "vae" or "autoencoder".
+        image_shape: the dataset's (height, width, channels), or None to skip that check.
+
+    Returns:
+        The Parts: which group makes images from a latent vector and which reads images, their
+        Inputs and outputs, the latent size and (VAE) the z_mean/z_log_var nodes.
+
+    Raises:
+        GenerativeError: the graph has errors, not two groups, no latent or image Input, parts whose
+            shapes do not match each other or the data, or an output the kind does not allow.
     """
     maker_name, reader_name = PART_NAMES[kind]
     analysis = analyze(graph)
@@ -183,7 +207,18 @@ def _single_sink(graph: Graph, group: list[str], what: str) -> str:
 
 
 def check_project(project, image_shape) -> Parts:
-    """Check a generative project against its dataset's image shape; return its parts."""
+    """Check a generative project against its dataset's image shape; return its parts.
+
+    Args:
+        project: a project with a ``generative`` section.
+        image_shape: the dataset's sample shape; it must be (height, width, channels).
+
+    Returns:
+        The Parts (see ``find_parts``).
+
+    Raises:
+        GenerativeError: the data are not images, the section is malformed, or the graph does not fit.
+    """
     if len(tuple(image_shape)) != 3:
         raise GenerativeError(f"generative models work on images, but the dataset has samples of shape "
                               f"{list(image_shape)}: choose an image dataset")

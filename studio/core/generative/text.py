@@ -65,7 +65,23 @@ def generate_many(model, vocabulary: Vocabulary, prompts: list[str], tokens: int
                   temperature: float = _DEFAULTS["temperature"], top_k: int = _DEFAULTS["top_k"],
                   seeds: list[int] | None = None) -> list[str]:
     """``generate`` for several prompts in one batch per step (each row with its own seeded
-    generator, so every text equals ``generate`` of its prompt alone)."""
+    generator, so every text equals ``generate`` of its prompt alone).
+
+    Args:
+        model: a next-token language model (token ids in, per-position scores out).
+        vocabulary: the run's vocabulary.
+        prompts: the start texts; an empty one starts from a space (characters) or id 1 (words).
+        tokens: tokens to add to each, 0 to ``MAX_NEW_TOKENS``.
+        temperature: sampling temperature.
+        top_k: sample among the k most likely tokens; 0 for all.
+        seeds: one seed per prompt; default 0, 1, 2...
+
+    Returns:
+        One text per prompt: the prompt followed by its generated tokens.
+
+    Raises:
+        GenerativeError: ``tokens`` out of range, or a negative temperature or top-k.
+    """
     if not 0 <= tokens <= MAX_NEW_TOKENS:
         raise GenerativeError(f"the number of tokens must be between 0 and {MAX_NEW_TOKENS}, got {tokens}")
     if temperature < 0 or top_k < 0:
