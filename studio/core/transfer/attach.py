@@ -19,7 +19,11 @@ def backbone_layers(graph: Graph) -> list[str]:
 
 
 def parse_freeze(text: str) -> tuple[str, str | None]:
-    """``("all"|"none"|"until", layer)`` from ``all``, ``none`` or ``until:LAYER``."""
+    """``("all"|"none"|"until", layer)`` from ``all``, ``none`` or ``until:LAYER``.
+
+    Raises:
+        ValueError: any other text.
+    """
     if text in ("all", "none"):
         return text, None
     if text.startswith("until:") and text[len("until:"):].strip():
@@ -28,7 +32,17 @@ def parse_freeze(text: str) -> tuple[str, str | None]:
 
 
 def apply_freeze(graph: Graph, freeze: str) -> None:
-    """Set ``trainable`` on every backbone node of ``graph`` as ``freeze`` says (see FREEZE_HELP)."""
+    """Set ``trainable`` on every backbone node of ``graph`` as ``freeze`` says (see FREEZE_HELP).
+
+    Args:
+        graph: a graph whose backbone layers are named ``backbone_<layer>``; edited in place (one
+            ``param_changed`` event per backbone node).
+        freeze: ``all`` (every backbone layer frozen), ``none``, or ``until:LAYER`` (the layers before
+            LAYER frozen, LAYER and those after it trained); LAYER may omit the ``backbone_`` prefix.
+
+    Raises:
+        ValueError: a malformed ``freeze``, or a LAYER that is not in the backbone.
+    """
     mode, layer = parse_freeze(freeze)
     ids = backbone_layers(graph)
     names = [graph.nodes[node_id].name for node_id in ids]
@@ -46,7 +60,23 @@ def apply_freeze(graph: Graph, freeze: str) -> None:
 def with_backbone(backbone, input_shape, task: str, num_classes: int, targets: int = 1,
                   freeze: str = "all") -> Graph:
     """A new graph: an Input for the dataset, the backbone's feature layers (its old classifier
-    dropped), pooling for spatial features, and a new head for ``task``; frozen as ``freeze`` says."""
+    dropped), pooling for spatial features, and a new head for ``task``; frozen as ``freeze`` says.
+
+    Args:
+        backbone: what ``load_backbone`` returned; its graph's layers are copied as ``backbone_<name>``.
+        input_shape: the dataset's sample shape; images of another size get a Resizing layer.
+        task: the dataset's task name (the head's units and activation).
+        num_classes: the dataset's class count.
+        targets: the number of values a regression target holds.
+        freeze: as ``apply_freeze`` takes it.
+
+    Returns:
+        The new graph; the backbone's weights are not in it (a run copies them at its start).
+
+    Raises:
+        BackboneError: the backbone's input and the data differ in rank or channel count.
+        ValueError: a bad ``freeze``.
+    """
     from studio.core.graph.infer import analyze
     from studio.core.transfer.backbones import BackboneError
 

@@ -50,7 +50,16 @@ def keras_weights_file(name: str) -> Path:
 
 def resolve(source: str | os.PathLike) -> tuple[str, Path | str]:
     """``("keras", NAME)`` or ``("file", path of the .keras model)`` for ``source``, checked without
-    loading anything (cheap: used before a run starts); BackboneError naming what to fix."""
+    loading anything (cheap: used before a run starts); BackboneError naming what to fix.
+
+    Args:
+        source: a run folder, a ``.keras`` file, ``keras:NAME`` (a ``KERAS_APPLICATIONS`` model whose
+            weights are in Keras's cache) or ``builtin:NAME``.
+
+    Raises:
+        BackboneError: an unknown name, weights missing from the cache, a run without a model file,
+            or a path that is none of the above.
+    """
     text = str(source)
     if text.startswith("keras:"):
         name = text[len("keras:"):]
@@ -82,7 +91,17 @@ def resolve(source: str | os.PathLike) -> tuple[str, Path | str]:
 
 
 def load_backbone(source: str | os.PathLike) -> Backbone:
-    """The backbone ``source`` names (see the module docstring); BackboneError when it cannot be used."""
+    """The backbone ``source`` names (see the module docstring); BackboneError when it cannot be used.
+
+    Args:
+        source: as ``resolve`` takes it.
+
+    Returns:
+        The Backbone: a label, the source model's graph and the loaded model with its weights.
+
+    Raises:
+        BackboneError: see ``resolve``; also a model that does not load safely or has several inputs.
+    """
     backbone = load_source(source)
     if len(backbone.model.inputs) != 1:
         raise BackboneError(f"{backbone.label}: a backbone needs exactly one input")
