@@ -68,11 +68,28 @@ class Task:
     own_losses: tuple[str, ...] = ()  # names of the losses the task brings (see loss_function)
 
     def default_loss(self, out_units: int, soft_labels: bool) -> str:
-        """The loss ``auto`` stands for."""
+        """The loss ``auto`` stands for.
+
+        Args:
+            out_units: the model's output units.
+            soft_labels: an augmentation step mixes labels, so labels are floats.
+
+        Returns:
+            A Keras loss name or one of ``own_losses``.
+        """
         raise NotImplementedError
 
     def check_loss(self, name: str, out_units: int, soft_labels: bool) -> None:
-        """Raise TaskError when the explicit loss ``name`` cannot train this task."""
+        """Raise TaskError when the explicit loss ``name`` cannot train this task.
+
+        Args:
+            name: the loss chosen in the training settings.
+            out_units: the model's output units.
+            soft_labels: labels are floats (a label-mixing step).
+
+        Raises:
+            TaskError: the loss does not fit (the base class accepts every loss).
+        """
 
     def loss_function(self, name: str) -> Callable:
         """The function of one of ``own_losses`` (``loss(y_true, y_pred)``, written with keras.ops)."""
@@ -80,7 +97,18 @@ class Task:
 
     def metrics(self, names: list[str], loss: str, num_classes: int, from_logits: bool,
                 top_k: int) -> tuple[list[Any], list[str]]:
-        """Keras metrics for the chosen ``names``, and a note for each one skipped as unfit."""
+        """Keras metrics for the chosen ``names``, and a note for each one skipped as unfit.
+
+        Args:
+            names: the metric names chosen in the training settings.
+            loss: the resolved loss name.
+            num_classes: the dataset's class count.
+            from_logits: the model outputs logits rather than probabilities.
+            top_k: k of the top-k accuracy metric.
+
+        Returns:
+            The Keras metric objects and the notes (the base class skips every metric).
+        """
         return [], [f"metric {name} does not fit a {self.name} task: skipped" for name in names]
 
     def wants_one_hot(self, names: list[str], loss: str) -> bool:
@@ -88,7 +116,19 @@ class Task:
         return False
 
     def float_labels(self, y, num_classes: int, one_hot: bool):
-        """Labels as floats for label-mixing augmentation (``one_hot``: for metrics that need one-hot)."""
+        """Labels as floats for label-mixing augmentation (``one_hot``: for metrics that need one-hot).
+
+        Args:
+            y: the labels of one split.
+            num_classes: the dataset's class count.
+            one_hot: one-hot float labels wanted for the metrics.
+
+        Returns:
+            A float32 array of labels.
+
+        Raises:
+            TaskError: the task's targets cannot be mixed (the base class refuses).
+        """
         raise TaskError("MixUp and CutMix blend class labels: they need a classification dataset")
 
     def output_units(self, num_classes: int | None, target_size: int, current: int | None) -> int:
@@ -110,6 +150,13 @@ class Task:
     def fit_output(self, graph, output_id: str, shape: tuple, input_shape: tuple, num_classes: int | None) -> list[str]:
         """For tasks without a Dense output: fit ``graph`` (in place) so its output gives the targets.
 
+        Args:
+            graph: the model graph, edited in place.
+            output_id: the id of its output node.
+            shape: the output's shape now (no batch axis).
+            input_shape: the dataset's sample shape.
+            num_classes: the dataset's class count, or None.
+
         Returns:
             The changes made, as sentences; raises TaskError naming the node when it cannot.
         """
@@ -117,7 +164,19 @@ class Task:
 
     def evaluate(self, y_true, outputs, class_names):
         """Score model ``outputs`` against ``y_true``: a ``Report`` (a ClassificationReport or
-        RegressionReport for the tasks that have those)."""
+        RegressionReport for the tasks that have those).
+
+        Args:
+            y_true: the targets, one per sample.
+            outputs: the model's raw outputs for the same samples.
+            class_names: the dataset's class names.
+
+        Returns:
+            The task's Report.
+
+        Raises:
+            TaskError: targets and outputs that the task cannot score together.
+        """
         raise NotImplementedError
 
     def label_text(self, value, class_names: list[str]) -> str:
@@ -125,5 +184,15 @@ class Task:
         return str(value)
 
     def show(self, output, sample, truth, class_names: list[str]) -> Shown:
-        """How the model ``output`` for one ``sample`` is shown (``truth``: its target, or None)."""
+        """How the model ``output`` for one ``sample`` is shown (``truth``: its target, or None).
+
+        Args:
+            output: the model's output for the sample, without the batch axis.
+            sample: the input, as the model read it.
+            truth: the sample's target, or None when it is unknown.
+            class_names: the dataset's class names.
+
+        Returns:
+            The Shown: the value, bars, title, sentence and (if the task draws one) an overlay picture.
+        """
         raise NotImplementedError
