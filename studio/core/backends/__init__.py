@@ -95,7 +95,19 @@ def gpu_limitation(name: str, system: str | None = None) -> str:
 
 
 def probe(name: str, timeout: float = PROBE_TIMEOUT_S) -> BackendFacts:
-    """Facts about ``name``, asked of a fresh Python process (a broken install cannot hang us)."""
+    """Facts about ``name``, asked of a fresh Python process (a broken install cannot hang us).
+
+    Args:
+        name: tensorflow, jax or torch.
+        timeout: seconds the probe process may take to import the backend.
+
+    Returns:
+        BackendFacts: installed, version, usable (or why not), the GPUs it sees, and a ``fix``
+        command (install, reinstall, or how to get a GPU on this system).
+
+    Raises:
+        ValueError: an unknown backend name.
+    """
     if name not in BACKENDS:
         raise ValueError(f"unknown backend {name!r}: choose one of {', '.join(BACKENDS)}")
     facts = BackendFacts(name, installed(name), version(name))
@@ -240,7 +252,18 @@ def default_backend(system: str | None = None) -> str | None:
 
 def resolve(choice: str, model_signature: str | None = None) -> tuple[str, str]:
     """``(backend, why)`` for a setting: the backend itself, or for ``auto`` the fastest measured
-    one on this machine for this model (``doctor --bench``), else ``default_backend``."""
+    one on this machine for this model (``doctor --bench``), else ``default_backend``.
+
+    Args:
+        choice: the ``backend`` setting: auto, tensorflow, jax or torch.
+        model_signature: the model's ``measurements.project_signature``, or None for no measurement.
+
+    Returns:
+        The backend's name and a sentence saying why it was chosen. Nothing is imported or probed.
+
+    Raises:
+        ValueError: an unknown choice, a chosen backend that is not installed, or no backend installed.
+    """
     if choice not in CHOICES:
         raise ValueError(f"unknown backend {choice!r}: choose one of {', '.join(CHOICES)}")
     if choice != "auto":
@@ -310,7 +333,15 @@ def adapter(name: str | None = None):
 def stateless(model, fn):
     """``fn(*args)`` compiled by the active backend with ``model``'s variables passed in as
     arguments, so the compiled function always reads the current weights (a jitted JAX closure
-    would freeze them at tracing time)."""
+    would freeze them at tracing time).
+
+    Args:
+        model: the Keras model whose variables ``fn`` reads.
+        fn: a function of tensors built with keras.ops (e.g. a probe model's call).
+
+    Returns:
+        A function of the same arguments that runs the compiled ``fn`` on the current weights.
+    """
     import keras
 
     backend, variables = adapter(), list(model.variables)

@@ -51,7 +51,18 @@ class DeviceSetup:
 
 
 def parse_devices(text: str) -> DeviceRequest:
-    """Parse ``auto``, ``cpu``, ``gpu``, ``all``, ``N`` or ``cpu:N``; raise ValueError otherwise."""
+    """Parse ``auto``, ``cpu``, ``gpu``, ``all``, ``N`` or ``cpu:N``; raise ValueError otherwise.
+
+    Args:
+        text: the ``devices`` setting (case and surrounding spaces ignored).
+
+    Returns:
+        The DeviceRequest: ``all`` is kind ``gpus`` with count 0, ``N`` kind ``gpus`` with count N,
+        ``cpu:N`` kind ``cpu_split`` with count N.
+
+    Raises:
+        ValueError: any other text.
+    """
     value = str(text).strip().lower()
     if value in ("auto", "cpu", "gpu"):
         return DeviceRequest(value)

@@ -24,7 +24,23 @@ def bench(project, batch_size: int, seconds: float = BENCH_SECONDS, names=None,
           progress=None) -> list[dict[str, Any]]:
     """Train ``project``'s model for about ``seconds`` in all on each usable backend (each in its
     own process, synthetic data, batches of ``batch_size``: the project's); record and return the
-    results."""
+    results.
+
+    Args:
+        project: a supervised project.
+        batch_size: the batch size to measure with.
+        seconds: the time for all backends together, shared equally.
+        names: the backends to try (default all); those not installed are skipped.
+        progress: called with a short text before each backend, or None.
+
+    Returns:
+        One dict per backend and compile mode measured (``backend``, ``jit_compile``,
+        ``samples_per_s``, ``batch_size``, ``device``, ``precision``), or per backend that failed
+        (``samples_per_s`` None and an ``error``). They are also recorded for ``resolve``'s ``auto``.
+
+    Raises:
+        ValueError: a generative project.
+    """
     import tempfile
 
     from studio.core.backends import BACKENDS, TITLES, installed
