@@ -29,6 +29,13 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temp file in the same folder and ``os.replace``.
 
     A crash or a full disk leaves the previous file untouched.
+
+    Args:
+        path: the file to write or replace; its folder must exist.
+        data: the whole new content (flushed and fsynced before the replace).
+
+    Raises:
+        OSError: the temp file cannot be written or moved; it is removed first.
     """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -48,6 +55,13 @@ def remove_stale_temps(path: str | os.PathLike, older_than_s: float = STALE_TEMP
 
     Only files named like ``atomic_write_bytes``'s temps for this target and older than
     ``older_than_s`` go, so a write in progress elsewhere keeps its file.
+
+    Args:
+        path: the target whose leftover temps to remove (it need not exist).
+        older_than_s: the least age, in seconds, of a temp file that is removed.
+
+    Returns:
+        The number of temp files deleted; files that cannot be deleted are skipped.
     """
     path = Path(path)
     cutoff = time.time() - older_than_s
@@ -81,6 +95,13 @@ def atomic_replace_with(path: str | os.PathLike, write) -> None:
 
     For writers that insist on a file name (``model.save``, ``Image.save``). The temp name keeps
     the target's suffixes, because Keras and Pillow pick the format from it.
+
+    Args:
+        path: the file to write or replace; its folder must exist.
+        write: called with the temp file's path (a string; the empty file exists already).
+
+    Raises:
+        Whatever ``write`` raises, or OSError from the move; the temp file is removed first.
     """
     path = Path(path)
     # The whole compound suffix: Keras wants weights files to end in ".weights.h5".
@@ -177,7 +198,19 @@ def read_prefix(path: str | os.PathLike, max_bytes: int) -> tuple[bytes, int]:
 
 def read_bytes_capped(path: str | os.PathLike, max_bytes: int) -> bytes:
     """The bytes of ``path``; ValueError when it is larger than ``max_bytes`` (read no further) or
-    not a regular file."""
+    not a regular file.
+
+    Args:
+        path: the file to read.
+        max_bytes: the largest size accepted; at most ``max_bytes + 1`` bytes are read.
+
+    Returns:
+        The file's content.
+
+    Raises:
+        ValueError: the file is larger than ``max_bytes`` or not a regular file.
+        OSError: the file is missing or cannot be opened.
+    """
     with open_regular(path) as handle:
         data = handle.read(max_bytes + 1)
     if len(data) > max_bytes:
@@ -210,6 +243,16 @@ def loads_json_bounded(text: str | bytes, max_depth: int = JSON_MAX_DEPTH) -> An
 
     Refuses nesting deeper than ``max_depth`` (deep files crash ``json`` and ``deepcopy``),
     integers too long to convert and strings with lone surrogates (they cannot be printed).
+
+    Args:
+        text: the JSON document, as text or UTF-8 bytes.
+        max_depth: the deepest nesting accepted.
+
+    Returns:
+        The parsed value.
+
+    Raises:
+        ValueError: invalid JSON, not UTF-8, too deep, or a value ``json_value_problem`` refuses.
     """
     try:
         value = json.loads(text)
@@ -265,6 +308,10 @@ def atomic_replace_dir(path: str | os.PathLike, write) -> None:
 
     For writers that produce a folder (a TensorFlow SavedModel). ``tmp_path`` does not exist yet
     and sits next to ``path``; if ``write`` raises, it is removed and ``path`` is left untouched.
+
+    Args:
+        path: the folder (or file) to create or replace; its parent must exist.
+        write: called with the temp folder's path (a string) and must create it.
     """
     import shutil
 

@@ -49,7 +49,17 @@ class ParamSpec:
 
     def check(self, value: Any) -> Any:
         """The value, cleaned (an int given for a float becomes a float, a tuple a list), or
-        ``ParamError`` with one sentence naming the setting."""
+        ``ParamError`` with one sentence naming the setting.
+
+        Args:
+            value: the value to check; None is accepted only by the optional kinds and regularizer.
+
+        Returns:
+            The cleaned value (None for an accepted None).
+
+        Raises:
+            ParamError: the value is missing, of the wrong type, out of range or not a choice.
+        """
         if value is None:
             if self.kind.startswith("optional") or self.kind == "regularizer":
                 return None

@@ -47,7 +47,17 @@ _LAUNCHER = ThreadPoolExecutor(1, thread_name_prefix="studio-launcher")
 def call(function: str, args: Sequence[Any] = (), kwargs: dict[str, Any] | None = None,
          result: str | os.PathLike | None = None) -> list[str]:
     """The target ``module:function(*args, **kwargs)`` (JSON-able values); with ``result``, the child
-    writes what it returns there as JSON (dataclasses as objects, paths as strings)."""
+    writes what it returns there as JSON (dataclasses as objects, paths as strings).
+
+    Args:
+        function: ``"package.module:function"``, imported in the child.
+        args: positional arguments, JSON-able.
+        kwargs: keyword arguments, JSON-able; None for none.
+        result: the file the child writes the return value to, or None to drop it.
+
+    Returns:
+        The target list for ``start`` or ``run``.
+    """
     return ["call", function, json.dumps({"args": list(args), "kwargs": kwargs or {},
                                           "result": None if result is None else str(result)})]
 
