@@ -285,7 +285,19 @@ def option_spec(source: str, key: str) -> ParamSpec:
 
 
 def source_option(spec: dict, source: str, key: str) -> Any:
-    """``spec[key]`` checked against the source's declaration (its default when absent or None)."""
+    """``spec[key]`` checked against the source's declaration (its default when absent or None).
+
+    Args:
+        spec: the dataset spec.
+        source: the source's name (a key of ``DATA_SOURCES``).
+        key: the option's name; it must be one the source declares.
+
+    Returns:
+        The checked value, or the option's default.
+
+    Raises:
+        DataError: the value does not fit the option (the message names the source).
+    """
     option = option_spec(source, key)
     value = spec.get(key)
     if value is None:

@@ -225,6 +225,22 @@ def build_supervised(project, config: TrainingConfig, dataset, setup, start_epoc
     The training stream is endless and starts at ``start_epoch`` so a resumed run sees the same
     shuffles and augmentations it would have seen without the interruption. A registered feature
     may replace the loss (hook ``supervised_loss``, e.g. a masked language model's).
+
+    Args:
+        project: the planned project (its graph fitted to the data).
+        config: the run's training settings.
+        dataset: the loaded dataset.
+        setup: the DeviceSetup (its compile mode and replica count).
+        start_epoch: the first epoch of this session (0, or where a resumed run goes on).
+
+    Returns:
+        Built: the compiled model, the endless training stream, the validation stream (None without
+        validation samples), a separate training stream for gradient probes, the loss, a
+        reduce-on-plateau callback when scheduled, and notes on skipped metrics or a replaced loss.
+
+    Raises:
+        TrainingError: the chosen loss does not fit the task or the labels.
+        GraphBuildError: the graph has errors.
     """
     import keras
 

@@ -29,7 +29,14 @@ PROJECTION_UNITS = (64, 32)  # the projection head's hidden and output sizes
 
 
 def encoder_graph(graph: Graph) -> Graph:
-    """The feature part of a classifier graph: everything but its last Dense (and activation)."""
+    """The feature part of a classifier graph: everything but its last Dense (and activation).
+
+    Args:
+        graph: a classifier graph (left unchanged).
+
+    Returns:
+        A new graph of its Inputs and feature layers (see ``Graph.subgraph``).
+    """
     from studio.core.transfer.attach import _feature_nodes
 
     keep = set(graph.input_nodes()) | set(_feature_nodes(graph))
