@@ -115,7 +115,18 @@ def merged_graph(graphs: list[Graph]) -> Graph:
 
 
 def combine(sources: list[str | os.PathLike]) -> Ensemble:
-    """Load the members and build their averaged model, carrying over every member's weights."""
+    """Load the members and build their averaged model, carrying over every member's weights.
+
+    Args:
+        sources: 2 to ``MAX_MEMBERS`` run folders or .keras files, each with one input and one output.
+
+    Returns:
+        The Ensemble: the Keras model averaging the members' outputs, its graph and the members.
+
+    Raises:
+        EnsembleError: a source is not a run or a .keras file, does not load safely, has several
+            inputs or outputs, or the members differ in input shape, output shape or activation.
+    """
     from studio.core.graph.keras_io import to_keras
 
     members = [load_member(source) for source in sources]
@@ -132,7 +143,20 @@ def combine(sources: list[str | os.PathLike]) -> Ensemble:
 
 def member_scores(ensemble: Ensemble, dataset, split: str = "test") -> list[tuple[str, str, float]]:
     """``(label, metric, value)`` for each member and the ensemble (last) on a dataset split:
-    accuracy for classifications, mean absolute error for regressions."""
+    accuracy for classifications, mean absolute error for regressions.
+
+    Args:
+        ensemble: what ``combine`` returned.
+        dataset: the loaded dataset to score on.
+        split: "train", "val" or "test".
+
+    Returns:
+        One tuple per member, then one labelled "ensemble".
+
+    Raises:
+        EnsembleError: the split is empty.
+        InspectError: a model cannot be scored on the data.
+    """
     from studio.core.inspect import evaluate_model
 
     x, y = dataset.split(split)
@@ -147,7 +171,18 @@ def member_scores(ensemble: Ensemble, dataset, split: str = "test") -> list[tupl
 
 
 def save_ensemble_run(ensemble: Ensemble, run_dir: str | os.PathLike) -> Path:
-    """Write the ensemble as a completed run folder (model.keras, project snapshot, run.json)."""
+    """Write the ensemble as a completed run folder (model.keras, project snapshot, run.json).
+
+    Args:
+        ensemble: what ``combine`` returned.
+        run_dir: the folder to create; it must not exist.
+
+    Returns:
+        The run folder's path.
+
+    Raises:
+        EnsembleError: no member was a run (no project to snapshot), or the folder exists.
+    """
     from studio.core import fileio
     from studio.core.project import save_project
     from studio.core.training.runs import RunFolder
