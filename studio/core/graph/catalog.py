@@ -427,6 +427,11 @@ class UnknownLayerError(KeyError):
 
 
 def get_spec(type: str) -> LayerSpec:
+    """The catalog entry of layer type ``type``.
+
+    Raises:
+        UnknownLayerError: ``type`` is not in the catalog.
+    """
     try:
         return CATALOG[type]
     except KeyError:
@@ -434,7 +439,11 @@ def get_spec(type: str) -> LayerSpec:
 
 
 def default_params(type: str) -> dict[str, Any]:
-    """A fresh dict of the catalog defaults for ``type``."""
+    """A fresh dict of the catalog defaults for ``type``.
+
+    Raises:
+        UnknownLayerError: ``type`` is not in the catalog.
+    """
     return {p.name: p.default_value() for p in get_spec(type).params}
 
 
@@ -453,7 +462,19 @@ def snake_name(type: str) -> str:
 
 
 def validate_params(type: str, params: dict[str, Any]) -> list[str]:
-    """Messages for every catalog param of ``params`` that is missing a value or out of range."""
+    """Messages for every catalog param of ``params`` that is missing a value or out of range.
+
+    Args:
+        type: the node's catalog type.
+        params: the node's params; params the catalog does not declare, and declared ones absent
+            from ``params``, are not checked.
+
+    Returns:
+        One sentence per bad value; empty when all are good.
+
+    Raises:
+        UnknownLayerError: ``type`` is not in the catalog.
+    """
     spec = get_spec(type)
     errors = []
     for param in spec.params:
