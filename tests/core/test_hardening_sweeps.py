@@ -87,3 +87,13 @@ def test_space_files_are_read_with_a_size_cap(tmp_path, capsys):
     saved = save_tiny(tmp_path / "tiny.dlstudio")
     assert main(["sweep", str(saved), "--space", "/dev/zero"]) == 2
     assert "not a regular file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("url, driver", [("mysql://u@localhost/db", "mysqlclient"),
+                                         ("mysql+pymysql://u@localhost/db", "pymysql")])
+def test_a_storage_whose_driver_is_missing_names_that_driver(url, driver):
+    from studio.core.experiments.sweep import SweepError, open_storage
+
+    with pytest.raises(SweepError, match="needs a database driver") as refused:
+        open_storage(url)
+    assert f"pip install '{driver}'" in str(refused.value) and "psycopg" not in str(refused.value)

@@ -104,6 +104,12 @@ def _rdb_storage(url: str):
                 time.sleep(1.0)  # another worker was creating the tables at the same moment
 
 
+# SQLAlchemy's database drivers -> the package that brings each (what a missing import names).
+DRIVER_PACKAGES = {"psycopg": "psycopg[binary]", "psycopg2": "psycopg2-binary", "MySQLdb": "mysqlclient",
+                   "pymysql": "pymysql", "mysql": "mysql-connector-python", "oracledb": "oracledb",
+                   "pyodbc": "pyodbc"}
+
+
 def open_storage(url: str):
     """An Optuna RDB storage with heartbeats; SweepError with a clear line when unreachable."""
     import optuna
@@ -111,9 +117,12 @@ def open_storage(url: str):
     try:
         return _rdb_storage(url)
     except ImportError as exc:
-        missing = getattr(exc.__cause__, "name", None) or "its driver"
+        missing = getattr(exc.__cause__, "name", None) or getattr(exc, "name", None) or "its driver"
+        package = DRIVER_PACKAGES.get(missing)
+        hint = (f"pip install '{package}'" if package else
+                "use a sqlite:///FILE.db file, or postgresql://… with pip install 'psycopg[binary]'")
         raise SweepError(f"the storage {redact(url)} needs a database driver that is not installed "
-                         f"({missing}): for PostgreSQL, pip install 'psycopg[binary]'") from None
+                         f"({missing}): {hint}") from None
     except Exception as exc:  # SQLAlchemy/Optuna raise many kinds for unreachable or locked storage
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SweepError(f"cannot open the study storage {redact(url)}: {reason[:200]}; check the URL, that "
