@@ -85,6 +85,18 @@ def test_generate_from_a_gpt_run_and_export_it(gpt_run, tmp_path, capsys):
 
 
 @pytest.mark.slow
+def test_attention_maps_of_a_seq2seq_attention_run(tmp_path, capsys):
+    run = tmp_path / "s2s"
+    assert main(["train", "seq2seq_attention", "--data", json.dumps(TINY["seq2seq_attention"]), "--epochs", "1",
+                 "--batch-size", "16", "--run-dir", str(run)]) == 0
+    capsys.readouterr()
+    maps = tmp_path / "maps.png"
+    assert main(["attention", str(run), "-o", str(maps)]) == 0, capsys.readouterr().err
+    assert "layer attention on test sample 0: 1 heads, 8 x 8 steps" in capsys.readouterr().out
+    assert maps.stat().st_size > 0
+
+
+@pytest.mark.slow
 def test_tiny_bert_pretrains_on_masked_tokens_then_fine_tunes_from_its_weights(tmp_path, capsys):
     mlm = {"source": "sequences", "name": "grammar", "samples": 300, "max_length": 32, "objective": "mlm"}
     pretrained, events = _train(tmp_path, "tiny_bert", mlm, "bert")
