@@ -151,6 +151,20 @@ def test_empty_folder_shows_message_and_keeps_dataset(panel, window, qtbot, tmp_
     assert panel.dataset.spec == BASE and panel.grid.count == 28
 
 
+def test_a_path_source_without_a_path_shows_no_stale_preview(panel, window, qtbot):
+    assert panel.apply_button.isEnabled() and "Apply to model will set" in panel.fit_label.text()
+    box = panel.form.source_box
+    box.setFocus()
+    while box.currentData() != "folder":  # the keyboard, as a user would
+        qtbot.keyClick(box, Qt.Key.Key_Up if box.currentIndex() > box.findData("folder") else Qt.Key.Key_Down)
+    qtbot.waitUntil(lambda: "Browse" in panel.hint_label.text(), timeout=5_000)
+    assert panel.dataset is None and not panel.apply_button.isEnabled()
+    assert "Load a dataset" in panel.fit_label.text() and panel.summary_label.text().startswith("Image folder: no file")
+    assert panel.grid.count == 0 and not bar_heights(panel)
+    assert "no file or folder chosen yet" in panel.report.toPlainText()
+    assert window.document.project.dataset == BASE  # the project keeps its dataset
+
+
 def test_keras_dataset_missing_from_cache_names_the_file(panel, window, qtbot, tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     choose_source(panel, "keras")

@@ -223,6 +223,8 @@ class DataPanel(QWidget):
             self._edit_timer.stop()
             self._show_error("")
             self._show_hint("Choose a file or folder with Browse…, or drop it on the window.")
+            self._show_nothing(f"{DATA_SOURCES[spec['source']].title}: no file or folder chosen yet. The project "
+                               f"keeps its dataset ({describe(self.doc.project.dataset or {})}) until one loads.")
             return
         self.request(spec, commit=True)
 
@@ -319,6 +321,18 @@ class DataPanel(QWidget):
         lines += ["", f"Loading notes ({len(notes)}):" if notes else "Loading notes: no file skipped, no value missing."]
         lines += [f"  • {note}" for note in notes]
         self.report.setPlainText("\n".join(lines))
+        self._update_fit()
+
+    def _show_nothing(self, text: str) -> None:
+        """Clear the views (samples, chart, details, model fit) that would describe another dataset."""
+        self.dataset = None
+        self._shown_key = None
+        self.summary_label.setText(text)
+        self.grid.show_message(text)
+        self.samples.setCurrentWidget(self.grid)
+        self.chart.clear()
+        self.chart_legend.setText("")
+        self.report.setPlainText(text)
         self._update_fit()
 
     def _show_samples(self, dataset: Dataset) -> None:
