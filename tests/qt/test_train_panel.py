@@ -345,3 +345,28 @@ def test_pause_and_stop_texts_agree_with_the_progress_and_drop_the_eta(window, q
     deliver("end", status="stopped")
     assert panel.status.text() == "Stopped: checkpoint saved" and panel.rate.text() == ""
     assert panel.progress.format() == "Epoch 1/2 · batch 5/10" and not panel.stop_button.isEnabled()
+
+
+def test_a_partial_epoch_is_shown_as_partial_and_counted_nowhere(window, qtbot, tmp_path):
+    folder = RunFolder(tmp_path / "runs" / "stopped")
+    folder.path.mkdir(parents=True)
+    folder.update_info(name="stopped", status="stopped", created=1.0, config={"epochs": 5})
+    folder.emit("start", steps_per_epoch=4, epochs=5)
+    for epoch, partial in ((1, False), (2, False), (3, True)):
+        for step in range(1, 3 if partial else 5):
+            folder.emit("batch", epoch=epoch, step=step, logs={"loss": 1.0 / epoch, "accuracy": 0.3 * epoch}, lr=1e-3)
+        folder.emit("epoch", epoch=epoch, logs={"loss": 1.0 / epoch, "accuracy": 0.3 * epoch,
+                                                "val_loss": 1.0 / epoch, "val_accuracy": 0.3 * epoch},
+                    **({"partial": True} if partial else {}))
+    folder.emit("end", status="stopped")
+    assert window.save_project(tmp_path / "p.dlstudio")
+    panel = window.area_widget("Train")
+    panel.show_run(str(folder.path))
+    qtbot.waitUntil(lambda: panel.watcher.ended, timeout=5000)
+    panel.redraw(everything=True)
+    assert points(panel.plots["metric"], "metric/val") == 2  # epochs 1 and 2, no point for the partial 3rd
+    assert "epoch 3 was stopped part-way" in panel.status.text()
+    window.show_area("Export")
+    picker = window.area_widget("Export").run_combo
+    qtbot.waitUntil(lambda: picker.count() == 1, timeout=5000)
+    assert picker.itemText(0) == "stopped (stopped, 2 epochs + partial)"

@@ -44,6 +44,7 @@ STOP_STARTING_TEXT = "Stopping before training starts…"
 END_TEXTS = {"completed": "Completed", "stopped": "Stopped: checkpoint saved", "failed": "Failed",
              "killed": "Killed", "crashed": "Crashed"}
 STOPPED_UNTRAINED_TEXT = "Stopped before the first batch: nothing was trained"
+PARTIAL_TEXT = "epoch {epoch} was stopped part-way: a partial epoch, not counted (no epoch point)"
 
 GENERATIVE_LOSSES = ("d_loss", "g_loss", "reconstruction_loss", "kl_loss")
 PRESET_CURVES = ("loss/batch", "loss/smoothed", "loss/epoch", "loss/val", "metric/batch", "metric/smoothed",
@@ -339,6 +340,8 @@ class TrainPanel(QWidget):
                 self._in_startup = False
                 if self.watcher.state == "running":
                     self.status.setText("Training")
+        elif kind == "epoch" and event.get("partial"):
+            self.status.setText(PARTIAL_TEXT.format(epoch=event["epoch"]))
         elif kind == "epoch":
             logs = "  ".join(f"{key} {value:.4g}" for key, value in event.get("logs", {}).items())
             self.status.setText(f"Epoch {event['epoch']} done: {logs}")
@@ -360,8 +363,10 @@ class TrainPanel(QWidget):
             if self._in_startup:  # ended before its first batch
                 self.progress.setFormat("Not trained")
             state = self.watcher.state
-            self.status.setText(STOPPED_UNTRAINED_TEXT if self._in_startup and state == "stopped"
-                                else END_TEXTS.get(state, state))
+            text = STOPPED_UNTRAINED_TEXT if self._in_startup and state == "stopped" else END_TEXTS.get(state, state)
+            if self.curves.partial_epoch and not self._in_startup:
+                text += " · " + PARTIAL_TEXT.format(epoch=self.curves.partial_epoch)
+            self.status.setText(text)
         elif kind == "warning":  # e.g. a GAN's mode collapse: shown here as on the Generate tab
             self._show_notes([f"⚠ epoch {event.get('epoch')}: {event.get('message', '')}"])
 

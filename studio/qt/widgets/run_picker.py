@@ -20,9 +20,10 @@ Row = dict[str, Any]
 
 
 def run_label(row: Row) -> str:
-    """``name (status, N epochs)``."""
+    """``name (status, N epochs)``, ``+ partial`` when it stopped part-way through one more."""
     epochs = row.get("epochs") or 0
-    return f"{row['name']} ({row['status']}, {epochs} epoch{'s' * (epochs != 1)})"
+    partial = " + partial" if row.get("partial_epoch") else ""
+    return f"{row['name']} ({row['status']}, {epochs} epoch{'s' * (epochs != 1)}{partial})"
 
 
 class RunPicker(QComboBox):
