@@ -370,3 +370,55 @@ def test_a_partial_epoch_is_shown_as_partial_and_counted_nowhere(window, qtbot, 
     picker = window.area_widget("Export").run_combo
     qtbot.waitUntil(lambda: picker.count() == 1, timeout=5000)
     assert picker.itemText(0) == "stopped (stopped, 2 epochs + partial)"
+
+
+def _losses_run(root, name, losses, metric=None):
+    """A finished 2-epoch run folder logging ``losses`` (and ``metric``), with validation values."""
+    folder = RunFolder(root / "runs" / name)
+    folder.path.mkdir(parents=True)
+    folder.update_info(name=name, status="completed", created=1.0)
+    folder.emit("start", steps_per_epoch=4, epochs=2)
+    for epoch in (1, 2):
+        values = {loss: 1.0 / epoch + index for index, loss in enumerate(losses)}
+        values.update({metric: 0.4 * epoch} if metric else {})
+        for step in range(1, 5):
+            folder.emit("batch", epoch=epoch, step=step, logs=values, lr=1e-3)
+        folder.emit("epoch", epoch=epoch, logs={**values, **{f"val_{key}": value for key, value in values.items()}})
+    folder.emit("end", status="completed")
+    return folder
+
+
+def legend_names(plot) -> list[str]:
+    return [label.text for _sample, label in plot.getPlotItem().legend.items]
+
+
+def test_every_drawn_curve_is_named_and_a_vae_project_hides_classifier_settings(window, qtbot, tmp_path):
+    window.resize(1400, 860)  # the first window's size
+    assert window.save_project(tmp_path / "p.dlstudio")
+    window.show_area("Train")
+    panel = window.area_widget("Train")
+    form = panel.form
+    assert form.editors["objective"].isVisibleTo(form) and form.editors["metrics"].isVisibleTo(form)
+    window.model_area.open_template("vae_28")
+    assert not form.editors["objective"].isVisibleTo(form) and not form.editors["metrics"].isVisibleTo(form)
+
+    classifier = _losses_run(tmp_path, "classifier", ["loss"], "accuracy")
+    panel.show_run(str(classifier.path))
+    qtbot.waitUntil(lambda: panel.watcher.ended, timeout=5000)
+    panel.redraw(everything=True)
+    vae = _losses_run(tmp_path, "vae", ["loss", "reconstruction_loss", "kl_loss"])
+    panel.show_run(str(vae.path))
+    qtbot.waitUntil(lambda: panel.watcher.ended, timeout=5000)
+    panel.redraw(everything=True)
+    loss = panel.plots["loss"]
+    names = legend_names(loss)
+    assert len(names) == len(loss.curves) == 8  # each curve, the other losses' train and validation
+    assert {"kl_loss (train)", "kl_loss (validation)", "reconstruction_loss (train)", "loss (validation)"} <= set(names)
+    legend = loss.getPlotItem().legend
+    rows = -(-len(names) // legend.columnCount)
+    assert legend.maximumHeight() >= rows * max(label.boundingRect().height() for _s, label in legend.items)
+    kl_train, kl_val = loss.curves["loss/smoothed/kl_loss"], loss.curves["loss/val/kl_loss"]
+    assert kl_train.opts["pen"].color() == kl_val.opts["pen"].color()  # a loss keeps its colour
+    metric = panel.plots["metric"]
+    assert not metric.curves and not legend_names(metric) and "No metric" in metric.plot_title
+    assert not panel.plots["grad"].getPlotItem().getAxis("left").style["showValues"]  # no meaningless ticks

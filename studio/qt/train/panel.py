@@ -433,10 +433,10 @@ class TrainPanel(QWidget):
         if prefix in ("loss", "metric"):
             look, _, loss = rest.partition("/")  # "smoothed/g_loss": another loss of the run
             name, colour_index, role = CURVE_LOOKS[look]
-            if loss:
-                offset = 2 * self.curves.losses.index(loss) if loss in self.curves.losses else 4
-                return self.plots[prefix], f"{loss} ({name.split(' ')[0]})", colour_index + offset, role
-            if self.curves.losses and self.curves.losses[0] != "loss":
+            if loss:  # one colour per loss, its validation dashed (colours 0 and 1: the main loss)
+                colour_index = 1 + self.curves.losses.index(loss) if loss in self.curves.losses else 5
+                return self.plots[prefix], f"{loss} ({name.split(' ')[0]})", colour_index, role
+            if prefix == "loss" and (len(self.curves.losses) > 1 or self.curves.losses[:1] not in ([], ["loss"])):
                 name = f"{self.curves.losses[0]} {name.partition(' ')[2] or '(' + name + ')'}".strip()
             return self.plots[prefix], name, colour_index, role
         if prefix == "lr":
@@ -453,11 +453,17 @@ class TrainPanel(QWidget):
             name = self.curves.metric.replace("_", " ").capitalize()
             self.plots["metric"].set_labels(name, name.lower())
         else:
-            self.plots["metric"].set_labels("No metric: this run logs only losses", "")
+            self._show_empty("metric", "No metric: this run logs only losses")
         if any(name in GENERATIVE_LOSSES for name in self.curves.losses):
-            self.plots["grad"].set_labels("Gradient norms: not recorded for GAN, VAE and autoencoder runs", "")
+            self._show_empty("grad", "Gradient norms: not recorded for GAN, VAE and autoencoder runs")
         elif self._objective == "contrastive":
-            self.plots["grad"].set_labels("Gradient norms: not recorded for contrastive pretraining runs", "")
+            self._show_empty("grad", "Gradient norms: not recorded for contrastive pretraining runs")
+
+    def _show_empty(self, plot: str, title: str) -> None:
+        """A plot this run has nothing for: its title says why; no legend, no old curves or ranges."""
+        if self.plots[plot].curves:
+            self.plots[plot].clear_curves()
+        self.plots[plot].set_labels(title, "")
 
     def apply_theme(self) -> None:
         for plot in list(self.plots.values()) + [self.runs_view.loss_plot, self.runs_view.metric_plot]:

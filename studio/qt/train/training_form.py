@@ -51,6 +51,9 @@ RELEVANT: dict[str, Callable[[TrainingConfig], bool]] = {
     "early_stopping_patience": lambda c: c.early_stopping,
     "restore_best": lambda c: c.early_stopping,
 }
+# What a generative project (GAN, VAE: trained with their own losses and step) never uses.
+NOT_GENERATIVE = ("objective", "temperature", "loss", "metrics", "top_k", "fine_tune_epochs",
+                  "fine_tune_learning_rate", "grad_norm_every")
 
 
 def fix_text(fixes: list) -> str:
@@ -108,7 +111,7 @@ class TrainingForm(QWidget):
         if "backend" in self.editors:
             self.editors["backend"].box.opening.connect(self._check_backends)
         doc.project_replaced.connect(self.refresh)
-        doc.section_changed.connect(lambda name: self.refresh() if name == "training" else None)
+        doc.section_changed.connect(lambda name: self.refresh() if name in ("training", "generative") else None)
         self.refresh()
 
     def _check_backends(self) -> None:
@@ -153,8 +156,9 @@ class TrainingForm(QWidget):
         for box, names in self.boxes:  # a section with nothing relevant left is hidden whole
             box.setVisible(any(self._relevant(name, config) for name in names))
 
-    @staticmethod
-    def _relevant(name: str, config: TrainingConfig) -> bool:
+    def _relevant(self, name: str, config: TrainingConfig) -> bool:
+        if self.doc.project.generative and name in NOT_GENERATIVE:
+            return False
         return RELEVANT.get(name, lambda _c: True)(config)
         problems = config.validate()
         self.problems.setText("\n".join(problems))
