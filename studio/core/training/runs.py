@@ -255,13 +255,14 @@ def default_runs_root(project_path: str | os.PathLike | None, unsaved: str | os.
 
 
 def run_name(project, project_path: str | os.PathLike | None = None) -> str:
-    """A run's name after the project file, its model and its data, e.g. ``myproj-resnet18-shapes``
-    (the project's name when it was never saved)."""
+    """A run's name after the project file, its model and its data, e.g. ``myproj-resnet18-shapes``;
+    ``vae_28-digits`` for a project never saved (its name is the first template's, which a later
+    template would contradict)."""
     spec = project.dataset or {}
     data = spec.get("name") or (Path(spec["path"]).stem if spec.get("path") else spec.get("source", "data"))
     model = (project.view or {}).get("template") or (project.generative or {}).get("kind") or "model"
-    owner = Path(project_path).stem if project_path else project.name
-    return "-".join(str(part) for part in (owner, model, data))
+    owner = [Path(project_path).stem] if project_path else []
+    return "-".join(str(part) for part in (*owner, model, data))
 
 
 def new_run_dir(runs_root: str | os.PathLike, name: str) -> Path:

@@ -45,6 +45,7 @@ from studio.qt.widgets.worker import TaskRunner
 
 LIVE_REFRESH_MS = 3000  # while a listed run is training, the table is refreshed this often
 MAX_OVERLAY = 10
+FIT_MAX_PX = 360  # a column fitted to its contents is at most this wide (a long name or note)
 ERROR_STYLE = "QLabel { color: #d93025; }"
 
 
@@ -66,6 +67,7 @@ class RunsView(QWidget):
         self.root: Path | None = None
         self.worker = TaskRunner(self)
         self._keep_selected: list[str] = []
+        self._fitted: tuple = ()  # the column headers last fitted to their contents
         self.where = QLabel()
         self.where.setWordWrap(True)
         self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -254,7 +256,19 @@ class RunsView(QWidget):
                 selection.select(self.model.index(row, 0), flags)
         selection.blockSignals(False)
         self.table.viewport().update()
+        self._fit_columns()
         self._overlay_selected()
+
+    def _fit_columns(self) -> None:
+        """Columns as wide as their contents (at most FIT_MAX_PX) when the columns change; a width
+        the user dragged stays until then."""
+        headers = tuple(self.model.headerData(c, Qt.Orientation.Horizontal) for c in range(self.model.columnCount()))
+        if not self.model.rowCount() or headers == self._fitted:
+            return
+        self._fitted = headers
+        for column in range(len(headers)):
+            self.table.resizeColumnToContents(column)
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), FIT_MAX_PX))
 
     def _update_buttons(self) -> None:
         count = len(self.selected_paths())

@@ -99,6 +99,9 @@ class RunPicker(QComboBox):
         keep = not newest and not (appeared and self.follow_new) and current is not None
         self.setCurrentIndex(max(self.findData(current), 0) if keep else 0)
         self.blockSignals(False)
+        metrics = self.view().fontMetrics()  # the open list shows whole names
+        self.view().setMinimumWidth(max((metrics.horizontalAdvance(self.itemText(i)) for i in range(self.count())),
+                                        default=0) + 32)
         self.setToolTip("")
         self._announce_choice()
         self.listed.emit()
@@ -108,6 +111,8 @@ class RunPicker(QComboBox):
         self.setToolTip(f"Cannot list the runs: {message}")
 
     def _announce_choice(self) -> None:
+        if not self.toolTip().startswith("Cannot list"):
+            self.setToolTip(self.currentText())  # the whole name and status, when the box cuts them
         data = self.currentData()
         if data != self._data or self._announce:
             self._data, self._announce = data, False
