@@ -19,6 +19,7 @@ from studio.core.training.runs import RUNS_DIR, default_runs_root, move_runs
 from studio.qt import panels, settings
 from studio.qt.model.backbone import BackboneActions
 from studio.qt.model.dialogs import CodeDialog, TemplatesDialog
+from studio.qt.commands import command_area
 from studio.qt.document import Document
 from studio.qt.experiments.lesson_dialog import open_lesson_dialog
 from studio.qt.model.area import ModelArea
@@ -200,8 +201,10 @@ class MainWindow(QMainWindow):
         edit = bar.addMenu("&Edit")
         undo = self.document.undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcut(QKeySequence(key.Undo))
+        undo.triggered.connect(lambda: self._show_undone(0, "Undid"))  # after the stack's own slot
         redo = self.document.undo_stack.createRedoAction(self, "&Redo")
         redo.setShortcut(QKeySequence(key.Redo))
+        redo.triggered.connect(lambda: self._show_undone(-1, "Redid"))
         edit.addActions([undo, redo])
         edit.addSeparator()
         self._action(edit, "Cu&t", area.cut_selected, key.Cut, model_only=True)
@@ -320,6 +323,17 @@ class MainWindow(QMainWindow):
         settings.recovery_path().unlink(missing_ok=True)
         self.statusBar().showMessage(f"Saved {path}{note}", 15000 if note else 5000)
         return True
+
+    def _show_undone(self, offset: int, verb: str) -> None:
+        """One undo history serves every area: show the area whose edit was just undone or redone."""
+        stack = self.document.undo_stack
+        command = stack.command(stack.index() + offset)
+        if command is None:
+            return
+        area = command_area(command)
+        if area != self.current_area:
+            self.show_area(area)
+            self.statusBar().showMessage(f"{verb} “{command.text()}” in the {area} area", 8000)
 
     def _bring_runs(self, unsaved_runs: Path, target: Path) -> str:
         """Move the runs made before the first save into ``target``; says what was done."""
