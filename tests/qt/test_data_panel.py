@@ -279,7 +279,7 @@ def test_every_source_is_offered_and_sequence_targets_read_as_text(panel, qtbot)
     from studio.core.data.source_options import DATA_SOURCES
 
     box = panel.form.source_box
-    assert {box.itemData(i) for i in range(box.count())} == set(DATA_SOURCES)
+    assert {box.itemData(i) for i in range(box.count())} - {None} == set(DATA_SOURCES)  # None: group separators
     box.setFocus()
     while box.currentData() != "sequences":  # the keyboard, as a user would
         qtbot.keyClick(box, Qt.Key.Key_Down)
@@ -306,3 +306,14 @@ def test_csv_columns_are_read_as_the_loader_reads_them(tmp_path):
     table.write_text("\n\nheight; colour;kind\n1;red;a\n", encoding="utf-8")  # blank lines before the header
     assert csv_columns(str(table)) == csv_header(table) == ["height", "colour", "kind"]
     assert csv_columns(str(tmp_path / "missing.csv")) == []
+
+
+def test_the_source_list_opens_below_the_box_in_groups(panel, qtbot):
+    box = panel.form.source_box
+    separators = [i for i in range(box.count()) if box.itemData(i) is None]
+    assert len(separators) == 2 and box.itemData(separators[0] + 1) == "keras"
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
+    popup = box.view().window()
+    qtbot.waitUntil(popup.isVisible, timeout=2000)
+    assert popup.geometry().top() >= box.mapToGlobal(QPoint(0, box.height())).y() - 1  # below, not over it
+    box.hidePopup()
