@@ -311,6 +311,9 @@ def test_the_empty_properties_panel_guides_a_newcomer(window, qtbot):
     area = window.model_area
     guide = area.guide
     assert guide.isVisible() and "Data" in guide.text() and "Train" in guide.text()
+    shown = [label.text() for label in window.findChildren(QLabel) if label.isVisible()]
+    assert sum("Select a layer on the canvas" in text for text in shown) == 1  # said once
+    assert not any("not checked yet" in text for text in shown)  # one wording: "checked once loaded"
     node = area.node_item(next(iter(window.document.graph.nodes)))
     qtbot.mouseClick(area.view.viewport(), Qt.MouseButton.LeftButton, pos=view_point(area.view, node.sceneBoundingRect().center()))
     assert window.document.selection and not guide.isVisible()
