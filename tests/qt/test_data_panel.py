@@ -159,8 +159,8 @@ def test_a_path_source_without_a_path_shows_no_stale_preview(panel, window, qtbo
         qtbot.keyClick(box, Qt.Key.Key_Up if box.currentIndex() > box.findData("folder") else Qt.Key.Key_Down)
     qtbot.waitUntil(lambda: "Browse" in panel.hint_label.text(), timeout=5_000)
     assert panel.dataset is None and not panel.apply_button.isEnabled()
-    assert "Load a dataset" in panel.fit_label.text() and panel.summary_label.text().startswith("Image folder: no file")
-    assert panel.grid.count == 0 and not bar_heights(panel)
+    assert "Load a dataset" in panel.fit_label.text() and not panel.summary_label.text()
+    assert panel.grid.count == 0 and not bar_heights(panel) and not panel.chart.isVisible()
     assert "no file or folder chosen yet" in panel.report.toPlainText()
     assert window.document.project.dataset == BASE  # the project keeps its dataset
 

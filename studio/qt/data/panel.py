@@ -327,10 +327,11 @@ class DataPanel(QWidget):
         """Clear the views (samples, chart, details, model fit) that would describe another dataset."""
         self.dataset = None
         self._shown_key = None
-        self.summary_label.setText(text)
+        self.summary_label.setText("")
         self.grid.show_message(text)
         self.samples.setCurrentWidget(self.grid)
         self.chart.clear()
+        self.chart.hide()  # its axes would still count the old classes
         self.chart_legend.setText("")
         self.report.setPlainText(text)
         self._update_fit()
@@ -377,6 +378,7 @@ class DataPanel(QWidget):
     def _show_chart(self, dataset: Dataset) -> None:
         """Stacked bars of samples per class and split (a histogram of the target for regression)."""
         self.chart.clear()
+        self.chart.show()
         axis = self.chart.getAxis("bottom")
         if dataset.task == "regression":
             self.chart_group.setTitle("Target distribution (training split)")
