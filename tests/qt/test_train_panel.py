@@ -413,6 +413,7 @@ def test_every_drawn_curve_is_named_and_a_vae_project_hides_classifier_settings(
     loss = panel.plots["loss"]
     names = legend_names(loss)
     assert len(names) == len(loss.curves) == 8  # each curve, the other losses' train and validation
+    assert "train (epoch)" not in names and "validation" not in names  # named after the run's losses
     assert {"kl_loss (train)", "kl_loss (validation)", "reconstruction_loss (train)", "loss (validation)"} <= set(names)
     legend = loss.getPlotItem().legend
     rows = -(-len(names) // legend.columnCount)

@@ -44,7 +44,7 @@ STOP_STARTING_TEXT = "Stopping before training starts…"
 END_TEXTS = {"completed": "Completed", "stopped": "Stopped: checkpoint saved", "failed": "Failed",
              "killed": "Killed", "crashed": "Crashed"}
 STOPPED_UNTRAINED_TEXT = "Stopped before the first batch: nothing was trained"
-PARTIAL_TEXT = "epoch {epoch} was stopped part-way: a partial epoch, not counted (no epoch point)"
+PARTIAL_TEXT = "epoch {epoch} was stopped part-way (a partial epoch: not counted)"
 
 GENERATIVE_LOSSES = ("d_loss", "g_loss", "reconstruction_loss", "kl_loss")
 PRESET_CURVES = ("loss/batch", "loss/smoothed", "loss/epoch", "loss/val", "metric/batch", "metric/smoothed",
@@ -72,6 +72,7 @@ class TrainPanel(QWidget):
         self._objective: str | None = None  # the shown run's training objective
         self.worker = TaskRunner(self)
         self.curves = RunCurves()
+        self._named_for: list[str] = []  # the losses the legend names follow
         self._dirty: set[str] = set()
         self._drawn_at: dict[CurvePlot, float] = {}  # when each plot was last redrawn (monotonic s)
 
@@ -449,6 +450,11 @@ class TrainPanel(QWidget):
         run records them (GAN, VAE and autoencoder runs train with their own step: none)."""
         if not self.curves.losses:
             return
+        if self._named_for != self.curves.losses:  # the curves made before the run's names were known
+            self._named_for = list(self.curves.losses)
+            for plot in (self.plots["loss"], self.plots["metric"]):
+                for key in list(plot.curves):
+                    plot.curve(key, *self._look(key)[1:])
         if self.curves.metric:
             name = self.curves.metric.replace("_", " ").capitalize()
             self.plots["metric"].set_labels(name, name.lower())
@@ -474,6 +480,7 @@ class TrainPanel(QWidget):
         self._poll_timer.stop()
         self._redraw_timer.stop()
         self.curves = RunCurves()
+        self._named_for = []
         self._dirty.clear()
         for plot in self.plots.values():
             plot.clear_curves()

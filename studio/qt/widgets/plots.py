@@ -78,6 +78,7 @@ class CurvePlot(pg.PlotWidget):
         for axis in ("left", "bottom"):  # "accuracy (x0.001)" reads worse than plain numbers
             item.getAxis(axis).enableAutoSIPrefix(False)
         self._add_legend(LEGEND_ROW_BELOW if legend_at_bottom else LEGEND_ROW_ABOVE)
+        self._show_values(False)  # no numbers on the y axis until data comes
         self.apply_theme()
 
     def _add_legend(self, row: int) -> None:
