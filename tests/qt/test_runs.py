@@ -323,6 +323,7 @@ def test_names_status_and_metrics_are_not_cut_in_the_table_and_the_run_lists(win
     assert run_name(window.document.project) == "vae_28-digits"  # unsaved: not the first template's name
     write_run(tmp_path / "runs" / "20261206-101500-project-small_cnn_28-digits-and-a-long-tail", [0.9, 0.5])
     panel, view = runs_view(window, tmp_path)
+    panel.tabs.setCurrentIndex(0)  # listed while the Runs tab is hidden
     qtbot.waitUntil(lambda: view.model.rowCount() == 1, timeout=10_000)
     metrics = view.table.fontMetrics()
     for column in ("name", "status", "last.val_accuracy"):

@@ -266,9 +266,13 @@ class RunsView(QWidget):
         if not self.model.rowCount() or headers == self._fitted:
             return
         self._fitted = headers
-        for column in range(len(headers)):
-            self.table.resizeColumnToContents(column)
-            self.table.setColumnWidth(column, min(self.table.columnWidth(column), FIT_MAX_PX))
+        cells = self.table.fontMetrics()
+        titles = self.table.horizontalHeader().fontMetrics()
+        rows = range(min(self.model.rowCount(), 200))  # measured, not laid out: the tab may be hidden
+        for column, header in enumerate(headers):
+            texts = (str(self.model.index(row, column).data() or "") for row in rows)
+            wide = max([titles.horizontalAdvance(str(header)) + 24, *(cells.horizontalAdvance(t) + 16 for t in texts)])
+            self.table.setColumnWidth(column, min(wide, FIT_MAX_PX))
 
     def _update_buttons(self) -> None:
         count = len(self.selected_paths())
