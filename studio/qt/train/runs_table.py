@@ -260,19 +260,21 @@ class RunsView(QWidget):
         self._overlay_selected()
 
     def _fit_columns(self) -> None:
-        """Columns as wide as their contents (at most FIT_MAX_PX) when the columns change; a width
-        the user dragged stays until then."""
+        """Columns as wide as their texts (at most FIT_MAX_PX): fitted when the columns change, only
+        widened at later listings (a run that completes needs more room than "running")."""
         headers = tuple(self.model.headerData(c, Qt.Orientation.Horizontal) for c in range(self.model.columnCount()))
-        if not self.model.rowCount() or headers == self._fitted:
+        if not self.model.rowCount():
             return
-        self._fitted = headers
+        changed, self._fitted = headers != self._fitted, headers
         cells = self.table.fontMetrics()
         titles = self.table.horizontalHeader().fontMetrics()
         rows = range(min(self.model.rowCount(), 200))  # measured, not laid out: the tab may be hidden
         for column, header in enumerate(headers):
             texts = (str(self.model.index(row, column).data() or "") for row in rows)
             wide = max([titles.horizontalAdvance(str(header)) + 24, *(cells.horizontalAdvance(t) + 16 for t in texts)])
-            self.table.setColumnWidth(column, min(wide, FIT_MAX_PX))
+            wide = min(wide, FIT_MAX_PX)
+            if changed or wide > self.table.columnWidth(column):
+                self.table.setColumnWidth(column, wide)
 
     def _update_buttons(self) -> None:
         count = len(self.selected_paths())
