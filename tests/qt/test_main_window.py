@@ -271,7 +271,11 @@ def test_the_first_save_brings_the_runs_made_before_it(window, qtbot, tmp_path, 
     unsaved = tmp_path / "data" / "runs"
     assert window.runs_root() == unsaved
     older = _run(unsaved, "20261205-older", time.time() - 3600)  # another session's run stays
-    _run(unsaved, "20261206-mine", time.time())
+    mine = _run(unsaved, "20261206-mine", time.time())
+    (mine / "events.jsonl").write_text('{"type": "end", "status": "completed"}\n')
+    train = window.area_widget("Train")
+    train.show_run(str(mine))
+    qtbot.waitUntil(lambda: train.watcher.ended, timeout=5000)
     live = _run(unsaved, "20261206-live", time.time(), status="running")  # its process writes there
     path = tmp_path / "proj" / "p.dlstudio"
     path.parent.mkdir()
@@ -282,6 +286,7 @@ def test_the_first_save_brings_the_runs_made_before_it(window, qtbot, tmp_path, 
     assert window.runs_root() == tmp_path / "proj" / "runs"
     assert (window.runs_root() / "20261206-mine" / "run.json").is_file()
     assert older.is_dir() and live.is_dir() and not (unsaved / "20261206-mine").exists()
+    assert train.watcher.path == window.runs_root() / "20261206-mine"  # the Train area follows it
     message = window.statusBar().currentMessage()
     assert f"moved its 1 run(s) to {window.runs_root()}" in message and "1 run(s) still training" in message
     window.show_area("Export")

@@ -201,6 +201,10 @@ class TrainPanel(QWidget):
         self.runs_view.set_root(root, where)
         if self.watcher is None:
             self.run_label.setText(where)
+        elif self.watcher.ended and not self.watcher.path.exists() and (root / self.watcher.path.name).is_dir():
+            tab = self.tabs.currentIndex()  # the first save moved the shown run: show it from there
+            self.show_run(str(root / self.watcher.path.name))
+            self.tabs.setCurrentIndex(tab)
 
     # -- starting ------------------------------------------------------------------------
     def _name_start(self) -> None:
