@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox
+from PySide6.QtWidgets import QComboBox, QSizePolicy
 
 from studio.core.experiments.index import RunIndex
 from studio.qt.widgets.worker import TaskRunner
@@ -55,6 +55,7 @@ class RunPicker(QComboBox):
         self._announce = False
         self._data: Any = None
         self.setMinimumContentsLength(28)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)  # names are long: take the room
         self.currentIndexChanged.connect(lambda _index: self._announce_choice())
 
     def refresh(self, newest: bool = False, announce: bool = False) -> None:
