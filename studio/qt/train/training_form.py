@@ -102,6 +102,13 @@ class TrainingForm(QWidget):
                 self.rows[name] = (form, form.rowCount() - 1)
             layout.addWidget(box)
             self.boxes.append((box, names))
+        if "backend" in self.rows:  # what "auto" stands for here, and why (as `studio doctor` says)
+            self.auto_note = QLabel(wordWrap=True)
+            self.auto_note.setObjectName("hint")
+            self._auto_worker = TaskRunner(self)
+            form, row = self.rows["backend"]
+            form.insertRow(row + 1, "", self.auto_note)
+            self.rows = {name: (f, r + (f is form and r > row)) for name, (f, r) in self.rows.items()}
         self.problems = QLabel()
         self.problems.setWordWrap(True)
         self.problems.setStyleSheet("color: #d93025;")
@@ -155,6 +162,24 @@ class TrainingForm(QWidget):
             form.setRowVisible(row, self._relevant(name, config))
         for box, names in self.boxes:  # a section with nothing relevant left is hidden whole
             box.setVisible(any(self._relevant(name, config) for name in names))
+        if "backend" in self.rows:
+            self._explain_auto(config)
+
+    def _explain_auto(self, config: TrainingConfig) -> None:
+        """Under the Backend box: the backend "auto" picks for this model here, and why."""
+        self.auto_note.setVisible(config.backend == "auto")
+        if config.backend != "auto":
+            return
+        project = self.doc.project
+
+        def pick() -> str:
+            from studio.core.backends.measurements import project_signature
+
+            backend, why = backends.resolve("auto", project_signature(project))
+            return f"auto → {backend}: {why.removeprefix('auto: ')}"
+
+        self._auto_worker.submit("auto", pick, self.auto_note.setText,
+                           lambda message: self.auto_note.setText(f"auto: {message}"))
 
     def _relevant(self, name: str, config: TrainingConfig) -> bool:
         if self.doc.project.generative and name in NOT_GENERATIVE:
