@@ -423,3 +423,24 @@ def test_every_drawn_curve_is_named_and_a_vae_project_hides_classifier_settings(
     metric = panel.plots["metric"]
     assert not metric.curves and not legend_names(metric) and "No metric" in metric.plot_title
     assert not panel.plots["grad"].getPlotItem().getAxis("left").style["showValues"]  # no meaningless ticks
+
+
+def test_the_live_view_does_not_jump_when_a_run_starts(window, qtbot, tmp_path):
+    window.resize(1400, 860)
+    assert window.save_project(tmp_path / "p.dlstudio")
+    window.show_area("Train")
+    panel = window.area_widget("Train")
+    qtbot.wait(50)
+    loss = panel.plots["loss"].getPlotItem()
+    before = (panel.tabs.geometry().top(), loss.vb.sceneBoundingRect().top())
+    folder = RunFolder(tmp_path / "runs" / "starting")
+    folder.path.mkdir(parents=True)
+    folder.update_info(name="starting", status="running", created=1.0, pid=os.getpid())
+    folder.emit("start", steps_per_epoch=4, epochs=2, notes=["no GPU found: training on the CPU"],
+                device={"kind": "cpu", "gpus": [], "replicas": 1})
+    folder.emit("batch", epoch=1, step=1, steps=4, logs={"loss": 1.0, "accuracy": 0.5}, lr=1e-3)
+    panel.show_run(str(folder.path))
+    qtbot.waitUntil(lambda: "no GPU" in panel.notes.text(), timeout=5000)
+    panel.redraw(everything=True)
+    qtbot.wait(50)
+    assert (panel.tabs.geometry().top(), loss.vb.sceneBoundingRect().top()) == before

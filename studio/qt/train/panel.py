@@ -128,7 +128,7 @@ class TrainPanel(QWidget):
         self.run_label.setWordWrap(True)
         self.notes = QLabel()
         self.notes.setWordWrap(True)
-        self.notes.hide()
+        self.notes.setMinimumHeight(self.notes.fontMetrics().height())  # a note appearing moves nothing
         self.error_banner = QLabel()
         self.error_banner.setWordWrap(True)
         self.error_banner.setStyleSheet(ERROR_STYLE)
@@ -141,6 +141,8 @@ class TrainPanel(QWidget):
             "lr": CurvePlot("Learning rate (log scale)", "learning rate", log_y=True),
             "grad": CurvePlot("Gradient norm per layer (log scale)", "gradient norm", log_y=True),
         }
+        for key in PRESET_CURVES:  # legends from the start: the first run does not re-lay out the plots
+            self._look(key)[0].curve(key, *self._look(key)[1:])
         live = QWidget()
         grid = QGridLayout(live)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -493,7 +495,7 @@ class TrainPanel(QWidget):
         for key in PRESET_CURVES:  # made now so the first points do not re-lay out the legends
             self._look(key)[0].curve(key, *self._look(key)[1:])
         self.error_banner.hide()
-        self.notes.hide()
+        self.notes.clear()
         self.backbone_button.hide()
         self._objective = None
         self._in_startup = True
@@ -556,7 +558,6 @@ class TrainPanel(QWidget):
     def _show_notes(self, notes: list[str]) -> None:
         if notes:
             self.notes.setText("\n".join(f"Note: {note}" for note in notes))
-            self.notes.show()
 
     def _show_run_folder(self, path: Path) -> None:
         link = series_color(TRAIN).name()  # the palette's link blue is unreadable on dark backgrounds
