@@ -14,6 +14,8 @@ from studio.qt import settings
 from studio.qt.model.dialogs import CodeDialog, TemplatesDialog
 from studio.qt.main_window import AREAS, MainWindow
 
+DATA_FOLDER = settings.data_folder
+
 
 def test_save_then_reopen_gives_the_identical_graph(window, qtbot, tmp_path):
     doc = window.document
@@ -296,6 +298,7 @@ def test_the_first_save_brings_the_runs_made_before_it(window, qtbot, tmp_path, 
 
 
 def test_the_data_folder_is_not_doubled_and_old_runs_move_up(tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "data_folder", DATA_FOLDER)  # the real one, not conftest's
     doubled = tmp_path / "DL Studio" / "DL Studio"
     monkeypatch.setattr(QStandardPaths, "writableLocation", lambda _location: str(doubled))
     assert settings.data_folder() == tmp_path / "DL Studio"
