@@ -274,3 +274,13 @@ def test_attention_tab_draws_each_head_with_token_labels(qtbot, tmp_path):
     qtbot.mouseMove(tab.view, point)
     assert tab.view.cell_at(QPointF(point)) == (1, shown - 1, shown - 1)
     assert tab.view.toolTip().startswith("head 2:")
+
+
+def test_saliency_offers_only_layers_with_a_map_and_starts_with_hirescam(inspect_window, qtbot):
+    _window, panel, _run = inspect_window
+    saliency = panel.saliency
+    panel.tabs.setCurrentWidget(saliency)
+    layers = [saliency.layer.itemText(i) for i in range(saliency.layer.count())]
+    assert layers == ["conv_a", "conv_b"] and saliency.layer.currentText() == "conv_b"  # no pool, no dense
+    assert saliency.method.currentText().startswith("HiResCAM")
+    qtbot.waitUntil(lambda: "HiResCAM of conv_b" in saliency.message.text(), timeout=WAIT_MS)
