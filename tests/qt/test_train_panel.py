@@ -406,6 +406,7 @@ def test_every_drawn_curve_is_named_and_a_vae_project_hides_classifier_settings(
     panel.show_run(str(classifier.path))
     qtbot.waitUntil(lambda: panel.watcher.ended, timeout=5000)
     panel.redraw(everything=True)
+    assert panel.plots["metric"].getPlotItem().viewRange()[1][1] > 0.7  # the classifier's accuracy, up to 0.8
     vae = _losses_run(tmp_path, "vae", ["loss", "reconstruction_loss", "kl_loss"])
     panel.show_run(str(vae.path))
     qtbot.waitUntil(lambda: panel.watcher.ended, timeout=5000)
@@ -422,6 +423,7 @@ def test_every_drawn_curve_is_named_and_a_vae_project_hides_classifier_settings(
     assert kl_train.opts["pen"].color() == kl_val.opts["pen"].color()  # a loss keeps its colour
     metric = panel.plots["metric"]
     assert not metric.curves and not legend_names(metric) and "No metric" in metric.plot_title
+    assert metric.getPlotItem().viewRange() == [[0, 1], [0, 1]]  # not the classifier's range
     assert not panel.plots["grad"].getPlotItem().getAxis("left").style["showValues"]  # no meaningless ticks
 
 

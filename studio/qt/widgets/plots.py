@@ -157,7 +157,7 @@ class CurvePlot(pg.PlotWidget):
         self.curves.clear()
         self._looks.clear()
         self._fit_legend()
-        self.getPlotItem().enableAutoRange()
+        self.getPlotItem().enableAutoRange()  # with no data: back to 0..1, not the last run's range
         self._show_values(False)
 
     def _show_values(self, show: bool) -> None:
