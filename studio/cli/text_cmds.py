@@ -22,9 +22,11 @@ def register(subparsers) -> None:
 
     attention = subparsers.add_parser(
         "attention", help="save a run's attention maps per head for one sample as a PNG",
-        description="Draw each head of a MultiHeadAttention layer (rows: queries, columns: keys) for "
+        description="Draw each head of an attention layer (Attention, AdditiveAttention, MultiHeadAttention; "
+        "rows: queries, columns: keys) for "
         "one sample, with the tokens' saliency (gradient x embedding) under each map.")
-    attention.add_argument("run", help="run folder of a model with MultiHeadAttention (e.g. tiny_gpt)")
+    attention.add_argument("run", help="run folder of a model with an attention layer "
+                           "(e.g. tiny_gpt, seq2seq_attention)")
     attention.add_argument("--layer", help="attention layer name (default: the first)")
     attention.add_argument("--sample", type=int, default=0, help="index of the sample in the split (default 0)")
     attention.add_argument("--split", default="test", choices=("train", "val", "test"),

@@ -29,7 +29,8 @@ def create_app(argv: list[str] | None = None) -> tuple[QApplication, MainWindow]
     app.setStyle("Fusion")
     app.setWindowIcon(app_icon())
     app.setDesktopFileName("dl-studio")  # the launcher `studio shortcut` installs: taskbars group by it
-    log_to_file(settings.log_path())  # the app data folder depends on the names set above
+    settings.move_doubled_data_folder()  # the data folder depends on the names set above
+    log_to_file(settings.log_path())
     previous_hook = sys.excepthook
 
     def log_uncaught(kind, exc, trace):  # an error escaping a slot: logged, then printed as before

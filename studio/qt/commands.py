@@ -201,3 +201,14 @@ class SetSection(QUndoCommand):
 
     def undo(self) -> None:
         self.doc.set_section(self.section, self.old)
+
+
+SECTION_AREAS = {"dataset": "Data", "augmentation": "Augment", "training": "Train"}  # other edits: Model
+
+
+def command_area(command: QUndoCommand) -> str:
+    """The work area whose edit ``command`` is (a macro of edits from several areas: Model)."""
+    if isinstance(command, SetSection):
+        return SECTION_AREAS.get(command.section, "Model")
+    areas = {command_area(command.child(i)) for i in range(command.childCount())}
+    return areas.pop() if len(areas) == 1 else "Model"

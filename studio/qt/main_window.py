@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gc
+import logging
+import time
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, QTimer, QUrl, Signal
+from PySide6.QtCore import QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget,
                                QTabWidget, QWidget)
@@ -13,10 +15,11 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, Q
 from studio.core.graph.keras_io import KerasImportError, load_keras_file
 from studio.core.graph.model import GraphError
 from studio.core.project import Project, ProjectError, default_project, load_project, save_project
-from studio.core.training.runs import RUNS_DIR, default_runs_root
+from studio.core.training.runs import RUNS_DIR, default_runs_root, move_runs
 from studio.qt import panels, settings
 from studio.qt.model.backbone import BackboneActions
 from studio.qt.model.dialogs import CodeDialog, TemplatesDialog
+from studio.qt.commands import command_area
 from studio.qt.document import Document
 from studio.qt.experiments.lesson_dialog import open_lesson_dialog
 from studio.qt.model.area import ModelArea
@@ -26,6 +29,7 @@ from studio.qt.widgets.worker import TaskRunner
 from studio.qt.train.devices_dialog import DevicesDialog
 
 AREAS = ("Data", "Augment", "Model", "Train", "Experiments", "Inspect", "Generate", "Export")
+logger = logging.getLogger(__name__)
 PROJECT_FILTER = "DL Studio projects (*.dlstudio);;All files (*)"
 AUTOSAVE_MS = 30_000
 
@@ -72,6 +76,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.document = Document(project or default_project(), path, self)
         self.backend: dict | None = None
+        self._unsaved_since = time.time()  # runs of the unsaved project made since then move on its first save
         self._shown_once = False
         self._forced_palette = False  # the app palette is ours, not the platform's
         self.worker = TaskRunner(self)
@@ -139,8 +144,7 @@ class MainWindow(QMainWindow):
     def runs_root(self) -> Path:
         """Where the open project's runs go: ``runs/`` beside its file, or, for a project never
         saved, the per-user app data folder. Every area lists and writes runs here."""
-        app_data = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-        return default_runs_root(self.document.path, Path(app_data) / RUNS_DIR)
+        return default_runs_root(self.document.path, settings.data_folder() / RUNS_DIR)
 
     # -- drops ---------------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:
@@ -199,8 +203,10 @@ class MainWindow(QMainWindow):
         edit = bar.addMenu("&Edit")
         undo = self.document.undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcut(QKeySequence(key.Undo))
+        undo.triggered.connect(lambda: self._show_undone(0, "Undid"))  # after the stack's own slot
         redo = self.document.undo_stack.createRedoAction(self, "&Redo")
         redo.setShortcut(QKeySequence(key.Redo))
+        redo.triggered.connect(lambda: self._show_undone(-1, "Redid"))
         edit.addActions([undo, redo])
         edit.addSeparator()
         self._action(edit, "Cu&t", area.cut_selected, key.Cut, model_only=True)
@@ -271,6 +277,7 @@ class MainWindow(QMainWindow):
     def new_project(self) -> None:
         if self.maybe_save():
             self.document.set_project(default_project())
+            self._unsaved_since = time.time()
 
     def open_dialog(self) -> None:
         if not self.maybe_save():
@@ -306,16 +313,41 @@ class MainWindow(QMainWindow):
 
     def save_project(self, path: str | Path) -> bool:
         self.document.project.name = Path(path).stem  # the name (runs, exports) follows Save As
+        first_save = self.document.path is None
         try:
             save_project(self.document.project, path)
         except OSError as exc:
             QMessageBox.warning(self, "Cannot save project", f"{path}: {exc.strerror or exc}")
             return False
-        self.document.mark_saved(path)
+        note = self._bring_runs(self.runs_root(), default_runs_root(path)) if first_save else ""
+        self.document.mark_saved(path)  # the areas list the runs of the new runs folder
         settings.remember_project(str(Path(path).resolve()))
         settings.recovery_path().unlink(missing_ok=True)
-        self.statusBar().showMessage(f"Saved {path}", 5000)
+        self.statusBar().showMessage(f"Saved {path}{note}", 15000 if note else 5000)
         return True
+
+    def _show_undone(self, offset: int, verb: str) -> None:
+        """One undo history serves every area: show the area whose edit was just undone or redone."""
+        stack = self.document.undo_stack
+        command = stack.command(stack.index() + offset)
+        if command is None:
+            return
+        area = command_area(command)
+        if area != self.current_area:
+            self.show_area(area)
+            self.statusBar().showMessage(f"{verb} “{command.text()}” in the {area} area", 8000)
+
+    def _bring_runs(self, unsaved_runs: Path, target: Path) -> str:
+        """Move the runs made before the first save into ``target``; says what was done."""
+        try:
+            moved, live = move_runs(unsaved_runs, target, self._unsaved_since)
+        except OSError as exc:
+            logger.warning("cannot move the runs of %s to %s: %s", unsaved_runs, target, exc)
+            return f"; its runs stay in {unsaved_runs} ({exc.strerror or exc})"
+        note = f"; moved its {len(moved)} run(s) to {target}" if moved else ""
+        if live:
+            note += f"; {len(live)} run(s) still training stay in {unsaved_runs}"
+        return note
 
     def import_keras_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import Keras model", self._folder(), "Keras models (*.keras)")

@@ -63,3 +63,17 @@ def test_bad_requests_say_what_to_do(gpt):
         attention_maps(gpt, np.zeros(10, "int32"))
     with pytest.raises(InspectError, match="outside the sequence"):
         token_saliency(gpt, _tokens(), position=64)
+
+
+def test_single_head_attention_layers_give_one_map():
+    import keras
+
+    from studio.core.graph.keras_io import to_keras
+    from studio.core.graph.templates import load_template
+
+    keras.utils.set_random_seed(0)
+    model = to_keras(load_template("seq2seq_attention").graph)
+    assert attention_layers(model) == ["attention"]  # a keras.layers.Attention
+    maps = attention_maps(model, np.arange(1, 9, dtype="int32"))
+    assert maps.layer == "attention" and maps.scores.shape == (1, 8, 8)
+    np.testing.assert_allclose(maps.scores.sum(-1), 1.0, atol=1e-4)

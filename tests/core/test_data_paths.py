@@ -27,6 +27,18 @@ def test_folders_tables_and_arrays(tmp_path):
     assert spec_for_path(tmp_path / "list.csv") == {"source": "image_list", "path": str(tmp_path / "list.csv")}
 
 
+def test_a_csv_of_texts_is_read_as_texts(tmp_path):
+    named = tmp_path / "texts.csv"
+    named.write_text("text,label\ngreat film,pos\nbad,neg\n")
+    assert spec_for_path(named) == {"source": "text_csv", "path": str(named), "text": "text"}
+    wordy = tmp_path / "reviews.csv"
+    wordy.write_text("id,review,stars\n1,a lovely film and a fine cast,5\n2,\"dull, long and slow to start\",1\n")
+    assert spec_for_path(wordy) == {"source": "text_csv", "path": str(wordy), "text": "review"}
+    table = tmp_path / "table.csv"
+    table.write_text("colour,size,label\nlight red,2,a\ndark blue,3,b\n")  # short categories stay a table
+    assert spec_for_path(table) == {"source": "csv", "path": str(table)}
+
+
 def test_spec_files_inline_json_projects_and_names(tmp_path):
     spec = {"source": "digits", "max_samples": 40}
     (tmp_path / "plain.json").write_text(json.dumps(spec))

@@ -63,6 +63,34 @@ def test_summary_is_built_incrementally_from_a_byte_offset(tmp_path, monkeypatch
     assert second["offset"] == folder.events_file.stat().st_size - len(fileio_partial)
 
 
+def test_a_partial_epoch_is_no_epoch_anywhere(tmp_path):
+    from studio.core.training.runs import read_run
+
+    folder = make_run(tmp_path / "r", epochs=8, val=[0.9, 0.8, 0.7, 0.6, 0.5, 0.45, 0.4, 0.42], finish=False)
+    folder.emit("batch", epoch=9, step=2, steps=5, logs={"loss": 0.05, "accuracy": 0.99})
+    folder.emit("epoch", epoch=9, logs={"loss": 0.05, "accuracy": 0.99, "val_loss": 0.1}, partial=True)
+    folder.update_info(status="stopped", ended=160.0)
+    summary = update_summary(folder.path)
+    assert summary["epochs"] == 8 and summary["partial"] == 9
+    assert summary["last"]["val_loss"] == 0.42 and summary["best"]["val_loss"] == {"value": 0.4, "epoch": 7}
+    assert run_row(folder.path)["epochs"] == 8 and run_row(folder.path)["partial_epoch"] == 9
+    assert read_run(folder.path)["epochs_done"] == 8
+    curves = RunCurves()
+    curves.add(read_events(folder.path))
+    assert list(curves.get("loss/val").x) == list(range(1, 9)) and curves.partial_epoch == 9
+    assert list(curves.get("logs/val_loss").x)[-1] == 8
+    assert curves.get("loss/batch").x[-1] == pytest.approx(8.4)  # its batches are still drawn
+
+    (folder.path / SUMMARY_FILE).write_text(json.dumps({**summary, "version": 1, "epochs": 9}))
+    assert update_summary(folder.path)["epochs"] == 8  # a summary written by the old rule is rebuilt
+
+    folder.emit("epoch", epoch=9, logs={"loss": 0.04, "val_loss": 0.3})  # a resume finishes the epoch
+    summary = update_summary(folder.path)
+    assert summary["epochs"] == 9 and summary["partial"] is None and summary["best"]["val_loss"]["epoch"] == 9
+    curves.add(read_events(folder.path)[-1:])
+    assert curves.partial_epoch is None and curves.get("loss/val").x[-1] == 9
+
+
 def test_nan_and_error_events(tmp_path):
     folder = make_run(tmp_path / "r", epochs=1, finish=False)
     folder.emit("epoch", epoch=2, logs={"loss": float("nan"), "val_loss": float("nan")})

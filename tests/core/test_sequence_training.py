@@ -85,6 +85,31 @@ def test_generate_from_a_gpt_run_and_export_it(gpt_run, tmp_path, capsys):
 
 
 @pytest.mark.slow
+def test_a_text_csv_path_trains_a_text_classifier(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    rows = ["text,label"] + [f"{' '.join(rng.choice(['great', 'fun', 'the', 'film'], 8))},pos" for _ in range(40)] \
+        + [f"{' '.join(rng.choice(['awful', 'bad', 'the', 'film'], 8))},neg" for _ in range(40)]
+    (tmp_path / "texts.csv").write_text("\n".join(rows) + "\n")
+    assert main(["data", "info", str(tmp_path / "texts.csv")]) == 0
+    assert "text_csv" in capsys.readouterr().out
+    assert main(["train", "gru_text_classifier", "--data", str(tmp_path / "texts.csv"), "--epochs", "1",
+                 "--batch-size", "16", "--run-dir", str(tmp_path / "run")]) == 0, capsys.readouterr().err
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["status"] == "completed"
+
+
+@pytest.mark.slow
+def test_attention_maps_of_a_seq2seq_attention_run(tmp_path, capsys):
+    run = tmp_path / "s2s"
+    assert main(["train", "seq2seq_attention", "--data", json.dumps(TINY["seq2seq_attention"]), "--epochs", "1",
+                 "--batch-size", "16", "--run-dir", str(run)]) == 0
+    capsys.readouterr()
+    maps = tmp_path / "maps.png"
+    assert main(["attention", str(run), "-o", str(maps)]) == 0, capsys.readouterr().err
+    assert "layer attention on test sample 0: 1 heads, 8 x 8 steps" in capsys.readouterr().out
+    assert maps.stat().st_size > 0
+
+
+@pytest.mark.slow
 def test_tiny_bert_pretrains_on_masked_tokens_then_fine_tunes_from_its_weights(tmp_path, capsys):
     mlm = {"source": "sequences", "name": "grammar", "samples": 300, "max_length": 32, "objective": "mlm"}
     pretrained, events = _train(tmp_path, "tiny_bert", mlm, "bert")

@@ -77,3 +77,11 @@ def test_template_changes_name_each_changed_section_and_sections_can_be_kept():
     kept = apply_template(project.copy(), vae, ("model", "generative", "training"))
     assert kept.dataset == project.dataset and kept.generative == {"kind": "vae"}
     assert [c.section for c in template_changes(project, load_template("lenet5"))] == ["model"]
+
+
+def test_resnet18_has_the_usual_cifar_trainable_count_and_says_why_keras_counts_more(built):
+    model = built("resnet18")
+    trainable = sum(int(w.numpy().size) for w in model.trainable_weights)
+    assert trainable == 11_173_962 and model.count_params() - trainable == 9_600  # BatchNorm moving statistics
+    description = load_template("resnet18").description
+    assert "11,173,962 trainable" in description and "9,600 moving" in description

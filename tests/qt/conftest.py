@@ -1,4 +1,4 @@
-"""GUI test set-up: offscreen Qt, isolated settings and recovery file, no blocking message boxes."""
+"""GUI test set-up: offscreen Qt, isolated settings, data folder and recovery file, no blocking message boxes."""
 
 import os
 
@@ -35,6 +35,7 @@ def isolated(tmp_path, monkeypatch, qapp):
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
     monkeypatch.setattr(settings, "recovery_path", lambda: tmp_path / "recovery.dlstudio")
+    monkeypatch.setattr(settings, "data_folder", lambda: tmp_path / "data")  # unsaved projects' runs, logs
     dialogs = Dialogs()
     monkeypatch.setattr(QMessageBox, "warning", dialogs.warning)
     monkeypatch.setattr(QMessageBox, "question", dialogs.question)

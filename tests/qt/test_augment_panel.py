@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtTest import QTest
 
 from studio.core.project import Project
 
@@ -127,3 +129,19 @@ def test_batch_size_typed_in_the_train_panel_refreshes_the_mixup_preview(panel, 
     assert doc.project.training["batch_size"] == 8 and box.value() == 8
     next_preview(panel, qtbot, after)
     assert np.array_equal(panel.preview.augmented, before.augmented)
+
+
+def test_undo_on_the_canvas_shows_the_augment_step_it_undoes(panel, window, qtbot):
+    doc = window.document
+    panel.steps_list.setCurrentRow(1)
+    click(qtbot, panel.up_button)
+    assert [s["type"] for s in doc.project.augmentation] == ["rotation", "brightness"]
+    window.show_area("Model")
+    window.activateWindow()
+    window.model_area.view.setFocus()
+    qtbot.keyClick(window.model_area.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert [s["type"] for s in doc.project.augmentation] == ["brightness", "rotation"]
+    assert window.current_area == "Augment" and "in the Augment area" in window.statusBar().currentMessage()
+    QTest.keySequence(window, QKeySequence(QKeySequence.StandardKey.Redo))
+    assert [s["type"] for s in doc.project.augmentation] == ["rotation", "brightness"]
+    assert window.current_area == "Augment"

@@ -50,3 +50,16 @@ def test_backend_combo_disables_unusable_backends_and_says_why(window, qtbot, mo
     assert len(probed_on) == 1
     box.hidePopup()
     QApplication.processEvents()
+
+
+def test_the_form_says_which_backend_auto_picks_and_why(window, qtbot, monkeypatch):
+    monkeypatch.setattr(backends, "resolve", lambda choice, signature=None: (
+        "jax", "auto: fastest measured on this machine (900 samples/s, studio doctor --bench)"))
+    window.show_area("Train")
+    form = window.area_widget("Train").form
+    qtbot.waitUntil(lambda: form.auto_note.text().startswith("auto → jax"), timeout=5000)
+    assert "fastest measured" in form.auto_note.text() and form.auto_note.isVisibleTo(form)
+    box = form.editors["backend"].box
+    box.setFocus()
+    qtbot.keyClick(box, Qt.Key.Key_Down)  # a backend chosen by name: nothing to explain
+    assert window.document.project.training["backend"] != "auto" and not form.auto_note.isVisibleTo(form)

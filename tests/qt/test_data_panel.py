@@ -151,6 +151,20 @@ def test_empty_folder_shows_message_and_keeps_dataset(panel, window, qtbot, tmp_
     assert panel.dataset.spec == BASE and panel.grid.count == 28
 
 
+def test_a_path_source_without_a_path_shows_no_stale_preview(panel, window, qtbot):
+    assert panel.apply_button.isEnabled() and "Apply to model will set" in panel.fit_label.text()
+    box = panel.form.source_box
+    box.setFocus()
+    while box.currentData() != "folder":  # the keyboard, as a user would
+        qtbot.keyClick(box, Qt.Key.Key_Up if box.currentIndex() > box.findData("folder") else Qt.Key.Key_Down)
+    qtbot.waitUntil(lambda: "Browse" in panel.hint_label.text(), timeout=5_000)
+    assert panel.dataset is None and not panel.apply_button.isEnabled()
+    assert "Load a dataset" in panel.fit_label.text() and not panel.summary_label.text()
+    assert panel.grid.count == 0 and not bar_heights(panel) and not panel.chart.isVisible()
+    assert "no file or folder chosen yet" in panel.report.toPlainText()
+    assert window.document.project.dataset == BASE  # the project keeps its dataset
+
+
 def test_keras_dataset_missing_from_cache_names_the_file(panel, window, qtbot, tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     choose_source(panel, "keras")
@@ -265,7 +279,7 @@ def test_every_source_is_offered_and_sequence_targets_read_as_text(panel, qtbot)
     from studio.core.data.source_options import DATA_SOURCES
 
     box = panel.form.source_box
-    assert {box.itemData(i) for i in range(box.count())} == set(DATA_SOURCES)
+    assert {box.itemData(i) for i in range(box.count())} - {None} == set(DATA_SOURCES)  # None: group separators
     box.setFocus()
     while box.currentData() != "sequences":  # the keyboard, as a user would
         qtbot.keyClick(box, Qt.Key.Key_Down)
@@ -304,3 +318,14 @@ def test_mask_and_box_datasets_show_their_samples_with_target_captions(panel, qt
     assert not panel.error_label.isVisible() and panel.samples.currentWidget() is panel.grid
     assert panel.grid.count > 0 and all(caption in text or text == "background only" for text in panel.grid.captions)
     assert "Target distribution" in panel.chart_group.title()
+
+
+def test_the_source_list_opens_below_the_box_in_groups(panel, qtbot):
+    box = panel.form.source_box
+    separators = [i for i in range(box.count()) if box.itemData(i) is None]
+    assert len(separators) == 2 and box.itemData(separators[0] + 1) == "keras"
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
+    popup = box.view().window()
+    qtbot.waitUntil(popup.isVisible, timeout=2000)
+    assert popup.geometry().top() >= box.mapToGlobal(QPoint(0, box.height())).y() - 1  # below, not over it
+    box.hidePopup()

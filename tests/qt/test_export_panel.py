@@ -59,6 +59,25 @@ def test_export_two_formats_from_the_panel(qtbot, tmp_path):
     assert "--force" not in message
 
 
+def test_the_folder_follows_the_chosen_run_until_the_user_picks_one(qtbot, tmp_path):
+    classifier = _write_run(tmp_path, "classifier")
+    time.sleep(0.01)
+    vae = _write_run(tmp_path, "vae")  # the latest run: listed first
+    panel = ExportPanel(lambda: tmp_path / "runs")
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.run_combo.count() == 2, timeout=5000)
+    assert panel.run_combo.currentData() == str(vae) and panel.folder_edit.text() == str(vae / "exports")
+    panel.run_combo.setFocus()
+    qtbot.keyClick(panel.run_combo, Qt.Key.Key_Down)
+    assert panel.run_combo.currentData() == str(classifier)
+    assert panel.folder_edit.text() == str(classifier / "exports")
+    panel.folder_edit.clear()
+    qtbot.keyClicks(panel.folder_edit, str(tmp_path / "mine"))
+    qtbot.keyClick(panel.run_combo, Qt.Key.Key_Up)
+    assert panel.run_combo.currentData() == str(vae) and panel.folder_edit.text() == str(tmp_path / "mine")
+
+
 def test_missing_choices_are_reported(qtbot, tmp_path):
     panel = ExportPanel(lambda: tmp_path / "runs")
     qtbot.addWidget(panel)

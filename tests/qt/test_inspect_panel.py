@@ -274,3 +274,27 @@ def test_attention_tab_draws_each_head_with_token_labels(qtbot, tmp_path):
     qtbot.mouseMove(tab.view, point)
     assert tab.view.cell_at(QPointF(point)) == (1, shown - 1, shown - 1)
     assert tab.view.toolTip().startswith("head 2:")
+
+
+def test_saliency_offers_only_layers_with_a_map_and_starts_with_hirescam(inspect_window, qtbot):
+    _window, panel, _run = inspect_window
+    saliency = panel.saliency
+    panel.tabs.setCurrentWidget(saliency)
+    layers = [saliency.layer.itemText(i) for i in range(saliency.layer.count())]
+    assert layers == ["conv_a", "conv_b"] and saliency.layer.currentText() == "conv_b"  # no pool, no dense
+    assert saliency.method.currentText().startswith("HiResCAM")
+    qtbot.waitUntil(lambda: "HiResCAM of conv_b" in saliency.message.text(), timeout=WAIT_MS)
+
+
+def test_a_vae_run_is_sent_to_the_generate_area(tmp_path):
+    from studio.core.graph.templates import load_template
+    from studio.core.generative.templates import apply_template
+    from studio.core.inspect import InspectError
+    from studio.core.project import default_project
+    from studio.qt.inspect.source import load_run_source
+
+    project = default_project()
+    apply_template(project, load_template("vae_28"))
+    run = _write_run(tmp_path, "20260101-000000-vae", project)
+    with pytest.raises(InspectError, match="VAE run: its samples and latent space are in the Generate area"):
+        load_run_source(run.path)

@@ -1,15 +1,20 @@
 """The main window: project files, recovery, templates, import, code view, panels, screenshot."""
 
 import json
+import os
+import time
 import zipfile
 
+from PySide6.QtCore import QStandardPaths, Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QWidget
 
 from studio.core.project import load_project
 from studio.qt import settings
 from studio.qt.model.dialogs import CodeDialog, TemplatesDialog
 from studio.qt.main_window import AREAS, MainWindow
+
+DATA_FOLDER = settings.data_folder
 
 
 def test_save_then_reopen_gives_the_identical_graph(window, qtbot, tmp_path):
@@ -255,6 +260,57 @@ def test_relaunch_offers_to_reopen_the_last_project(window, qtbot, dialogs, tmp_
     assert "last.dlstudio" in dialogs.questions[-1]
 
 
+def _run(root, name, created, status="completed"):
+    folder = root / name
+    folder.mkdir(parents=True)
+    (folder / "run.json").write_text(json.dumps({"name": name, "created": created, "status": status,
+                                                 "pid": os.getpid()}))
+    return folder
+
+
+def test_the_first_save_brings_the_runs_made_before_it(window, qtbot, tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "data_folder", lambda: tmp_path / "data")
+    unsaved = tmp_path / "data" / "runs"
+    assert window.runs_root() == unsaved
+    older = _run(unsaved, "20261205-older", time.time() - 3600)  # another session's run stays
+    mine = _run(unsaved, "20261206-mine", time.time())
+    (mine / "events.jsonl").write_text('{"type": "end", "status": "completed"}\n')
+    train = window.area_widget("Train")
+    train.show_run(str(mine))
+    qtbot.waitUntil(lambda: train.watcher.ended, timeout=5000)
+    live = _run(unsaved, "20261206-live", time.time(), status="running")  # its process writes there
+    path = tmp_path / "proj" / "p.dlstudio"
+    path.parent.mkdir()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kwargs: (str(path), ""))
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.document.path == path, timeout=5000)
+    assert window.runs_root() == tmp_path / "proj" / "runs"
+    assert (window.runs_root() / "20261206-mine" / "run.json").is_file()
+    assert older.is_dir() and live.is_dir() and not (unsaved / "20261206-mine").exists()
+    assert train.watcher.path == window.runs_root() / "20261206-mine"  # the Train area follows it
+    message = window.statusBar().currentMessage()
+    assert f"moved its 1 run(s) to {window.runs_root()}" in message and "1 run(s) still training" in message
+    window.show_area("Export")
+    picker = window.area_widget("Export").run_combo
+    qtbot.waitUntil(lambda: picker.count() == 1, timeout=5000)
+    assert picker.currentData() == str(window.runs_root() / "20261206-mine")
+
+
+def test_the_data_folder_is_not_doubled_and_old_runs_move_up(tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "data_folder", DATA_FOLDER)  # the real one, not conftest's
+    doubled = tmp_path / "DL Studio" / "DL Studio"
+    monkeypatch.setattr(QStandardPaths, "writableLocation", lambda _location: str(doubled))
+    assert settings.data_folder() == tmp_path / "DL Studio"
+    _run(doubled / "runs", "old-run", 1.0)
+    (doubled / "recovery.dlstudio").write_text("{}")
+    _run(tmp_path / "DL Studio" / "runs", "new-run", 2.0)
+    settings.move_doubled_data_folder()
+    runs = tmp_path / "DL Studio" / "runs"
+    assert sorted(p.name for p in runs.iterdir()) == ["new-run", "old-run"]
+    assert (tmp_path / "DL Studio" / "recovery.dlstudio").is_file() and not doubled.exists()
+
+
 def test_the_empty_properties_panel_guides_a_newcomer(window, qtbot):
     from PySide6.QtCore import Qt
 
@@ -263,6 +319,9 @@ def test_the_empty_properties_panel_guides_a_newcomer(window, qtbot):
     area = window.model_area
     guide = area.guide
     assert guide.isVisible() and "Data" in guide.text() and "Train" in guide.text()
+    shown = [label.text() for label in window.findChildren(QLabel) if label.isVisible()]
+    assert sum("Select a layer on the canvas" in text for text in shown) == 1  # said once
+    assert not any("not checked yet" in text for text in shown)  # one wording: "checked once loaded"
     node = area.node_item(next(iter(window.document.graph.nodes)))
     qtbot.mouseClick(area.view.viewport(), Qt.MouseButton.LeftButton, pos=view_point(area.view, node.sceneBoundingRect().center()))
     assert window.document.selection and not guide.isVisible()

@@ -291,6 +291,40 @@ def test_wiring_a_merge_layer_fills_its_ports_in_order(window, qtbot):
     assert doc.analysis.ok and doc.analysis.nodes[add.id].output_shape == (784,)
 
 
+def _drop_layer(area, layer: str, target: QPoint) -> None:
+    """What the view receives when a palette entry is dropped at ``target`` (viewport pixels)."""
+    data = QMimeData()
+    data.setData(LAYER_MIME, layer.encode())
+    none = Qt.KeyboardModifier.NoModifier
+    for event in (QDragEnterEvent(target, Qt.DropAction.CopyAction, data, LEFT, none),
+                  QDragMoveEvent(target, Qt.DropAction.CopyAction, data, LEFT, none),
+                  QDropEvent(QPointF(target), Qt.DropAction.CopyAction, data, LEFT, none)):
+        QApplication.sendEvent(area.view.viewport(), event)
+
+
+def test_the_first_wire_onto_a_new_layer_connects_after_passing_a_refused_port(window, qtbot):
+    doc, area = window.document, window.model_area  # the default template: ... pool2 -> flatten -> ...
+    window.resize(1400, 860)  # the first window's size
+    qtbot.wait(50)
+    viewport = area.view.viewport()
+    for row, layer in enumerate(("Conv2D", "Dense", "BatchNormalization")):
+        _drop_layer(area, layer, QPoint(viewport.width() - 150, 80 + 120 * row))
+    qtbot.wait(50)  # the view takes in the grown scene
+    conv = next(node for node in doc.graph.nodes.values() if node.name == "conv2d")
+    flatten, pool = _node(window, "flatten").id, _node(window, "pool2").id
+    start, refused, end = _output_port(area, flatten), _input_port(area, pool), _input_port(area, conv.id)
+    qtbot.mousePress(viewport, LEFT, pos=start)
+    for a, b in ((start, refused), (refused, end)):  # a hand's pace: the view may redraw between moves
+        for i in range(1, 6):
+            qtbot.mouseMove(viewport, a + (b - a) * (i / 5))
+            qtbot.wait(5)
+        if b == refused:
+            assert "cycle" in window.statusBar().currentMessage()
+    qtbot.mouseRelease(viewport, LEFT, pos=end)  # where the port was when the drag began
+    qtbot.wait(5)
+    assert doc.graph.inputs(conv.id) == [flatten] and "cycle" not in window.statusBar().currentMessage()
+
+
 def test_wire_turns_red_over_a_refused_target(window, qtbot):
     doc, area = window.document, window.model_area
     doc.set_project(chain_project("Flatten", "Dense"))

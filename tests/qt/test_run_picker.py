@@ -76,7 +76,7 @@ def test_panels_list_runs_from_the_index_off_the_gui_thread(qtbot, tmp_path, lis
     _pick(qtbot, generate.run_combo, older_gan)
     assert str(generate.run_dir) == older_gan
     _pick(qtbot, export.run_combo, plain)
-    assert export.folder_edit.text() == os.path.join(gpt, "exports")  # the first run chosen named it
+    assert export.folder_edit.text() == os.path.join(plain, "exports")  # the folder follows the chosen run
     assert export.run_combo.currentData() == plain and export.export_button.isEnabled()
 
 

@@ -315,3 +315,29 @@ def test_pause_resume_and_a_nan_failure_of_a_followed_run(window, qtbot, tmp_pat
     qtbot.waitUntil(lambda: ended(panel), timeout=5_000)
     message = panel.error_banner.text()
     assert "became NaN" in message and "lower the learning rate" in message and "unchanged" in message
+
+
+def test_names_status_and_metrics_are_not_cut_in_the_table_and_the_run_lists(window, qtbot, tmp_path):
+    from studio.core.training.runs import run_name
+
+    window.model_area.open_template("vae_28")
+    assert run_name(window.document.project) == "vae_28-digits"  # unsaved: not the first template's name
+    run = write_run(tmp_path / "runs" / "20261206-101500-project-small_cnn_28-digits", [0.9, 0.5],
+                    status="running")
+    panel, view = runs_view(window, tmp_path)
+    panel.tabs.setCurrentIndex(0)  # listed while the Runs tab is hidden
+    qtbot.waitUntil(lambda: view.model.rowCount() == 1, timeout=10_000)
+    finish(run, "completed")  # "completed" needs more room than "running" did
+    view.refresh()
+    qtbot.waitUntil(lambda: view.model.shown[0]["status"] == "completed", timeout=10_000)
+    metrics = view.table.fontMetrics()
+    for column in ("name", "status", "last.val_accuracy"):
+        index = view.model.columns.index(column)
+        text = str(view.model.headerData(index, Qt.Orientation.Horizontal))
+        cell = str(view.model.index(0, index).data())
+        assert view.table.columnWidth(index) >= metrics.horizontalAdvance(max(text, cell, key=len)) + 10, column
+    window.show_area("Export")
+    picker = window.area_widget("Export").run_combo
+    qtbot.waitUntil(lambda: picker.count() == 1, timeout=5000)
+    assert picker.toolTip() == picker.itemText(0) and picker.itemText(0).endswith("(completed, 2 epochs)")
+    assert picker.view().minimumWidth() >= picker.view().fontMetrics().horizontalAdvance(picker.itemText(0))

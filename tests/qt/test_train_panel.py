@@ -369,3 +369,104 @@ def test_pause_and_stop_texts_agree_with_the_progress_and_drop_the_eta(window, q
     deliver("end", status="stopped")
     assert panel.status.text() == "Stopped: checkpoint saved" and panel.rate.text() == ""
     assert panel.progress.format() == "Epoch 1/2 · batch 5/10" and not panel.stop_button.isEnabled()
+
+
+def test_a_partial_epoch_is_shown_as_partial_and_counted_nowhere(window, qtbot, tmp_path):
+    folder = RunFolder(tmp_path / "runs" / "stopped")
+    folder.path.mkdir(parents=True)
+    folder.update_info(name="stopped", status="stopped", created=1.0, config={"epochs": 5})
+    folder.emit("start", steps_per_epoch=4, epochs=5)
+    for epoch, partial in ((1, False), (2, False), (3, True)):
+        for step in range(1, 3 if partial else 5):
+            folder.emit("batch", epoch=epoch, step=step, logs={"loss": 1.0 / epoch, "accuracy": 0.3 * epoch}, lr=1e-3)
+        folder.emit("epoch", epoch=epoch, logs={"loss": 1.0 / epoch, "accuracy": 0.3 * epoch,
+                                                "val_loss": 1.0 / epoch, "val_accuracy": 0.3 * epoch},
+                    **({"partial": True} if partial else {}))
+    folder.emit("end", status="stopped")
+    assert window.save_project(tmp_path / "p.dlstudio")
+    panel = window.area_widget("Train")
+    panel.show_run(str(folder.path))
+    qtbot.waitUntil(lambda: panel.watcher.ended, timeout=5000)
+    panel.redraw(everything=True)
+    assert points(panel.plots["metric"], "metric/val") == 2  # epochs 1 and 2, no point for the partial 3rd
+    assert "epoch 3 was stopped part-way" in panel.status.text()
+    window.show_area("Export")
+    picker = window.area_widget("Export").run_combo
+    qtbot.waitUntil(lambda: picker.count() == 1, timeout=5000)
+    assert picker.itemText(0) == "stopped (stopped, 2 epochs + partial)"
+
+
+def _losses_run(root, name, losses, metric=None):
+    """A finished 2-epoch run folder logging ``losses`` (and ``metric``), with validation values."""
+    folder = RunFolder(root / "runs" / name)
+    folder.path.mkdir(parents=True)
+    folder.update_info(name=name, status="completed", created=1.0)
+    folder.emit("start", steps_per_epoch=4, epochs=2)
+    for epoch in (1, 2):
+        values = {loss: 1.0 / epoch + index for index, loss in enumerate(losses)}
+        values.update({metric: 0.4 * epoch} if metric else {})
+        for step in range(1, 5):
+            folder.emit("batch", epoch=epoch, step=step, logs=values, lr=1e-3)
+        folder.emit("epoch", epoch=epoch, logs={**values, **{f"val_{key}": value for key, value in values.items()}})
+    folder.emit("end", status="completed")
+    return folder
+
+
+def legend_names(plot) -> list[str]:
+    return [label.text for _sample, label in plot.getPlotItem().legend.items]
+
+
+def test_every_drawn_curve_is_named_and_a_vae_project_hides_classifier_settings(window, qtbot, tmp_path):
+    window.resize(1400, 860)  # the first window's size
+    assert window.save_project(tmp_path / "p.dlstudio")
+    window.show_area("Train")
+    panel = window.area_widget("Train")
+    form = panel.form
+    assert form.editors["objective"].isVisibleTo(form) and form.editors["metrics"].isVisibleTo(form)
+    window.model_area.open_template("vae_28")
+    assert not form.editors["objective"].isVisibleTo(form) and not form.editors["metrics"].isVisibleTo(form)
+
+    classifier = _losses_run(tmp_path, "classifier", ["loss"], "accuracy")
+    panel.show_run(str(classifier.path))
+    qtbot.waitUntil(lambda: panel.watcher.ended, timeout=5000)
+    panel.redraw(everything=True)
+    assert panel.plots["metric"].getPlotItem().viewRange()[1][1] > 0.7  # the classifier's accuracy, up to 0.8
+    vae = _losses_run(tmp_path, "vae", ["loss", "reconstruction_loss", "kl_loss"])
+    panel.show_run(str(vae.path))
+    qtbot.waitUntil(lambda: panel.watcher.ended, timeout=5000)
+    panel.redraw(everything=True)
+    loss = panel.plots["loss"]
+    names = legend_names(loss)
+    assert len(names) == len(loss.curves) == 8  # each curve, the other losses' train and validation
+    assert "train (epoch)" not in names and "validation" not in names  # named after the run's losses
+    assert {"kl_loss (train)", "kl_loss (validation)", "reconstruction_loss (train)", "loss (validation)"} <= set(names)
+    legend = loss.getPlotItem().legend
+    rows = -(-len(names) // legend.columnCount)
+    assert legend.maximumHeight() >= rows * max(label.boundingRect().height() for _s, label in legend.items)
+    kl_train, kl_val = loss.curves["loss/smoothed/kl_loss"], loss.curves["loss/val/kl_loss"]
+    assert kl_train.opts["pen"].color() == kl_val.opts["pen"].color()  # a loss keeps its colour
+    metric = panel.plots["metric"]
+    assert not metric.curves and not legend_names(metric) and "No metric" in metric.plot_title
+    assert metric.getPlotItem().viewRange() == [[0, 1], [0, 1]]  # not the classifier's range
+    assert not panel.plots["grad"].getPlotItem().getAxis("left").style["showValues"]  # no meaningless ticks
+
+
+def test_the_live_view_does_not_jump_when_a_run_starts(window, qtbot, tmp_path):
+    window.resize(1400, 860)
+    assert window.save_project(tmp_path / "p.dlstudio")
+    window.show_area("Train")
+    panel = window.area_widget("Train")
+    qtbot.wait(50)
+    loss = panel.plots["loss"].getPlotItem()
+    before = (panel.tabs.geometry().top(), loss.vb.sceneBoundingRect().top())
+    folder = RunFolder(tmp_path / "runs" / "starting")
+    folder.path.mkdir(parents=True)
+    folder.update_info(name="starting", status="running", created=1.0, pid=os.getpid())
+    folder.emit("start", steps_per_epoch=4, epochs=2, notes=["no GPU found: training on the CPU"],
+                device={"kind": "cpu", "gpus": [], "replicas": 1})
+    folder.emit("batch", epoch=1, step=1, steps=4, logs={"loss": 1.0, "accuracy": 0.5}, lr=1e-3)
+    panel.show_run(str(folder.path))
+    qtbot.waitUntil(lambda: "no GPU" in panel.notes.text(), timeout=5000)
+    panel.redraw(everything=True)
+    qtbot.wait(50)
+    assert (panel.tabs.geometry().top(), loss.vb.sceneBoundingRect().top()) == before

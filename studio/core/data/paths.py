@@ -6,7 +6,9 @@ the window. It accepts:
 - a folder: images in one sub-folder per class (``{"source": "folder", "path": ...}``); an image
   file inside such a class folder stands for the whole folder;
 - a table: ``.csv``, ``.tsv`` or ``.txt`` (``source: csv``); a CSV whose header has ``path`` and
-  ``label`` columns lists images instead (``source: image_list``);
+  ``label`` columns lists images instead (``source: image_list``); a CSV with a column of free text
+  (named ``text``, or whose first rows hold several words per cell) holds texts to classify
+  (``source: text_csv``, that column as ``text``);
 - a ``.npz`` file of arrays (``source: npz``) or a ``.npy`` array (``source: npy``, memory-mapped;
   labels from ``y.npy`` beside an ``x.npy``);
 - a ``.json`` dataset spec file, or inline JSON (``{"source": "digits", ...}``); a JSON object with
@@ -32,8 +34,11 @@ from studio.core.data.source_options import DATA_SOURCES
 from studio.core.fileio import read_bytes_capped, special_kind
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
+HEAD_BYTES = 1 << 16  # the part of a CSV read to tell images, texts and tables apart
+TEXT_WORDS = 4  # cells averaging this many words are text, not a category
 MAX_SPEC_BYTES = 1 << 20  # a dataset spec is a few lines; refuse to read anything huge as one
-ACCEPTED = ("a folder with one sub-folder per class, a .csv/.tsv/.txt table (or a CSV of path,label), "
+ACCEPTED = ("a folder with one sub-folder per class, a .csv/.tsv/.txt table (or a CSV of path,label or of "
+            "text,label), "
             "a .npz or .npy file, a .json dataset spec, a .dlstudio project or a built-in dataset name")
 
 
@@ -61,8 +66,12 @@ def read_source(path: str | os.PathLike) -> DataSource:
         return DataSource({"source": "folder", "path": text})
     if target.is_file():
         suffix = target.suffix.lower()
-        if suffix == ".csv" and _lists_images(target):
+        header, rows = _csv_head(target) if suffix == ".csv" else ([], [])
+        if "path" in header and "label" in header:
             return DataSource({"source": "image_list", "path": text})
+        text_column = _text_column(header, rows)
+        if text_column is not None:
+            return DataSource({"source": "text_csv", "path": text, "text": text_column})
         if suffix in TABLE_SUFFIXES:
             return DataSource({"source": "csv", "path": text})
         if suffix in (".npz", ".npy"):
@@ -82,14 +91,30 @@ def read_source(path: str | os.PathLike) -> DataSource:
     raise DataError(f"{text}: no such file or folder, and not a built-in dataset ({', '.join(DATA_SOURCES)})")
 
 
-def _lists_images(path: Path) -> bool:
-    """True for a CSV whose header has ``path`` and ``label`` columns (a list of images)."""
+def _csv_head(path: Path) -> tuple[list[str], list[list[str]]]:
+    """The header and the first complete rows of a CSV (at most HEAD_BYTES read); empty if unreadable."""
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
-            header = [name.strip() for name in next(csv.reader([handle.readline(4096)]), [])]
+            head = handle.read(HEAD_BYTES)
+        lines = head.splitlines()[:-1] if len(head) == HEAD_BYTES else head.splitlines()
+        rows = list(csv.reader(lines))
     except (OSError, UnicodeDecodeError, csv.Error):
-        return False
-    return "path" in header and "label" in header
+        return [], []
+    if not rows:
+        return [], []
+    return [name.strip() for name in rows[0]], rows[1:]
+
+
+def _text_column(header: list[str], rows: list[list[str]]) -> str | None:
+    """The column of free text in a CSV: one named ``text``, else the first whose cells average at
+    least TEXT_WORDS words; None for an ordinary table."""
+    if "text" in (name.lower() for name in header):
+        return next(name for name in header if name.lower() == "text")
+    for index, name in enumerate(header):
+        cells = [row[index] for row in rows if len(row) > index and row[index].strip()]
+        if cells and sum(len(cell.split()) for cell in cells) / len(cells) >= TEXT_WORDS:
+            return name
+    return None
 
 
 def _read_text(path: Path) -> str:

@@ -281,7 +281,8 @@ class _CsvEncoder:
             else:
                 self.columns.append((index, name, "category"))
         if not self.columns:
-            raise DataError(f"{file_name}: no usable feature column")
+            raise DataError(f"{file_name}: no usable feature column; for a column of text to classify use "
+                            f'the text_csv source ({{"source": "text_csv", "path": ...}})')
 
     def __call__(self, parts: dict[str, np.ndarray], mode: str):
         blocks = {name: [] for name in parts}

@@ -19,7 +19,7 @@ from studio.core.training.curves import RunCurves
 from studio.core.training.runs import EVENTS_FILE
 
 CURVES_FILE = "curves.npz"
-CACHE_VERSION = 2  # 2: the logs/<name> series (an older cache is rebuilt from the events once)
+CACHE_VERSION = 3  # 2: the logs/<name> series; 3: no point for a partial epoch (older caches are rebuilt once)
 REWRITE_AFTER_BYTES = 256 * 1024  # a reader stores the cache again when it parsed more than this
 EVENTS_PER_BATCH = 10_000
 

@@ -1,7 +1,7 @@
 """A run's summary: small figures read at a glance, never by parsing the whole event log again.
 
 RUN/summary.json holds what only the events know (epochs done, last and best value of every logged
-metric, the last error) plus ``offset``, the bytes of events.jsonl already read: ``update_summary``
+metric, the last error, a partial epoch) plus ``offset``, the bytes of events.jsonl already read: ``update_summary``
 reads only what was appended since. The training process refreshes it at each epoch (see
 ``hook.StoreHook``); a folder from before the store gets it built once, on first listing.
 ``run_row`` joins it with run.json (status, config, device, times) and the user's labels.
@@ -24,14 +24,15 @@ from studio.core.training.callbacks import better_is_higher
 from studio.core.training.runs import EVENTS_FILE, RUN_JSON, run_status
 
 SUMMARY_FILE = "summary.json"
-SUMMARY_VERSION = 1
+SUMMARY_VERSION = 2  # 2: a partial epoch is no epoch (older summaries are rebuilt from the events)
 DAMAGED = "damaged"  # the status of a run whose files cannot be read (its error says why)
 MAX_JSON_BYTES = 4 << 20  # run.json / summary.json are a few KB
 # Event types that never change the summary: skipped before JSON parsing (they are ~all the bytes).
 _SKIPPED = tuple(f'{{"type": "{kind}"'.encode() for kind in
                  ("batch", "grad_norms", "weights_hist", "probes", "samples"))
 def empty_summary() -> dict[str, Any]:
-    return {"version": SUMMARY_VERSION, "offset": 0, "epochs": 0, "last": {}, "best": {}, "error": None}
+    return {"version": SUMMARY_VERSION, "offset": 0, "epochs": 0, "last": {}, "best": {}, "error": None,
+            "partial": None}
 
 
 def read_summary(run_dir: str | os.PathLike) -> dict[str, Any] | None:
@@ -65,16 +66,23 @@ def _is_count(value: Any) -> bool:
 
 
 def fold_event(summary: dict[str, Any], event: dict[str, Any]) -> None:
-    """Update ``summary`` in place with one event (only epoch and error events count)."""
+    """Update ``summary`` in place with one event (only epoch and error events count).
+
+    A partial epoch (stopped mid-epoch) is no epoch: it is kept as ``partial`` (its number) and
+    changes neither ``epochs`` nor ``last`` nor ``best``, the rule of ``training.curves``.
+    """
     kind = event.get("type")
     if kind == "epoch":
         epoch, logs = event.get("epoch") or 0, event.get("logs") or {}
         if not _is_count(epoch) or not isinstance(logs, dict):
             return  # a malformed event is skipped, like a line cut by a crash
+        if event.get("partial"):
+            summary["partial"] = epoch
+            return
+        if (summary.get("partial") or 0) <= epoch:
+            summary["partial"] = None
         summary["epochs"] = max(summary["epochs"], epoch)
         summary["last"] = {key: value for key, value in logs.items() if _is_number(value)}
-        if event.get("partial"):
-            return
         for key, value in summary["last"].items():
             if value != value:  # NaN never counts as best
                 continue
@@ -163,6 +171,7 @@ def build_row(run_dir: str | os.PathLike, info: dict[str, Any], summary: dict[st
         "created": info.get("created"),
         "duration_s": (ended - started) if started and ended else None,
         "epochs": summary["epochs"],
+        "partial_epoch": summary.get("partial"),
         "epochs_planned": config.get("epochs"),
         "config": config,
         "config_digest": config_digest(config) if config else "",

@@ -1,8 +1,10 @@
-"""Attention maps per head (MultiHeadAttention scores) and token saliency for one sample.
+"""Attention maps per head (Attention, AdditiveAttention, MultiHeadAttention scores) and token
+saliency for one sample.
 
-``attention_maps`` reads the inputs of the chosen MultiHeadAttention layer with a probe model, then
+``attention_maps`` reads the inputs of the chosen attention layer with a probe model, then
 calls the layer on them with ``return_attention_scores=True`` (same weights, same call arguments
-such as the causal mask): (heads, query steps, key steps), each row sums to 1. ``token_saliency`` differentiates the
+such as the causal mask): (heads, query steps, key steps), each row sums to 1; the single-head
+layers (Attention, AdditiveAttention) give one head. ``token_saliency`` differentiates the
 explained score (the predicted class, or for a sequence output the predicted token at ``position``)
 with respect to the embedding output (backend adapter's ``value_and_grad``) and gives each token
 |gradient x embedding| summed over features, scaled to [0, 1].
@@ -18,7 +20,7 @@ from studio.core.inspect.errors import InspectError
 from studio.core.inspect.layers import find_layer
 from studio.core.inspect.per_model import PerModel
 
-ATTENTION_TYPE = "MultiHeadAttention"
+ATTENTION_TYPES = ("Attention", "AdditiveAttention", "MultiHeadAttention")
 _probes: PerModel[dict] = PerModel(lambda model: {})  # probe models by key, per model
 
 
@@ -32,17 +34,18 @@ class AttentionMaps:
 
 
 def attention_layers(model) -> list[str]:
-    """Names of the model's MultiHeadAttention layers, in model order."""
-    return [layer.name for layer in model.layers if type(layer).__name__ == ATTENTION_TYPE]
+    """Names of the model's attention layers (see ``ATTENTION_TYPES``), in model order."""
+    return [layer.name for layer in model.layers if type(layer).__name__ in ATTENTION_TYPES]
 
 
 def _attention_layer(model, name: str | None):
     names = attention_layers(model)
     if not names:
-        raise InspectError("the model has no MultiHeadAttention layer; attention maps need one "
-                           "(e.g. the tiny_gpt or seq2seq_attention template)")
+        raise InspectError("the model has no attention layer (Attention, AdditiveAttention or "
+                           "MultiHeadAttention); attention maps need one (e.g. the tiny_gpt or "
+                           "seq2seq_attention template)")
     layer = find_layer(model, name or names[0])
-    if type(layer).__name__ != ATTENTION_TYPE:
+    if type(layer).__name__ not in ATTENTION_TYPES:
         raise InspectError(f"layer {layer.name!r} is a {type(layer).__name__}, not attention; "
                            f"choose one of: {', '.join(names)}")
     return layer
@@ -86,6 +89,8 @@ def attention_maps(model, x, layer: str | None = None) -> AttentionMaps:
     args, kwargs = node.arguments.fill_in({id(t): v for t, v in zip(node.input_tensors, values)})
     _, scores = found(*args, **kwargs, return_attention_scores=True, training=False)
     scores = np.asarray(scores)[0]
+    if scores.ndim == 2:  # a single-head layer: (queries, keys)
+        scores = scores[None]
     return AttentionMaps(found.name, scores.astype(np.float32), sample[0])
 
 

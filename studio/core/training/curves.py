@@ -6,6 +6,11 @@ loss (``loss``, else the first logged ``*loss``: a GAN's ``d_loss``), ``loss/smo
 loss under ``metric/`` for the run's main metric (accuracy when logged), ``lr``, ``grad/<layer>``,
 and ``logs/<name>`` for every value an epoch logs (``val_*``, a generative run's ``fid``...).
 X values are fractional epochs: batch ``s`` of ``S`` in epoch ``e`` sits at ``e - 1 + s / S``.
+
+A partial epoch (an epoch event with ``"partial": true``: the run stopped mid-epoch) is not an
+epoch: its batches stay on the batch curves, but it adds no point to the epoch series and is kept
+as ``partial_epoch`` (its number) until that epoch completes (a resumed run finishes it). The run
+summary (experiments/summary.py) and ``runs.read_run``'s ``epochs_done`` follow the same rule.
 """
 
 from __future__ import annotations
@@ -79,6 +84,7 @@ class RunCurves:
         self.steps = 1
         self._smoothers: dict[str, Smoother] = {}
         self._last_batch: tuple[int, int, dict] | None = None  # (epoch, step, logs) of the last batch event
+        self.partial_epoch: int | None = None  # a stopped epoch not completed (yet): no epoch point
 
     def get(self, key: str) -> Series | None:
         return self.series.get(key)
@@ -89,6 +95,7 @@ class RunCurves:
             "metric": self.metric, "steps": self.steps,
             "smoothers": {key: [s.weight, s._value, s._count] for key, s in self._smoothers.items()},
             "last_batch": list(self._last_batch) if self._last_batch else None,
+            "partial_epoch": self.partial_epoch,
         }
         return state, {key: np.stack([series.x, series.y]) for key, series in self.series.items()}
 
@@ -101,6 +108,7 @@ class RunCurves:
             smoother = curves._smoothers[key] = Smoother(weight)
             smoother._value, smoother._count = float(value), int(count)
         curves._last_batch = tuple(state["last_batch"]) if state["last_batch"] else None
+        curves.partial_epoch = state.get("partial_epoch")
         for key, xy in arrays.items():
             series = curves.series[key] = Series()
             series._data, series.size = np.array(xy, dtype=float), int(xy.shape[1])
@@ -152,7 +160,13 @@ class RunCurves:
     def _add_epoch(self, event: dict[str, Any], changed: set[str]) -> None:
         logs = event.get("logs") or {}
         self._learn_names(logs)
-        x = float(event.get("epoch", 0))
+        epoch = int(event.get("epoch", 0))
+        if event.get("partial"):
+            self.partial_epoch = epoch
+            return
+        if self.partial_epoch is not None and epoch >= self.partial_epoch:
+            self.partial_epoch = None
+        x = float(epoch)
         for name, value in logs.items():
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 self._put(f"logs/{name}", x, value, changed)

@@ -233,6 +233,45 @@ def delete_run(run_dir: str | os.PathLike) -> None:
     shutil.rmtree(folder.path)
 
 
+def move_runs(runs_root: str | os.PathLike, target_root: str | os.PathLike,
+              since: float = 0.0) -> tuple[list[Path], list[Path]]:
+    """Move the run folders of ``runs_root`` created at or after ``since`` into ``target_root``.
+
+    A run still training stays where its process writes; a name already taken in ``target_root``
+    gets a ``-2``, ``-3``... suffix.
+
+    Args:
+        runs_root: the folder holding the runs (e.g. the app's folder for unsaved projects).
+        target_root: where they go (e.g. ``runs/`` beside the project file just saved).
+        since: a time (``time.time()``); runs whose run.json says they were created earlier stay.
+
+    Returns:
+        (the moved runs' new folders, the live runs left in place).
+    """
+    moved: list[Path] = []
+    live: list[Path] = []
+    source = Path(runs_root)
+    if not source.is_dir() or source.resolve() == Path(target_root).resolve():
+        return moved, live
+    for folder in sorted(source.iterdir()):
+        info = RunFolder(folder).info() if (folder / RUN_JSON).is_file() else {}
+        created = info.get("created") if isinstance(info, dict) else None
+        if not isinstance(created, (int, float)) or created < since:
+            continue
+        if run_status(info) in LIVE_STATUSES:
+            live.append(folder)
+            continue
+        target = Path(target_root) / folder.name
+        suffix = 2
+        while target.exists():
+            target = Path(target_root) / f"{folder.name}-{suffix}"
+            suffix += 1
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(folder, target)
+        moved.append(target)
+    return moved, live
+
+
 def default_runs_root(project_path: str | os.PathLike | None, unsaved: str | os.PathLike = RUNS_DIR) -> Path:
     """Where a project's runs go: ``runs/`` beside its project file, or ``unsaved`` for a project
     never saved (the CLI's ``./runs``; the desktop app passes its per-user data folder).
@@ -248,13 +287,14 @@ def default_runs_root(project_path: str | os.PathLike | None, unsaved: str | os.
 
 
 def run_name(project, project_path: str | os.PathLike | None = None) -> str:
-    """A run's name after the project file, its model and its data, e.g. ``myproj-resnet18-shapes``
-    (the project's name when it was never saved)."""
+    """A run's name after the project file, its model and its data, e.g. ``myproj-resnet18-shapes``;
+    ``vae_28-digits`` for a project never saved (its name is the first template's, which a later
+    template would contradict)."""
     spec = project.dataset or {}
     data = spec.get("name") or (Path(spec["path"]).stem if spec.get("path") else spec.get("source", "data"))
     model = (project.view or {}).get("template") or (project.generative or {}).get("kind") or "model"
-    owner = Path(project_path).stem if project_path else project.name
-    return "-".join(str(part) for part in (owner, model, data))
+    owner = [Path(project_path).stem] if project_path else []
+    return "-".join(str(part) for part in (*owner, model, data))
 
 
 def new_run_dir(runs_root: str | os.PathLike, name: str) -> Path:

@@ -27,6 +27,13 @@ AUTO = DATASET_FIELD["normalize"].default  # normalize absent from the spec: the
 SPLIT_FIELDS = ("train", "val")
 
 
+def list_group(source) -> str:
+    """Which part of the Source list a source sits in."""
+    if source.takes_path:
+        return "files"
+    return "keras" if source.name.startswith("keras") else "built-in"
+
+
 def csv_columns(path: str) -> list[str]:
     """The header row of a CSV file (empty when it cannot be read; loading then says why)."""
     try:
@@ -70,7 +77,15 @@ class DatasetForm(QWidget):
         source_group = QGroupBox("Source")
         source_layout = QVBoxLayout(source_group)
         self.source_box = QComboBox()
+        # A plain list below the box (not centred on the current item, so entries stay under the
+        # mouse), in groups: built-in sets, Keras downloads, the user's files.
+        self.source_box.setStyleSheet("QComboBox { combobox-popup: 0; }")
+        self.source_box.setMaxVisibleItems(len(DATA_SOURCES) + 3)
+        group = None
         for source in DATA_SOURCES.values():
+            if list_group(source) != group and group is not None:
+                self.source_box.insertSeparator(self.source_box.count())
+            group = list_group(source)
             self.source_box.addItem(source.title, source.name)
             self.source_box.setItemData(self.source_box.count() - 1, source.help, Qt.ItemDataRole.ToolTipRole)
         self.source_help = QLabel(wordWrap=True)

@@ -230,6 +230,8 @@ class DataPanel(QWidget):
             self._edit_timer.stop()
             self._show_error("")
             self._show_hint("Choose a file or folder with Browse…, or drop it on the window.")
+            self._show_nothing(f"{DATA_SOURCES[spec['source']].title}: no file or folder chosen yet. The project "
+                               f"keeps its dataset ({describe(self.doc.project.dataset or {})}) until one loads.")
             return
         self.request(spec, commit=True)
 
@@ -328,6 +330,19 @@ class DataPanel(QWidget):
         self.report.setPlainText("\n".join(lines))
         self._update_fit()
 
+    def _show_nothing(self, text: str) -> None:
+        """Clear the views (samples, chart, details, model fit) that would describe another dataset."""
+        self.dataset = None
+        self._shown_key = None
+        self.summary_label.setText("")
+        self.grid.show_message(text)
+        self.samples.setCurrentWidget(self.grid)
+        self.chart.clear()
+        self.chart.hide()  # its axes would still count the old classes
+        self.chart_legend.setText("")
+        self.report.setPlainText(text)
+        self._update_fit()
+
     def _show_samples(self, dataset: Dataset) -> None:
         x, y = dataset.split("train")
         names = dataset.class_names
@@ -370,6 +385,7 @@ class DataPanel(QWidget):
     def _show_chart(self, dataset: Dataset) -> None:
         """Stacked bars of samples per class and split (a histogram of the values when targets are not class labels)."""
         self.chart.clear()
+        self.chart.show()
         axis = self.chart.getAxis("bottom")
         if not get_task(dataset.task).class_labels:  # numbers, masks, boxes: a histogram of the values
             self.chart_group.setTitle("Target distribution (training split)")

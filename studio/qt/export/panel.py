@@ -36,6 +36,7 @@ class ExportPanel(QWidget):
         self.worker = TaskRunner(self)
         self._exporting = False  # from Export until its results are all shown
         self.results: list[ExportResult] = []
+        self._default_folder = ""  # the chosen run's exports/ folder, while the field shows it
 
         self.run_combo = RunPicker(lambda: self.runs_root())
         self.run_combo.chosen.connect(self._run_chosen)
@@ -124,8 +125,10 @@ class ExportPanel(QWidget):
 
     def _run_chosen(self, path: str | None) -> None:
         self.export_button.setEnabled(bool(path) and not self.busy)
-        if path and not self.folder_edit.text():
-            self.folder_edit.setText(str(Path(path) / "exports"))
+        previous_default = self._default_folder
+        self._default_folder = str(Path(path) / "exports") if path else ""
+        if path and self.folder_edit.text() in ("", previous_default):  # follow the run unless the user chose a folder
+            self.folder_edit.setText(self._default_folder)
         if not path:
             self.status.setText("No run yet: train the model in the Train area, or open a run folder.")
 

@@ -115,7 +115,7 @@ class AttentionMapsView(QWidget):
 
 
 class AttentionTab(InspectTab):
-    """Per-head attention maps of a MultiHeadAttention layer and token saliency for the sample."""
+    """Per-head attention maps of an attention layer and token saliency for the sample."""
 
     title = "Attention"
 
@@ -142,7 +142,7 @@ class AttentionTab(InspectTab):
             return
         if not self.layer.count():
             self.view.clear()
-            self.say("This model has no MultiHeadAttention layer (try the tiny_gpt or seq2seq_attention template).")
+            self.say("This model has no attention layer (try the tiny_gpt or seq2seq_attention template).")
             return
         model, layer, vocabulary = source.model, self.layer.currentText(), dataset_vocabulary(source.dataset)
 

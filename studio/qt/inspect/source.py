@@ -82,6 +82,10 @@ def load_run_source(run_dir: str | Path) -> InspectSource:
 
     run_dir = Path(run_dir)
     snapshot = RunFolder(run_dir).project_file
+    kind = (load_project(snapshot).generative or {}).get("kind") if snapshot.is_file() else None
+    if kind in ("gan", "vae"):  # a model of several parts trained as one: not a layer graph to inspect
+        raise InspectError(f"this is a {kind.upper()} run: its samples and latent space are in the Generate "
+                           "area; Inspect reads single models such as classifiers")
     try:
         run_model_path(run_dir)
     except InspectError as exc:

@@ -228,12 +228,14 @@ class SaliencyTab(InspectTab):
 
     title = "Saliency"
     METHODS = ("Grad-CAM", "HiResCAM (per position)", "Gradient saliency")
+    HIRESCAM = 1  # the default: Grad-CAM's map behind global pooling, and not blank behind Flatten→Dense
     SALIENCY = 2  # index of the method that needs no layer
 
     def __init__(self, host) -> None:
         super().__init__(host)
         self.method = QComboBox()
         self.method.addItems(self.METHODS)
+        self.method.setCurrentIndex(self.HIRESCAM)
         self.layer = QComboBox()
         self.target = QComboBox()
         for combo in (self.method, self.layer, self.target):
@@ -264,7 +266,9 @@ class SaliencyTab(InspectTab):
 
     def source_changed(self) -> None:
         source = self.host.source
-        set_items(self.layer, source.layers, source.cam_layer)
+        set_items(self.layer, source.spatial, source.cam_layer)  # only layers with a map to weigh
+        if not source.spatial:
+            self.method.setCurrentIndex(self.SALIENCY)
         set_items(self.target, ["predicted class", *source.class_names] if source.task.has_classes else
                   ["output"], "predicted class")
 

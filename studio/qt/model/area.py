@@ -222,7 +222,7 @@ class ModelArea(QWidget):
         elif self.problems.ready_to_train:
             status = "<span style='color:#1e8e3e'>✓ ready to train</span>"
         else:
-            status = "<span style='color:#1e8e3e'>✓ ready to build</span> (data not checked yet)"
+            status = "<span style='color:#1e8e3e'>✓ ready to build</span> (its data is checked once loaded)"
         # Layers after an error have no shape, so their weights cannot be counted yet.
         at_least = "at least " if analysis.problems else ""
         self.summary.setText(

@@ -12,8 +12,7 @@ GUIDE = (
     "drag layers from the palette; <i>Problems</i> below says what stops it training.</li>"
     "<li><a href='Train'>Train</a>: press Start and watch the curves; then Inspect, Generate "
     "or Export the result.</li></ol>"
-    "<p>Select a layer on the canvas to edit its settings.</p>"
-)
+)  # "Select a layer…" is the Properties panel's own line, not repeated here
 
 
 class StartGuide(QLabel):

@@ -44,6 +44,7 @@ STOP_STARTING_TEXT = "Stopping before training starts…"
 END_TEXTS = {"completed": "Completed", "stopped": "Stopped: checkpoint saved", "failed": "Failed",
              "killed": "Killed", "crashed": "Crashed"}
 STOPPED_UNTRAINED_TEXT = "Stopped before the first batch: nothing was trained"
+PARTIAL_TEXT = "epoch {epoch} was stopped part-way (a partial epoch: not counted)"
 
 GENERATIVE_LOSSES = ("d_loss", "g_loss", "reconstruction_loss", "kl_loss")
 PRESET_CURVES = ("loss/batch", "loss/smoothed", "loss/epoch", "loss/val", "metric/batch", "metric/smoothed",
@@ -70,6 +71,7 @@ class TrainPanel(QWidget):
         self._objective: str | None = None  # the shown run's training objective
         self.worker = TaskRunner(self)
         self.curves = RunCurves()
+        self._named_for: list[str] = []  # the losses the legend names follow
         self._dirty: set[str] = set()
         self._drawn_at: dict[CurvePlot, float] = {}  # when each plot was last redrawn (monotonic s)
 
@@ -125,7 +127,7 @@ class TrainPanel(QWidget):
         self.run_label.setWordWrap(True)
         self.notes = QLabel()
         self.notes.setWordWrap(True)
-        self.notes.hide()
+        self.notes.setMinimumHeight(self.notes.fontMetrics().height())  # a note appearing moves nothing
         self.error_banner = QLabel()
         self.error_banner.setWordWrap(True)
         self.error_banner.setStyleSheet(ERROR_STYLE)
@@ -138,6 +140,8 @@ class TrainPanel(QWidget):
             "lr": CurvePlot("Learning rate (log scale)", "learning rate", log_y=True),
             "grad": CurvePlot("Gradient norm per layer (log scale)", "gradient norm", log_y=True),
         }
+        for key in PRESET_CURVES:  # legends from the start: the first run does not re-lay out the plots
+            self._look(key)[0].curve(key, *self._look(key)[1:])
         live = QWidget()
         grid = QGridLayout(live)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -198,6 +202,10 @@ class TrainPanel(QWidget):
         self.runs_view.set_root(root, where)
         if self.watcher is None:
             self.run_label.setText(where)
+        elif self.watcher.ended and not self.watcher.path.exists() and (root / self.watcher.path.name).is_dir():
+            tab = self.tabs.currentIndex()  # the first save moved the shown run: show it from there
+            self.show_run(str(root / self.watcher.path.name))
+            self.tabs.setCurrentIndex(tab)
 
     # -- starting ------------------------------------------------------------------------
     def _name_start(self) -> None:
@@ -336,6 +344,8 @@ class TrainPanel(QWidget):
                 self._in_startup = False
                 if self.watcher.state == "running":
                     self.status.setText("Training")
+        elif kind == "epoch" and event.get("partial"):
+            self.status.setText(PARTIAL_TEXT.format(epoch=event["epoch"]))
         elif kind == "epoch":
             logs = "  ".join(f"{key} {value:.4g}" for key, value in event.get("logs", {}).items())
             self.status.setText(f"Epoch {event['epoch']} done: {logs}")
@@ -357,8 +367,10 @@ class TrainPanel(QWidget):
             if self._in_startup:  # ended before its first batch
                 self.progress.setFormat("Not trained")
             state = self.watcher.state
-            self.status.setText(STOPPED_UNTRAINED_TEXT if self._in_startup and state == "stopped"
-                                else END_TEXTS.get(state, state))
+            text = STOPPED_UNTRAINED_TEXT if self._in_startup and state == "stopped" else END_TEXTS.get(state, state)
+            if self.curves.partial_epoch and not self._in_startup:
+                text += " · " + PARTIAL_TEXT.format(epoch=self.curves.partial_epoch)
+            self.status.setText(text)
         elif kind == "warning":  # e.g. a GAN's mode collapse: shown here as on the Generate tab
             self._show_notes([f"⚠ epoch {event.get('epoch')}: {event.get('message', '')}"])
 
@@ -425,10 +437,10 @@ class TrainPanel(QWidget):
         if prefix in ("loss", "metric"):
             look, _, loss = rest.partition("/")  # "smoothed/g_loss": another loss of the run
             name, colour_index, role = CURVE_LOOKS[look]
-            if loss:
-                offset = 2 * self.curves.losses.index(loss) if loss in self.curves.losses else 4
-                return self.plots[prefix], f"{loss} ({name.split(' ')[0]})", colour_index + offset, role
-            if self.curves.losses and self.curves.losses[0] != "loss":
+            if loss:  # one colour per loss, its validation dashed (colours 0 and 1: the main loss)
+                colour_index = 1 + self.curves.losses.index(loss) if loss in self.curves.losses else 5
+                return self.plots[prefix], f"{loss} ({name.split(' ')[0]})", colour_index, role
+            if prefix == "loss" and (len(self.curves.losses) > 1 or self.curves.losses[:1] not in ([], ["loss"])):
                 name = f"{self.curves.losses[0]} {name.partition(' ')[2] or '(' + name + ')'}".strip()
             return self.plots[prefix], name, colour_index, role
         if prefix == "lr":
@@ -441,15 +453,26 @@ class TrainPanel(QWidget):
         run records them (GAN, VAE and autoencoder runs train with their own step: none)."""
         if not self.curves.losses:
             return
+        if self._named_for != self.curves.losses:  # the curves made before the run's names were known
+            self._named_for = list(self.curves.losses)
+            for plot in (self.plots["loss"], self.plots["metric"]):
+                for key in list(plot.curves):
+                    plot.curve(key, *self._look(key)[1:])
         if self.curves.metric:
             name = self.curves.metric.replace("_", " ").capitalize()
             self.plots["metric"].set_labels(name, name.lower())
         else:
-            self.plots["metric"].set_labels("No metric: this run logs only losses", "")
+            self._show_empty("metric", "No metric: this run logs only losses")
         if any(name in GENERATIVE_LOSSES for name in self.curves.losses):
-            self.plots["grad"].set_labels("Gradient norms: not recorded for GAN, VAE and autoencoder runs", "")
+            self._show_empty("grad", "Gradient norms: not recorded for GAN, VAE and autoencoder runs")
         elif self._objective == "contrastive":
-            self.plots["grad"].set_labels("Gradient norms: not recorded for contrastive pretraining runs", "")
+            self._show_empty("grad", "Gradient norms: not recorded for contrastive pretraining runs")
+
+    def _show_empty(self, plot: str, title: str) -> None:
+        """A plot this run has nothing for: its title says why; no legend, no old curves or ranges."""
+        if self.plots[plot].curves:
+            self.plots[plot].clear_curves()
+        self.plots[plot].set_labels(title, "")
 
     def apply_theme(self) -> None:
         for plot in list(self.plots.values()) + [self.runs_view.loss_plot, self.runs_view.metric_plot]:
@@ -460,6 +483,7 @@ class TrainPanel(QWidget):
         self._poll_timer.stop()
         self._redraw_timer.stop()
         self.curves = RunCurves()
+        self._named_for = []
         self._dirty.clear()
         for plot in self.plots.values():
             plot.clear_curves()
@@ -468,7 +492,7 @@ class TrainPanel(QWidget):
         for key in PRESET_CURVES:  # made now so the first points do not re-lay out the legends
             self._look(key)[0].curve(key, *self._look(key)[1:])
         self.error_banner.hide()
-        self.notes.hide()
+        self.notes.clear()
         self.backbone_button.hide()
         self._objective = None
         self._in_startup = True
@@ -531,7 +555,6 @@ class TrainPanel(QWidget):
     def _show_notes(self, notes: list[str]) -> None:
         if notes:
             self.notes.setText("\n".join(f"Note: {note}" for note in notes))
-            self.notes.show()
 
     def _show_run_folder(self, path: Path) -> None:
         link = series_color(TRAIN).name()  # the palette's link blue is unreadable on dark backgrounds

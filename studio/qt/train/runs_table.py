@@ -46,6 +46,7 @@ from studio.qt.widgets.worker import TaskRunner
 
 LIVE_REFRESH_MS = 3000  # while a listed run is training, the table is refreshed this often
 MAX_OVERLAY = 10
+FIT_MAX_PX = 360  # a column fitted to its contents is at most this wide (a long name or note)
 ERROR_STYLE = "QLabel { color: #d93025; }"
 
 
@@ -67,6 +68,7 @@ class RunsView(QWidget):
         self.root: Path | None = None
         self.worker = TaskRunner(self)
         self._keep_selected: list[str] = []
+        self._fitted: tuple = ()  # the column headers last fitted to their contents
         self.where = QLabel()
         self.where.setWordWrap(True)
         self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -255,7 +257,25 @@ class RunsView(QWidget):
                 selection.select(self.model.index(row, 0), flags)
         selection.blockSignals(False)
         self.table.viewport().update()
+        self._fit_columns()
         self._overlay_selected()
+
+    def _fit_columns(self) -> None:
+        """Columns as wide as their texts (at most FIT_MAX_PX): fitted when the columns change, only
+        widened at later listings (a run that completes needs more room than "running")."""
+        headers = tuple(self.model.headerData(c, Qt.Orientation.Horizontal) for c in range(self.model.columnCount()))
+        if not self.model.rowCount():
+            return
+        changed, self._fitted = headers != self._fitted, headers
+        cells = self.table.fontMetrics()
+        titles = self.table.horizontalHeader().fontMetrics()
+        rows = range(min(self.model.rowCount(), 200))  # measured, not laid out: the tab may be hidden
+        for column, header in enumerate(headers):
+            texts = (str(self.model.index(row, column).data() or "") for row in rows)
+            wide = max([titles.horizontalAdvance(str(header)) + 24, *(cells.horizontalAdvance(t) + 16 for t in texts)])
+            wide = min(wide, FIT_MAX_PX)
+            if changed or wide > self.table.columnWidth(column):
+                self.table.setColumnWidth(column, wide)
 
     def _update_buttons(self) -> None:
         count = len(self.selected_paths())

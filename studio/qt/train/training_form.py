@@ -53,6 +53,9 @@ RELEVANT: dict[str, Callable[[TrainingConfig], bool]] = {
     "restore_best": lambda c: c.early_stopping,
     "mlflow_experiment": lambda c: bool(c.mlflow),
 }
+# What a generative project (GAN, VAE: trained with their own losses and step) never uses.
+NOT_GENERATIVE = ("objective", "temperature", "loss", "metrics", "top_k", "fine_tune_epochs",
+                  "fine_tune_learning_rate", "grad_norm_every")
 
 
 def fix_text(fixes: list) -> str:
@@ -101,6 +104,13 @@ class TrainingForm(QWidget):
                 self.rows[name] = (form, form.rowCount() - 1)
             layout.addWidget(box)
             self.boxes.append((box, names))
+        if "backend" in self.rows:  # what "auto" stands for here, and why (as `studio doctor` says)
+            self.auto_note = QLabel(wordWrap=True)
+            self.auto_note.setObjectName("hint")
+            self._auto_worker = TaskRunner(self)
+            form, row = self.rows["backend"]
+            form.insertRow(row + 1, "", self.auto_note)
+            self.rows = {name: (f, r + (f is form and r > row)) for name, (f, r) in self.rows.items()}
         self.problems = QLabel()
         self.problems.setWordWrap(True)
         self.problems.setStyleSheet("color: #d93025;")
@@ -110,7 +120,7 @@ class TrainingForm(QWidget):
         if "backend" in self.editors:
             self.editors["backend"].box.opening.connect(self._check_backends)
         doc.project_replaced.connect(self.refresh)
-        doc.section_changed.connect(lambda name: self.refresh() if name == "training" else None)
+        doc.section_changed.connect(lambda name: self.refresh() if name in ("training", "generative") else None)
         self.refresh()
 
     def _check_backends(self) -> None:
@@ -154,9 +164,28 @@ class TrainingForm(QWidget):
             form.setRowVisible(row, self._relevant(name, config))
         for box, names in self.boxes:  # a section with nothing relevant left is hidden whole
             box.setVisible(any(self._relevant(name, config) for name in names))
+        if "backend" in self.rows:
+            self._explain_auto(config)
 
-    @staticmethod
-    def _relevant(name: str, config: TrainingConfig) -> bool:
+    def _explain_auto(self, config: TrainingConfig) -> None:
+        """Under the Backend box: the backend "auto" picks for this model here, and why."""
+        self.auto_note.setVisible(config.backend == "auto")
+        if config.backend != "auto":
+            return
+        project = self.doc.project
+
+        def pick() -> str:
+            from studio.core.backends.measurements import project_signature
+
+            backend, why = backends.resolve("auto", project_signature(project))
+            return f"auto → {backend}: {why.removeprefix('auto: ')}"
+
+        self._auto_worker.submit("auto", pick, self.auto_note.setText,
+                           lambda message: self.auto_note.setText(f"auto: {message}"))
+
+    def _relevant(self, name: str, config: TrainingConfig) -> bool:
+        if self.doc.project.generative and name in NOT_GENERATIVE:
+            return False
         return RELEVANT.get(name, lambda _c: True)(config)
         problems = config.validate()
         self.problems.setText("\n".join(problems))

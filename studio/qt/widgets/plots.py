@@ -15,7 +15,7 @@ from studio.qt.widgets.plot_theme import series_color, style_plot
 from studio.qt.theme import is_dark
 
 TRAIN, VAL = 0, 1  # series colour indexes
-LEGEND_MAX_ROWS = 3  # a legend with more entries (one per layer, say) shows its first rows only
+LEGEND_MAX_ROWS = 4  # a legend with more entries (one per layer, say) shows its first rows only
 THEME_EVENTS = (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange)
 LEGEND_ROW_ABOVE, LEGEND_ROW_BELOW = 1, 4  # PlotItem layout rows: top axis (never shown), under the x axis
 
@@ -78,6 +78,7 @@ class CurvePlot(pg.PlotWidget):
         for axis in ("left", "bottom"):  # "accuracy (x0.001)" reads worse than plain numbers
             item.getAxis(axis).enableAutoSIPrefix(False)
         self._add_legend(LEGEND_ROW_BELOW if legend_at_bottom else LEGEND_ROW_ABOVE)
+        self._show_values(False)  # no numbers on the y axis until data comes
         self.apply_theme()
 
     def _add_legend(self, row: int) -> None:
@@ -144,14 +145,25 @@ class CurvePlot(pg.PlotWidget):
 
     def set_data(self, key: str, x: np.ndarray, y: np.ndarray) -> None:
         self.curves[key].setData(x, y)
+        if len(x):
+            self._show_values(True)
 
     def clear_curves(self) -> None:
+        """Remove every curve and its legend entry; the axes forget their range and show no
+        numbers until data comes (an empty log axis would show meaningless ticks)."""
         for item in self.curves.values():
             self.removeItem(item)
         self.getPlotItem().legend.clear()
         self.curves.clear()
         self._looks.clear()
         self._fit_legend()
+        self.getPlotItem().enableAutoRange()  # with no data: back to 0..1, not the last run's range
+        self._show_values(False)
+
+    def _show_values(self, show: bool) -> None:
+        axis = self.getPlotItem().getAxis("left")
+        if axis.style["showValues"] != show:
+            axis.setStyle(showValues=show)
 
     def apply_theme(self) -> None:
         """Background, axes, text and curve colours for the current light or dark scheme."""

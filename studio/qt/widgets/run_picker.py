@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox
+from PySide6.QtWidgets import QComboBox, QSizePolicy
 
 from studio.core.experiments.index import RunIndex
 from studio.qt.widgets.worker import TaskRunner
@@ -20,9 +20,10 @@ Row = dict[str, Any]
 
 
 def run_label(row: Row) -> str:
-    """``name (status, N epochs)``."""
+    """``name (status, N epochs)``, ``+ partial`` when it stopped part-way through one more."""
     epochs = row.get("epochs") or 0
-    return f"{row['name']} ({row['status']}, {epochs} epoch{'s' * (epochs != 1)})"
+    partial = " + partial" if row.get("partial_epoch") else ""
+    return f"{row['name']} ({row['status']}, {epochs} epoch{'s' * (epochs != 1)}{partial})"
 
 
 class RunPicker(QComboBox):
@@ -54,6 +55,7 @@ class RunPicker(QComboBox):
         self._announce = False
         self._data: Any = None
         self.setMinimumContentsLength(28)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)  # names are long: take the room
         self.currentIndexChanged.connect(lambda _index: self._announce_choice())
 
     def refresh(self, newest: bool = False, announce: bool = False) -> None:
@@ -98,6 +100,9 @@ class RunPicker(QComboBox):
         keep = not newest and not (appeared and self.follow_new) and current is not None
         self.setCurrentIndex(max(self.findData(current), 0) if keep else 0)
         self.blockSignals(False)
+        metrics = self.view().fontMetrics()  # the open list shows whole names
+        self.view().setMinimumWidth(max((metrics.horizontalAdvance(self.itemText(i)) for i in range(self.count())),
+                                        default=0) + 32)
         self.setToolTip("")
         self._announce_choice()
         self.listed.emit()
@@ -107,6 +112,8 @@ class RunPicker(QComboBox):
         self.setToolTip(f"Cannot list the runs: {message}")
 
     def _announce_choice(self) -> None:
+        if not self.toolTip().startswith("Cannot list"):
+            self.setToolTip(self.currentText())  # the whole name and status, when the box cuts them
         data = self.currentData()
         if data != self._data or self._announce:
             self._data, self._announce = data, False

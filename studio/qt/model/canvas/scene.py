@@ -47,6 +47,7 @@ class GraphScene(QGraphicsScene):
         self._group_key: list | None = None
         self._press_groups: dict[GroupItem, QPointF] = {}
         self._note: CursorNote | None = None
+        self._refused_shown = False  # the status bar shows a refusal from the wire being dragged
         # Edits arrive one graph event at a time (a deletion is many): regroup once they settled.
         self._regroup_timer = QTimer(self, singleShot=True, interval=0)
         self._regroup_timer.timeout.connect(self.regroup)
@@ -283,6 +284,9 @@ class GraphScene(QGraphicsScene):
                 self.edge_items[edge].hide()
                 port = self.node_items[edge.src].output
         self._wire_anchor = port
+        # The wire and the refusal note must not grow the scene while the mouse is down: the view
+        # would scroll under the cursor and the drop would land beside the port aimed at.
+        self.setSceneRect(self.sceneRect())
         self._wire = QGraphicsPathItem()
         self._wire.setPen(QPen(self.colors.selected, 2, Qt.PenStyle.DashLine))
         self._wire.setZValue(2)
@@ -304,6 +308,7 @@ class GraphScene(QGraphicsScene):
             self._wire.setPen(QPen(colour, 2, Qt.PenStyle.DashLine))
             if self._reason:
                 self.doc.message.emit(f"Cannot connect: {self._reason}")
+                self._refused_shown = True
         if self._reason:
             self.refusal_note().show_at(pos, f"Cannot connect: {self._reason}")
         elif self._note is not None:
@@ -324,6 +329,10 @@ class GraphScene(QGraphicsScene):
         self._wire = None
         if self._note is not None:
             self._note.hide()
+        self.setSceneRect(QRectF())  # grows with the items again
+        if self._refused_shown:  # a target passed on the way refused: that message is stale now
+            self._refused_shown = False
+            self.doc.message.emit("")
         anchor, rerouted = self._wire_anchor, self._rerouted
         if rerouted is not None and rerouted in self.edge_items:
             self.edge_items[rerouted].show()
