@@ -228,7 +228,7 @@ _ROW_TYPES = {"name": str, "path": str, "project": str, "status": str, "created"
               "duration_s": _OPTIONAL_NUMBER, "epochs": int, "epochs_planned": object, "config": dict,
               "config_digest": str, "dataset": dict, "backend": str, "device": str, "last": dict,
               "best": dict, "best_epoch": dict, "error": _OPTIONAL_STR, "tags": list, "note": str,
-              "info": dict, "generates": _OPTIONAL_STR}
+              "info": dict, "generates": _OPTIONAL_STR, "partial_epoch": _OPTIONAL_NUMBER}
 
 
 def _has_type(value: Any, kind: Any) -> bool:

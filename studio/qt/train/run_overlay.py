@@ -113,6 +113,7 @@ class OverlayPlot(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
         layout.addWidget(plot, 1)
+        self.draw()  # no runs yet: the plot says how to choose some
 
     def set_runs(self, runs: list[OverlayRun]) -> None:
         self.runs = runs
