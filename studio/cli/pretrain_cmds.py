@@ -31,7 +31,8 @@ def register(subparsers) -> None:
     parser.add_argument("--resume", metavar="RUN", help="continue a stopped, killed or crashed pretraining run")
     add_settings(parser, "devices", "backend")
     parser.set_defaults(func=_pretrain, objective="contrastive", backbone=None, freeze="all",
-                        fine_tune_epochs=None, init_from=None)
+                        fine_tune_epochs=None, init_from=None,  # the objective is a setting this command fixes
+                        training_settings=[*parser.get_default("training_settings"), "objective"])
 
 
 def _pretrain(args) -> int:

@@ -52,6 +52,7 @@ def add_settings(parser, *names: str) -> None:
     """``--name`` options overriding a project's training settings (see ``add_spec_options``)."""
     specs = {spec.name: spec for spec in TRAINING_FIELDS}
     add_spec_options(parser, [specs[name] for name in names], override=True, metavars=SETTING_METAVARS)
+    parser.set_defaults(training_settings=[*(parser.get_default("training_settings") or []), *names])
 
 
 def dataset_spec(source: str) -> dict:
@@ -86,12 +87,8 @@ def load_source(source: str):
 
 
 def _overrides(args) -> dict:
-    changes = {}
-    for key in ("objective", "temperature", "epochs", "batch_size", "devices", "backend", "fine_tune_epochs",
-                "init_from", "mlflow", "mlflow_experiment"):
-        if getattr(args, key) is not None:
-            changes[key] = getattr(args, key)
-    return changes
+    """The training settings given on the command line (those its ``add_settings`` declared)."""
+    return {key: getattr(args, key) for key in args.training_settings if getattr(args, key) is not None}
 
 
 def _make_runner(args):
