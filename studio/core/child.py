@@ -42,6 +42,14 @@ def die_with_parent(parent: int, watch_stdin: bool = True) -> None:
         threading.Thread(target=_exit_when_closed, name="studio-parent-watchdog", daemon=True).start()
 
 
+def _register_plugins() -> None:
+    """Register the features the parent had registered (a run started here gets them too)."""
+    from studio.core import hooks
+    from studio.core.processes import PLUGINS_VARIABLE
+
+    hooks.register(*filter(None, os.environ.get(PLUGINS_VARIABLE, "").split(",")))
+
+
 def _exit_when_closed() -> None:
     stdin = sys.stdin.fileno()
     try:
@@ -59,9 +67,11 @@ def main(argv: list[str]) -> None:
         os.execvp(what, [what, *rest])
     if mode == "serve":
         die_with_parent(int(parent), watch_stdin=False)  # the request loop reads stdin itself
+        _register_plugins()
         serve(what)
         return
     die_with_parent(int(parent))
+    _register_plugins()
     sys.argv = [what, *rest]
     if mode == "module":
         runpy.run_module(what, run_name="__main__", alter_sys=True)

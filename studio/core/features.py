@@ -1,7 +1,8 @@
 """The features that add to a run, registered with the hook list (``studio.core.hooks``).
 
-Called by each entry point: the ``studio`` command, the desktop app and the training process (which
-gets the registrations of the process that starts it). Training itself imports none of these.
+Called by each entry point: the ``studio`` command and the desktop app; every child process (a training
+run, a lesson, a sweep) gets the registrations of the process that starts it (``studio.core.child``).
+Training itself imports none of these.
 """
 
 from __future__ import annotations

@@ -78,6 +78,9 @@ def program(name: str, *args: str) -> list[str]:
     return ["program", name, *map(str, args)]
 
 
+PLUGINS_VARIABLE = "STUDIO_PLUGINS"  # the parent's registered features, registered again in the child
+
+
 def start(target: Sequence[str], *, env: dict[str, str] | None = None, log: str | os.PathLike | None = None,
           cwd: str | os.PathLike | None = None, nice: int = 0,
           stdout: Any = None, stderr: Any = None) -> subprocess.Popen:
@@ -99,9 +102,10 @@ def start(target: Sequence[str], *, env: dict[str, str] | None = None, log: str 
         OSError: the child cannot start.
     """
     import studio
+    from studio.core import hooks
 
     root = str(Path(studio.__file__).resolve().parents[1])
-    child_env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1",
+    child_env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1", PLUGINS_VARIABLE: ",".join(hooks.registered()),
                  "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
     command = [sys.executable, "-m", "studio.core.child", str(os.getpid()), *target]
     windows = sys.platform == "win32"

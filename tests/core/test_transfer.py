@@ -12,6 +12,7 @@ from studio.core.graph.groups import find_groups  # noqa: E402
 from studio.core.graph.infer import analyze  # noqa: E402
 from studio.core.graph.keras_io import load_keras_file  # noqa: E402
 from studio.core.project import default_project, load_project  # noqa: E402
+from studio.core.training.config import TrainingConfig  # noqa: E402
 from studio.core.training.errors import TrainingError  # noqa: E402
 from studio.core.training.plan import plan_run, prepare_run_folder  # noqa: E402
 from studio.core.training.runs import read_events  # noqa: E402
@@ -129,7 +130,8 @@ def test_two_phases_in_one_run_fine_tune_all_but_batchnorm(tmp_path):
     [phase] = [event for event in events if event["type"] == "phase"]
     assert (phase["epoch"], phase["name"], phase["learning_rate"]) == (3, "fine_tune", 1e-3)
     epochs = {event["epoch"]: event["lr"] for event in events if event["type"] == "epoch"}
-    assert epochs[3] == pytest.approx(1e-3) and epochs[2] == pytest.approx(project.training["learning_rate"])
+    rate = TrainingConfig.from_dict(project.training).learning_rate
+    assert epochs[3] == pytest.approx(1e-3) and epochs[2] == pytest.approx(rate)
     _graph, trained = load_keras_file(folder.model_file, with_model=True)
     pretrained = _weights(load_backbone(SOURCE).model)
     after = _weights(trained, "backbone_")

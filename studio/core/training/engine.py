@@ -26,14 +26,13 @@ from studio.core.training.resume import apply_changes
 from studio.core.training.runs import RunFolder, read_control, read_events
 
 
-def child_main(run_dir: str, resume: bool, plugins: tuple[str, ...] = ()) -> None:
+def child_main(run_dir: str, resume: bool) -> None:
     """Entry point of the training process: quiet TensorFlow, log to log.txt, train, exit.
 
-    ``plugins``: the hook plugins registered in the starting process (``studio.core.hooks.registered``),
-    registered here too, as a spawned process starts with none.
+    The hook plugins registered in the starting process are registered here too (by
+    ``studio.core.child``, for every child ``studio.core.processes`` starts).
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    hooks.register(*plugins)
     folder = RunFolder(run_dir)
     select_backend(folder.info())
     # TensorFlow and Keras write straight to the process's stdout/stderr: send both to log.txt.

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
-from studio.core import hooks, processes
+from studio.core import processes
 from studio.core.training import lock
 from studio.core.training.diskspace import crash_cause
 from studio.core.training.plan import plan_run, prepare_run_folder
@@ -84,7 +84,7 @@ class Runner:
     def _spawn(self) -> None:
         backend = self.folder.info().get("backend")
         target = processes.call("studio.core.training.engine:child_main",
-                                [str(self.folder.path), self.resuming, list(hooks.registered())])
+                                [str(self.folder.path), self.resuming])
         with _unlocked_on_error(self.folder.path):  # the child takes the lock over once it runs
             self._process = processes.start(target, env={"KERAS_BACKEND": backend} if backend else None,
                                             log=self.folder.log_file)
