@@ -227,6 +227,7 @@ def test_indexing_a_large_events_log_streams_it(tmp_path):
     assert peak < 12 * 2**20, f"peak {peak / 2**20:.1f} MiB for a 24 MB log"
 
 
+@pytest.mark.slow
 def test_the_curves_of_a_large_events_log_are_read_as_a_stream(tmp_path):
     run = tmp_path / "runs" / "long"
     make_run(run)
