@@ -13,7 +13,7 @@ from pathlib import Path
 from studio.cli import CliError, fix_text
 from studio.cli.options import add_spec_options
 from studio.core.data.source_options import DATA_SOURCES
-from studio.core.formatting import format_duration
+from studio.core.formatting import format_duration, plural
 from studio.core.training.config import TRAINING_FIELDS
 from studio.core.transfer.attach import FREEZE_HELP
 
@@ -170,7 +170,7 @@ def end_text(status: str, warnings: int, run_dir) -> str:
     """The last lines of ``studio train``: the status and the run folder, saying when a completed
     run warned (a diverged loss is no success) and how to continue a killed or crashed run."""
     if warnings and status == "completed":
-        status = f"completed with {warnings} warning{'s' if warnings > 1 else ''} (see above)"
+        status = f"completed with {plural(warnings, 'warning')} (see above)"
     text = f"{status}: {run_dir}"
     if status in RESUMABLE:
         text += f"\ncontinue it with: studio train --resume {shlex.quote(str(run_dir))}"
@@ -205,8 +205,8 @@ class Progress:
             device = event.get("device", {})
             where = ", ".join(gpu["name"] for gpu in device.get("gpus", [])) or "CPU"
             backend = device.get("backend", "tensorflow")
-            self._line(f"training on {where} with {backend} ({event.get('compile_mode')} mode), {self.epochs} epochs of "
-                       f"{event.get('steps_per_epoch')} steps" + (" (resumed)" if event.get("resumed") else ""))
+            self._line(f"training on {where} with {backend} ({event.get('compile_mode')} mode), {plural(self.epochs, 'epoch')} of "
+                       f"{plural(event.get('steps_per_epoch') or 0, 'step')}" + (" (resumed)" if event.get("resumed") else ""))
             for note in event.get("notes", []):
                 self._line(f"note: {note}")
         elif kind == "batch" and self.tty:

@@ -14,6 +14,11 @@ def count(value: int | float) -> str:
     return f"{value:.0f}"
 
 
+def plural(number: int, noun: str) -> str:
+    """``1, "epoch"`` -> ``1 epoch``; ``8, "epoch"`` -> ``8 epochs`` (nouns that take an s)."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def size_bytes(value: int) -> str:
     value = float(value)
     for factor, suffix in ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.experiments import sweep as core_sweep
 from studio.core.experiments.space import SpaceError, grid_size, parse_space
+from studio.core.formatting import plural
 from studio.core.experiments.table import cell
 from studio.qt.commands import ReplaceGraph, SetSection
 from studio.qt.experiments.space_editor import SpaceEditor
@@ -183,7 +184,7 @@ class SweepPanel(QWidget):
         if not self.doc.path:
             self._show_check("Save the project first: the study and its runs are kept beside it.", ok=False)
             return False
-        self._show_check(f"Valid: {len(dims)} setting{'s' if len(dims) != 1 else ''} searched{grid}.", ok=True)
+        self._show_check(f"Valid: {plural(len(dims), 'setting')} searched{grid}.", ok=True)
         return True
 
     def _show_check(self, text: str, ok: bool) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.experiments.compare import Comparison
+from studio.core.formatting import plural
 
 
 def shown(value: Any) -> str:
@@ -38,7 +39,7 @@ class DiffDialog(QDialog):
              + [(layer, "removed", "(absent)") for layer in comparison.removed]),
         )
         for title, rows in groups:
-            group = QTreeWidgetItem([f"{title}: {len(rows)} difference{'s' if len(rows) != 1 else ''}"
+            group = QTreeWidgetItem([f"{title}: {plural(len(rows), 'difference')}"
                                      if rows else f"{title}: the same"])
             self.tree.addTopLevelItem(group)
             for key, a, b in rows:

@@ -14,6 +14,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QSizePolicy
 
 from studio.core.experiments.index import RunIndex
+from studio.core.formatting import plural
 from studio.qt.widgets.worker import TaskRunner
 
 Row = dict[str, Any]
@@ -23,7 +24,7 @@ def run_label(row: Row) -> str:
     """``name (status, N epochs)``, ``+ partial`` when it stopped part-way through one more."""
     epochs = row.get("epochs") or 0
     partial = " + partial" if row.get("partial_epoch") else ""
-    return f"{row['name']} ({row['status']}, {epochs} epoch{'s' * (epochs != 1)}{partial})"
+    return f"{row['name']} ({row['status']}, {plural(epochs, 'epoch')}{partial})"
 
 
 class RunPicker(QComboBox):
