@@ -50,7 +50,7 @@ def _starts_with(path: Path, magic: bytes) -> bool:
     try:
         with open_regular(path) as file:  # a FIFO must not block
             return file.read(len(magic)) == magic
-    except (OSError, ValueError):
+    except (OSError, ValueError):  # not a .keras file: the project loader tried next names what is wrong
         return False
 
 

@@ -129,7 +129,8 @@ def test_export_checks_are_listed(tmp_path, run_dir):
     (folder / "exports" / "broken.meta.json").write_text("[1, 2")
     page = Page(build_report(folder, evaluate=False))
     rows = page.table_with("export")[1:]
-    assert rows == [["model.onnx", "passed", "2e-07", "", "0.5", "4 KiB"]]
+    assert rows[1] == ["model.onnx", "passed", "2e-07", "", "0.5", "4 KiB"]
+    assert rows[0][0] == "broken" and rows[0][1].startswith("unreadable")  # said, not hidden
 
 
 def test_the_cli_writes_the_report_and_refuses_a_missing_run(tmp_path, run_dir, capsys):

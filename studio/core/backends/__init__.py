@@ -218,9 +218,13 @@ def _probes_file():
 def _usable_probes() -> dict[str, Any]:
     from studio.core.fileio import loads_json_bounded, read_bytes_capped
 
+    path = _probes_file()
     try:
-        found = loads_json_bounded(read_bytes_capped(_probes_file(), 1 << 20))
-    except (OSError, ValueError):
+        found = loads_json_bounded(read_bytes_capped(path, 1 << 20))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:  # a damaged cache only costs a probe: say so in the log
+        logger.warning("ignoring %s (%s): the backends are probed again", path, exc)
         return {}
     return found if isinstance(found, dict) else {}
 

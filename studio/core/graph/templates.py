@@ -74,7 +74,7 @@ def is_template_file(path: Path) -> bool:
         return False
     try:
         data = _read_json(path)
-    except (OSError, ValueError):
+    except (OSError, ValueError):  # not a template: the project loader tried next names what is wrong
         return False
     return isinstance(data, dict) and "graph" in data and "schema_version" not in data
 

@@ -312,14 +312,17 @@ def _exports_section(run_dir: Path) -> str:
 
     rows = []
     for meta in sorted((run_dir / "exports").glob("*.meta.json")):
+        name = meta.name.removesuffix(".meta.json")
         try:
             data = loads_json_bounded(read_bytes_capped(meta, META_MAX_BYTES))
-        except (OSError, ValueError):
+        except (OSError, ValueError) as exc:  # shown in the table: the reader sees which check is missing
+            rows.append([name, f"unreadable: {getattr(exc, 'strerror', None) or exc}", "", "", "", ""])
             continue
         check = data.get("verification") if isinstance(data, dict) else None
         if not isinstance(check, dict):
+            rows.append([name, "no verification recorded", "", "", "", ""])
             continue
-        rows.append([meta.name.removesuffix(".meta.json"), "passed" if check.get("ok") else "failed",
+        rows.append([name, "passed" if check.get("ok") else "failed",
                      check.get("max_abs_diff"), check.get("argmax_agreement"), check.get("latency_ms"),
                      formatting.size_bytes(check["size_bytes"]) if check.get("size_bytes") else ""])
     if not rows:
