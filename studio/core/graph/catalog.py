@@ -195,6 +195,12 @@ _SPECS: list[LayerSpec] = [
               _pool(1, "mean"), key_params=("pool_size",)),
     LayerSpec("AveragePooling2D", "Pooling", "Averages each window: a smooth way to shrink feature maps.",
               _pool(2, "mean"), key_params=("pool_size",)),
+    LayerSpec("MaxUnpooling2D", "Pooling", "Undoes a MaxPooling2D as SegNet's decoder does: each value of "
+              "the first input goes back to where its window's maximum was in the second input (the "
+              "tensor before that pooling), zeros elsewhere, so edges land at their exact place. "
+              "Connect the pooling's input as the second input.",
+              (_ints("pool_size", [2, 2], "Window (and stride) of the MaxPooling2D being undone."),),
+              min_inputs=2, max_inputs=2, key_params=("pool_size",), port_names=("x", "before_pool")),
     *[LayerSpec(name, "Pooling", text, (_bool("keepdims", False, "Keep the pooled spatial axes with size 1."),))
       for name, text in (
           ("GlobalAveragePooling1D", "Averages over the whole sequence: one value per channel."),
@@ -334,6 +340,11 @@ _SPECS: list[LayerSpec] = [
     LayerSpec("RepeatVector", "Recurrent", "Repeats a vector n times into a sequence: how a decoder starts "
               "from an encoder's summary (one-to-many).",
               (_int("n", 8, "Number of time steps to produce.", 1, 1 << 20),), key_params=("n",)),
+    LayerSpec("ChannelShuffle", "Reshape", "Interleaves the channels of its groups (ShuffleNet): after a "
+              "grouped convolution each group saw only its own channels; shuffled, the next grouped "
+              "convolution mixes information from all of them, at no cost in weights.",
+              (_int("groups", 2, "Number of channel groups; the channel count must divide by it.", 1, 65536),),
+              key_params=("groups",)),
     # -- generative --------------------------------------------------------------------------
     LayerSpec("Sampling", "Generative", "Draws z = mean + exp(log_var / 2) * noise: the "
               "reparameterization trick that lets a VAE learn through random sampling. Inputs: "

@@ -26,7 +26,7 @@ from studio.core.graph.objects import KERAS_OBJECTS, STUDIO_LAYERS, STUDIO_MODUL
 _CONTAINERS = {"Functional", "Sequential", "Model"}
 _MODEL_KEYS = ("layers", "input_layers", "output_layers")  # a config with these is a whole model
 _MULTI_INPUT = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Concatenate", "Sampling", "CustomScaleLayer",
-                "ops.concatenate"}
+                "MaxUnpooling2D", "ops.concatenate"}
 _ATTENTION_KWARGS = ("query", "value", "key")
 # Node params that are arguments of the layer's call, not of its config.
 CALL_PARAMS = {"MultiHeadAttention": ("use_causal_mask",)}

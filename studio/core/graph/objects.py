@@ -25,7 +25,7 @@ KERAS_OBJECTS: dict[str, frozenset[str]] = {
     "keras.constraints": frozenset({"MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm"}),
 }
 # Layers the studio registers itself (studio.core.graph.custom_layers, ``studio>`` names).
-STUDIO_LAYERS = frozenset({"Sampling", "PositionalEmbedding"})
+STUDIO_LAYERS = frozenset({"Sampling", "PositionalEmbedding", "ChannelShuffle", "MaxUnpooling2D"})
 # The layers a wrapper (Bidirectional, TimeDistributed) may hold: plain catalog layers; each
 # wrapper's own param check narrows this (Bidirectional: recurrent layers only).
 KERAS_OBJECTS["keras.layers"] = frozenset(

@@ -125,6 +125,27 @@ def _pool(dims: int):
     return rule
 
 
+def _unpool(p, shapes):
+    values, reference = shapes
+    _rank(reference, 3, "MaxUnpooling2D's second input (the tensor before the pooling)")
+    _rank(values, 3, "MaxUnpooling2D's first input")
+    pool = _tuple(p.get("pool_size", 2), 2)
+    pooled = (*(None if s is None else s // k for s, k in zip(reference[:2], pool)), reference[2])
+    if any(None not in (a, b) and a != b for a, b in zip(values, pooled)):
+        raise ShapeError(f"the first input {_fmt(values)} must have the shape {_fmt(pooled)} that a "
+                         f"{pool[0]}x{pool[1]} pooling makes of the second input {_fmt(reference)}")
+    return reference, 0, 0, 2 * (_prod(reference) or 0)
+
+
+def _channel_shuffle(p, shapes):
+    (shape,) = shapes
+    if len(shape) < 2 or shape[-1] is None:
+        raise ShapeError(f"ChannelShuffle needs positions and known channels, got {_fmt(shape)}")
+    if shape[-1] % p["groups"]:
+        raise ShapeError(f"{shape[-1]} channels do not split into {p['groups']} equal groups")
+    return shape, 0, 0, 0
+
+
 def _global_pool(dims: int):
     def rule(p, shapes):
         (shape,) = shapes
@@ -485,6 +506,7 @@ RULES: dict[str, Callable] = {
     "Conv1D": _conv(1), "Conv2D": _conv(2), "Conv2DTranspose": _conv(2, transpose=True),
     "DepthwiseConv2D": _conv(2, depthwise=True), "SeparableConv2D": _conv(2, separable=True),
     "MaxPooling1D": _pool(1), "MaxPooling2D": _pool(2), "AveragePooling1D": _pool(1), "AveragePooling2D": _pool(2),
+    "MaxUnpooling2D": _unpool, "ChannelShuffle": _channel_shuffle,
     "GlobalAveragePooling1D": _global_pool(1), "GlobalAveragePooling2D": _global_pool(2),
     "GlobalMaxPooling1D": _global_pool(1), "GlobalMaxPooling2D": _global_pool(2),
     "UpSampling2D": _upsampling, "ZeroPadding2D": _pad_crop("padding", +1), "Cropping2D": _pad_crop("cropping", -1),
