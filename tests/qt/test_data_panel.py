@@ -1,5 +1,6 @@
 """Data panel: built-in sources, class chart, apply to model with undo, bad sources, drops."""
 
+import numpy as np
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
@@ -329,3 +330,31 @@ def test_the_source_list_opens_below_the_box_in_groups(panel, qtbot):
     qtbot.waitUntil(popup.isVisible, timeout=2000)
     assert popup.geometry().top() >= box.mapToGlobal(QPoint(0, box.height())).y() - 1  # below, not over it
     box.hidePopup()
+
+
+def click_tile(qtbot, grid, tile: int) -> None:
+    qtbot.mouseClick(grid, Qt.MouseButton.LeftButton, pos=grid.tile_rects()[tile].center())
+
+
+def test_a_clicked_sample_is_shown_as_its_numbers_per_channel(panel, window, qtbot):
+    view, dataset = panel.array_view, panel.dataset
+    assert view.isVisible() and view.model.rowCount() == 0
+    click_tile(qtbot, panel.grid, 3)
+    expected = dataset.x_train[panel._picked[3]]
+    table = view.model
+    assert (table.rowCount(), table.columnCount()) == (8, 8) and view.channel_box.count() == 1
+    shown = [[float(table.data(table.index(r, c))) for c in range(8)] for r in range(8)]
+    np.testing.assert_allclose(shown, expected[..., 0], rtol=5e-3)  # 3 significant digits
+    assert f"training sample {panel._picked[3]}" in view.title.text()
+
+    rgb = np.random.default_rng(0).integers(0, 256, size=(5, 6, 3)).astype(np.float32)
+    view.show_sample(rgb, "colour", (0.0, 255.0))
+    view.channel_box.setCurrentIndex(2)
+    assert view.channel_box.itemText(2) == "channel 2 (blue)"
+    assert [table.data(table.index(4, c)) for c in range(6)] == [str(int(v)) for v in rgb[4, :, 2]]
+    level = table.data(table.index(0, 0), Qt.ItemDataRole.BackgroundRole)
+    assert level.red() == round(rgb[0, 0, 2])
+
+    before = view.table.horizontalHeader().defaultSectionSize()
+    view.zoom.setValue(view.zoom.maximum())
+    assert view.table.horizontalHeader().defaultSectionSize() > before

@@ -29,6 +29,7 @@ from studio.core import formatting
 from studio.qt.commands import SetParam, SetSection
 from studio.core.data.cache import cached_dataset, load_cached, spec_key
 from studio.qt.data.dataset_form import DatasetForm
+from studio.qt.data.sample_array import SampleArrayView
 from studio.qt.widgets.image_grid import ImageGrid
 from studio.qt.widgets.worker import TaskRunner
 from studio.qt.widgets.plot_theme import series_color, style_plot
@@ -178,7 +179,14 @@ class DataPanel(QWidget):
         self.samples = QStackedWidget()
         for view in (self.grid, self.scatter, self.table):
             self.samples.addWidget(view)
-        samples_group = self._group("Samples", self.summary_label, self.samples)
+        self.array_view = SampleArrayView()  # a clicked image sample as its numbers
+        self._picked = np.zeros(0, int)  # dataset index of each tile of the grid
+        self.grid.tile_clicked.connect(self.show_sample_array)
+        samples_row = QSplitter(Qt.Orientation.Horizontal)
+        samples_row.addWidget(self.samples)
+        samples_row.addWidget(self.array_view)
+        samples_row.setSizes([600, 360])
+        samples_group = self._group("Samples", self.summary_label, samples_row)
 
         self.chart = pg.PlotWidget()
         self.chart.setMouseEnabled(x=False, y=False)
@@ -337,6 +345,7 @@ class DataPanel(QWidget):
         self.summary_label.setText("")
         self.grid.show_message(text)
         self.samples.setCurrentWidget(self.grid)
+        self.array_view.clear()
         self.chart.clear()
         self.chart.hide()  # its axes would still count the old classes
         self.chart_legend.setText("")
@@ -346,8 +355,10 @@ class DataPanel(QWidget):
     def _show_samples(self, dataset: Dataset) -> None:
         x, y = dataset.split("train")
         names = dataset.class_names
+        self.array_view.clear()
+        self.array_view.setVisible(dataset.is_image)
         if dataset.is_image:
-            picked = sample_indices(y, _label_classes(dataset), SAMPLES_SHOWN)
+            self._picked = picked = sample_indices(y, _label_classes(dataset), SAMPLES_SHOWN)
             captions = [get_task(dataset.task).label_text(y[i], names) for i in picked]
             self.grid.set_images(x[picked], captions, dataset.value_range)
             self.samples.setCurrentWidget(self.grid)
@@ -355,6 +366,16 @@ class DataPanel(QWidget):
             self._show_points(x, y, names)
         else:
             self._show_table(dataset, x, y)
+
+    def show_sample_array(self, tile: int) -> None:
+        """Show the grid's ``tile``-th sample as its array of values, beside the grid."""
+        dataset = self.dataset
+        if dataset is None or not dataset.is_image or tile >= len(self._picked):
+            return
+        x, y = dataset.split("train")
+        index = int(self._picked[tile])
+        label = get_task(dataset.task).label_text(y[index], dataset.class_names)
+        self.array_view.show_sample(x[index], f"training sample {index} ({label})", dataset.value_range)
 
     def _show_points(self, x: np.ndarray, y: np.ndarray, names: list[str]) -> None:
         self.scatter.clear()

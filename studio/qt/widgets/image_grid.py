@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -36,7 +36,10 @@ def to_qimage(pixels: np.ndarray) -> QImage:
 
 
 class ImageGrid(QWidget):
-    """Shows NHWC images as a grid of tiles with optional captions, or a centred message."""
+    """Shows NHWC images as a grid of tiles with optional captions, or a centred message;
+    ``tile_clicked(index)`` when the user clicks an image."""
+
+    tile_clicked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -93,6 +96,14 @@ class ImageGrid(QWidget):
         top = (self.height() - rows * (height + caption + GAP) + GAP) // 2
         return [QRect(left + (i % cols) * (width + GAP), top + (i // cols) * (height + caption + GAP), width, height)
                 for i in range(len(self._images))]
+
+    def mousePressEvent(self, event) -> None:
+        point = event.position().toPoint()
+        hit = next((i for i, rect in enumerate(self.tile_rects()) if rect.contains(point)), None)
+        if hit is None:
+            super().mousePressEvent(event)
+        else:
+            self.tile_clicked.emit(hit)
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
