@@ -5,6 +5,10 @@ Input, each member's layers renamed ``member<i>_<name>``, an ``Average`` node on
 ensemble is an ordinary model: it shows on the canvas, saves, loads in safe mode and exports like any
 other. ``save_ensemble_run`` writes it as a finished run folder so Inspect, Export and the runs table
 see it too; ``member_scores`` evaluates it beside its members.
+
+Bagging (``bagging``) trains the members first: N ordinary runs of one project, member i on the
+bootstrap resample of the training split seeded ``seed + i`` (the dataset's ``bootstrap`` option,
+so the training process draws the very same resample), then combines and scores them.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from typing import Any, Callable
 
 from studio.core.graph.model import Graph
 from studio.core.tasks import get_task
@@ -48,6 +54,8 @@ class Ensemble:
         project = source.copy()
         project.graph = self.graph.copy()
         project.name = f"ensemble of {len(self.members)}"
+        # the ensemble learnt from every member's data, not from one member's bootstrap resample
+        project.dataset = {k: v for k, v in project.dataset.items() if k != "bootstrap"}
         return project
 
 
@@ -200,3 +208,68 @@ def save_ensemble_run(ensemble: Ensemble, run_dir: str | os.PathLike) -> Path:
     folder.update_info(name=project.name, status="completed", created=now, started=now, ended=now,
                        config=project.training, notes=[f"ensemble of {', '.join(m.label for m in ensemble.members)}"])
     return folder.path
+
+
+@dataclass
+class Bagging:
+    members: list[Path]  # the members' run folders
+    run_dir: Path  # the ensemble's run folder
+    scores: list[tuple[str, str, float]]  # ``member_scores`` on the test split
+
+
+def bagging_projects(project, members: int, seed: int = 0) -> list:
+    """``members`` copies of ``project``, copy i training on the bootstrap resample seeded ``seed + i``.
+
+    Raises:
+        EnsembleError: ``members`` is not 2 to ``MAX_MEMBERS``.
+    """
+    if not 2 <= members <= MAX_MEMBERS:
+        raise EnsembleError(f"bagging needs 2 to {MAX_MEMBERS} members, got {members}")
+    copies = []
+    for index in range(members):
+        member = project.copy()
+        member.dataset = {**project.dataset, "bootstrap": seed + index}
+        member.name = f"{project.name} bag {index + 1} of {members}"
+        copies.append(member)
+    return copies
+
+
+def bagging(project, members: int, runs_root: str | os.PathLike, seed: int = 0,
+            on_event: Callable[[int, dict[str, Any]], None] | None = None) -> Bagging:
+    """Train ``members`` runs of ``project`` on bootstrap resamples, one after another, then average them.
+
+    Args:
+        project: the project every member trains (its dataset, model and training settings).
+        members: how many members, 2 to ``MAX_MEMBERS``.
+        runs_root: the folder the member runs and the ensemble run are written to.
+        seed: member i resamples with seed ``seed + i``.
+        on_event: called with (member number from 1, event) for each training event.
+
+    Returns:
+        The member run folders, the ensemble's run folder and the test scores (members, then ensemble).
+
+    Raises:
+        EnsembleError: a bad member count, or a member that does not complete (stopped, crashed).
+        TrainingError: a member cannot start (see ``Runner.start``).
+        DataError: the dataset cannot be loaded for scoring.
+    """
+    from studio.core.data import load_dataset
+    from studio.core.training import Runner, new_run_dir
+    from studio.core.training.runs import run_name
+
+    folders = []
+    for number, member in enumerate(bagging_projects(project, members, seed), start=1):
+        runner = Runner(member, new_run_dir(runs_root, f"{run_name(member)}-bag{number}"))
+        runner.start()
+        for event in runner.follow():
+            if on_event is not None:
+                on_event(number, event)
+        status = runner.wait()["status"]
+        if status != "completed":
+            raise EnsembleError(f"member {number} ({runner.run_dir.name}) {status}: the ensemble needs every "
+                                "member trained; start the bagging again")
+        folders.append(runner.run_dir)
+    ensemble = combine(folders)
+    scores = member_scores(ensemble, load_dataset(ensemble.project.dataset))
+    run_dir = save_ensemble_run(ensemble, new_run_dir(runs_root, f"bagging-{members}-{run_name(project)}"))
+    return Bagging(folders, run_dir, scores)

@@ -358,3 +358,11 @@ def test_a_clicked_sample_is_shown_as_its_numbers_per_channel(panel, window, qtb
     before = view.table.horizontalHeader().defaultSectionSize()
     view.zoom.setValue(view.zoom.maximum())
     assert view.table.horizontalHeader().defaultSectionSize() > before
+
+
+def test_the_bootstrap_seed_is_a_form_field_kept_in_the_spec(panel, qtbot):
+    form = panel.form
+    form.set_spec({**BASE, "bootstrap": 4})
+    assert form.field("bootstrap").current_value() == 4 and form.spec()["bootstrap"] == 4
+    form.set_spec(dict(BASE))
+    assert form.field("bootstrap").current_value() is None and "bootstrap" not in form.spec()

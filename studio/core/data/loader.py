@@ -1,16 +1,20 @@
-"""``load_dataset(spec)``: source -> optional subsample -> stratified split -> normalization."""
+"""``load_dataset(spec)``: source -> optional subsample -> stratified split -> normalization ->
+optional bootstrap resample of the training split."""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
 
+import numpy as np
+
 from studio.core.data.arrays import ArrayStore
 from studio.core.data.dataset import SPLITS, Dataset, DataError
 from studio.core.data.raw import option
 from studio.core.data.scan import CancelToken, Progress
 from studio.core.data.source_options import DATA_SOURCES, DATASET_FIELD, DEFAULT_SPLIT
-from studio.core.data.splits import NORMALIZE_MODES, check_ratios, normalize, split_indices, subsample
+from studio.core.data.splits import (NORMALIZE_MODES, bootstrap_indices, check_ratios, normalize, split_indices,
+                                     subsample)
 from studio.core.data.store import ImageStore
 from studio.core.tasks import get_task
 
@@ -25,7 +29,7 @@ def load_dataset(spec: dict[str, Any], progress: Progress | None = None, cancel:
 
     Common options: ``split`` ratios, ``seed`` (split and generator seed), ``normalize`` (scale |
     standardize | none; default scale for images, standardize for tables) and ``max_samples``
-    (keep a stratified subset). Image sources report scan progress as ``progress(done, total,
+    (keep a stratified subset), ``bootstrap`` (train on a resample of the training split). Image sources report scan progress as ``progress(done, total,
     files_per_s, eta_s)`` and stop when ``cancel`` is cancelled (``ScanCancelled``). Raises
     ``DataError`` for any bad input.
 
@@ -86,6 +90,12 @@ def load_dataset(spec: dict[str, Any], progress: Progress | None = None, cancel:
         report.extend(notes)
     else:
         parts, normalization, value_range = normalize(parts, mode, raw.is_image)
+    # after normalizing: every member of a bagging ensemble keeps the same input scaling
+    if spec.get("bootstrap") is not None:
+        draw = bootstrap_indices(len(labels["train"]), option(spec, "bootstrap", None, int, 0))
+        parts["train"], labels["train"] = _take(parts["train"], draw), labels["train"][draw]
+        report.append(f"training split: a bootstrap resample (seed {spec['bootstrap']}) holding "
+                      f"{len(np.unique(draw))} of its {len(draw)} samples, some several times")
     return Dataset(
         spec=copy.deepcopy(spec),
         x_train=parts["train"], y_train=labels["train"],

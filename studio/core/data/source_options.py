@@ -1,5 +1,6 @@
 """Each dataset source declared once (``SourceDeclaration``: title, help, options as ParamSpecs, loader),
-and the options every source takes (``DATASET_FIELDS``: split, seed, normalize, max_samples).
+and the options every source takes (``DATASET_FIELDS``: split, seed, normalize, max_samples,
+bootstrap).
 
 ``load_dataset`` calls the declared loader, which reads its options with ``source_option``; the
 Data panel builds its Source list and forms from ``DATA_SOURCES`` and ``DATASET_FIELDS``; the
@@ -62,6 +63,9 @@ DATASET_FIELDS: tuple[ParamSpec, ...] = (
               "the training split.", choices=("auto", *NORMALIZE_MODES), label="Normalize"),
     ParamSpec("max_samples", "optional_int", None, "Keep a class-balanced subset of this many samples (quick "
               "experiments; empty: all samples).", 10, 10_000_000, label="Use at most"),
+    ParamSpec("bootstrap", "optional_int", None, "Train on a bootstrap resample of the training split drawn "
+              "with this seed: as many samples, drawn with replacement (one member of a bagging ensemble); "
+              "empty: the training split as it is.", 0, 2**31 - 1, label="Bootstrap seed"),
 )
 DATASET_FIELD = {spec.name: spec for spec in DATASET_FIELDS}
 

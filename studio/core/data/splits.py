@@ -67,6 +67,19 @@ def subsample(y: np.ndarray, limit: int, seed: int, stratified: bool) -> np.ndar
     return np.sort(np.concatenate(keep))
 
 
+def bootstrap_indices(count: int, seed: int) -> np.ndarray:
+    """A bootstrap resample of ``count`` samples: ``count`` indices drawn with replacement.
+
+    Args:
+        count: the number of samples (the training split's size).
+        seed: the draw's seed: the same seed, the same resample (in the app, the CLI and the child).
+
+    Returns:
+        Sorted int64 indices in ``0..count-1``; about 63% of the samples appear, some several times.
+    """
+    return np.sort(np.random.default_rng(seed).integers(0, count, size=count)).astype(np.int64)
+
+
 def normalize(parts: dict[str, np.ndarray], mode: str, is_image: bool):
     """Normalize every split with statistics from ``parts["train"]`` only.
 

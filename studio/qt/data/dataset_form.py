@@ -25,6 +25,7 @@ from studio.qt.widgets.param_editors import ParamEditor, make_editor
 
 AUTO = DATASET_FIELD["normalize"].default  # normalize absent from the spec: the loader picks by the kind of data
 SPLIT_FIELDS = ("train", "val")
+SPEC_FIELDS = tuple(spec.name for spec in DATASET_FIELDS if spec.name not in SPLIT_FIELDS)  # keys of the spec
 
 
 def list_group(source) -> str:
@@ -143,7 +144,7 @@ class DatasetForm(QWidget):
         return self.options[source][key]
 
     def field(self, name: str) -> ParamEditor:
-        """The editor of one of ``DATASET_FIELDS`` (train, val, seed, normalize, max_samples)."""
+        """The editor of one of ``DATASET_FIELDS`` (train, val, seed, normalize, max_samples, bootstrap)."""
         return self.fields[name]
 
     def spec(self) -> dict[str, Any]:
@@ -151,18 +152,17 @@ class DatasetForm(QWidget):
         source = self.source
         spec: dict[str, Any] = {"source": source}
         if self._base.get("source") == source:
-            edited = set(self.options[source]) | {"split", "seed", "normalize", "max_samples"}
+            edited = set(self.options[source]) | {"split", *SPEC_FIELDS}
             spec.update({k: v for k, v in self._base.items() if k not in edited})
         for key, editor in self.options[source].items():
             value = editor.current_value()
             if value is not None and editor.isEnabled():
                 spec[key] = value
         spec["split"] = split_ratios(*(self.fields[name].current_value() for name in SPLIT_FIELDS))
-        spec["seed"] = self.fields["seed"].current_value()
-        if self.fields["normalize"].current_value() != AUTO:
-            spec["normalize"] = self.fields["normalize"].current_value()
-        if self.fields["max_samples"].current_value() is not None:
-            spec["max_samples"] = self.fields["max_samples"].current_value()
+        for name in SPEC_FIELDS:  # an empty value, or normalize "auto", leaves the loader's default
+            value = self.fields[name].current_value()
+            if value is not None and not (name == "normalize" and value == AUTO):
+                spec[name] = value
         return spec
 
     def set_spec(self, spec: dict[str, Any]) -> None:
@@ -179,7 +179,7 @@ class DatasetForm(QWidget):
             self._refresh_file_choices(source)
             split = spec.get("split") if isinstance(spec.get("split"), dict) else DEFAULT_SPLIT
             values = {**{name: split.get(name) for name in SPLIT_FIELDS},
-                      **{name: spec.get(name) for name in ("seed", "normalize", "max_samples")}}
+                      **{name: spec.get(name) for name in SPEC_FIELDS}}
             for name, editor in self.fields.items():
                 _show(editor.set_value, values[name], editor.spec.default_value())
             self._update_split_label()
