@@ -1,17 +1,21 @@
-"""The runs table's context menu combines the selected runs into an ensemble run."""
+"""The runs table's context menu combines the selected runs into an ensemble run, or trains a bagging
+ensemble of one run's project."""
 
 import os
 import socket
 import time
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 
 from studio.core import fileio
 from studio.core.graph.keras_io import to_keras
 from studio.core.graph.templates import load_template
 from studio.core.inspect import load_run_model
-from studio.core.project import Project, save_project
+from studio.core.project import Project, load_project, save_project
 from studio.core.experiments.index import RunIndex
 from studio.core.training import RunFolder
 
@@ -59,3 +63,28 @@ def test_right_click_combines_the_selected_runs(window, qtbot, tmp_path):
     x = np.random.default_rng(0).normal(size=(7, 2)).astype("float32")
     expected = np.mean([load_run_model(m.path).predict(x, verbose=0) for m in members], axis=0)
     np.testing.assert_allclose(load_run_model(ensemble["path"]).predict(x, verbose=0), expected, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_bagging_action_trains_members_of_the_run_and_reports_their_scores(window, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    run = _run(tmp_path / "runs", "20260101-000000-source", 1)
+    project = load_project(run.project_file)
+    project.training = {**project.training, "epochs": 1}
+    save_project(project, run.project_file)
+    panel, view = runs_view(window, tmp_path)
+    table = view.table
+    qtbot.waitUntil(lambda: table.model().rowCount() == 1, timeout=10_000)
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=table.visualRect(table.model().index(0, 0)).center())
+    monkeypatch.setattr(QInputDialog, "getInt", lambda *args: (2, True))
+    table.customContextMenuRequested.emit(table.visualRect(table.model().index(0, 0)).center())
+    menu = view.menu
+    qtbot.waitUntil(menu.isVisible, timeout=5000)
+    action = next(a for a in menu.actions() if a.text().startswith("Bagging"))
+    qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(action).center())
+    qtbot.waitUntil(lambda: "Saved the bagging ensemble" in view.where.text(), timeout=240_000)
+    assert "member 1" in view.where.text() and "member 2" in view.where.text() and "ensemble" in view.where.text()
+    qtbot.waitUntil(lambda: table.model().rowCount() == 4, timeout=10_000)
+    bags = [row for row in RunIndex(tmp_path / "runs").rows() if "bag" in row["name"]]
+    assert sorted(load_project(Path(r["path"]) / "project.dlstudio").dataset.get("bootstrap", -1) for r in bags) == [-1, 0, 1]

@@ -5,7 +5,8 @@ logs; the first indexing reports progress), refreshed on a worker thread. Column
 value, metric or dataset field (the column chooser); the filter line takes the filters of
 ``studio runs --filter`` separated by ``;``. Tags and notes are edited in the table. Selected runs
 are overlaid (``run_overlay``); two selected runs can be compared (``run_diff``); the table exports
-as CSV; "Compare Variants…" trains variants of the open project (``variants_dialog``).
+as CSV; "Compare Variants…" trains variants of the open project (``variants_dialog``); a run's
+"Bagging Ensemble…" trains bootstrap members of its project (``bagging``).
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class RunsView(QWidget):
         super().__init__(parent)
         self.root: Path | None = None
         self.worker = TaskRunner(self)
+        self.bagging_worker = TaskRunner(self)  # bagging trains for minutes: not on the table's worker
         self._keep_selected: list[str] = []
         self._fitted: tuple = ()  # the column headers last fitted to their contents
         self.where = QLabel()
@@ -306,6 +308,7 @@ class RunsView(QWidget):
         paths = self.selected_paths()
         menu = self.menu = QMenu(self)
         menu.addAction("Combine as ensemble", self.combine_selected).setEnabled(len(paths) >= 2)
+        menu.addAction("Bagging Ensemble of This Run…", self.bag_selected).setEnabled(len(paths) == 1)
         menu.addAction("Show in Live View", self._show_selected).setEnabled(len(paths) == 1)
         menu.addAction("Compare Two…", self.compare_selected).setEnabled(len(paths) == 2)
         menu.addAction("Save Report…", lambda: save_report(self, self.worker, paths[0], self.where.setText)
@@ -403,6 +406,15 @@ class RunsView(QWidget):
         self.where.setText(f"Combining {len(paths)} runs…")
         self.worker.submit("ensemble", build, done,
                            lambda message: self.where.setText(f"Cannot combine these runs: {message}"))
+
+    def bag_selected(self, members: int | None = None) -> None:
+        """Train ``members`` (asked when None) bagging members of the selected run's project on bootstrap
+        resamples, each an ordinary run listed here, then save and score their ensemble."""
+        from studio.qt.train.bagging import start_bagging
+
+        paths = self.selected_paths()
+        if len(paths) == 1 and self.root is not None:
+            start_bagging(self, self.bagging_worker, paths[0], self.root, members)
 
     def delete_selected(self) -> None:
         paths = self.selected_paths()
