@@ -148,3 +148,13 @@ def test_xor_needs_a_hidden_layer(tmp_path):
         epochs = [event["epoch"] for event in read_events(folder.path) if event["type"] == "boundary"]
         assert epochs == list(range(1, project.training["epochs"] + 1))
     assert accuracy["perceptron"] <= 0.75 and accuracy["mlp_one_hidden"] >= 0.9, accuracy  # fails vs learns
+
+
+def test_xor_by_hand_preset_solves_xor_and_one_line_cannot():
+    from studio.core.inspect.by_hand import PRESETS, XOR, hand_boundary, xor_outputs
+
+    assert ((xor_outputs(PRESETS["NAND and OR into AND"]) > 0.5) == XOR).all()
+    assert ((xor_outputs(PRESETS["One line only (no hidden help)"]) > 0.5) == XOR).sum() == 3
+    boundary = hand_boundary(PRESETS["NAND and OR into AND"], size=5)  # x, y in -0.5, 0, 0.5, 1, 1.5
+    assert boundary.classes[1, 1] == 0 and boundary.classes[1, 3] == 1 and boundary.classes[3, 3] == 0
+    assert boundary.unit_names == ["h1", "h2"] and boundary.units.shape == (2, 5, 5)

@@ -4,13 +4,14 @@ While a run trains, the engine writes a boundary after every epoch (``boundary``
 follows the newest one, or any earlier epoch on the slider. Without such files (current weights, an
 older run) the worker computes the boundary of the loaded model. "Show" switches between the
 classes and each hidden unit's activation, so a learner sees the lines a hidden layer combines.
+"Build XOR by Hand…" opens the lab's by-hand mode (xor_by_hand.py): weights set on sliders.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from studio.core.inspect import InspectError
 from studio.core.inspect.boundary import Boundary, boundary_image, decision_boundary, load_boundary
@@ -44,10 +45,26 @@ class BoundaryTab(InspectTab):
         top.addWidget(QLabel("Epoch:"))
         top.addWidget(self.epoch, 2)
         top.addWidget(self.epoch_label)
+        self.by_hand_button = QPushButton("Build XOR by Hand…")
+        self.by_hand_button.setToolTip("Set the weights of a 2-2-1 network yourself and watch its boundary move, "
+                                       "before training finds its own.")
+        self.by_hand_button.clicked.connect(self.open_by_hand)
+        self.by_hand = None
+        top.addWidget(self.by_hand_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.message)
         layout.addWidget(self.picture, 1)
+
+    def open_by_hand(self):
+        """The XOR-by-hand window (one, raised again when already open)."""
+        from studio.qt.inspect.xor_by_hand import XorByHand
+
+        if self.by_hand is None:
+            self.by_hand = XorByHand(self)
+        self.by_hand.show()
+        self.by_hand.raise_()
+        return self.by_hand
 
     @property
     def planar(self) -> bool:
