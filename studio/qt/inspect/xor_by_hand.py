@@ -8,7 +8,6 @@ layer MLP afterwards (Decision boundary tab) shows the weights a run finds on it
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout
 
 from studio.core.inspect.boundary import boundary_image
