@@ -65,6 +65,25 @@ def unet_28() -> Graph:
     return b.graph
 
 
+def segnet_28() -> Graph:
+    """A small SegNet: the decoder unpools into the encoder's max positions (MaxUnpooling2D), no skips."""
+    b = Builder()
+
+    def double(x, filters, name, last=None):
+        x = b.add("Conv2D", x, filters=filters, kernel_size=[3, 3], padding="same", activation="relu", name=f"{name}_a")
+        return b.add("Conv2D", x, filters=last or filters, kernel_size=[3, 3], padding="same", activation="relu",
+                     name=f"{name}_b")
+
+    x = b.add("Input", shape=[28, 28, 1])
+    enc1 = double(x, 16, "enc1")
+    enc2 = double(b.add("MaxPooling2D", enc1, name="pool1"), 32, "enc2")
+    middle = double(b.add("MaxPooling2D", enc2, name="pool2"), 64, "middle", last=32)
+    dec2 = double(b.add("MaxUnpooling2D", middle, enc2, name="unpool2"), 32, "dec2", last=16)
+    dec1 = double(b.add("MaxUnpooling2D", dec2, enc1, name="unpool1"), 16, "dec1")
+    b.add("Conv2D", dec1, filters=5, kernel_size=[1, 1], activation="softmax", name="pixel_classes")
+    return b.graph
+
+
 def localizer_28() -> Graph:
     """A CNN with two heads joined into one output: the class (softmax) and the box (4 sigmoid values)."""
     b = Builder()
@@ -372,6 +391,11 @@ TEMPLATES = {
                 "what is where, a decoder grows it back, and skip connections bring back the fine detail.",
                 "Ronneberger, Fischer & Brox (2015), U-Net: convolutional networks for biomedical image "
                 "segmentation", "segmentation", 5),
+    "segnet_28": (segnet_28, "SegNet 28x28 (segmentation)", "Labels every pixel like the U-Net, but the "
+                  "decoder puts each value back where the encoder's pooling found its maximum "
+                  "(MaxUnpooling2D) instead of copying whole feature maps across.",
+                  "Badrinarayanan, Kendall & Cipolla (2017), SegNet: a deep convolutional encoder-decoder "
+                  "architecture for image segmentation", "segmentation", 5),
     "localizer_28": (localizer_28, "Localizer 28x28 (class + box)", "Finds one object: a class head and a "
                      "box head share the features, the step before R-CNN-style detectors.",
                      "Sermanet et al. (2014), OverFeat: integrated recognition, localization and detection",
@@ -443,6 +467,8 @@ _LAB_SETTINGS = {"dataset": {"source": "toy", "name": "xor", "samples": 400, "no
 SUGGESTED = {"perceptron": _LAB_SETTINGS, "mlp_one_hidden": _LAB_SETTINGS,
              "unet_28": {"dataset": {"source": "shape_masks", "count": 150, "image_size": 28},
                          "training": {"epochs": 25, "batch_size": 32, "learning_rate": 2e-3}},
+             "segnet_28": {"dataset": {"source": "shape_masks", "count": 150, "image_size": 28},
+                           "training": {"epochs": 25, "batch_size": 32, "learning_rate": 2e-3}},
              "localizer_28": {"dataset": {"source": "shape_boxes", "count": 300, "image_size": 28},
                               "training": {"epochs": 20, "batch_size": 32, "learning_rate": 2e-3,
                                            "metrics": []}}}
