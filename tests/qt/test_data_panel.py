@@ -4,7 +4,7 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from studio.core.graph.model import Graph
@@ -358,6 +358,12 @@ def test_a_clicked_sample_is_shown_as_its_numbers_per_channel(panel, window, qtb
     before = view.table.horizontalHeader().defaultSectionSize()
     view.zoom.setValue(view.zoom.maximum())
     assert view.table.horizontalHeader().defaultSectionSize() > before
+    viewport = view.table.viewport()  # Ctrl + wheel zooms out again, as in an image viewer
+    centre = QPointF(viewport.rect().center())
+    wheel = QWheelEvent(centre, viewport.mapToGlobal(centre), QPoint(0, 0), QPoint(0, -120), Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.ControlModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(viewport, wheel)
+    assert view.zoom.value() == view.zoom.maximum() - 2
 
 
 def test_the_bootstrap_seed_is_a_form_field_kept_in_the_spec(panel, qtbot):
