@@ -84,6 +84,35 @@ def segnet_28() -> Graph:
     return b.graph
 
 
+def shufflenet_32() -> Graph:
+    """ShuffleNet units: grouped 1x1 convolutions (cheap, but blind across groups) with a channel
+    shuffle between them, a depthwise 3x3 in the middle and a residual join."""
+    b = Builder()
+    groups = 3
+
+    def unit(x, channels, name):
+        y = b.add("Conv2D", x, filters=channels, kernel_size=[1, 1], groups=groups, use_bias=False,
+                  name=f"{name}_gconv1")
+        y = b.add("ReLU", b.add("BatchNormalization", y, name=f"{name}_bn1"), name=f"{name}_relu")
+        y = b.add("ChannelShuffle", y, groups=groups, name=f"{name}_shuffle")
+        y = b.add("DepthwiseConv2D", y, kernel_size=[3, 3], padding="same", use_bias=False, name=f"{name}_dwconv")
+        y = b.add("BatchNormalization", y, name=f"{name}_bn2")
+        y = b.add("Conv2D", y, filters=channels, kernel_size=[1, 1], groups=groups, use_bias=False,
+                  name=f"{name}_gconv2")
+        y = b.add("BatchNormalization", y, name=f"{name}_bn3")
+        return b.add("ReLU", b.add("Add", x, y, name=f"{name}_add"), name=f"{name}_out")
+
+    x = b.add("Input", shape=[32, 32, 3])
+    x = b.add("Conv2D", x, filters=24, kernel_size=[3, 3], strides=[2, 2], padding="same", activation="relu",
+              name="stem")
+    x = b.add("MaxPooling2D", unit(x, 24, "unit1"), name="pool1")
+    x = b.add("Conv2D", x, filters=48, kernel_size=[1, 1], activation="relu", name="widen")
+    x = unit(unit(x, 48, "unit2"), 48, "unit3")
+    x = b.add("GlobalAveragePooling2D", x, name="pool")
+    b.add("Dense", x, units=10, activation="softmax", name="predictions")
+    return b.graph
+
+
 def localizer_28() -> Graph:
     """A CNN with two heads joined into one output: the class (softmax) and the box (4 sigmoid values)."""
     b = Builder()
@@ -429,6 +458,11 @@ TEMPLATES = {
     "mobilenet": (mobilenet, "MobileNet", "Depthwise-separable convolutions: nearly the accuracy of a "
                   "full CNN at a fraction of the computation, built for phones.",
                   "Howard et al. (2017), MobileNets", "classification", 1000),
+    "shufflenet_32": (shufflenet_32, "ShuffleNet units (32x32 RGB)", "Grouped 1x1 convolutions cost a "
+                      "third of full ones but each group sees only its own channels; a channel shuffle "
+                      "between them lets information cross the groups (ChannelShuffle).",
+                      "Zhang et al. (2018), ShuffleNet: an extremely efficient convolutional neural network "
+                      "for mobile devices", "classification", 10),
     "lstm_text_classifier": (lambda: text_classifier("LSTM"), "LSTM text classifier", "Word ids -> "
                              "embeddings -> an LSTM reads the review -> positive or negative.",
                              "Keras example 'Bidirectional LSTM on IMDB' (single direction)", "binary", 2),

@@ -8,7 +8,7 @@ from studio.core.graph.templates import TemplateError, list_templates, load_temp
 
 DOCUMENTED = {"vgg16": 138_357_544, "resnet50": 25_636_712, "mobilenet": 4_253_864,
               "alexnet": 62_378_344, "lenet5": 61_706, "mlp_xor": 17}
-REQUIRED = {"mlp_xor", "perceptron", "mlp_one_hidden", "unet_28", "segnet_28", "localizer_28", "lenet5", "alexnet", "vgg16", "resnet18", "resnet50", "inception", "mobilenet",
+REQUIRED = {"mlp_xor", "perceptron", "mlp_one_hidden", "unet_28", "segnet_28", "shufflenet_32", "localizer_28", "lenet5", "alexnet", "vgg16", "resnet18", "resnet50", "inception", "mobilenet",
             "small_cnn_28", "small_cnn_32"}
 
 
@@ -45,7 +45,7 @@ def built():
 
 # vgg16 and alexnet are slow: hundreds of MB of dense weights to allocate.
 @pytest.mark.parametrize("name", [pytest.param("vgg16", marks=pytest.mark.slow), "resnet50", "resnet18", "inception",
-                                  pytest.param("alexnet", marks=pytest.mark.slow), "small_cnn_32", "segnet_28"])
+                                  pytest.param("alexnet", marks=pytest.mark.slow), "small_cnn_32", "segnet_28", "shufflenet_32"])
 def test_keras_agrees_with_the_expected_count(built, name):
     assert built(name).count_params() == load_template(name).expected_params
 
