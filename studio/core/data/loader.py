@@ -28,10 +28,10 @@ def load_dataset(spec: dict[str, Any], progress: Progress | None = None, cancel:
     """Load, split (stratified for classes) and normalize the data a project's ``dataset`` describes.
 
     Common options: ``split`` ratios, ``seed`` (split and generator seed), ``normalize`` (scale |
-    standardize | none; default scale for images, standardize for tables) and ``max_samples``
-    (keep a stratified subset), ``bootstrap`` (train on a resample of the training split). Image sources report scan progress as ``progress(done, total,
-    files_per_s, eta_s)`` and stop when ``cancel`` is cancelled (``ScanCancelled``). Raises
-    ``DataError`` for any bad input.
+    standardize | none; default scale for images, standardize for tables), ``max_samples`` (keep a
+    stratified subset) and ``bootstrap`` (train on a resample of the training split). Image sources
+    report scan progress as ``progress(done, total, files_per_s, eta_s)`` and stop when ``cancel`` is
+    cancelled (``ScanCancelled``). Raises ``DataError`` for any bad input.
 
     Args:
         spec: the project's ``dataset`` section: ``source`` (a key of ``DATA_SOURCES``) plus that

@@ -308,7 +308,7 @@ class RunsView(QWidget):
         paths = self.selected_paths()
         menu = self.menu = QMenu(self)
         menu.addAction("Combine as ensemble", self.combine_selected).setEnabled(len(paths) >= 2)
-        menu.addAction("Bagging Ensemble of This Run…", self.bag_selected).setEnabled(len(paths) == 1)
+        menu.addAction("Bagging Ensemble of This Run…", lambda: self.bag_selected()).setEnabled(len(paths) == 1)
         menu.addAction("Show in Live View", self._show_selected).setEnabled(len(paths) == 1)
         menu.addAction("Compare Two…", self.compare_selected).setEnabled(len(paths) == 2)
         menu.addAction("Save Report…", lambda: save_report(self, self.worker, paths[0], self.where.setText)
