@@ -90,16 +90,19 @@ def shufflenet_32() -> Graph:
     b = Builder()
     groups = 3
 
+    def norm(x, name):  # running statistics that catch up within a short training on a small dataset
+        return b.add("BatchNormalization", x, momentum=0.9, name=name)
+
     def unit(x, channels, name):
         y = b.add("Conv2D", x, filters=channels, kernel_size=[1, 1], groups=groups, use_bias=False,
                   name=f"{name}_gconv1")
-        y = b.add("ReLU", b.add("BatchNormalization", y, name=f"{name}_bn1"), name=f"{name}_relu")
+        y = b.add("ReLU", norm(y, f"{name}_bn1"), name=f"{name}_relu")
         y = b.add("ChannelShuffle", y, groups=groups, name=f"{name}_shuffle")
         y = b.add("DepthwiseConv2D", y, kernel_size=[3, 3], padding="same", use_bias=False, name=f"{name}_dwconv")
-        y = b.add("BatchNormalization", y, name=f"{name}_bn2")
+        y = norm(y, f"{name}_bn2")
         y = b.add("Conv2D", y, filters=channels, kernel_size=[1, 1], groups=groups, use_bias=False,
                   name=f"{name}_gconv2")
-        y = b.add("BatchNormalization", y, name=f"{name}_bn3")
+        y = norm(y, f"{name}_bn3")
         return b.add("ReLU", b.add("Add", x, y, name=f"{name}_add"), name=f"{name}_out")
 
     x = b.add("Input", shape=[32, 32, 3])
