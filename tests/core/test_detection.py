@@ -179,3 +179,25 @@ def test_a_classifier_is_refused_and_the_detector_fits_the_classes():
         adapt_graph(load_template("small_cnn_28").graph, "detection", (64, 64, 1), 3)
     graph, changes = adapt_graph(load_template("detector_64").graph, "detection", (64, 64, 1), 3)
     assert graph.by_name("grid_out").params["filters"] == 7 and "filters 8 -> 7" in changes[0]
+
+
+@pytest.mark.parametrize("step", [{"type": "flip", "mode": "horizontal_and_vertical"},
+                                  {"type": "translation", "factor": 0.2, "fill_mode": "constant"},
+                                  {"type": "zoom", "factor": 0.3, "fill_mode": "constant"},
+                                  {"type": "rotation", "factor": 0.05, "fill_mode": "constant"},
+                                  {"type": "random_crop", "padding": 6}])
+def test_augmentation_that_moves_pixels_moves_the_boxes(step):
+    from studio.core.augment import build_augmenter
+    from studio.core.augment.builder import batch_seed
+
+    raw = load_shape_scenes({**SCENES, "count": 8})
+    x, y = raw.x / 255, raw.y
+    images, rows = build_augmenter([step], seed=1, boxes=True).apply(x, y, batch_seed(1, 0, 0))
+    images, rows = keras.ops.convert_to_numpy(images), keras.ops.convert_to_numpy(rows)
+    assert rows.shape == y.shape and not np.allclose(images, x)
+    for image, boxes in zip(images[..., 0] > 0.5, rows):
+        covered = np.zeros_like(image)
+        for x0, y0, x1, y1 in boxes[boxes[:, 4] >= 0, :4] * 32:
+            covered[max(0, int(y0) - 1):int(np.ceil(y1)) + 1, max(0, int(x0) - 1):int(np.ceil(x1)) + 1] = True
+            assert image[int(y0):int(np.ceil(y1)), int(x0):int(np.ceil(x1))].any()
+        assert not (image & ~covered).any()

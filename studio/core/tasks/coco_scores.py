@@ -67,7 +67,16 @@ class DetectionReport(Report):
         return (f"{len(self.y_true)} images, {int(self.true_counts.sum())} true boxes: mAP@0.5 {self.map50:.4f}, "
                 f"mAP@[.5:.95] {self.map:.4f} (pycocotools; boxes: true green, predicted red)")
 
-    def picture(self, x, image: int) -> np.ndarray:
+    def row_samples(self, row: int) -> tuple[str, list[int], list[str]] | None:
+        """A class row's worst images: those with the most mistakes on the class."""
+        if row >= len(self.class_names):
+            return None
+        indices = self.worst_images(row, 32)
+        name = self.class_names[row]
+        return (f"{len(indices)} images with the most mistakes on {name!r} (true green, predicted red)", indices,
+                [f"#{i}: {int(self.mistakes[row, i])} {name} mistake(s)" for i in indices])
+
+    def sample_picture(self, x, image: int) -> np.ndarray:
         """One image with its true boxes (green) and detections scoring >= SURE (red)."""
         from studio.core.tasks.boxes import draw_boxes
 
@@ -80,7 +89,7 @@ class DetectionReport(Report):
         """boxes.png: the first ``count`` samples with their true and predicted boxes."""
         from studio.core.pictures import tile_grid
 
-        return {"boxes.png": tile_grid(np.stack([self.picture(x, i) for i in range(min(count, len(x)))]), columns=4)}
+        return {"boxes.png": tile_grid(np.stack([self.sample_picture(x, i) for i in range(min(count, len(x)))]), columns=4)}
 
 
 def _score(value: float) -> str:

@@ -23,6 +23,7 @@ class Detection(Task):
     dense_output = False
     picture_title = "detected boxes"
     metric = "object_recall"
+    box_targets = True
     own_losses = ("detection",)
 
     def default_loss(self, out_units: int, soft_labels: bool) -> str:
@@ -83,6 +84,15 @@ class Detection(Task):
             return "no object"
         return f"{len(labels)} object{'s' if len(labels) > 1 else ''}: " + ", ".join(
             class_names[k] if k < len(class_names) else str(k) for k in labels)
+
+    def target_picture(self, sample, target, class_names: list[str]):
+        """The sample with each true box outlined in its class's colour."""
+        from studio.core.pictures import CLASS_COLOURS
+        from studio.core.tasks.boxes import draw_boxes
+
+        rows = [row for row in target if row[4] >= 0]
+        colours = [tuple(int(c) for c in CLASS_COLOURS[int(row[4]) % len(CLASS_COLOURS)]) for row in rows]
+        return draw_boxes(sample, [row[:4] for row in rows], colours, scale=2)
 
     def show(self, output, sample, truth, class_names: list[str]) -> Shown:
         """The detections scoring >= grid_boxes.SURE (red) and the true boxes (green) on the sample; bars: each
