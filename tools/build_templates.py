@@ -87,7 +87,7 @@ def detector_64() -> Graph:
     x = b.add("Input", shape=[64, 64, 1])
     for i, filters in enumerate((16, 32, 64), start=1):
         x = b.add("Conv2D", x, filters=filters, kernel_size=[3, 3], padding="same", activation="relu", name=f"conv{i}")
-        x = b.add("BatchNormalization", x, name=f"norm{i}")
+        x = b.add("BatchNormalization", x, momentum=0.9, name=f"norm{i}")  # settles within an epoch
         x = b.add("MaxPooling2D", x, name=f"pool{i}")
     for i in (4, 5):
         x = b.add("Conv2D", x, filters=64, kernel_size=[3, 3], padding="same", activation="relu", name=f"conv{i}")

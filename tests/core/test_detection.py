@@ -201,3 +201,28 @@ def test_augmentation_that_moves_pixels_moves_the_boxes(step):
             covered[max(0, int(y0) - 1):int(np.ceil(y1)) + 1, max(0, int(x0) - 1):int(np.ceil(x1)) + 1] = True
             assert image[int(y0):int(np.ceil(y1)), int(x0):int(np.ceil(x1))].any()
         assert not (image & ~covered).any()
+
+
+@pytest.mark.slow
+def test_a_short_detector_run_learns_and_evaluate_prints_the_coco_scores(tmp_path, capsys):
+    from studio.cli import main
+    from studio.core.generative.templates import apply_template
+    from studio.core.graph.keras_io import to_keras
+    from studio.core.project import default_project
+    from studio.core.training.engine import train_run
+    from studio.core.training.plan import plan_run, prepare_run_folder
+
+    project = apply_template(default_project(), load_template("detector_64"))
+    project.dataset = {"source": "shape_scenes", "count": 400, "seed": 1}
+    project.training["epochs"] = 12
+    data = load_dataset(project.dataset)
+    plan = plan_run(project, data)
+    untrained = get_task("detection").evaluate(data.y_test, to_keras(project.graph).predict(data.x_test, verbose=0),
+                                               data.class_names)
+    folder = prepare_run_folder(plan, tmp_path / "run")
+    assert train_run(folder) == "completed"
+    assert main(["evaluate", str(folder.path), "-o", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "AP@[.5:.95]" in out and (tmp_path / "out" / "boxes.png").is_file()
+    trained = float(out.split("mAP@0.5 ")[1].split(",")[0])
+    assert trained > untrained.map50 + 0.2
