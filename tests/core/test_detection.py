@@ -226,3 +226,6 @@ def test_a_short_detector_run_learns_and_evaluate_prints_the_coco_scores(tmp_pat
     assert "AP@[.5:.95]" in out and (tmp_path / "out" / "boxes.png").is_file()
     trained = float(out.split("mAP@0.5 ")[1].split(",")[0])
     assert trained > untrained.map50 + 0.2
+    assert main(["export", str(folder.path), "--format", "onnx", "-o", str(tmp_path / "det.onnx")]) == 0
+    meta = json.loads((tmp_path / "det.onnx.meta.json").read_text())
+    assert meta["outputs"] == [{"shape": [8, 8, 8]}] and "non-maximum suppression" in meta["output_note"]

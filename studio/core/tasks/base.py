@@ -74,6 +74,7 @@ class Task:
     explains_class = False  # one vector of class scores per sample: Grad-CAM explains the top class
     picture_title = ""  # what show()'s picture of a prediction is ("predicted mask"); empty: it draws none
     metric = "accuracy"  # logged when no metric is chosen
+    output_note = ""  # how to read the model's raw outputs, when they need decoding (export meta)
     box_targets = False  # targets are box rows [x0, y0, x1, y1, class]: augmentation moves them with the pixels
     own_losses: tuple[str, ...] = ()  # names of the losses the task brings (see loss_function)
 

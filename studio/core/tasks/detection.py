@@ -24,6 +24,12 @@ class Detection(Task):
     picture_title = "detected boxes"
     metric = "object_recall"
     box_targets = True
+    output_note = (
+        "raw grid (rows, columns, classes + 4) per image, decoding not included: in the cell (r, c) of an object's "
+        "centre, sigmoid of the first `classes` values = each class's score; centre x = (c + sigmoid(v[classes])) / "
+        "columns, centre y = (r + sigmoid(v[classes + 1])) / rows, width = sigmoid(v[classes + 2]) and height = "
+        "sigmoid(v[classes + 3]) as fractions of the image; keep (cell, class) scores >= 0.05, then non-maximum "
+        "suppression per class at IoU 0.5 (studio.core.tasks.grid_boxes.decode)")
     own_losses = ("detection",)
 
     def default_loss(self, out_units: int, soft_labels: bool) -> str:
