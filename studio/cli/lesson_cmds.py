@@ -6,7 +6,7 @@ from pathlib import Path
 
 from studio.cli import CliError
 from studio.cli.options import add_spec_options, checked_values
-from studio.core.detection.lesson import SETTINGS as RCNN_SETTINGS
+from studio.core.detection.options import SETTINGS as RCNN_SETTINGS
 from studio.core.transfer.lesson import SETTINGS
 
 

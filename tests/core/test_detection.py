@@ -229,3 +229,25 @@ def test_a_short_detector_run_learns_and_evaluate_prints_the_coco_scores(tmp_pat
     assert main(["export", str(folder.path), "--format", "onnx", "-o", str(tmp_path / "det.onnx")]) == 0
     meta = json.loads((tmp_path / "det.onnx.meta.json").read_text())
     assert meta["outputs"] == [{"shape": [8, 8, 8]}] and "non-maximum suppression" in meta["output_note"]
+
+
+def test_sliding_windows_cover_the_image_and_crops_are_resized_windows():
+    from studio.core.detection.lesson import WINDOWS, crop_windows, proposals
+
+    windows = proposals(32, 4)
+    assert windows.min() == 0 and windows[:, 2:].max() <= 32
+    assert sorted(set((windows[:, 2] - windows[:, 0]).tolist())) == list(WINDOWS)
+    image = np.zeros((32, 32, 1), "float32")
+    image[8:16, 4:12] = 1
+    crops = crop_windows(image, np.array([[4, 8, 12, 16], [20, 20, 30, 30]], "float32"), side=16)
+    assert crops.shape == (2, 16, 16, 1) and crops[0].min() == 1 and crops[1].max() == 0
+
+
+def test_the_crop_set_labels_boxed_shapes_and_background_windows():
+    from studio.core.detection.lesson import crop_set
+
+    raw = load_shape_scenes({**SCENES, "count": 20, "image_size": 64})
+    crops, labels = crop_set(raw.x / 255, raw.y, classes=4)
+    boxes = int((raw.y[..., 4] >= 0).sum())
+    assert crops.shape[1:] == (28, 28, 1) and (labels < 4).sum() == boxes and (labels == 4).sum() > 0
+    assert crops[labels < 4].mean() > 2 * crops[labels == 4].mean()  # shapes fill their crops, background does not

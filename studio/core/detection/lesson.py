@@ -17,7 +17,6 @@ from typing import Callable
 
 import numpy as np
 
-from studio.core.params import ParamSpec
 
 CROP = 28  # the crop classifier's input side (the small_cnn_28 template)
 WINDOWS = (10, 14, 18, 22)  # sliding-window sides in pixels of the 64-pixel scenes
@@ -26,15 +25,6 @@ MAX_PROPOSALS_KEPT = 100  # best-scoring windows handed to NMS per image
 NMS_IOU = 0.3  # R-CNN's own threshold: windows of different sides around one shape overlap little
 SCENES = {"source": "shape_scenes", "image_size": 64}
 PICTURES = 4  # test scenes drawn for each detector in the lesson's picture
-
-SETTINGS = (  # the lesson's options, for the CLI
-    ParamSpec("count", "int", 1500, "shape scenes drawn (70% train, 15% validation, 15% test)", 100, 20_000),
-    ParamSpec("epochs", "int", 40, "epochs of the one-stage detector (detector_64)", 1, 1000),
-    ParamSpec("classifier_epochs", "int", 10, "epochs of the crop classifier (small_cnn_28)", 1, 1000),
-    ParamSpec("stride", "int", 4, "pixels between sliding windows (smaller: more proposals, slower)", 1, 32),
-)
-QUICK = {"count": 300, "epochs": 6, "classifier_epochs": 3, "stride": 6}  # a first look in a few minutes
-
 
 @dataclass
 class LessonRow:
