@@ -14,6 +14,7 @@ import numpy as np
 
 from studio.core.data.builtin import _draw, _paint
 from studio.core.data.dataset import DataError
+from studio.core.data.mask_folder import read_pixels
 from studio.core.data.raw import RawData, existing_path, option
 from studio.core.data.scan import IMAGE_SUFFIXES, read_header
 from studio.core.data.source_options import source_option
@@ -79,9 +80,7 @@ def load_coco(spec: dict) -> RawData:
     path = existing_path(spec)
     size, colour, most, max_pixels = (source_option(spec, "coco", key)
                                       for key in ("image_size", "color", "max_boxes", "max_pixels"))
-    images_dir = Path(spec["images"]).expanduser() if spec.get("images") else path.parent
-    if not images_dir.is_dir():
-        raise DataError(f"{images_dir} is not a folder; set 'images' to the folder of the COCO images")
+    images_dir = existing_path(spec, "images", folder=True) if spec.get("images") else path.parent
     try:
         document = loads_json_bounded(read_bytes_capped(path, MAX_ANNOTATION_BYTES))
         categories = {int(c["id"]): str(c.get("name", c["id"])) for c in document.get("categories", [])}
@@ -93,7 +92,7 @@ def load_coco(spec: dict) -> RawData:
         raise DataError(f"{path} has no categories; a COCO file lists them with an id and a name")
     ids = sorted(categories)
     index = {category: k for k, category in enumerate(ids)}
-    report = Report()
+    report = SkipReport()
     boxes: dict[int, list] = {image_id: [] for image_id in images}
     for number, note in enumerate(annotations):
         try:
@@ -128,7 +127,7 @@ def load_yolo(spec: dict) -> RawData:
     if not images_dir.is_dir() or not labels_dir.is_dir():
         raise DataError(f"{root} needs an images/ and a labels/ folder (labels/NAME.txt for images/NAME.*)")
     names = _class_names(root / "classes.txt")
-    report = Report()
+    report = SkipReport()
     files, largest = [], -1
     for image in sorted(p for p in images_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:MAX_FILES]:
         label_file, boxes = labels_dir / f"{image.stem}.txt", []
@@ -176,7 +175,7 @@ def box_problem(box) -> str | None:
     return None
 
 
-class Report:
+class SkipReport:
     """Skipped boxes and files grouped by reason: the first few named, then a count."""
 
     def __init__(self):
@@ -194,10 +193,8 @@ class Report:
         return lines
 
 
-def _read_images(files, size: int, colour: bool, most: int, max_pixels: int, report: Report):
+def _read_images(files, size: int, colour: str, most: int, max_pixels: int, report: SkipReport):
     """Decode each ``(image path, boxes)`` at ``size`` pixels; targets padded to ``most`` boxes."""
-    from studio.core.data.mask_folder import read_pixels
-
     pixels, targets = [], []
     for path, boxes in files:
         problem = read_header(path, max_pixels)[1] if path.is_file() else "no such image file"

@@ -11,10 +11,9 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from studio.core.tasks.base import Shown, Task, TaskError
+from studio.core.tasks.grid_boxes import BOX_VALUES
 from studio.core.tasks.outputs import sizing_node
 from studio.core.tasks.registry import register
-
-BOX_VALUES = 4
 
 
 class Detection(Task):
