@@ -99,9 +99,12 @@ def test_yolo_labels_with_bad_lines_reported(tmp_path):
         assert reason in report
 
 
-def test_a_folder_without_labels_is_refused(tmp_path):
+def test_a_folder_without_labels_and_a_file_that_is_not_coco_are_refused(tmp_path):
     with pytest.raises(DataError, match="images/ and a labels/"):
         load_dataset({"source": "yolo", "path": str(tmp_path)})
+    (tmp_path / "instances.json").write_text('{"images": 3}')
+    with pytest.raises(DataError, match="is not a COCO annotation file"):
+        load_dataset({"source": "coco", "path": str(tmp_path / "instances.json")})
 
 
 def _grid_output(rows, grid=4, classes=2, miss=-8.0, hit=8.0):
@@ -251,3 +254,17 @@ def test_the_crop_set_labels_boxed_shapes_and_background_windows():
     boxes = int((raw.y[..., 4] >= 0).sum())
     assert crops.shape[1:] == (28, 28, 1) and (labels < 4).sum() == boxes and (labels == 4).sum() > 0
     assert crops[labels < 4].mean() > 2 * crops[labels == 4].mean()  # shapes fill their crops, background does not
+
+
+@pytest.mark.slow
+def test_the_rcnn_lesson_scores_both_detectors_on_the_same_scenes(tmp_path):
+    from studio.cli import main
+
+    result = tmp_path / "result.json"
+    assert main(["lesson", "rcnn", "--count", "120", "--epochs", "2", "--classifier-epochs", "2", "--stride", "8",
+                 "--runs-dir", str(tmp_path / "runs"), "--result", str(result)]) == 0
+    rows = json.loads(result.read_text())["rows"]
+    assert [row["name"] for row in rows] == ["two-stage (R-CNN idea)", "one-stage (detector_64)"]
+    assert all(0 <= row["map"] <= row["map50"] <= 1 and row["ms_per_image"] > 0 for row in rows)
+    assert all((tmp_path / "runs" / row["run_dir"]).is_dir() for row in rows)
+    assert (tmp_path / "runs" / "rcnn_lesson.png").is_file()

@@ -109,7 +109,7 @@ def load_coco(spec: dict) -> RawData:
             continue
         problem = box_problem(box)
         if problem:
-            report.add(problem, f"annotation {number} in {image['file_name']}")
+            report.add(problem, f"annotation {number} in {image.get('file_name')}")
             continue
         boxes[int(note["image_id"])].append([*np.clip(box, 0, 1), index[category]])
     files = [(images_dir / str(image.get("file_name", "")), boxes[image_id]) for image_id, image in images.items()]
