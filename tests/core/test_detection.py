@@ -154,14 +154,14 @@ def test_pycocotools_scores_perfect_boxes_one_and_shifted_boxes_lower():
     truth = np.concatenate([TRUE, TRUE])
     perfect = detection_report(truth, _detections(truth[:, :2]), ["a", "b"], (64, 64))
     assert perfect.map50 == pytest.approx(1.0) and perfect.map == pytest.approx(1.0)
-    assert perfect.mistakes.sum() == 0 and perfect.worst_images(0) == []
+    assert perfect.mistakes.sum() == 0 and perfect.worst_images(0) == [] and perfect.object_recall == 1.0
     moved = truth[:, :2] + [0.04, 0.04, 0.04, 0.04, 0]
     shifted = detection_report(truth, _detections(moved), ["a", "b"], (64, 64))
     assert shifted.map < 0.9 * perfect.map and shifted.map50 <= 1.0
     wrong = truth[:, :2].copy()
     wrong[1, 0, 4] = 1  # image 1 calls its class-0 box class 1
     mixed = detection_report(truth, _detections(wrong), ["a", "b"], (64, 64))
-    assert mixed.class_ap50[0] < 1 and mixed.worst_images(0) == [1]
+    assert mixed.class_ap50[0] < 1 and mixed.worst_images(0) == [1] and mixed.object_recall == 0.75
     headers, rows = mixed.table()
     assert headers[1] == "AP@0.5" and rows[-1][0] == "all classes (mean)"
     assert "mAP@0.5" in mixed.summary() and mixed.pictures(np.zeros((2, 8, 8, 1)))["boxes.png"].shape[2] == 3

@@ -42,7 +42,19 @@ class DetectionReport(Report):
     map: float  # mAP@[.5:.95]
     class_ap50: list[float]  # nan: the class has no true box
     class_ap: list[float]
-    mistakes: np.ndarray  # (classes, N): misses + confident false detections at IoU 0.5
+    missed: np.ndarray  # (classes, N): true boxes no confident detection finds at IoU 0.5
+    false: np.ndarray  # (classes, N): confident detections that match no true box at IoU 0.5
+
+    @property
+    def mistakes(self) -> np.ndarray:
+        """(classes, N): missed true boxes plus confident false detections, per class and image."""
+        return self.missed + self.false
+
+    @property
+    def object_recall(self) -> float:
+        """Share of the true boxes that a confident detection of their class finds at IoU 0.5."""
+        total = self.true_counts.sum()
+        return float(1 - self.missed.sum() / total) if total else 0.0
 
     @property
     def true_counts(self) -> np.ndarray:
@@ -65,7 +77,8 @@ class DetectionReport(Report):
 
     def summary(self) -> str:
         return (f"{len(self.y_true)} images, {int(self.true_counts.sum())} true boxes: mAP@0.5 {self.map50:.4f}, "
-                f"mAP@[.5:.95] {self.map:.4f} (pycocotools; boxes: true green, predicted red)")
+                f"mAP@[.5:.95] {self.map:.4f} (pycocotools); {self.object_recall:.1%} of the boxes found with a "
+                f"score >= {SURE} (boxes: true green, predicted red)")
 
     def row_samples(self, row: int) -> tuple[str, list[int], list[str]] | None:
         """A class row's worst images: those with the most mistakes on the class."""
@@ -145,7 +158,7 @@ def detection_report(y_true, detections: Detections, class_names: list[str], ima
     class_ap = [_mean(precision[:, :, k]) for k in range(len(class_names))]
     return DetectionReport(list(class_names), y_true.astype(np.float32), detections,
                            _nanmean(class_ap50), _nanmean(class_ap), class_ap50, class_ap,
-                           _mistakes(evaluation, len(class_names), len(y_true)))
+                           *_mistakes(evaluation, len(class_names), len(y_true)))
 
 
 def _coco_box(box, image: int, label: int) -> dict:
@@ -164,9 +177,9 @@ def _nanmean(values: list[float]) -> float:
     return float(np.mean(present)) if present else 0.0
 
 
-def _mistakes(evaluation, classes: int, images: int) -> np.ndarray:
-    """(classes, images): true boxes missed at IoU 0.5 plus detections >= SURE matching none."""
-    mistakes = np.zeros((classes, images))
+def _mistakes(evaluation, classes: int, images: int) -> tuple[np.ndarray, np.ndarray]:
+    """(classes, images) twice: true boxes no detection >= SURE finds at IoU 0.5, and such detections matching none."""
+    missed, false = np.zeros((classes, images)), np.zeros((classes, images))
     areas = len(evaluation.params.areaRng)
     for k in range(classes):
         for i in range(images):
@@ -175,6 +188,6 @@ def _mistakes(evaluation, classes: int, images: int) -> np.ndarray:
                 continue
             confident = np.asarray(result["dtScores"]) >= SURE
             found = set(result["dtMatches"][0][confident].astype(int).tolist())
-            missed = sum(1 for gt in result["gtIds"] if gt not in found)
-            mistakes[k, i] = missed + int(((result["dtMatches"][0] == 0) & confident).sum())
-    return mistakes
+            missed[k, i] = sum(1 for gt in result["gtIds"] if gt not in found)
+            false[k, i] = ((result["dtMatches"][0] == 0) & confident).sum()
+    return missed, false
