@@ -83,3 +83,13 @@ def test_the_augment_preview_draws_the_moved_boxes(qtbot, tmp_path):
     assert not np.array_equal(preview.original, preview.augmented)
     boxed = (preview.augmented.max(axis=-1) != preview.augmented.min(axis=-1)).any(axis=(1, 2))
     assert boxed.all()  # every scene has a shape, and its box is drawn in colour on the grey image
+
+
+def test_the_data_panel_draws_each_scene_with_its_boxes(qtbot, tmp_path):
+    window = _window(qtbot, tmp_path)
+    window.show_area("Data")
+    panel = window.area_widget("Data")
+    qtbot.waitUntil(lambda: panel.grid.count > 0, timeout=WAIT_MS)
+    pixels = panel.grid.pixels
+    assert pixels.shape[1:] == (128, 128, 3) and all("object" in caption for caption in panel.grid.captions)
+    assert (pixels.max(axis=-1) != pixels.min(axis=-1)).any(axis=(1, 2)).all()  # coloured boxes on grey scenes
