@@ -42,7 +42,8 @@ def load_mask_folder(spec: dict) -> RawData:
             read_header(path, max_pixels)[1] or read_header(mask, max_pixels)[1])
         if not problem:
             try:  # a header can pass its check while the pixels after it are damaged
-                pairs.append((read_pixels(path, size, colour, nearest=False), read_pixels(mask, size, False, nearest=True)))
+                pairs.append((read_pixels(path, size, colour, nearest=False),
+                              read_pixels(mask, size, False, nearest=True)))
             except (OSError, ValueError) as exc:
                 problem = f"cannot decode ({exc})"
         if problem:

@@ -102,7 +102,8 @@ class DetectionReport(Report):
         """boxes.png: the first ``count`` samples with their true and predicted boxes."""
         from studio.core.pictures import tile_grid
 
-        return {"boxes.png": tile_grid(np.stack([self.sample_picture(x, i) for i in range(min(count, len(x)))]), columns=4)}
+        tiles = [self.sample_picture(x, i) for i in range(min(count, len(x)))]
+        return {"boxes.png": tile_grid(np.stack(tiles), columns=4)}
 
 
 def _score(value: float) -> str:

@@ -43,7 +43,8 @@ def _split(y_pred):
     from keras import ops
 
     grid_h, grid_w, channels = (int(d) for d in y_pred.shape[1:])
-    return ops.reshape(ops.cast(y_pred, "float32"), (-1, grid_h * grid_w, channels)), grid_h, grid_w, channels - BOX_VALUES
+    flat = ops.reshape(ops.cast(y_pred, "float32"), (-1, grid_h * grid_w, channels))
+    return flat, grid_h, grid_w, channels - BOX_VALUES
 
 
 def detection_loss(y_true, y_pred):
