@@ -131,6 +131,21 @@ def localizer_28() -> Graph:
     return b.graph
 
 
+def detector_64() -> Graph:
+    """A one-stage grid detector: four conv stages shrink 64x64 to an 8x8 grid, a 1x1 Conv2D gives each cell
+    4 class logits + 4 box values (no activation: the detection loss and decoding apply the sigmoids)."""
+    b = Builder()
+    x = b.add("Input", shape=[64, 64, 1])
+    for i, filters in enumerate((16, 32, 64), start=1):
+        x = b.add("Conv2D", x, filters=filters, kernel_size=[3, 3], padding="same", activation="relu", name=f"conv{i}")
+        x = b.add("BatchNormalization", x, momentum=0.9, name=f"norm{i}")  # settles within an epoch
+        x = b.add("MaxPooling2D", x, name=f"pool{i}")
+    for i in (4, 5):
+        x = b.add("Conv2D", x, filters=64, kernel_size=[3, 3], padding="same", activation="relu", name=f"conv{i}")
+    b.add("Conv2D", x, filters=8, kernel_size=[1, 1], name="grid_out")
+    return b.graph
+
+
 def small_cnn(size: int, channels: int) -> Graph:
     b = Builder()
     x = b.add("Input", shape=[size, size, channels])
@@ -432,6 +447,11 @@ TEMPLATES = {
                      "box head share the features, the step before R-CNN-style detectors.",
                      "Sermanet et al. (2014), OverFeat: integrated recognition, localization and detection",
                      "localization", 4),
+    "detector_64": (detector_64, "Grid detector 64x64 (boxes)", "Finds every object: an 8x8 grid where the "
+                    "cell holding an object's centre gives its class and box (one stage, YOLO-style); decoding "
+                    "and non-maximum suppression turn the grid into boxes.",
+                    "Redmon et al. (2016), You only look once: unified, real-time object detection",
+                    "detection", 4),
     "small_cnn_28": (lambda: small_cnn(28, 1), "Small CNN 28x28", "Two convolution + pooling stages and a "
                      "softmax classifier: trains in seconds on digits or MNIST-sized images.",
                      "Keras example 'Simple MNIST convnet'", "classification", 10),
@@ -508,7 +528,9 @@ SUGGESTED = {"perceptron": _LAB_SETTINGS, "mlp_one_hidden": _LAB_SETTINGS,
                            "training": {"epochs": 25, "batch_size": 32, "learning_rate": 2e-3}},
              "localizer_28": {"dataset": {"source": "shape_boxes", "count": 300, "image_size": 28},
                               "training": {"epochs": 20, "batch_size": 32, "learning_rate": 2e-3,
-                                           "metrics": []}}}
+                                           "metrics": []}},
+             "detector_64": {"dataset": {"source": "shape_scenes"},
+                             "training": {"epochs": 40, "batch_size": 32, "learning_rate": 2e-3}}}
 
 
 def main(names: list[str]) -> None:

@@ -250,6 +250,7 @@ class MainWindow(QMainWindow):
         self._action(help_menu, "&Devices…", lambda: DevicesDialog(self.document.project, self).exec())
         lessons = help_menu.addMenu("&Lessons")
         self._action(lessons, "Learning with Less &Data…", lambda: open_lesson_dialog(self))
+        self._action(lessons, "Detection, the &R-CNN Way…", lambda: open_lesson_dialog(self, "rcnn"))
         self._action(help_menu, "Show &Log", self.show_log)
         self._action(help_menu, "&About DL Studio", self._about)
 

@@ -142,5 +142,5 @@ def test_a_source_is_declared_once_and_everything_follows(monkeypatch):
     assert spec_for_path("points") == {"source": "points"}
     assert "points: Points again" in describe_sources()
     assert {s.name for s in DATA_SOURCES.values() if s.takes_path} == {
-        "folder", "image_list", "csv", "text_csv", "text_folder", "corpus", "npz", "npy", "mask_folder"}
+        "folder", "image_list", "csv", "text_csv", "text_folder", "corpus", "npz", "npy", "mask_folder", "coco", "yolo"}
     assert {s.name for s in DATA_SOURCES.values() if s.scanned} == {"folder", "image_list", "csv"}

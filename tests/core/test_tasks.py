@@ -100,5 +100,5 @@ def test_a_registered_task_scores_a_model(counting):
 
 
 def test_an_unknown_task_is_named_with_the_known_ones():
-    with pytest.raises(TrainingError, match="unknown task 'detection'; expected one of classification, binary"):
-        loss_name(TrainingConfig(), "detection", 1, False)
+    with pytest.raises(TrainingError, match="unknown task 'tracking'; expected one of classification, binary"):
+        loss_name(TrainingConfig(), "tracking", 1, False)

@@ -1,6 +1,7 @@
 """Help > Lessons > "Learning with less data…": the lesson runs in a child process whose output the
 dialog follows live; its figures are the rows the lesson function returns; Cancel ends the child."""
 
+import dataclasses
 import json
 import os
 import textwrap
@@ -45,7 +46,8 @@ def fake_lesson(tmp_path, monkeypatch):
     mode = tmp_path / "fake_lesson.mode"
     mode.write_text("ok")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])))
-    monkeypatch.setattr(lesson_dialog, "LESSON", "fake_lesson:run_lesson")
+    monkeypatch.setitem(lesson_dialog.LESSONS, "transfer",
+                        dataclasses.replace(lesson_dialog.LESSONS["transfer"], function="fake_lesson:run_lesson"))
     return mode
 
 

@@ -38,13 +38,19 @@ def default_augmentation() -> list[dict]:
 
 
 class Augmenter:
-    """An ordered chain of steps; ``apply`` augments one batch given its epoch and batch index."""
+    """An ordered chain of steps; ``apply`` augments one batch given its epoch and batch index.
 
-    def __init__(self, steps: list[dict], seed: int, value_range: tuple[float, float]):
+    With ``boxes`` the labels are box rows (B, max_boxes, 5) ``[x0, y0, x1, y1, class]`` (fractions,
+    class -1 for none): the steps that move pixels move the boxes too (Keras' bounding-box support);
+    a box pushed out of the image becomes an unused row.
+    """
+
+    def __init__(self, steps: list[dict], seed: int, value_range: tuple[float, float], boxes: bool = False):
         self.steps = validate_steps(steps)
         self.seed = int(seed)
         self.value_range = (float(value_range[0]), float(value_range[1]))
-        self._layers = [_make_layer(step, self.value_range) for step in self.steps]
+        self.boxes = boxes
+        self._layers = [_make_layer(step, self.value_range, boxes) for step in self.steps]
 
     def check_input(self, input_shape: tuple, task: str) -> None:
         """Raise ``AugmentationError`` when a step cannot work on this data.
@@ -71,22 +77,28 @@ class Augmenter:
     def apply(self, images, labels, seed_pair):
         """Augment one batch with its ``seed_pair`` (``batch_seed(...)``: a numpy pair, or an int64
         tensor inside a tf.data graph). ``labels`` must be soft (float) when a step mixes labels."""
+        boxes = _pixel_boxes(images, labels) if self.boxes else None
         for index, (step, layer) in enumerate(zip(self.steps, self._layers)):
             seed = _batch_seed_class()(seed_pair, index)
             if step["type"] == "gaussian_noise":
                 images = _add_noise(images, step["stddev"] * (self.value_range[1] - self.value_range[0]), seed)
                 continue
             if step["type"] == "random_crop":
-                images = _pad_and_crop(images, step["padding"], self.value_range[0], seed)
+                images, shift = _pad_and_crop(images, step["padding"], self.value_range[0], seed)
+                if boxes is not None:
+                    boxes["boxes"] = boxes["boxes"] + shift[:, None, :]
                 continue
             transform = layer.get_random_transformation(images, training=True, seed=seed)
             images = layer.transform_images(images, transform, training=True)
             if AUGMENTATIONS[step["type"]].mixes_labels:
                 labels = layer.transform_labels(labels, transform, training=True)
-        return images, labels
+            if boxes is not None and AUGMENTATIONS[step["type"]].moves_pixels:
+                boxes = layer.transform_bounding_boxes(boxes, transform, training=True)
+        return images, (labels if boxes is None else _box_rows(images, boxes))
 
 
-def build_augmenter(steps: list[dict], seed: int = 0, value_range: tuple[float, float] = (0.0, 1.0)) -> Augmenter:
+def build_augmenter(steps: list[dict], seed: int = 0, value_range: tuple[float, float] = (0.0, 1.0),
+                    boxes: bool = False) -> Augmenter:
     """Build the Keras layers for ``steps``; ``value_range`` is the range of the (normalized)
     pixel values, used by brightness, contrast, erasing and noise.
 
@@ -94,6 +106,7 @@ def build_augmenter(steps: list[dict], seed: int = 0, value_range: tuple[float, 
         steps: the augmentation steps (dicts with a ``type`` and its params); defaults are filled in.
         seed: the run's seed, combined with each batch's epoch and index in ``Augmenter.apply``.
         value_range: ``(low, high)`` of the normalized inputs (``Dataset.value_range``).
+        boxes: the labels are box rows that move with the pixels (a task with ``box_targets``).
 
     Returns:
         The Augmenter, its Keras layers built (this imports Keras).
@@ -101,7 +114,7 @@ def build_augmenter(steps: list[dict], seed: int = 0, value_range: tuple[float, 
     Raises:
         AugmentationError: a step is invalid (see ``validate_steps``).
     """
-    return Augmenter(steps, seed, value_range)
+    return Augmenter(steps, seed, value_range, boxes)
 
 
 @functools.cache
@@ -138,8 +151,32 @@ def _add_noise(images, stddev, seed):
     return images + keras.random.normal(keras.ops.shape(images), stddev=stddev, seed=seed, dtype=images.dtype)
 
 
+def _pixel_boxes(images, labels) -> dict:
+    """Box rows as Keras' bounding boxes: pixel ``xyxy`` corners (rotation needs pixels) and labels."""
+    from keras import ops
+
+    height, width = ops.shape(images)[1], ops.shape(images)[2]
+    frame = ops.cast(ops.stack([width, height, width, height]), "float32")
+    return {"boxes": ops.cast(labels[..., :4], "float32") * frame, "labels": ops.cast(labels[..., 4], "float32")}
+
+
+def _box_rows(images, boxes):
+    """Moved pixel boxes back to rows ``[x0, y0, x1, y1, class]`` of fractions, clipped to the image; a
+    box left with no area (or dropped by Keras: label -1) becomes an unused row."""
+    from keras import ops
+
+    height, width = ops.shape(images)[1], ops.shape(images)[2]
+    frame = ops.cast(ops.stack([width, height, width, height]), "float32")
+    corners = ops.clip(ops.cast(boxes["boxes"], "float32") / frame, 0.0, 1.0)
+    labels = ops.cast(boxes["labels"], "float32")
+    used = (labels >= 0) & (corners[..., 2] > corners[..., 0]) & (corners[..., 3] > corners[..., 1])
+    kept = ops.cast(used, "float32")
+    return ops.concatenate([corners * kept[..., None], ops.where(used, labels, -1.0)[..., None]], axis=-1)
+
+
 def _pad_and_crop(images, padding, fill, seed):
-    """Pad, then cut a window of the original size at a random offset per image.
+    """Pad, then cut a window of the original size at a random offset per image; also returns how
+    far each image's content moved, (B, 4) pixels to add to box corners ``[x0, y0, x1, y1]``.
 
     Written with gathers because keras.layers.RandomCrop uses one offset for the whole batch.
     """
@@ -154,17 +191,19 @@ def _pad_and_crop(images, padding, fill, seed):
     rows = ops.broadcast_to(rows[:, :, None, None], (batch, height, width + 2 * padding, channels))
     cropped = ops.take_along_axis(padded, rows, axis=1)
     cols = ops.broadcast_to(cols[:, None, :, None], (batch, height, width, channels))
-    return ops.take_along_axis(cropped, cols, axis=2)
+    shift = ops.cast(padding - offsets[:, ::-1], "float32")  # (x, y) moves
+    return ops.take_along_axis(cropped, cols, axis=2), ops.concatenate([shift, shift], axis=1)
 
 
-def _make_layer(step: dict, value_range: tuple[float, float]):
+def _make_layer(step: dict, value_range: tuple[float, float], boxes: bool = False):
     import keras
 
     kind = step["type"]
+    moves = {"bounding_box_format": "xyxy"} if boxes else {}
     if kind == "flip":
-        return keras.layers.RandomFlip(step["mode"])
+        return keras.layers.RandomFlip(step["mode"], **moves)
     if kind in ("rotation", "zoom", "translation"):
-        fill = {"fill_mode": step["fill_mode"], "fill_value": value_range[0]}
+        fill = {"fill_mode": step["fill_mode"], "fill_value": value_range[0], **moves}
         if kind == "rotation":
             return keras.layers.RandomRotation(step["factor"], **fill)
         if kind == "zoom":

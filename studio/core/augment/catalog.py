@@ -17,7 +17,8 @@ class AugmentationError(ValueError):
 @dataclass(frozen=True)
 class Augmentation:
     """A step type. ``images_only`` steps need NHWC images; ``mixes_labels`` steps blend two
-    samples and their labels, so the loss must accept soft (one-hot, blended) targets."""
+    samples and their labels, so the loss must accept soft (one-hot, blended) targets; ``moves_pixels``
+    steps move what is where, so box targets are moved with the pixels."""
 
     type: str
     title: str
@@ -25,6 +26,7 @@ class Augmentation:
     params: tuple[ParamSpec, ...]
     images_only: bool = True
     mixes_labels: bool = False
+    moves_pixels: bool = False
 
 
 _FILL = ParamSpec(
@@ -43,6 +45,7 @@ AUGMENTATIONS: dict[str, Augmentation] = {
             "of its class (a cat, a shoe) - never for digits or text, where it changes the meaning.",
             (ParamSpec("mode", "choice", "horizontal", "Which mirror axes may be used.",
                       choices=("horizontal", "vertical", "horizontal_and_vertical")),),
+            moves_pixels=True,
         ),
         Augmentation(
             "rotation", "Rotation",
@@ -50,6 +53,7 @@ AUGMENTATIONS: dict[str, Augmentation] = {
             "orientation; keep it small when orientation carries meaning (6 vs 9).",
             (ParamSpec("factor", "float", 0.05, "Largest turn as a fraction of a full circle "
                       "(0.05 = 18 degrees either way).", 0.0, 0.5), _FILL),
+            moves_pixels=True,
         ),
         Augmentation(
             "zoom", "Zoom",
@@ -57,6 +61,7 @@ AUGMENTATIONS: dict[str, Augmentation] = {
             "does not change what it is.",
             (ParamSpec("factor", "float", 0.1, "Largest zoom as a fraction of the image size.",
                       0.0, 0.9), _FILL),
+            moves_pixels=True,
         ),
         Augmentation(
             "translation", "Translation",
@@ -64,12 +69,14 @@ AUGMENTATIONS: dict[str, Augmentation] = {
             "not just in the centre.",
             (ParamSpec("factor", "float", 0.1, "Largest shift as a fraction of width and height.",
                       0.0, 0.5), _FILL),
+            moves_pixels=True,
         ),
         Augmentation(
             "random_crop", "Random crop",
             "Pads the image with a black border, then cuts a window of the original size at a "
             "random place: a cheap shift that never stretches pixels.",
             (ParamSpec("padding", "int", 4, "Border width in pixels added before cropping.", 1, 64),),
+            moves_pixels=True,
         ),
         Augmentation(
             "contrast", "Contrast",

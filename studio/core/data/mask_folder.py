@@ -42,7 +42,8 @@ def load_mask_folder(spec: dict) -> RawData:
             read_header(path, max_pixels)[1] or read_header(mask, max_pixels)[1])
         if not problem:
             try:  # a header can pass its check while the pixels after it are damaged
-                pairs.append((_pixels(path, size, colour, nearest=False), _pixels(mask, size, False, nearest=True)))
+                pairs.append((read_pixels(path, size, colour, nearest=False),
+                              read_pixels(mask, size, False, nearest=True)))
             except (OSError, ValueError) as exc:
                 problem = f"cannot decode ({exc})"
         if problem:
@@ -71,7 +72,7 @@ def _class_names(names_file: Path, largest: int) -> list[str]:
     return names
 
 
-def _pixels(path: Path, size: int, colour: bool, nearest: bool) -> np.ndarray:
+def read_pixels(path: Path, size: int, colour: bool, nearest: bool) -> np.ndarray:
     from PIL import Image
 
     with Image.open(path) as image:

@@ -253,11 +253,12 @@ def augment_batch(augmenter: Augmenter | None, xb, yb, seed_pair):
 
 def cached_augmenter(dataset: Dataset, steps: list[dict], seed: int) -> Augmenter:
     """The augmenter for ``steps`` on this data, reused across calls (keeps previews fast)."""
-    augmenter = _augmenter(json.dumps(steps, sort_keys=True), int(seed), dataset.value_range)
+    augmenter = _augmenter(json.dumps(steps, sort_keys=True), int(seed), dataset.value_range,
+                           get_task(dataset.task).box_targets)
     augmenter.check_input(dataset.input_shape, dataset.task)
     return augmenter
 
 
 @functools.lru_cache(maxsize=16)
-def _augmenter(steps_json: str, seed: int, value_range: tuple[float, float]) -> Augmenter:
-    return Augmenter(json.loads(steps_json), seed, value_range)
+def _augmenter(steps_json: str, seed: int, value_range: tuple[float, float], boxes: bool) -> Augmenter:
+    return Augmenter(json.loads(steps_json), seed, value_range, boxes)

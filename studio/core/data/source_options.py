@@ -85,6 +85,12 @@ _STORAGE = ParamSpec("storage", "choice", "auto", "memory: decode every image in
                      choices=STORAGE_CHOICES, label="Storage")
 _MAX_PIXELS = ParamSpec("max_pixels", "int", 40_000_000, "Images with more pixels are skipped (pixel bombs).",
                         1, 1_000_000_000, label="Max pixels per image")
+_DETECTION_SIZE = ParamSpec("image_size", "int", 64, _SIZE + " Boxes are fractions of the sides, so they follow.",
+                           16, 512, label="Image size")
+_DETECTION_COLOUR = ParamSpec("color", "choice", "grayscale", "Read the images as grayscale or RGB.",
+                              choices=("grayscale", "rgb"), label="Colour")
+_MAX_BOXES = ParamSpec("max_boxes", "int", 20, "Boxes kept per image (targets are padded to this many); more "
+                       "are skipped and reported.", 1, 1000, label="Boxes per image")
 _KIND = ParamSpec("kind", "choice", "auto", "Whether 3-D arrays (N, T, F) are sequences or gray images; auto: "
                   "sequences when they hold negative values or the targets have one value per step.",
                   choices=ARRAY_KINDS, label="Arrays are")
@@ -179,6 +185,19 @@ DATA_SOURCES: dict[str, SourceDeclaration] = {source.name: source for source in 
             ParamSpec("count", "int", 100, "How many images of each shape.", 1, 100_000, label="Images per class",
                       step=50),
             ParamSpec("image_size", "int", 28, _SIZE, 8, 256, label="Image size"),
+            ParamSpec("noise", "float", 0.05, "Random grain added to every pixel.", 0.0, 1.0, label="Noise"),
+        )),
+    SourceDeclaration(
+        "shape_scenes", "Shape scenes with boxes (built-in, detection)", "detection:load_shape_scenes",
+        "Several shapes per image, each with its class and bounding box: a dataset for object detection.",
+        (
+            ParamSpec("classes", "multichoice", ["circle", "square", "triangle", "cross"],
+                      "The shapes to draw; each object is labelled with its class and bounding box.",
+                      choices=SHAPES, label="Classes"),
+            ParamSpec("count", "int", 1500, "How many images.", 1, 100_000, label="Images", step=100),
+            ParamSpec("image_size", "int", 64, _SIZE, 16, 256, label="Image size"),
+            ParamSpec("max_objects", "int", 4, "Each image holds 1 to this many shapes, apart from each other.",
+                      1, 16, label="Objects per image"),
             ParamSpec("noise", "float", 0.05, "Random grain added to every pixel.", 0.0, 1.0, label="Noise"),
         )),
     SourceDeclaration(
@@ -280,6 +299,23 @@ DATA_SOURCES: dict[str, SourceDeclaration] = {source.name: source for source in 
             ParamSpec("color", "choice", "grayscale", "Read the images as grayscale or RGB.",
                       choices=("grayscale", "rgb"), label="Colour"),
             _MAX_PIXELS,
+        )),
+    SourceDeclaration(
+        "coco", "COCO boxes (detection)", "detection:load_coco",
+        "A COCO annotation JSON file (images, annotations with bbox, categories) and its image folder.",
+        (
+            ParamSpec("path", "file", None, "The COCO annotation file (instances_*.json).", label="Annotations"),
+            ParamSpec("images", "folder", None, "The folder of the images' file_name (default: the annotation "
+                      "file's folder).", label="Images folder"),
+            _DETECTION_SIZE, _DETECTION_COLOUR, _MAX_BOXES, _MAX_PIXELS,
+        )),
+    SourceDeclaration(
+        "yolo", "YOLO labels (detection)", "detection:load_yolo",
+        "A folder with images/ and labels/ (one .txt per image: class cx cy w h, as fractions).",
+        (
+            ParamSpec("path", "folder", None, "A folder with images/, labels/ (labels/NAME.txt for images/NAME.*) "
+                      "and an optional classes.txt (one class name a line).", label="Folder"),
+            _DETECTION_SIZE, _DETECTION_COLOUR, _MAX_BOXES, _MAX_PIXELS,
         )),
 )}
 

@@ -25,6 +25,7 @@ from studio.core.export.formats import (QUANTIZED_AGREEMENT_FLOOR, QUANTIZED_AGR
 from studio.core.export.report import ExportError, ExportResult, ExportTargetExistsError, ExportVerificationError
 from studio.core.export.script import python_script
 from studio.core.export.source import ExportSource, open_source
+from studio.core.tasks import get_task
 
 FLOAT_SAMPLES = 64  # real samples compared for float formats
 QUANTIZED_SAMPLES = 2000  # the whole test split, up to this many, for quantized formats
@@ -308,6 +309,7 @@ def _metadata(source: ExportSource, model, spec: FormatSpec, path: Path, result:
         "outputs": [{"shape": list(t.shape[1:])} for t in model.outputs],
         "task": dataset.task if dataset else None,
         "class_names": dataset.class_names if dataset else [],
+        "output_note": get_task(dataset.task).output_note if dataset else "",
         "normalization": dataset.normalization if dataset else None,
         "normalization_included": normalization_included,
         "input_note": ("feed raw pixels (0..255): the model normalizes them" if normalization_included else

@@ -6,7 +6,8 @@ app ask ``get_task(dataset.task)`` instead of comparing names. A new task is one
 below. Importing this package imports neither numpy nor Keras.
 """
 
-from studio.core.tasks import binary, classification, localization, regression, segmentation  # noqa: F401 (register)
+from studio.core.tasks import (  # noqa: F401 (register)
+    binary, classification, detection, localization, regression, segmentation)
 from studio.core.tasks.base import Report, Shown, Task, TaskError
 from studio.core.tasks.registry import TASKS, get_task, loss_owner, own_loss, register
 

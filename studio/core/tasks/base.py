@@ -51,6 +51,15 @@ class Report:
         """PNG file names -> RGB uint8 pictures of the scored samples ``x`` (none by default)."""
         return {}
 
+    def row_samples(self, row: int) -> tuple[str, list[int], list[str]] | None:
+        """The samples behind row ``row`` of ``table()``, worst first: ``(title, indices, captions)``, or
+        None when a row has none (the Evaluation tab lists them when a row is clicked)."""
+        return None
+
+    def sample_picture(self, x, index: int) -> Any | None:
+        """An RGB uint8 picture of sample ``index`` of ``x`` with what the report found in it, or None."""
+        return None
+
 
 class Task:
     """One kind of target. Subclasses set the attributes and override what differs; a module
@@ -65,6 +74,8 @@ class Task:
     explains_class = False  # one vector of class scores per sample: Grad-CAM explains the top class
     picture_title = ""  # what show()'s picture of a prediction is ("predicted mask"); empty: it draws none
     metric = "accuracy"  # logged when no metric is chosen
+    output_note = ""  # how to read the model's raw outputs, when they need decoding (export meta)
+    box_targets = False  # targets are box rows [x0, y0, x1, y1, class]: augmentation moves them with the pixels
     own_losses: tuple[str, ...] = ()  # names of the losses the task brings (see loss_function)
 
     def default_loss(self, out_units: int, soft_labels: bool) -> str:
@@ -182,6 +193,11 @@ class Task:
     def label_text(self, value, class_names: list[str]) -> str:
         """One target as text (a class name, values)."""
         return str(value)
+
+    def target_picture(self, sample, target, class_names: list[str]):
+        """An RGB uint8 picture of ``sample`` with its ``target`` drawn on it, or None when the
+        target is shown as a caption (the Data and Augment previews ask)."""
+        return None
 
     def show(self, output, sample, truth, class_names: list[str]) -> Shown:
         """How the model ``output`` for one ``sample`` is shown (``truth``: its target, or None).

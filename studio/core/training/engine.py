@@ -122,6 +122,34 @@ def train_run(folder: RunFolder, resume: bool = False) -> str:
     return status
 
 
+def train_lesson_run(project, runs_root, name: str, say=print):
+    """Plan and train ``project`` in this process (a lesson runs in a child of its own) as the run folder
+    ``<runs_root>/<time>-lesson-<name>``.
+
+    Args:
+        project: the Project to train.
+        runs_root: the folder of the lesson's runs.
+        name: the run's name in the lesson.
+        say: where the progress line goes.
+
+    Returns:
+        The run folder's Path.
+
+    Raises:
+        TrainingError: the plan refuses the project.
+        RuntimeError: the run did not complete (the message names its run.json).
+    """
+    from studio.core.training.plan import plan_run, prepare_run_folder
+    from studio.core.training.runs import new_run_dir
+
+    folder = prepare_run_folder(plan_run(project), new_run_dir(runs_root, f"lesson-{name}"))
+    say(f"training {name} in {folder.path} ...")
+    status = train_run(folder)
+    if status != "completed":
+        raise RuntimeError(f"the {name} run ended {status}: see {folder.run_json}")
+    return folder.path
+
+
 def _train(folder: RunFolder, resume: bool) -> str:
     import keras
 

@@ -89,12 +89,13 @@ def run_lesson(runs_root: str | Path, say: Callable[[str], None] = print, contra
     from studio.core.data import load_dataset
     from studio.core.inspect import evaluate_model, load_run_model
     from studio.core.transfer.project import attach_backbone
+    from studio.core.training.engine import train_lesson_run
 
     projects = lesson_projects(**options)
     if contrastive_epochs:
         pretraining = pretraining_project(contrastive_epochs, options.get("backbone", BACKBONE), options.get("target"))
         say("self-supervised pretraining on unlabeled images (labels unused) ...")
-        encoder = _train(pretraining, runs_root, "pretraining", say)
+        encoder = train_lesson_run(pretraining, runs_root, "pretraining", say)
         ssl = projects["transferred"].copy()
         ssl.name = "self_supervised"
         attach_backbone(ssl, str(encoder), "all")
@@ -102,24 +103,10 @@ def run_lesson(runs_root: str | Path, say: Callable[[str], None] = print, contra
                     "from_scratch": projects["from_scratch"]}
     rows = []
     for name, project in projects.items():
-        folder = _train(project, runs_root, name, say)
+        folder = train_lesson_run(project, runs_root, name, say)
         data = load_dataset(project.dataset)
         report = evaluate_model(load_run_model(folder), data.x_test, data.y_test, data.task)
         rows.append(LessonRow(name, folder, report.accuracy))
         say(f"{name}: test accuracy {report.accuracy:.1%} ({len(data.x_train)} training images, "
             f"{len(data.x_test)} test images)")
     return rows
-
-
-def _train(project, runs_root: str | Path, name: str, say: Callable[[str], None]) -> Path:
-    """Train ``project`` as the lesson run ``name`` (in this process); its run folder."""
-    from studio.core.training import new_run_dir
-    from studio.core.training.engine import train_run
-    from studio.core.training.plan import plan_run, prepare_run_folder
-
-    folder = prepare_run_folder(plan_run(project), new_run_dir(runs_root, f"lesson-{name}"))
-    say(f"training {name} in {folder.path} ...")
-    status = train_run(folder)
-    if status != "completed":
-        raise RuntimeError(f"the {name} run ended {status}: see {folder.run_json}")
-    return folder.path

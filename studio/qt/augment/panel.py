@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLis
 
 from studio.core.augment import AUGMENTATIONS, AugmentationError, validate_steps
 from studio.core.data import DataError, default_dataset_spec, first_training_samples
+from studio.core.tasks import get_task
 from studio.core import formatting
 from studio.core.training.config import TrainingConfig
 from studio.qt.commands import SetSection
@@ -69,7 +70,12 @@ def compute_preview(spec: dict, steps: list[dict], seed: int, epoch: int, batch_
                         f"{formatting.shape(dataset.input_shape)}; noise and MixUp still work on such data")
     x0, y0 = first_training_samples(dataset, [], seed, epoch, PREVIEW_COUNT, batch_size)
     x1, y1 = first_training_samples(dataset, steps, seed, epoch, PREVIEW_COUNT, batch_size)
-    names = dataset.class_names
+    names, task = dataset.class_names, get_task(dataset.task)
+    if task.box_targets:  # the boxes are drawn, moved as the pixels moved
+        pictures = [np.stack([task.target_picture(x, y, names) for x, y in zip(xs, ys)]) for xs, ys in
+                    ((x0, y0), (x1, y1))]
+        return Preview(*pictures, [task.label_text(y, names) for y in y0], [task.label_text(y, names) for y in y1],
+                       (0.0, 255.0))
     return Preview(x0, x1, [caption(y, names) for y in y0], [caption(y, names) for y in y1], dataset.value_range)
 
 

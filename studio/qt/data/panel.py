@@ -359,8 +359,13 @@ class DataPanel(QWidget):
         self.array_view.setVisible(dataset.is_image)
         if dataset.is_image:
             self._picked = picked = sample_indices(y, _label_classes(dataset), SAMPLES_SHOWN)
-            captions = [get_task(dataset.task).label_text(y[i], names) for i in picked]
-            self.grid.set_images(x[picked], captions, dataset.value_range)
+            task = get_task(dataset.task)
+            captions = [task.label_text(y[i], names) for i in picked]
+            drawn = [task.target_picture(x[i], y[i], names) for i in picked]
+            if drawn and drawn[0] is not None:  # targets drawn on the samples (boxes)
+                self.grid.set_images(np.stack(drawn), captions, (0.0, 255.0))
+            else:
+                self.grid.set_images(x[picked], captions, dataset.value_range)
             self.samples.setCurrentWidget(self.grid)
         elif dataset.input_shape == (2,) and get_task(dataset.task).has_classes:
             self._show_points(x, y, names)

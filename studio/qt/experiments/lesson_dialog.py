@@ -1,4 +1,4 @@
-"""Help > Lessons > "Learning with less data…": ``transfer.lesson.run_lesson`` run from the app.
+"""Help > Lessons: a built-in lesson's core function (``transfer.lesson``, ``detection.lesson``) run from the app.
 
 The lesson trains in a child process (``child_process``; never Keras in the window's process) with
 its runs in the window's runs folder. Its output is followed by a timer that reads the new part of
@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -29,23 +31,60 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core import processes
-from studio.core.transfer.lesson import QUICK, SETTINGS
+from studio.core.detection import options as rcnn
+from studio.core.transfer import lesson as transfer
 from studio.qt.widgets.child_process import last_error, start_background
 from studio.qt.widgets.param_editors import make_editor
 
 POLL_MS = 300
-LESSON = "studio.core.transfer.lesson:run_lesson"
 LOG_FILE = "lesson.log"
 RESULT_FILE = "result.json"
 MAX_LOG_LINES = 2000
-ABOUT = ("A network learns a new task from few examples far better when it starts from weights learned "
-         "elsewhere. This lesson trains the same small CNN on only a few percent of the procedural shapes "
-         "three ways: from a backbone pretrained on the bundled digits, from an encoder pretrained without "
-         "labels (contrastive), and from scratch; each is then scored on shapes none of them saw.")
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """What the dialog needs of a lesson: its core function (run in the child), options and figures."""
+
+    title: str
+    function: str  # "module:function" returning rows (dataclasses or dicts) with name and run_dir
+    about: str
+    settings: tuple
+    quick: dict  # the options of the quick preset
+    columns: tuple[tuple[str, str, str], ...]  # after the run's name: (header, row key, format)
+    done: str  # the status line once the figures are shown
+    check: Callable[[dict], str | None] = lambda options: None  # a refusal of the options, or None
+
+
+def _transfer_check(options: dict) -> str | None:
+    if not 0 <= options["fine_tune_epochs"] < options["epochs"]:
+        return "Fine tune epochs must be fewer than epochs: lower it or raise epochs."
+    return None
+
+
+LESSONS = {
+    "transfer": Lesson(
+        "Learning with less data", "studio.core.transfer.lesson:run_lesson",
+        "A network learns a new task from few examples far better when it starts from weights learned "
+        "elsewhere. This lesson trains the same small CNN on only a few percent of the procedural shapes "
+        "three ways: from a backbone pretrained on the bundled digits, from an encoder pretrained without "
+        "labels (contrastive), and from scratch; each is then scored on shapes none of them saw.",
+        transfer.SETTINGS, transfer.QUICK, (("Test accuracy", "accuracy", "{:.1%}"),),
+        "Done: test accuracy on held-out shapes. Overlay the runs to compare their curves.", _transfer_check),
+    "rcnn": Lesson(
+        "Detection, the R-CNN way", "studio.core.detection.lesson:run_lesson",
+        "R-CNN finds objects in two stages: propose regions (here sliding windows), then classify each crop with a "
+        "CNN (with a background class) and keep the best after non-maximum suppression. A one-stage detector reads "
+        "the whole image once. Both are trained on the same shape scenes and scored on the same test scenes; "
+        "rcnn_lesson.png in the runs folder shows both on a few scenes (true boxes green, found red).",
+        rcnn.SETTINGS, rcnn.QUICK, (("mAP@0.5", "map50", "{:.3f}"), ("mAP@[.5:.95]", "map", "{:.3f}"),
+                                    ("ms/image", "ms_per_image", "{:.1f}")),
+        "Done: pycocotools scores on the same test scenes; the picture is rcnn_lesson.png in the runs folder."),
+}
 
 
 class LessonDialog(QDialog):
-    """Options, live progress, Cancel, and the figures of the "learning with less data" lesson.
+    """Options, live progress, Cancel, and the figures of one lesson (``LESSONS``).
 
     Signals:
         finished_runs(list): the lesson's run folders, once it has ended successfully.
@@ -53,9 +92,10 @@ class LessonDialog(QDialog):
 
     finished_runs = Signal(list)
 
-    def __init__(self, runs_root: Path, parent=None) -> None:
+    def __init__(self, runs_root: Path, lesson: Lesson = LESSONS["transfer"], parent=None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Learning with less data")
+        self.lesson = lesson
+        self.setWindowTitle(lesson.title)
         self.runs_root = Path(runs_root)
         self.process = None  # the child (a Popen) while the lesson runs
         self.folder: Path | None = None  # the child's log and result
@@ -63,18 +103,18 @@ class LessonDialog(QDialog):
         self._cancelled = False
         self.run_dirs: list[str] = []
 
-        about = QLabel(ABOUT)
+        about = QLabel(lesson.about)
         about.setWordWrap(True)
         form = QFormLayout()
         self.editors = {}
         self.problems: dict[str, str] = {}  # the options whose text is refused, and why
-        for spec in SETTINGS:
+        for spec in lesson.settings:
             editor = self.editors[spec.name] = make_editor(spec, spec.default)
             editor.problem.connect(lambda message, name=spec.name: self._set_problem(name, message))
             form.addRow(spec.title, editor)
         self.quick_button = QPushButton("Quick preset")
         self.quick_button.setToolTip("Few epochs: a first look in a few minutes (the figures are rougher)")
-        self.quick_button.clicked.connect(lambda: self.set_options(QUICK))
+        self.quick_button.clicked.connect(lambda: self.set_options(lesson.quick))
         self.start_button = QPushButton("Start")
         self.start_button.clicked.connect(self.start)
         self.cancel_button = QPushButton("Cancel")
@@ -94,8 +134,8 @@ class LessonDialog(QDialog):
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(MAX_LOG_LINES)
-        self.table = QTableWidget(0, 2)
-        self.table.setHorizontalHeaderLabels(["Run", "Test accuracy"])
+        self.table = QTableWidget(0, 1 + len(lesson.columns))
+        self.table.setHorizontalHeaderLabels(["Run", *(header for header, _key, _format in lesson.columns)])
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -122,7 +162,7 @@ class LessonDialog(QDialog):
 
     def target(self, result: Path) -> list[str]:
         """The child's call: the lesson with these options, its rows written to ``result``."""
-        return processes.call(LESSON, [str(self.runs_root)], self.options(), result=result)
+        return processes.call(self.lesson.function, [str(self.runs_root)], self.options(), result=result)
 
     @property
     def running(self) -> bool:
@@ -139,8 +179,9 @@ class LessonDialog(QDialog):
         options = self.options()
         if self.problems:
             return
-        if not 0 <= options["fine_tune_epochs"] < options["epochs"]:
-            self.status.setText("Fine tune epochs must be fewer than epochs: lower it or raise epochs.")
+        refusal = self.lesson.check(options)
+        if refusal:
+            self.status.setText(refusal)
             return
         self._cleanup()
         self.folder = Path(tempfile.mkdtemp(prefix="studio-lesson-"))
@@ -199,23 +240,25 @@ class LessonDialog(QDialog):
                 self.log.appendPlainText(line.rstrip())
 
     def _show_result(self) -> None:
+        columns = self.lesson.columns
         try:
             rows = json.loads((self.folder / RESULT_FILE).read_text(encoding="utf-8"))
-            rows = [{"name": str(row["name"]), "accuracy": float(row["accuracy"]), "run_dir": str(row["run_dir"])}
-                    for row in rows]
+            rows = [{"name": str(row["name"]), "run_dir": str(row["run_dir"]),
+                     **{key: float(row[key]) for _header, key, _format in columns}} for row in rows]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             self.status.setText(f"The lesson ended but its figures cannot be read ({exc}); see the output above.")
             return
         self.table.setRowCount(len(rows))
         for index, row in enumerate(rows):
             self.table.setItem(index, 0, QTableWidgetItem(row["name"]))
-            accuracy = QTableWidgetItem(f"{row['accuracy']:.1%}")
-            accuracy.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.table.setItem(index, 1, accuracy)
+            for column, (_header, key, form) in enumerate(columns, start=1):
+                figure = QTableWidgetItem(form.format(row[key]))
+                figure.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(index, column, figure)
         self.table.show()
         self.run_dirs = [row["run_dir"] for row in rows]
         self.overlay_button.setEnabled(True)
-        self.status.setText("Done: test accuracy on held-out shapes. Overlay the runs to compare their curves.")
+        self.status.setText(self.lesson.done)
 
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running and not self.problems)
@@ -238,11 +281,14 @@ class LessonDialog(QDialog):
         super().done(result)
 
 
-def open_lesson_dialog(window) -> LessonDialog:
-    """Show the window's lesson dialog (one at a time; a new one once the last was closed)."""
-    dialog = getattr(window, "lesson_dialog", None)
+def open_lesson_dialog(window, name: str = "transfer") -> LessonDialog:
+    """Show the window's dialog of lesson ``name`` (one at a time each; a new one once the last was closed)."""
+    dialogs = getattr(window, "lesson_dialogs", None)
+    if dialogs is None:
+        dialogs = window.lesson_dialogs = {}
+    dialog = dialogs.get(name)
     if dialog is None or not dialog.isVisible():
-        dialog = window.lesson_dialog = LessonDialog(window.runs_root(), window)
+        dialog = dialogs[name] = LessonDialog(window.runs_root(), LESSONS[name], window)
         dialog.finished_runs.connect(lambda paths: overlay_in_runs(window, paths))
     dialog.show()
     dialog.raise_()

@@ -124,12 +124,13 @@ class SampleGallery(QListWidget):
         self.setSpacing(4)
         self.itemClicked.connect(lambda item: self.sample_chosen.emit(item.data(Qt.ItemDataRole.UserRole)))
 
-    def show_samples(self, x: np.ndarray, indices, captions: list[str]) -> None:
+    def show_samples(self, x: np.ndarray, indices, captions: list[str], draw=None) -> None:
+        """Icons of ``x[indices]`` (``draw(x, index)``: a picture of the sample to show instead)."""
         self.clear()
         for index, caption in zip(indices, captions):
             item = QListWidgetItem(caption)
             item.setData(Qt.ItemDataRole.UserRole, int(index))
-            picture = sample_picture(x[index])
+            picture = sample_picture(x[index]) if draw is None else draw(x, index)
             if picture is not None:
                 image = to_qimage(picture).scaled(ICON_SIZE, ICON_SIZE, Qt.AspectRatioMode.KeepAspectRatio)
                 item.setIcon(QIcon(QPixmap.fromImage(image)))
@@ -150,6 +151,7 @@ class EvaluationTab(InspectTab):
         self.table = QTableWidget(0, 5)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
+        self.table.cellClicked.connect(self.show_row)
         self.normalized = QCheckBox("Normalized (share of each true class)")
         self.matrix = ConfusionMatrixView()
         self.normalized.toggled.connect(self.matrix.set_normalized)
@@ -237,7 +239,8 @@ class EvaluationTab(InspectTab):
             self._fill(*report.table())
             self.say(f"On the test split: {report.summary()}. The Predict tab shows the targets of a sample.")
             self.mistakes.setText("")
-            self.gallery_title.setText("")
+            self.gallery_title.setText("Click a row of the table to see its worst samples."
+                                       if report.row_samples(0) is not None else "")
         self.gallery.clear()
 
     def _fill(self, headers: list[str], rows: list[list[str]]) -> None:
@@ -281,6 +284,18 @@ class EvaluationTab(InspectTab):
         self.gallery_title.setText(f"{len(indices)} samples of true {names[true_class]!r} predicted as "
                                    f"{names[predicted_class]!r}, most confident first")
         self._show_classified(indices)
+
+    def show_row(self, row: int, _column: int = 0) -> None:
+        """The samples behind a row of another task's report (a detection class: its worst images)."""
+        report = self.report
+        if report is None or isinstance(report, (ClassificationReport, RegressionReport)):
+            return
+        samples = report.row_samples(row)
+        if samples is None:
+            return
+        title, indices, captions = samples
+        self.gallery_title.setText(title)
+        self.gallery.show_samples(self.host.source.x_test, indices, captions, report.sample_picture)
 
     def show_mistakes(self) -> None:
         report = self.report
