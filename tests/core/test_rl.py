@@ -174,3 +174,24 @@ def test_stop_then_resume_continues_from_the_backup(tmp_path):
     assert first_batch["global_step"] == stopped_at + 100
     assert next(event for event in later if event["type"] == "episode")["episode"] == len(episodes) + 1
     assert [event["epoch"] for event in later if event["type"] == "epoch"][-1] == 3
+
+
+def test_cli_refuses_bad_settings_and_a_source_with_resume(capsys):
+    from studio.cli import main
+
+    assert main(["rl", "--gamma", "1.5"]) == 2
+    assert "--gamma" in capsys.readouterr().err
+    assert main(["rl", "q_network_cartpole", "--resume", "somewhere"]) == 2
+    assert "drop PROJECT" in capsys.readouterr().err
+    assert main(["rl", "mlp_xor", "--run-dir", "unused"]) == 2
+    assert "q_network_cartpole template" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_cli_trains_and_prints_the_evaluation(tmp_path, capsys):
+    from studio.cli import main
+
+    assert main(["rl", "--total-steps", "300", "--warmup-steps", "100", "--eval-episodes", "3",
+                 "--run-dir", str(tmp_path / "run")]) == 0
+    err = capsys.readouterr().err
+    assert "completed:" in err and "mean return over 3 greedy episodes" in err

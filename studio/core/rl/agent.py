@@ -66,7 +66,7 @@ class Agent:
         out = keras.layers.Concatenate(name="q_values")([self.q(s), self.q(s2), self.target(s2)])
         self.trainer = keras.Model([s, s2], out, name="dqn_trainer")
         self.trainer.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]),
-                             loss=dqn_loss(actions, settings["gamma"], settings["double_dqn"]))
+                             loss=dqn_loss(actions, settings["gamma"], settings["algorithm"] == "double_dqn"))
 
     def sync_target(self) -> None:
         """Copy the Q-network's weights into the target network."""

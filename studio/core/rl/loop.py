@@ -80,13 +80,15 @@ def train_dqn(folder: RunFolder, resume: bool) -> str:
     if backup is not None:
         buffer, progress, rng = _restore(folder, agent, backup)
     env, observation = make_env(settings["environment"], settings["seed"] + progress.step)
-    folder.emit("start", resumed=resume, epochs=-(-settings["total_steps"] // EPOCH_STEPS),
+    device = {"backend": keras.backend.backend(), "kind": "cpu"}
+    folder.update_info(device=device, compile_mode="compiled")
+    folder.emit("start", resumed=resume, device=device, compile_mode="compiled", epochs=-(-settings["total_steps"] // EPOCH_STEPS),
                 steps_per_epoch=EPOCH_STEPS, batch_size=settings["batch_size"], notes=[],
                 total_steps=settings["total_steps"],
                 **({"from_epoch": progress.step // EPOCH_STEPS + 1,
                     "from_step": progress.step % EPOCH_STEPS + 1} if resume else {}))
     episode_return, stopped = 0.0, False
-    started = time.perf_counter()
+    clock = Clock(progress.step)
     while progress.step < settings["total_steps"] and not stopped:
         epsilon = epsilon_at(progress.step, settings)
         if progress.step < settings["warmup_steps"] or rng.random() < epsilon:
@@ -109,18 +111,38 @@ def train_dqn(folder: RunFolder, resume: bool) -> str:
         if step % settings["target_update"] == 0:
             agent.sync_target()
         if step % REPORT_STEPS == 0:
-            _report(folder, progress, epsilon, started)
+            _report(folder, progress, epsilon, clock, settings["total_steps"])
             stopped = _obey_control(folder, progress)
         if step % EPOCH_STEPS == 0 or step == settings["total_steps"] or stopped:
-            _end_epoch(folder, agent, progress, epsilon, settings, buffer, rng, stopped)
+            _end_epoch(folder, agent, progress, epsilon, settings, buffer, rng, stopped, clock)
     env.close()
     return _finish(folder, agent, settings, progress, stopped)
 
 
-def _report(folder: RunFolder, progress: Progress, epsilon: float, started: float) -> None:
+class Clock:
+    """Environment steps per second since the (re)start, and when each epoch began."""
+
+    def __init__(self, step: int) -> None:
+        self.first_step, self.started = step, time.perf_counter()
+        self.epoch_started = self.started
+
+    def rate(self, step: int) -> float:
+        return (step - self.first_step) / max(time.perf_counter() - self.started, 1e-9)
+
+    def epoch_duration(self) -> float:
+        """Seconds since the previous call (or the start): the epoch just ended."""
+        now = time.perf_counter()
+        duration, self.epoch_started = now - self.epoch_started, now
+        return duration
+
+
+def _report(folder: RunFolder, progress: Progress, epsilon: float, clock: Clock, total: int) -> None:
+    """The batch event: ``samples_per_s`` counts environment steps."""
     logs = {"epsilon": epsilon, **({"loss": float(np.mean(progress.losses))} if progress.losses else {})}
-    folder.emit("batch", epoch=progress.epoch, step=progress.epoch_step, steps=EPOCH_STEPS, global_step=progress.step, logs=logs,
-                steps_per_s=progress.step / max(time.perf_counter() - started, 1e-9))
+    rate = clock.rate(progress.step)
+    folder.emit("batch", epoch=progress.epoch, step=progress.epoch_step, steps=EPOCH_STEPS,
+                global_step=progress.step, logs=logs, samples_per_s=rate,
+                eta_s=(total - progress.step) / rate if rate else None)
 
 
 def _obey_control(folder: RunFolder, progress: Progress) -> bool:
@@ -140,7 +162,7 @@ def _obey_control(folder: RunFolder, progress: Progress) -> bool:
 
 
 def _end_epoch(folder: RunFolder, agent: Agent, progress: Progress, epsilon: float, settings: dict,
-               buffer: ReplayBuffer, rng: np.random.Generator, stopped: bool) -> None:
+               buffer: ReplayBuffer, rng: np.random.Generator, stopped: bool, clock: Clock) -> None:
     """The epoch event (partial when stopped mid-epoch), checkpoints and, unless the run is done,
     the backup."""
     done = progress.step == settings["total_steps"]
@@ -152,7 +174,8 @@ def _end_epoch(folder: RunFolder, agent: Agent, progress: Progress, epsilon: flo
         logs["episode_return"] = float(np.mean(progress.epoch_returns))
     if done:
         logs["eval_return"] = _evaluate(folder, agent, settings)
-    folder.emit("epoch", epoch=progress.epoch, logs=logs, **({"partial": True} if partial else {}))
+    folder.emit("epoch", epoch=progress.epoch, logs=logs, lr=settings["learning_rate"],
+                duration_s=clock.epoch_duration(), **({"partial": True} if partial else {}))
     progress.losses, progress.epoch_returns = [], []
     folder.checkpoints.mkdir(exist_ok=True)
     fileio.atomic_replace_with(folder.last_checkpoint, agent.q.save)

@@ -9,6 +9,7 @@ from studio.core.params import ParamError, ParamSpec
 from studio.core.rl.errors import RLError
 
 ENVIRONMENTS = ("CartPole-v1",)
+ALGORITHMS = ("double_dqn", "dqn")
 
 RL_FIELDS: tuple[ParamSpec, ...] = (
     ParamSpec("environment", "choice", "CartPole-v1", "The Gymnasium environment the agent acts in "
@@ -23,8 +24,9 @@ RL_FIELDS: tuple[ParamSpec, ...] = (
     ParamSpec("learning_rate", "float", 1e-3, "Adam's step size.", minimum=0.0, exclusive_minimum=True),
     ParamSpec("target_update", "int", 500, "Environment steps between two copies of the Q-network into "
               "the target network.", minimum=1),
-    ParamSpec("double_dqn", "bool", True, "Double DQN: the Q-network picks the next action, the target "
-              "network values it (less over-estimation)."),
+    ParamSpec("algorithm", "choice", "double_dqn", "double_dqn: the Q-network picks the next action and the "
+              "target network values it (less over-estimation); dqn: the target network does both.",
+              choices=ALGORITHMS),
     ParamSpec("epsilon_start", "float", 1.0, "Share of random actions at the start.", 0.0, 1.0),
     ParamSpec("epsilon_end", "float", 0.02, "Share of random actions after the decay.", 0.0, 1.0),
     ParamSpec("epsilon_decay_steps", "int", 10_000, "Environment steps over which epsilon falls linearly "
