@@ -80,7 +80,48 @@ class Agent:
 
     def greedy(self, observations: np.ndarray) -> np.ndarray:
         """The best action for each observation of a batch (by the Q-network)."""
-        return np.argmax(np.asarray(self.q.predict_on_batch(observations)), axis=-1)
+        return greedy_policy(self.q)(observations)
+
+
+def greedy_policy(model):
+    """``act(observations) -> actions``: the action of the highest Q-value, one batched call."""
+    return lambda observations: np.argmax(np.asarray(model.predict_on_batch(observations)), axis=-1)
+
+
+def untrained_policy(graph, seed: int = 0):
+    """The greedy policy of ``graph`` with fresh weights (seeded): the agent before training.
+
+    Raises:
+        RLError: the graph does not build.
+    """
+    import keras
+
+    from studio.core.graph.keras_io import GraphBuildError, to_keras
+
+    keras.utils.set_random_seed(seed)
+    try:
+        return greedy_policy(to_keras(graph, name="q_network"))
+    except GraphBuildError as exc:
+        raise RLError(str(exc)) from None
+
+
+def trained_policy(run_dir):
+    """The greedy policy of a DQN run's Q-network: model.keras, else its last checkpoint (safe loader).
+
+    Raises:
+        RLError: the run has no saved Q-network yet, or it cannot be read.
+    """
+    from studio.core.graph.keras_io import KerasImportError, load_keras_file
+    from studio.core.training.runs import RunFolder
+
+    folder = RunFolder(run_dir)
+    path = next((p for p in (folder.model_file, folder.last_checkpoint) if p.is_file()), None)
+    if path is None:
+        raise RLError(f"run {folder.path.name} has no trained Q-network yet (it saves one each 1000 steps)")
+    try:
+        return greedy_policy(load_keras_file(path, with_model=True)[1])
+    except KerasImportError as exc:
+        raise RLError(str(exc)) from None
 
 
 def greedy_returns(act, environment: str, episodes: int, seed: int) -> np.ndarray:
