@@ -5,6 +5,7 @@ resume through the child process."""
 import numpy as np
 import pytest
 
+from studio.core.experiments.summary import stored_row
 from studio.core.graph.templates import load_template
 from studio.core.project import default_project
 from studio.core.rl import RLError
@@ -147,6 +148,9 @@ def test_a_short_run_learns_and_writes_a_run_folder(tmp_path):
     assert epochs[-1]["logs"]["eval_return"] == evaluation["mean_return"]
     folder = RunFolder(runner.run_dir)
     assert folder.model_file.is_file() and folder.best_checkpoint.is_file() and not folder.backup_dir.exists()
+    row = stored_row(runner.run_dir)  # what the Runs table and `studio runs` show
+    assert row["status"] == "completed" and row["epochs"] == 6
+    assert row["last"]["eval_return"] == evaluation["mean_return"] and row["config"]["objective"] == "dqn"
 
 
 @pytest.mark.slow

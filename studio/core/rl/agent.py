@@ -15,6 +15,8 @@ import numpy as np
 from studio.core.rl.errors import RLError
 from studio.core.rl.env import make_env
 
+GRADIENT_CLIP = 10.0  # largest gradient norm of a training step (Stable-Baselines3's DQN default)
+
 
 def dqn_loss(actions: int, gamma: float, double: bool):
     """The DQN loss for the trainer's output ``[Q(s) | Q(s') | Q_target(s')]`` (each ``actions`` wide)
@@ -65,7 +67,7 @@ class Agent:
         s2 = keras.Input((observation_size,), name="next_observation")
         out = keras.layers.Concatenate(name="q_values")([self.q(s), self.q(s2), self.target(s2)])
         self.trainer = keras.Model([s, s2], out, name="dqn_trainer")
-        self.trainer.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]),
+        self.trainer.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"], clipnorm=GRADIENT_CLIP),
                              loss=dqn_loss(actions, settings["gamma"], settings["algorithm"] == "double_dqn"))
 
     def sync_target(self) -> None:

@@ -38,7 +38,8 @@ class RLCurves:
         return changed
 
     def _add_batch(self, event: dict[str, Any], changed: set[str]) -> None:
-        logs, step, epoch, x = event.get("logs") or {}, event.get("step", 0), event.get("epoch", 1), event["global_step"]
+        logs, x = event.get("logs") or {}, event["global_step"]
+        step, epoch = event.get("step", 0), event.get("epoch", 1)
         self._put("epsilon", x, logs.get("epsilon"), changed)
         loss = logs.get("loss")
         if loss is None:

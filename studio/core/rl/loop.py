@@ -8,9 +8,10 @@ the last ``AVERAGE_OF``), ``batch {epoch, step, steps, global_step, logs {loss, 
 ``REPORT_STEPS`` steps (``loss``: the epoch's running mean, as Keras reports it), ``epoch {epoch,
 logs {loss, episode_return, return_average, epsilon, episodes}}`` every ``EPOCH_STEPS`` steps (the
 last one adds ``eval_return``), ``pause``/``resume``/``stop``, ``evaluation {episodes,
-mean_return, std_return}``, ``end``. Checkpoints: last.keras each epoch, best.keras at the best
-``return_average``. backup/ holds the weights with the optimizer and target network
-(``training.backup``) and ``rl/<global step>.npz`` (replay buffer, counters, random state).
+mean_return, std_return, model}``, ``end``. Checkpoints: last.keras each epoch, best.keras at the
+best ``return_average``; model.keras: the last Q-network, or best.keras when it plays better
+(``_final_model``: DQN can forget a solved task). backup/ holds the weights with the optimizer and
+target network (``training.backup``) and ``rl/<global step>.npz`` (replay buffer, counters, random state).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from studio.core import fileio
-from studio.core.rl.agent import Agent, greedy_returns
+from studio.core.rl.agent import Agent, greedy_policy, greedy_returns
 from studio.core.rl.env import make_env
 from studio.core.rl.replay import ReplayBuffer
 from studio.core.rl.settings import check_settings, epsilon_at
@@ -35,6 +36,8 @@ EPOCH_STEPS = 1000  # environment steps per epoch event
 REPORT_STEPS = 100  # environment steps per batch event and look at the control file
 AVERAGE_OF = 100  # episodes in the moving average of the return
 STATE_DIR = "rl"  # inside backup/: the replay buffer and counters of each backup
+SELECTION_EPISODES = 20  # greedy episodes that pick the final model: the last Q-network or the best checkpoint
+SELECTION_SEED, EVALUATION_SEED = 2_000_000, 1_000_000  # seeds of their first episodes (training: 0..)
 
 
 @dataclass
@@ -46,6 +49,7 @@ class Progress:
     losses: list[float] = field(default_factory=list)
     epoch_returns: list[float] = field(default_factory=list)
     best_average: float = -np.inf
+    best_step: int | None = None  # when best.keras was saved
 
     @property
     def epoch(self) -> int:
@@ -80,10 +84,12 @@ def train_dqn(folder: RunFolder, resume: bool) -> str:
     if backup is not None:
         buffer, progress, rng = _restore(folder, agent, backup)
     env, observation = make_env(settings["environment"], settings["seed"] + progress.step)
-    device = {"backend": keras.backend.backend(), "kind": "cpu"}
+    gpu = any(name.startswith("gpu") for name in keras.distribution.list_devices())
+    device = {"backend": keras.backend.backend(), "kind": "gpu" if gpu else "cpu"}
     folder.update_info(device=device, compile_mode="compiled")
-    folder.emit("start", resumed=resume, device=device, compile_mode="compiled", epochs=-(-settings["total_steps"] // EPOCH_STEPS),
-                steps_per_epoch=EPOCH_STEPS, batch_size=settings["batch_size"], notes=[],
+    folder.emit("start", resumed=resume, device=device, compile_mode="compiled",
+                epochs=-(-settings["total_steps"] // EPOCH_STEPS), steps_per_epoch=EPOCH_STEPS,
+                batch_size=settings["batch_size"], notes=[],
                 total_steps=settings["total_steps"],
                 **({"from_epoch": progress.step // EPOCH_STEPS + 1,
                     "from_step": progress.step % EPOCH_STEPS + 1} if resume else {}))
@@ -116,7 +122,7 @@ def train_dqn(folder: RunFolder, resume: bool) -> str:
         if step % EPOCH_STEPS == 0 or step == settings["total_steps"] or stopped:
             _end_epoch(folder, agent, progress, epsilon, settings, buffer, rng, stopped, clock)
     env.close()
-    return _finish(folder, agent, settings, progress, stopped)
+    return _finish(folder, agent, progress, stopped)
 
 
 class Clock:
@@ -173,23 +179,41 @@ def _end_epoch(folder: RunFolder, agent: Agent, progress: Progress, epsilon: flo
     if progress.epoch_returns:
         logs["episode_return"] = float(np.mean(progress.epoch_returns))
     if done:
-        logs["eval_return"] = _evaluate(folder, agent, settings)
+        final, which = _final_model(folder, agent, settings, progress)
+        logs["eval_return"] = _evaluate(folder, greedy_policy(final), settings, which)
+        fileio.atomic_replace_with(folder.model_file, final.save)
     folder.emit("epoch", epoch=progress.epoch, logs=logs, lr=settings["learning_rate"],
                 duration_s=clock.epoch_duration(), **({"partial": True} if partial else {}))
     progress.losses, progress.epoch_returns = [], []
     folder.checkpoints.mkdir(exist_ok=True)
     fileio.atomic_replace_with(folder.last_checkpoint, agent.q.save)
     if progress.returns and progress.average() > progress.best_average:
-        progress.best_average = progress.average()
+        progress.best_average, progress.best_step = progress.average(), progress.step
         fileio.atomic_replace_with(folder.best_checkpoint, agent.q.save)
     if not done or stopped:
         _backup(folder, agent, progress, buffer, rng, partial)
 
 
-def _evaluate(folder: RunFolder, agent: Agent, settings: dict) -> float:
+def _final_model(folder: RunFolder, agent: Agent, settings: dict, progress: Progress):
+    """``(model, "last" | "best")``: the last Q-network, or the best checkpoint (highest average
+    return in training) when it plays better over ``SELECTION_EPISODES`` greedy episodes. DQN can
+    forget a solved task late in training; the selection's seeds are apart from the evaluation's."""
+    from studio.core.graph.keras_io import load_keras_file
+
+    def score(act) -> float:
+        return float(greedy_returns(act, settings["environment"], SELECTION_EPISODES, SELECTION_SEED).mean())
+
+    if progress.best_step in (None, progress.step) or not folder.best_checkpoint.is_file():
+        return agent.q, "last"
+    best = load_keras_file(folder.best_checkpoint, with_model=True)[1]
+    return (best, "best") if score(greedy_policy(best)) > score(agent.greedy) else (agent.q, "last")
+
+
+def _evaluate(folder: RunFolder, act, settings: dict, which: str) -> float:
     """Play the greedy evaluation episodes (seeds never seen in training) and report them."""
-    returns = greedy_returns(agent.greedy, settings["environment"], settings["eval_episodes"], 1_000_000)
-    result = {"episodes": len(returns), "mean_return": float(returns.mean()), "std_return": float(returns.std())}
+    returns = greedy_returns(act, settings["environment"], settings["eval_episodes"], EVALUATION_SEED)
+    result = {"episodes": len(returns), "mean_return": float(returns.mean()), "std_return": float(returns.std()),
+              "model": which}
     folder.emit("evaluation", **result)
     folder.update_info(evaluation=result)
     return result["mean_return"]
@@ -201,7 +225,7 @@ def _backup(folder: RunFolder, agent: Agent, progress: Progress, buffer: ReplayB
     state_dir = folder.backup_dir / STATE_DIR
     state_dir.mkdir(parents=True, exist_ok=True)
     counters = {"returns": progress.returns, "best_average": progress.best_average,
-                "rng": rng.bit_generator.state}
+                "best_step": progress.best_step, "rng": rng.bit_generator.state}
     name = f"{progress.step}.npz"
     fileio.atomic_replace_with(state_dir / name, lambda path: _save_npz(
         path, counters=np.array(json.dumps(counters)), **buffer.state()))
@@ -233,14 +257,16 @@ def _restore(folder: RunFolder, agent: Agent, backup: BackupState):
     rng = np.random.default_rng()
     rng.bit_generator.state = counters["rng"]
     progress = Progress(step=backup.global_step, returns=list(counters["returns"]),
-                        best_average=float(counters["best_average"]))
+                        best_average=float(counters["best_average"]), best_step=counters["best_step"])
     return buffer, progress, rng
 
 
-def _finish(folder: RunFolder, agent: Agent, settings: dict, progress: Progress, stopped: bool) -> str:
-    fileio.atomic_replace_with(folder.model_file, agent.q.save)
+def _finish(folder: RunFolder, agent: Agent, progress: Progress, stopped: bool) -> str:
+    """model.keras (a completed run wrote the chosen one), run.json and the end event."""
     status = "stopped" if stopped else "completed"
-    if not stopped:
+    if stopped:
+        fileio.atomic_replace_with(folder.model_file, agent.q.save)
+    else:
         shutil.rmtree(folder.backup_dir, ignore_errors=True)
     folder.update_info(status=status, ended=time.time(), stop_reason="user" if stopped else None,
                        env_steps=progress.step, episodes=len(progress.returns))
