@@ -2,6 +2,8 @@
 check, the run folder, the plotted series; slow: the DQN update, a short run that learns, Stop and
 resume through the child process."""
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -69,6 +71,14 @@ def test_cart_pole_frame_scales_the_track_and_flags_a_fall():
     assert cart_pole_frame([0.0, 0.0, 0.3, 0.0]).failed
 
 
+def test_without_gymnasium_one_line_says_what_to_install(monkeypatch):
+    from studio.core.rl.env import make_env
+
+    monkeypatch.setitem(sys.modules, "gymnasium", None)  # import gymnasium now raises ImportError
+    with pytest.raises(RLError, match=r'pip install "dl-studio\[rl\]"'):
+        make_env("CartPole-v1")
+
+
 def test_the_q_network_must_fit_the_environment():
     assert env_facts("CartPole-v1") == (4, 2)
     check_q_network(q_project().graph, 4, 2)
@@ -99,9 +109,12 @@ def test_curves_follow_episodes_and_batches():
         {"type": "episode", "step": 20, "return": 20.0, "average": 20.0},
         {"type": "batch", "epoch": 1, "step": 100, "global_step": 100, "logs": {"epsilon": 0.9, "loss": 1.0}},
         {"type": "batch", "epoch": 1, "step": 200, "global_step": 200, "logs": {"epsilon": 0.8, "loss": 2.0}},
+        {"type": "epoch", "epoch": 2, "global_step": 2000, "logs": {"greedy_return": 120.0}},
+        {"type": "epoch", "epoch": 3, "global_step": 2500, "partial": True, "logs": {"greedy_return": 9.0}},
         {"type": "evaluation", "episodes": 5, "mean_return": 480.0},
     ])
-    assert changed == {"return", "return_average", "loss", "epsilon", "evaluation"}
+    assert changed == {"return", "return_average", "greedy_return", "loss", "epsilon", "evaluation"}
+    assert list(curves.series["greedy_return"].x) == [2000.0]
     assert list(curves.series["loss"].y) == [1.0, 3.0]  # the second interval alone: 2 * 200 - 1 * 100 over 100
     assert list(curves.series["epsilon"].x) == [100.0, 200.0]
     assert curves.evaluation["mean_return"] == 480.0
@@ -142,7 +155,7 @@ def test_a_short_run_learns_and_writes_a_run_folder(tmp_path):
     returns = [event["return"] for event in events if event["type"] == "episode"]
     first = np.mean(returns[:20])  # random play: about 22 steps
     evaluation = [event for event in events if event["type"] == "evaluation"][0]
-    assert evaluation["mean_return"] > 2 * first
+    assert evaluation["mean_return"] > 2 * first and evaluation["model"] in ("last", "best")
     epochs = [event for event in events if event["type"] == "epoch"]
     assert [event["epoch"] for event in epochs] == [1, 2, 3, 4, 5, 6]
     assert epochs[-1]["logs"]["eval_return"] == evaluation["mean_return"]

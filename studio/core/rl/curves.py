@@ -2,7 +2,8 @@
 
 Keys: ``return`` and ``return_average`` (each finished episode, at the environment step it ended),
 ``loss`` and ``epsilon`` (each batch event, at its environment step: the loss is the mean over the
-steps since the previous event). ``evaluation`` is the last ``evaluation`` event, or None.
+steps since the previous event), ``greedy_return`` (the epochs that score the greedy policy, at
+their last step). ``evaluation`` is the last ``evaluation`` event, or None.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any, Iterable
 
 from studio.core.training.curves import Series, _interval_mean
 
-KEYS = ("return", "return_average", "loss", "epsilon")
+KEYS = ("return", "return_average", "greedy_return", "loss", "epsilon")
 
 
 class RLCurves:
@@ -32,6 +33,9 @@ class RLCurves:
                 self._put("return_average", step, event.get("average"), changed)
             elif kind == "batch" and "global_step" in event:
                 self._add_batch(event, changed)
+            elif kind == "epoch" and "global_step" in event and not event.get("partial"):
+                self._put("greedy_return", event["global_step"], (event.get("logs") or {}).get("greedy_return"),
+                          changed)
             elif kind == "evaluation":
                 self.evaluation = event
                 changed.add("evaluation")

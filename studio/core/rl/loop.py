@@ -5,11 +5,12 @@ Run by ``training.engine.train_run`` (lock, failures, Stop during start-up) as t
 ``trainer``. Events: ``stage``, ``start`` (``steps_per_epoch`` = ``EPOCH_STEPS`` environment steps),
 ``episode {episode, step, return, average}`` for every finished episode (``average``: the mean of
 the last ``AVERAGE_OF``), ``batch {epoch, step, steps, global_step, logs {loss, epsilon}}`` every
-``REPORT_STEPS`` steps (``loss``: the epoch's running mean, as Keras reports it), ``epoch {epoch,
-logs {loss, episode_return, return_average, epsilon, episodes}}`` every ``EPOCH_STEPS`` steps (the
-last one adds ``eval_return``), ``pause``/``resume``/``stop``, ``evaluation {episodes,
+``REPORT_STEPS`` steps (``loss``: the epoch's running mean, as Keras reports it), ``epoch {epoch, global_step,
+logs {loss, episode_return, return_average, epsilon, episodes}}`` every ``EPOCH_STEPS`` steps
+(``greedy_return`` every ``SELECTION_EPOCHS``: the mean of ``SELECTION_EPISODES`` greedy episodes;
+the last one adds ``eval_return``), ``pause``/``resume``/``stop``, ``evaluation {episodes,
 mean_return, std_return, model}``, ``end``. Checkpoints: last.keras each epoch, best.keras at the
-best ``return_average``; model.keras: the last Q-network, or best.keras when it plays better
+best ``greedy_return``; model.keras: the last Q-network, or best.keras when it played better
 (``_final_model``: DQN can forget a solved task). backup/ holds the weights with the optimizer and
 target network (``training.backup``) and ``rl/<global step>.npz`` (replay buffer, counters, random state).
 """
@@ -36,7 +37,8 @@ EPOCH_STEPS = 1000  # environment steps per epoch event
 REPORT_STEPS = 100  # environment steps per batch event and look at the control file
 AVERAGE_OF = 100  # episodes in the moving average of the return
 STATE_DIR = "rl"  # inside backup/: the replay buffer and counters of each backup
-SELECTION_EPISODES = 20  # greedy episodes that pick the final model: the last Q-network or the best checkpoint
+SELECTION_EPISODES = 20  # greedy episodes scoring the Q-network for best.keras ...
+SELECTION_EPOCHS = 2  # ... every this many epochs and at the end
 SELECTION_SEED, EVALUATION_SEED = 2_000_000, 1_000_000  # seeds of their first episodes (training: 0..)
 
 
@@ -48,8 +50,7 @@ class Progress:
     returns: list[float] = field(default_factory=list)
     losses: list[float] = field(default_factory=list)
     epoch_returns: list[float] = field(default_factory=list)
-    best_average: float = -np.inf
-    best_step: int | None = None  # when best.keras was saved
+    best_score: float = -np.inf  # the best greedy_return so far
 
     @property
     def epoch(self) -> int:
@@ -178,35 +179,35 @@ def _end_epoch(folder: RunFolder, agent: Agent, progress: Progress, epsilon: flo
         logs["loss"] = float(np.mean(progress.losses))
     if progress.epoch_returns:
         logs["episode_return"] = float(np.mean(progress.epoch_returns))
+    scored = (done or progress.epoch % SELECTION_EPOCHS == 0) and not partial
+    if scored:
+        logs["greedy_return"] = float(greedy_returns(agent.greedy, settings["environment"], SELECTION_EPISODES,
+                                                     SELECTION_SEED).mean())
     if done:
-        final, which = _final_model(folder, agent, settings, progress)
+        final, which = _final_model(folder, agent, progress, logs["greedy_return"])
         logs["eval_return"] = _evaluate(folder, greedy_policy(final), settings, which)
         fileio.atomic_replace_with(folder.model_file, final.save)
-    folder.emit("epoch", epoch=progress.epoch, logs=logs, lr=settings["learning_rate"],
+    folder.emit("epoch", epoch=progress.epoch, global_step=progress.step, logs=logs, lr=settings["learning_rate"],
                 duration_s=clock.epoch_duration(), **({"partial": True} if partial else {}))
     progress.losses, progress.epoch_returns = [], []
     folder.checkpoints.mkdir(exist_ok=True)
     fileio.atomic_replace_with(folder.last_checkpoint, agent.q.save)
-    if progress.returns and progress.average() > progress.best_average:
-        progress.best_average, progress.best_step = progress.average(), progress.step
+    if scored and logs["greedy_return"] >= progress.best_score:
+        progress.best_score = logs["greedy_return"]
         fileio.atomic_replace_with(folder.best_checkpoint, agent.q.save)
     if not done or stopped:
         _backup(folder, agent, progress, buffer, rng, partial)
 
 
-def _final_model(folder: RunFolder, agent: Agent, settings: dict, progress: Progress):
-    """``(model, "last" | "best")``: the last Q-network, or the best checkpoint (highest average
-    return in training) when it plays better over ``SELECTION_EPISODES`` greedy episodes. DQN can
-    forget a solved task late in training; the selection's seeds are apart from the evaluation's."""
+def _final_model(folder: RunFolder, agent: Agent, progress: Progress, last_score: float):
+    """``(model, "last" | "best")``: the last Q-network, or best.keras when it scored higher
+    (``greedy_return``: DQN can forget a solved task late in training). The selection's episodes
+    are seeded apart from the evaluation's, so the reported figure is not the one that chose."""
     from studio.core.graph.keras_io import load_keras_file
 
-    def score(act) -> float:
-        return float(greedy_returns(act, settings["environment"], SELECTION_EPISODES, SELECTION_SEED).mean())
-
-    if progress.best_step in (None, progress.step) or not folder.best_checkpoint.is_file():
+    if last_score >= progress.best_score or not folder.best_checkpoint.is_file():
         return agent.q, "last"
-    best = load_keras_file(folder.best_checkpoint, with_model=True)[1]
-    return (best, "best") if score(greedy_policy(best)) > score(agent.greedy) else (agent.q, "last")
+    return load_keras_file(folder.best_checkpoint, with_model=True)[1], "best"
 
 
 def _evaluate(folder: RunFolder, act, settings: dict, which: str) -> float:
@@ -224,8 +225,8 @@ def _backup(folder: RunFolder, agent: Agent, progress: Progress, buffer: ReplayB
     """The replay buffer and counters (rl/<step>.npz), then the weights and the commit point."""
     state_dir = folder.backup_dir / STATE_DIR
     state_dir.mkdir(parents=True, exist_ok=True)
-    counters = {"returns": progress.returns, "best_average": progress.best_average,
-                "best_step": progress.best_step, "rng": rng.bit_generator.state}
+    counters = {"returns": progress.returns, "best_score": progress.best_score,
+                "rng": rng.bit_generator.state}
     name = f"{progress.step}.npz"
     fileio.atomic_replace_with(state_dir / name, lambda path: _save_npz(
         path, counters=np.array(json.dumps(counters)), **buffer.state()))
@@ -257,7 +258,7 @@ def _restore(folder: RunFolder, agent: Agent, backup: BackupState):
     rng = np.random.default_rng()
     rng.bit_generator.state = counters["rng"]
     progress = Progress(step=backup.global_step, returns=list(counters["returns"]),
-                        best_average=float(counters["best_average"]), best_step=counters["best_step"])
+                        best_score=float(counters["best_score"]))
     return buffer, progress, rng
 
 

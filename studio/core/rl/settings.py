@@ -31,8 +31,8 @@ RL_FIELDS: tuple[ParamSpec, ...] = (
     ParamSpec("epsilon_end", "float", 0.02, "Share of random actions after the decay.", 0.0, 1.0),
     ParamSpec("epsilon_decay_steps", "int", 10_000, "Environment steps over which epsilon falls linearly "
               "from its start to its end value.", minimum=1, step=1000),
-    ParamSpec("train_frequency", "int", 2, "Environment steps between two training steps (1: every step, "
-              "twice the training time).", minimum=1),
+    ParamSpec("train_frequency", "int", 1, "Environment steps between two training steps (2 halves the "
+              "training time, and learns less from each step).", minimum=1),
     ParamSpec("warmup_steps", "int", 1000, "Random steps that fill the replay buffer before training.",
               minimum=0, step=100),
     ParamSpec("eval_episodes", "int", 100, "Greedy episodes played after training; their mean return "

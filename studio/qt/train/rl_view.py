@@ -30,9 +30,11 @@ from studio.qt.widgets.worker import TaskRunner
 POLL_MS = 200
 FRAME_MS = 20  # CartPole-v1 advances 0.02 s per step: the episode plays in real time
 WATCH_SEED = 123  # the same start state before and after training
+GREEDY = 2  # colour of the greedy policy's score
 # plot -> (series key, legend, colour, role)
 PLOTTED = {
-    "return": (("return", "episode", TRAIN, "batch"), ("return_average", "average of 100", VAL, "line")),
+    "return": (("return", "episode", TRAIN, "batch"), ("return_average", "average of 100", VAL, "line"),
+               ("greedy_return", "greedy (20 episodes)", GREEDY, "epoch")),
     "loss": (("loss", "loss", TRAIN, "line"),),
     "epsilon": (("epsilon", "epsilon", TRAIN, "line"),),
 }
