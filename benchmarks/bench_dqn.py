@@ -57,9 +57,9 @@ def main() -> None:
           f"{minutes:.1f} min")
     print(f"mean return over {evaluation.get('episodes')} evaluation episodes: {evaluation.get('mean_return')} "
           f"(std {evaluation.get('std_return')})  run folder {run_dir}")
-    solved = next((event["step"] for event in read_events(run_dir)
-                   if event["type"] == "episode" and event["average"] >= SOLVED), None)
-    print(f"training episodes' 100-episode average first >= {SOLVED} at environment step {solved}")
+    solved = next((event["global_step"] for event in read_events(run_dir)
+                   if event["type"] == "epoch" and event["logs"].get("greedy_return", 0) >= SOLVED), None)
+    print(f"greedy policy's score (20 episodes, every 2000 steps) first >= {SOLVED} at environment step {solved}")
 
 
 if __name__ == "__main__":
