@@ -100,6 +100,11 @@ def _make_runner(args):
             raise CliError("--resume continues a run with its own project and data: "
                            "drop PROJECT, --data and --backbone")
         run_dir = Path(args.resume)
+        from studio.core.rl.runner import is_dqn_run
+        from studio.core.training.runs import RunFolder
+
+        if is_dqn_run(RunFolder(run_dir).info()):
+            raise CliError(f"{run_dir} is a DQN run: continue it with `studio rl --resume {run_dir}`")
         project = None
         changes = _overrides(args)
         if changes:

@@ -204,6 +204,16 @@ def test_cli_refuses_bad_settings_and_a_source_with_resume(capsys):
     assert "q_network_cartpole template" in capsys.readouterr().err
 
 
+def test_studio_train_resume_of_a_dqn_run_names_studio_rl(tmp_path, capsys):
+    from studio.cli import main
+
+    folder = RunFolder(tmp_path / "run")
+    folder.path.mkdir()
+    folder.update_info(status="stopped", config={"objective": "dqn", **check_settings(None)})
+    assert main(["train", "--resume", str(folder.path)]) == 2
+    assert f"continue it with `studio rl --resume {folder.path}`" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_cli_trains_and_prints_the_evaluation(tmp_path, capsys):
     from studio.cli import main
