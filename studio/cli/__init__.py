@@ -32,6 +32,7 @@ COMMAND_MODULES = {  # module: the commands it registers, in the order of `studi
     "studio.cli.ensemble_cmds": ("ensemble",),
     "studio.cli.lesson_cmds": ("lesson",),
     "studio.cli.pretrain_cmds": ("pretrain",),
+    "studio.cli.rl_cmds": ("rl",),
     "studio.cli.report_cmds": ("report",),
     "studio.cli.shortcut_cmds": ("shortcut",),
 }

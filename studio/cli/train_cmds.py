@@ -100,6 +100,11 @@ def _make_runner(args):
             raise CliError("--resume continues a run with its own project and data: "
                            "drop PROJECT, --data and --backbone")
         run_dir = Path(args.resume)
+        from studio.core.rl.runner import is_dqn_run
+        from studio.core.training.runs import RunFolder
+
+        if is_dqn_run(RunFolder(run_dir).info()):
+            raise CliError(f"{run_dir} is a DQN run: continue it with `studio rl --resume {run_dir}`")
         project = None
         changes = _overrides(args)
         if changes:
@@ -139,9 +144,14 @@ def _train(args) -> int:
 
 def train(args) -> tuple[str, Path]:
     """Start the run ``args`` describe and show its progress until it ends: (status, run folder)."""
+    return follow_run(_make_runner(args))
+
+
+def follow_run(runner, command: str = "train") -> tuple[str, Path]:
+    """Start ``runner`` and show its progress until it ends (Ctrl-C: stop, twice: kill): (status,
+    run folder); ``command`` is the one whose ``--resume`` continues a killed run."""
     from studio.core.training import RunWatcher, TrainingError
 
-    runner = _make_runner(args)
     try:
         runner.start()
     except TrainingError as exc:
@@ -162,18 +172,18 @@ def train(args) -> tuple[str, Path]:
             else:
                 watcher.kill()
     progress.finish()
-    print(end_text(watcher.state, progress.warnings, runner.run_dir), file=sys.stderr)
+    print(end_text(watcher.state, progress.warnings, runner.run_dir, command), file=sys.stderr)
     return watcher.state, Path(runner.run_dir)
 
 
-def end_text(status: str, warnings: int, run_dir) -> str:
+def end_text(status: str, warnings: int, run_dir, command: str = "train") -> str:
     """The last lines of ``studio train``: the status and the run folder, saying when a completed
     run warned (a diverged loss is no success) and how to continue a killed or crashed run."""
     if warnings and status == "completed":
         status = f"completed with {plural(warnings, 'warning')} (see above)"
     text = f"{status}: {run_dir}"
     if status in RESUMABLE:
-        text += f"\ncontinue it with: studio train --resume {shlex.quote(str(run_dir))}"
+        text += f"\ncontinue it with: studio {command} --resume {shlex.quote(str(run_dir))}"
     return text
 
 

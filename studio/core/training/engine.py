@@ -8,6 +8,7 @@ also be called in-process (benchmarks). Every failure ends as an ``error`` event
 from __future__ import annotations
 
 import contextlib
+import importlib
 import math
 import os
 import shutil
@@ -26,11 +27,13 @@ from studio.core.training.resume import apply_changes
 from studio.core.training.runs import RunFolder, read_control, read_events
 
 
-def child_main(run_dir: str, resume: bool) -> None:
+def child_main(run_dir: str, resume: bool, trainer: str | None = None) -> None:
     """Entry point of the training process: quiet TensorFlow, log to log.txt, train, exit.
 
-    The hook plugins registered in the starting process are registered here too (by
-    ``studio.core.child``, for every child ``studio.core.processes`` starts).
+    ``trainer`` (``"module:function"``, called as ``train(folder, resume) -> status``) replaces the
+    supervised loop for runs that are not ``fit`` (a DQN agent); the run folder, the lock and the
+    failure handling stay the engine's. The hook plugins registered in the starting process are
+    registered here too (by ``studio.core.child``, for every child ``studio.core.processes`` starts).
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     folder = RunFolder(run_dir)
@@ -40,7 +43,11 @@ def child_main(run_dir: str, resume: bool) -> None:
     os.dup2(log, 1)
     os.dup2(log, 2)
     log_to_stderr()  # the studio's warnings go to log.txt too
-    sys.exit(0 if train_run(folder, resume) in ("completed", "stopped") else 1)
+    train = None
+    if trainer:
+        module, function = trainer.split(":")
+        train = getattr(importlib.import_module(module), function)
+    sys.exit(0 if train_run(folder, resume, train) in ("completed", "stopped") else 1)
 
 
 def select_backend(info: dict) -> None:
@@ -88,8 +95,9 @@ def _safe(action, *args, **kwargs) -> None:
         traceback.print_exc()
 
 
-def train_run(folder: RunFolder, resume: bool = False) -> str:
-    """Train the run in ``folder``; return its final status (completed, stopped or failed)."""
+def train_run(folder: RunFolder, resume: bool = False, train=None) -> str:
+    """Train the run in ``folder`` with ``train(folder, resume) -> status`` (default: the supervised
+    loop); return its final status (completed, stopped or failed)."""
     from studio.core.training.config import TrainingConfig
 
     info = folder.info()
@@ -102,7 +110,7 @@ def train_run(folder: RunFolder, resume: bool = False) -> str:
     try:
         folder.update_info(status="running", pid=os.getpid(), started=time.time())
         stage(folder, "loading_backend")
-        status = _train(folder, resume)
+        status = (train or _train)(folder, resume)
     except StopDuringStartup:
         status = stopped_during_startup(folder)
     except BaseException as exc:  # the run must always end with a status and a message

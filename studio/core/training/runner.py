@@ -38,6 +38,8 @@ class Runner:
     always loads its own copy, as arrays too big to send through a spawn pipe.
     """
 
+    trainer: str | None = None  # "module:function" replacing the supervised loop (see engine.child_main)
+
     def __init__(self, project, run_dir: str | os.PathLike, resume: bool = False, dataset=None) -> None:
         self.project = project
         self.dataset = dataset
@@ -65,15 +67,13 @@ class Runner:
                 the run cannot be resumed.
         """
         if self.resuming:
-            training = self.project.training if self.project is not None else None
             lock.acquire(self.folder.path)  # before anything changes: one trainer per folder
             with _unlocked_on_error(self.folder.path):
-                reopen_for_resume(self.folder.path, training)
+                self._reopen()
             self._tail = EventTail(self.folder.path)
             self._tail.read()  # the caller gets only this session's events
         else:
-            self.plan = plan_run(self.project, self.dataset)
-            prepare_run_folder(self.plan, self.folder.path)
+            self._prepare()
             lock.acquire(self.folder.path)
         with self._controls, _unlocked_on_error(self.folder.path):
             self._folder_ready = True
@@ -81,10 +81,19 @@ class Runner:
                 send_control(self.folder.path, "stop")
         self._spawn()
 
+    def _prepare(self) -> None:
+        """Check the project and write the new run folder (raises TrainingError)."""
+        self.plan = plan_run(self.project, self.dataset)
+        prepare_run_folder(self.plan, self.folder.path)
+
+    def _reopen(self) -> None:
+        """Ready a stopped, killed or crashed run to continue (raises TrainingError)."""
+        reopen_for_resume(self.folder.path, self.project.training if self.project is not None else None)
+
     def _spawn(self) -> None:
         backend = self.folder.info().get("backend")
         target = processes.call("studio.core.training.engine:child_main",
-                                [str(self.folder.path), self.resuming])
+                                [str(self.folder.path), self.resuming, self.trainer])
         with _unlocked_on_error(self.folder.path):  # the child takes the lock over once it runs
             self._process = processes.start(target, env={"KERAS_BACKEND": backend} if backend else None,
                                             log=self.folder.log_file)

@@ -23,6 +23,7 @@ from studio.core.training import Runner, RunWatcher, new_run_dir
 from studio.core.training.curves import RunCurves
 from studio.core.training.runs import RunFolder, run_name
 from studio.core.training.watch import STAGES
+from studio.qt.train.rl_view import RLView, dqn_run
 from studio.qt.train.runs_table import RunsView
 from studio.qt.train.starting import start_runner
 from studio.qt.train.training_form import TrainingForm, fix_text
@@ -152,6 +153,8 @@ class TrainPanel(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(live, "Live")
         self.tabs.addTab(self.runs_view, "Runs")
+        self.rl_view = RLView(window)
+        self.tabs.addTab(self.rl_view, "Reinforcement learning")
 
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -273,6 +276,10 @@ class TrainPanel(QWidget):
         if self.training_here:
             QMessageBox.warning(self, "Training in progress",
                                 "A run started here is still training: stop it before showing another run.")
+            return
+        if dqn_run(path):
+            self.rl_view.show_run(path)
+            self.tabs.setCurrentWidget(self.rl_view)
             return
         self._detach()
         self._reset_view()

@@ -1,0 +1,77 @@
+"""The Train area's Reinforcement learning tab: a DQN run's plots, the cart-pole view, Start/Stop
+and watching the agent before and after training."""
+
+import json
+
+import pytest
+from PySide6.QtCore import Qt
+
+from studio.core.graph.templates import load_template
+from studio.core.rl.settings import check_settings
+from studio.core.training.runs import RunFolder
+
+
+def points(plot, key):
+    x = plot.curves[key].getData()[0]
+    return 0 if x is None else len(x)
+
+
+def rl_tab(window):
+    window.show_area("Train")
+    panel = window.area_widget("Train")
+    return panel, panel.rl_view
+
+
+def test_a_dqn_run_shown_from_the_runs_table_opens_its_plots(window, qtbot, tmp_path):
+    folder = RunFolder(tmp_path / "run")
+    folder.path.mkdir()
+    folder.update_info(status="completed", config={"objective": "dqn", **check_settings({"total_steps": 200})})
+    events = [{"type": "start", "time": 1, "steps_per_epoch": 1000},
+              {"type": "episode", "time": 2, "episode": 1, "step": 20, "return": 20.0, "average": 20.0},
+              {"type": "episode", "time": 3, "episode": 2, "step": 60, "return": 40.0, "average": 30.0},
+              {"type": "batch", "time": 4, "epoch": 1, "step": 100, "steps": 1000, "global_step": 100,
+               "logs": {"epsilon": 0.9, "loss": 0.5}},
+              {"type": "evaluation", "time": 5, "episodes": 3, "mean_return": 42.0, "std_return": 1.0},
+              {"type": "end", "time": 6, "status": "completed"}]
+    folder.events_file.write_text("".join(json.dumps(event) + "\n" for event in events))
+    panel, view = rl_tab(window)
+    panel.show_run(str(folder.path))
+    assert panel.tabs.currentWidget() is view
+    assert points(view.plots["return"], "return") == 2 and points(view.plots["return"], "return_average") == 2
+    assert points(view.plots["loss"], "loss") == 1 and points(view.plots["epsilon"], "epsilon") == 1
+    assert "mean return 42.0 over 3" in view.status.text()
+    assert view.after_button.isEnabled() and not view.resume_button.isEnabled()
+
+
+def test_the_cart_pole_view_plays_an_episode_frame_by_frame(qtbot):
+    from studio.qt.train.rl_view import CartPoleView
+
+    view = CartPoleView()
+    qtbot.addWidget(view)
+    view.resize(400, 220)
+    view.show()
+    view.play([[0.0, 0, 0.0, 0], [0.5, 0, 0.05, 0], [1.0, 0, 0.3, 0]])
+    assert view.playing
+    qtbot.waitUntil(lambda: not view.playing, timeout=2000)
+    assert view.index == 2
+    assert not view.grab().toImage().isNull()
+
+
+@pytest.mark.slow
+def test_start_trains_and_the_agent_is_watched_before_and_after(window, qtbot, tmp_path):
+    window.document.project.graph = load_template("q_network_cartpole").graph
+    assert window.save_project(tmp_path / "cartpole.dlstudio")
+    _panel, view = rl_tab(window)
+    for name, value in {"total_steps": 1500, "warmup_steps": 200, "eval_episodes": 3}.items():
+        view.editors[name].set_value(value)
+        view.settings[name] = value
+    qtbot.mouseClick(view.before_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Before training: the pole stayed up" in view.watch_label.text(), timeout=60_000)
+    qtbot.mouseClick(view.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.watcher is not None and view.watcher.ended, timeout=180_000)
+    assert view.watcher.state == "completed", view.status.text()
+    assert points(view.plots["return"], "return") > 10 and points(view.plots["loss"], "loss") > 0
+    assert "greedy episodes" in view.status.text()
+    qtbot.mouseClick(view.after_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "After training: the pole stayed up" in view.watch_label.text(), timeout=60_000)
+    assert view.cart_pole.states
