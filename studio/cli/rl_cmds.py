@@ -3,6 +3,7 @@
 A run like every run: a run folder under runs/, progress on stderr, Ctrl-C to stop (twice: kill),
 ``--resume RUN`` to continue from its backup (replay buffer included), the Runs table and
 ``studio runs`` list it. The last line is the mean return of the greedy evaluation episodes.
+The settings are the project's (its ``rl`` section, else the defaults); each ``--SETTING`` overrides one.
 """
 
 from __future__ import annotations
@@ -28,8 +29,7 @@ def register(subparsers) -> None:
         f"(default {DEFAULT_TEMPLATE}: 4 inputs, 2 outputs). Needs Gymnasium: pip install \"dl-studio[rl]\".")
     parser.add_argument("source", nargs="?", help=f"project file or template name (default {DEFAULT_TEMPLATE}; "
                         "not with --resume)")
-    add_spec_options(parser, RL_FIELDS)
-    parser.set_defaults(**{spec.name: None for spec in RL_FIELDS})  # unset: the default, or the resumed run's
+    add_spec_options(parser, RL_FIELDS, override=True)  # unset: the project's, or the resumed run's
     parser.add_argument("--run-dir", metavar="DIR", help="run folder to create (default: runs/<time>-<name>)")
     parser.add_argument("--resume", metavar="RUN", help="continue a stopped, killed or crashed DQN run "
                         "(only --total-steps and --eval-episodes may change)")
@@ -38,7 +38,7 @@ def register(subparsers) -> None:
 
 
 def _settings(args) -> dict:
-    """The settings given on the command line, checked by their specs."""
+    """The settings given on the command line, checked by their specs (they override the project's)."""
     given = [spec for spec in RL_FIELDS if getattr(args, spec.name) is not None]
     return checked_values(args, given)
 
@@ -58,7 +58,7 @@ def _make_runner(args):
     project, runs_root = load_source(source)
     if args.backend:
         project.training = {**project.training, "backend": args.backend}
-    settings = _settings(args)
+    settings = {**project.rl, **_settings(args)}
     project.view = {**project.view, "template": project.view.get("template") or source}
     run_dir = Path(args.run_dir) if args.run_dir else new_run_dir(
         runs_root, run_name(project, source if Path(source).exists() else None).rsplit("-", 1)[0] + "-dqn")

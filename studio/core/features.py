@@ -15,6 +15,7 @@ FEATURE_PLUGINS = (
     "studio.core.inspect.run_hooks",      # live decision boundary, live probes
     "studio.core.experiments.run_hooks",  # the run store: summary.json and curves.npz each epoch
     "studio.core.integrations.run_hooks",  # MLflow tracking (the mlflow setting)
+    "studio.core.rl.settings",            # the project's rl section: DQN settings checked by their specs
 )
 
 

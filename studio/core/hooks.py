@@ -20,6 +20,8 @@ plugins. Hooks (the ``Run*`` types are in ``studio.core.training.build``):
   feature adds to a built model (every objective; ``run.supervised`` tells which).
 - ``engine_callbacks(folder, state, dataset) -> list``: callbacks that run after the engine's own
   (they see the epoch's event written and whether the run failed).
+- ``project_section_problem(section, value) -> str | None``: what is wrong with a project section the
+  feature owns (``studio.core.project.FEATURE_SECTIONS``), in one line; checked when a project loads.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from types import ModuleType
 from typing import Any, Iterator
 
 HOOKS = ("objective_builder", "plan_objective", "compat_problems", "check_run", "supervised_loss",
-         "extend_run", "engine_callbacks")
+         "extend_run", "engine_callbacks", "project_section_problem")
 
 _names: list[str] = []
 _modules: dict[str, ModuleType] = {}

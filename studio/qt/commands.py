@@ -203,7 +203,8 @@ class SetSection(QUndoCommand):
         self.doc.set_section(self.section, self.old)
 
 
-SECTION_AREAS = {"dataset": "Data", "augmentation": "Augment", "training": "Train"}  # other edits: Model
+# The area of each section's edits (others: Model); rl: the Train area's Reinforcement learning tab.
+SECTION_AREAS = {"dataset": "Data", "augmentation": "Augment", "training": "Train", "rl": "Train"}
 
 
 def command_area(command: QUndoCommand) -> str:

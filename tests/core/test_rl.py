@@ -1,7 +1,8 @@
-"""Reinforcement learning (studio.core.rl): settings, epsilon schedule, replay buffer, the Q-network
+"""Reinforcement learning (studio.core.rl): settings (and the project's rl section), epsilon schedule, replay buffer, the Q-network
 check, the run folder, the plotted series; slow: the DQN update, a short run that learns, Stop and
 resume through the child process."""
 
+import json
 import sys
 
 import numpy as np
@@ -9,13 +10,13 @@ import pytest
 
 from studio.core.experiments.summary import stored_row
 from studio.core.graph.templates import load_template
-from studio.core.project import default_project
+from studio.core.project import ProjectError, default_project, load_project, save_project
 from studio.core.rl import RLError
 from studio.core.rl.curves import RLCurves
 from studio.core.rl.env import cart_pole_frame, env_facts
 from studio.core.rl.replay import ReplayBuffer
 from studio.core.rl.runner import DQNRunner, check_q_network, prepare_dqn_folder, reopen_dqn_folder
-from studio.core.rl.settings import RL_FIELDS, check_settings, default_settings, epsilon_at
+from studio.core.rl.settings import RL_FIELDS, changed_settings, check_settings, default_settings, epsilon_at
 from studio.core.training import RunFolder, RunWatcher
 from studio.core.training.runs import read_events
 
@@ -39,6 +40,37 @@ def test_every_setting_is_a_spec_with_its_default():
 def test_bad_settings_are_named(values, named):
     with pytest.raises(RLError, match=named):
         check_settings(values)
+
+
+def test_a_project_keeps_only_the_dqn_settings_that_differ_from_the_defaults(tmp_path):
+    project = q_project()
+    project.rl = changed_settings({**default_settings(), "gamma": 0.95, "algorithm": "dqn"})
+    path = tmp_path / "cartpole.dlstudio"
+    save_project(project, path)
+    assert json.loads(path.read_text())["rl"] == {"gamma": 0.95, "algorithm": "dqn"}
+    loaded = load_project(path)
+    assert loaded.rl == {"gamma": 0.95, "algorithm": "dqn"}
+    assert loaded.copy().rl == loaded.rl
+    assert check_settings(loaded.rl) == {**default_settings(), "gamma": 0.95, "algorithm": "dqn"}
+    data = json.loads(path.read_text())
+    del data["rl"]  # a file from before the section: every setting at its default
+    path.write_text(json.dumps(data))
+    assert load_project(path).rl == {}
+
+
+@pytest.mark.parametrize("section, message", [
+    ({"gamma": 1.5}, "field 'rl': gamma: "),
+    ({"replay_sise": 10}, "field 'rl': unknown reinforcement-learning setting 'replay_sise'"),
+    ({"epsilon_start": 0.1, "epsilon_end": 0.5}, "field 'rl': epsilon_end is above epsilon_start"),
+    ({"algorithm": "sarsa"}, "field 'rl': algorithm: "),
+])
+def test_a_project_with_a_bad_dqn_setting_is_refused_naming_it(tmp_path, section, message):
+    data = {**q_project().to_dict(), "rl": section}
+    path = tmp_path / "bad.dlstudio"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ProjectError, match=message) as info:
+        load_project(path)
+    assert str(info.value).startswith(str(path)) and "\n" not in str(info.value)
 
 
 def test_epsilon_falls_linearly_after_the_warm_up_then_stays():
@@ -202,6 +234,22 @@ def test_cli_refuses_bad_settings_and_a_source_with_resume(capsys):
     assert "drop PROJECT" in capsys.readouterr().err
     assert main(["rl", "mlp_xor", "--run-dir", "unused"]) == 2
     assert "q_network_cartpole template" in capsys.readouterr().err
+
+
+def test_cli_takes_the_project_settings_and_flags_override_them(tmp_path):
+    from studio.cli import build_parser
+    from studio.cli.rl_cmds import _make_runner
+
+    project = q_project()
+    project.rl = {"gamma": 0.95, "seed": 7}
+    save_project(project, tmp_path / "cartpole.dlstudio")
+    args = build_parser().parse_args(["rl", str(tmp_path / "cartpole.dlstudio"), "--seed", "3",
+                                      "--run-dir", str(tmp_path / "run")])
+    settings = check_settings(_make_runner(args).settings)
+    assert (settings["gamma"], settings["seed"]) == (0.95, 3)
+    assert settings["total_steps"] == default_settings()["total_steps"]
+    template = _make_runner(build_parser().parse_args(["rl", "--run-dir", str(tmp_path / "run2")]))
+    assert check_settings(template.settings) == default_settings()
 
 
 def test_studio_train_resume_of_a_dqn_run_names_studio_rl(tmp_path, capsys):

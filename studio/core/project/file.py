@@ -3,7 +3,10 @@
 Format history:
 - 1: node positions were stored inside each node (``node["pos"]``).
 - 2: positions moved to ``view["positions"]`` so layout never touches the model; ``generative``
-  section added.
+  section added. Later, without a new version (older readers ignore it): the ``rl`` section.
+
+A section a feature owns (``FEATURE_SECTIONS``) is checked at load by that feature, through the
+``project_section_problem`` hook (``studio.core.hooks``): this module imports no feature.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from studio.core import hooks
 from studio.core.fileio import (atomic_write_json, json_value_problem, loads_json_bounded, read_bytes_capped,
                                 remove_stale_temps)
 from studio.core.graph.model import Graph, GraphError
@@ -23,7 +27,8 @@ FILE_SUFFIX = ".dlstudio"
 MAX_FILE_BYTES = 64 * 2**20  # a 10,000-layer project is about 10 MiB
 # Section -> type; checked before migrating, so a migration only ever sees well-formed sections.
 SECTIONS: dict[str, type] = {"name": str, "dataset": dict, "augmentation": list, "graph": dict,
-                             "training": dict, "view": dict}
+                             "training": dict, "view": dict, "rl": dict}
+FEATURE_SECTIONS = ("rl",)  # checked by the feature that owns each (hook ``project_section_problem``)
 
 
 class ProjectError(ValueError):
@@ -39,6 +44,7 @@ class Project:
     training: dict[str, Any] = field(default_factory=dict)
     view: dict[str, Any] = field(default_factory=dict)
     generative: dict[str, Any] | None = None
+    rl: dict[str, Any] = field(default_factory=dict)  # the DQN settings that differ from their defaults
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -49,6 +55,7 @@ class Project:
             "graph": self.graph.to_dict(),
             "training": copy.deepcopy(self.training),
             "generative": copy.deepcopy(self.generative),
+            "rl": copy.deepcopy(self.rl),
             "view": copy.deepcopy(self.view),
         }
 
@@ -86,7 +93,8 @@ def project_from_dict(data: Any, where: str = "project") -> Project:
 
     Raises:
         ProjectError: not a JSON object, too deep or non-finite values, a missing or newer schema
-            version, a section of the wrong type, no ``graph`` section, or a graph that does not load.
+            version, a section of the wrong type, no ``graph`` section, a graph that does not load, or
+            a feature's section (``rl``) with a value the feature refuses.
     """
     if not isinstance(data, dict):
         raise ProjectError(f"{where}: expected a JSON object at the top level")
@@ -107,6 +115,10 @@ def project_from_dict(data: Any, where: str = "project") -> Project:
     generative = data.get("generative")
     if generative is not None and not isinstance(generative, dict):
         raise ProjectError(f"{where}: field 'generative' should be an object")
+    for section in FEATURE_SECTIONS:
+        problem = data.get(section) and hooks.first("project_section_problem", section, data[section])
+        if problem:
+            raise ProjectError(f"{where}: field {section!r}: {problem}")
     for index, step in enumerate(data.get("augmentation", [])):
         if not isinstance(step, dict):
             raise ProjectError(f"{where}: augmentation[{index}] should be an object")
@@ -123,7 +135,7 @@ def project_from_dict(data: Any, where: str = "project") -> Project:
     return Project(
         name=data.get("name", "Untitled"), dataset=data.get("dataset", {}),
         augmentation=data.get("augmentation", []), graph=graph, training=data.get("training", {}),
-        view=view, generative=data.get("generative"),
+        view=view, generative=data.get("generative"), rl=data.get("rl", {}),
     )
 
 

@@ -1,5 +1,9 @@
 """The settings of a DQN run, each declared once as a ParamSpec: defaults, checks, CLI options
-(``studio rl --replay-size ...``) and the GUI form derive from ``RL_FIELDS``."""
+(``studio rl --replay-size ...``) and the GUI form derive from ``RL_FIELDS``.
+
+A project keeps the settings that differ from their defaults in its ``rl`` section (``project.rl``);
+this module is the plugin (``studio.core.features``) that checks that section when a project loads.
+"""
 
 from __future__ import annotations
 
@@ -71,6 +75,27 @@ def check_settings(values: dict[str, Any] | None) -> dict[str, Any]:
     if checked["epsilon_end"] > checked["epsilon_start"]:
         raise RLError("epsilon_end is above epsilon_start: exploration should fall, not rise")
     return checked
+
+
+def changed_settings(values: dict[str, Any]) -> dict[str, Any]:
+    """The settings of ``values`` that differ from their defaults: what a project's ``rl`` section holds."""
+    return {name: value for name, value in values.items() if value != SPECS[name].default_value()}
+
+
+def project_section_problem(section: str, value: dict[str, Any]) -> str | None:
+    """Hook (``studio.core.hooks``): what is wrong with a project's ``rl`` section, in one line, or None.
+
+    Args:
+        section: the project section's name (the other features' are not this module's).
+        value: its content, DQN settings by name.
+    """
+    if section != "rl":
+        return None
+    try:
+        check_settings(value)
+    except RLError as exc:
+        return str(exc)
+    return None
 
 
 def epsilon_at(step: int, settings: dict[str, Any]) -> float:

@@ -2,8 +2,10 @@
 DQN run (episode return and its moving average, loss, epsilon) and "watch the agent": the cart and
 pole drawn from the environment's state through one greedy episode, before or after training.
 
-The Q-network is the project's graph (Model area); the run is a core ``DQNRunner`` followed through
-a ``RunWatcher`` on a timer; starting a run and playing an episode happen on a worker thread.
+The Q-network is the project's graph (Model area) and the settings its ``rl`` section (those that
+differ from their defaults): every edit in the form is an undoable ``SetSection`` through the document
+(consecutive changes of one setting merge). The run is a core ``DQNRunner`` followed through a
+``RunWatcher`` on a timer; starting a run and playing an episode happen on a worker thread.
 """
 
 from __future__ import annotations
@@ -11,18 +13,22 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from typing import Any
+
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (QFormLayout, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea,
                                QSplitter, QVBoxLayout, QWidget)
 
+from studio.core.params import ParamError
 from studio.core.rl import RLError
 from studio.core.rl.curves import RLCurves
 from studio.core.rl.env import cart_pole_frame
 from studio.core.rl.runner import DQNRunner, is_dqn_run
-from studio.core.rl.settings import RL_FIELDS, check_settings, default_settings
+from studio.core.rl.settings import RL_FIELDS, SPECS, changed_settings, check_settings
 from studio.core.training import RunWatcher, new_run_dir
 from studio.core.training.runs import RunFolder, run_name
+from studio.qt.commands import SetSection
 from studio.qt.widgets.param_editors import make_editor
 from studio.qt.widgets.plots import TRAIN, VAL, CurvePlot
 from studio.qt.widgets.worker import TaskRunner
@@ -105,18 +111,19 @@ class RLView(QWidget):
     def __init__(self, window) -> None:
         super().__init__()
         self.window = window
+        self.doc = window.document
         self.watcher: RunWatcher | None = None
         self.curves = RLCurves()
         self.worker = TaskRunner(self)
-        self.settings = default_settings()
 
         form = QWidget()
         form_layout = QFormLayout(form)
         self.editors = {}
         for spec in RL_FIELDS:
-            editor = self.editors[spec.name] = make_editor(spec, self.settings[spec.name])
+            editor = self.editors[spec.name] = make_editor(
+                spec, None, check=lambda value, name=spec.name: self._check(name, value))
             editor.setToolTip(spec.help)
-            editor.edited.connect(lambda value, name=spec.name: self.settings.__setitem__(name, value))
+            editor.edited.connect(lambda value, name=spec.name: self._edit(name, value))
             form_layout.addRow(spec.title, editor)
         form_scroll = QScrollArea()
         form_scroll.setWidgetResizable(True)
@@ -186,7 +193,34 @@ class RLView(QWidget):
 
         self._poll_timer = QTimer(self, interval=POLL_MS)
         self._poll_timer.timeout.connect(self.poll)
+        self.doc.project_replaced.connect(self.refresh)
+        self.doc.section_changed.connect(lambda name: self.refresh() if name == "rl" else None)
+        self.refresh()
         self._draw_buttons()
+
+    # -- settings (the project's rl section) ---------------------------------------------------
+    def settings(self) -> dict[str, Any]:
+        """Every DQN setting: the project's, else its default."""
+        return check_settings(self.doc.project.rl)
+
+    def refresh(self) -> None:
+        """Show the project's settings (after an edit, undo, or another project)."""
+        for name, value in self.settings().items():
+            self.editors[name].set_value(value)
+
+    def _check(self, name: str, value: Any) -> Any:
+        """``value`` as its spec cleans it, also refused when it clashes with the other settings."""
+        value = SPECS[name].check(value)
+        try:
+            check_settings({**self.doc.project.rl, name: value})
+        except RLError as exc:
+            raise ParamError(str(exc)) from None
+        return value
+
+    def _edit(self, name: str, value: Any) -> None:
+        section = changed_settings({**self.doc.project.rl, name: value})
+        if section != self.doc.project.rl:
+            self.doc.push(SetSection(self.doc, "rl", section, f"Set DQN {name}", merge_key=name))
 
     # -- runs ----------------------------------------------------------------------------
     @property
@@ -196,10 +230,10 @@ class RLView(QWidget):
     def start(self) -> None:
         if self.live:
             return
-        project = self.window.document.project.copy()
+        project = self.doc.project.copy()
         try:
-            settings = check_settings(self.settings)
-            run_dir = new_run_dir(self.window.runs_root(), run_name(project, self.window.document.path) + "-dqn")
+            settings = check_settings(project.rl)
+            run_dir = new_run_dir(self.window.runs_root(), run_name(project, self.doc.path) + "-dqn")
         except (RLError, OSError) as exc:
             self._say(f"Cannot start: {exc}")
             return
@@ -279,8 +313,8 @@ class RLView(QWidget):
     def watch_before(self) -> None:
         from studio.core.rl.agent import untrained_policy
 
-        graph = self.window.document.project.graph.copy()
-        self._watch("before training", lambda: untrained_policy(graph, self.settings["seed"]))
+        graph, seed = self.doc.project.graph.copy(), self.settings()["seed"]
+        self._watch("before training", lambda: untrained_policy(graph, seed))
 
     def watch_after(self) -> None:
         from studio.core.rl.agent import trained_policy
@@ -291,7 +325,7 @@ class RLView(QWidget):
 
     def _watch(self, when: str, policy) -> None:
         info = RunFolder(self.watcher.path).info() if self.watcher is not None else {}
-        environment = (info.get("environment") or {}).get("name") or self.settings["environment"]
+        environment = (info.get("environment") or {}).get("name") or self.settings()["environment"]
         self.watch_label.setText(f"Playing one episode {when}…")
         self.worker.submit("watch", lambda: _play(policy, environment),
                            lambda result: self._show_episode(when, *result),
