@@ -1,5 +1,6 @@
-"""Reinforcement learning (studio.core.rl): settings (and the project's rl section), epsilon schedule, replay buffer, the Q-network
-check, the run folder, the plotted series; slow: the DQN update, a short run that learns, Stop and
+"""Reinforcement learning (studio.core.rl): settings (kept in the project's rl section, used by
+``studio rl``), epsilon schedule, replay buffer, the Q-network check, the run folder, the plotted
+series; slow: the DQN update, a short run that learns, Stop and
 resume through the child process."""
 
 import json

@@ -1,5 +1,5 @@
-"""The Train area's Reinforcement learning tab: a DQN run's plots, the cart-pole view, Start/Stop
-and watching the agent before and after training."""
+"""The Train area's Reinforcement learning tab: its settings as undoable project edits, a DQN run's
+plots, the cart-pole view, Start/Stop and watching the agent before and after training."""
 
 import json
 
@@ -7,6 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from studio.core.graph.templates import load_template
+from studio.core.project import default_project
 from studio.core.rl.settings import check_settings
 from studio.core.training.runs import RunFolder
 
@@ -20,6 +21,45 @@ def rl_tab(window):
     window.show_area("Train")
     panel = window.area_widget("Train")
     return panel, panel.rl_view
+
+
+def type_into(qtbot, widget, text):
+    """Click ``widget``, select its text and type ``text``, as a user would."""
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+    qtbot.keyClick(widget, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(widget, text)
+
+
+def test_dqn_settings_are_project_edits_undone_saved_and_reopened(window, qtbot, tmp_path):
+    window.show_area("Model")
+    window.area_widget("Model").open_template("q_network_cartpole")
+    doc, path = window.document, tmp_path / "cartpole.dlstudio"
+    assert doc.project.rl == {}  # the template brings the Q-network, no DQN setting
+    assert window.save_project(path) and not doc.modified
+    panel, view = rl_tab(window)
+    panel.tabs.setCurrentWidget(view)
+    gamma, seed, start = (view.editors[name].input for name in ("gamma", "seed", "epsilon_start"))
+    assert gamma.text() == "0.99"
+    steps = doc.undo_stack.count()
+    type_into(qtbot, gamma, "0.95")
+    type_into(qtbot, seed, "7")
+    assert doc.project.rl == {"gamma": 0.95, "seed": 7} and doc.modified
+    assert doc.undo_stack.count() == steps + 2  # one step per setting, however many keys
+    type_into(qtbot, start, "0.01")  # below epsilon_end (0.02): refused, not stored
+    assert "epsilon_start" not in doc.project.rl and "above epsilon_start" in start.toolTip()
+    qtbot.keyClick(view.cart_pole, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert doc.project.rl == {"gamma": 0.95} and seed.value() == 0
+    qtbot.keyClick(view.cart_pole, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert doc.project.rl == {} and gamma.text() == "0.99" and not doc.modified
+    doc.undo_stack.redo()
+    doc.undo_stack.redo()
+    assert window.save_project(path)
+    assert json.loads(path.read_text())["rl"] == {"gamma": 0.95, "seed": 7}
+    doc.set_project(default_project())
+    assert gamma.text() == "0.99" and seed.value() == 0
+    assert window.open_project(path)
+    assert gamma.text() == "0.95" and seed.value() == 7
+    assert view.settings()["gamma"] == 0.95  # what Start DQN trains with
 
 
 def test_a_dqn_run_shown_from_the_runs_table_opens_its_plots(window, qtbot, tmp_path):
