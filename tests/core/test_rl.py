@@ -60,10 +60,10 @@ def test_a_project_keeps_only_the_dqn_settings_that_differ_from_the_defaults(tmp
 
 
 @pytest.mark.parametrize("section, message", [
-    ({"gamma": 1.5}, "field 'rl': gamma: "),
+    ({"gamma": 1.5}, "field 'rl': gamma must be at most 1, got 1.5$"),
     ({"replay_sise": 10}, "field 'rl': unknown reinforcement-learning setting 'replay_sise'"),
     ({"epsilon_start": 0.1, "epsilon_end": 0.5}, "field 'rl': epsilon_end is above epsilon_start"),
-    ({"algorithm": "sarsa"}, "field 'rl': algorithm: "),
+    ({"algorithm": "sarsa"}, "field 'rl': unknown algorithm 'sarsa'"),
 ])
 def test_a_project_with_a_bad_dqn_setting_is_refused_naming_it(tmp_path, section, message):
     data = {**q_project().to_dict(), "rl": section}

@@ -70,8 +70,8 @@ def check_settings(values: dict[str, Any] | None) -> dict[str, Any]:
     for name, spec in SPECS.items():
         try:
             checked[name] = spec.check((values or {}).get(name, spec.default_value()))
-        except ParamError as exc:
-            raise RLError(f"{name}: {exc}") from None
+        except ParamError as exc:  # its message names the setting
+            raise RLError(str(exc)) from None
     if checked["epsilon_end"] > checked["epsilon_start"]:
         raise RLError("epsilon_end is above epsilon_start: exploration should fall, not rise")
     return checked
