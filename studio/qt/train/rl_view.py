@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
@@ -198,7 +197,7 @@ class RLView(QWidget):
         self.refresh()
         self._draw_buttons()
 
-    # -- settings (the project's rl section) ---------------------------------------------------
+    # -- settings (the project's rl section) ---------------------------------------------
     def settings(self) -> dict[str, Any]:
         """Every DQN setting: the project's, else its default."""
         return check_settings(self.doc.project.rl)
