@@ -47,7 +47,9 @@ def test_dqn_settings_are_project_edits_undone_saved_and_reopened(window, qtbot,
     assert doc.undo_stack.count() == steps + 2  # one step per setting, however many keys
     type_into(qtbot, start, "0.01")  # below epsilon_end (0.02): refused, not stored
     assert "epsilon_start" not in doc.project.rl and "above epsilon_start" in start.toolTip()
-    qtbot.keyClick(view.cart_pole, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    window.show_area("Model")  # Ctrl+Z anywhere: the Train area comes back for its edit
+    qtbot.keyClick(window.model_area.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_area == "Train" and "in the Train area" in window.statusBar().currentMessage()
     assert doc.project.rl == {"gamma": 0.95} and seed.value() == 0
     qtbot.keyClick(view.cart_pole, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert doc.project.rl == {} and gamma.text() == "0.99" and not doc.modified
