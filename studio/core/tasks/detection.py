@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from studio.core.tasks.base import Shown, Task, TaskError
 from studio.core.tasks.grid_boxes import BOX_VALUES
-from studio.core.tasks.outputs import sizing_node
+from studio.core.tasks.outputs import fit_conv_filters
 from studio.core.tasks.registry import register
 
 
@@ -61,14 +61,8 @@ class Detection(Task):
                 f"this dataset has boxes with classes but output {graph.nodes[output_id].name!r} gives {shape}: a "
                 f"detector outputs a grid (rows, columns, {need}) of class logits and 4 box values per cell, "
                 "e.g. the detector_64 template")
-        if shape[-1] == need:
-            return []
-        node = sizing_node(graph, output_id)
-        if node.type != "Conv2D":
-            raise TaskError(f"the model outputs {shape[-1]} values per cell but {num_classes} classes need {need}: "
-                            f"end it with a 1x1 Conv2D of {need} filters")
-        graph.set_param(node.id, "filters", need)
-        return [f"output {node.name!r}: filters {shape[-1]} -> {need} ({num_classes} classes + 4 box values)"]
+        return fit_conv_filters(graph, output_id, shape[-1], need, "values per cell",
+                                f"{num_classes} classes + 4 box values")
 
     def evaluate(self, y_true, outputs, class_names):
         """mAP@0.5, mAP@[.5:.95] and per-class AP from pycocotools, after decoding + NMS."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from studio.core.tasks.base import Shown, Task, TaskError
-from studio.core.tasks.outputs import sizing_node
+from studio.core.tasks.outputs import fit_conv_filters
 from studio.core.tasks.registry import register
 
 
@@ -51,14 +51,7 @@ class Segmentation(Task):
                 f"output {graph.nodes[output_id].name!r} gives {shape}: a classification model outputs one label "
                 f"per image; use a model that outputs ({input_shape[0]}, {input_shape[1]}, {classes}), e.g. the "
                 "unet_28 template")
-        if shape[-1] == classes:
-            return []
-        node = sizing_node(graph, output_id)
-        if node.type != "Conv2D":
-            raise TaskError(f"the model outputs {shape[-1]} scores per pixel but the masks have {classes} "
-                            f"classes: end it with a 1x1 Conv2D of {classes} filters")
-        graph.set_param(node.id, "filters", classes)
-        return [f"output {node.name!r}: filters {shape[-1]} -> {classes} ({classes} mask classes)"]
+        return fit_conv_filters(graph, output_id, shape[-1], classes, "scores per pixel", f"{classes} mask classes")
 
     def evaluate(self, y_true, outputs, class_names):
         from studio.core.tasks.masks import segmentation_report
