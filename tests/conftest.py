@@ -22,9 +22,10 @@ def pytest_collection_finish(session):
     gc.freeze()
 
 
-# Parametrized tests whose cases are long and share nothing: pytest-xdist spreads their cases over the
-# workers one by one (every other file's tests stay together on one worker: --dist loadfile).
-SPREAD = ("tests/core/test_keras_io.py::test_every_keras_application_imports_with_exact_params_and_outputs[",)
+# Tests that share no module fixture, spread over the pytest-xdist workers one by one: the GUI tests
+# (their fixtures are per test; a file of long ones would trail) and the 40 keras.applications cases.
+# Every other file's tests stay together on one worker (--dist loadfile).
+SPREAD = ("tests/qt/", "tests/core/test_keras_io.py::test_every_keras_application_imports_with_exact_params_and_outputs[")
 
 
 def pytest_xdist_make_scheduler(config, log):
