@@ -12,8 +12,15 @@ click on Start in this process's window, offscreen when there is no display) and
 - throughput: samples/s from the run's events (the last batch event of each epoch after the
   first, so compiling is left out), median over the repeats; GUI / CLI. Target >= 0.97.
 
-Usage: ``python benchmarks/bench_gui_training.py [--epochs 4] [--repeats 2]`` (a few minutes on
-2 CPU cores; other work on the machine shows up in both figures).
+- first-run start-up (issue 28): seconds from Start to the first plotted batch point of a run
+  started as the Train panel starts it (``training.Runner`` and ``RunWatcher`` polling every
+  ``POLL_MS``, from a fresh process: the session's first run), against a plain ``model.fit`` of the
+  same model and data started the same way (a fresh process; first batch = its first
+  ``on_train_batch_end``); both timed from the moment the fresh process is started, median over the
+  repeats, and their ratio.
+
+Usage: ``python benchmarks/bench_gui_training.py [--epochs 4] [--repeats 2] [--only-startup]`` (a
+few minutes on 2 CPU cores; other work on the machine shows up in every figure).
 """
 
 from __future__ import annotations
@@ -121,6 +128,73 @@ def gui_run(app, project_file: Path, idle_s: float) -> tuple[float, Heartbeat, l
     return steady_samples_per_s(run_dir), heartbeat, idle, run_dir
 
 
+def runner_child(project_file: str, run_dir: str, poll_s: str) -> None:
+    """Start a run as the Train panel does (its events polled every ``poll_s``); print the time its
+    first batch event is polled, then stop it."""
+    from studio.core.project import load_project
+    from studio.core.training import Runner, RunWatcher
+
+    runner = Runner(load_project(project_file), run_dir)
+    runner.start()
+    watcher = RunWatcher.for_runner(runner)
+    while not watcher.ended:
+        if any(event["type"] == "batch" for event in watcher.poll(timeout=float(poll_s))):
+            print(f"first batch at {time.time()!r}", flush=True)
+            break
+    runner.stop()
+    runner.wait(120)
+
+
+def fit_child(project_file: str) -> None:
+    """A plain ``model.fit`` of the project's model on its data; print the time its first batch ends."""
+    import keras
+
+    from studio.core.data import load_dataset
+    from studio.core.graph.keras_io import to_keras
+    from studio.core.project import load_project
+
+    project = load_project(project_file)
+    data = load_dataset(project.dataset)
+    model = to_keras(project.graph)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+
+    class FirstBatch(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            print(f"first batch at {time.time()!r}", flush=True)
+            self.model.stop_training = True
+
+    model.fit(data.x_train, data.y_train, batch_size=project.training["batch_size"], epochs=1,
+              validation_data=(data.x_val, data.y_val), verbose=0, callbacks=[FirstBatch()])
+
+
+def first_batch_s(args: list[str], backend: str) -> float:
+    """Seconds from starting a fresh ``--child`` process to the first batch it reports."""
+    from studio.core import processes
+
+    started = time.time()
+    done = processes.run(processes.script(__file__, "--child", *args), timeout=600,
+                         env={"KERAS_BACKEND": backend})
+    found = [line for line in done.stdout.splitlines() if line.startswith("first batch at ")]
+    if done.returncode or not found:
+        raise SystemExit(f"the {args[0]} child reported no batch (exit {done.returncode}): {done.stderr[-2000:]}")
+    return float(found[0].removeprefix("first batch at ")) - started
+
+
+def startup(project_file: Path, runs: Path, backend: str, repeats: int) -> None:
+    """Print the first-run start-up of the Train panel's way and of a plain ``model.fit``, and their ratio."""
+    from studio.qt.train.panel import POLL_MS
+
+    panel, plain = [], []
+    for repeat in range(repeats):
+        run_dir = runs / f"startup-{repeat}"
+        panel.append(first_batch_s(["runner", str(project_file), str(run_dir), str(POLL_MS / 1000)], backend))
+        plain.append(first_batch_s(["fit", str(project_file)], backend))
+        print(f"start-up {repeat + 1}: Train panel's way {panel[-1]:.1f} s, plain model.fit {plain[-1]:.1f} s")
+    ratio = statistics.median(panel) / statistics.median(plain)
+    print(f"first-run start-up to the first plotted batch ({backend}): Train panel's way "
+          f"{statistics.median(panel):.1f} s, plain model.fit {statistics.median(plain):.1f} s, ratio {ratio:.2f}")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
@@ -131,7 +205,14 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--idle", type=float, default=5.0, help="seconds of idle heartbeat before each GUI run")
+    parser.add_argument("--backend", default="tensorflow", help="the Keras backend of every run")
+    parser.add_argument("--only-startup", action="store_true", help="measure the first-run start-up only")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)  # runner PROJECT RUN_DIR POLL_S | fit PROJECT
     args = parser.parse_args()
+    if args.child:
+        kind, *child_args = args.child
+        (runner_child if kind == "runner" else fit_child)(*child_args)
+        return
 
     from PySide6.QtWidgets import QApplication
 
@@ -140,10 +221,13 @@ def main() -> None:
     app = QApplication.instance() or QApplication([])
     work = Path(tempfile.mkdtemp(prefix="bench-gui-training-"))
     project = default_project()
-    project.training.update(epochs=args.epochs, batch_size=32)
+    project.training.update(epochs=args.epochs, batch_size=32, backend=args.backend)
     project_file = work / "digits.dlstudio"
     save_project(project, project_file)
-    print(f"small_cnn_28 on digits, {args.epochs} epochs, batch 32; runs in {work / 'runs'}")
+    print(f"small_cnn_28 on digits, {args.epochs} epochs, batch 32, {args.backend}; runs in {work / 'runs'}")
+    startup(project_file, work / "runs", args.backend, args.repeats)
+    if args.only_startup:
+        return
 
     gui_rates, cli_rates, stalls, busy, idle = [], [], [], [], []
     for repeat in range(args.repeats):

@@ -22,6 +22,25 @@ def pytest_collection_finish(session):
     gc.freeze()
 
 
+# Tests that share no module fixture, spread over the pytest-xdist workers one by one: the GUI tests
+# (their fixtures are per test; a file of long ones would trail) and the 40 keras.applications cases.
+# Every other file's tests stay together on one worker (--dist loadfile).
+SPREAD = ("tests/qt/", "tests/core/test_keras_io.py::test_every_keras_application_imports_with_exact_params_and_outputs[")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile``, except that each case of the tests in ``SPREAD`` is a unit of its own."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduler(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return nodeid if nodeid.startswith(SPREAD) else super()._split_scope(nodeid)
+
+    return Scheduler(config, log)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _data_caches(tmp_path_factory):
     """The session's data cache folder; module fixtures (set up before a test's own folder) use it."""

@@ -41,8 +41,9 @@ def test_streamed_and_in_memory_give_identical_batches(tmp_path):
     root = make_folder(tmp_path / "imgs")
     memory, streamed = load_dataset(spec(root, "memory")), load_dataset(spec(root, "stream"))
     assert isinstance(memory.x_train, np.ndarray) and not isinstance(streamed.x_train, np.ndarray)
-    assert any(line.startswith("storage: in memory") for line in memory.report)
+    assert memory.report == [] and "storage: in memory (0 MiB)" in memory.summary()  # nothing to note
     assert any(line.startswith("storage: streamed from disk, cache at") for line in streamed.report)
+    assert "storage: streamed from disk" in streamed.summary()
     for a, b in zip(batches(make_pipeline(memory, "train", 5, seed=3, augmentation=AUG, epochs=2)),
                     batches(make_pipeline(streamed, "train", 5, seed=3, augmentation=AUG, epochs=2))):
         np.testing.assert_array_equal(a[0], b[0])

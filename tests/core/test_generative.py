@@ -1,6 +1,6 @@
 """Tiny GAN and VAE runs through the training engine: losses, sample grids, fixed-noise grids that
 reload identically, `studio sample`, export of one part (in-process runs); stop and resume of a GAN
-run in child processes (slow)."""
+run in child processes. Slow: every run trains for seconds."""
 
 import hashlib
 import time
@@ -27,7 +27,7 @@ def _project(kind, graph, epochs=2, quality=True):
                    generative={"kind": kind, "grid_size": 16, "quality": quality})
 
 
-def _follow(runners, on_event=None, limit_s=120):
+def _follow(runners, on_event=None, limit_s=240):
     deadline = time.monotonic() + limit_s
     while not all(runner.finished for runner in runners):
         assert time.monotonic() < deadline, "training did not finish in time"
@@ -102,6 +102,7 @@ def test_gan_run_logs_both_players_and_writes_a_grid_each_epoch(resumed_gan):
         assert (run_dir / name).is_file(), name
 
 
+@pytest.mark.slow  # the module's in-process GAN and VAE train for seconds
 def test_vae_run_logs_reconstruction_and_kl_and_writes_pairs(trained):
     run_dir = trained["vae"]
     assert read_run(run_dir)["status"] == "completed", read_run(run_dir).get("error")
@@ -116,6 +117,7 @@ def test_vae_run_logs_reconstruction_and_kl_and_writes_pairs(trained):
     assert read_run(run_dir)["best"]["monitor"] == "val_loss"
 
 
+@pytest.mark.slow  # the module's in-process GAN and VAE train for seconds
 def test_fixed_noise_grid_is_identical_across_reloads_of_a_checkpoint(trained):
     run_dir = trained["gan"]
     fixed = fixed_latents(run_dir)
@@ -135,6 +137,7 @@ def test_a_stopped_run_resumes_with_the_same_fixed_latents_and_cached_scorer(res
     assert (run_dir / "quality/classifier.keras").stat().st_mtime_ns == stopped["scorer"]
 
 
+@pytest.mark.slow  # the module's in-process GAN and VAE train for seconds
 def test_sample_cli_is_seeded_and_explains_bad_requests(trained, tmp_path, capsys):
     from studio.cli import main
 
@@ -152,6 +155,7 @@ def test_sample_cli_is_seeded_and_explains_bad_requests(trained, tmp_path, capsy
     assert _grid_pixels(tmp_path / "m.png").shape == (3 * TILE + 2 * GAP,) * 2
 
 
+@pytest.mark.slow  # the module's in-process GAN and VAE train for seconds
 def test_latent_exploration_and_export_of_one_part(trained):
     model = load_generative_model(trained["vae"])
     assert manifold_grid(model, 3).shape == (9, TILE, TILE, 1)
@@ -172,6 +176,7 @@ def test_latent_exploration_and_export_of_one_part(trained):
         manifold_grid(load_generative_model(trained["gan"]))
 
 
+@pytest.mark.slow
 def test_conditional_gan_trains_a_step_and_draws_the_asked_class():
     import keras
 

@@ -143,6 +143,7 @@ def test_the_cli_writes_the_report_and_refuses_a_missing_run(tmp_path, run_dir, 
         write_report(tmp_path / "nothing", target)
 
 
+@pytest.mark.slow  # starts Chromium
 def test_headless_chromium_shows_the_curves_and_tables(tmp_path, report_html):
     from PIL import Image
 

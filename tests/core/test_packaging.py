@@ -1,16 +1,27 @@
-"""models/ and assets/ ship inside a plain (non-editable) install."""
+"""models/ and assets/ ship inside a plain (non-editable) install (slow: pip builds the wheel)."""
 
 import subprocess
 import sys
 import zipfile
 
+import pytest
+
 from studio.resources import models_dir
 
+pytestmark = pytest.mark.slow
 
-def test_wheel_contains_templates_and_assets(tmp_path):
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    """The project's wheel, built once as ``pip install .`` builds it."""
+    folder = tmp_path_factory.mktemp("wheel")
     subprocess.run([sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(tmp_path)], check=True, cwd=models_dir().parent)
-    (wheel,) = tmp_path.glob("*.whl")
+                    "-w", str(folder)], check=True, cwd=models_dir().parent)
+    (built,) = folder.glob("*.whl")
+    return built
+
+
+def test_wheel_contains_templates_and_assets(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     templates = {p.name for p in models_dir().glob("*.json")}
     assert {f"studio/resources/models/{t}" for t in templates} <= set(names)
@@ -18,9 +29,9 @@ def test_wheel_contains_templates_and_assets(tmp_path):
     assert any(n.startswith("studio/resources/assets/icons/") for n in names)
 
 
-def test_installed_copy_finds_its_templates(tmp_path):
-    subprocess.run([sys.executable, "-m", "pip", "install", ".", "--no-deps", "--no-build-isolation", "-q",
-                    "--target", str(tmp_path)], check=True, cwd=models_dir().parent)
+def test_installed_copy_finds_its_templates(wheel, tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "install", str(wheel), "--no-deps", "-q", "--target", str(tmp_path)],
+                   check=True)
     code = ("import studio.resources as r; from studio.core.graph.templates import template_names; "
             "print(r.models_dir()); print(len(template_names()))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

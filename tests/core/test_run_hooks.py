@@ -157,7 +157,7 @@ def test_the_spawned_training_process_gets_the_same_registrations(tmp_path, monk
     project.training = {"epochs": 1, "batch_size": 8, "seed": 3}
     runner = Runner(project, tmp_path / "run")
     runner.start()
-    deadline, events = time.monotonic() + 120, []
+    deadline, events = time.monotonic() + 240, []
     while not runner.finished:
         assert time.monotonic() < deadline, "training did not finish in time"
         events += runner.poll(timeout=0.5)

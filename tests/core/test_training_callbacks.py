@@ -32,6 +32,7 @@ def _batches(x, y, batch=4):
     return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch)
 
 
+@pytest.mark.slow
 def test_nan_in_epoch_two_keeps_epoch_one_checkpoints(tmp_path):
     model, _ = _model()
     rng = np.random.default_rng(0)

@@ -140,6 +140,7 @@ def test_full_disk_while_backing_up_keeps_the_previous_backup(tmp_path, monkeypa
     restore_backup(folder, _model(), before)  # still loadable
 
 
+@pytest.mark.slow
 def test_backups_every_n_steps_and_where_a_stop_ends_the_epoch(tmp_path):
     folder = RunFolder(tmp_path)
     state = RunState()

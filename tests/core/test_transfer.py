@@ -104,6 +104,7 @@ def test_plan_refuses_a_backbone_setting_it_cannot_serve():
         plan_run(project)
 
 
+@pytest.mark.slow
 def test_frozen_weights_are_bit_identical_after_training(tmp_path):
     from studio.core.training.engine import train_run
 

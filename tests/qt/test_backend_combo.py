@@ -3,10 +3,11 @@
 import threading
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QStyleOptionViewItem
 
 from studio.core import backends
 from studio.core.backends import BackendFacts
+from studio.qt.widgets.param_editors import NOTE_ROLE
 
 
 def test_backend_combo_disables_unusable_backends_and_says_why(window, qtbot, monkeypatch):
@@ -24,7 +25,7 @@ def test_backend_combo_disables_unusable_backends_and_says_why(window, qtbot, mo
     window.show_area("Train")
     doc, box = window.document, window.area_widget("Train").form.editors["backend"].box
     qtbot.mouseClick(box, Qt.MouseButton.LeftButton)  # opens the list: the probe starts
-    qtbot.waitUntil(lambda: not box.model().item(box.findText("torch")).isEnabled(), timeout=5000)
+    qtbot.waitUntil(lambda: not box.model().item(box.findText("jax")).isEnabled(), timeout=5000)
     assert probed_on == [probed_on[0]] and probed_on[0] is not threading.main_thread()
 
     model = box.model()
@@ -34,6 +35,8 @@ def test_backend_combo_disables_unusable_backends_and_says_why(window, qtbot, mo
     assert "jaxlib failed to load" in tips["jax"] and "pip install --force-reinstall jax" in tips["jax"]
     assert "PyTorch: not installed" in tips["torch"] and "dl-studio[torch]" in tips["torch"]
     assert "TensorFlow 2.21.0: usable" in tips["tensorflow"]
+    notes = {name: box.itemData(box.findText(name), NOTE_ROLE) for name in backends.BACKENDS}
+    assert notes == {"tensorflow": "", "jax": "not usable", "torch": "not installed"}
 
     box.hidePopup()
     box.setFocus()
@@ -63,3 +66,26 @@ def test_the_form_says_which_backend_auto_picks_and_why(window, qtbot, monkeypat
     box.setFocus()
     qtbot.keyClick(box, Qt.Key.Key_Down)  # a backend chosen by name: nothing to explain
     assert window.document.project.training["backend"] != "auto" and not form.auto_note.isVisibleTo(form)
+
+
+def test_a_backend_not_installed_is_marked_before_the_list_opens(window, qtbot, monkeypatch):
+    def no_probe():
+        raise AssertionError("probed before the list was opened")
+
+    monkeypatch.setattr(backends, "installed", lambda name: name != "torch")
+    monkeypatch.setattr(backends, "probe_all", no_probe)
+    backends.forget_session_facts()
+    window.show_area("Train")
+    box = window.area_widget("Train").form.editors["backend"].box
+    model, torch, jax = box.model(), box.findText("torch"), box.findText("jax")
+    assert not model.item(torch).isEnabled() and model.item(jax).isEnabled()
+    assert "PyTorch: not installed" in box.itemData(torch, Qt.ItemDataRole.ToolTipRole)
+    assert "dl-studio[torch]" in box.itemData(torch, Qt.ItemDataRole.ToolTipRole)
+
+    shown = {}
+    for row in (torch, jax):  # the text the open list draws for each choice
+        option = QStyleOptionViewItem()
+        box.view().itemDelegate().initStyleOption(option, model.index(row, 0))
+        shown[row] = option.text
+    assert shown == {torch: "torch (not installed)", jax: "jax"}
+    assert box.itemText(torch) == "torch"  # the choice itself is unchanged

@@ -90,7 +90,7 @@ def test_start_shows_live_curves_and_stop_saves_a_checkpoint(window, qtbot, tmp_
     # (The plots take turns to redraw, so wait until each has had its turn.)
     grads = panel.plots["grad"]
     qtbot.waitUntil(lambda: bool(points(panel.plots["loss"], "loss/val") and points(panel.plots["metric"], "metric/val")
-                                 and points(panel.plots["lr"], "lr") and len(grads.curves) >= 2), timeout=90_000)
+                                 and points(panel.plots["lr"], "lr") and len(grads.curves) >= 2), timeout=240_000)
     for key in ("loss/batch", "loss/smoothed", "loss/epoch"):
         assert points(panel.plots["loss"], key) >= 1, key
     assert grads.getPlotItem().ctrl.logYCheck.isChecked()

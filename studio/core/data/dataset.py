@@ -86,7 +86,7 @@ class Dataset:
         return self._fingerprint
 
     def summary(self) -> list[str]:
-        """Human-readable lines: task, shapes, split sizes and class counts."""
+        """Human-readable lines: task, shapes, split sizes, class counts and where the inputs are held."""
         lines = [
             f"source: {self.spec.get('source')}",
             f"task: {self.task}",
@@ -109,5 +109,13 @@ class Dataset:
                 counts = self.class_counts(name)
                 line += " (" + ", ".join(f"{k} {v}" for k, v in counts.items()) + ")"
             lines.append(line)
+        lines.append(self._storage())
         lines.append(f"fingerprint: {self.fingerprint()}")
         return lines
+
+    def _storage(self) -> str:
+        """Where the inputs are held: in memory (with their size) or streamed from disk."""
+        inputs = [self.split(name)[0] for name in SPLITS]
+        if all(isinstance(x, np.ndarray) for x in inputs):
+            return f"storage: in memory ({sum(x.nbytes for x in inputs) >> 20} MiB)"
+        return "storage: streamed from disk"

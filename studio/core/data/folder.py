@@ -119,8 +119,7 @@ def _load_images(spec, root, items, class_names, report, progress, cancel, kind)
             keep[start:start + len(ok)] = ok
         cache.flush()
         report.extend(f"skipped {where}: cannot decode ({reason})" for where, reason in source.skipped.values())
-        x = x[keep]
-        report.append(f"storage: in memory ({x.nbytes >> 20} MiB)")
+        x = x[keep]  # held in memory: Dataset.summary says so (a report line would count as a loading note)
     else:
         x = store
         where = f"cache at {cache.folder}" if cache.enabled else "without cache"

@@ -2,8 +2,9 @@
 
 Every valid change is an undoable ``SetSection`` through the document (consecutive changes of one
 setting merge); settings that do not apply to the current choices (momentum for Adam, decay for a
-constant rate, ...) are hidden. The backend list marks which backends are installed and usable
-(probed off the GUI thread when it first opens, once per session).
+constant rate, ...) are hidden. The backend list marks the backends that are not installed from the
+start (a package look-up, nothing imported) and which are usable once probed (off the GUI thread
+when the list first opens, once per session).
 """
 
 from __future__ import annotations
@@ -118,6 +119,7 @@ class TrainingForm(QWidget):
         layout.addStretch(1)
         self.worker = TaskRunner(self)
         if "backend" in self.editors:
+            self._mark_backends([backends.probe(name) for name in backends.BACKENDS if not backends.installed(name)])
             self.editors["backend"].box.opening.connect(self._check_backends)
         doc.project_replaced.connect(self.refresh)
         doc.section_changed.connect(lambda name: self.refresh() if name in ("training", "generative") else None)
@@ -129,10 +131,12 @@ class TrainingForm(QWidget):
                                lambda message: self._mark_backends([], message))
 
     def _mark_backends(self, facts: list, failure: str = "") -> None:
-        """Disable the backends that cannot train here; every tooltip says why (as ``studio doctor``)."""
-        states = {f.name: (f.installed and f.usable, "\n".join(backends.describe(f))) for f in facts}
+        """Disable the backends that cannot train here; the list says "not installed" or "not usable"
+        after them and every tooltip says why (as ``studio doctor``)."""
+        states = {f.name: (f.installed and f.usable, "\n".join(backends.describe(f)),
+                           "" if f.usable else "not usable" if f.installed else "not installed") for f in facts}
         if failure:
-            states = {name: (True, f"could not check the backends: {failure}") for name in backends.BACKENDS}
+            states = {name: (True, f"could not check the backends: {failure}", "") for name in backends.BACKENDS}
         self.editors["backend"].mark_choices(states)
 
     def config(self) -> TrainingConfig:
@@ -166,6 +170,9 @@ class TrainingForm(QWidget):
             box.setVisible(any(self._relevant(name, config) for name in names))
         if "backend" in self.rows:
             self._explain_auto(config)
+        problems = config.validate()
+        self.problems.setText("\n".join(problems))
+        self.problems.setVisible(bool(problems))
 
     def _explain_auto(self, config: TrainingConfig) -> None:
         """Under the Backend box: the backend "auto" picks for this model here, and why."""
@@ -187,6 +194,3 @@ class TrainingForm(QWidget):
         if self.doc.project.generative and name in NOT_GENERATIVE:
             return False
         return RELEVANT.get(name, lambda _c: True)(config)
-        problems = config.validate()
-        self.problems.setText("\n".join(problems))
-        self.problems.setVisible(bool(problems))

@@ -13,12 +13,13 @@ from typing import Any, Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QGridLayout, QHBoxLayout,
-                               QLineEdit, QPushButton, QSlider, QSpinBox, QWidget)
+                               QLineEdit, QPushButton, QSlider, QSpinBox, QStyledItemDelegate, QWidget)
 
 from studio.core.params import ParamSpec
 from studio.qt.widgets.param_text import ParamTextError, format_value, parse_value
 
 _INT_LIMIT = 2**31 - 1
+NOTE_ROLE = Qt.ItemDataRole.UserRole + 1  # a choice's note, shown after it in the open list
 SLIDER_STEPS = 1000
 REGULARIZERS = ("none", "L1", "L2", "L1L2")
 RECURRENT = ("SimpleRNN", "LSTM", "GRU")
@@ -174,6 +175,17 @@ class _Combo(QComboBox):
         super().showPopup()
 
 
+class _NotedItems(QStyledItemDelegate):
+    """Draws a choice's note (``NOTE_ROLE``) after its text: "torch (not installed)". Only the list
+    shows it: the item's text stays the choice."""
+
+    def initStyleOption(self, option, index) -> None:  # noqa: N802 (Qt name)
+        super().initStyleOption(option, index)
+        note = index.data(NOTE_ROLE)
+        if note:
+            option.text = f"{option.text} ({note})"
+
+
 class ChoiceEditor(ParamEditor):
     """A combo box of the spec's choices (a value outside them, e.g. from an import, is kept as an
     item). For a ``str`` spec the box is editable and the choices are suggestions."""
@@ -183,6 +195,7 @@ class ChoiceEditor(ParamEditor):
         self.box = self.input = _Combo()
         self.box.setEditable(spec.kind == "str")
         self.box.addItems([str(c) for c in spec.choices])
+        self.box.setItemDelegate(_NotedItems(self.box))
         self._layout.addWidget(self.box)
         self.box.currentTextChanged.connect(self._offer)
 
@@ -194,14 +207,16 @@ class ChoiceEditor(ParamEditor):
             self.box.setCurrentText(text)
         self._last = value
 
-    def mark_choices(self, states: dict[str, tuple[bool, str]]) -> None:
-        """Enable or disable choices and set their tooltips: ``{choice: (enabled, tooltip)}``."""
+    def mark_choices(self, states: dict[str, tuple[bool, str, str]]) -> None:
+        """Enable or disable choices, set their tooltips and the note the open list shows after
+        them: ``{choice: (enabled, tooltip, note)}`` (note '' for none)."""
         model = self.box.model()
-        for choice, (enabled, tip) in states.items():
+        for choice, (enabled, tip, note) in states.items():
             index = self.box.findText(choice)
             if index >= 0:
                 model.item(index).setEnabled(enabled)
                 self.box.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
+                self.box.setItemData(index, note, NOTE_ROLE)
 
     def set_choices(self, choices: list[str], pick: str | None) -> None:
         """Offer ``choices`` (read from a file: CSV columns, NPZ arrays), keeping the current value
