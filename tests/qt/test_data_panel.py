@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication
 
 from studio.core.graph.model import Graph
 from studio.core.project import Project
+from studio.qt.data.sample_array import CELL_MARGIN, DEFAULT_CELL, value_texts
 
 BASE = {"source": "shapes", "image_size": 8, "count": 20, "classes": ["circle", "ring"], "seed": 0,
         "split": {"train": 0.7, "val": 0.15, "test": 0.15}}
@@ -343,18 +344,20 @@ def test_a_clicked_sample_is_shown_as_its_numbers_per_channel(panel, window, qtb
     expected = dataset.x_train[panel._picked[3]]
     table = view.model
     assert (table.rowCount(), table.columnCount()) == (8, 8) and view.channel_box.count() == 1
+    view.zoom.setValue(view.zoom.maximum())  # room for 3 decimals
     shown = [[float(table.data(table.index(r, c))) for c in range(8)] for r in range(8)]
-    np.testing.assert_allclose(shown, expected[..., 0], rtol=5e-3)  # 3 significant digits
+    np.testing.assert_allclose(shown, expected[..., 0], atol=5e-4)
     assert f"training sample {panel._picked[3]}" in view.title.text()
 
     rgb = np.random.default_rng(0).integers(0, 256, size=(5, 6, 3)).astype(np.float32)
     view.show_sample(rgb, "colour", (0.0, 255.0))
     view.channel_box.setCurrentIndex(2)
-    assert view.channel_box.itemText(2) == "channel 2 (blue)"
+    assert view.channel_box.itemText(2) == "blue"
     assert [table.data(table.index(4, c)) for c in range(6)] == [str(int(v)) for v in rgb[4, :, 2]]
     level = table.data(table.index(0, 0), Qt.ItemDataRole.BackgroundRole)
     assert level.red() == round(rgb[0, 0, 2])
 
+    view.zoom.setValue(view.zoom.minimum())
     before = view.table.horizontalHeader().defaultSectionSize()
     view.zoom.setValue(view.zoom.maximum())
     assert view.table.horizontalHeader().defaultSectionSize() > before
@@ -364,6 +367,25 @@ def test_a_clicked_sample_is_shown_as_its_numbers_per_channel(panel, window, qtb
                         Qt.KeyboardModifier.ControlModifier, Qt.ScrollPhase.NoScrollPhase, False)
     QApplication.sendEvent(viewport, wheel)
     assert view.zoom.value() == view.zoom.maximum() - 2
+
+
+def test_the_numbers_pane_shows_only_its_hint_until_a_click_and_then_values_that_fit_their_cells(panel, qtbot):
+    view = panel.array_view
+    assert view.title.isVisible() and not view.table.isVisible() and not view.channel_box.isVisible()
+    click_tile(qtbot, panel.grid, 0)
+    assert view.table.isVisible() and view.channel_box.isVisible()
+    box = view.channel_box  # the channel's name is read whole, not cut
+    assert box.width() >= box.fontMetrics().horizontalAdvance(box.currentText())
+    view.show_sample(np.full((3, 3, 1), 0.125, np.float32), "eighths", (0.0, 1.0))
+    metrics = view.table.fontMetrics()
+    for zoom in (view.zoom.minimum(), DEFAULT_CELL, view.zoom.maximum()):
+        view.zoom.setValue(zoom)
+        text = view.model.data(view.model.index(1, 1))
+        assert metrics.horizontalAdvance(text) <= view.table.columnWidth(1) - CELL_MARGIN
+        assert text == "" or abs(float(text) - 0.125) <= 0.05  # rounded, never "0..."
+        assert "0.125" in view.model.data(view.model.index(1, 1), Qt.ItemDataRole.ToolTipRole)
+    assert view.model.data(view.model.index(1, 1)) == "0.125"
+    assert value_texts(0.125) == ["0.125", ".125", "0.12", ".12", "0.1", ".1"] and value_texts(-3.0) == ["-3"]
 
 
 def test_the_bootstrap_seed_is_a_form_field_kept_in_the_spec(panel, qtbot):
