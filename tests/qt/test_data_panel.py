@@ -3,7 +3,7 @@
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
@@ -310,8 +310,9 @@ def test_csv_columns_are_read_as_the_loader_reads_them(tmp_path):
     assert csv_columns(str(tmp_path / "missing.csv")) == []
 
 
-@pytest.mark.parametrize("source, caption", [("shape_masks", "mask of "), ("shape_boxes", " in [")])
-def test_mask_and_box_datasets_show_their_samples_with_target_captions(panel, qtbot, source, caption):
+@pytest.mark.parametrize("source, caption, counted", [("shape_masks", "mask of ", "pixels"),
+                                                      ("shape_boxes", " in [", "samples")])
+def test_mask_and_box_datasets_show_their_samples_with_target_captions(panel, qtbot, source, caption, counted):
     box = panel.form.source_box
     box.setFocus()
     while box.currentData() != source:  # the keyboard, as a user would
@@ -319,7 +320,24 @@ def test_mask_and_box_datasets_show_their_samples_with_target_captions(panel, qt
     qtbot.waitUntil(loaded(panel, source), timeout=20_000)
     assert not panel.error_label.isVisible() and panel.samples.currentWidget() is panel.grid
     assert panel.grid.count > 0 and all(caption in text or text == "background only" for text in panel.grid.captions)
-    assert "Target distribution" in panel.chart_group.title()
+    assert panel.chart_group.title() == f"Class distribution ({counted} per class)"
+
+
+def test_a_scene_dataset_charts_its_boxes_per_class_and_a_tile_tooltip_reads_its_whole_caption(panel, qtbot):
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QToolTip
+
+    panel.request({"source": "shape_scenes", "count": 24, "seed": 0, "classes": ["circle", "square"]}, commit=False)
+    qtbot.waitUntil(loaded(panel, "shape_scenes"), timeout=20_000)
+    assert panel.chart_group.title() == "Class distribution (boxes per class)"  # not a histogram of coordinates
+    labels = np.concatenate([panel.dataset.split(name)[1][..., 4].ravel() for name in ("train", "val", "test")])
+    stacked = np.sum(bar_heights(panel), axis=0)
+    assert list(stacked) == [np.sum(labels == k) for k in range(2)] and stacked.sum() > 24
+    grid = panel.grid
+    centre = grid.tile_rects()[0].center()
+    QApplication.sendEvent(grid, QHelpEvent(QEvent.Type.ToolTip, centre, grid.mapToGlobal(centre)))
+    qtbot.waitUntil(QToolTip.isVisible, timeout=2000)
+    assert QToolTip.text() == grid.captions[0] and "object" in QToolTip.text()
 
 
 def test_the_source_list_opens_below_the_box_in_groups(panel, qtbot):
