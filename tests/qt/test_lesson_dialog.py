@@ -95,6 +95,9 @@ def test_the_lesson_runs_in_a_child_shows_its_progress_and_figures_and_overlays_
     assert lines[1:] == ["training transferred ...", "from_scratch: test accuracy 25.0%"]  # no native log noise
     cells = [[dialog.table.item(row, column).text() for column in range(2)] for row in range(dialog.table.rowCount())]
     assert cells == [["transferred", "81.2%"], ["from_scratch", "25.0%"]]
+    table = dialog.table  # as tall as its rows, no empty pane under them
+    assert table.viewport().height() == sum(table.rowHeight(row) for row in range(2))
+    assert dialog.log.height() > table.height()
     assert dialog.start_button.isEnabled() and not dialog.cancel_button.isEnabled()
 
     qtbot.mouseClick(dialog.overlay_button, Qt.MouseButton.LeftButton)

@@ -256,6 +256,9 @@ class LessonDialog(QDialog):
                 figure = QTableWidgetItem(form.format(row[key]))
                 figure.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(index, column, figure)
+        self.table.resizeRowsToContents()
+        self.table.setFixedHeight(self.table.horizontalHeader().height() + 2 * self.table.frameWidth()
+                                  + sum(self.table.rowHeight(row) for row in range(len(rows))))  # the log keeps the room
         self.table.show()
         self.run_dirs = [row["run_dir"] for row in rows]
         self.overlay_button.setEnabled(True)
