@@ -88,3 +88,11 @@ def test_bagging_action_trains_members_of_the_run_and_reports_their_scores(windo
     qtbot.waitUntil(lambda: table.model().rowCount() == 4, timeout=10_000)
     bags = [row for row in RunIndex(tmp_path / "runs").rows() if "bag" in row["name"]]
     assert sorted(load_project(Path(r["path"]) / "project.dlstudio").dataset.get("bootstrap", -1) for r in bags) == [-1, 0, 1]
+
+
+def test_bagging_progress_says_how_many_epochs_a_member_trains():
+    from studio.qt.train.bagging import progress_text
+
+    assert progress_text(1, 3, 0, None) == "Bagging: member 1 of 3, starting…"
+    assert progress_text(2, 3, 4, 10) == "Bagging: member 2 of 3, epoch 4 of 10…"
+    assert progress_text(2, 3, 4, None) == "Bagging: member 2 of 3, epoch 4…"

@@ -33,6 +33,12 @@ def scores_text(scores: list[tuple[str, str, float]]) -> str:
     return " · ".join(parts) + f" (test {metric})"
 
 
+def progress_text(number: int, members: int, epoch: int, epochs: int | None) -> str:
+    """``Bagging: member 2 of 3, epoch 4 of 10…`` (``epoch`` 0: the member is starting)."""
+    where = f"epoch {epoch}" + (f" of {epochs}" if epochs else "") if epoch else "starting"
+    return f"Bagging: member {number} of {members}, {where}…"
+
+
 def start_bagging(view, worker: TaskRunner, run_dir: str, runs_root: Path, members: int | None = None) -> None:
     """Train the bagging members of run ``run_dir``'s project under ``runs_root`` and report on ``view``.
 
@@ -54,16 +60,19 @@ def start_bagging(view, worker: TaskRunner, run_dir: str, runs_root: Path, membe
 
         project = load_project(RunFolder(run_dir).project_file)
 
+        epochs = {}  # per member: the epochs its start event announced
+
         def on_event(number: int, event: dict) -> None:
+            if event["type"] == "start":
+                epochs[number] = event.get("epochs")
             if event["type"] in ("start", "epoch"):
-                progress((number, event.get("epoch", 0)))
+                progress((number, event.get("epoch", 0), epochs.get(number)))
 
         return bagging(project, members, runs_root, on_event=on_event)
 
     def on_progress(value) -> None:
-        number, epoch = value
-        view.where.setText(f"Bagging: member {number} of {members}, " + (
-            f"epoch {epoch}" if epoch else "starting") + "…")
+        number, epoch, epochs = value
+        view.where.setText(progress_text(number, members, epoch, epochs))
         if not epoch:
             view.refresh()
 
