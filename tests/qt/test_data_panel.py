@@ -155,6 +155,8 @@ def test_empty_folder_shows_message_and_keeps_dataset(panel, window, qtbot, tmp_
 
 def test_a_path_source_without_a_path_shows_no_stale_preview(panel, window, qtbot):
     assert panel.apply_button.isEnabled() and "Apply to model will set" in panel.fit_label.text()
+    click_tile(qtbot, panel.grid, 0)
+    assert panel.array_view.table.isVisible()
     box = panel.form.source_box
     box.setFocus()
     while box.currentData() != "folder":  # the keyboard, as a user would
@@ -164,6 +166,7 @@ def test_a_path_source_without_a_path_shows_no_stale_preview(panel, window, qtbo
     assert "Load a dataset" in panel.fit_label.text() and not panel.summary_label.text()
     assert panel.grid.count == 0 and not bar_heights(panel) and not panel.chart.isVisible()
     assert "no file or folder chosen yet" in panel.report.toPlainText()
+    assert not panel.array_view.isVisible()  # no sample of the old dataset, no "click an image" without images
     assert window.document.project.dataset == BASE  # the project keeps its dataset
 
 
@@ -338,6 +341,9 @@ def test_a_scene_dataset_charts_its_boxes_per_class_and_a_tile_tooltip_reads_its
     QApplication.sendEvent(grid, QHelpEvent(QEvent.Type.ToolTip, centre, grid.mapToGlobal(centre)))
     qtbot.waitUntil(QToolTip.isVisible, timeout=2000)
     assert QToolTip.text() == grid.captions[0] and "object" in QToolTip.text()
+    choose_source(panel, "coco")  # no file chosen yet: no title left from the scenes
+    qtbot.waitUntil(lambda: panel.dataset is None, timeout=5_000)
+    assert panel.chart_group.title() == "Class distribution"
 
 
 def test_the_source_list_opens_below_the_box_in_groups(panel, qtbot):

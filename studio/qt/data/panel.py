@@ -346,8 +346,10 @@ class DataPanel(QWidget):
         self.grid.show_message(text)
         self.samples.setCurrentWidget(self.grid)
         self.array_view.clear()
+        self.array_view.hide()  # no image to click
         self.chart.clear()
         self.chart.hide()  # its axes would still count the old classes
+        self.chart_group.setTitle("Class distribution")
         self.chart_legend.setText("")
         self.report.setPlainText(text)
         self._update_fit()
