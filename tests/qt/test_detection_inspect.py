@@ -53,6 +53,10 @@ def test_evaluation_lists_a_class_worst_images_on_a_click_and_predict_draws_boxe
     window.show_area("Inspect")
     panel = window.area_widget("Inspect")
     qtbot.waitUntil(lambda: panel.source is not None, timeout=WAIT_MS)
+    thumbnail = panel.thumbnail.image  # the test sample beside the tabs has its true boxes drawn, as in Data
+    assert thumbnail.width() == 128  # the 64-pixel scene drawn at twice its size
+    pixels = [thumbnail.pixelColor(x, y) for x in range(0, 128, 2) for y in range(128)]
+    assert any(c.red() != c.green() or c.green() != c.blue() for c in pixels)
     panel.tabs.setCurrentWidget(panel.evaluation)
     evaluation = panel.evaluation
     qtbot.waitUntil(lambda: evaluation.report is not None, timeout=WAIT_MS)
