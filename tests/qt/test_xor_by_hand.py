@@ -17,6 +17,8 @@ def test_the_preset_solves_xor_and_a_moved_weight_breaks_it(window, qtbot):
     window.show_area("Inspect")
     tab = window.area_widget("Inspect").boundary
     window.area_widget("Inspect").tabs.setCurrentWidget(tab)
+    assert not tab.showing.isEnabled() and not tab.epoch.isEnabled()  # no 2-input model: nothing to pick
+    assert "Build XOR by Hand… needs no model" in tab.picture.message and tab.by_hand_button.isEnabled()
     qtbot.mouseClick(tab.by_hand_button, Qt.MouseButton.LeftButton)
     dialog = tab.by_hand
     qtbot.waitExposed(dialog)
