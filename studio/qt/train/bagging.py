@@ -16,13 +16,25 @@ from studio.qt.widgets.worker import TaskRunner
 DEFAULT_MEMBERS = 3
 
 
-def ask_members(parent) -> int | None:
-    """The number of members the user picks, or None when they cancel."""
+def ask_members(parent, epochs: int | None = None) -> int | None:
+    """The number of members the user picks (each trains ``epochs``, when known), or None when they cancel."""
     from studio.core.ensemble import MAX_MEMBERS
 
+    cost = f", {epochs} epochs each like this run" if epochs else ""
     count, ok = QInputDialog.getInt(parent, "Bagging ensemble", "Members (each trained on a bootstrap "
-                                    "resample of the training split):", DEFAULT_MEMBERS, 2, MAX_MEMBERS)
+                                    f"resample of the training split{cost}):", DEFAULT_MEMBERS, 2, MAX_MEMBERS)
     return count if ok else None
+
+
+def planned_epochs(run_dir: str) -> int | None:
+    """The epochs run ``run_dir``'s project trains, or None when its snapshot cannot be read."""
+    from studio.core.project import ProjectError, load_project
+    from studio.core.training.runs import RunFolder
+
+    try:
+        return int(load_project(RunFolder(run_dir).project_file).training.get("epochs") or 0) or None
+    except (OSError, ProjectError, TypeError, ValueError):
+        return None
 
 
 def scores_text(scores: list[tuple[str, str, float]]) -> str:
@@ -49,7 +61,10 @@ def start_bagging(view, worker: TaskRunner, run_dir: str, runs_root: Path, membe
         runs_root: where the member runs and the ensemble run are written.
         members: how many members; None asks the user.
     """
-    members = members or ask_members(view)
+    if worker.busy:
+        view.where.setText("A bagging ensemble is still training: start another once it is saved.")
+        return
+    members = members or ask_members(view, planned_epochs(run_dir))
     if members is None:
         return
 
