@@ -109,7 +109,8 @@ def test_bagging_asks_with_the_epochs_each_member_trains_and_refuses_a_second_wh
     panel, view = runs_view(window, tmp_path)
     table = view.table
     qtbot.waitUntil(lambda: table.model().rowCount() == 1, timeout=10_000)
-    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=table.visualRect(table.model().index(0, 0)).center())
+    row = table.visualRect(table.model().index(0, 0)).center()
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=row)
     asked = []
     monkeypatch.setattr(QInputDialog, "getInt", lambda parent, title, label, *rest: asked.append(label) or (2, False))
     view.bag_selected()
