@@ -139,6 +139,7 @@ class LessonDialog(QDialog):
         self.table = QTableWidget(0, 1 + len(lesson.columns))
         self.table.setHorizontalHeaderLabels(["Run", *(header for header, _key, _format in lesson.columns)])
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)  # names whole
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.hide()
