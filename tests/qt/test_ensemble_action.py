@@ -116,6 +116,10 @@ def test_bagging_asks_with_the_epochs_each_member_trains_and_refuses_a_second_wh
     view.bag_selected()
     assert asked and "7 epochs each like this run" in asked[0]
 
+    run.update_info(config={"objective": "dqn"})  # a reinforcement-learning run: no labels to resample
+    view.bag_selected()
+    assert len(asked) == 1 and "bagging needs a supervised run" in view.where.text()
+
     monkeypatch.setattr(type(view.bagging_worker), "busy", property(lambda self: True))  # one still training
     view.bag_selected()
     assert len(asked) == 1 and "still training" in view.where.text()

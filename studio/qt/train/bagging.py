@@ -61,8 +61,14 @@ def start_bagging(view, worker: TaskRunner, run_dir: str, runs_root: Path, membe
         runs_root: where the member runs and the ensemble run are written.
         members: how many members; None asks the user.
     """
+    from studio.core.rl.runner import is_dqn_run
+    from studio.core.training.runs import RunFolder
+
     if worker.busy:
         view.where.setText("A bagging ensemble is still training: start another once it is saved.")
+        return
+    if is_dqn_run(RunFolder(run_dir).info()):
+        view.where.setText("A DQN run learns from rewards, not labels: bagging needs a supervised run.")
         return
     members = members or ask_members(view, planned_epochs(run_dir))
     if members is None:
