@@ -221,10 +221,16 @@ def bagging_projects(project, members: int, seed: int = 0) -> list:
     """``members`` copies of ``project``, copy i training on the bootstrap resample seeded ``seed + i``.
 
     Raises:
-        EnsembleError: ``members`` is not 2 to ``MAX_MEMBERS``.
+        EnsembleError: ``members`` is not 2 to ``MAX_MEMBERS``, or the project does not learn from labels
+            (a generative model, a contrastive encoder): nothing to average and score.
     """
     if not 2 <= members <= MAX_MEMBERS:
         raise EnsembleError(f"bagging needs 2 to {MAX_MEMBERS} members, got {members}")
+    objective = (project.training or {}).get("objective", "supervised")
+    if project.generative or objective != "supervised":
+        kind = project.generative["kind"].upper() if project.generative else objective
+        raise EnsembleError(f"bagging averages models trained on labels, and this is a {kind} project: "
+                            "bag a supervised run")
     copies = []
     for index in range(members):
         member = project.copy()

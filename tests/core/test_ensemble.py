@@ -119,6 +119,10 @@ def test_bagging_members_resample_with_consecutive_seeds_and_the_ensemble_forget
     assert members[2].name == "p bag 3 of 3"
     with pytest.raises(EnsembleError, match="2 to 16 members"):
         bagging_projects(project, 1)
+    for other in (Project(name="c", dataset=TOY, training={"objective": "contrastive"}),
+                  Project(name="v", dataset=TOY, generative={"kind": "vae"})):
+        with pytest.raises(EnsembleError, match="bag a supervised run"):  # refused before any member trains
+            bagging_projects(other, 2)
     runs = []
     for index, member in enumerate(members[:2]):
         runs.append(_run(tmp_path / f"run{index}", _model(index)))

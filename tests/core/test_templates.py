@@ -78,6 +78,10 @@ def test_template_changes_name_each_changed_section_and_sections_can_be_kept():
     assert kept.dataset == project.dataset and kept.generative == {"kind": "vae"}
     assert [c.section for c in template_changes(project, load_template("lenet5"))] == ["model"]
 
+    project.dataset = {"source": "shape_scenes", "count": 150, "split": {"train": 0.7, "val": 0.15, "test": 0.15}}
+    changes = {c.section: c.text for c in template_changes(project, load_template("detector_64"))}
+    assert changes["dataset"] == "Dataset shape_scenes: count 150 → default, split 70/15/15 → default"
+
 
 def test_resnet18_has_the_usual_cifar_trainable_count_and_says_why_keras_counts_more(built):
     model = built("resnet18")

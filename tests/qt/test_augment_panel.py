@@ -145,3 +145,19 @@ def test_undo_on_the_canvas_shows_the_augment_step_it_undoes(panel, window, qtbo
     QTest.keySequence(window, QKeySequence(QKeySequence.StandardKey.Redo))
     assert [s["type"] for s in doc.project.augmentation] == ["rotation", "brightness"]
     assert window.current_area == "Augment"
+
+
+def test_without_steps_the_augmented_pane_says_its_images_are_the_same(panel, window, qtbot):
+    assert panel.augmented_group.title() == "Augmented"
+    for row in (1, 0):  # remove both steps, as a user would
+        panel.steps_list.setCurrentRow(row)
+        old = panel.preview
+        click(qtbot, panel.remove_button)
+        next_preview(panel, qtbot, old)
+    assert window.document.project.augmentation == []
+    assert "no step yet" in panel.augmented_group.title()
+    assert np.array_equal(panel.preview.original, panel.preview.augmented)
+    old = panel.preview
+    window.document.undo_stack.undo()
+    next_preview(panel, qtbot, old)
+    assert panel.augmented_group.title() == "Augmented"

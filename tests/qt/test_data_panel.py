@@ -3,12 +3,13 @@
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from studio.core.graph.model import Graph
 from studio.core.project import Project
+from studio.qt.data.sample_array import CELL_MARGIN, DEFAULT_CELL, value_texts
 
 BASE = {"source": "shapes", "image_size": 8, "count": 20, "classes": ["circle", "ring"], "seed": 0,
         "split": {"train": 0.7, "val": 0.15, "test": 0.15}}
@@ -154,6 +155,8 @@ def test_empty_folder_shows_message_and_keeps_dataset(panel, window, qtbot, tmp_
 
 def test_a_path_source_without_a_path_shows_no_stale_preview(panel, window, qtbot):
     assert panel.apply_button.isEnabled() and "Apply to model will set" in panel.fit_label.text()
+    click_tile(qtbot, panel.grid, 0)
+    assert panel.array_view.table.isVisible()
     box = panel.form.source_box
     box.setFocus()
     while box.currentData() != "folder":  # the keyboard, as a user would
@@ -163,6 +166,7 @@ def test_a_path_source_without_a_path_shows_no_stale_preview(panel, window, qtbo
     assert "Load a dataset" in panel.fit_label.text() and not panel.summary_label.text()
     assert panel.grid.count == 0 and not bar_heights(panel) and not panel.chart.isVisible()
     assert "no file or folder chosen yet" in panel.report.toPlainText()
+    assert not panel.array_view.isVisible()  # no sample of the old dataset, no "click an image" without images
     assert window.document.project.dataset == BASE  # the project keeps its dataset
 
 
@@ -309,8 +313,9 @@ def test_csv_columns_are_read_as_the_loader_reads_them(tmp_path):
     assert csv_columns(str(tmp_path / "missing.csv")) == []
 
 
-@pytest.mark.parametrize("source, caption", [("shape_masks", "mask of "), ("shape_boxes", " in [")])
-def test_mask_and_box_datasets_show_their_samples_with_target_captions(panel, qtbot, source, caption):
+@pytest.mark.parametrize("source, caption, counted", [("shape_masks", "mask of ", "pixels"),
+                                                      ("shape_boxes", " in [", "samples")])
+def test_mask_and_box_datasets_show_their_samples_with_target_captions(panel, qtbot, source, caption, counted):
     box = panel.form.source_box
     box.setFocus()
     while box.currentData() != source:  # the keyboard, as a user would
@@ -318,7 +323,27 @@ def test_mask_and_box_datasets_show_their_samples_with_target_captions(panel, qt
     qtbot.waitUntil(loaded(panel, source), timeout=20_000)
     assert not panel.error_label.isVisible() and panel.samples.currentWidget() is panel.grid
     assert panel.grid.count > 0 and all(caption in text or text == "background only" for text in panel.grid.captions)
-    assert "Target distribution" in panel.chart_group.title()
+    assert panel.chart_group.title() == f"Class distribution ({counted} per class)"
+
+
+def test_a_scene_dataset_charts_its_boxes_per_class_and_a_tile_tooltip_reads_its_whole_caption(panel, qtbot):
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QToolTip
+
+    panel.request({"source": "shape_scenes", "count": 24, "seed": 0, "classes": ["circle", "square"]}, commit=False)
+    qtbot.waitUntil(loaded(panel, "shape_scenes"), timeout=20_000)
+    assert panel.chart_group.title() == "Class distribution (boxes per class)"  # not a histogram of coordinates
+    labels = np.concatenate([panel.dataset.split(name)[1][..., 4].ravel() for name in ("train", "val", "test")])
+    stacked = np.sum(bar_heights(panel), axis=0)
+    assert list(stacked) == [np.sum(labels == k) for k in range(2)] and stacked.sum() > 24
+    grid = panel.grid
+    centre = grid.tile_rects()[0].center()
+    QApplication.sendEvent(grid, QHelpEvent(QEvent.Type.ToolTip, centre, grid.mapToGlobal(centre)))
+    qtbot.waitUntil(QToolTip.isVisible, timeout=2000)
+    assert QToolTip.text() == grid.captions[0] and "object" in QToolTip.text()
+    choose_source(panel, "coco")  # no file chosen yet: no title left from the scenes
+    qtbot.waitUntil(lambda: panel.dataset is None, timeout=5_000)
+    assert panel.chart_group.title() == "Class distribution"
 
 
 def test_the_source_list_opens_below_the_box_in_groups(panel, qtbot):
@@ -343,18 +368,20 @@ def test_a_clicked_sample_is_shown_as_its_numbers_per_channel(panel, window, qtb
     expected = dataset.x_train[panel._picked[3]]
     table = view.model
     assert (table.rowCount(), table.columnCount()) == (8, 8) and view.channel_box.count() == 1
+    view.zoom.setValue(view.zoom.maximum())  # room for 3 decimals
     shown = [[float(table.data(table.index(r, c))) for c in range(8)] for r in range(8)]
-    np.testing.assert_allclose(shown, expected[..., 0], rtol=5e-3)  # 3 significant digits
+    np.testing.assert_allclose(shown, expected[..., 0], atol=5e-4)
     assert f"training sample {panel._picked[3]}" in view.title.text()
 
     rgb = np.random.default_rng(0).integers(0, 256, size=(5, 6, 3)).astype(np.float32)
     view.show_sample(rgb, "colour", (0.0, 255.0))
     view.channel_box.setCurrentIndex(2)
-    assert view.channel_box.itemText(2) == "channel 2 (blue)"
+    assert view.channel_box.itemText(2) == "blue"
     assert [table.data(table.index(4, c)) for c in range(6)] == [str(int(v)) for v in rgb[4, :, 2]]
     level = table.data(table.index(0, 0), Qt.ItemDataRole.BackgroundRole)
     assert level.red() == round(rgb[0, 0, 2])
 
+    view.zoom.setValue(view.zoom.minimum())
     before = view.table.horizontalHeader().defaultSectionSize()
     view.zoom.setValue(view.zoom.maximum())
     assert view.table.horizontalHeader().defaultSectionSize() > before
@@ -364,6 +391,25 @@ def test_a_clicked_sample_is_shown_as_its_numbers_per_channel(panel, window, qtb
                         Qt.KeyboardModifier.ControlModifier, Qt.ScrollPhase.NoScrollPhase, False)
     QApplication.sendEvent(viewport, wheel)
     assert view.zoom.value() == view.zoom.maximum() - 2
+
+
+def test_the_numbers_pane_shows_only_its_hint_until_a_click_and_then_values_that_fit_their_cells(panel, qtbot):
+    view = panel.array_view
+    assert view.title.isVisible() and not view.table.isVisible() and not view.channel_box.isVisible()
+    click_tile(qtbot, panel.grid, 0)
+    assert view.table.isVisible() and view.channel_box.isVisible()
+    box = view.channel_box  # the channel's name is read whole, not cut
+    assert box.width() >= box.fontMetrics().horizontalAdvance(box.currentText())
+    view.show_sample(np.full((3, 3, 1), 0.125, np.float32), "eighths", (0.0, 1.0))
+    metrics = view.table.fontMetrics()
+    for zoom in (view.zoom.minimum(), DEFAULT_CELL, view.zoom.maximum()):
+        view.zoom.setValue(zoom)
+        text = view.model.data(view.model.index(1, 1))
+        assert metrics.horizontalAdvance(text) <= view.table.columnWidth(1) - CELL_MARGIN
+        assert text == "" or abs(float(text) - 0.125) <= 0.05  # rounded, never "0..."
+        assert "0.125" in view.model.data(view.model.index(1, 1), Qt.ItemDataRole.ToolTipRole)
+    assert view.model.data(view.model.index(1, 1)) == "0.125"
+    assert value_texts(0.125) == ["0.125", ".125", "0.12", ".12", "0.1", ".1"] and value_texts(-3.0) == ["-3"]
 
 
 def test_the_bootstrap_seed_is_a_form_field_kept_in_the_spec(panel, qtbot):

@@ -38,9 +38,13 @@ def _window(qtbot, tmp_path, augmentation=None):
     return window
 
 
-def _has_green(image) -> bool:
-    pixels = [image.pixelColor(x, y).getRgb()[:3] for x in range(0, image.width(), 2)
-              for y in range(0, image.height(), 2)]
+def _has_green(image, tolerant: bool = False) -> bool:
+    """Whether ``image`` has a pixel of the true boxes' green (``tolerant``: greenish, as a shrunk line)."""
+    step = 1 if tolerant else 2
+    pixels = [image.pixelColor(x, y).getRgb()[:3] for x in range(0, image.width(), step)
+              for y in range(0, image.height(), step)]
+    if tolerant:
+        return any(g - max(r, b) > 50 for r, g, b in pixels)
     return GREEN in pixels
 
 
@@ -49,6 +53,10 @@ def test_evaluation_lists_a_class_worst_images_on_a_click_and_predict_draws_boxe
     window.show_area("Inspect")
     panel = window.area_widget("Inspect")
     qtbot.waitUntil(lambda: panel.source is not None, timeout=WAIT_MS)
+    thumbnail = panel.thumbnail.image  # the test sample beside the tabs has its true boxes drawn, as in Data
+    assert thumbnail.width() == 128  # the 64-pixel scene drawn at twice its size
+    pixels = [thumbnail.pixelColor(x, y) for x in range(0, 128, 2) for y in range(128)]
+    assert any(c.red() != c.green() or c.green() != c.blue() for c in pixels)
     panel.tabs.setCurrentWidget(panel.evaluation)
     evaluation = panel.evaluation
     qtbot.waitUntil(lambda: evaluation.report is not None, timeout=WAIT_MS)
@@ -64,6 +72,9 @@ def test_evaluation_lists_a_class_worst_images_on_a_click_and_predict_draws_boxe
     assert evaluation.gallery.count() > 0
     assert evaluation.gallery.indices() == evaluation.report.worst_images(row, 32)
     assert evaluation.report.class_names[row] in evaluation.gallery_title.text()
+    assert not evaluation.mistakes.isVisible()  # no blank button: detection lists its samples per row
+    icon = evaluation.gallery.item(0).icon().pixmap(evaluation.gallery.iconSize()).toImage()
+    assert icon.width() == 128 and _has_green(icon, tolerant=True)  # the true boxes survive the shrinking
 
     predict = panel.prediction
     panel.tabs.setCurrentWidget(predict)

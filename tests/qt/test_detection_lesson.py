@@ -41,4 +41,6 @@ def test_the_rcnn_lesson_shows_both_detectors_scores(window, qtbot, tmp_path, mo
     assert cells == [["two-stage (R-CNN idea)", "0.610", "0.250", "512.2"],
                      ["one-stage (detector_64)", "0.947", "0.736", "21.5"]]
     assert "rcnn_lesson.png" in dialog.status.text()
+    table = dialog.table  # each run's name is read whole, not cut to "one-stage ..."
+    assert table.columnWidth(0) >= table.sizeHintForColumn(0) > table.fontMetrics().horizontalAdvance(cells[1][0])
     dialog.close()

@@ -88,3 +88,38 @@ def test_bagging_action_trains_members_of_the_run_and_reports_their_scores(windo
     qtbot.waitUntil(lambda: table.model().rowCount() == 4, timeout=10_000)
     bags = [row for row in RunIndex(tmp_path / "runs").rows() if "bag" in row["name"]]
     assert sorted(load_project(Path(r["path"]) / "project.dlstudio").dataset.get("bootstrap", -1) for r in bags) == [-1, 0, 1]
+
+
+def test_bagging_progress_says_how_many_epochs_a_member_trains():
+    from studio.qt.train.bagging import progress_text
+
+    assert progress_text(1, 3, 0, None) == "Bagging: member 1 of 3, starting…"
+    assert progress_text(2, 3, 4, 10) == "Bagging: member 2 of 3, epoch 4 of 10…"
+    assert progress_text(2, 3, 4, None) == "Bagging: member 2 of 3, epoch 4…"
+
+
+def test_bagging_asks_with_the_epochs_each_member_trains_and_refuses_a_second_while_one_trains(
+        window, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    run = _run(tmp_path / "runs", "20260101-000000-source", 1)
+    project = load_project(run.project_file)
+    project.training = {**project.training, "epochs": 7}
+    save_project(project, run.project_file)
+    panel, view = runs_view(window, tmp_path)
+    table = view.table
+    qtbot.waitUntil(lambda: table.model().rowCount() == 1, timeout=10_000)
+    row = table.visualRect(table.model().index(0, 0)).center()
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=row)
+    asked = []
+    monkeypatch.setattr(QInputDialog, "getInt", lambda parent, title, label, *rest: asked.append(label) or (2, False))
+    view.bag_selected()
+    assert asked and "7 epochs each like this run" in asked[0]
+
+    run.update_info(config={"objective": "dqn"})  # a reinforcement-learning run: no labels to resample
+    view.bag_selected()
+    assert len(asked) == 1 and "bagging needs a supervised run" in view.where.text()
+
+    monkeypatch.setattr(type(view.bagging_worker), "busy", property(lambda self: True))  # one still training
+    view.bag_selected()
+    assert len(asked) == 1 and "still training" in view.where.text()

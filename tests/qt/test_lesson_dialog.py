@@ -15,12 +15,17 @@ from studio.qt.experiments import lesson_dialog
 from studio.qt.experiments.lesson_dialog import LessonDialog
 
 FAKE_LESSON = textwrap.dedent("""
+    import sys
     import time
     from pathlib import Path
 
     def run_lesson(runs_root, **options):
         mode = Path(__file__).with_suffix(".mode").read_text()
         print("options:", *(f"{name}={value}" for name, value in options.items()), "runs_root=" + runs_root, flush=True)
+        for noise in ("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+                      "I0000 00:00:1796601525.408192   17388 port.cc:153] oneDNN custom operations are on.",
+                      "E0000 00:00:1796601531.448877   17388 cuda_platform.cc:52] failed call to cuInit: INTERNAL"):
+            print(noise, file=sys.stderr, flush=True)  # what TensorFlow's native code logs on a CPU machine
         print("training transferred ...", flush=True)
         if mode == "hang":
             time.sleep(120)
@@ -77,6 +82,7 @@ def set_smallest(qtbot, dialog) -> None:
 def test_the_lesson_runs_in_a_child_shows_its_progress_and_figures_and_overlays_its_runs(window, qtbot, fake_lesson):
     dialog = open_from_menu(window)
     assert dialog.runs_root == window.runs_root() and dialog.options()["epochs"] == 40  # the CLI's defaults
+    assert "progress shows here" in dialog.log.placeholderText()  # the empty pane says what it is for
     type_into(qtbot, dialog.editors["fraction"], "0.9")
     assert not dialog.start_button.isEnabled() and "fraction must be at most 0.5" in dialog.status.text()
     set_smallest(qtbot, dialog)
@@ -86,9 +92,12 @@ def test_the_lesson_runs_in_a_child_shows_its_progress_and_figures_and_overlays_
     lines = dialog.log.toPlainText().splitlines()
     assert lines[0] == ("options: fraction=0.05 epochs=2 fine_tune_epochs=1 contrastive_epochs=1 "
                         f"runs_root={window.runs_root()}")  # the core function, called with the options
-    assert lines[1:] == ["training transferred ...", "from_scratch: test accuracy 25.0%"]
+    assert lines[1:] == ["training transferred ...", "from_scratch: test accuracy 25.0%"]  # no native log noise
     cells = [[dialog.table.item(row, column).text() for column in range(2)] for row in range(dialog.table.rowCount())]
     assert cells == [["transferred", "81.2%"], ["from_scratch", "25.0%"]]
+    table = dialog.table  # as tall as its rows, no empty pane under them
+    assert table.viewport().height() == sum(table.rowHeight(row) for row in range(2))
+    assert dialog.log.height() > table.height()
     assert dialog.start_button.isEnabled() and not dialog.cancel_button.isEnabled()
 
     qtbot.mouseClick(dialog.overlay_button, Qt.MouseButton.LeftButton)

@@ -17,17 +17,20 @@ def test_the_preset_solves_xor_and_a_moved_weight_breaks_it(window, qtbot):
     window.show_area("Inspect")
     tab = window.area_widget("Inspect").boundary
     window.area_widget("Inspect").tabs.setCurrentWidget(tab)
+    assert not tab.showing.isEnabled() and not tab.epoch.isEnabled()  # no 2-input model: nothing to pick
+    assert "Build XOR by Hand… needs no model" in tab.picture.message and tab.by_hand_button.isEnabled()
     qtbot.mouseClick(tab.by_hand_button, Qt.MouseButton.LeftButton)
     dialog = tab.by_hand
     qtbot.waitExposed(dialog)
-    assert dialog.correct() == 2 and "2 of 4" in dialog.answers.text()  # all weights zero: 0.5 everywhere
+    text = dialog.answers.text()  # all weights zero: 0.5 everywhere, no corner on either side yet
+    assert dialog.correct() == 0 and "0 of 4" in text and text.count("0.50 ?") == 4 and "on the boundary" in text
 
     dialog.preset.setFocus()
     qtbot.keyClick(dialog.preset, Qt.Key.Key_Down)  # the first preset: NAND and OR into AND
     assert dialog.preset.currentText() == "NAND and OR into AND"
     assert dialog.editors["w11"].current_value() == -10.0 and dialog.editors["c"].box.value() == -15.0
     assert corner_classes(dialog.boundary) == list(XOR) and dialog.correct() == 4
-    assert "4 of 4 XOR points right" in dialog.answers.text()
+    assert "4 of 4 XOR points right" in dialog.answers.text() and "on the boundary" not in dialog.answers.text()
     solved = dialog.picture.image.copy()
 
     box = dialog.editors["c"].box  # the output's bias: -15 needs both hidden units on, +5 needs none

@@ -67,10 +67,11 @@ class Dataset:
         return getattr(self, f"x_{name}"), getattr(self, f"y_{name}")
 
     def class_counts(self, split: str = "train") -> dict[str, int]:
-        """Samples per class name in ``split`` (empty for regression)."""
-        if not get_task(self.task).class_labels:
+        """What the task counts (samples, steps, boxes, pixels) per class name in ``split`` (empty for numbers)."""
+        classes = get_task(self.task).target_classes(self.split(split)[1])
+        if classes is None:
             return {}
-        counts = np.bincount(self.split(split)[1].ravel(), minlength=self.num_classes)  # (N, T): per step
+        counts = np.bincount(classes, minlength=self.num_classes)[:self.num_classes]
         return {name: int(count) for name, count in zip(self.class_names, counts)}
 
     def fingerprint(self) -> str:

@@ -44,8 +44,7 @@ def template_changes(project, template) -> list[SectionChange]:
         changes.append(SectionChange("generative", f"Generative: {_kind(project.generative)} → "
                                                    f"{_kind(target.generative)}"))
     if target.dataset != project.dataset:
-        changes.append(SectionChange("dataset", f"Dataset: {dataset_label(project.dataset)} → "
-                                                f"{dataset_label(target.dataset)}"))
+        changes.append(SectionChange("dataset", _dataset_change(project.dataset, target.dataset)))
     if target.training != project.training:
         keys = [k for k in target.training if target.training.get(k) != project.training.get(k)]
         changes.append(SectionChange("training", "Training: " + ", ".join(
@@ -56,9 +55,28 @@ def template_changes(project, template) -> list[SectionChange]:
 def dataset_label(spec: dict) -> str:
     """A dataset spec in a few words, e.g. ``shapes 70/15/15``."""
     split = spec.get("split") or {}
-    parts = "/".join(str(round(100 * float(split.get(k, 0)))) for k in ("train", "val", "test"))
     name = spec.get("name") or (Path(spec["path"]).name if spec.get("path") else spec.get("source", "?"))
-    return f"{name} {parts}" if split else str(name)
+    return f"{name} {_split_text(split)}" if split else str(name)
+
+
+def _split_text(split: dict) -> str:
+    return "/".join(str(round(100 * float(split.get(k, 0)))) for k in ("train", "val", "test"))
+
+
+def _dataset_change(old: dict, new: dict) -> str:
+    """``Dataset: shapes 70/15/15 → digits 80/10/10``; within one source, each option that changes
+    (``Dataset shape_scenes: count 150 → default``), so that no setting of the user's goes unnoticed."""
+    if old.get("source") != new.get("source"):
+        return f"Dataset: {dataset_label(old)} → {dataset_label(new)}"
+
+    def shown(spec: dict, key: str) -> str:
+        if key not in spec:
+            return "default"
+        return _split_text(spec[key]) if key == "split" else str(spec[key])
+
+    keys = [key for key in dict.fromkeys([*old, *new]) if old.get(key) != new.get(key)]
+    return f"Dataset {new.get('source')}: " + ", ".join(f"{key} {shown(old, key)} → {shown(new, key)}"
+                                                         for key in keys)
 
 
 def _kind(generative: dict | None) -> str:

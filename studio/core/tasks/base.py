@@ -76,6 +76,7 @@ class Task:
     metric = "accuracy"  # logged when no metric is chosen
     output_note = ""  # how to read the model's raw outputs, when they need decoding (export meta)
     box_targets = False  # targets are box rows [x0, y0, x1, y1, class]: augmentation moves them with the pixels
+    counted = "samples"  # what target_classes gives a class for (the Data panel's class distribution)
     own_losses: tuple[str, ...] = ()  # names of the losses the task brings (see loss_function)
 
     def default_loss(self, out_units: int, soft_labels: bool) -> str:
@@ -189,6 +190,19 @@ class Task:
             TaskError: targets and outputs that the task cannot score together.
         """
         raise NotImplementedError
+
+    def target_classes(self, y):
+        """The class index of each counted thing (see ``counted``) in the targets ``y``.
+
+        Args:
+            y: the targets of a split.
+
+        Returns:
+            A flat int array, or None when the targets name no class (numbers).
+        """
+        import numpy as np
+
+        return np.asarray(y).ravel().astype(int) if self.class_labels else None
 
     def label_text(self, value, class_names: list[str]) -> str:
         """One target as text (a class name, values)."""

@@ -23,6 +23,7 @@ class Detection(Task):
     picture_title = "detected boxes"
     metric = "object_recall"
     box_targets = True
+    counted = "boxes"
     output_note = (
         "raw grid (rows, columns, classes + 4) per image, decoding not included: in the cell (r, c) of an object's "
         "centre, sigmoid of the first `classes` values = each class's score; centre x = (c + sigmoid(v[classes])) / "
@@ -76,6 +77,12 @@ class Detection(Task):
                             f"{outputs.shape[1:]}")
         names = class_names or [str(k) for k in range(outputs.shape[-1] - BOX_VALUES)]
         return detection_report(y_true, decoded(outputs), list(names), _image_size(outputs))
+
+    def target_classes(self, y):
+        import numpy as np
+
+        labels = np.asarray(y)[..., 4]
+        return labels[labels >= 0].astype(int)
 
     def label_text(self, value, class_names: list[str]) -> str:
         labels = [int(row[4]) for row in value if row[4] >= 0]

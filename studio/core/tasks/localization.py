@@ -65,6 +65,11 @@ class Localization(Task):
 
         return localization_report(y_true, outputs, class_names or [])
 
+    def target_classes(self, y):
+        import numpy as np
+
+        return np.asarray(y)[:, 0].astype(int)
+
     def label_text(self, value, class_names: list[str]) -> str:
         label = int(value[0])
         box = ", ".join(f"{v:.2f}" for v in value[1:])

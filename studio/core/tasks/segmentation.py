@@ -17,6 +17,7 @@ class Segmentation(Task):
     targets = "per-pixel masks"
     dense_output = False
     picture_title = "predicted mask"
+    counted = "pixels"
     own_losses = ("dice",)
 
     def default_loss(self, out_units: int, soft_labels: bool) -> str:
@@ -58,6 +59,11 @@ class Segmentation(Task):
 
         names = class_names if class_names is not None else [str(i) for i in range(outputs.shape[-1])]
         return segmentation_report(y_true, outputs, names)
+
+    def target_classes(self, y):
+        import numpy as np
+
+        return np.asarray(y).ravel().astype(int)
 
     def label_text(self, value, class_names: list[str]) -> str:
         import numpy as np

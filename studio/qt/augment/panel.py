@@ -170,7 +170,7 @@ class AugmentPanel(QWidget):
         self.augmented_grid = ImageGrid()
         grids = QHBoxLayout()
         for title, grid in (("Original", self.original_grid), ("Augmented", self.augmented_grid)):
-            group = QGroupBox(title)
+            group = self.augmented_group = QGroupBox(title)  # the last one: its title says when no step is set
             QVBoxLayout(group).addWidget(grid)
             grids.addWidget(group, 1)
         right = QWidget()
@@ -334,6 +334,8 @@ class AugmentPanel(QWidget):
     def _show_preview(self, preview: Preview) -> None:
         self.preview = preview
         self.status.hide()
+        self.augmented_group.setTitle("Augmented" if self.steps() else
+                                      "Augmented (no step yet: the same images; add one on the left)")
         self.original_grid.set_images(preview.original, preview.original_captions, preview.value_range)
         self.augmented_grid.set_images(preview.augmented, preview.augmented_captions, preview.value_range)
 

@@ -346,8 +346,10 @@ class DataPanel(QWidget):
         self.grid.show_message(text)
         self.samples.setCurrentWidget(self.grid)
         self.array_view.clear()
+        self.array_view.hide()  # no image to click
         self.chart.clear()
         self.chart.hide()  # its axes would still count the old classes
+        self.chart_group.setTitle("Class distribution")
         self.chart_legend.setText("")
         self.report.setPlainText(text)
         self._update_fit()
@@ -409,11 +411,13 @@ class DataPanel(QWidget):
         self.samples.setCurrentWidget(self.table)
 
     def _show_chart(self, dataset: Dataset) -> None:
-        """Stacked bars of samples per class and split (a histogram of the values when targets are not class labels)."""
+        """Stacked bars of samples (boxes, pixels) per class and split (a histogram of the values when targets name
+        no class)."""
         self.chart.clear()
         self.chart.show()
         axis = self.chart.getAxis("bottom")
-        if not get_task(dataset.task).class_labels:  # numbers, masks, boxes: a histogram of the values
+        task = get_task(dataset.task)
+        if not dataset.class_counts():  # numbers: a histogram of the values
             self.chart_group.setTitle("Target distribution (training split)")
             counts, edges = np.histogram(dataset.y_train, bins=30)
             self.chart.addItem(pg.BarGraphItem(x=(edges[:-1] + edges[1:]) / 2, height=counts,
@@ -422,7 +426,7 @@ class DataPanel(QWidget):
             self.chart_legend.setText("")
             self.chart.autoRange()
             return
-        self.chart_group.setTitle("Class distribution")
+        self.chart_group.setTitle("Class distribution" + ("" if task.class_labels else f" ({task.counted} per class)"))
         positions = np.arange(dataset.num_classes)
         bottom = np.zeros(dataset.num_classes)
         legend = []

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, Qt
-from PySide6.QtGui import QColor, QPixmap
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSlider, QTableView, QVBoxLayout,
+from PySide6.QtGui import QColor, QFontMetrics, QPixmap
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QTableView, QVBoxLayout,
                                QWidget)
 
 from studio.core import formatting
@@ -18,29 +18,60 @@ from studio.qt.widgets.image_grid import to_qimage, to_uint8
 
 CELL_SIZES = (12, 64)  # zoom range: pixels per cell
 DEFAULT_CELL = 30
+CELL_MARGIN = 8  # pixels of a cell the style keeps around its text
 PICTURE_SIZE = 160
 _RGB = ("red", "green", "blue", "alpha")
 
 
 def value_text(value: float) -> str:
-    """A pixel value as the table writes it: whole numbers as such, others to 3 significant digits."""
-    return str(int(value)) if float(value).is_integer() else f"{value:.3g}"
+    """A pixel value in full: whole numbers as such, others to 3 significant digits."""
+    return value_texts(value)[0]
+
+
+def value_texts(value: float) -> list[str]:
+    """The ways a cell may write ``value``, most precise first: 3, 2 then 1 significant digits, each
+    also without the zero before the point (0.125, .125, 0.13, .13, 0.1, .1)."""
+    if float(value).is_integer():
+        return [str(int(value))]
+    texts = []
+    for digits in (3, 2, 1):
+        text = f"{value:.{digits}g}"
+        texts += [text, text.replace("0.", ".", 1) if text.lstrip("-").startswith("0.") else text]
+    return list(dict.fromkeys(texts))
 
 
 def channel_names(channels: int) -> list[str]:
     """What the channel picker offers: grey for one channel, red/green/blue(/alpha) for 3 or 4."""
     if channels == 1:
-        return ["grey (the only channel)"]
-    return [f"channel {i}" + (f" ({_RGB[i]})" if channels in (3, 4) else "") for i in range(channels)]
+        return ["grey"]
+    return list(_RGB[:channels]) if channels in (3, 4) else [f"channel {i}" for i in range(channels)]
 
 
 class ChannelTable(QAbstractTableModel):
-    """The rows and columns of one channel of an (H, W, C) image; a cell's background is its grey level."""
+    """The rows and columns of one channel of an (H, W, C) image; a cell's background is its grey level.
+
+    A cell writes its value as precisely as its width allows (never cut to "0..."), or nothing when
+    not even one digit fits; its tooltip always has the value in full.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.values = np.zeros((0, 0), np.float32)
         self.levels = np.zeros((0, 0), np.uint8)
+        self.metrics: QFontMetrics | None = None
+        self.room = 0  # pixels of text a cell holds
+
+    def set_room(self, metrics: QFontMetrics, room: int) -> None:
+        """Write each value to fit ``room`` pixels in the font measured by ``metrics``."""
+        self.metrics, self.room = metrics, room
+        if self.values.size:
+            self.dataChanged.emit(self.index(0, 0), self.index(*(n - 1 for n in self.values.shape)))
+
+    def cell_text(self, value: float) -> str:
+        texts = value_texts(value)
+        if self.metrics is None:
+            return texts[0]
+        return next((text for text in texts if self.metrics.horizontalAdvance(text) <= self.room), "")
 
     def set_channel(self, values: np.ndarray, levels: np.ndarray) -> None:
         self.beginResetModel()
@@ -58,7 +89,7 @@ class ChannelTable(QAbstractTableModel):
             return None
         row, col = index.row(), index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return value_text(self.values[row, col])
+            return self.cell_text(self.values[row, col])
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"row {row}, column {col}: {self.values[row, col]:.6g}"
         if role == Qt.ItemDataRole.BackgroundRole:
@@ -83,7 +114,8 @@ class SampleArrayView(QWidget):
         self._levels: np.ndarray | None = None
         self.title = QLabel(wordWrap=True)
         self.picture = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
-        self.channel_box = QComboBox()
+        self.channel_box = QComboBox(sizeAdjustPolicy=QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.channel_box.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)  # never cut
         self.channel_box.setToolTip("Which channel's values the table shows: a colour image is three "
                                     "tables of numbers, one per colour.")
         self.channel_box.currentIndexChanged.connect(self._show_channel)
@@ -97,23 +129,27 @@ class SampleArrayView(QWidget):
         self.table.setCornerButtonEnabled(False)
         self.table.viewport().installEventFilter(self)
 
-        controls = QHBoxLayout()
-        controls.addWidget(self.channel_box, 1)
+        self.controls = QWidget()
+        controls = QHBoxLayout(self.controls)
+        controls.setContentsMargins(0, 0, 0, 0)
+        controls.addWidget(self.channel_box)
         controls.addWidget(QLabel("Zoom"))
         controls.addWidget(self.zoom, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
         layout.addWidget(self.picture)
-        layout.addLayout(controls)
+        layout.addWidget(self.controls)
         layout.addWidget(self.table, 1)
+        layout.addStretch()  # takes the room while the table is hidden
         self._set_cell_size(DEFAULT_CELL)
         self.clear()
 
     def clear(self) -> None:
-        """Show nothing until an image sample is picked."""
+        """Show only the hint until an image sample is picked."""
         self.image = None
         self.title.setText("Click an image to see it as the array of numbers the model reads.")
+        self._show_parts(False)
         self.picture.clear()
         self.channel_box.clear()
         self.model.set_channel(np.zeros((0, 0), np.float32), np.zeros((0, 0), np.uint8))
@@ -121,6 +157,7 @@ class SampleArrayView(QWidget):
     def show_sample(self, image: np.ndarray, caption: str, value_range: tuple[float, float]) -> None:
         """Show one (H, W, C) sample; ``value_range`` maps its values to grey levels as the grid does."""
         self.image = np.asarray(image, np.float32)
+        self._show_parts(True)
         self._levels = to_uint8(self.image[None], value_range)[0]
         self.title.setText(f"<b>{caption}</b> · an array of shape {formatting.shape(self.image.shape)}, values "
                            f"{value_text(self.image.min())} .. {value_text(self.image.max())}")
@@ -139,6 +176,10 @@ class SampleArrayView(QWidget):
         self.channel_box.setEnabled(self.image.shape[2] > 1)
         self._show_channel()
 
+    def _show_parts(self, shown: bool) -> None:
+        for part in (self.picture, self.controls, self.table):
+            part.setVisible(shown)
+
     def _show_channel(self) -> None:
         channel = self.channel_box.currentIndex()
         if self.image is not None and channel >= 0:
@@ -149,8 +190,9 @@ class SampleArrayView(QWidget):
             header.setMinimumSectionSize(1)
             header.setDefaultSectionSize(size)
         font = self.table.font()
-        font.setPointSizeF(max(5.0, size / 4))
+        font.setPointSizeF(max(5.0, size / 5))  # full zoom reads 0.125 whole
         self.table.setFont(font)
+        self.model.set_room(QFontMetrics(font), size - CELL_MARGIN)
 
     def eventFilter(self, watched, event) -> bool:
         """Ctrl + wheel over the table zooms it, as in an image viewer."""

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from studio.core import processes
 from studio.core.detection import options as rcnn
 from studio.core.transfer import lesson as transfer
-from studio.qt.widgets.child_process import last_error, start_background
+from studio.qt.widgets.child_process import last_error, readable_lines, start_background
 from studio.qt.widgets.param_editors import make_editor
 
 POLL_MS = 300
@@ -134,9 +134,12 @@ class LessonDialog(QDialog):
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(MAX_LOG_LINES)
+        self.log.setPlaceholderText("Press Start (or Quick preset, then Start): the lesson's progress shows here, "
+                                    "then a table of its figures.")
         self.table = QTableWidget(0, 1 + len(lesson.columns))
         self.table.setHorizontalHeaderLabels(["Run", *(header for header, _key, _format in lesson.columns)])
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)  # names whole
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.hide()
@@ -235,9 +238,8 @@ class LessonDialog(QDialog):
             return
         complete = chunk[:chunk.rfind(b"\n") + 1] if self.process is not None else chunk
         self._read += len(complete)
-        for line in complete.decode("utf-8", errors="replace").splitlines():
-            if line.strip():
-                self.log.appendPlainText(line.rstrip())
+        for line in readable_lines(complete.decode("utf-8", errors="replace")):
+            self.log.appendPlainText(line)
 
     def _show_result(self) -> None:
         columns = self.lesson.columns
@@ -255,6 +257,9 @@ class LessonDialog(QDialog):
                 figure = QTableWidgetItem(form.format(row[key]))
                 figure.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(index, column, figure)
+        self.table.resizeRowsToContents()
+        self.table.setFixedHeight(self.table.horizontalHeader().height() + 2 * self.table.frameWidth()
+                                  + sum(self.table.rowHeight(row) for row in range(len(rows))))  # the log keeps the room
         self.table.show()
         self.run_dirs = [row["run_dir"] for row in rows]
         self.overlay_button.setEnabled(True)

@@ -20,6 +20,8 @@ from studio.qt.inspect.progress import epoch_slider
 from studio.qt.inspect.views import InspectTab, set_items
 
 CLASSES = "Classes"
+NOT_PLANAR = ("Decision boundaries need a model with 2 inputs (a 2-D toy dataset: Data > 2-D points). "
+              "Build XOR by Hand… needs no model.")
 
 
 class BoundaryTab(InspectTab):
@@ -38,7 +40,7 @@ class BoundaryTab(InspectTab):
         self.epoch = epoch_slider()
         self.epoch.valueChanged.connect(lambda _value: self._load_epoch())
         self.epoch_label = QLabel()
-        self.picture = PictureView("Decision boundaries need a model with 2 inputs (a 2-D toy dataset).")
+        self.picture = PictureView(NOT_PLANAR)
         top = QHBoxLayout()
         top.addWidget(QLabel("Show:"))
         top.addWidget(self.showing, 1)
@@ -55,6 +57,12 @@ class BoundaryTab(InspectTab):
         layout.addLayout(top)
         layout.addWidget(self.message)
         layout.addWidget(self.picture, 1)
+        self._enable()
+
+    def _enable(self) -> None:
+        """Show and Epoch only mean something for a model with 2 inputs; XOR by hand needs no model."""
+        for control in (self.showing, self.epoch):
+            control.setEnabled(self.planar)
 
     def open_by_hand(self):
         """The XOR-by-hand window (one, raised again when already open)."""
@@ -73,8 +81,9 @@ class BoundaryTab(InspectTab):
 
     def source_changed(self) -> None:
         self.boundary = None
+        self._enable()
         if not self.planar:
-            self.picture.show_message("Decision boundaries need a model with 2 inputs (a 2-D toy dataset).")
+            self.picture.show_message(NOT_PLANAR)
 
     def set_events(self, run_dir: Path | None, events: list[dict]) -> None:
         """The followed run's events so far; shows the newest boundary unless the user looks back."""

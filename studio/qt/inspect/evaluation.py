@@ -18,6 +18,7 @@ from studio.qt.inspect.plots import Plot
 from studio.qt.inspect.views import InspectTab
 
 ICON_SIZE = 64
+DRAWN_ICON_SIZE = 128  # a picture with boxes drawn on it: big enough that its 1-pixel lines stay visible
 
 
 class ConfusionMatrixView(QWidget):
@@ -125,14 +126,19 @@ class SampleGallery(QListWidget):
         self.itemClicked.connect(lambda item: self.sample_chosen.emit(item.data(Qt.ItemDataRole.UserRole)))
 
     def show_samples(self, x: np.ndarray, indices, captions: list[str], draw=None) -> None:
-        """Icons of ``x[indices]`` (``draw(x, index)``: a picture of the sample to show instead)."""
+        """Icons of ``x[indices]`` (``draw(x, index)``: a picture of the sample to show instead, shrunk smoothly so
+        that the lines drawn on it are not dropped)."""
         self.clear()
+        size = ICON_SIZE if draw is None else DRAWN_ICON_SIZE
+        self.setIconSize(QSize(size, size))
         for index, caption in zip(indices, captions):
             item = QListWidgetItem(caption)
             item.setData(Qt.ItemDataRole.UserRole, int(index))
             picture = sample_picture(x[index]) if draw is None else draw(x, index)
             if picture is not None:
-                image = to_qimage(picture).scaled(ICON_SIZE, ICON_SIZE, Qt.AspectRatioMode.KeepAspectRatio)
+                image = to_qimage(picture).scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
+                                                  Qt.TransformationMode.FastTransformation if draw is None
+                                                  else Qt.TransformationMode.SmoothTransformation)
                 item.setIcon(QIcon(QPixmap.fromImage(image)))
             self.addItem(item)
 
@@ -201,6 +207,7 @@ class EvaluationTab(InspectTab):
         self.table.setRowCount(0)
         self.matrix.set_matrix(np.zeros((0, 0)), [])
         self.gallery.clear()
+        self.gallery_title.setText("")  # it named the samples of the last source
 
     def refresh(self) -> None:
         source = self.host.source
@@ -222,6 +229,7 @@ class EvaluationTab(InspectTab):
         classification = isinstance(report, ClassificationReport)
         self.matrix_box.setVisible(classification)
         self.mistakes.setText("Most confident mistakes" if classification else "Largest errors")
+        self.mistakes.setVisible(isinstance(report, (ClassificationReport, RegressionReport)))
         self.curves.setVisible(classification and report.curves is not None)
         if classification:
             self._classification_table(report)
@@ -238,7 +246,6 @@ class EvaluationTab(InspectTab):
         else:  # another task's report: its table and summary (the Predict tab draws its targets)
             self._fill(*report.table())
             self.say(f"On the test split: {report.summary()}. The Predict tab shows the targets of a sample.")
-            self.mistakes.setText("")
             self.gallery_title.setText("Click a row of the table to see its worst samples."
                                        if report.row_samples(0) is not None else "")
         self.gallery.clear()

@@ -262,6 +262,9 @@ class InspectPanel(QWidget):
     def _set_sample(self, sample, index: int | None, text: str) -> None:
         self.sample, self.sample_index = sample, index
         picture = sample_picture(sample) if sample is not None else None
+        if index is not None:  # a test sample: with its target drawn on it when the task draws one (boxes)
+            drawn = self.source.task.target_picture(sample, self.source.y_test[index], self.source.class_names)
+            picture = drawn if drawn is not None else picture
         if picture is None:
             self.thumbnail.show_message(self._values_text(sample) if sample is not None else "")
         else:

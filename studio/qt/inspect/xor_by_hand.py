@@ -8,6 +8,7 @@ layer MLP afterwards (Decision boundary tab) shows the weights a run finds on it
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout
 
 from studio.core.inspect.boundary import boundary_image
@@ -16,9 +17,16 @@ from studio.qt.inspect.pictures import PictureView
 from studio.qt.widgets.param_editors import make_editor
 
 CLASSES = "Classes"
+UNDECIDED = 0.005  # an output this close to 0.5 is written 0.50: on the boundary, neither class
 _UNITS = {"h1": "Hidden unit h1", "h2": "Hidden unit h2"}
 _GROUPS = (("Hidden unit h1", ("w11", "w12", "b1")), ("Hidden unit h2", ("w21", "w22", "b2")),
            ("Output", ("v1", "v2", "c")))
+
+
+def judged(outputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per XOR corner: whether the output puts it on its class's side, and whether it is on a side at all."""
+    decided = np.abs(outputs - 0.5) >= UNDECIDED
+    return decided & ((outputs > 0.5) == XOR), decided
 
 
 class XorByHand(QDialog):
@@ -80,8 +88,8 @@ class XorByHand(QDialog):
         self._update()
 
     def correct(self) -> int:
-        """How many of the four XOR corners the network puts on the right side."""
-        return int(((xor_outputs(self.weights) > 0.5) == XOR).sum())
+        """How many of the four XOR corners the network puts on the right side (one on the line is on neither)."""
+        return int(judged(xor_outputs(self.weights))[0].sum())
 
     def _on_preset(self, index: int) -> None:
         name = self.preset.itemText(index)
@@ -91,9 +99,11 @@ class XorByHand(QDialog):
     def _update(self) -> None:
         self.boundary = hand_boundary(self.weights)
         outputs = xor_outputs(self.weights)
-        marks = [f"({int(a)}, {int(b)}) → {out:.2f} {'✓' if (out > 0.5) == want else '✗'}"
-                 for (a, b), out, want in zip(CORNERS, outputs, XOR)]
-        self.answers.setText(" · ".join(marks) + f"<br><b>{self.correct()} of 4 XOR points right</b>")
+        right, decided = judged(outputs)
+        marks = [f"({int(a)}, {int(b)}) → {out:.2f} {'✓' if ok else '✗' if sure else '?'}"
+                 for (a, b), out, ok, sure in zip(CORNERS, outputs, right, decided)]
+        undecided = "" if decided.all() else " (? = 0.50, on the boundary: neither colour)"
+        self.answers.setText(" · ".join(marks) + f"<br><b>{int(right.sum())} of 4 XOR points right</b>{undecided}")
         self._draw()
 
     def _draw(self) -> None:

@@ -16,13 +16,25 @@ from studio.qt.widgets.worker import TaskRunner
 DEFAULT_MEMBERS = 3
 
 
-def ask_members(parent) -> int | None:
-    """The number of members the user picks, or None when they cancel."""
+def ask_members(parent, epochs: int | None = None) -> int | None:
+    """The number of members the user picks (each trains ``epochs``, when known), or None when they cancel."""
     from studio.core.ensemble import MAX_MEMBERS
 
+    cost = f", {epochs} epochs each like this run" if epochs else ""
     count, ok = QInputDialog.getInt(parent, "Bagging ensemble", "Members (each trained on a bootstrap "
-                                    "resample of the training split):", DEFAULT_MEMBERS, 2, MAX_MEMBERS)
+                                    f"resample of the training split{cost}):", DEFAULT_MEMBERS, 2, MAX_MEMBERS)
     return count if ok else None
+
+
+def planned_epochs(run_dir: str) -> int | None:
+    """The epochs run ``run_dir``'s project trains, or None when its snapshot cannot be read."""
+    from studio.core.project import ProjectError, load_project
+    from studio.core.training.runs import RunFolder
+
+    try:
+        return int(load_project(RunFolder(run_dir).project_file).training.get("epochs") or 0) or None
+    except (OSError, ProjectError, TypeError, ValueError):
+        return None
 
 
 def scores_text(scores: list[tuple[str, str, float]]) -> str:
@@ -31,6 +43,12 @@ def scores_text(scores: list[tuple[str, str, float]]) -> str:
     parts = [f"{'ensemble' if label == 'ensemble' else f'member {number}'} {value:.3f}"
              for number, (label, _metric, value) in enumerate(scores, start=1)]
     return " · ".join(parts) + f" (test {metric})"
+
+
+def progress_text(number: int, members: int, epoch: int, epochs: int | None) -> str:
+    """``Bagging: member 2 of 3, epoch 4 of 10…`` (``epoch`` 0: the member is starting)."""
+    where = f"epoch {epoch}" + (f" of {epochs}" if epochs else "") if epoch else "starting"
+    return f"Bagging: member {number} of {members}, {where}…"
 
 
 def start_bagging(view, worker: TaskRunner, run_dir: str, runs_root: Path, members: int | None = None) -> None:
@@ -43,7 +61,16 @@ def start_bagging(view, worker: TaskRunner, run_dir: str, runs_root: Path, membe
         runs_root: where the member runs and the ensemble run are written.
         members: how many members; None asks the user.
     """
-    members = members or ask_members(view)
+    from studio.core.rl.runner import is_dqn_run
+    from studio.core.training.runs import RunFolder
+
+    if worker.busy:
+        view.where.setText("A bagging ensemble is still training: start another once it is saved.")
+        return
+    if is_dqn_run(RunFolder(run_dir).info()):
+        view.where.setText("A DQN run learns from rewards, not labels: bagging needs a supervised run.")
+        return
+    members = members or ask_members(view, planned_epochs(run_dir))
     if members is None:
         return
 
@@ -54,16 +81,19 @@ def start_bagging(view, worker: TaskRunner, run_dir: str, runs_root: Path, membe
 
         project = load_project(RunFolder(run_dir).project_file)
 
+        epochs = {}  # per member: the epochs its start event announced
+
         def on_event(number: int, event: dict) -> None:
+            if event["type"] == "start":
+                epochs[number] = event.get("epochs")
             if event["type"] in ("start", "epoch"):
-                progress((number, event.get("epoch", 0)))
+                progress((number, event.get("epoch", 0), epochs.get(number)))
 
         return bagging(project, members, runs_root, on_event=on_event)
 
     def on_progress(value) -> None:
-        number, epoch = value
-        view.where.setText(f"Bagging: member {number} of {members}, " + (
-            f"epoch {epoch}" if epoch else "starting") + "…")
+        number, epoch, epochs = value
+        view.where.setText(progress_text(number, members, epoch, epochs))
         if not epoch:
             view.refresh()
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPalette
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 GAP = 6
 MAX_TILE = 160
@@ -37,7 +37,8 @@ def to_qimage(pixels: np.ndarray) -> QImage:
 
 class ImageGrid(QWidget):
     """Shows NHWC images as a grid of tiles with optional captions, or a centred message;
-    ``tile_clicked(index)`` when the user clicks an image."""
+    ``tile_clicked(index)`` when the user clicks an image. A tile's tooltip is its whole caption
+    (a long one is cut under the tile)."""
 
     tile_clicked = Signal(int)
 
@@ -97,9 +98,24 @@ class ImageGrid(QWidget):
         return [QRect(left + (i % cols) * (width + GAP), top + (i // cols) * (height + caption + GAP), width, height)
                 for i in range(len(self._images))]
 
+    def tile_at(self, point) -> int | None:
+        """The index of the tile (image and caption) at ``point``, or None."""
+        caption = self.fontMetrics().height() + 2 if self._captions else 0
+        return next((i for i, rect in enumerate(self.tile_rects()) if rect.adjusted(0, 0, 0, caption).contains(point)),
+                    None)
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            hit = self.tile_at(event.pos())
+            if hit is not None and hit < len(self._captions):
+                QToolTip.showText(event.globalPos(), self._captions[hit], self)
+            else:
+                QToolTip.hideText()
+            return True
+        return super().event(event)
+
     def mousePressEvent(self, event) -> None:
-        point = event.position().toPoint()
-        hit = next((i for i, rect in enumerate(self.tile_rects()) if rect.contains(point)), None)
+        hit = self.tile_at(event.position().toPoint())
         if hit is None:
             super().mousePressEvent(event)
         else:
