@@ -97,3 +97,44 @@ def test_a_storage_whose_driver_is_missing_names_that_driver(url, driver):
     with pytest.raises(SweepError, match="needs a database driver") as refused:
         open_storage(url)
     assert f"pip install '{driver}'" in str(refused.value) and "psycopg" not in str(refused.value)
+
+
+@pytest.mark.parametrize("clash", ["programming", "integrity"])
+def test_a_table_another_worker_is_creating_is_waited_for(clash, monkeypatch, tmp_path):
+    """Two workers opening a new PostgreSQL storage at once: one sees 'relation already exists'."""
+    import optuna.storages
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
+
+    from studio.core.experiments import sweep
+
+    real, calls = optuna.storages.RDBStorage, []
+
+    def racing(url, **kwargs):
+        calls.append(url)
+        if len(calls) == 1:
+            error = ProgrammingError if clash == "programming" else IntegrityError
+            raise error("CREATE TABLE studies", {}, Exception('relation "studies" already exists'))
+        return real(url, **kwargs)
+
+    monkeypatch.setattr(optuna.storages, "RDBStorage", racing)
+    monkeypatch.setattr(sweep.time, "sleep", lambda seconds: None)
+    storage = sweep.open_storage(f"sqlite:///{tmp_path / 'study.db'}")
+    assert len(calls) == 2 and storage.get_all_studies() == []
+
+
+def test_another_programming_error_is_not_retried(monkeypatch):
+    import optuna.storages
+    from sqlalchemy.exc import ProgrammingError
+
+    from studio.core.experiments.sweep import SweepError, open_storage
+
+    calls = []
+
+    def broken(url, **kwargs):
+        calls.append(url)
+        raise ProgrammingError("SELECT", {}, Exception("permission denied for schema public"))
+
+    monkeypatch.setattr(optuna.storages, "RDBStorage", broken)
+    with pytest.raises(SweepError, match="permission denied"):
+        open_storage("sqlite:///unused.db")
+    assert len(calls) == 1

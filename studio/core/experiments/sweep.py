@@ -88,7 +88,7 @@ def _rdb_storage(url: str):
 
     import optuna
     from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
-    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
 
     with warnings.catch_warnings():  # heartbeats are marked experimental; we rely on them knowingly
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -98,10 +98,12 @@ def _rdb_storage(url: str):
                                   heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(),
                                   engine_kwargs={"connect_args": {"timeout": SQLITE_WAIT_S}}
                                   if url.startswith("sqlite") else None)
-            except IntegrityError:
-                if attempt == 2:
+            except (IntegrityError, ProgrammingError) as exc:
+                # another worker was creating the tables at the same moment: PostgreSQL says a relation
+                # "already exists" (ProgrammingError) or a unique key clashed (IntegrityError)
+                if attempt == 2 or (isinstance(exc, ProgrammingError) and "already exists" not in str(exc)):
                     raise
-                time.sleep(1.0)  # another worker was creating the tables at the same moment
+                time.sleep(1.0)
 
 
 # SQLAlchemy's database drivers -> the package that brings each (what a missing import names).
