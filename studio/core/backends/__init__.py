@@ -219,10 +219,10 @@ def _usable_probes() -> dict[str, Any]:
     from studio.core.fileio import loads_json_bounded, read_bytes_capped
 
     path = _probes_file()
+    if not path.exists():  # nothing probed on this install yet
+        return {}
     try:
         found = loads_json_bounded(read_bytes_capped(path, 1 << 20))
-    except FileNotFoundError:
-        return {}
     except (OSError, ValueError) as exc:  # a damaged cache only costs a probe: say so in the log
         logger.warning("ignoring %s (%s): the backends are probed again", path, exc)
         return {}

@@ -144,8 +144,8 @@ def train_lesson_run(project, runs_root, name: str, say=print):
         The run folder's Path.
 
     Raises:
-        TrainingError: the plan refuses the project.
-        RuntimeError: the run did not complete (the message names its run.json).
+        TrainingError: the plan refuses the project, or the run did not complete (the message names
+            its run.json).
     """
     from studio.core.training.plan import plan_run, prepare_run_folder
     from studio.core.training.runs import new_run_dir
@@ -154,7 +154,7 @@ def train_lesson_run(project, runs_root, name: str, say=print):
     say(f"training {name} in {folder.path} ...")
     status = train_run(folder)
     if status != "completed":
-        raise RuntimeError(f"the {name} run ended {status}: see {folder.run_json}")
+        raise TrainingError(f"the {name} run ended {status}: see {folder.run_json}")
     return folder.path
 
 
