@@ -1,19 +1,13 @@
 """The Inspect area on a detection run: COCO scores per class, a class's worst images on a click, boxes in
 Predict; the Data and Augment previews draw the boxes."""
 
-import os
-import socket
-import time
-
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from studio.core import fileio
-from studio.core.graph.keras_io import to_keras
+from run_helpers import completed_run
 from studio.core.graph.templates import load_template
-from studio.core.project import Project, save_project
-from studio.core.training import RunFolder
+from studio.core.project import Project
 
 pytest.importorskip("pycocotools")
 
@@ -27,11 +21,7 @@ def _window(qtbot, tmp_path, augmentation=None):
 
     graph = load_template("detector_64").graph
     project = Project(name="det", dataset=SCENES, graph=graph, augmentation=augmentation or [])
-    run = RunFolder(tmp_path / "runs" / "20260101-000000-det")
-    run.path.mkdir(parents=True)
-    save_project(project, run.project_file)
-    fileio.atomic_replace_with(run.model_file, to_keras(graph).save)
-    run.update_info(name="det", status="completed", created=time.time(), pid=os.getpid(), host=socket.gethostname())
+    completed_run(tmp_path, "det", project)
     window = MainWindow(project, tmp_path / "det.dlstudio")
     qtbot.addWidget(window)
     window.show()

@@ -65,18 +65,25 @@ def test_right_click_combines_the_selected_runs(window, qtbot, tmp_path):
     np.testing.assert_allclose(load_run_model(ensemble["path"]).predict(x, verbose=0), expected, atol=1e-6)
 
 
-@pytest.mark.slow
-def test_bagging_action_trains_members_of_the_run_and_reports_their_scores(window, qtbot, tmp_path, monkeypatch):
-    from PySide6.QtWidgets import QInputDialog
-
+def _one_run_selected(window, qtbot, tmp_path, epochs):
+    """A trained run whose project trains ``epochs`` epochs, selected by a click in the Runs table."""
     run = _run(tmp_path / "runs", "20260101-000000-source", 1)
     project = load_project(run.project_file)
-    project.training = {**project.training, "epochs": 1}
+    project.training = {**project.training, "epochs": epochs}
     save_project(project, run.project_file)
     panel, view = runs_view(window, tmp_path)
     table = view.table
     qtbot.waitUntil(lambda: table.model().rowCount() == 1, timeout=10_000)
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=table.visualRect(table.model().index(0, 0)).center())
+    return run, view
+
+
+@pytest.mark.slow
+def test_bagging_action_trains_members_of_the_run_and_reports_their_scores(window, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    run, view = _one_run_selected(window, qtbot, tmp_path, epochs=1)
+    table = view.table
     monkeypatch.setattr(QInputDialog, "getInt", lambda *args: (2, True))
     table.customContextMenuRequested.emit(table.visualRect(table.model().index(0, 0)).center())
     menu = view.menu
@@ -102,15 +109,7 @@ def test_bagging_asks_with_the_epochs_each_member_trains_and_refuses_a_second_wh
         window, qtbot, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QInputDialog
 
-    run = _run(tmp_path / "runs", "20260101-000000-source", 1)
-    project = load_project(run.project_file)
-    project.training = {**project.training, "epochs": 7}
-    save_project(project, run.project_file)
-    panel, view = runs_view(window, tmp_path)
-    table = view.table
-    qtbot.waitUntil(lambda: table.model().rowCount() == 1, timeout=10_000)
-    row = table.visualRect(table.model().index(0, 0)).center()
-    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=row)
+    run, view = _one_run_selected(window, qtbot, tmp_path, epochs=7)
     asked = []
     monkeypatch.setattr(QInputDialog, "getInt", lambda parent, title, label, *rest: asked.append(label) or (2, False))
     view.bag_selected()

@@ -1,17 +1,12 @@
 """The Inspect area on segmentation and localization runs: their scores in Evaluation, mask overlays
 and boxes in Predict."""
 
-import os
-import socket
-import time
-
 import numpy as np
 import pytest
 
-from studio.core import fileio
-from studio.core.graph.keras_io import to_keras
+from run_helpers import completed_run
 from studio.core.graph.templates import load_template
-from studio.core.project import Project, save_project
+from studio.core.project import Project
 from studio.core.training import RunFolder
 from studio.core.training.adapt import adapt_graph
 
@@ -23,11 +18,7 @@ def _open(qtbot, tmp_path, dataset, template, task):
 
     graph, _changes = adapt_graph(load_template(template).graph, task, (28, 28, 1), 3)
     project = Project(name="seg", dataset=dataset, graph=graph)
-    run = RunFolder(tmp_path / "runs" / "20260101-000000-seg")
-    run.path.mkdir(parents=True)
-    save_project(project, run.project_file)
-    fileio.atomic_replace_with(run.model_file, to_keras(graph).save)
-    run.update_info(name="seg", status="completed", created=time.time(), pid=os.getpid(), host=socket.gethostname())
+    completed_run(tmp_path, "seg", project)
 
     window = MainWindow(project, tmp_path / "seg.dlstudio")
     qtbot.addWidget(window)
