@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from studio.core.training.curves import Series, _interval_mean
+from studio.core.training.curves import Series, interval_mean
 
 KEYS = ("return", "return_average", "greedy_return", "loss", "epsilon")
 
@@ -49,7 +49,7 @@ class RLCurves:
         if loss is None:
             return
         previous = self._last_batch if self._last_batch and self._last_batch[0] == epoch else None
-        self._put("loss", x, _interval_mean(loss, step, previous[2], previous[1]) if previous else loss, changed)
+        self._put("loss", x, interval_mean(loss, step, previous[2], previous[1]) if previous else loss, changed)
         self._last_batch = (epoch, step, loss)
 
     def _put(self, key: str, x: float, y: Any, changed: set[str]) -> None:

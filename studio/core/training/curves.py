@@ -148,7 +148,7 @@ class RunCurves:
         for name, prefix, tail in self._plotted():
             if name not in logs:
                 continue
-            value = _interval_mean(logs[name], step, previous[2].get(name), previous[1]) if previous else logs[name]
+            value = interval_mean(logs[name], step, previous[2].get(name), previous[1]) if previous else logs[name]
             if value is None or not math.isfinite(value):
                 continue
             if not tail:  # the other losses: smoothed only, so a plot keeps a few curves
@@ -187,7 +187,7 @@ class RunCurves:
         return found + ([(self.metric, "metric", "")] if self.metric else [])
 
 
-def _interval_mean(mean: float, step: int, previous_mean: float | None, previous_step: int) -> float | None:
+def interval_mean(mean: float, step: int, previous_mean: float | None, previous_step: int) -> float | None:
     """The mean over the batches since the previous event, from two running epoch means.
 
     Keras reports the running mean of the epoch so far; the batches in between are what a
