@@ -8,8 +8,6 @@ events tail, Stop, pause, kill and ``RunWatcher``) whose run folder holds the DQ
 from __future__ import annotations
 
 import os
-import socket
-import time
 from typing import Any
 
 from studio.core.graph.infer import analyze
@@ -17,7 +15,7 @@ from studio.core.rl.env import env_facts
 from studio.core.rl.errors import RLError
 from studio.core.rl.settings import check_settings
 from studio.core.training.config import TrainingConfig
-from studio.core.training.plan import check_backend_starts, choose_backend, versions
+from studio.core.training.plan import check_backend_starts, write_new_run
 from studio.core.training.runner import Runner
 from studio.core.training.runs import FINAL_STATUSES, RunFolder, pid_alive, send_control
 
@@ -66,27 +64,13 @@ def prepare_dqn_folder(project, settings: dict[str, Any] | None, run_dir: str | 
         RLError: bad settings, Gymnasium missing, a Q-network that does not fit the environment,
             a folder that holds files or cannot be written.
     """
-    from studio.core.project import save_project
-
     settings = check_settings(settings)
     observation_size, actions = env_facts(settings["environment"])
     check_q_network(project.graph, observation_size, actions)
-    folder = RunFolder(run_dir)
-    if folder.path.exists() and any(folder.path.iterdir()):
-        raise RLError(f"{folder.path} already holds files: pick a new run folder, or resume that run")
-    backend, why = choose_backend(project, TrainingConfig.from_dict(project.training))
-    try:
-        folder.path.mkdir(parents=True, exist_ok=True)
-        save_project(project, folder.project_file)
-        folder.update_info(
-            name=project.name, status="starting", created=time.time(), config={"objective": OBJECTIVE, **settings},
-            environment={"name": settings["environment"], "observation_size": observation_size, "actions": actions},
-            versions=versions(backend), backend=backend, backend_reason=why,
-            host=socket.gethostname(), launcher=os.getpid(), error=None, resumes=0)
-    except OSError as exc:
-        raise RLError(f"cannot write the run folder {folder.path}: {exc.strerror or exc}; "
-                      "choose a writable folder") from None
-    return folder
+    return write_new_run(
+        project, run_dir, TrainingConfig.from_dict(project.training), error=RLError,
+        config={"objective": OBJECTIVE, **settings},
+        environment={"name": settings["environment"], "observation_size": observation_size, "actions": actions})
 
 
 def reopen_dqn_folder(run_dir: str | os.PathLike, settings: dict[str, Any] | None = None) -> RunFolder:

@@ -120,14 +120,11 @@ def plan_run(project, dataset=None) -> RunPlan:
 
 
 def _check_writable(path: Path) -> None:
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise TrainingError(f"cannot write the run folder {path}: {exc.strerror or exc}; "
-                            "choose a writable folder") from None
+    """Make ``path`` and write a file in it (OSError when the folder cannot be written)."""
+    path.mkdir(parents=True, exist_ok=True)
+    probe = path / ".write-test"
+    probe.write_bytes(b"")
+    probe.unlink()
 
 
 def choose_backend(project, config: TrainingConfig) -> tuple[str, str]:
@@ -187,23 +184,41 @@ def prepare_run_folder(plan: RunPlan, run_dir: str | os.PathLike) -> RunFolder:
         TrainingError: the folder already holds files or cannot be written, or the backend cannot
             start (see ``choose_backend``).
     """
+    return write_new_run(plan.project, run_dir, plan.config, config=plan.config.to_dict(), dataset=plan.dataset,
+                         adaptations=plan.adaptations)
+
+
+def write_new_run(project, run_dir: str | os.PathLike, settings: TrainingConfig, error=TrainingError,
+                  **info: Any) -> RunFolder:
+    """A new run folder of any kind of run: the project snapshot and run.json (status ``starting``,
+    the chosen backend, versions, host) with ``info`` added.
+
+    Args:
+        project: the project to snapshot.
+        run_dir: the folder to create; it may exist only if empty.
+        settings: the run's training settings (they choose the backend).
+        error: the TrainingError class raised (a feature's own, e.g. RLError).
+        **info: what this kind of run records in run.json (``config``, ``dataset``, ...).
+
+    Returns:
+        The RunFolder.
+    """
     from studio.core.project import save_project
 
     folder = RunFolder(run_dir)
     if folder.path.exists() and any(folder.path.iterdir()):
-        raise TrainingError(f"{folder.path} already holds files: pick a new run folder, or resume that run")
-    backend, why = choose_backend(plan.project, plan.config)  # before the folder exists
-    _check_writable(folder.path)
+        raise error(f"{folder.path} already holds files: pick a new run folder, or resume that run")
+    backend, why = choose_backend(project, settings)  # before the folder exists
     try:
-        save_project(plan.project, folder.project_file)
+        _check_writable(folder.path)
+        save_project(project, folder.project_file)
         folder.update_info(
-            name=plan.project.name, status="starting", created=time.time(), config=plan.config.to_dict(),
-            dataset=plan.dataset, adaptations=plan.adaptations, versions=versions(backend),
-            backend=backend, backend_reason=why,
-            host=socket.gethostname(), launcher=os.getpid(), error=None, resumes=0,
-        )
+            name=project.name, status="starting", created=time.time(), versions=versions(backend),
+            backend=backend, backend_reason=why, host=socket.gethostname(), launcher=os.getpid(), error=None,
+            resumes=0, **info)
     except OSError as exc:
-        raise TrainingError(f"cannot write the run folder {folder.path}: {exc.strerror or exc}") from None
+        raise error(f"cannot write the run folder {folder.path}: {exc.strerror or exc}; "
+                    "choose a writable folder") from None
     return folder
 
 
