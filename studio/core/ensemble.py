@@ -17,7 +17,6 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-
 from typing import Any, Callable
 
 from studio.core.graph.model import Graph
