@@ -1,6 +1,8 @@
-"""Sequence templates train from the CLI on built-in sets (loss falls); a language model writes
-live samples, generates seeded text from the CLI, draws its attention maps and exports to .keras
-and ONNX."""
+"""Sequence templates train on built-in sets (loss falls); a language model writes live samples,
+generates seeded text from the CLI, draws its attention maps and exports to .keras and ONNX.
+
+The runs train in this process (the CLI's project and settings, the engine a training process
+runs): starting a process per run is the business of tests/core/test_training_cli.py."""
 
 import json
 
@@ -8,6 +10,9 @@ import numpy as np
 import pytest
 
 from studio.cli import main
+from studio.cli.train_cmds import dataset_spec, load_source
+from studio.core.training.engine import train_run
+from studio.core.training.plan import plan_run, prepare_run_folder
 from studio.core.training.runs import read_events
 
 TINY = {
@@ -17,14 +22,16 @@ TINY = {
 }
 
 
-def _train(tmp_path, template, data, name="run", epochs=1):
-    """Train from the CLI; the loss must fall: within the epoch (its running loss below its first batch
+def _train(tmp_path, template, data, name="run", epochs=1, **training):
+    """Train ``template`` on ``data`` as `studio train TEMPLATE --data DATA --epochs N --batch-size 16`
+    does, in this process; the loss must fall: within the epoch (its running loss below its first batch
     report) or, with ``epochs`` > 1, from the first epoch to the last (a small set's epoch can be a single
     compiled call of several steps, so one batch report)."""
     run = tmp_path / name
-    code = main(["train", template, "--data", json.dumps(data), "--epochs", str(epochs), "--batch-size", "16",
-                 "--run-dir", str(run)])
-    assert code == 0
+    project, _ = load_source(template)
+    project.dataset = data
+    project.training = {**project.training, "epochs": epochs, "batch_size": 16, **training}
+    assert train_run(prepare_run_folder(plan_run(project), run)) == "completed"
     events = read_events(run)
     losses = [e["logs"]["loss"] for e in events if e["type"] == ("batch" if epochs == 1 else "epoch")]
     assert json.loads((run / "run.json").read_text())["status"] == "completed"
@@ -48,11 +55,20 @@ def gpt_run(tmp_path_factory):
     return _train(tmp_path_factory.mktemp("gpt"), "tiny_gpt", TINY["tiny_gpt"])
 
 
+@pytest.fixture(scope="module")
+def seq2seq_run(tmp_path_factory):
+    """A seq2seq_attention run (one epoch) for the template test and the attention maps test."""
+    return _train(tmp_path_factory.mktemp("s2s"), "seq2seq_attention", TINY["seq2seq_attention"])
+
+
+SHARED_RUNS = {"tiny_gpt": "gpt_run", "seq2seq_attention": "seq2seq_run"}  # template: its module fixture
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("template", ["lstm_text_classifier", "gru_text_classifier", *TINY])
+@pytest.mark.parametrize("template", ["lstm_text_classifier", *TINY])  # gru_text_classifier: the text CSV test
 def test_sequence_templates_train_and_loss_falls(tmp_path, template, request):
-    if template == "tiny_gpt":
-        run, events = request.getfixturevalue("gpt_run")
+    if template in SHARED_RUNS:
+        run, events = request.getfixturevalue(SHARED_RUNS[template])
     else:
         text = template not in TINY  # 120 texts: a few steps an epoch
         run, events = _train(tmp_path, template, TINY.get(template) or _text_folder(tmp_path / "texts"),
@@ -92,17 +108,12 @@ def test_a_text_csv_path_trains_a_text_classifier(tmp_path, capsys):
     (tmp_path / "texts.csv").write_text("\n".join(rows) + "\n")
     assert main(["data", "info", str(tmp_path / "texts.csv")]) == 0
     assert "text_csv" in capsys.readouterr().out
-    assert main(["train", "gru_text_classifier", "--data", str(tmp_path / "texts.csv"), "--epochs", "1",
-                 "--batch-size", "16", "--run-dir", str(tmp_path / "run")]) == 0, capsys.readouterr().err
-    assert json.loads((tmp_path / "run" / "run.json").read_text())["status"] == "completed"
+    _train(tmp_path, "gru_text_classifier", dataset_spec(str(tmp_path / "texts.csv")), epochs=3)
 
 
 @pytest.mark.slow
-def test_attention_maps_of_a_seq2seq_attention_run(tmp_path, capsys):
-    run = tmp_path / "s2s"
-    assert main(["train", "seq2seq_attention", "--data", json.dumps(TINY["seq2seq_attention"]), "--epochs", "1",
-                 "--batch-size", "16", "--run-dir", str(run)]) == 0
-    capsys.readouterr()
+def test_attention_maps_of_a_seq2seq_attention_run(seq2seq_run, tmp_path, capsys):
+    run, _ = seq2seq_run
     maps = tmp_path / "maps.png"
     assert main(["attention", str(run), "-o", str(maps)]) == 0, capsys.readouterr().err
     assert "layer attention on test sample 0: 1 heads, 8 x 8 steps" in capsys.readouterr().out
@@ -118,9 +129,7 @@ def test_tiny_bert_pretrains_on_masked_tokens_then_fine_tunes_from_its_weights(t
     assert any("masked tokens only" in note for note in notes)
 
     data = {**_text_folder(tmp_path / "texts"), "max_length": 32}
-    code = main(["train", "tiny_bert_classifier", "--data", json.dumps(data), "--epochs", "6", "--batch-size", "16",
-                 "--init-from", str(pretrained), "--run-dir", str(tmp_path / "tuned")])
-    assert code == 0
+    _train(tmp_path, "tiny_bert_classifier", data, "tuned", epochs=6, init_from=str(pretrained))
     info = json.loads((tmp_path / "tuned" / "run.json").read_text())
     loaded = next(note for note in info["notes"] if note.startswith("weights of"))
     assert "multi_head_attention_1" in loaded and "position_embedding" in loaded and "predictions" not in loaded
