@@ -1,7 +1,7 @@
 """Reinforcement learning (studio.core.rl): settings (kept in the project's rl section, used by
 ``studio rl``), epsilon schedule, replay buffer, the Q-network check, the run folder, the plotted
-series; slow: the DQN update, a short run that learns, Stop and
-resume through the child process."""
+series; slow: the DQN update, a short run that learns, Stop through the child process and
+resume through ``studio rl --resume``."""
 
 import json
 import sys
@@ -200,7 +200,9 @@ def test_a_short_run_learns_and_writes_a_run_folder(tmp_path):
 
 
 @pytest.mark.slow
-def test_stop_then_resume_continues_from_the_backup(tmp_path):
+def test_stop_then_resume_through_the_cli_continues_from_the_backup(tmp_path, capsys):
+    from studio.cli import main
+
     settings = {"total_steps": 3000, "warmup_steps": 200, "eval_episodes": 2}
     runner = DQNRunner(q_project("jax"), tmp_path / "run", settings)
     runner.start()
@@ -214,9 +216,9 @@ def test_stop_then_resume_continues_from_the_backup(tmp_path):
     assert (RunFolder(runner.run_dir).backup_dir / "rl" / f"{stopped_at}.npz").is_file()
     episodes = [event for event in events if event["type"] == "episode"]
 
-    again = DQNRunner(None, runner.run_dir, resume=True)
-    again.start()
-    assert run_to_end(again) == "completed"
+    assert main(["rl", "--resume", str(runner.run_dir), "--eval-episodes", "3"]) == 0
+    err = capsys.readouterr().err
+    assert "completed:" in err and "mean return over 3 greedy episodes" in err
     later = read_events(runner.run_dir)[len(events):]
     start = next(event for event in later if event["type"] == "start")
     assert start["resumed"] and start["from_epoch"] * 1000 + start["from_step"] - 1000 == stopped_at + 1
@@ -261,13 +263,3 @@ def test_studio_train_resume_of_a_dqn_run_names_studio_rl(tmp_path, capsys):
     folder.update_info(status="stopped", config={"objective": "dqn", **check_settings(None)})
     assert main(["train", "--resume", str(folder.path)]) == 2
     assert f"continue it with `studio rl --resume {folder.path}`" in capsys.readouterr().err
-
-
-@pytest.mark.slow
-def test_cli_trains_and_prints_the_evaluation(tmp_path, capsys):
-    from studio.cli import main
-
-    assert main(["rl", "--total-steps", "300", "--warmup-steps", "100", "--eval-episodes", "3",
-                 "--run-dir", str(tmp_path / "run")]) == 0
-    err = capsys.readouterr().err
-    assert "completed:" in err and "mean return over 3 greedy episodes" in err

@@ -77,37 +77,6 @@ def test_a_stopped_sweep_starts_no_trial(tmp_path):
     assert sweep.run().get_trials() == []
 
 
-@pytest.mark.slow
-def test_a_real_sweep_fills_the_trials_table_live_and_its_best_trial_is_used_undoably(window, qtbot, tmp_path):
-    panel = sweep_panel(window, tmp_path, tiny_project())
-    edit_values(qtbot, panel, "learning_rate", "0.001, 0.05")
-    edit_values(qtbot, panel, "optimizer", "adam, sgd")
-    panel.sampler.setCurrentText("grid")
-    panel.trials.setValue(4)
-    panel.workers.setValue(2)
-    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
-    assert panel.running and not panel.start_button.isEnabled() and panel.stop_button.isEnabled()
-    qtbot.waitUntil(lambda: panel.trials_table.rowCount() >= 1, timeout=120_000)  # live, while it runs
-    assert panel.running
-    qtbot.waitUntil(lambda: not panel.running, timeout=300_000)
-    qtbot.waitUntil(lambda: panel.trials_table.rowCount() == 4 and panel.best_button.isEnabled(), timeout=30_000)
-    headers = [panel.trials_table.horizontalHeaderItem(i).text() for i in range(panel.trials_table.columnCount())]
-    assert headers[:3] == ["number", "state", "value"] and {"learning_rate", "optimizer"} <= set(headers)
-    states = [panel.trials_table.item(r, 1).text() for r in range(4)]
-    assert states.count("complete") >= 2, states
-    assert len(panel.parallel.lines) == states.count("complete")
-    qtbot.waitUntil(lambda: set(panel.importance.shown) == {"learning_rate", "optimizer"}, timeout=30_000)
-    runs = [panel.trials_table.item(r, headers.index("run")).text() for r in range(4)]
-    assert all(Path(run).parent == window.runs_root() for run in runs)
-
-    before = dict(window.document.project.training)
-    qtbot.mouseClick(panel.best_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.document.project.training != before, timeout=30_000)
-    assert {window.document.project.training[k] for k in ("learning_rate",)} <= {0.001, 0.05}
-    window.document.undo_stack.undo()
-    assert window.document.project.training == before
-
-
 def test_the_empty_parallel_coordinates_say_what_will_show_there(qtbot):
     from pyqtgraph import TextItem
 
@@ -123,8 +92,10 @@ def test_the_empty_parallel_coordinates_say_what_will_show_there(qtbot):
 
 
 @pytest.mark.slow
-def test_stop_stops_the_sweep_process_gracefully_and_a_new_start_trains_the_stopped_trials_again(
+def test_a_real_sweep_fills_the_table_live_stops_gracefully_continues_and_its_best_trial_is_used_undoably(
         window, qtbot, tmp_path):
+    """One sweep process stopped while its first two trials train, then a second that trains them
+    again and the rest of the grid: the stop and the finished sweep share their trials."""
     from studio.core.experiments.sweep import load_study
     from studio.core.training.runs import read_run
     from studio.qt.commands import SetSection
@@ -132,19 +103,24 @@ def test_stop_stops_the_sweep_process_gracefully_and_a_new_start_trains_the_stop
     project = tiny_project()
     project.training = {**project.training, "epochs": 500}  # still training when Stop is clicked
     panel = sweep_panel(window, tmp_path, project)
-    panel.space_editor.table.setRowCount(0)
-    panel.space_editor.add_row("learning_rate", "0.001, 0.05")
+    edit_values(qtbot, panel, "learning_rate", "0.001, 0.05")
+    edit_values(qtbot, panel, "optimizer", "adam, sgd")
     panel.sampler.setCurrentText("grid")
-    panel.trials.setValue(2)
+    panel.trials.setValue(4)
     panel.workers.setValue(2)
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    assert panel.running and not panel.start_button.isEnabled() and panel.stop_button.isEnabled()
     process = panel.sweep.process
     assert process.pid != __import__("os").getpid() and process.poll() is None  # a child process
+
+    def grid_point(trial, attr=None):
+        return tuple(sorted((trial.system_attrs[attr] if attr else trial.params).items()))
 
     def running_trials():
         table = panel.trials_table
         return [r for r in range(table.rowCount()) if table.item(r, 1).text() == "running"]
-    qtbot.waitUntil(lambda: len(running_trials()) == 2, timeout=120_000)
+    qtbot.waitUntil(lambda: len(running_trials()) == 2, timeout=120_000)  # live, while it runs
+    assert panel.running
     qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
     assert panel.status.text().startswith("Stopping")
     qtbot.waitUntil(lambda: not panel.running, timeout=120_000)
@@ -157,13 +133,32 @@ def test_stop_stops_the_sweep_process_gracefully_and_a_new_start_trains_the_stop
     waiting = [t for t in trials if t.state.name == "WAITING"]  # queued again with the same parameters
     assert len(stopped) == 2 and all("queued again" in t.user_attrs["error"] for t in stopped)
     assert all(read_run(t.user_attrs["run"])["status"] == "stopped" for t in stopped)  # recorded by the run
-    assert sorted(t.params["learning_rate"] for t in stopped) == sorted(t.system_attrs["fixed_params"]["learning_rate"] for t in waiting)
+    assert sorted(map(grid_point, stopped)) == sorted(grid_point(t, "fixed_params") for t in waiting)
 
-    doc = window.document  # resume quickly: one epoch per trial
+    doc = window.document  # continue quickly: one epoch per trial
     doc.push(SetSection(doc, "training", {**doc.project.training, "epochs": 1}, "epochs"))
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not panel.running, timeout=180_000)
+    qtbot.waitUntil(lambda: not panel.running, timeout=300_000)
     assert panel.status.text().startswith("Sweep done")
     trials = load_study(storage, "tiny").get_trials()
-    complete = [t for t in trials if t.state.name == "COMPLETE"]
-    assert len(trials) == 4 and sorted(t.params["learning_rate"] for t in complete) == [0.001, 0.05]
+    retried = [t for t in trials if "retry_of" in t.user_attrs]
+    assert len(trials) == 6 and all(t.state.name == "COMPLETE" for t in retried)  # the stopped two, trained again
+    assert sorted(map(grid_point, retried)) == sorted(map(grid_point, stopped))
+    assert len(set(map(grid_point, trials))) == 4  # the whole grid, nothing twice
+
+    qtbot.waitUntil(lambda: panel.trials_table.rowCount() == 6 and panel.best_button.isEnabled(), timeout=30_000)
+    headers = [panel.trials_table.horizontalHeaderItem(i).text() for i in range(panel.trials_table.columnCount())]
+    assert headers[:3] == ["number", "state", "value"] and {"learning_rate", "optimizer"} <= set(headers)
+    states = [panel.trials_table.item(r, 1).text() for r in range(6)]
+    assert states.count("fail") == 2 and states.count("complete") >= 2, states
+    assert len(panel.parallel.lines) == states.count("complete")
+    qtbot.waitUntil(lambda: set(panel.importance.shown) == {"learning_rate", "optimizer"}, timeout=30_000)
+    runs = [panel.trials_table.item(r, headers.index("run")).text() for r in range(6)]
+    assert all(Path(run).parent == window.runs_root() for run in runs)
+
+    before = dict(doc.project.training)
+    qtbot.mouseClick(panel.best_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: doc.project.training != before, timeout=30_000)
+    assert doc.project.training["learning_rate"] in (0.001, 0.05)
+    doc.undo_stack.undo()
+    assert doc.project.training == before
