@@ -94,21 +94,17 @@ def test_the_setting_is_off_by_default_and_a_missing_mlflow_is_refused_before_th
 
 
 @pytest.mark.slow
-def test_a_trained_run_reaches_mlflow_through_the_training_process(tmp_path):
-    import time
-
+def test_a_trained_run_reaches_mlflow_through_the_training_engine(tmp_path):
+    """Trained in this process by the engine a training process runs (that a spawned training process gets
+    the features' registrations: test_run_hooks's test_the_spawned_training_process_gets_the_same_registrations)."""
     from mlflow.tracking import MlflowClient
 
-    from studio.core.training import Runner
+    from studio.core.training.engine import train_run
+    from studio.core.training.plan import plan_run, prepare_run_folder
 
     project = tiny_project()
     project.training = {**project.training, "epochs": 2, "mlflow": "local"}
-    runner = Runner(project, tmp_path / "runs" / "run")
-    runner.start()
-    deadline = time.monotonic() + 180
-    while not runner.finished:
-        assert time.monotonic() < deadline, "training did not finish in time"
-        runner.poll(timeout=0.5)
+    assert train_run(prepare_run_folder(plan_run(project), tmp_path / "runs" / "run")) == "completed"
     history = RunFolder(tmp_path / "runs" / "run").info()
     assert history["status"] == "completed" and "logging to MLflow (local)" in history["notes"]
     client = MlflowClient(tracking_uri=tracking_uri("local", tmp_path / "runs"))

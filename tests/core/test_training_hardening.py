@@ -74,9 +74,13 @@ def test_the_monitor_writes_a_divergence_warning_event(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_real_diverged_run_warns_in_its_events_and_the_cli(tmp_path, capsys):
+def test_a_real_diverged_run_warns_in_its_events_and_the_cli(tmp_path):
+    """Trained in this process by the engine a training process runs, its events shown as `studio train`
+    shows them (`studio train` starting its process: test_same_seed_same_first_epoch_loss_and_cli)."""
     from studio.core.graph.templates import load_template
-    from studio.core.project import default_project, save_project
+    from studio.core.project import default_project
+    from studio.core.training.engine import train_run
+    from studio.core.training.plan import plan_run, prepare_run_folder
     from studio.core.training.runs import read_events
 
     project = default_project()
@@ -84,12 +88,16 @@ def test_a_real_diverged_run_warns_in_its_events_and_the_cli(tmp_path, capsys):
     project.dataset = {"source": "toy", "seed": 0}
     project.training = {**project.training, "optimizer": "adam", "learning_rate": 1e6, "epochs": 2,
                         "batch_size": 32, "seed": 0}
-    save_project(project, tmp_path / "p.dlstudio")
-    assert main(["train", str(tmp_path / "p.dlstudio"), "--run-dir", str(tmp_path / "run")]) == 0
-    err = capsys.readouterr().err
-    assert "warning: epoch 1: the loss diverged" in err and "completed with 1 warning (see above)" in err
-    warnings = [e for e in read_events(tmp_path / "run") if e["type"] == "warning"]
+    assert train_run(prepare_run_folder(plan_run(project), tmp_path / "run")) == "completed"
+    events = read_events(tmp_path / "run")
+    warnings = [e for e in events if e["type"] == "warning"]
     assert [w["kind"] for w in warnings] == ["divergence"]
+    stream = io.StringIO()
+    progress = Progress(stream)
+    for event in events:
+        progress.show(event)
+    assert "warning: epoch 1: the loss diverged" in stream.getvalue()
+    assert end_text("completed", progress.warnings, "run") == "completed with 1 warning (see above): run"
 
 
 def test_the_cli_prints_warnings_and_a_completed_run_that_warned_says_so():

@@ -104,7 +104,7 @@ def test_start_trains_and_the_agent_is_watched_before_and_after(window, qtbot, t
     window.document.project.graph = load_template("q_network_cartpole").graph
     assert window.save_project(tmp_path / "cartpole.dlstudio")
     _panel, view = rl_tab(window)
-    window.document.project.rl = {"total_steps": 1500, "warmup_steps": 200, "eval_episodes": 3}
+    window.document.project.rl = {"total_steps": 600, "warmup_steps": 200, "eval_episodes": 3}
     view.refresh()
     qtbot.mouseClick(view.before_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Before training: the pole stayed up" in view.watch_label.text(), timeout=60_000)
