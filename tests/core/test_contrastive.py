@@ -89,9 +89,16 @@ def contrastive_run(run_dir, backend):
 
 @pytest.fixture(scope="module")
 def tensorflow_run(tmp_path_factory):
-    """A whole contrastive run on TensorFlow: checked like every backend's, and the uninterrupted
-    run a stopped and resumed one must match."""
-    return contrastive_run(tmp_path_factory.mktemp("contrastive") / "run", "tensorflow")
+    """A whole contrastive run on TensorFlow, trained in this process (the engine a child process
+    runs, without starting one): checked like every backend's, and the uninterrupted run a stopped
+    and resumed one (child processes) must match."""
+    from studio.core.training.engine import train_run
+    from studio.core.training.plan import prepare_run_folder
+
+    project = contrastive_project(epochs=EPOCHS, backend="tensorflow", devices="cpu")
+    folder = prepare_run_folder(plan_run(project), tmp_path_factory.mktemp("contrastive") / "run")
+    assert train_run(folder) == "completed"
+    return folder.path
 
 
 @pytest.mark.slow
