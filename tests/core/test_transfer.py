@@ -145,7 +145,7 @@ def test_cli_trains_from_a_backbone_with_two_phases_fine_tuning_all_but_batchnor
     assert config.fine_tune_learning_rate != config.learning_rate
     assert (phase["epoch"], phase["name"], phase["learning_rate"]) == (2, "fine_tune", config.fine_tune_learning_rate)
     epochs = {event["epoch"]: event["lr"] for event in events if event["type"] == "epoch"}
-    assert epochs[2] == pytest.approx(config.fine_tune_learning_rate) and epochs[1] == pytest.approx(config.learning_rate)
+    assert (epochs[1], epochs[2]) == pytest.approx((config.learning_rate, config.fine_tune_learning_rate))
     _graph, model = load_keras_file(run / "model.keras", with_model=True)  # phase 2 unfroze all but BatchNorm
     assert model.get_layer("backbone_conv1").trainable and not model.get_layer("backbone_bn1").trainable
     pretrained = _weights(load_backbone(SOURCE).model)
