@@ -1,8 +1,11 @@
 """Self-supervised pretraining as a training objective: the NT-Xent loss, the checks before a run,
-runs on every installed backend (the loss goes down; model.keras is the encoder), an exact resume,
-and ``studio pretrain``."""
+runs on every installed backend (the loss goes down; model.keras is the encoder; TensorFlow's run
+trains in this process, another backend's through ``studio pretrain``), an exact resume, and
+``studio pretrain`` itself."""
 
+import contextlib
 import importlib.util
+import io
 import json
 
 import numpy as np
@@ -17,6 +20,7 @@ from studio.core.transfer.contrastive import DEFAULT_VIEWS, encoder_graph, view_
 TINY_SHAPES = {"source": "shapes", "count": 40, "image_size": 28, "seed": 0}
 BACKENDS = [name for name in ("tensorflow", "jax", "torch") if importlib.util.find_spec(name)]
 EPOCHS = 6  # of a whole run: enough for its loss to fall clearly on every backend
+CLI_BACKEND = next((name for name in BACKENDS if name != "tensorflow"), "tensorflow")  # `studio pretrain` runs on it
 
 
 def contrastive_project(**training):
@@ -89,16 +93,42 @@ def contrastive_run(run_dir, backend):
 
 @pytest.fixture(scope="module")
 def tensorflow_run(tmp_path_factory):
-    """A whole contrastive run on TensorFlow: checked like every backend's, and the uninterrupted
-    run a stopped and resumed one must match."""
-    return contrastive_run(tmp_path_factory.mktemp("contrastive") / "run", "tensorflow")
+    """A whole contrastive run on TensorFlow, trained in this process (the engine a child process
+    runs, without starting one): checked like every backend's, and the uninterrupted run a stopped
+    and resumed one (child processes) must match."""
+    from studio.core.training.engine import train_run
+    from studio.core.training.plan import prepare_run_folder
+
+    project = contrastive_project(epochs=EPOCHS, backend="tensorflow", devices="cpu")
+    folder = prepare_run_folder(plan_run(project), tmp_path_factory.mktemp("contrastive") / "run")
+    assert train_run(folder) == "completed"
+    return folder.path
+
+
+@pytest.fixture(scope="module")
+def pretrained_by_cli(tmp_path_factory):
+    """``studio pretrain`` of a project file holding the settings above, on CLI_BACKEND: a whole run
+    (checked like every backend's, JAX's where installed) and the command's exit code and output."""
+    from studio.core.project import save_project
+
+    root = tmp_path_factory.mktemp("pretrain")
+    save_project(contrastive_project(epochs=EPOCHS), root / "contrastive.dlstudio")
+    out, run, printed = root / "encoder.keras", root / "run", io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(["pretrain", str(root / "contrastive.dlstudio"), "-o", str(out), "--run-dir", str(run),
+                     "--devices", "cpu", "--backend", CLI_BACKEND])
+    return {"code": code, "printed": printed.getvalue(), "out": out, "run": run}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_the_contrastive_loss_goes_down_on_every_backend_and_the_run_keeps_the_encoder(tmp_path, backend, request):
-    run_dir = (request.getfixturevalue("tensorflow_run") if backend == "tensorflow"
-               else contrastive_run(tmp_path / "run", backend))
+    if backend == "tensorflow":
+        run_dir = request.getfixturevalue("tensorflow_run")
+    elif backend == CLI_BACKEND:
+        run_dir = request.getfixturevalue("pretrained_by_cli")["run"]
+    else:
+        run_dir = contrastive_run(tmp_path / "run", backend)
     run = read_run(run_dir)
     assert run["status"] == "completed" and run["backend"] == backend, run.get("error")
     losses = epoch_losses(run_dir)
@@ -131,13 +161,13 @@ def test_a_stopped_contrastive_run_resumes_to_the_same_losses_as_an_uninterrupte
 
 
 @pytest.mark.slow
-def test_cli_pretrain_is_a_run_whose_encoder_attaches_as_a_backbone(tmp_path, capsys):
-    out, run = tmp_path / "encoder.keras", tmp_path / "run"
+def test_cli_pretrain_is_a_run_whose_encoder_attaches_as_a_backbone(tmp_path, pretrained_by_cli):
+    out, run = pretrained_by_cli["out"], pretrained_by_cli["run"]
     data = json.dumps(TINY_SHAPES)
-    assert main(["pretrain", "small_cnn_28", "--data", data, "-o", str(out), "--epochs", "1", "--batch-size", "16",
-                 "--run-dir", str(run), "--devices", "cpu"]) == 0
-    assert f"--backbone {out}" in capsys.readouterr().out
-    assert read_run(run)["config"]["objective"] == "contrastive" and out.read_bytes() == (run / "model.keras").read_bytes()
+    assert pretrained_by_cli["code"] == 0 and f"--backbone {out}" in pretrained_by_cli["printed"]
+    config = read_run(run)["config"]
+    assert (config["objective"], config["epochs"], config["learning_rate"]) == ("contrastive", EPOCHS, 3e-3)
+    assert out.read_bytes() == (run / "model.keras").read_bytes()
     from studio.cli.train_cmds import _make_runner
     from studio.cli import build_parser
 

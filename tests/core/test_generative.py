@@ -1,6 +1,6 @@
 """Tiny GAN and VAE runs through the training engine: losses, sample grids, fixed-noise grids that
-reload identically, `studio sample`, export of one part (in-process runs); stop and resume of a GAN
-run in child processes. Slow: every run trains for seconds."""
+reload identically, `studio sample`, export of one part; a VAE run in this process, and a GAN run
+stopped and resumed in child processes (the GAN tests share it). Slow: every run trains for seconds."""
 
 import hashlib
 import time
@@ -39,20 +39,19 @@ def _follow(runners, on_event=None, limit_s=240):
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """A tiny GAN (one epoch, no quality score) and a tiny VAE (2-D latent, two epochs) trained in
+def trained(tmp_path_factory, resumed_gan):
+    """The resumed GAN below, and a tiny VAE (2-D latent, two epochs, no quality score) trained in
     this process: the same engine as a child process runs, without starting one."""
-    root = tmp_path_factory.mktemp("generative")
-    projects = {"gan": _project("gan", dcgan(8, 1, latent_dim=8, width=8), epochs=1, quality=False),
-                "vae": _project("vae", vae(8, 1, latent_dim=2, width=8), quality=False)}
-    for name, project in projects.items():
-        assert train_run(prepare_run_folder(plan_run(project), root / name)) == "completed"
-    return {name: root / name for name in projects}
+    folder = prepare_run_folder(plan_run(_project("vae", vae(8, 1, latent_dim=2, width=8), quality=False)),
+                                tmp_path_factory.mktemp("generative") / "vae")
+    assert train_run(folder) == "completed"
+    return {"gan": resumed_gan["gan"], "vae": folder.path}
 
 
 @pytest.fixture(scope="module")
 def resumed_gan(tmp_path_factory):
-    """A tiny GAN trained in a child process, stopped after its first epoch and resumed to its third."""
+    """A tiny GAN trained in a child process, stopped after its first epoch and resumed to its third;
+    the sampling, fixed-noise and export tests read it too."""
     root = tmp_path_factory.mktemp("generative")
     runner = Runner(_project("gan", dcgan(8, 1, latent_dim=8, width=8), epochs=3), root / "gan")
     runner.start()
@@ -123,8 +122,8 @@ def test_fixed_noise_grid_is_identical_across_reloads_of_a_checkpoint(trained):
     fixed = fixed_latents(run_dir)
     grids = [epoch_grids(load_generative_model(run_dir, "last"), "gan", fixed)["generated"] for _ in range(2)]
     assert np.array_equal(grids[0], grids[1])
-    # The checkpoint holds the epoch-1 weights, which drew samples/epoch_001.png during training.
-    assert np.array_equal(grids[0], _grid_pixels(run_dir / "samples/epoch_001.png"))
+    # The checkpoint holds the epoch-3 weights, which drew samples/epoch_003.png during training.
+    assert np.array_equal(grids[0], _grid_pixels(run_dir / "samples/epoch_003.png"))
 
 
 @pytest.mark.slow

@@ -15,7 +15,7 @@ from studio.core.project import default_project, load_project  # noqa: E402
 from studio.core.training.config import TrainingConfig  # noqa: E402
 from studio.core.training.errors import TrainingError  # noqa: E402
 from studio.core.training.plan import plan_run, prepare_run_folder  # noqa: E402
-from studio.core.training.runs import read_events  # noqa: E402
+from studio.core.training.runs import read_events, read_run  # noqa: E402
 from studio.core.transfer import (BackboneError, apply_freeze, backbone_layers, builtin_backbones,  # noqa: E402
                                   load_backbone, parse_freeze, resolve)
 from studio.core.transfer.project import attach_backbone  # noqa: E402
@@ -108,7 +108,7 @@ def test_plan_refuses_a_backbone_setting_it_cannot_serve():
 def test_frozen_weights_are_bit_identical_after_training(tmp_path):
     from studio.core.training.engine import train_run
 
-    folder = prepare_run_folder(plan_run(_project()), tmp_path / "run")
+    folder = prepare_run_folder(plan_run(_project(epochs=1)), tmp_path / "run")
     assert train_run(folder) == "completed"
     _graph, trained = load_keras_file(folder.model_file, with_model=True)
     pretrained = _weights(load_backbone(SOURCE).model)
@@ -120,27 +120,6 @@ def test_frozen_weights_are_bit_identical_after_training(tmp_path):
     assert not trained.get_layer("backbone_bn1").trainable and trained.get_layer("head").trainable
 
 
-@pytest.mark.slow
-def test_two_phases_in_one_run_fine_tune_all_but_batchnorm(tmp_path):
-    from studio.core.training.engine import train_run
-
-    project = _project(epochs=3, fine_tune_epochs=1, fine_tune_learning_rate=1e-3)
-    folder = prepare_run_folder(plan_run(project), tmp_path / "run")
-    assert train_run(folder) == "completed"
-    events = read_events(folder.path)
-    [phase] = [event for event in events if event["type"] == "phase"]
-    assert (phase["epoch"], phase["name"], phase["learning_rate"]) == (3, "fine_tune", 1e-3)
-    epochs = {event["epoch"]: event["lr"] for event in events if event["type"] == "epoch"}
-    rate = TrainingConfig.from_dict(project.training).learning_rate
-    assert epochs[3] == pytest.approx(1e-3) and epochs[2] == pytest.approx(rate)
-    _graph, trained = load_keras_file(folder.model_file, with_model=True)
-    pretrained = _weights(load_backbone(SOURCE).model)
-    after = _weights(trained, "backbone_")
-    assert not np.array_equal(after["conv2"][0], pretrained["conv2"][0])  # fine-tuned
-    for new, old in zip(after["bn1"], pretrained["bn1"]):
-        assert np.array_equal(new, old)  # BatchNorm stayed frozen
-
-
 def test_cli_refuses_bad_backbone_options_before_training(tmp_path, capsys):
     data = '{"source": "shapes", "count": 20, "image_size": 28}'
     assert main(["train", "small_cnn_28", "--data", data, "--backbone", "builtin:nope"]) == 2
@@ -150,7 +129,7 @@ def test_cli_refuses_bad_backbone_options_before_training(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_cli_trains_from_a_backbone_with_two_phases(tmp_path, capsys):
+def test_cli_trains_from_a_backbone_with_two_phases_fine_tuning_all_but_batchnorm(tmp_path, capsys):
     run = tmp_path / "run"
     data = '{"source": "shapes", "classes": ["circle", "square"], "count": 30, "image_size": 28}'
     assert main(["train", "small_cnn_28", "--data", data, "--backbone", SOURCE, "--freeze", "until:conv3",
@@ -160,8 +139,20 @@ def test_cli_trains_from_a_backbone_with_two_phases(tmp_path, capsys):
     graph = load_project(run / "project.dlstudio").graph  # phase 1: frozen up to conv3
     assert graph.by_name("backbone_conv1").params["trainable"] is False
     assert graph.by_name("backbone_conv3").params["trainable"] is True
+    events = read_events(run)
+    [phase] = [event for event in events if event["type"] == "phase"]
+    config = TrainingConfig.from_dict(read_run(run)["config"])
+    assert config.fine_tune_learning_rate != config.learning_rate
+    assert (phase["epoch"], phase["name"], phase["learning_rate"]) == (2, "fine_tune", config.fine_tune_learning_rate)
+    epochs = {event["epoch"]: event["lr"] for event in events if event["type"] == "epoch"}
+    assert (epochs[1], epochs[2]) == pytest.approx((config.learning_rate, config.fine_tune_learning_rate))
     _graph, model = load_keras_file(run / "model.keras", with_model=True)  # phase 2 unfroze all but BatchNorm
     assert model.get_layer("backbone_conv1").trainable and not model.get_layer("backbone_bn1").trainable
+    pretrained = _weights(load_backbone(SOURCE).model)
+    after = _weights(model, "backbone_")
+    assert not np.array_equal(after["conv1"][0], pretrained["conv1"][0])  # frozen in phase 1, fine-tuned in 2
+    for new, old in zip(after["bn1"], pretrained["bn1"]):
+        assert np.array_equal(new, old)  # BatchNorm stayed frozen
 
 
 @pytest.mark.slow

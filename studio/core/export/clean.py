@@ -36,7 +36,7 @@ def with_normalization(model, normalization: dict[str, Any]):
     Adds a Rescaling layer (and a Normalization layer for standardized data) after the input, as
     graph nodes, so the result is an ordinary studio graph that every format can express.
     """
-    from studio.core.graph.keras_io import from_keras, source_layer, to_keras
+    from studio.core.graph.keras_io import from_keras, source_layers, to_keras
 
     mode = normalization.get("mode")
     if mode == "none":
@@ -63,9 +63,10 @@ def with_normalization(model, normalization: dict[str, Any]):
     for edge in consumers:
         graph.connect(previous, edge.dst, edge.port)
     normalized = to_keras(graph, name=model.name)
+    originals = source_layers(model)  # nested models were flattened
     for layer in normalized.layers:
         if layer.name not in added and layer.weights:
-            layer.set_weights(source_layer(model, layer.name).get_weights())  # nested models were flattened
+            layer.set_weights(originals[layer.name].get_weights())
     return normalized
 
 

@@ -579,26 +579,32 @@ def transfer_weights(source, target) -> None:
         target: a model built from that graph (``to_keras``); its layer ``stem.conv`` takes the
             weights of layer ``conv`` of ``source``'s nested model ``stem``.
     """
+    layers = source_layers(source)
     for layer in target.layers:
-        weights = source_layer(source, layer.name).get_weights()
+        weights = layers[layer.name].get_weights()
         if weights:
             layer.set_weights(weights)
 
 
-def source_layer(model, name: str):
-    """The layer of ``model`` that node ``name`` was imported from, looked up in nested models too.
+def source_layers(model, prefix: str = "") -> dict[str, Any]:
+    """Every layer of ``model`` by the name of the node it was imported as, nested models included.
+
+    One pass over the model: looking each name up with ``get_layer`` is quadratic, seconds for a
+    model of a thousand layers.
 
     Args:
         model: a Keras model.
-        name: a node name, ``<nested model>.<layer>`` for a layer of a nested model.
+        prefix: put before every name (the names of a nested model's layers start with its own).
 
     Returns:
-        The Keras layer; raises ValueError when there is none.
+        Node name (``<nested model>.<layer>`` for a layer of a nested model) -> Keras layer; a
+        nested model is there under its own name too.
     """
-    try:
-        return model.get_layer(name)
-    except ValueError:
-        head, separator, rest = name.partition(NESTED_SEPARATOR)
-        if not separator:
-            raise
-        return source_layer(model.get_layer(head), rest)
+    import keras
+
+    layers = {}
+    for layer in model.layers:
+        layers[prefix + layer.name] = layer
+        if isinstance(layer, keras.Model):
+            layers.update(source_layers(layer, f"{prefix}{layer.name}{NESTED_SEPARATOR}"))
+    return layers
