@@ -97,7 +97,7 @@ def test_selecting_a_node_on_the_canvas_shows_its_feature_maps(inspect_window, q
     model = load_run_model(run.path)
     import keras
 
-    expected = keras.Model(model.inputs, model.get_layer("conv_b").output)(panel.sample[None]).numpy()[0]
+    expected = keras.Model(model.inputs, model.get_layer("conv_b").output)([panel.sample[None]]).numpy()[0]
     assert float(maps.table.item(2, 1).text()) == pytest.approx(expected[..., 2].mean(), rel=1e-2, abs=1e-3)
 
     maps.layer.setCurrentText("predictions")  # a dense layer: bars, one per unit
