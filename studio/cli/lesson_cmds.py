@@ -48,7 +48,7 @@ def _lesson(args) -> int:
     settings = checked_values(args, SETTINGS)
     try:
         rows = run_lesson(Path(args.runs_dir), **settings)
-    except (ValueError, BackboneError, DataError, TrainingError) as exc:
+    except (BackboneError, DataError, TrainingError) as exc:
         raise CliError(str(exc).splitlines()[0]) from None
     if args.result:
         _write_result(Path(args.result), "transfer", [

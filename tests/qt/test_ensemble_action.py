@@ -122,3 +122,15 @@ def test_bagging_asks_with_the_epochs_each_member_trains_and_refuses_a_second_wh
     monkeypatch.setattr(type(view.bagging_worker), "busy", property(lambda self: True))  # one still training
     view.bag_selected()
     assert len(asked) == 1 and "still training" in view.where.text()
+
+
+def test_bagging_a_run_whose_project_snapshot_is_damaged_says_so_before_asking(window, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    run, view = _one_run_selected(window, qtbot, tmp_path, epochs=3)
+    asked = []
+    monkeypatch.setattr(QInputDialog, "getInt", lambda parent, title, label, *rest: asked.append(label) or (2, False))
+    run.project_file.write_text("{ not json")
+    view.bag_selected()
+    assert not asked and "project snapshot, which cannot be read" in view.where.text()
+    assert not view.bagging_worker.busy

@@ -26,17 +26,6 @@ def ask_members(parent, epochs: int | None = None) -> int | None:
     return count if ok else None
 
 
-def planned_epochs(run_dir: str) -> int | None:
-    """The epochs run ``run_dir``'s project trains, or None when its snapshot cannot be read."""
-    from studio.core.project import ProjectError, load_project
-    from studio.core.training.runs import RunFolder
-
-    try:
-        return int(load_project(RunFolder(run_dir).project_file).training.get("epochs") or 0) or None
-    except (OSError, ProjectError, TypeError, ValueError):
-        return None
-
-
 def scores_text(scores: list[tuple[str, str, float]]) -> str:
     """``member 1 0.91 · member 2 0.89 · ensemble 0.93 (test accuracy)``."""
     metric = scores[-1][1] if scores else ""
@@ -61,6 +50,7 @@ def start_bagging(view, worker: TaskRunner, run_dir: str, runs_root: Path, membe
         runs_root: where the member runs and the ensemble run are written.
         members: how many members; None asks the user.
     """
+    from studio.core.project import ProjectError, load_project
     from studio.core.rl.runner import is_dqn_run
     from studio.core.training.runs import RunFolder
 
@@ -70,16 +60,17 @@ def start_bagging(view, worker: TaskRunner, run_dir: str, runs_root: Path, membe
     if is_dqn_run(RunFolder(run_dir).info()):
         view.where.setText("A DQN run learns from rewards, not labels: bagging needs a supervised run.")
         return
-    members = members or ask_members(view, planned_epochs(run_dir))
+    try:
+        project = load_project(RunFolder(run_dir).project_file)
+    except ProjectError as exc:
+        view.where.setText(f"Bagging needs the run's project snapshot, which cannot be read: {exc}")
+        return
+    members = members or ask_members(view, project.training.get("epochs"))
     if members is None:
         return
 
     def work(progress):
         from studio.core.ensemble import bagging
-        from studio.core.project import load_project
-        from studio.core.training.runs import RunFolder
-
-        project = load_project(RunFolder(run_dir).project_file)
 
         epochs = {}  # per member: the epochs its start event announced
 
